@@ -1,0 +1,123 @@
+// Users, passwords and bearer tokens. Passwords are hashed with scrypt; tokens are JWT HS256
+// with an expiry, signed with the secret from config or the data dir.
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { WharfError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { Role, User } from './user-types.js';
+
+export interface AuthResult {
+  user: User;
+  token: string;
+}
+
+interface TokenClaims {
+  sub: string;
+  role: Role;
+  typ: 'user' | 'worker';
+}
+
+export class AuthService {
+  private readonly loginLimiter: RateLimiter;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: { jwtSecret: string; jwtTtlMs: number; loginRateLimitPerMinute: number },
+  ) {
+    this.loginLimiter = new RateLimiter(options.loginRateLimitPerMinute, 60_000);
+  }
+
+  /** Creates the admin from config when no user has that email yet. */
+  async ensureAdmin(email: string, password: string): Promise<User> {
+    const existing = await this.store.findUserByEmail(email.toLowerCase());
+    if (existing) {
+      const { passwordHash: _hash, ...user } = existing;
+      return user;
+    }
+    return this.createUser({ email, password, name: 'Administrator', role: 'admin' });
+  }
+
+  async register(input: { email: string; password: string; name?: string | undefined }): Promise<AuthResult> {
+    const user = await this.createUser({ ...input, role: 'user' });
+    return { user, token: this.issueUserToken(user) };
+  }
+
+  async login(input: { email: string; password: string }, clientKey: string): Promise<AuthResult> {
+    const email = input.email.toLowerCase();
+    const wait = this.loginLimiter.hit(`${clientKey}|${email}`);
+    if (wait > 0) {
+      throw new WharfError('rate_limited', `too many login attempts; try again in ${wait}s`, {
+        details: { retryAfterSeconds: wait },
+      });
+    }
+    const stored = await this.store.findUserByEmail(email);
+    // verify against a dummy hash when the user is unknown, so timing does not reveal emails
+    const ok = await verifyPassword(input.password, stored?.passwordHash ?? DUMMY_HASH);
+    if (!stored || !ok) throw new WharfError('unauthenticated', 'wrong email or password');
+    const { passwordHash: _hash, ...user } = stored;
+    return { user, token: this.issueUserToken(user) };
+  }
+
+  issueUserToken(user: User): string {
+    const claims: TokenClaims = { sub: user.id, role: user.role, typ: 'user' };
+    return jwt.sign(claims, this.options.jwtSecret, {
+      algorithm: 'HS256',
+      expiresIn: Math.floor(this.options.jwtTtlMs / 1000),
+      jwtid: randomUUID(),
+    });
+  }
+
+  /** Resolves a bearer token to its user; throws `unauthenticated` when invalid or expired. */
+  async authenticate(token: string): Promise<User> {
+    const claims = this.verify(token, 'user');
+    const user = await this.store.getUser(claims.sub);
+    if (!user) throw new WharfError('unauthenticated', 'the user of this token no longer exists');
+    return user;
+  }
+
+  /** A worker's session token, issued at Register. */
+  issueWorkerToken(workerId: string): string {
+    const claims: TokenClaims = { sub: workerId, role: 'user', typ: 'worker' };
+    return jwt.sign(claims, this.options.jwtSecret, { algorithm: 'HS256', expiresIn: '30d' });
+  }
+
+  verifyWorkerToken(token: string): string {
+    return this.verify(token, 'worker').sub;
+  }
+
+  private verify(token: string, typ: TokenClaims['typ']): TokenClaims {
+    let decoded: unknown;
+    try {
+      decoded = jwt.verify(token, this.options.jwtSecret, { algorithms: ['HS256'] });
+    } catch (error: unknown) {
+      const expired = error instanceof jwt.TokenExpiredError;
+      throw new WharfError('unauthenticated', expired ? 'token expired; log in again' : 'invalid token', { cause: error });
+    }
+    if (typeof decoded !== 'object' || decoded === null) throw new WharfError('unauthenticated', 'invalid token');
+    const claims = decoded as Partial<TokenClaims>;
+    if (claims.typ !== typ || typeof claims.sub !== 'string') throw new WharfError('unauthenticated', 'invalid token');
+    return claims as TokenClaims;
+  }
+
+  listUsers(): Promise<User[]> {
+    return this.store.listUsers();
+  }
+
+  private async createUser(input: { email: string; password: string; name?: string | undefined; role: Role }): Promise<User> {
+    const user: User = {
+      id: randomUUID(),
+      email: input.email.toLowerCase(),
+      name: input.name ?? input.email.split('@')[0] ?? input.email,
+      role: input.role,
+      createdAt: Date.now(),
+    };
+    await this.store.insertUser({ ...user, passwordHash: await hashPassword(input.password) });
+    return user;
+  }
+}
+
+// A valid scrypt hash of a random password nobody knows, for constant-time misses.
+const DUMMY_HASH =
+  'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$' + Buffer.alloc(64, 7).toString('base64url');

@@ -1,0 +1,13 @@
+export type Role = 'admin' | 'user';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: number;
+}
+
+export interface UserWithPassword extends User {
+  passwordHash: string;
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDurationMs } from './durations.js';
+import { ConfigError, loadMasterConfig } from './master-config.js';
+import { resolveSecrets } from './secrets.js';
+
+describe('master config', () => {
+  it('has defaults that listen on localhost only', () => {
+    const config = loadMasterConfig([], {});
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.grpc.port).toBe(50051);
+    expect(config.heartbeatIntervalMs).toBe(5000);
+    expect(config.heartbeatTtlMs).toBe(15000);
+    expect(config.maxLogBytesPerAttempt).toBe(64 * 1024 ** 2);
+  });
+
+  it('takes env and lets flags win', () => {
+    const config = loadMasterConfig(['--http-port', '9090', '--heartbeat-ttl=30s', '--host', '0.0.0.0'], {
+      WHARF_HTTP_PORT: '7070',
+      WHARF_MAX_OUTPUT_BYTES: '2Gi',
+    });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(config.grpc.host).toBe('0.0.0.0');
+    expect(config.heartbeatTtlMs).toBe(30_000);
+    expect(config.maxOutputBytesPerTask).toBe(2 * 1024 ** 3);
+  });
+
+  it('names the setting that is wrong', () => {
+    expect(() => loadMasterConfig([], { WHARF_HTTP_PORT: 'eighty' })).toThrow(/WHARF_HTTP_PORT must be a port number/);
+    expect(() => loadMasterConfig([], { WHARF_HEARTBEAT_TTL: 'soon' })).toThrow(/WHARF_HEARTBEAT_TTL must be a duration/);
+    expect(() => loadMasterConfig([], { WHARF_JWT_SECRET: 'short' })).toThrow(/WHARF_JWT_SECRET must be at least 32/);
+    expect(() => loadMasterConfig(['--bogus', '1'], {})).toThrow(/unknown flag --bogus/);
+    expect(() => loadMasterConfig(['--http-port'], {})).toThrow(ConfigError);
+  });
+
+  it('refuses conflicting settings', () => {
+    expect(() => loadMasterConfig([], { WHARF_HEARTBEAT_INTERVAL: '20s', WHARF_HEARTBEAT_TTL: '10s' })).toThrow(
+      /must be longer than WHARF_HEARTBEAT_INTERVAL/,
+    );
+    expect(() => loadMasterConfig([], { WHARF_MONGO_URL: 'mongodb://x' })).toThrow(/unset WHARF_MONGO_URL/);
+  });
+
+  it('parses durations', () => {
+    expect(parseDurationMs('250ms')).toBe(250);
+    expect(parseDurationMs('1.5m')).toBe(90_000);
+    expect(parseDurationMs('2')).toBe(2);
+    expect(parseDurationMs('two')).toBeUndefined();
+  });
+});
+
+describe('secrets', () => {
+  it('generates missing secrets once, keeps them with mode 0600 and reuses them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-secrets-'));
+    const first = resolveSecrets(dir, {});
+    expect(first.generated.sort()).toEqual(['admin-password', 'join-token', 'jwt-secret']);
+    expect(statSync(join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    const second = resolveSecrets(dir, {});
+    expect(second.generated).toEqual([]);
+    expect(second.jwtSecret).toBe(first.jwtSecret);
+    expect(second.joinToken).toBe(first.joinToken);
+    expect(resolveSecrets(dir, { joinToken: 'given-token-1234567' }).joinToken).toBe('given-token-1234567');
+  });
+});

@@ -1,0 +1,240 @@
+// Master configuration in three stages (Temporal's compileWorkerOptions habit):
+//   1. raw: environment variables and command-line flags, merged (flags win);
+//   2. validated: a zod schema with defaults; an unknown flag, a bad value or a conflict fails
+//      with a message that names the variable or flag to set;
+//   3. compiled: durations as `…Ms` numbers, sizes as bytes, paths absolute.
+// Secrets that are not given (JWT secret, join token, admin password) are resolved later by
+// secrets.ts, which generates them once and keeps them in the data dir with mode 0600.
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { parseBytes } from '@wharf/proto';
+import { z } from 'zod';
+import { parseDurationMs } from './durations.js';
+
+/** flag name -> environment variable */
+const FLAGS: Record<string, string> = {
+  'data-dir': 'WHARF_DATA_DIR',
+  host: 'WHARF_HOST',
+  'http-host': 'WHARF_HTTP_HOST',
+  'http-port': 'WHARF_HTTP_PORT',
+  'grpc-host': 'WHARF_GRPC_HOST',
+  'grpc-port': 'WHARF_GRPC_PORT',
+  'public-grpc-address': 'WHARF_PUBLIC_GRPC_ADDRESS',
+  'jwt-secret': 'WHARF_JWT_SECRET',
+  'jwt-ttl': 'WHARF_JWT_TTL',
+  'join-token': 'WHARF_JOIN_TOKEN',
+  'admin-email': 'WHARF_ADMIN_EMAIL',
+  'admin-password': 'WHARF_ADMIN_PASSWORD',
+  'heartbeat-interval': 'WHARF_HEARTBEAT_INTERVAL',
+  'heartbeat-ttl': 'WHARF_HEARTBEAT_TTL',
+  'reconnect-grace': 'WHARF_RECONNECT_GRACE',
+  'retry-backoff': 'WHARF_RETRY_BACKOFF',
+  'retry-backoff-max': 'WHARF_RETRY_BACKOFF_MAX',
+  'cancel-grace': 'WHARF_CANCEL_GRACE',
+  'max-output-bytes': 'WHARF_MAX_OUTPUT_BYTES',
+  'max-log-bytes': 'WHARF_MAX_LOG_BYTES',
+  'allow-user-exec': 'WHARF_ALLOW_USER_EXEC',
+  'login-rate-limit': 'WHARF_LOGIN_RATE_LIMIT',
+  'log-level': 'WHARF_LOG_LEVEL',
+  'mongo-url': 'WHARF_MONGO_URL',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Stage 1: env + flags into one record keyed by env name. */
+export function readRawConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const raw: Record<string, string> = {};
+  for (const name of Object.values(FLAGS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (flags look like --http-port 8080)`);
+    const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (flag === 'repl' || flag === 'no-repl') continue; // handled by the entry point
+    const name = FLAGS[flag];
+    if (!name) throw new ConfigError(`unknown flag --${flag}; known flags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')}`);
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (name === 'WHARF_ALLOW_USER_EXEC' && (next === undefined || next.startsWith('--'))) value = 'true';
+      else if (next === undefined) throw new ConfigError(`flag --${flag} needs a value`);
+      else {
+        value = next;
+        i += 1;
+      }
+    }
+    raw[name] = value;
+  }
+  return raw;
+}
+
+const duration = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDurationMs(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 500ms, 5s, 2m or 12h (got "${value}")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const bytes = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const n = parseBytes(value);
+      if (n === undefined || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a size such as 512Mi or 10Gi (got "${value}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const port = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a port number 0-65535 (got "${value}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const boolean = (name: string) =>
+  z
+    .string()
+    .default('false')
+    .transform((value, ctx) => {
+      if (['true', '1', 'yes'].includes(value)) return true;
+      if (['false', '0', 'no'].includes(value)) return false;
+      ctx.addIssue({ code: 'custom', message: `${name} must be true or false (got "${value}")` });
+      return z.NEVER;
+    });
+
+const optionalSecret = (name: string, minLength: number) =>
+  z
+    .string()
+    .min(minLength, `${name} must be at least ${minLength} characters`)
+    .optional();
+
+/** Stage 2: validation with defaults. */
+const schema = z.object({
+  WHARF_DATA_DIR: z.string().default(resolve(homedir(), '.wharf', 'master')),
+  WHARF_HOST: z.string().optional(),
+  WHARF_HTTP_HOST: z.string().optional(),
+  WHARF_HTTP_PORT: port('WHARF_HTTP_PORT', '8080'),
+  WHARF_GRPC_HOST: z.string().optional(),
+  WHARF_GRPC_PORT: port('WHARF_GRPC_PORT', '50051'),
+  WHARF_PUBLIC_GRPC_ADDRESS: z.string().optional(),
+  WHARF_JWT_SECRET: optionalSecret('WHARF_JWT_SECRET', 32),
+  WHARF_JWT_TTL: duration('WHARF_JWT_TTL', '12h'),
+  WHARF_JOIN_TOKEN: optionalSecret('WHARF_JOIN_TOKEN', 16),
+  WHARF_ADMIN_EMAIL: z.email('WHARF_ADMIN_EMAIL must be an email address').default('admin@wharf.local'),
+  WHARF_ADMIN_PASSWORD: optionalSecret('WHARF_ADMIN_PASSWORD', 8),
+  WHARF_HEARTBEAT_INTERVAL: duration('WHARF_HEARTBEAT_INTERVAL', '5s'),
+  WHARF_HEARTBEAT_TTL: duration('WHARF_HEARTBEAT_TTL', '15s'),
+  WHARF_RECONNECT_GRACE: duration('WHARF_RECONNECT_GRACE', '30s'),
+  WHARF_RETRY_BACKOFF: duration('WHARF_RETRY_BACKOFF', '1s'),
+  WHARF_RETRY_BACKOFF_MAX: duration('WHARF_RETRY_BACKOFF_MAX', '5m'),
+  WHARF_CANCEL_GRACE: duration('WHARF_CANCEL_GRACE', '10s'),
+  WHARF_MAX_OUTPUT_BYTES: bytes('WHARF_MAX_OUTPUT_BYTES', '10Gi'),
+  WHARF_MAX_LOG_BYTES: bytes('WHARF_MAX_LOG_BYTES', '64Mi'),
+  WHARF_ALLOW_USER_EXEC: boolean('WHARF_ALLOW_USER_EXEC'),
+  WHARF_LOGIN_RATE_LIMIT: z
+    .string()
+    .default('10')
+    .transform((value, ctx) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) {
+        ctx.addIssue({ code: 'custom', message: `WHARF_LOGIN_RATE_LIMIT must be a whole number >= 1 (got "${value}")` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  WHARF_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  WHARF_MONGO_URL: z.string().optional(),
+});
+
+export interface MasterConfig {
+  dataDir: string;
+  http: { host: string; port: number };
+  grpc: { host: string; port: number; publicAddress?: string | undefined };
+  jwtSecret?: string | undefined;
+  jwtTtlMs: number;
+  joinToken?: string | undefined;
+  admin: { email: string; password?: string | undefined };
+  heartbeatIntervalMs: number;
+  heartbeatTtlMs: number;
+  reconnectGraceMs: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  cancelGraceMs: number;
+  maxOutputBytesPerTask: number;
+  maxLogBytesPerAttempt: number;
+  allowUserExec: boolean;
+  /** login attempts per minute per client address and email */
+  loginRateLimitPerMinute: number;
+  logLevel: string;
+}
+
+/** Stages 2 and 3: validate and compile. Throws ConfigError with every problem listed. */
+export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      return issue.message.includes(key) ? issue.message : `${key}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const v = parsed.data;
+  if (v.WHARF_MONGO_URL !== undefined) {
+    throw new ConfigError(
+      'WHARF_MONGO_URL is set, but this build has only the embedded SQLite store; unset WHARF_MONGO_URL (the MongoDB store is not built yet)',
+    );
+  }
+  if (v.WHARF_HEARTBEAT_TTL <= v.WHARF_HEARTBEAT_INTERVAL) {
+    throw new ConfigError(
+      `WHARF_HEARTBEAT_TTL (${v.WHARF_HEARTBEAT_TTL}ms) must be longer than WHARF_HEARTBEAT_INTERVAL (${v.WHARF_HEARTBEAT_INTERVAL}ms)`,
+    );
+  }
+  if (v.WHARF_RETRY_BACKOFF_MAX < v.WHARF_RETRY_BACKOFF) {
+    throw new ConfigError('WHARF_RETRY_BACKOFF_MAX must not be shorter than WHARF_RETRY_BACKOFF');
+  }
+  const host = v.WHARF_HOST ?? '127.0.0.1';
+  return {
+    dataDir: resolve(v.WHARF_DATA_DIR),
+    http: { host: v.WHARF_HTTP_HOST ?? host, port: v.WHARF_HTTP_PORT },
+    grpc: { host: v.WHARF_GRPC_HOST ?? host, port: v.WHARF_GRPC_PORT, publicAddress: v.WHARF_PUBLIC_GRPC_ADDRESS },
+    jwtSecret: v.WHARF_JWT_SECRET,
+    jwtTtlMs: v.WHARF_JWT_TTL,
+    joinToken: v.WHARF_JOIN_TOKEN,
+    admin: { email: v.WHARF_ADMIN_EMAIL, password: v.WHARF_ADMIN_PASSWORD },
+    heartbeatIntervalMs: v.WHARF_HEARTBEAT_INTERVAL,
+    heartbeatTtlMs: v.WHARF_HEARTBEAT_TTL,
+    reconnectGraceMs: v.WHARF_RECONNECT_GRACE,
+    retryBackoffMs: v.WHARF_RETRY_BACKOFF,
+    retryBackoffMaxMs: v.WHARF_RETRY_BACKOFF_MAX,
+    cancelGraceMs: v.WHARF_CANCEL_GRACE,
+    maxOutputBytesPerTask: v.WHARF_MAX_OUTPUT_BYTES,
+    maxLogBytesPerAttempt: v.WHARF_MAX_LOG_BYTES,
+    allowUserExec: v.WHARF_ALLOW_USER_EXEC,
+    loginRateLimitPerMinute: v.WHARF_LOGIN_RATE_LIMIT,
+    logLevel: v.WHARF_LOG_LEVEL,
+  };
+}
+
+export function loadMasterConfig(argv: readonly string[], env: NodeJS.ProcessEnv): MasterConfig {
+  return compileMasterConfig(readRawConfig(argv, env));
+}

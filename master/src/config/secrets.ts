@@ -1,0 +1,39 @@
+// Secrets the operator did not give are generated once and kept in the data dir (mode 0600),
+// so a restart keeps sessions, worker tokens and the admin login valid. Never a literal in code.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ResolvedSecrets {
+  jwtSecret: string;
+  joinToken: string;
+  adminPassword: string;
+  /** which of them were generated on this start (first start of this data dir) */
+  generated: string[];
+}
+
+function readOrCreate(dir: string, file: string, make: () => string, generated: string[]): string {
+  const path = join(dir, file);
+  if (existsSync(path)) {
+    chmodSync(path, 0o600);
+    return readFileSync(path, 'utf8').trim();
+  }
+  const value = make();
+  writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  generated.push(file);
+  return value;
+}
+
+export function resolveSecrets(
+  dataDir: string,
+  given: { jwtSecret?: string | undefined; joinToken?: string | undefined; adminPassword?: string | undefined },
+): ResolvedSecrets {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const generated: string[] = [];
+  const jwtSecret = given.jwtSecret ?? readOrCreate(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'), generated);
+  const joinToken =
+    given.joinToken ?? readOrCreate(dataDir, 'join-token', () => `wharf_${randomBytes(24).toString('base64url')}`, generated);
+  const adminPassword =
+    given.adminPassword ?? readOrCreate(dataDir, 'admin-password', () => randomBytes(12).toString('base64url'), generated);
+  return { jwtSecret, joinToken, adminPassword, generated };
+}

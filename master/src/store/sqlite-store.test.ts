@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from './sqlite-store.js';
+import { describeStoreConformance, mockTask } from './store.conformance.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+function freshPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-sqlite-'));
+  dirs.push(dir);
+  return join(dir, 'wharf.db');
+}
+
+describeStoreConformance('SqliteStore', async () => new SqliteStore(freshPath()));
+
+describe('SqliteStore on disk', () => {
+  it('keeps its state across a reopen', async () => {
+    const path = freshPath();
+    const first = new SqliteStore(path);
+    const task = mockTask();
+    await first.commit([{ kind: 'insertTask', task }]);
+    await first.close();
+    const second = new SqliteStore(path);
+    expect(await second.getTask(task.id)).toEqual(task);
+    await second.close();
+  });
+});

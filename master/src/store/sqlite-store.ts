@@ -1,0 +1,262 @@
+// SqliteStore: the embedded default Store (better-sqlite3, WAL). Records are kept as JSON
+// documents with their queried fields in indexed columns beside them.
+import Database from 'better-sqlite3';
+import type { User, UserWithPassword } from '../auth/user-types.js';
+import type { WorkerRecord } from '../cluster/worker-types.js';
+import { WharfError } from '../errors.js';
+import type { Attempt, OutputFileRecord, Task, TaskEvent } from '../tasks/task-types.js';
+import { decodeTaskCursor, encodeTaskCursor, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,
+  data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tasks_by_created ON tasks (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS tasks_by_user ON tasks (user_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS attempts (
+  id TEXT PRIMARY KEY, task_id TEXT NOT NULL, number INTEGER NOT NULL, status TEXT NOT NULL,
+  data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS attempts_by_task ON attempts (task_id, number);
+CREATE INDEX IF NOT EXISTS attempts_by_status ON attempts (status);
+CREATE TABLE IF NOT EXISTS files (
+  task_id TEXT NOT NULL, path TEXT NOT NULL, user_id TEXT NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (task_id, path));
+CREATE INDEX IF NOT EXISTS files_by_user ON files (user_id);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_task ON events (task_id, seq);
+`;
+
+type Row = { data: string };
+
+function parse<T>(row: Row | undefined): T | undefined {
+  return row === undefined ? undefined : (JSON.parse(row.data) as T);
+}
+
+function merge<T extends object>(base: T, patch: object): T {
+  const next: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+  }
+  return next as T;
+}
+
+function publicUser(user: UserWithPassword): User {
+  const { passwordHash: _hash, ...rest } = user;
+  return rest;
+}
+
+class ConditionFailed extends Error {}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.statements = {
+      insertUser: db.prepare('INSERT INTO users (id, email, data) VALUES (?, ?, ?)'),
+      userByEmail: db.prepare<[string], Row>('SELECT data FROM users WHERE email = ?'),
+      userById: db.prepare<[string], Row>('SELECT data FROM users WHERE id = ?'),
+      allUsers: db.prepare<[], Row>('SELECT data FROM users ORDER BY rowid'),
+      countUsers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
+      saveWorker: db.prepare('INSERT INTO workers (id, data) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
+      workerById: db.prepare<[string], Row>('SELECT data FROM workers WHERE id = ?'),
+      allWorkers: db.prepare<[], Row>('SELECT data FROM workers ORDER BY rowid'),
+      insertTask: db.prepare('INSERT INTO tasks (id, user_id, status, created_at, data) VALUES (?, ?, ?, ?, ?)'),
+      taskById: db.prepare<[string], Row>('SELECT data FROM tasks WHERE id = ?'),
+      updateTask: db.prepare('UPDATE tasks SET status = ?, data = ? WHERE id = ?'),
+      unfinishedTasks: db.prepare<[], Row>(
+        "SELECT data FROM tasks WHERE status IN ('queued','assigned','running') ORDER BY created_at, id",
+      ),
+      insertAttempt: db.prepare('INSERT INTO attempts (id, task_id, number, status, data) VALUES (?, ?, ?, ?, ?)'),
+      attemptById: db.prepare<[string], Row>('SELECT data FROM attempts WHERE id = ?'),
+      attemptsByTask: db.prepare<[string], Row>('SELECT data FROM attempts WHERE task_id = ? ORDER BY number'),
+      activeAttempts: db.prepare<[], Row>(
+        "SELECT data FROM attempts WHERE status IN ('assigned','running','cancelling') ORDER BY rowid",
+      ),
+      updateAttempt: db.prepare('UPDATE attempts SET status = ?, data = ? WHERE id = ?'),
+      deleteFiles: db.prepare('DELETE FROM files WHERE task_id = ?'),
+      insertFile: db.prepare('INSERT INTO files (task_id, path, user_id, data) VALUES (?, ?, ?, ?)'),
+      insertEvent: db.prepare('INSERT INTO events (task_id, data) VALUES (?, ?)'),
+      eventsByTask: db.prepare<[string], Row>('SELECT data FROM events WHERE task_id = ? ORDER BY seq'),
+    };
+  }
+
+  async insertUser(user: UserWithPassword): Promise<void> {
+    try {
+      this.statements.insertUser.run(user.id, user.email, JSON.stringify(user));
+    } catch (error: unknown) {
+      if (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_CONSTRAINT')) {
+        throw new WharfError('conflict', `a user with email ${user.email} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async findUserByEmail(email: string): Promise<UserWithPassword | undefined> {
+    return parse<UserWithPassword>(this.statements.userByEmail.get(email));
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const user = parse<UserWithPassword>(this.statements.userById.get(id));
+    return user && publicUser(user);
+  }
+
+  async listUsers(): Promise<User[]> {
+    return this.statements.allUsers.all().map((row) => publicUser(JSON.parse(row.data) as UserWithPassword));
+  }
+
+  async countUsers(): Promise<number> {
+    return this.statements.countUsers.get()?.n ?? 0;
+  }
+
+  async saveWorker(worker: WorkerRecord): Promise<void> {
+    this.statements.saveWorker.run(worker.id, JSON.stringify(worker));
+  }
+
+  async getWorker(id: string): Promise<WorkerRecord | undefined> {
+    return parse<WorkerRecord>(this.statements.workerById.get(id));
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.statements.allWorkers.all().map((row) => JSON.parse(row.data) as WorkerRecord);
+  }
+
+  async getTask(id: string): Promise<Task | undefined> {
+    return parse<Task>(this.statements.taskById.get(id));
+  }
+
+  async listTasks(query: TaskQuery): Promise<TaskPage> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(query.userId);
+    }
+    if (query.status !== undefined) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.cursor !== undefined) {
+      const cursor = decodeTaskCursor(query.cursor);
+      if (!cursor) throw new WharfError('validation_failed', 'cursor: not a cursor this server issued');
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      params.push(cursor.createdAt, cursor.createdAt, cursor.id);
+    }
+    const sql = `SELECT data FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare<(string | number)[], Row>(sql).all(...params, query.limit + 1);
+    const tasks = rows.slice(0, query.limit).map((row) => JSON.parse(row.data) as Task);
+    const last = tasks[tasks.length - 1];
+    return { tasks, nextCursor: rows.length > query.limit && last ? encodeTaskCursor(last) : undefined };
+  }
+
+  async listUnfinishedTasks(): Promise<Task[]> {
+    return this.statements.unfinishedTasks.all().map((row) => JSON.parse(row.data) as Task);
+  }
+
+  async getAttempt(id: string): Promise<Attempt | undefined> {
+    return parse<Attempt>(this.statements.attemptById.get(id));
+  }
+
+  async listAttempts(taskId: string): Promise<Attempt[]> {
+    return this.statements.attemptsByTask.all(taskId).map((row) => JSON.parse(row.data) as Attempt);
+  }
+
+  async listActiveAttempts(): Promise<Attempt[]> {
+    return this.statements.activeAttempts.all().map((row) => JSON.parse(row.data) as Attempt);
+  }
+
+  async listEvents(taskId: string): Promise<TaskEvent[]> {
+    return this.statements.eventsByTask.all(taskId).map((row) => JSON.parse(row.data) as TaskEvent);
+  }
+
+  async listFiles(filter: { userId?: string | undefined; taskId?: string | undefined }): Promise<OutputFileRecord[]> {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (filter.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(filter.userId);
+    }
+    if (filter.taskId !== undefined) {
+      where.push('task_id = ?');
+      params.push(filter.taskId);
+    }
+    const sql = `SELECT data FROM files ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid`;
+    return this.db
+      .prepare<string[], Row>(sql)
+      .all(...params)
+      .map((row) => JSON.parse(row.data) as OutputFileRecord);
+  }
+
+  async commit(changes: readonly StoreChange[]): Promise<boolean> {
+    const apply = this.db.transaction((list: readonly StoreChange[]) => {
+      for (const change of list) this.applyChange(change);
+    });
+    try {
+      apply(changes);
+      return true;
+    } catch (error: unknown) {
+      if (error instanceof ConditionFailed) return false;
+      throw error;
+    }
+  }
+
+  private applyChange(change: StoreChange): void {
+    const s = this.statements;
+    switch (change.kind) {
+      case 'insertTask': {
+        const t = change.task;
+        s.insertTask.run(t.id, t.userId, t.status, t.createdAt, JSON.stringify(t));
+        return;
+      }
+      case 'insertAttempt': {
+        const a = change.attempt;
+        s.insertAttempt.run(a.id, a.taskId, a.number, a.status, JSON.stringify(a));
+        return;
+      }
+      case 'updateTask': {
+        const task = parse<Task>(s.taskById.get(change.taskId));
+        if (!task) throw new ConditionFailed();
+        if (change.expectStatus && !change.expectStatus.includes(task.status)) throw new ConditionFailed();
+        if (change.expectAttemptId !== undefined && task.currentAttemptId !== change.expectAttemptId) {
+          throw new ConditionFailed();
+        }
+        const next = merge(task, change.patch);
+        s.updateTask.run(next.status, JSON.stringify(next), task.id);
+        return;
+      }
+      case 'updateAttempt': {
+        const attempt = parse<Attempt>(s.attemptById.get(change.attemptId));
+        if (!attempt) throw new ConditionFailed();
+        if (change.expectStatus && !change.expectStatus.includes(attempt.status)) throw new ConditionFailed();
+        const next = merge(attempt, change.patch);
+        s.updateAttempt.run(next.status, JSON.stringify(next), attempt.id);
+        return;
+      }
+      case 'appendEvent':
+        s.insertEvent.run(change.event.taskId, JSON.stringify(change.event));
+        return;
+      case 'replaceTaskFiles':
+        s.deleteFiles.run(change.taskId);
+        for (const file of change.files) s.insertFile.run(file.taskId, file.path, file.userId, JSON.stringify(file));
+        return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,220 @@
+// The Store conformance suite: every Store implementation must pass it unchanged.
+// sqlite-store.test.ts runs it against SqliteStore; the Mongo suite runs it when a server is given.
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { UserWithPassword } from '../auth/user-types.js';
+import type { WorkerRecord } from '../cluster/worker-types.js';
+import { WharfError } from '../errors.js';
+import type { Attempt, Task } from '../tasks/task-types.js';
+import type { Store } from './store.js';
+
+export function mockTask(overrides: Partial<Task> = {}): Task {
+  return {
+    id: randomUUID(),
+    name: 'task',
+    userId: 'user-1',
+    image: 'wharf/busybox',
+    command: ['true'],
+    env: {},
+    runtime: 'docker',
+    labels: {},
+    status: 'queued',
+    priority: 50,
+    resources: { cpu: 1, memory: 1024, gpu: 0, disk: 0 },
+    maxRetries: 0,
+    timeoutSeconds: 0,
+    retriesUsed: 0,
+    createdAt: Date.now(),
+    attemptCount: 0,
+    ...overrides,
+  };
+}
+
+export function mockAttempt(task: Task, overrides: Partial<Attempt> = {}): Attempt {
+  return {
+    id: randomUUID(),
+    taskId: task.id,
+    number: 1,
+    workerId: 'worker-1',
+    status: 'assigned',
+    resources: task.resources,
+    createdAt: Date.now(),
+    ...overrides,
+  };
+}
+
+function mockUser(overrides: Partial<UserWithPassword> = {}): UserWithPassword {
+  return {
+    id: randomUUID(),
+    email: `${randomUUID()}@example.com`,
+    name: 'Ada',
+    role: 'user',
+    createdAt: Date.now(),
+    passwordHash: 'scrypt$x$y',
+    ...overrides,
+  };
+}
+
+export function describeStoreConformance(name: string, makeStore: () => Promise<Store>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('keeps users and finds them by email and id, without their password hash in listings', async () => {
+      const user = mockUser({ email: 'ada@example.com' });
+      await store.insertUser(user);
+      expect(await store.findUserByEmail('ada@example.com')).toEqual(user);
+      const found = await store.getUser(user.id);
+      expect(found?.email).toBe('ada@example.com');
+      expect(found).not.toHaveProperty('passwordHash');
+      expect(await store.countUsers()).toBe(1);
+      expect((await store.listUsers()).map((u) => u.id)).toEqual([user.id]);
+    });
+
+    it('refuses a second user with the same email as a conflict', async () => {
+      await store.insertUser(mockUser({ email: 'same@example.com' }));
+      const error = await store.insertUser(mockUser({ email: 'same@example.com' })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WharfError);
+      expect((error as WharfError).code).toBe('conflict');
+    });
+
+    it('upserts workers', async () => {
+      const worker: WorkerRecord = {
+        id: 'w1',
+        name: 'one',
+        hostname: 'host',
+        status: 'ready',
+        runtimes: ['docker'],
+        labels: { zone: 'a' },
+        capacity: { cpu: 2, memory: 4096, gpu: 0, disk: 0 },
+        version: '0.1.0',
+        registeredAt: 1,
+        lastHeartbeatAt: 1,
+      };
+      await store.saveWorker(worker);
+      await store.saveWorker({ ...worker, status: 'lost' });
+      expect(await store.getWorker('w1')).toEqual({ ...worker, status: 'lost' });
+      expect(await store.listWorkers()).toHaveLength(1);
+    });
+
+    it('pages tasks newest first, filtered by user and status', async () => {
+      const base = Date.now();
+      const tasks = Array.from({ length: 5 }, (_, i) =>
+        mockTask({ createdAt: base + i, userId: i % 2 === 0 ? 'alice' : 'bob', status: i === 4 ? 'failed' : 'queued' }),
+      );
+      await store.commit(tasks.map((task) => ({ kind: 'insertTask' as const, task })));
+      const first = await store.listTasks({ limit: 2 });
+      expect(first.tasks.map((t) => t.id)).toEqual([tasks[4]!.id, tasks[3]!.id]);
+      expect(first.nextCursor).toBeDefined();
+      const second = await store.listTasks({ limit: 2, cursor: first.nextCursor });
+      expect(second.tasks.map((t) => t.id)).toEqual([tasks[2]!.id, tasks[1]!.id]);
+      const third = await store.listTasks({ limit: 2, cursor: second.nextCursor });
+      expect(third.tasks.map((t) => t.id)).toEqual([tasks[0]!.id]);
+      expect(third.nextCursor).toBeUndefined();
+      const alice = await store.listTasks({ limit: 10, userId: 'alice' });
+      expect(alice.tasks.map((t) => t.id)).toEqual([tasks[4]!.id, tasks[2]!.id, tasks[0]!.id]);
+      const failed = await store.listTasks({ limit: 10, status: 'failed' });
+      expect(failed.tasks.map((t) => t.id)).toEqual([tasks[4]!.id]);
+      expect((await store.listUnfinishedTasks()).map((t) => t.id)).toEqual(tasks.slice(0, 4).map((t) => t.id));
+    });
+
+    it('rejects a cursor it did not issue', async () => {
+      const error = await store.listTasks({ limit: 2, cursor: 'garbage' }).catch((e: unknown) => e);
+      expect((error as WharfError).code).toBe('validation_failed');
+    });
+
+    it('applies a conditional assignment once and refuses the duplicate', async () => {
+      const task = mockTask();
+      await store.commit([{ kind: 'insertTask', task }]);
+      const attempt = mockAttempt(task);
+      const assign = [
+        { kind: 'insertAttempt' as const, attempt },
+        {
+          kind: 'updateTask' as const,
+          taskId: task.id,
+          expectStatus: ['queued' as const],
+          patch: { status: 'assigned' as const, currentAttemptId: attempt.id, workerId: 'worker-1', reason: undefined },
+        },
+      ];
+      expect(await store.commit(assign)).toBe(true);
+      const second = mockAttempt(task, { number: 2 });
+      expect(
+        await store.commit([
+          { kind: 'insertAttempt', attempt: second },
+          { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch: { currentAttemptId: second.id } },
+        ]),
+      ).toBe(false);
+      // nothing of the refused commit is visible
+      expect(await store.getAttempt(second.id)).toBeUndefined();
+      const stored = await store.getTask(task.id);
+      expect(stored?.status).toBe('assigned');
+      expect(stored?.currentAttemptId).toBe(attempt.id);
+      expect((await store.listActiveAttempts()).map((a) => a.id)).toEqual([attempt.id]);
+    });
+
+    it('finishes an attempt only from an active status and only for the current attempt', async () => {
+      const task = mockTask({ status: 'running' });
+      const attempt = mockAttempt(task, { status: 'running' });
+      await store.commit([
+        { kind: 'insertTask', task: { ...task, currentAttemptId: attempt.id } },
+        { kind: 'insertAttempt', attempt },
+      ]);
+      const finish = [
+        {
+          kind: 'updateAttempt' as const,
+          attemptId: attempt.id,
+          expectStatus: ['assigned' as const, 'running' as const],
+          patch: { status: 'succeeded' as const, exitCode: 0, finishedAt: 5 },
+        },
+        {
+          kind: 'updateTask' as const,
+          taskId: task.id,
+          expectAttemptId: attempt.id,
+          patch: { status: 'succeeded' as const, exitCode: 0, finishedAt: 5 },
+        },
+        { kind: 'appendEvent' as const, event: { taskId: task.id, at: 5, kind: 'succeeded', message: 'exit 0' } },
+      ];
+      expect(await store.commit(finish)).toBe(true);
+      expect(await store.commit(finish)).toBe(false);
+      expect((await store.getAttempt(attempt.id))?.status).toBe('succeeded');
+      expect(await store.listEvents(task.id)).toHaveLength(1);
+      expect(await store.listActiveAttempts()).toEqual([]);
+      const wrongAttempt = await store.commit([
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: 'another', patch: { status: 'failed' } },
+      ]);
+      expect(wrongAttempt).toBe(false);
+    });
+
+    it('removes fields patched to undefined', async () => {
+      const task = mockTask({ reason: 'waiting', notBefore: 10 });
+      await store.commit([{ kind: 'insertTask', task }]);
+      await store.commit([{ kind: 'updateTask', taskId: task.id, patch: { reason: undefined, notBefore: undefined } }]);
+      const stored = await store.getTask(task.id);
+      expect(stored).not.toHaveProperty('reason');
+      expect(stored).not.toHaveProperty('notBefore');
+    });
+
+    it('replaces a task\'s files and lists them by task and by user', async () => {
+      const file = (path: string, userId = 'alice', taskId = 't1') => ({
+        taskId,
+        userId,
+        attemptId: 'a1',
+        path,
+        size: 3,
+        sha256: 'abc',
+        createdAt: 1,
+      });
+      await store.commit([{ kind: 'replaceTaskFiles', taskId: 't1', files: [file('a.txt'), file('b/c.txt')] }]);
+      await store.commit([{ kind: 'replaceTaskFiles', taskId: 't2', files: [file('x', 'bob', 't2')] }]);
+      await store.commit([{ kind: 'replaceTaskFiles', taskId: 't1', files: [file('only.txt')] }]);
+      expect((await store.listFiles({ taskId: 't1' })).map((f) => f.path)).toEqual(['only.txt']);
+      expect((await store.listFiles({ userId: 'bob' })).map((f) => f.path)).toEqual(['x']);
+      expect(await store.listFiles({})).toHaveLength(2);
+    });
+  });
+}

@@ -1,0 +1,98 @@
+// The Store contract: every piece of master state, behind domain-level operations. SqliteStore
+// (embedded, default) implements it; one conformance suite (store-conformance.ts) runs against
+// every implementation.
+//
+// Multi-record changes go through `commit`: a list of conditional changes applied atomically.
+// When any condition fails (a task is no longer in the expected status, an attempt was already
+// finished) nothing is applied and commit answers false, so a duplicate report or a retried
+// request can never apply a change twice.
+import type { User, UserWithPassword } from '../auth/user-types.js';
+import type { WorkerRecord } from '../cluster/worker-types.js';
+import type { Attempt, AttemptStatus, OutputFileRecord, Task, TaskEvent, TaskStatus } from '../tasks/task-types.js';
+
+export interface TaskPage {
+  tasks: Task[];
+  /** opaque; pass back as `cursor` for the next page; absent on the last page */
+  nextCursor?: string | undefined;
+}
+
+export interface TaskQuery {
+  /** only this user's tasks; absent = everyone's */
+  userId?: string | undefined;
+  status?: TaskStatus | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Fields to change; a field given as `undefined` is removed. */
+export type TaskPatch = Partial<Omit<Task, 'id' | 'userId' | 'createdAt'>>;
+export type AttemptPatch = Partial<Omit<Attempt, 'id' | 'taskId' | 'number' | 'createdAt'>>;
+
+export type StoreChange =
+  | { kind: 'insertTask'; task: Task }
+  | { kind: 'insertAttempt'; attempt: Attempt }
+  | {
+      kind: 'updateTask';
+      taskId: string;
+      /** applied only when the task's status is one of these */
+      expectStatus?: readonly TaskStatus[];
+      /** applied only when the task's current attempt is this one */
+      expectAttemptId?: string;
+      patch: TaskPatch;
+    }
+  | { kind: 'updateAttempt'; attemptId: string; expectStatus?: readonly AttemptStatus[]; patch: AttemptPatch }
+  | { kind: 'appendEvent'; event: TaskEvent }
+  | { kind: 'replaceTaskFiles'; taskId: string; files: OutputFileRecord[] };
+
+export interface Store {
+  readonly kind: 'sqlite' | 'mongo';
+
+  // users
+  /** Throws WharfError('conflict') when the email is taken. */
+  insertUser(user: UserWithPassword): Promise<void>;
+  findUserByEmail(email: string): Promise<UserWithPassword | undefined>;
+  getUser(id: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  countUsers(): Promise<number>;
+
+  // workers
+  saveWorker(worker: WorkerRecord): Promise<void>;
+  getWorker(id: string): Promise<WorkerRecord | undefined>;
+  listWorkers(): Promise<WorkerRecord[]>;
+
+  // tasks and attempts
+  getTask(id: string): Promise<Task | undefined>;
+  listTasks(query: TaskQuery): Promise<TaskPage>;
+  /** queued, assigned and running tasks, oldest first (for recovery after a restart) */
+  listUnfinishedTasks(): Promise<Task[]>;
+  getAttempt(id: string): Promise<Attempt | undefined>;
+  listAttempts(taskId: string): Promise<Attempt[]>;
+  /** attempts in assigned, running or cancelling */
+  listActiveAttempts(): Promise<Attempt[]>;
+  listEvents(taskId: string): Promise<TaskEvent[]>;
+
+  // files
+  listFiles(filter: { userId?: string | undefined; taskId?: string | undefined }): Promise<OutputFileRecord[]>;
+
+  /** Applies all changes atomically, or none when a condition fails (answers false). */
+  commit(changes: readonly StoreChange[]): Promise<boolean>;
+
+  close(): Promise<void>;
+}
+
+/** Cursor over (createdAt desc, id desc), shared by the implementations. */
+export function encodeTaskCursor(task: Pick<Task, 'createdAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify([task.createdAt, task.id])).toString('base64url');
+}
+
+export function decodeTaskCursor(cursor: string): { createdAt: number; id: string } | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
+      return { createdAt: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through: not a cursor we made
+  }
+  return undefined;
+}

@@ -1,0 +1,106 @@
+// The task and attempt records, as stored and as the API shows them.
+//
+//   queued ──assign──▶ assigned ──start──▶ running ──exit 0──▶ succeeded
+//     ▲                   │                   ├──exit≠0 / timeout──▶ (retry left?) ─yes─┐
+//     │                   │                   │                             no──▶ failed │
+//     └──── backoff ◀─────┴── worker lost (attempt lost, not charged to retries) ◀───────┘
+//   any non-terminal state ──cancel──▶ cancelled
+
+export type TaskStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled'];
+export const TERMINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/**
+ * assigned: sent to a worker; running: the worker started it; the rest are final.
+ * lost: the worker went silent or the master restarted and nobody claimed it.
+ * cancelling: the user cancelled; the worker has been told to stop and has not yet confirmed.
+ */
+export type AttemptStatus =
+  | 'assigned'
+  | 'running'
+  | 'cancelling'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'error'
+  | 'lost';
+export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'running', 'cancelling'];
+
+export type Runtime = 'docker' | 'exec';
+
+export interface Resources {
+  /** cores */
+  cpu: number;
+  /** bytes */
+  memory: number;
+  gpu: number;
+  /** bytes */
+  disk: number;
+}
+
+export const ZERO_RESOURCES: Resources = { cpu: 0, memory: 0, gpu: 0, disk: 0 };
+
+export interface Task {
+  id: string;
+  name: string;
+  userId: string;
+  image: string;
+  /** argv; empty = the image's own command */
+  command: string[];
+  env: Record<string, string>;
+  runtime: Runtime;
+  labels: Record<string, string>;
+  status: TaskStatus;
+  /** why a task waits, or why it ended the way it did */
+  reason?: string | undefined;
+  priority: number;
+  resources: Resources;
+  maxRetries: number;
+  /** 0 = no timeout */
+  timeoutSeconds: number;
+  /** attempts charged to maxRetries (lost attempts are not charged) */
+  retriesUsed: number;
+  /** epoch ms before which a retry must not be placed */
+  notBefore?: number | undefined;
+  createdAt: number;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  exitCode?: number | undefined;
+  workerId?: string | undefined;
+  currentAttemptId?: string | undefined;
+  /** number of attempts created so far */
+  attemptCount: number;
+}
+
+export interface Attempt {
+  id: string;
+  taskId: string;
+  number: number;
+  workerId: string;
+  status: AttemptStatus;
+  resources: Resources;
+  createdAt: number;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  exitCode?: number | undefined;
+  error?: string | undefined;
+}
+
+export interface OutputFileRecord {
+  taskId: string;
+  userId: string;
+  attemptId: string;
+  path: string;
+  size: number;
+  sha256: string;
+  createdAt: number;
+}
+
+export interface TaskEvent {
+  taskId: string;
+  at: number;
+  kind: string;
+  message: string;
+  attemptId?: string | undefined;
+}

@@ -1,0 +1,48 @@
+// Original file: wharf.proto
+
+import type { OutputFile as _wharf_v1_OutputFile, OutputFile__Output as _wharf_v1_OutputFile__Output } from '../../wharf/v1/OutputFile.js';
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * The final report of an attempt. Kept in the worker's on-disk outbox until acknowledged.
+ */
+export interface AttemptResult {
+  'attemptId'?: (string);
+  'taskId'?: (string);
+  /**
+   * "succeeded" | "failed" | "timed_out" | "cancelled" | "error"
+   */
+  'outcome'?: (string);
+  'exitCode'?: (number);
+  'hasExitCode'?: (boolean);
+  'startedAtMs'?: (number | string | Long);
+  'finishedAtMs'?: (number | string | Long);
+  'error'?: (string);
+  'files'?: (_wharf_v1_OutputFile)[];
+  /**
+   * how many log chunks the worker sent for this attempt
+   */
+  'logChunks'?: (number | string | Long);
+}
+
+/**
+ * The final report of an attempt. Kept in the worker's on-disk outbox until acknowledged.
+ */
+export interface AttemptResult__Output {
+  'attemptId': (string);
+  'taskId': (string);
+  /**
+   * "succeeded" | "failed" | "timed_out" | "cancelled" | "error"
+   */
+  'outcome': (string);
+  'exitCode': (number);
+  'hasExitCode': (boolean);
+  'startedAtMs': (number);
+  'finishedAtMs': (number);
+  'error': (string);
+  'files': (_wharf_v1_OutputFile__Output)[];
+  /**
+   * how many log chunks the worker sent for this attempt
+   */
+  'logChunks': (number);
+}

@@ -1,0 +1,10 @@
+// Original file: wharf.proto
+
+
+export interface ResultAck {
+  'attemptId'?: (string);
+}
+
+export interface ResultAck__Output {
+  'attemptId': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: wharf.proto
+
+
+export interface RunningAttempt {
+  'attemptId'?: (string);
+  'taskId'?: (string);
+}
+
+export interface RunningAttempt__Output {
+  'attemptId': (string);
+  'taskId': (string);
+}

@@ -1,0 +1,37 @@
+// Original file: wharf.proto
+
+import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_Resources__Output } from '../../wharf/v1/Resources.js';
+
+export interface TaskSpec {
+  'taskId'?: (string);
+  'attemptId'?: (string);
+  'attemptNumber'?: (number);
+  'name'?: (string);
+  'image'?: (string);
+  'command'?: (string)[];
+  'env'?: ({[key: string]: string});
+  'runtime'?: (string);
+  'resources'?: (_wharf_v1_Resources | null);
+  /**
+   * 0 = none
+   */
+  'timeoutSeconds'?: (number);
+  'userId'?: (string);
+}
+
+export interface TaskSpec__Output {
+  'taskId': (string);
+  'attemptId': (string);
+  'attemptNumber': (number);
+  'name': (string);
+  'image': (string);
+  'command': (string)[];
+  'env': ({[key: string]: string});
+  'runtime': (string);
+  'resources': (_wharf_v1_Resources__Output | null);
+  /**
+   * 0 = none
+   */
+  'timeoutSeconds': (number);
+  'userId': (string);
+}

@@ -1,0 +1,65 @@
+// Original file: wharf.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { FileChunk as _wharf_v1_FileChunk, FileChunk__Output as _wharf_v1_FileChunk__Output } from '../../wharf/v1/FileChunk.js';
+import type { LogAck as _wharf_v1_LogAck, LogAck__Output as _wharf_v1_LogAck__Output } from '../../wharf/v1/LogAck.js';
+import type { LogChunk as _wharf_v1_LogChunk, LogChunk__Output as _wharf_v1_LogChunk__Output } from '../../wharf/v1/LogChunk.js';
+import type { MasterMessage as _wharf_v1_MasterMessage, MasterMessage__Output as _wharf_v1_MasterMessage__Output } from '../../wharf/v1/MasterMessage.js';
+import type { RegisterRequest as _wharf_v1_RegisterRequest, RegisterRequest__Output as _wharf_v1_RegisterRequest__Output } from '../../wharf/v1/RegisterRequest.js';
+import type { RegisterResponse as _wharf_v1_RegisterResponse, RegisterResponse__Output as _wharf_v1_RegisterResponse__Output } from '../../wharf/v1/RegisterResponse.js';
+import type { UploadAck as _wharf_v1_UploadAck, UploadAck__Output as _wharf_v1_UploadAck__Output } from '../../wharf/v1/UploadAck.js';
+import type { WorkerMessage as _wharf_v1_WorkerMessage, WorkerMessage__Output as _wharf_v1_WorkerMessage__Output } from '../../wharf/v1/WorkerMessage.js';
+
+export interface WorkerGatewayClient extends grpc.Client {
+  Connect(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage__Output>;
+  Connect(options?: grpc.CallOptions): grpc.ClientDuplexStream<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage__Output>;
+  connect(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage__Output>;
+  connect(options?: grpc.CallOptions): grpc.ClientDuplexStream<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage__Output>;
+  
+  Register(argument: _wharf_v1_RegisterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  Register(argument: _wharf_v1_RegisterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  Register(argument: _wharf_v1_RegisterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  Register(argument: _wharf_v1_RegisterRequest, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  register(argument: _wharf_v1_RegisterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  register(argument: _wharf_v1_RegisterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  register(argument: _wharf_v1_RegisterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  register(argument: _wharf_v1_RegisterRequest, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  
+  StreamTaskLogs(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_LogAck__Output>): grpc.ClientWritableStream<_wharf_v1_LogChunk>;
+  StreamTaskLogs(metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_LogAck__Output>): grpc.ClientWritableStream<_wharf_v1_LogChunk>;
+  StreamTaskLogs(options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_LogAck__Output>): grpc.ClientWritableStream<_wharf_v1_LogChunk>;
+  StreamTaskLogs(callback: grpc.requestCallback<_wharf_v1_LogAck__Output>): grpc.ClientWritableStream<_wharf_v1_LogChunk>;
+  streamTaskLogs(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_LogAck__Output>): grpc.ClientWritableStream<_wharf_v1_LogChunk>;
+  streamTaskLogs(metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_LogAck__Output>): grpc.ClientWritableStream<_wharf_v1_LogChunk>;
+  streamTaskLogs(options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_LogAck__Output>): grpc.ClientWritableStream<_wharf_v1_LogChunk>;
+  streamTaskLogs(callback: grpc.requestCallback<_wharf_v1_LogAck__Output>): grpc.ClientWritableStream<_wharf_v1_LogChunk>;
+  
+  UploadTaskFiles(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_UploadAck__Output>): grpc.ClientWritableStream<_wharf_v1_FileChunk>;
+  UploadTaskFiles(metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_UploadAck__Output>): grpc.ClientWritableStream<_wharf_v1_FileChunk>;
+  UploadTaskFiles(options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_UploadAck__Output>): grpc.ClientWritableStream<_wharf_v1_FileChunk>;
+  UploadTaskFiles(callback: grpc.requestCallback<_wharf_v1_UploadAck__Output>): grpc.ClientWritableStream<_wharf_v1_FileChunk>;
+  uploadTaskFiles(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_UploadAck__Output>): grpc.ClientWritableStream<_wharf_v1_FileChunk>;
+  uploadTaskFiles(metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_UploadAck__Output>): grpc.ClientWritableStream<_wharf_v1_FileChunk>;
+  uploadTaskFiles(options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_UploadAck__Output>): grpc.ClientWritableStream<_wharf_v1_FileChunk>;
+  uploadTaskFiles(callback: grpc.requestCallback<_wharf_v1_UploadAck__Output>): grpc.ClientWritableStream<_wharf_v1_FileChunk>;
+  
+}
+
+export interface WorkerGatewayHandlers extends grpc.UntypedServiceImplementation {
+  Connect: grpc.handleBidiStreamingCall<_wharf_v1_WorkerMessage__Output, _wharf_v1_MasterMessage>;
+  
+  Register: grpc.handleUnaryCall<_wharf_v1_RegisterRequest__Output, _wharf_v1_RegisterResponse>;
+  
+  StreamTaskLogs: grpc.handleClientStreamingCall<_wharf_v1_LogChunk__Output, _wharf_v1_LogAck>;
+  
+  UploadTaskFiles: grpc.handleClientStreamingCall<_wharf_v1_FileChunk__Output, _wharf_v1_UploadAck>;
+  
+}
+
+export interface WorkerGatewayDefinition extends grpc.ServiceDefinition {
+  Connect: MethodDefinition<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage, _wharf_v1_WorkerMessage__Output, _wharf_v1_MasterMessage__Output>
+  Register: MethodDefinition<_wharf_v1_RegisterRequest, _wharf_v1_RegisterResponse, _wharf_v1_RegisterRequest__Output, _wharf_v1_RegisterResponse__Output>
+  StreamTaskLogs: MethodDefinition<_wharf_v1_LogChunk, _wharf_v1_LogAck, _wharf_v1_LogChunk__Output, _wharf_v1_LogAck__Output>
+  UploadTaskFiles: MethodDefinition<_wharf_v1_FileChunk, _wharf_v1_UploadAck, _wharf_v1_FileChunk__Output, _wharf_v1_UploadAck__Output>
+}

@@ -1,0 +1,285 @@
+// Worker configuration in three stages (see CONVENTIONS.md §5):
+//   raw      — strings as given by command-line flags (which win) and WHARF_* environment variables
+//   validated — zod schema: types, defaults and one clear message per bad value
+//   compiled — WorkerConfig: sizes in bytes, cores as numbers, durations as …Ms
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseBytes, parseCpu } from '@wharf/proto';
+
+export type RuntimeName = 'docker' | 'exec';
+
+export interface WorkerConfig {
+  masterAddress: string;
+  joinToken: string;
+  name: string;
+  dataDir: string;
+  runtimes: RuntimeName[];
+  capacityCaps: { cpu?: number; memory?: number; gpu?: number; disk?: number };
+  labels: Record<string, string>;
+  heartbeatIntervalMs: number;
+  cancelGraceSeconds: number;
+  logBatchMs: number;
+  logBatchBytes: number;
+  reconnectBaseMs: number;
+  reconnectMaxMs: number;
+  pidsLimit: number;
+  logLevel: string;
+  dockerSocketPath?: string;
+}
+
+/** A setting is missing or wrong; the message names the flag or variable to set. */
+export class WorkerConfigError extends Error {
+  override readonly name = 'WorkerConfigError';
+}
+
+/** The most a log frame may carry, whatever logBatchBytes says. */
+export const MAX_LOG_FRAME_BYTES = 64 * 1024;
+
+const RUNTIME_NAMES: readonly RuntimeName[] = ['docker', 'exec'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every setting: its flag, its environment variable, and whether the flag may repeat. */
+const SETTINGS = {
+  master: { flag: '--master', env: 'WHARF_MASTER' },
+  token: { flag: '--token', env: 'WHARF_JOIN_TOKEN' },
+  name: { flag: '--name', env: 'WHARF_WORKER_NAME' },
+  dataDir: { flag: '--data-dir', env: 'WHARF_DATA_DIR' },
+  runtimes: { flag: '--runtimes', env: 'WHARF_RUNTIMES' },
+  cpu: { flag: '--cpu', env: 'WHARF_CPU' },
+  memory: { flag: '--memory', env: 'WHARF_MEMORY' },
+  gpu: { flag: '--gpu', env: 'WHARF_GPU' },
+  disk: { flag: '--disk', env: 'WHARF_DISK' },
+  labels: { flag: '--label', env: 'WHARF_LABELS' },
+  heartbeatMs: { flag: '--heartbeat-ms', env: 'WHARF_HEARTBEAT_MS' },
+  cancelGraceSeconds: { flag: '--cancel-grace-seconds', env: 'WHARF_CANCEL_GRACE_SECONDS' },
+  logBatchMs: { flag: '--log-batch-ms', env: 'WHARF_LOG_BATCH_MS' },
+  logBatchBytes: { flag: '--log-batch-bytes', env: 'WHARF_LOG_BATCH_BYTES' },
+  reconnectBaseMs: { flag: '--reconnect-base-ms', env: 'WHARF_RECONNECT_BASE_MS' },
+  reconnectMaxMs: { flag: '--reconnect-max-ms', env: 'WHARF_RECONNECT_MAX_MS' },
+  pidsLimit: { flag: '--pids-limit', env: 'WHARF_PIDS_LIMIT' },
+  logLevel: { flag: '--log-level', env: 'WHARF_LOG_LEVEL' },
+  dockerSocket: { flag: '--docker-socket', env: 'DOCKER_HOST' },
+} as const;
+
+type SettingKey = keyof typeof SETTINGS;
+type RawSettings = Partial<Record<Exclude<SettingKey, 'labels'>, string>> & { labels: string[] };
+
+/** One line of usage per setting, for `wharf-worker --help`. */
+export function describeWorkerSettings(): string[] {
+  return Object.values(SETTINGS).map((s) => `${s.flag.padEnd(24)} ${s.env}`);
+}
+
+function where(key: SettingKey): string {
+  const s = SETTINGS[key];
+  return `${s.flag} or ${s.env}`;
+}
+
+// ---------------------------------------------------------------- stage 1: raw
+
+function readFlags(argv: string[]): Partial<Record<SettingKey, string[]>> {
+  const byFlag = new Map<string, SettingKey>();
+  for (const [key, s] of Object.entries(SETTINGS)) byFlag.set(s.flag, key as SettingKey);
+  const out: Partial<Record<SettingKey, string[]>> = {};
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) {
+      throw new WorkerConfigError(`unexpected argument "${arg}": settings are given as --flag value`);
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const key = byFlag.get(flag);
+    if (key === undefined) {
+      const known = Object.values(SETTINGS).map((s) => s.flag).join(', ');
+      throw new WorkerConfigError(`unknown flag ${flag} (known flags: ${known})`);
+    }
+    let value: string;
+    if (eq >= 0) {
+      value = arg.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) {
+        throw new WorkerConfigError(`flag ${flag} needs a value`);
+      }
+      value = next;
+      i += 1;
+    }
+    if (key !== 'labels' && out[key] !== undefined) {
+      throw new WorkerConfigError(`flag ${flag} is given twice`);
+    }
+    (out[key] ??= []).push(value);
+  }
+  return out;
+}
+
+function readRaw(argv: string[], env: NodeJS.ProcessEnv): RawSettings {
+  const flags = readFlags(argv);
+  const raw: RawSettings = { labels: [] };
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const fromFlag = flags[key];
+    const fromEnv = env[SETTINGS[key].env];
+    if (key === 'labels') {
+      if (fromFlag) raw.labels = fromFlag;
+      else if (fromEnv !== undefined && fromEnv.trim() !== '') raw.labels = fromEnv.split(',');
+      continue;
+    }
+    const value = fromFlag?.[0] ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
+    if (value !== undefined) raw[key] = value;
+  }
+  return raw;
+}
+
+// ---------------------------------------------------------------- stage 2: validated
+
+function fail(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER as never;
+}
+
+function intSetting(key: SettingKey, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return fallback;
+      const n = Number(value.trim());
+      if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+        return fail(ctx, `invalid ${where(key)} "${value}": expected a whole number from ${min} to ${max}`);
+      }
+      return n;
+    });
+}
+
+function bytesSetting(key: SettingKey) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const n = parseBytes(value);
+      if (n === undefined) return fail(ctx, `invalid ${where(key)} "${value}": not a size (use e.g. 512Mi, 4Gi, 20G)`);
+      return n;
+    });
+}
+
+const MASTER_ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+const SettingsSchema = z.object({
+  master: z
+    .string({ error: `the master address is missing: set ${where('master')} to HOST:PORT` })
+    .transform((value, ctx) => {
+      const match = MASTER_ADDRESS.exec(value.trim());
+      const port = Number(match?.[1]);
+      if (!match || port < 1 || port > 65535) {
+        return fail(ctx, `invalid ${where('master')} "${value}": expected HOST:PORT, e.g. 10.0.0.5:7070`);
+      }
+      return value.trim();
+    }),
+  token: z
+    .string({ error: `the join token is missing: set ${where('token')}` })
+    .refine((t) => t.trim() !== '', { error: `the join token is empty: set ${where('token')}` }),
+  name: z.string().optional(),
+  dataDir: z.string().optional(),
+  runtimes: z
+    .string()
+    .optional()
+    .transform((value, ctx): RuntimeName[] => {
+      if (value === undefined) return ['docker'];
+      const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (names.length === 0) return fail(ctx, `invalid ${where('runtimes')}: name at least one of ${RUNTIME_NAMES.join(', ')}`);
+      const out: RuntimeName[] = [];
+      for (const n of names) {
+        const known = RUNTIME_NAMES.find((r) => r === n);
+        if (!known) return fail(ctx, `invalid ${where('runtimes')}: unknown runtime "${n}" (known: ${RUNTIME_NAMES.join(', ')})`);
+        if (!out.includes(known)) out.push(known);
+      }
+      return out;
+    }),
+  cpu: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const n = parseCpu(value);
+      if (n === undefined) return fail(ctx, `invalid ${where('cpu')} "${value}": expected cores, e.g. 2, 0.5 or 500m`);
+      return n;
+    }),
+  memory: bytesSetting('memory'),
+  disk: bytesSetting('disk'),
+  gpu: intSetting('gpu', -1, 0, 1024).transform((n) => (n < 0 ? undefined : n)),
+  labels: z.array(z.string()).transform((entries, ctx) => {
+    const labels: Record<string, string> = {};
+    for (const entry of entries) {
+      const eq = entry.indexOf('=');
+      const key = eq > 0 ? entry.slice(0, eq).trim() : '';
+      if (key === '') return fail(ctx, `invalid ${where('labels')} "${entry}": expected key=value`);
+      labels[key] = entry.slice(eq + 1).trim();
+    }
+    return labels;
+  }),
+  heartbeatMs: intSetting('heartbeatMs', 5000, 100, 600_000),
+  cancelGraceSeconds: intSetting('cancelGraceSeconds', 10, 0, 3600),
+  logBatchMs: intSetting('logBatchMs', 50, 1, 60_000),
+  logBatchBytes: intSetting('logBatchBytes', 65536, 1, MAX_LOG_FRAME_BYTES),
+  reconnectBaseMs: intSetting('reconnectBaseMs', 250, 1, 600_000),
+  reconnectMaxMs: intSetting('reconnectMaxMs', 10_000, 1, 3_600_000),
+  pidsLimit: intSetting('pidsLimit', 1024, 1, 4_194_304),
+  logLevel: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return 'info';
+      const level = LOG_LEVELS.find((l) => l === value.trim().toLowerCase());
+      if (!level) return fail(ctx, `invalid ${where('logLevel')} "${value}": expected one of ${LOG_LEVELS.join(', ')}`);
+      return level;
+    }),
+  dockerSocket: z
+    .string()
+    .optional()
+    .transform((value) => {
+      if (value === undefined) return undefined;
+      if (value.startsWith('unix://')) return value.slice('unix://'.length);
+      if (value.startsWith('/')) return value;
+      return undefined; // tcp:// and friends: dockerode reads DOCKER_HOST itself
+    }),
+});
+
+// ---------------------------------------------------------------- stage 3: compiled
+
+/** Reads flags (argv without node and script) and environment into a WorkerConfig, or throws WorkerConfigError. */
+export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
+  const parsed = SettingsSchema.safeParse(readRaw(argv, env));
+  if (!parsed.success) {
+    throw new WorkerConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
+  }
+  const s = parsed.data;
+  if (s.reconnectMaxMs < s.reconnectBaseMs) {
+    throw new WorkerConfigError(
+      `${where('reconnectMaxMs')} (${s.reconnectMaxMs}) must not be below ${where('reconnectBaseMs')} (${s.reconnectBaseMs})`,
+    );
+  }
+  const capacityCaps: WorkerConfig['capacityCaps'] = {};
+  if (s.cpu !== undefined) capacityCaps.cpu = s.cpu;
+  if (s.memory !== undefined) capacityCaps.memory = s.memory;
+  if (s.gpu !== undefined) capacityCaps.gpu = s.gpu;
+  if (s.disk !== undefined) capacityCaps.disk = s.disk;
+  const config: WorkerConfig = {
+    masterAddress: s.master,
+    joinToken: s.token.trim(),
+    name: s.name?.trim() || os.hostname(),
+    dataDir: path.resolve(s.dataDir ?? path.join(env['HOME'] ?? os.homedir(), '.wharf', 'worker')),
+    runtimes: s.runtimes,
+    capacityCaps,
+    labels: s.labels,
+    heartbeatIntervalMs: s.heartbeatMs,
+    cancelGraceSeconds: s.cancelGraceSeconds,
+    logBatchMs: s.logBatchMs,
+    logBatchBytes: s.logBatchBytes,
+    reconnectBaseMs: s.reconnectBaseMs,
+    reconnectMaxMs: s.reconnectMaxMs,
+    pidsLimit: s.pidsLimit,
+    logLevel: s.logLevel,
+  };
+  if (s.dockerSocket !== undefined) config.dockerSocketPath = s.dockerSocket;
+  return config;
+}
