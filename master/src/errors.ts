@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  /** bytes arrived damaged (size or sha256 mismatch); the sender should resend */
+  data_corrupted: 422,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

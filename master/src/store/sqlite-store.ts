@@ -38,7 +38,7 @@ function parse<T>(row: Row | undefined): T | undefined {
 }
 
 function merge<T extends object>(base: T, patch: object): T {
-  const next: Record<string, unknown> = { ...base };
+  const next: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) delete next[key];
     else next[key] = value;

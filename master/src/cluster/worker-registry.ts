@@ -1,0 +1,258 @@
+// The cluster's workers as the master sees them live: their record (stored), the open Connect
+// channel, the resources reserved by attempts placed on them, their last usage sample and
+// heartbeat. A worker silent past the heartbeat TTL is marked lost (checkLiveness, driven by a
+// timer in main.ts) and the listeners are told, so its attempts can be re-queued at once.
+import type { Logger } from '../logger.js';
+import { addResources } from '../scheduler/placement.js';
+import type { WorkerSnapshot } from '../scheduler/placement.js';
+import type { Store } from '../store/store.js';
+import { ZERO_RESOURCES, type Resources, type Runtime } from '../tasks/task-types.js';
+import type { WorkerRecord, WorkerStatus, WorkerUsage } from './worker-types.js';
+
+/** How the master talks down to one worker; the gRPC layer provides it. */
+export interface WorkerChannel {
+  send(message: MasterDown): void;
+  close(): void;
+}
+
+export type MasterDown =
+  | { assign: AssignPayload }
+  | { cancel: { attemptId: string; reason: string; graceSeconds: number } }
+  | { resultAck: { attemptId: string } }
+  | { drain: { draining: boolean } };
+
+export interface AssignPayload {
+  taskId: string;
+  attemptId: string;
+  attemptNumber: number;
+  name: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  runtime: string;
+  resources: Resources;
+  timeoutSeconds: number;
+  userId: string;
+}
+
+export interface LiveWorker {
+  record: WorkerRecord;
+  reserved: Resources;
+  usage?: WorkerUsage | undefined;
+  channel?: WorkerChannel | undefined;
+  /** attempts the worker said it runs in its last heartbeat */
+  reportedAttempts: string[];
+}
+
+export interface RegistrationInput {
+  workerId: string;
+  name: string;
+  hostname: string;
+  capacity: Resources;
+  runtimes: Runtime[];
+  labels: Record<string, string>;
+  version: string;
+}
+
+export interface WorkerRegistryListener {
+  workerLost(workerId: string): void;
+  workerReady(workerId: string): void;
+}
+
+export class WorkerRegistry {
+  private readonly workers = new Map<string, LiveWorker>();
+  private listener: WorkerRegistryListener | undefined;
+  private sortedIds: string[] | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly options: { heartbeatTtlMs: number; reconnectGraceMs: number; now?: () => number },
+  ) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  setListener(listener: WorkerRegistryListener): void {
+    this.listener = listener;
+  }
+
+  /**
+   * After a master restart: every known worker is back in the registry, disconnected. One that
+   * does not reconnect within the grace period is marked lost like any silent worker.
+   */
+  async load(): Promise<void> {
+    const now = this.now();
+    for (const record of await this.store.listWorkers()) {
+      const lastSeen = record.status === 'lost' ? record.lastHeartbeatAt : now + this.options.reconnectGraceMs - this.options.heartbeatTtlMs;
+      this.workers.set(record.id, { record: { ...record, lastHeartbeatAt: lastSeen }, reserved: { ...ZERO_RESOURCES }, reportedAttempts: [] });
+    }
+    this.sortedIds = undefined;
+  }
+
+  async register(input: RegistrationInput): Promise<LiveWorker> {
+    const now = this.now();
+    const existing = this.workers.get(input.workerId);
+    const status: WorkerStatus = existing?.record.status === 'draining' ? 'draining' : 'ready';
+    const record: WorkerRecord = {
+      id: input.workerId,
+      name: input.name,
+      hostname: input.hostname,
+      status,
+      runtimes: input.runtimes,
+      labels: input.labels,
+      capacity: input.capacity,
+      version: input.version,
+      registeredAt: existing?.record.registeredAt ?? now,
+      lastHeartbeatAt: now,
+    };
+    await this.store.saveWorker(record);
+    const wasLost = existing?.record.status === 'lost';
+    const live: LiveWorker = {
+      record,
+      // a lost worker's reservations were released when it was lost
+      reserved: existing && !wasLost ? existing.reserved : { ...ZERO_RESOURCES },
+      usage: existing?.usage,
+      channel: existing?.channel,
+      reportedAttempts: existing?.reportedAttempts ?? [],
+    };
+    this.workers.set(record.id, live);
+    this.sortedIds = undefined;
+    this.logger.info({ workerId: record.id, name: record.name, rejoined: Boolean(existing) }, 'worker registered');
+    return live;
+  }
+
+  attach(workerId: string, channel: WorkerChannel): boolean {
+    const worker = this.workers.get(workerId);
+    if (!worker || worker.record.status === 'lost') return false;
+    if (worker.channel && worker.channel !== channel) worker.channel.close();
+    worker.channel = channel;
+    worker.record.lastHeartbeatAt = this.now();
+    this.listener?.workerReady(workerId);
+    return true;
+  }
+
+  detach(workerId: string, channel: WorkerChannel): void {
+    const worker = this.workers.get(workerId);
+    if (worker?.channel === channel) worker.channel = undefined;
+  }
+
+  heartbeat(workerId: string, usage: WorkerUsage, runningAttempts: string[]): boolean {
+    const worker = this.workers.get(workerId);
+    if (!worker || worker.record.status === 'lost') return false;
+    worker.record.lastHeartbeatAt = this.now();
+    worker.usage = usage;
+    worker.reportedAttempts = runningAttempts;
+    return true;
+  }
+
+  /** Marks silent workers lost. Answers the ids newly lost. */
+  async checkLiveness(): Promise<string[]> {
+    const now = this.now();
+    const lost: string[] = [];
+    for (const worker of this.workers.values()) {
+      if (worker.record.status === 'lost') continue;
+      if (now - worker.record.lastHeartbeatAt > this.options.heartbeatTtlMs) lost.push(worker.record.id);
+    }
+    for (const id of lost) await this.markWorkerLost(id, 'no heartbeat within the TTL');
+    return lost;
+  }
+
+  async markWorkerLost(workerId: string, why: string): Promise<void> {
+    const worker = this.workers.get(workerId);
+    if (!worker || worker.record.status === 'lost') return;
+    worker.record.status = 'lost';
+    worker.reserved = { ...ZERO_RESOURCES };
+    worker.channel?.close();
+    worker.channel = undefined;
+    this.sortedIds = undefined;
+    await this.store.saveWorker(worker.record);
+    this.logger.warn({ workerId, why }, 'worker lost');
+    this.listener?.workerLost(workerId);
+  }
+
+  async setDraining(workerId: string, draining: boolean): Promise<LiveWorker | undefined> {
+    const worker = this.workers.get(workerId);
+    if (!worker) return undefined;
+    if (worker.record.status !== 'lost') {
+      worker.record.status = draining ? 'draining' : 'ready';
+      await this.store.saveWorker(worker.record);
+      worker.channel?.send({ drain: { draining } });
+      if (!draining) this.listener?.workerReady(workerId);
+    }
+    return worker;
+  }
+
+  reserve(workerId: string, resources: Resources): void {
+    const worker = this.workers.get(workerId);
+    if (worker) worker.reserved = addResources(worker.reserved, resources);
+  }
+
+  release(workerId: string, resources: Resources): void {
+    const worker = this.workers.get(workerId);
+    if (!worker) return;
+    const next = addResources(worker.reserved, resources, -1);
+    // never below zero through rounding or a double release
+    worker.reserved = {
+      cpu: Math.max(0, Number(next.cpu.toFixed(6))),
+      memory: Math.max(0, next.memory),
+      gpu: Math.max(0, next.gpu),
+      disk: Math.max(0, next.disk),
+    };
+  }
+
+  send(workerId: string, message: MasterDown): boolean {
+    const channel = this.workers.get(workerId)?.channel;
+    if (!channel) return false;
+    channel.send(message);
+    return true;
+  }
+
+  get(workerId: string): LiveWorker | undefined {
+    return this.workers.get(workerId);
+  }
+
+  list(): LiveWorker[] {
+    return this.ids().map((id) => this.workers.get(id)!);
+  }
+
+  /** Connected workers, in a stable order, for the scheduler. */
+  schedulingSnapshot(): WorkerSnapshot[] {
+    const snapshot: WorkerSnapshot[] = [];
+    for (const id of this.ids()) {
+      const worker = this.workers.get(id)!;
+      if (!worker.channel) continue;
+      snapshot.push({
+        id,
+        status: worker.record.status,
+        runtimes: worker.record.runtimes,
+        labels: worker.record.labels,
+        capacity: worker.record.capacity,
+        reserved: worker.reserved,
+      });
+    }
+    return snapshot;
+  }
+
+  counts(): { total: number; ready: number; draining: number; lost: number } {
+    const counts = { total: 0, ready: 0, draining: 0, lost: 0 };
+    for (const worker of this.workers.values()) {
+      counts.total += 1;
+      counts[worker.record.status] += 1;
+    }
+    return counts;
+  }
+
+  closeAll(): void {
+    for (const worker of this.workers.values()) {
+      worker.channel?.close();
+      worker.channel = undefined;
+    }
+  }
+
+  private ids(): string[] {
+    this.sortedIds ??= [...this.workers.keys()].sort();
+    return this.sortedIds;
+  }
+}

@@ -1,0 +1,244 @@
+// REST routes. Transport only: parse and validate, call the domain services, shape the reply.
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AuthService } from '../auth/auth-service.js';
+import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import { WharfError } from '../errors.js';
+import type { FileStore } from '../files/file-store.js';
+import { normaliseOutputPath } from '../files/output-paths.js';
+import type { LogStore } from '../logs/log-store.js';
+import { describeIssues, parseTaskInput } from '../tasks/task-input.js';
+import type { TaskService } from '../tasks/task-service.js';
+import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type TaskStatus } from '../tasks/task-types.js';
+import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
+import { fileView, taskView, userView, workerView } from './views.js';
+
+export interface RouteDeps {
+  auth: AuthService;
+  tasks: TaskService;
+  registry: WorkerRegistry;
+  logs: LogStore;
+  files: FileStore;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+/** Express 5 forwards rejected promises; this keeps handlers short and typed. */
+const handle =
+  (fn: Handler) =>
+  (req: Request, res: Response, next: NextFunction): void => {
+    Promise.resolve()
+      .then(() => fn(req, res))
+      .catch(next);
+  };
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (typeof body !== 'object' || body === null) throw new WharfError('validation_failed', 'body: must be a JSON object');
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
+  return parsed.data;
+}
+
+const registerSchema = z.object({
+  email: z.email('must be an email address').max(254),
+  password: z.string().min(8, 'must be at least 8 characters').max(1024),
+  name: z.string().trim().min(1).max(200).optional(),
+});
+const loginSchema = z.object({ email: z.string().min(1, 'is required').max(254), password: z.string().min(1, 'is required').max(1024) });
+
+const listQuery = z.object({
+  status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(500).optional(),
+});
+
+function param(req: Request, name: string): string {
+  const value = req.params[name];
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128) {
+    throw new WharfError('validation_failed', `${name}: invalid`);
+  }
+  return value;
+}
+
+export function apiRoutes(deps: RouteDeps): Router {
+  const { auth, tasks, registry, files } = deps;
+  const router = Router();
+
+  router.post(
+    '/auth/register',
+    handle(async (req, res) => {
+      const input = parseBody(registerSchema, req.body);
+      const result = await auth.register(input);
+      res.status(201).json({ user: userView(result.user), token: result.token });
+    }),
+  );
+  router.post(
+    '/auth/login',
+    handle(async (req, res) => {
+      const input = parseBody(loginSchema, req.body);
+      const result = await auth.login(input, clientKey(req));
+      res.json({ user: userView(result.user), token: result.token });
+    }),
+  );
+
+  router.use(requireUser(auth));
+
+  router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
+
+  router.post(
+    '/tasks',
+    handle(async (req, res) => {
+      const task = await tasks.submit(currentUser(res), parseTaskInput(req.body));
+      res.status(201).location(`/api/tasks/${task.id}`).json({ task: taskView(task) });
+    }),
+  );
+  router.get(
+    '/tasks',
+    handle(async (req, res) => {
+      const parsed = listQuery.safeParse(req.query);
+      if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
+      const page = await tasks.list(currentUser(res), parsed.data);
+      res.json({ tasks: page.tasks.map(taskView), nextCursor: page.nextCursor ?? null });
+    }),
+  );
+  router.get(
+    '/tasks/:id',
+    handle(async (req, res) => {
+      res.json({ task: taskView(await tasks.get(currentUser(res), param(req, 'id'))) });
+    }),
+  );
+  router.delete(
+    '/tasks/:id',
+    handle(async (req, res) => {
+      const task = await tasks.cancel(currentUser(res), param(req, 'id'));
+      res.status(202).json({ task: taskView(task) });
+    }),
+  );
+  router.get(
+    '/tasks/:id/logs',
+    handle(async (req, res) => {
+      const follow = req.query.follow === 'true' || req.query.follow === '1';
+      const details = await tasks.get(currentUser(res), param(req, 'id'));
+      streamLogs(details.id, details.attempts.map((a) => ({ id: a.id, number: a.number, workerId: a.workerId })), follow, deps, req, res);
+    }),
+  );
+
+  router.get(
+    '/workers',
+    handle((_req, res) => {
+      res.json({ workers: registry.list().map((w) => workerView(w, tasks.attemptsOnWorker(w.record.id))) });
+    }),
+  );
+  router.get(
+    '/workers/:id',
+    handle((req, res) => {
+      const worker = registry.get(param(req, 'id'));
+      if (!worker) throw new WharfError('not_found', `worker ${req.params.id} not found`);
+      res.json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
+    }),
+  );
+  router.post(
+    '/workers/:id/drain',
+    handle(async (req, res) => {
+      requireAdmin(res);
+      const worker = await registry.setDraining(param(req, 'id'), true);
+      if (!worker) throw new WharfError('not_found', `worker ${req.params.id} not found`);
+      res.status(202).json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
+    }),
+  );
+  router.post(
+    '/workers/:id/activate',
+    handle(async (req, res) => {
+      requireAdmin(res);
+      const worker = await registry.setDraining(param(req, 'id'), false);
+      if (!worker) throw new WharfError('not_found', `worker ${req.params.id} not found`);
+      res.status(202).json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
+    }),
+  );
+
+  router.get(
+    '/files',
+    handle(async (_req, res) => {
+      res.json({ files: (await tasks.listFiles(currentUser(res))).map(fileView) });
+    }),
+  );
+  router.get(
+    '/files/:taskId',
+    handle(async (req, res) => {
+      const user = currentUser(res);
+      const task = await tasks.visibleTask(user, param(req, 'taskId'));
+      res.json({ files: (await tasks.listFiles(user, task.id)).map(fileView) });
+    }),
+  );
+  router.get(
+    '/files/:taskId/download/*path',
+    handle(async (req, res) => {
+      const user = currentUser(res);
+      const task = await tasks.visibleTask(user, param(req, 'taskId'));
+      const segments = (req.params as Record<string, unknown>).path;
+      const path = Array.isArray(segments) ? segments.join('/') : String(segments ?? '');
+      const wanted = normaliseOutputPath(path);
+      const record = (await tasks.listFiles(user, task.id)).find((f) => f.path === wanted);
+      if (!record) throw new WharfError('not_found', `file ${wanted} not found`);
+      const { stream, size } = await files.openForDownload({ userId: task.userId, taskId: task.id, path: wanted });
+      res.setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader('Content-Length', String(size));
+      res.setHeader('Content-Disposition', `attachment; filename="${encodeURIComponent(wanted.split('/').pop() ?? 'file')}"`);
+      res.setHeader('X-Wharf-Sha256', record.sha256);
+      stream.on('error', () => res.destroy());
+      stream.pipe(res);
+    }),
+  );
+  return router;
+}
+
+/**
+ * Writes a task's stored log, then (with follow) live chunks until the task is terminal.
+ * Attempts after the first are separated by a marker line.
+ */
+function streamLogs(
+  taskId: string,
+  attempts: { id: string; number: number; workerId: string }[],
+  follow: boolean,
+  deps: RouteDeps,
+  req: Request,
+  res: Response,
+): void {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  let lastAttempt: string | undefined;
+  const numbers = new Map(attempts.map((a) => [a.id, a]));
+  const write = (attemptId: string, data: Buffer) => {
+    if (lastAttempt !== attemptId && (lastAttempt !== undefined || attempts.length > 1)) {
+      const attempt = numbers.get(attemptId);
+      res.write(`--- attempt ${attempt?.number ?? '?'}${attempt ? ` on worker ${attempt.workerId}` : ''} ---\n`);
+    }
+    lastAttempt = attemptId;
+    res.write(data);
+  };
+  // read and subscribe in the same tick: no chunk can fall between them
+  for (const entry of deps.logs.read(taskId, attempts.map((a) => a.id))) write(entry.attemptId, entry.data);
+  if (!follow || !deps.tasks.isActive(taskId)) {
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  const stopLogs = deps.logs.subscribe(taskId, (entry) => write(entry.attemptId, entry.data));
+  const stopTasks = deps.tasks.onTaskChange((task) => {
+    if (task.id === taskId && TERMINAL_TASK_STATUSES.has(task.status)) finish();
+    if (task.id === taskId && task.currentAttemptId && !numbers.has(task.currentAttemptId)) {
+      numbers.set(task.currentAttemptId, { id: task.currentAttemptId, number: task.attemptCount, workerId: task.workerId ?? '?' });
+    }
+  });
+  function finish(): void {
+    stopLogs();
+    stopTasks();
+    res.end();
+  }
+  req.on('close', () => {
+    stopLogs();
+    stopTasks();
+  });
+}

@@ -1,0 +1,83 @@
+// How records look on the API: times as ISO 8601 strings, internal fields left out.
+import type { User } from '../auth/user-types.js';
+import type { LiveWorker } from '../cluster/worker-registry.js';
+import type { TaskDetails } from '../tasks/task-service.js';
+import type { Attempt, OutputFileRecord, Task, TaskEvent } from '../tasks/task-types.js';
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function userView(user: User) {
+  return { id: user.id, email: user.email, name: user.name, role: user.role, createdAt: iso(user.createdAt) };
+}
+
+export function attemptView(attempt: Attempt) {
+  return {
+    id: attempt.id,
+    number: attempt.number,
+    workerId: attempt.workerId,
+    status: attempt.status,
+    exitCode: attempt.exitCode ?? null,
+    createdAt: iso(attempt.createdAt),
+    startedAt: iso(attempt.startedAt) ?? null,
+    finishedAt: iso(attempt.finishedAt) ?? null,
+    error: attempt.error ?? null,
+  };
+}
+
+export function fileView(file: OutputFileRecord) {
+  return { taskId: file.taskId, path: file.path, size: file.size, sha256: file.sha256, createdAt: iso(file.createdAt) };
+}
+
+export function eventView(event: TaskEvent) {
+  return { at: iso(event.at), kind: event.kind, message: event.message, attemptId: event.attemptId };
+}
+
+export function taskView(task: Task | TaskDetails) {
+  const details = 'attempts' in task ? task : undefined;
+  return {
+    id: task.id,
+    name: task.name,
+    userId: task.userId,
+    image: task.image,
+    command: task.command,
+    env: task.env,
+    runtime: task.runtime,
+    status: task.status,
+    reason: task.reason,
+    priority: task.priority,
+    resources: task.resources,
+    labels: task.labels,
+    maxRetries: task.maxRetries,
+    retriesUsed: task.retriesUsed,
+    timeoutSeconds: task.timeoutSeconds,
+    createdAt: iso(task.createdAt),
+    startedAt: iso(task.startedAt),
+    finishedAt: iso(task.finishedAt),
+    exitCode: task.exitCode,
+    workerId: task.workerId,
+    queuePosition: details?.queuePosition,
+    attempts: details?.attempts.map(attemptView),
+    files: details?.files.map(fileView),
+    events: details?.events.map(eventView),
+  };
+}
+
+export function workerView(worker: LiveWorker, runningTasks: number) {
+  const r = worker.record;
+  return {
+    id: r.id,
+    name: r.name,
+    hostname: r.hostname,
+    status: r.status,
+    connected: Boolean(worker.channel),
+    runtimes: r.runtimes,
+    labels: r.labels,
+    capacity: r.capacity,
+    reserved: worker.reserved,
+    usage: worker.usage ?? null,
+    runningTasks,
+    version: r.version,
+    registeredAt: iso(r.registeredAt),
+    lastHeartbeatAt: iso(r.lastHeartbeatAt),
+  };
+}

@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LogStore, type LogEntry } from './log-store.js';
+
+const text = (entries: LogEntry[]) => Buffer.concat(entries.map((e) => e.data)).toString();
+
+describe('LogStore', () => {
+  it('keeps stdout and stderr apart and in order, and applies a resent chunk once', () => {
+    const logs = new LogStore(mkdtempSync(join(tmpdir(), 'wharf-logs-')), 1024);
+    logs.append('t', 'a', 1, 'stdout', Buffer.from('one\n'));
+    logs.append('t', 'a', 2, 'stderr', Buffer.from('two\n'));
+    expect(logs.append('t', 'a', 1, 'stdout', Buffer.from('one\n'))).toBe(2);
+    logs.append('t', 'a', 3, 'stdout', Buffer.from('three\n'));
+    const entries = logs.read('t', ['a']);
+    expect(entries.map((e) => e.stream)).toEqual(['stdout', 'stderr', 'stdout']);
+    expect(text(entries)).toBe('one\ntwo\nthree\n');
+  });
+
+  it('survives a restart with its last seq', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-logs-'));
+    const first = new LogStore(dir, 1024);
+    first.append('t', 'a', 1, 'stdout', Buffer.from('x\n'));
+    first.append('t', 'a', 2, 'stdout', Buffer.from('y\n'));
+    first.close();
+    const second = new LogStore(dir, 1024);
+    expect(second.lastSeq('t', 'a')).toBe(2);
+    second.append('t', 'a', 2, 'stdout', Buffer.from('y\n'));
+    second.append('t', 'a', 3, 'stdout', Buffer.from('z\n'));
+    expect(text(second.read('t', ['a']))).toBe('x\ny\nz\n');
+  });
+
+  it('truncates past the cap with one visible marker', () => {
+    const logs = new LogStore(mkdtempSync(join(tmpdir(), 'wharf-logs-')), 10);
+    logs.append('t', 'a', 1, 'stdout', Buffer.from('12345678'));
+    logs.append('t', 'a', 2, 'stdout', Buffer.from('abcdef'));
+    logs.append('t', 'a', 3, 'stdout', Buffer.from('LOST-TAIL'));
+    const out = text(logs.read('t', ['a']));
+    expect(out.startsWith('12345678ab')).toBe(true);
+    expect(out).toContain('[wharf] log truncated');
+    expect(out).not.toContain('LOST-TAIL');
+    expect(out.match(/log truncated/g)).toHaveLength(1);
+  });
+
+  it('tells subscribers about every applied chunk', () => {
+    const logs = new LogStore(mkdtempSync(join(tmpdir(), 'wharf-logs-')), 1024);
+    const seen: string[] = [];
+    const stop = logs.subscribe('t', (e) => seen.push(e.data.toString()));
+    logs.append('t', 'a', 1, 'stdout', Buffer.from('a'));
+    logs.append('t', 'a', 1, 'stdout', Buffer.from('a'));
+    stop();
+    logs.append('t', 'a', 2, 'stdout', Buffer.from('b'));
+    expect(seen).toEqual(['a']);
+  });
+});

@@ -1,0 +1,171 @@
+// Task logs on the master's disk, one file per attempt: <data>/logs/<taskId>/<attemptId>.log.
+// Each chunk is a frame [u8 stream][u32 seq][u32 length][bytes], so stdout and stderr stay
+// apart and in order, and a chunk a worker resends (after a broken stream or a master restart)
+// is recognised by its seq and applied once. Past the per-attempt cap one visible marker is
+// written and later output is dropped. Subscribers (log followers) get every applied chunk.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type LogStreamName = 'stdout' | 'stderr' | 'system';
+const STREAM_CODES: Record<LogStreamName, number> = { stdout: 0, stderr: 1, system: 2 };
+const STREAM_NAMES: LogStreamName[] = ['stdout', 'stderr', 'system'];
+const HEADER = 9;
+
+export interface LogEntry {
+  attemptId: string;
+  stream: LogStreamName;
+  data: Buffer;
+}
+
+interface AttemptLog {
+  fd: number | undefined;
+  path: string;
+  bytes: number;
+  lastSeq: number;
+  truncated: boolean;
+}
+
+export type LogListener = (entry: LogEntry) => void;
+
+export class LogStore {
+  private readonly dir: string;
+  private readonly open = new Map<string, AttemptLog>();
+  private readonly listeners = new Map<string, Set<LogListener>>();
+
+  constructor(
+    dataDir: string,
+    private readonly maxBytesPerAttempt: number,
+  ) {
+    this.dir = join(dataDir, 'logs');
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  /**
+   * Appends a worker's chunk unless its seq was already applied. Answers the highest seq
+   * applied for the attempt (what the worker may consider delivered).
+   */
+  append(taskId: string, attemptId: string, seq: number, stream: LogStreamName, data: Buffer): number {
+    const log = this.attemptLog(taskId, attemptId);
+    if (seq <= log.lastSeq) return log.lastSeq;
+    log.lastSeq = seq;
+    this.write(taskId, log, attemptId, seq, stream, data);
+    return log.lastSeq;
+  }
+
+  /** A note from the master itself (not deduplicated). */
+  appendSystem(taskId: string, attemptId: string, text: string): void {
+    const log = this.attemptLog(taskId, attemptId);
+    this.write(taskId, log, attemptId, 0, 'system', Buffer.from(text.endsWith('\n') ? text : `${text}\n`));
+  }
+
+  lastSeq(taskId: string, attemptId: string): number {
+    return this.attemptLog(taskId, attemptId).lastSeq;
+  }
+
+  /** Every stored chunk of the given attempts, in order. */
+  read(taskId: string, attemptIds: readonly string[]): LogEntry[] {
+    const entries: LogEntry[] = [];
+    for (const attemptId of attemptIds) {
+      const path = this.pathOf(taskId, attemptId);
+      if (!existsSync(path)) continue;
+      for (const frame of parseFrames(readFileSync(path))) entries.push({ attemptId, stream: frame.stream, data: frame.data });
+    }
+    return entries;
+  }
+
+  /** Attempts that have a log file, for a task whose attempts are not known (defensive). */
+  attemptsWithLogs(taskId: string): string[] {
+    const dir = join(this.dir, taskId);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => f.slice(0, -4));
+  }
+
+  subscribe(taskId: string, listener: LogListener): () => void {
+    let set = this.listeners.get(taskId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(taskId, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(taskId);
+    };
+  }
+
+  /** Closes the attempt's file once its logs are complete (its result was recorded). */
+  closeAttempt(attemptId: string): void {
+    const log = this.open.get(attemptId);
+    if (log?.fd !== undefined) closeSync(log.fd);
+    this.open.delete(attemptId);
+  }
+
+  close(): void {
+    for (const id of [...this.open.keys()]) this.closeAttempt(id);
+  }
+
+  private write(taskId: string, log: AttemptLog, attemptId: string, seq: number, stream: LogStreamName, data: Buffer): void {
+    if (log.truncated) return;
+    let payload = data;
+    let truncateNow = false;
+    if (log.bytes + data.length > this.maxBytesPerAttempt) {
+      payload = data.subarray(0, Math.max(0, this.maxBytesPerAttempt - log.bytes));
+      truncateNow = true;
+    }
+    if (payload.length > 0) this.writeFrame(taskId, log, attemptId, seq, stream, payload);
+    if (truncateNow) {
+      log.truncated = true;
+      const marker = Buffer.from(
+        `\n[wharf] log truncated: this attempt wrote more than ${this.maxBytesPerAttempt} bytes; later output was dropped\n`,
+      );
+      this.writeFrame(taskId, log, attemptId, 0, 'system', marker);
+    }
+  }
+
+  private writeFrame(taskId: string, log: AttemptLog, attemptId: string, seq: number, stream: LogStreamName, data: Buffer): void {
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeUInt8(STREAM_CODES[stream], 0);
+    header.writeUInt32BE(seq >>> 0, 1);
+    header.writeUInt32BE(data.length, 5);
+    if (log.fd === undefined) log.fd = openSync(log.path, 'a');
+    writeSync(log.fd, Buffer.concat([header, data]));
+    if (stream !== 'system' || seq === 0) log.bytes += data.length;
+    const listeners = this.listeners.get(taskId);
+    if (listeners) for (const listener of listeners) listener({ attemptId, stream, data });
+  }
+
+  private attemptLog(taskId: string, attemptId: string): AttemptLog {
+    let log = this.open.get(attemptId);
+    if (log) return log;
+    const path = this.pathOf(taskId, attemptId);
+    log = { fd: undefined, path, bytes: 0, lastSeq: 0, truncated: false };
+    if (existsSync(path)) {
+      // after a master restart: recover the size and the last seq applied from the file
+      for (const frame of parseFrames(readFileSync(path))) {
+        log.bytes += frame.data.length;
+        if (frame.seq > log.lastSeq) log.lastSeq = frame.seq;
+        if (frame.stream === 'system' && frame.data.includes('[wharf] log truncated')) log.truncated = true;
+      }
+    } else {
+      mkdirSync(join(this.dir, taskId), { recursive: true });
+    }
+    this.open.set(attemptId, log);
+    return log;
+  }
+
+  private pathOf(taskId: string, attemptId: string): string {
+    return join(this.dir, taskId, `${attemptId}.log`);
+  }
+}
+
+function* parseFrames(buffer: Buffer): Generator<{ stream: LogStreamName; seq: number; data: Buffer }> {
+  let offset = 0;
+  while (offset + HEADER <= buffer.length) {
+    const stream = STREAM_NAMES[buffer.readUInt8(offset)] ?? 'system';
+    const seq = buffer.readUInt32BE(offset + 1);
+    const length = buffer.readUInt32BE(offset + 5);
+    if (offset + HEADER + length > buffer.length) break; // a torn last frame (crash mid-write)
+    yield { stream, seq, data: buffer.subarray(offset + HEADER, offset + HEADER + length) };
+    offset += HEADER + length;
+  }
+}

@@ -1,0 +1,135 @@
+// The master's one composition root: builds every component and passes collaborators
+// explicitly, so a test can start a master (and workers) in one process. No globals.
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { AuthService } from './auth/auth-service.js';
+import { WorkerRegistry } from './cluster/worker-registry.js';
+import type { MasterConfig } from './config/master-config.js';
+import { resolveSecrets } from './config/secrets.js';
+import { FileStore } from './files/file-store.js';
+import { WorkerGateway } from './grpc/worker-gateway.js';
+import { createHttpApp } from './http/http-app.js';
+import { createLogger, type Logger } from './logger.js';
+import { LogStore } from './logs/log-store.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+import { TaskService } from './tasks/task-service.js';
+import { WHARF_VERSION } from './version.js';
+
+export interface MasterHandle {
+  httpPort: number;
+  grpcPort: number;
+  httpUrl: string;
+  grpcAddress: string;
+  joinToken: string;
+  admin: { email: string; password: string };
+  /** secrets generated on this start (first start of this data dir) */
+  generatedSecrets: string[];
+  store: Store;
+  tasks: TaskService;
+  registry: WorkerRegistry;
+  auth: AuthService;
+  logger: Logger;
+  /** Orderly stop: closes listeners and the store. */
+  stop(): Promise<void>;
+}
+
+export async function startMaster(config: MasterConfig, options: { logger?: Logger } = {}): Promise<MasterHandle> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const secrets = resolveSecrets(config.dataDir, {
+    jwtSecret: config.jwtSecret,
+    joinToken: config.joinToken,
+    adminPassword: config.admin.password,
+  });
+  const store = new SqliteStore(join(config.dataDir, 'wharf.db'));
+  const auth = new AuthService(store, {
+    jwtSecret: secrets.jwtSecret,
+    jwtTtlMs: config.jwtTtlMs,
+    loginRateLimitPerMinute: config.loginRateLimitPerMinute,
+  });
+  await auth.ensureAdmin(config.admin.email, secrets.adminPassword);
+
+  const registry = new WorkerRegistry(store, logger.child({ component: 'cluster' }), {
+    heartbeatTtlMs: config.heartbeatTtlMs,
+    reconnectGraceMs: config.reconnectGraceMs,
+  });
+  const logs = new LogStore(config.dataDir, config.maxLogBytesPerAttempt);
+  const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask);
+  await files.init();
+  const tasks = new TaskService(store, registry, logs, files, logger.child({ component: 'tasks' }), {
+    retryBackoffMs: config.retryBackoffMs,
+    retryBackoffMaxMs: config.retryBackoffMaxMs,
+    cancelGraceMs: config.cancelGraceMs,
+    allowUserExec: config.allowUserExec,
+  });
+  registry.setListener({
+    workerLost: (workerId) => {
+      tasks.workerLost(workerId).catch((error: unknown) => logger.error({ err: error, workerId }, 'requeue of a lost worker failed'));
+    },
+    workerReady: () => tasks.scheduleSoon(),
+  });
+  await registry.load();
+  await tasks.recover();
+
+  const gateway = new WorkerGateway({
+    registry,
+    tasks,
+    auth,
+    logs,
+    files,
+    logger: logger.child({ component: 'grpc' }),
+    joinToken: secrets.joinToken,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    version: WHARF_VERSION,
+  });
+  const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
+
+  const app = createHttpApp({ auth, tasks, registry, logs, files, logger: logger.child({ component: 'http' }) });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.http.port, config.http.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+
+  const livenessTimer = setInterval(
+    () => {
+      registry.checkLiveness().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
+    },
+    Math.max(100, Math.min(1000, Math.floor(config.heartbeatTtlMs / 5))),
+  );
+
+  const displayHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
+  const grpcHost = config.grpc.host === '0.0.0.0' || config.grpc.host === '::' ? 'localhost' : config.grpc.host;
+  logger.info({ httpPort, grpcPort, dataDir: config.dataDir }, 'master started');
+
+  let stopped = false;
+  return {
+    httpPort,
+    grpcPort,
+    httpUrl: `http://${displayHost}:${httpPort}`,
+    grpcAddress: config.grpc.publicAddress ?? `${grpcHost}:${grpcPort}`,
+    joinToken: secrets.joinToken,
+    admin: { email: config.admin.email, password: secrets.adminPassword },
+    generatedSecrets: secrets.generated,
+    store,
+    tasks,
+    registry,
+    auth,
+    logger,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(livenessTimer);
+      tasks.stop();
+      registry.closeAll();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+      await tasks.idle();
+      logs.close();
+      await store.close();
+      logger.info('master stopped');
+    },
+  };
+}

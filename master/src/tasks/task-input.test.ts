@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { parseTaskInput } from './task-input.js';
+
+describe('parseTaskInput', () => {
+  it('normalises a full submission', () => {
+    const task = parseTaskInput({
+      image: 'wharf/busybox:latest',
+      command: 'echo hi',
+      env: { GREETING: 'hello' },
+      resources: { cpu: '500m', memory: '512Mi', gpu: 1, disk: '1Gi' },
+      priority: 90,
+      maxRetries: 2,
+      timeoutSeconds: 30,
+      labels: { zone: 'a' },
+    });
+    expect(task).toEqual({
+      name: 'busybox',
+      image: 'wharf/busybox:latest',
+      command: ['sh', '-c', 'echo hi'],
+      env: { GREETING: 'hello' },
+      runtime: 'docker',
+      resources: { cpu: 0.5, memory: 512 * 1024 ** 2, gpu: 1, disk: 1024 ** 3 },
+      priority: 90,
+      maxRetries: 2,
+      timeoutSeconds: 30,
+      labels: { zone: 'a' },
+    });
+  });
+
+  it('keeps an argv array as it is and fills defaults', () => {
+    const task = parseTaskInput({ image: 'alpine', command: ['echo', 'a b'] });
+    expect(task.command).toEqual(['echo', 'a b']);
+    expect(task.priority).toBe(50);
+    expect(task.resources.cpu).toBe(0.5);
+  });
+
+  it.each([
+    [{}, /image: is required/],
+    [{ image: 'UPPER/Case' }, /image: .* is not a valid image reference/],
+    [{ image: 'a', priority: 101 }, /^priority: /],
+    [{ image: 'a', resources: { memory: 'lots' } }, /resources\.memory: must be a quantity/],
+    [{ image: 'a', resources: { cpu: -1 } }, /resources\.cpu: must be a quantity/],
+    [{ image: 'a', env: { 'BAD-KEY': 'x' } }, /env\.BAD-KEY: keys must be/],
+    [{ image: 'a', color: 'red' }, /unknown field "color"/],
+    [{ image: 'a', runtime: 'vm' }, /^runtime: /],
+    [{ runtime: 'exec' }, /command: is required for the exec runtime/],
+    [[1, 2], /body: must be a JSON object/],
+  ])('refuses %j naming the field', (body, message) => {
+    expect(() => parseTaskInput(body)).toThrow(message);
+  });
+});

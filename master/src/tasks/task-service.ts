@@ -1,0 +1,638 @@
+// The task service owns the task lifecycle; REST, the REPL and gRPC only translate and call it.
+//
+// The loop: a submission is stored and queued; a scheduling pass (run after every event that
+// can free or add room: submit, completion, worker join, loss, backoff expiry; never on a
+// polling ticker) asks the pure scheduler for placements and applies each one: an attempt is
+// stored, its resources reserved on the worker, and the assignment sent down the worker's
+// Connect stream. The worker acks, reports `started`, streams logs, uploads outputs and sends
+// its result; the result is applied only to the task's current attempt (a duplicate is acked
+// without effect), then the task succeeds, fails, or is re-queued with backoff while retries
+// remain. A lost worker's attempts become `lost` and their tasks re-queue at once, not charged
+// to retries. Every change goes through `serial`, so no two events interleave, and every
+// multi-record change is one conditional store commit. See task-types.ts for the diagram.
+import { randomUUID } from 'node:crypto';
+import type { User } from '../auth/user-types.js';
+import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import { notFound, WharfError } from '../errors.js';
+import type { FileStore, StoredFile } from '../files/file-store.js';
+import type { Logger } from '../logger.js';
+import type { LogStore } from '../logs/log-store.js';
+import { planPlacements, type TaskSnapshot } from '../scheduler/placement.js';
+import { TaskQueue } from '../scheduler/task-queue.js';
+import type { Store, StoreChange, TaskPage } from '../store/store.js';
+import type { NewTask } from './task-input.js';
+import {
+  ACTIVE_ATTEMPT_STATUSES,
+  TERMINAL_TASK_STATUSES,
+  type Attempt,
+  type AttemptStatus,
+  type OutputFileRecord,
+  type Task,
+  type TaskEvent,
+  type TaskStatus,
+} from './task-types.js';
+
+export interface TaskServiceOptions {
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  cancelGraceMs: number;
+  allowUserExec: boolean;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** What a worker reports at the end of an attempt (from gRPC AttemptResult). */
+export interface AttemptReport {
+  attemptId: string;
+  outcome: 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'error';
+  exitCode?: number | undefined;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  error?: string | undefined;
+  files: StoredFile[];
+}
+
+export interface TaskDetails extends Task {
+  attempts: Attempt[];
+  files: OutputFileRecord[];
+  events: TaskEvent[];
+  queuePosition?: number | undefined;
+}
+
+export type TaskChangeListener = (task: Task) => void;
+
+interface QueueEntry extends TaskSnapshot {
+  priority: number;
+  seq: number;
+}
+
+const ATTEMPT_OUTCOMES: Record<AttemptReport['outcome'], AttemptStatus> = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  timed_out: 'timed_out',
+  cancelled: 'cancelled',
+  error: 'error',
+};
+
+export class TaskService {
+  private readonly queue = new TaskQueue<QueueEntry>();
+  /** tasks not yet terminal, the source of truth while they live */
+  private readonly active = new Map<string, Task>();
+  /** attempts in assigned, running or cancelling */
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly listeners = new Set<TaskChangeListener>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private cursor = 0;
+  private schedulePending = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt: number | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: WorkerRegistry,
+    private readonly logs: LogStore,
+    private readonly files: FileStore,
+    private readonly logger: Logger,
+    private readonly options: TaskServiceOptions,
+  ) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  onTaskChange(listener: TaskChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs `fn` after every earlier change has finished: one change at a time. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(fn, fn);
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  private emit(task: Task): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(task);
+      } catch (error: unknown) {
+        this.logger.error({ err: error, taskId: task.id }, 'task change listener failed');
+      }
+    }
+  }
+
+  /**
+   * After a master restart: queued tasks re-enter the queue; assigned and running attempts
+   * keep their reservations while their workers reconnect (the registry gives them a grace
+   * period; a worker that does not come back is lost and its attempts re-queue then).
+   */
+  async recover(): Promise<void> {
+    const attempts = await this.store.listActiveAttempts();
+    for (const attempt of attempts) {
+      this.attempts.set(attempt.id, attempt);
+      this.registry.reserve(attempt.workerId, attempt.resources);
+    }
+    for (const task of await this.store.listUnfinishedTasks()) {
+      this.active.set(task.id, task);
+      if (task.status === 'queued') this.enqueue(task);
+    }
+    // a lost worker's attempts that were not yet re-queued when the master stopped
+    for (const attempt of attempts) {
+      const worker = this.registry.get(attempt.workerId);
+      if (!worker || worker.record.status === 'lost') await this.loseAttempt(attempt, 'its worker was lost');
+    }
+    this.logger.info({ queued: this.queue.size, activeAttempts: this.attempts.size }, 'task state recovered');
+    this.scheduleSoon();
+  }
+
+  // ---------------------------------------------------------------- user-facing operations
+
+  submit(user: User, input: NewTask): Promise<Task> {
+    if (input.runtime === 'exec' && user.role !== 'admin' && !this.options.allowUserExec) {
+      return Promise.reject(
+        new WharfError('forbidden', 'runtime: exec tasks run on the worker host; only admins may submit them here'),
+      );
+    }
+    return this.serial(async () => {
+      const now = this.now();
+      const task: Task = {
+        id: randomUUID(),
+        userId: user.id,
+        ...input,
+        status: 'queued',
+        retriesUsed: 0,
+        createdAt: now,
+        attemptCount: 0,
+      };
+      await this.store.commit([
+        { kind: 'insertTask', task },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'submitted', message: `submitted by ${user.email}` } },
+      ]);
+      this.active.set(task.id, task);
+      this.enqueue(task);
+      this.emit(task);
+      this.scheduleSoon();
+      return { ...task };
+    });
+  }
+
+  async get(user: User, taskId: string): Promise<TaskDetails> {
+    const task = await this.visibleTask(user, taskId);
+    const [attempts, files, events] = await Promise.all([
+      this.store.listAttempts(task.id),
+      this.store.listFiles({ taskId: task.id }),
+      this.store.listEvents(task.id),
+    ]);
+    return { ...task, attempts, files, events, queuePosition: this.queue.positionOf(task.id) };
+  }
+
+  async list(user: User, query: { status?: TaskStatus | undefined; limit: number; cursor?: string | undefined }): Promise<TaskPage> {
+    const page = await this.store.listTasks({ ...query, userId: user.role === 'admin' ? undefined : user.id });
+    // live tasks: the in-memory copy carries the current waiting reason
+    return { ...page, tasks: page.tasks.map((t) => ({ ...(this.active.get(t.id) ?? t) })) };
+  }
+
+  /** A task the user may see: their own, or any for an admin. Others answer 404. */
+  async visibleTask(user: User, taskId: string): Promise<Task> {
+    const task = this.active.get(taskId) ?? (await this.store.getTask(taskId));
+    if (!task || (user.role !== 'admin' && task.userId !== user.id)) throw notFound(`task ${taskId}`);
+    return { ...task };
+  }
+
+  cancel(user: User, taskId: string): Promise<Task> {
+    return this.serial(async () => {
+      const task = await this.visibleTask(user, taskId);
+      if (TERMINAL_TASK_STATUSES.has(task.status)) {
+        throw new WharfError('conflict', `task ${taskId} is already ${task.status}`);
+      }
+      const live = this.active.get(taskId)!;
+      const now = this.now();
+      const reason = `cancelled by ${user.email}`;
+      const changes: StoreChange[] = [
+        {
+          kind: 'updateTask',
+          taskId,
+          expectStatus: [live.status],
+          patch: { status: 'cancelled', reason, finishedAt: now, notBefore: undefined },
+        },
+        { kind: 'appendEvent', event: { taskId, at: now, kind: 'cancelled', message: reason } },
+      ];
+      const attempt = live.currentAttemptId ? this.attempts.get(live.currentAttemptId) : undefined;
+      if (attempt) {
+        changes.push({ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ['assigned', 'running'], patch: { status: 'cancelling' } });
+      }
+      if (!(await this.store.commit(changes))) throw new WharfError('conflict', `task ${taskId} changed; try again`);
+      this.queue.remove(taskId);
+      this.active.delete(taskId);
+      Object.assign(live, { status: 'cancelled', reason, finishedAt: now, notBefore: undefined });
+      if (attempt) {
+        attempt.status = 'cancelling';
+        this.sendCancel(attempt, reason);
+      }
+      this.emit(live);
+      return { ...live };
+    });
+  }
+
+  listFiles(user: User, taskId?: string): Promise<OutputFileRecord[]> {
+    return this.store.listFiles({ userId: user.role === 'admin' ? undefined : user.id, taskId });
+  }
+
+  /** Why each queued task waits, in scheduling order (for the REPL's queue view and tests). */
+  queueView(): { task: Task; position: number }[] {
+    let position = 0;
+    const view: { task: Task; position: number }[] = [];
+    for (const entry of this.queue.ordered()) {
+      const task = this.active.get(entry.id);
+      if (task) view.push({ task: { ...task }, position: (position += 1) });
+    }
+    return view;
+  }
+
+  /** The task is not yet terminal. */
+  isActive(taskId: string): boolean {
+    return this.active.has(taskId);
+  }
+
+  /** Attempts placed on a worker and not yet finished. */
+  attemptsOnWorker(workerId: string): number {
+    let n = 0;
+    for (const attempt of this.attempts.values()) if (attempt.workerId === workerId) n += 1;
+    return n;
+  }
+
+  counts(): { queued: number; assigned: number; running: number } {
+    const counts = { queued: 0, assigned: 0, running: 0 };
+    for (const task of this.active.values()) {
+      if (task.status === 'queued' || task.status === 'assigned' || task.status === 'running') counts[task.status] += 1;
+    }
+    return counts;
+  }
+
+  // ---------------------------------------------------------------- worker-facing operations
+
+  /**
+   * A worker (re)registered and listed the attempts it still holds. Answers the attempts it
+   * must stop: ones the master gave to someone else or no longer wants.
+   */
+  workerRegistered(workerId: string, reported: readonly string[]): Promise<string[]> {
+    return this.serial(async () => {
+      const held = new Set(reported);
+      const stop = reported.filter((id) => this.attempts.get(id)?.workerId !== workerId);
+      for (const attempt of [...this.attempts.values()]) {
+        if (attempt.workerId !== workerId || held.has(attempt.id)) continue;
+        // The worker does not hold an attempt we think it runs. One never accepted is simply
+        // sent again when the stream opens; one that was running is gone with the old process.
+        if (attempt.status !== 'assigned') await this.loseAttempt(attempt, 'the worker restarted without it');
+      }
+      if (stop.length > 0) this.logger.info({ workerId, stop }, 'telling a returning worker to stop attempts given away');
+      return stop;
+    });
+  }
+
+  /** The worker's Connect stream is open: (re)send what it has not acknowledged. */
+  workerConnected(workerId: string): void {
+    for (const attempt of this.attempts.values()) {
+      if (attempt.workerId !== workerId) continue;
+      if (attempt.status === 'assigned') this.sendAssign(attempt);
+      if (attempt.status === 'cancelling') this.sendCancel(attempt, 'cancelled');
+    }
+    this.scheduleSoon();
+  }
+
+  workerLost(workerId: string): Promise<void> {
+    return this.serial(async () => {
+      for (const attempt of [...this.attempts.values()]) {
+        if (attempt.workerId === workerId) await this.loseAttempt(attempt, `worker ${workerId} was lost`);
+      }
+      this.scheduleSoon();
+    });
+  }
+
+  /** The attempt belongs to this worker and may still send logs or outputs. */
+  attemptOf(workerId: string, attemptId: string): { attempt: Attempt; task: Task } | undefined {
+    const attempt = this.attempts.get(attemptId);
+    if (!attempt || attempt.workerId !== workerId) return undefined;
+    const task = this.active.get(attempt.taskId);
+    return task ? { attempt, task } : undefined;
+  }
+
+  /** Task of an attempt, active or not (for logs that arrive around the end of an attempt). */
+  async taskOfAttempt(workerId: string, attemptId: string): Promise<{ attempt: Attempt; taskId: string } | undefined> {
+    const attempt = this.attempts.get(attemptId) ?? (await this.store.getAttempt(attemptId));
+    if (!attempt || attempt.workerId !== workerId) return undefined;
+    return { attempt, taskId: attempt.taskId };
+  }
+
+  attemptStarted(workerId: string, attemptId: string, at: number): Promise<void> {
+    return this.serial(async () => {
+      const attempt = this.attempts.get(attemptId);
+      if (!attempt || attempt.workerId !== workerId || attempt.status !== 'assigned') return;
+      const task = this.active.get(attempt.taskId);
+      const changes: StoreChange[] = [
+        { kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: { status: 'running', startedAt: at } },
+      ];
+      if (task && task.currentAttemptId === attemptId) {
+        changes.push(
+          {
+            kind: 'updateTask',
+            taskId: task.id,
+            expectAttemptId: attemptId,
+            expectStatus: ['assigned'],
+            patch: { status: 'running', startedAt: task.startedAt ?? at },
+          },
+          { kind: 'appendEvent', event: { taskId: task.id, at, kind: 'running', message: `started on ${workerId}`, attemptId } },
+        );
+      }
+      if (!(await this.store.commit(changes))) return;
+      attempt.status = 'running';
+      attempt.startedAt = at;
+      if (task && task.currentAttemptId === attemptId) {
+        task.status = 'running';
+        task.startedAt ??= at;
+        this.emit(task);
+      }
+    });
+  }
+
+  /** Progress before the task runs (pulling the image...), kept as task events. */
+  attemptProgress(workerId: string, attemptId: string, kind: string, message: string, at: number): Promise<void> {
+    return this.serial(async () => {
+      const attempt = this.attempts.get(attemptId);
+      if (!attempt || attempt.workerId !== workerId) return;
+      await this.store.commit([{ kind: 'appendEvent', event: { taskId: attempt.taskId, at, kind, message, attemptId } }]);
+    });
+  }
+
+  /**
+   * The worker's final report. Applied once, to the current attempt only; the caller acks the
+   * worker whatever this answers.
+   */
+  attemptFinished(workerId: string, report: AttemptReport): Promise<'applied' | 'ignored'> {
+    return this.serial(async () => {
+      const attempt = this.attempts.get(report.attemptId);
+      if (!attempt || attempt.workerId !== workerId) {
+        // a duplicate, or an attempt given away while its worker was lost
+        const stored = await this.store.getAttempt(report.attemptId);
+        if (!stored || !ACTIVE_ATTEMPT_STATUSES.includes(stored.status)) await this.files.discard(report.attemptId);
+        return 'ignored';
+      }
+      await this.applyResult(attempt, report);
+      return 'applied';
+    });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async applyResult(attempt: Attempt, report: AttemptReport): Promise<void> {
+    const now = this.now();
+    const task = this.active.get(attempt.taskId);
+    const finishedAt = report.finishedAt ?? now;
+    const attemptStatus = attempt.status === 'cancelling' && report.outcome !== 'succeeded' ? 'cancelled' : ATTEMPT_OUTCOMES[report.outcome];
+    const attemptPatch = {
+      status: attemptStatus,
+      exitCode: report.exitCode,
+      startedAt: attempt.startedAt ?? report.startedAt,
+      finishedAt,
+      error: report.error || undefined,
+    };
+    const changes: StoreChange[] = [
+      { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch },
+    ];
+    const taskRecord = task ?? (await this.store.getTask(attempt.taskId));
+    if (!taskRecord) return;
+    const files = await this.files.promote(attempt.id, taskRecord, report.files);
+    changes.push({ kind: 'replaceTaskFiles', taskId: taskRecord.id, files });
+
+    let next: Partial<Task> | undefined;
+    let requeue = false;
+    if (task && task.currentAttemptId === attempt.id && attempt.status !== 'cancelling') {
+      const exit = report.exitCode;
+      if (report.outcome === 'succeeded') {
+        next = { status: 'succeeded', exitCode: exit, finishedAt, reason: undefined };
+      } else if (report.outcome === 'cancelled') {
+        // the worker stopped it without being asked (it was shutting down): not the task's fault
+        next = { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: 'its worker stopped it; re-queued' };
+        requeue = true;
+      } else {
+        const why =
+          report.outcome === 'timed_out'
+            ? `timed out after ${task.timeoutSeconds}s`
+            : report.outcome === 'error'
+              ? (report.error ?? 'the worker could not run it')
+              : `exit code ${exit ?? 'unknown'}`;
+        const retriesUsed = task.retriesUsed + 1;
+        if (retriesUsed <= task.maxRetries) {
+          const delay = this.backoff(retriesUsed);
+          next = {
+            status: 'queued',
+            retriesUsed,
+            workerId: undefined,
+            currentAttemptId: undefined,
+            notBefore: now + delay,
+            exitCode: exit,
+            reason: `${why}; retry ${retriesUsed} of ${task.maxRetries} in ${Math.ceil(delay / 1000)}s`,
+          };
+          requeue = true;
+        } else {
+          next = { status: 'failed', retriesUsed, exitCode: exit, finishedAt, reason: why };
+        }
+      }
+      changes.push(
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: next },
+        {
+          kind: 'appendEvent',
+          event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? `exit code ${exit}`, attemptId: attempt.id },
+        },
+      );
+    }
+    if (!(await this.store.commit(changes))) {
+      this.logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'result not applied: state changed');
+      return;
+    }
+    Object.assign(attempt, attemptPatch);
+    this.attempts.delete(attempt.id);
+    this.registry.release(attempt.workerId, attempt.resources);
+    this.logs.closeAttempt(attempt.id);
+    if (task && next) {
+      Object.assign(task, next);
+      for (const key of Object.keys(next) as (keyof Task)[]) if (next[key] === undefined) delete task[key];
+      if (requeue) this.enqueue(task);
+      else this.active.delete(task.id);
+      this.emit(task);
+    }
+    this.scheduleSoon();
+  }
+
+  /** Exponential backoff with jitter: base·2^(n-1), capped, then 50–100 % of that. */
+  private backoff(retry: number): number {
+    const ceiling = Math.min(this.options.retryBackoffMaxMs, this.options.retryBackoffMs * 2 ** (retry - 1));
+    return Math.round(ceiling * (0.5 + 0.5 * (this.options.random ?? Math.random)()));
+  }
+
+  /** An attempt whose worker is gone: lost, and its task re-queued at once, not charged. */
+  private async loseAttempt(attempt: Attempt, why: string): Promise<void> {
+    const now = this.now();
+    const task = this.active.get(attempt.taskId);
+    const changes: StoreChange[] = [
+      { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: { status: 'lost', finishedAt: now, error: why } },
+    ];
+    const requeue = task !== undefined && task.currentAttemptId === attempt.id;
+    if (requeue) {
+      changes.push(
+        {
+          kind: 'updateTask',
+          taskId: task.id,
+          expectAttemptId: attempt.id,
+          patch: { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: `attempt ${attempt.number} lost: ${why}` },
+        },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'lost', message: why, attemptId: attempt.id } },
+      );
+    }
+    await this.store.commit(changes);
+    this.attempts.delete(attempt.id);
+    this.registry.release(attempt.workerId, attempt.resources);
+    this.logs.closeAttempt(attempt.id);
+    await this.files.discard(attempt.id);
+    if (requeue) {
+      task.status = 'queued';
+      delete task.workerId;
+      delete task.currentAttemptId;
+      task.reason = `attempt ${attempt.number} lost: ${why}`;
+      this.enqueue(task);
+      this.emit(task);
+    }
+    this.logger.warn({ attemptId: attempt.id, taskId: attempt.taskId, workerId: attempt.workerId, why }, 'attempt lost');
+  }
+
+  private enqueue(task: Task): void {
+    this.queue.enqueue({
+      id: task.id,
+      priority: task.priority,
+      seq: task.createdAt,
+      runtime: task.runtime,
+      resources: task.resources,
+      labels: task.labels,
+      notBefore: task.notBefore,
+    });
+  }
+
+  /** Coalesces scheduling requests: many events in one tick cause one pass. */
+  scheduleSoon(): void {
+    if (this.schedulePending || this.stopped) return;
+    this.schedulePending = true;
+    setImmediate(() => {
+      this.schedulePending = false;
+      this.serial(() => this.schedulePass()).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'scheduling pass failed');
+      });
+    });
+  }
+
+  private async schedulePass(): Promise<void> {
+    if (this.stopped || this.queue.size === 0) return;
+    const plan = planPlacements({
+      now: this.now(),
+      tasks: this.queue.ordered(),
+      workers: this.registry.schedulingSnapshot(),
+      cursor: this.cursor,
+      maxPlacements: 5000,
+    });
+    this.cursor = plan.cursor;
+    for (const [taskId, reason] of plan.waiting) {
+      const task = this.active.get(taskId);
+      if (task && task.reason !== reason && !task.reason?.includes('; retry ')) task.reason = reason;
+    }
+    for (const placement of plan.placements) {
+      const task = this.active.get(placement.taskId);
+      if (task) await this.assign(task, placement.workerId);
+    }
+    if (plan.placements.length >= 5000) this.scheduleSoon();
+    this.armWake(plan.wakeAt);
+  }
+
+  private armWake(at: number | undefined): void {
+    if (at === undefined || (this.wakeAt !== undefined && this.wakeAt <= at && this.wakeTimer)) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = undefined;
+      this.scheduleSoon();
+    }, Math.max(0, at - this.now()) + 5);
+    this.wakeTimer.unref();
+  }
+
+  private async assign(task: Task, workerId: string): Promise<void> {
+    const now = this.now();
+    const attempt: Attempt = {
+      id: randomUUID(),
+      taskId: task.id,
+      number: task.attemptCount + 1,
+      workerId,
+      status: 'assigned',
+      resources: task.resources,
+      createdAt: now,
+    };
+    const patch = {
+      status: 'assigned' as const,
+      workerId,
+      currentAttemptId: attempt.id,
+      attemptCount: attempt.number,
+      notBefore: undefined,
+      reason: undefined,
+    };
+    const ok = await this.store.commit([
+      { kind: 'insertAttempt', attempt },
+      { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch },
+      { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'assigned', message: `attempt ${attempt.number} on ${workerId}`, attemptId: attempt.id } },
+    ]);
+    this.queue.remove(task.id);
+    if (!ok) return;
+    Object.assign(task, patch);
+    delete task.notBefore;
+    delete task.reason;
+    this.attempts.set(attempt.id, attempt);
+    this.registry.reserve(workerId, attempt.resources);
+    this.sendAssign(attempt);
+    this.emit(task);
+  }
+
+  private sendAssign(attempt: Attempt): void {
+    const task = this.active.get(attempt.taskId);
+    if (!task) return;
+    this.registry.send(attempt.workerId, {
+      assign: {
+        taskId: task.id,
+        attemptId: attempt.id,
+        attemptNumber: attempt.number,
+        name: task.name,
+        image: task.image,
+        command: task.command,
+        env: task.env,
+        runtime: task.runtime,
+        resources: task.resources,
+        timeoutSeconds: task.timeoutSeconds,
+        userId: task.userId,
+      },
+    });
+  }
+
+  private sendCancel(attempt: Attempt, reason: string): void {
+    this.registry.send(attempt.workerId, {
+      cancel: { attemptId: attempt.id, reason, graceSeconds: Math.ceil(this.options.cancelGraceMs / 1000) },
+    });
+  }
+
+  /** Waits for every change in flight; for an orderly shutdown and for tests. */
+  async idle(): Promise<void> {
+    await this.serial(async () => undefined);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+  }
+}

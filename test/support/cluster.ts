@@ -1,0 +1,131 @@
+// Test harness: a real master and real workers in this process (or a worker in a child
+// process, for kill tests), each on its own ports (0) and temp dirs, talking gRPC over loopback.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { compileMasterConfig, type MasterConfig } from '../../master/src/config/master-config.js';
+import { startMaster, type MasterHandle } from '../../master/src/main.js';
+import type { WorkerConfig } from '../../worker/src/config/worker-config.js';
+import { startWorker, type WorkerHandle } from '../../worker/src/main.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const TEST_IMAGE = 'wharf/busybox:latest';
+
+const tempDirs: string[] = [];
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `wharf-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Logs go nowhere unless WHARF_TEST_LOG=debug (or another level) is set. */
+export function testLogger(name: string): pino.Logger {
+  return pino({ name, level: process.env.WHARF_TEST_LOG ?? 'silent' });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+export async function startTestMaster(
+  env: Record<string, string> = {},
+  dataDir = tempDir('master'),
+): Promise<MasterHandle & { dataDir: string; config: MasterConfig }> {
+  const config = compileMasterConfig({
+    WHARF_DATA_DIR: dataDir,
+    WHARF_HTTP_PORT: '0',
+    WHARF_GRPC_PORT: '0',
+    WHARF_HEARTBEAT_INTERVAL: '300ms',
+    WHARF_HEARTBEAT_TTL: '1500ms',
+    WHARF_RECONNECT_GRACE: '5s',
+    WHARF_RETRY_BACKOFF: '200ms',
+    WHARF_RETRY_BACKOFF_MAX: '1s',
+    WHARF_CANCEL_GRACE: '2s',
+    WHARF_ADMIN_PASSWORD: 'admin-password',
+    WHARF_LOGIN_RATE_LIMIT: '1000',
+    ...env,
+  });
+  const master = await startMaster(config, { logger: testLogger('master') });
+  return Object.assign(master, { dataDir, config });
+}
+
+export function workerConfig(master: { grpcAddress: string; joinToken: string }, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+  return {
+    masterAddress: master.grpcAddress,
+    joinToken: master.joinToken,
+    name: 'test-worker',
+    dataDir: tempDir('worker'),
+    runtimes: ['docker'],
+    capacityCaps: {},
+    labels: {},
+    heartbeatIntervalMs: 300,
+    cancelGraceSeconds: 2,
+    logBatchMs: 20,
+    logBatchBytes: 64 * 1024,
+    reconnectBaseMs: 50,
+    reconnectMaxMs: 500,
+    pidsLimit: 256,
+    logLevel: 'silent',
+    ...overrides,
+  };
+}
+
+export async function startTestWorker(
+  master: { grpcAddress: string; joinToken: string },
+  overrides: Partial<WorkerConfig> = {},
+): Promise<WorkerHandle> {
+  const worker = await startWorker(workerConfig(master, overrides), { logger: testLogger('worker') });
+  await worker.registered;
+  return worker;
+}
+
+/** A worker in its own process (built dist), so a test can SIGKILL it. */
+export function spawnWorkerProcess(
+  master: { grpcAddress: string; joinToken: string },
+  args: string[] = [],
+): { child: ChildProcess; dataDir: string; output: () => string } {
+  const dataDir = tempDir('worker-proc');
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'worker/dist/cli.js'), '--master', master.grpcAddress, '--token', master.joinToken, '--heartbeat-ms', '300', ...args],
+    { env: { ...process.env, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  return { child, dataDir, output: () => output };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error: unknown) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
