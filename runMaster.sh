@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Start a Wharf master from environment variables and flags (see --help):
+#   WHARF_DATA_DIR=/var/lib/wharf WHARF_HOST=0.0.0.0 ./runMaster.sh
+# Installs and builds on first use.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/setup.sh >&2
+exec node master/dist/cli.js "$@"

@@ -1,0 +1,150 @@
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadWorkerConfig, WorkerConfigError } from './worker-config.js';
+
+const REQUIRED = ['--master', 'master.local:7070', '--token', 'secret'];
+
+function configError(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadWorkerConfig(argv, env);
+  } catch (error: unknown) {
+    expect(error).toBeInstanceOf(WorkerConfigError);
+    return (error as WorkerConfigError).message;
+  }
+  throw new Error('expected a WorkerConfigError');
+}
+
+describe('loadWorkerConfig', () => {
+  it('fills every default when only the master and the token are given', () => {
+    const config = loadWorkerConfig(REQUIRED, { HOME: '/home/ann' });
+    expect(config).toEqual({
+      masterAddress: 'master.local:7070',
+      joinToken: 'secret',
+      name: os.hostname(),
+      dataDir: path.resolve('/home/ann/.wharf/worker'),
+      runtimes: ['docker'],
+      capacityCaps: {},
+      labels: {},
+      heartbeatIntervalMs: 5000,
+      cancelGraceSeconds: 10,
+      logBatchMs: 50,
+      logBatchBytes: 65536,
+      reconnectBaseMs: 250,
+      reconnectMaxMs: 10000,
+      pidsLimit: 1024,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every setting from flags', () => {
+    const config = loadWorkerConfig(
+      [
+        ...REQUIRED,
+        '--name', 'gpu-box',
+        '--runtimes', 'docker,exec',
+        '--cpu', '500m',
+        '--memory', '4Gi',
+        '--gpu', '1',
+        '--disk=20G',
+        '--label', 'zone=eu',
+        '--label', 'tier=fast',
+        '--data-dir', '/var/lib/wharf',
+        '--heartbeat-ms', '1000',
+        '--log-level', 'debug',
+        '--docker-socket', '/run/docker.sock',
+      ],
+      {},
+    );
+    expect(config).toMatchObject({
+      name: 'gpu-box',
+      runtimes: ['docker', 'exec'],
+      capacityCaps: { cpu: 0.5, memory: 4 * 1024 ** 3, gpu: 1, disk: 20e9 },
+      labels: { zone: 'eu', tier: 'fast' },
+      dataDir: '/var/lib/wharf',
+      heartbeatIntervalMs: 1000,
+      logLevel: 'debug',
+      dockerSocketPath: '/run/docker.sock',
+    });
+  });
+
+  it('reads settings from the environment', () => {
+    const config = loadWorkerConfig([], {
+      WHARF_MASTER: '10.0.0.5:7070',
+      WHARF_JOIN_TOKEN: 'env-token',
+      WHARF_WORKER_NAME: 'w1',
+      WHARF_RUNTIMES: 'exec',
+      WHARF_CPU: '2',
+      WHARF_MEMORY: '512Mi',
+      WHARF_GPU: '0',
+      WHARF_DISK: '1Ti',
+      WHARF_LABELS: 'a=1, b=two',
+      WHARF_DATA_DIR: '/data/w1',
+      WHARF_LOG_LEVEL: 'warn',
+      DOCKER_HOST: 'unix:///custom/docker.sock',
+    });
+    expect(config).toMatchObject({
+      masterAddress: '10.0.0.5:7070',
+      joinToken: 'env-token',
+      name: 'w1',
+      runtimes: ['exec'],
+      capacityCaps: { cpu: 2, memory: 512 * 1024 ** 2, gpu: 0, disk: 1024 ** 4 },
+      labels: { a: '1', b: 'two' },
+      dataDir: '/data/w1',
+      logLevel: 'warn',
+      dockerSocketPath: '/custom/docker.sock',
+    });
+  });
+
+  it('lets flags win over the environment', () => {
+    const config = loadWorkerConfig([...REQUIRED, '--name', 'from-flag'], {
+      WHARF_MASTER: 'other:1',
+      WHARF_WORKER_NAME: 'from-env',
+    });
+    expect(config.masterAddress).toBe('master.local:7070');
+    expect(config.name).toBe('from-flag');
+  });
+
+  it('leaves a tcp DOCKER_HOST to dockerode', () => {
+    expect(loadWorkerConfig(REQUIRED, { DOCKER_HOST: 'tcp://10.0.0.1:2375' }).dockerSocketPath).toBeUndefined();
+  });
+
+  it('names the flag and the variable when the master or the token is missing', () => {
+    expect(configError(['--token', 't'])).toBe('the master address is missing: set --master or WHARF_MASTER to HOST:PORT');
+    expect(configError(['--master', 'm:1'])).toBe('the join token is missing: set --token or WHARF_JOIN_TOKEN');
+  });
+
+  it('refuses a master address without a port', () => {
+    expect(configError(['--master', 'master.local', '--token', 't'])).toContain('invalid --master or WHARF_MASTER "master.local"');
+    expect(configError(['--master', 'm:70000', '--token', 't'])).toContain('expected HOST:PORT');
+  });
+
+  it('refuses a bad size and says how to write one', () => {
+    expect(configError([...REQUIRED, '--memory', '4Gx'])).toBe(
+      'invalid --memory or WHARF_MEMORY "4Gx": not a size (use e.g. 512Mi, 4Gi, 20G)',
+    );
+    expect(configError(REQUIRED.concat('--disk', 'lots'))).toContain('--disk or WHARF_DISK');
+    expect(configError([], { WHARF_MASTER: 'm:1', WHARF_JOIN_TOKEN: 't', WHARF_CPU: 'two' })).toContain('--cpu or WHARF_CPU');
+  });
+
+  it('refuses unknown flags, repeated flags and flags without a value', () => {
+    expect(configError([...REQUIRED, '--colour', 'blue'])).toMatch(/^unknown flag --colour \(known flags: --master/);
+    expect(configError([...REQUIRED, '--name', 'a', '--name', 'b'])).toBe('flag --name is given twice');
+    expect(configError([...REQUIRED, '--name'])).toBe('flag --name needs a value');
+    expect(configError([...REQUIRED, 'stray'])).toContain('unexpected argument "stray"');
+  });
+
+  it('refuses unknown runtimes, bad labels, numbers and log levels', () => {
+    expect(configError([...REQUIRED, '--runtimes', 'docker,podman'])).toContain('unknown runtime "podman"');
+    expect(configError([...REQUIRED, '--label', 'novalue'])).toContain('expected key=value');
+    expect(configError([...REQUIRED, '--heartbeat-ms', 'soon'])).toContain('--heartbeat-ms or WHARF_HEARTBEAT_MS');
+    expect(configError([...REQUIRED, '--gpu', '1.5'])).toContain('--gpu or WHARF_GPU');
+    expect(configError([...REQUIRED, '--log-level', 'loud'])).toContain('--log-level or WHARF_LOG_LEVEL');
+  });
+
+  it('reports every bad setting in one line', () => {
+    const message = configError(['--memory', 'x']);
+    expect(message).not.toContain('\n');
+    expect(message.split('; ')).toHaveLength(3);
+  });
+});

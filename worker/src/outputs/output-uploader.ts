@@ -1,0 +1,105 @@
+// Uploads what an attempt wrote to its output folder over UploadTaskFiles (one call per try):
+// every regular file in ≤ 1 MiB chunks, then an eof chunk with size and sha256. Refusals the
+// master means (bad path, quota, permission) are final; FAILED_PRECONDITION means the attempt
+// is no longer this worker's; anything else is retried from the start with backoff, a
+// bounded number of times.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { FileChunk, OutputFile__Output, UploadAck__Output } from '@wharf/proto';
+import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
+import { describeGrpcError, grpcStatusOf, writeMessage, type GatewayConnection } from '../session/gateway-connection.js';
+import { fileChunks } from './file-chunks.js';
+import { walkOutputFiles, type OutputFileEntry } from './output-walk.js';
+
+export type UploadOutcome =
+  | { kind: 'stored'; files: OutputFile__Output[] }
+  /** The master refused the files for good: the attempt's outcome becomes `error`. */
+  | { kind: 'refused'; message: string }
+  /** The attempt is no longer this worker's: report the result as it is. */
+  | { kind: 'not_ours'; message: string }
+  /** Every try failed (or the worker is stopping). */
+  | { kind: 'failed'; message: string };
+
+export interface OutputUploaderOptions {
+  gateway: GatewayConnection;
+  backoff: BackoffOptions;
+  logger: Logger;
+  maxTries?: number;
+}
+
+const REFUSED = new Set<grpc.status>([
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.PERMISSION_DENIED,
+]);
+
+export class OutputUploader {
+  constructor(private readonly options: OutputUploaderOptions) {}
+
+  async upload(
+    attemptId: string,
+    outputDir: string,
+    note: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<UploadOutcome> {
+    const walk = await walkOutputFiles(outputDir);
+    for (const skipped of walk.skipped) note(`output ${skipped.path} is a ${skipped.kind}; not uploaded`);
+    if (walk.files.length === 0) return { kind: 'stored', files: [] };
+
+    const maxTries = this.options.maxTries ?? 5;
+    const backoff = new Backoff(this.options.backoff);
+    let lastError = '';
+    for (let attempt = 1; attempt <= maxTries; attempt += 1) {
+      if (signal?.aborted) break;
+      try {
+        const ack = await this.uploadOnce(attemptId, walk.files, signal);
+        return { kind: 'stored', files: ack.files };
+      } catch (error: unknown) {
+        const code = grpcStatusOf(error);
+        const details = describeGrpcError(error);
+        if (code === grpc.status.FAILED_PRECONDITION) return { kind: 'not_ours', message: details };
+        if (code !== undefined && REFUSED.has(code)) return { kind: 'refused', message: `output upload refused: ${details}` };
+        lastError = details;
+        this.options.logger.warn({ try: attempt, maxTries, reason: details }, 'output upload failed');
+        if (attempt < maxTries) await sleep(backoff.nextDelayMs(), signal);
+      }
+    }
+    return { kind: 'failed', message: `output upload failed after ${maxTries} tries: ${lastError || 'worker stopping'}` };
+  }
+
+  private async uploadOnce(attemptId: string, files: OutputFileEntry[], signal?: AbortSignal): Promise<UploadAck__Output> {
+    const metadata = await this.options.gateway.sessionMetadata(signal);
+    if (!metadata) throw new Error('worker stopping');
+    let callError: unknown;
+    let call!: grpc.ClientWritableStream<FileChunk>;
+    const ack = new Promise<UploadAck__Output>((resolve, reject) => {
+      call = this.options.gateway.client.UploadTaskFiles(metadata, (error, response) => {
+        if (error || !response) {
+          callError = error ?? new Error('upload ended without an ack');
+          reject(callError);
+        } else {
+          resolve(response);
+        }
+      });
+    });
+    ack.catch(() => undefined);
+    call.on('error', () => undefined); // reported through the callback
+    const onAbort = (): void => call.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (const file of files) {
+        for await (const chunk of fileChunks(attemptId, file)) {
+          if (callError !== undefined) throw callError;
+          await writeMessage(call, chunk);
+        }
+      }
+      call.end();
+      return await ack;
+    } catch (error: unknown) {
+      call.cancel();
+      throw callError ?? error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// The TaskRuntime contract: what the worker needs from anything that can run a task (a Docker
+// container, a host process). Both runtimes pass one conformance suite
+// (worker/test/runtime-conformance.test.ts). Handles are opaque to the caller; each runtime
+// keeps its own state for the handles it made.
+import type { TaskSpec__Output } from '@wharf/proto';
+import type { RuntimeName } from '../config/worker-config.js';
+
+/** The folders of one attempt under <dataDir>/attempts/<attemptId>. */
+export interface AttemptPaths {
+  root: string;
+  /** Where the task writes its outputs (/output in a container, $WHARF_OUTPUT_DIR for exec). */
+  output: string;
+  /** The working directory of an exec task. */
+  work: string;
+}
+
+export interface RuntimeHandle {
+  readonly runtime: RuntimeName;
+  readonly attemptId: string;
+  readonly taskId: string;
+  /** When the container or process actually started (ms since epoch). */
+  readonly startedAtMs: number;
+}
+
+export type RuntimeEventKind = 'pulling' | 'pulled' | 'pull_progress';
+
+export interface StartOptions {
+  /** Progress before the task runs (image pull). */
+  onEvent?: (kind: RuntimeEventKind, message: string) => void;
+  /** A worker-side note for the task's log (SYSTEM stream). */
+  note?: (text: string) => void;
+  /** Aborts a start in progress (the attempt was cancelled while its image was pulled). */
+  signal?: AbortSignal;
+}
+
+export interface RuntimeLogEntry {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+  /** Position after this entry, for resuming after a worker restart (Docker: log time in ns). */
+  cursor?: string;
+}
+
+export interface LogOptions {
+  /** Only entries after this cursor (from an earlier RuntimeLogEntry). */
+  after?: string;
+  /** Stops following (the iteration ends or throws an AbortError). */
+  signal?: AbortSignal;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+}
+
+/** Something a runtime still runs (or ran) for this worker, found after a restart. */
+export interface RecoveredAttempt {
+  handle: RuntimeHandle;
+  running: boolean;
+  /** The task's timeout (0 = none), measured from handle.startedAtMs. */
+  timeoutSeconds: number;
+}
+
+export interface RuntimeStats {
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+export interface TaskRuntime {
+  readonly name: RuntimeName;
+  /** Starts the task; resolves once it actually runs. Throws RuntimeError with a clear message. */
+  start(spec: TaskSpec__Output, paths: AttemptPaths, options?: StartOptions): Promise<RuntimeHandle>;
+  /** Resolves when the task has ended; rejects when `signal` aborts first (the task keeps running). */
+  wait(handle: RuntimeHandle, signal?: AbortSignal): Promise<ExitStatus>;
+  /** Asks the task to stop (SIGTERM), then kills it (SIGKILL) after graceSeconds. Resolves once it ended. */
+  stop(handle: RuntimeHandle, graceSeconds: number): Promise<void>;
+  /** stdout and stderr in the order they were written; ends when the task has ended. */
+  logs(handle: RuntimeHandle, options?: LogOptions): AsyncIterable<RuntimeLogEntry>;
+  /** The host folder holding what the task wrote to its output dir, once it ended. */
+  collectOutputs(handle: RuntimeHandle): Promise<string>;
+  /** What this runtime still holds for this worker after a restart. */
+  recover(): Promise<RecoveredAttempt[]>;
+  stats?(handle: RuntimeHandle): Promise<RuntimeStats>;
+  /** Releases what the task held (removes the container). Idempotent. */
+  cleanup(handle: RuntimeHandle): Promise<void>;
+}

@@ -1,0 +1,347 @@
+// One attempt's life on this worker, from assignment (or recovery after a restart) to its
+// result in the outbox:
+//
+//   prepare folders → start (pull if needed; events pulling/pulled, then started)
+//     → follow logs, enforce the timeout, wait for the exit
+//     → upload outputs → flush logs and wait for LogAck → result into the outbox → send it
+//     → finally: remove the container (every started container is released here)
+//
+// Exactly one result per attempt, except when the attempt is dropped: abandon() (the master
+// gave it to another worker, or the worker stops its tasks on shutdown) and detach() (the
+// worker stops but leaves the task running for a restarted worker to recover).
+import { mkdir, rm } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { TaskSpec__Output } from '@wharf/proto';
+import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
+import { LogShipper } from '../logs/log-shipper.js';
+import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
+import type { OutputUploader } from '../outputs/output-uploader.js';
+import type { BackoffOptions } from '../retry/backoff.js';
+import { sleep } from '../retry/backoff.js';
+import { RuntimeError, errorMessage } from '../runtime/runtime-error.js';
+import type { AttemptPaths, RecoveredAttempt, RuntimeHandle, TaskRuntime } from '../runtime/task-runtime.js';
+import { spoolFileOf } from './attempt-paths.js';
+import type { GatewayConnection } from './gateway-connection.js';
+
+export type AttemptEventKind = 'pulling' | 'pulled' | 'pull_progress' | 'started';
+
+/** How a runner tells the master about its attempt (implemented by the session). */
+export interface AttemptReporter {
+  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number): void;
+  result(result: StoredResult): void;
+}
+
+export type AttemptSource =
+  | { kind: 'assigned'; spec: TaskSpec__Output }
+  | { kind: 'recovered'; recovered: RecoveredAttempt };
+
+export interface AttemptRunnerOptions {
+  source: AttemptSource;
+  /** The runtime the attempt asks for, or undefined when this worker does not offer it. */
+  runtime: TaskRuntime | undefined;
+  offeredRuntimes: readonly RuntimeName[];
+  paths: AttemptPaths;
+  outbox: ResultOutbox;
+  gateway: GatewayConnection;
+  uploader: OutputUploader;
+  reporter: AttemptReporter;
+  config: Pick<WorkerConfig, 'cancelGraceSeconds' | 'logBatchMs' | 'logBatchBytes'>;
+  backoff: BackoffOptions;
+  logger: Logger;
+}
+
+/** After the task exits, how long its last log lines may take to arrive. */
+const LOG_DRAIN_MS = 10_000;
+
+export class AttemptRunner {
+  readonly attemptId: string;
+  readonly taskId: string;
+  private readonly timeoutSeconds: number;
+  private readonly runtimeName: string;
+  private readonly logger: Logger;
+  /** Aborts a start in progress (cancel while pulling). */
+  private readonly startAbort = new AbortController();
+  /** Aborts everything this runner waits on (abandon, detach). */
+  private readonly lifeAbort = new AbortController();
+  private handle: RuntimeHandle | undefined;
+  private shipper: LogShipper | undefined;
+  private stopping: Promise<void> | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private stopOutcome: { outcome: 'cancelled' | 'timed_out'; message: string } | undefined;
+  private drop: 'abandon' | 'detach' | undefined;
+  private ended = false;
+  private finished: Promise<void> | undefined;
+
+  constructor(private readonly options: AttemptRunnerOptions) {
+    const source = options.source;
+    if (source.kind === 'assigned') {
+      this.attemptId = source.spec.attemptId;
+      this.taskId = source.spec.taskId;
+      this.timeoutSeconds = source.spec.timeoutSeconds;
+      this.runtimeName = source.spec.runtime;
+    } else {
+      this.handle = source.recovered.handle;
+      this.attemptId = source.recovered.handle.attemptId;
+      this.taskId = source.recovered.handle.taskId;
+      this.timeoutSeconds = source.recovered.timeoutSeconds;
+      this.runtimeName = source.recovered.handle.runtime;
+    }
+    this.logger = options.logger.child({ taskId: this.taskId, attemptId: this.attemptId });
+  }
+
+  /** Runs the attempt to its end; resolves when the runner has nothing left to do. Never rejects. */
+  run(): Promise<void> {
+    this.finished ??= this.life().catch((error: unknown) => {
+      this.logger.error({ err: error }, 'attempt runner failed');
+    });
+    return this.finished;
+  }
+
+  /** The master cancelled the attempt: stop it (SIGTERM, grace, SIGKILL) and report `cancelled`. */
+  cancel(graceSeconds: number, reason: string): void {
+    if (this.ended || this.drop) return;
+    if (this.stopOutcome) return;
+    this.stopOutcome = { outcome: 'cancelled', message: reason ? `cancelled: ${reason}` : 'cancelled' };
+    this.logger.info({ graceSeconds, reason }, 'cancelling the attempt');
+    this.shipper?.note(`cancel requested${reason ? ` (${reason})` : ''}; stopping the task`);
+    this.startAbort.abort();
+    this.requestStop(graceSeconds);
+  }
+
+  /** Stops the task and drops its result (the attempt is no longer ours, or the worker stops). */
+  abandon(graceSeconds: number): Promise<void> {
+    if (!this.drop && !this.ended) {
+      this.drop = 'abandon';
+      this.logger.info('dropping the attempt');
+      this.startAbort.abort();
+      this.requestStop(graceSeconds);
+      this.lifeAbort.abort();
+    }
+    return this.run();
+  }
+
+  /** Lets go of the attempt but leaves its container running (recovered by the next worker start). */
+  detach(): Promise<void> {
+    if (!this.drop && !this.ended) {
+      this.drop = 'detach';
+      this.startAbort.abort();
+      this.lifeAbort.abort();
+    }
+    return this.run();
+  }
+
+  private requestStop(graceSeconds: number): void {
+    const { runtime } = this.options;
+    const handle = this.handle;
+    if (!runtime || !handle || this.stopping) return;
+    this.stopping = runtime.stop(handle, graceSeconds).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'could not stop the task');
+    });
+  }
+
+  private async life(): Promise<void> {
+    const { paths, runtime, outbox, reporter } = this.options;
+    const result: StoredResult = {
+      attemptId: this.attemptId,
+      taskId: this.taskId,
+      outcome: 'error',
+      exitCode: 0,
+      hasExitCode: false,
+      startedAtMs: 0,
+      finishedAtMs: 0,
+      error: '',
+      files: [],
+      logChunks: 0,
+    };
+    let resultWritten = false;
+    try {
+      await mkdir(paths.root, { recursive: true });
+      const shipper = await LogShipper.open({
+        attemptId: this.attemptId,
+        spoolFile: spoolFileOf(paths),
+        gateway: this.options.gateway,
+        batchBytes: this.options.config.logBatchBytes,
+        batchMs: this.options.config.logBatchMs,
+        backoff: this.options.backoff,
+        logger: this.logger,
+      });
+      this.shipper = shipper;
+
+      const handle = this.handle ?? (await this.startTask(shipper, result));
+      if (handle) {
+        this.handle = handle;
+        result.startedAtMs = handle.startedAtMs;
+        reporter.event(this.attemptId, 'started', `started on runtime ${handle.runtime}`, handle.startedAtMs);
+        if (this.drop === 'abandon') this.requestStop(0);
+        else if (this.stopOutcome) this.requestStop(this.options.config.cancelGraceSeconds);
+        await this.supervise(handle, shipper, result);
+        if (!this.drop) await this.uploadOutputs(handle, shipper, result);
+      }
+      if (this.drop) return;
+
+      const logs = await shipper.finish();
+      result.logChunks = logs.chunks;
+      if (!logs.acknowledged) this.logger.warn({ chunks: logs.chunks }, 'the master did not acknowledge every log chunk');
+      if (this.drop) return;
+      if (result.finishedAtMs === 0) result.finishedAtMs = Date.now();
+      this.ended = true;
+      await outbox.put(result);
+      resultWritten = true;
+      this.logger.info({ outcome: result.outcome, exitCode: result.exitCode, files: result.files.length }, 'attempt finished');
+      reporter.result(result);
+    } catch (error: unknown) {
+      if (this.drop || resultWritten) throw error;
+      this.ended = true;
+      result.outcome = 'error';
+      result.error = `worker error: ${errorMessage(error)}`;
+      result.logChunks = this.shipper?.chunks ?? 0;
+      if (result.finishedAtMs === 0) result.finishedAtMs = Date.now();
+      this.logger.error({ err: error }, 'attempt failed inside the worker');
+      try {
+        await outbox.put(result);
+      } catch (putError: unknown) {
+        this.logger.error({ err: putError }, 'cannot store the result in the outbox; sending it once');
+      }
+      reporter.result(result);
+    } finally {
+      await this.release();
+    }
+  }
+
+  /** Starts the task; on failure fills the result and returns undefined. */
+  private async startTask(shipper: LogShipper, result: StoredResult): Promise<RuntimeHandle | undefined> {
+    const { runtime, source } = this.options;
+    if (source.kind !== 'assigned') return undefined;
+    const failed = (outcome: 'error' | 'cancelled', message: string): undefined => {
+      result.outcome = outcome;
+      result.error = message;
+      result.finishedAtMs = Date.now();
+      return undefined;
+    };
+    if (!runtime) {
+      const message = `runtime "${this.runtimeName}" is not offered by this worker (it offers: ${this.options.offeredRuntimes.join(', ')})`;
+      shipper.note(message);
+      return failed('error', message);
+    }
+    if (this.stopOutcome) return failed('cancelled', this.stopOutcome.message);
+    try {
+      return await runtime.start(source.spec, this.options.paths, {
+        onEvent: (kind, message) => this.options.reporter.event(this.attemptId, kind, message, Date.now()),
+        note: (text) => shipper.note(text),
+        signal: this.startAbort.signal,
+      });
+    } catch (error: unknown) {
+      const stop = this.currentStopOutcome(); // may have been set while start() ran
+      if (stop || (error instanceof RuntimeError && error.code === 'cancelled')) {
+        return failed('cancelled', stop?.message ?? 'cancelled before the task started');
+      }
+      const message = errorMessage(error);
+      this.logger.warn({ reason: message }, 'cannot start the task');
+      shipper.note(`cannot run the task: ${message}`);
+      return failed('error', message);
+    }
+  }
+
+  private currentStopOutcome(): AttemptRunner['stopOutcome'] {
+    return this.stopOutcome;
+  }
+
+  /** Follows the running task to its end: logs, timeout, exit code, outcome. */
+  private async supervise(handle: RuntimeHandle, shipper: LogShipper, result: StoredResult): Promise<void> {
+    const runtime = this.options.runtime;
+    if (!runtime) return;
+    const signal = this.lifeAbort.signal;
+    const logsDone = (async () => {
+      try {
+        const logOptions: { signal: AbortSignal; after?: string } = { signal };
+        const after = shipper.resumeCursor;
+        if (after !== undefined) logOptions.after = after;
+        for await (const entry of runtime.logs(handle, logOptions)) {
+          shipper.write(entry.stream === 'stdout' ? 'STDOUT' : 'STDERR', entry.data, entry.cursor);
+        }
+      } catch (error: unknown) {
+        if (!signal.aborted) this.logger.warn({ err: error }, 'lost the task\'s log stream');
+      }
+    })();
+    this.armTimeout(handle, shipper);
+    try {
+      const exit = await runtime.wait(handle, signal);
+      result.finishedAtMs = Date.now();
+      result.exitCode = exit.exitCode;
+      result.hasExitCode = true;
+      result.outcome = this.stopOutcome?.outcome ?? (exit.exitCode === 0 ? 'succeeded' : 'failed');
+      result.error = this.stopOutcome?.message ?? '';
+    } catch (error: unknown) {
+      if (this.drop) return;
+      result.finishedAtMs = Date.now();
+      result.outcome = 'error';
+      result.error = `lost track of the task: ${errorMessage(error)}`;
+    } finally {
+      clearTimeout(this.timeoutTimer);
+    }
+    await Promise.race([logsDone, sleep(LOG_DRAIN_MS, signal)]);
+    if (this.stopping) await this.stopping;
+  }
+
+  private armTimeout(handle: RuntimeHandle, shipper: LogShipper): void {
+    if (this.timeoutSeconds <= 0) return;
+    const source = this.options.source;
+    if (source.kind === 'recovered' && !source.recovered.running) return; // it ended on its own
+    const remainingMs = handle.startedAtMs + this.timeoutSeconds * 1000 - Date.now();
+    this.timeoutTimer = setTimeout(() => {
+      if (this.ended || this.drop || this.stopOutcome) return;
+      this.stopOutcome = { outcome: 'timed_out', message: `timed out after ${this.timeoutSeconds} s` };
+      this.logger.info({ timeoutSeconds: this.timeoutSeconds }, 'attempt timed out; stopping it');
+      shipper.note(`timeout of ${this.timeoutSeconds} s reached; stopping the task`);
+      this.requestStop(this.options.config.cancelGraceSeconds);
+    }, Math.max(0, remainingMs));
+  }
+
+  private async uploadOutputs(handle: RuntimeHandle, shipper: LogShipper, result: StoredResult): Promise<void> {
+    const runtime = this.options.runtime;
+    if (!runtime) return;
+    const outputDir = await runtime.collectOutputs(handle);
+    const upload = await this.options.uploader.upload(
+      this.attemptId,
+      outputDir,
+      (text) => shipper.note(text),
+      this.lifeAbort.signal,
+    );
+    switch (upload.kind) {
+      case 'stored':
+        result.files = upload.files;
+        return;
+      case 'not_ours':
+        this.logger.info({ reason: upload.message }, 'the master no longer expects outputs of this attempt');
+        return;
+      case 'refused':
+      case 'failed':
+        if (this.drop) return;
+        this.logger.warn({ reason: upload.message }, 'outputs not uploaded');
+        shipper.note(upload.message);
+        result.outcome = 'error';
+        result.error = upload.message;
+        return;
+    }
+  }
+
+  /** Releases what the attempt holds, whatever path it took. */
+  private async release(): Promise<void> {
+    this.ended = true;
+    clearTimeout(this.timeoutTimer);
+    const { runtime, paths } = this.options;
+    const handle = this.handle;
+    if (this.drop) await this.shipper?.abandon();
+    else await this.shipper?.close();
+    if (this.drop === 'detach') return; // the task keeps running; the next worker start recovers it
+    if (this.stopping) await this.stopping;
+    if (runtime && handle) {
+      try {
+        await runtime.cleanup(handle);
+      } catch (error: unknown) {
+        this.logger.warn({ err: error }, 'could not remove the task\'s container');
+      }
+    }
+    if (this.drop === 'abandon') await rm(paths.root, { recursive: true, force: true });
+  }
+}

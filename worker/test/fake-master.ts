@@ -1,0 +1,246 @@
+// FakeMaster: a test double of the master's WorkerGateway on real gRPC over loopback. It
+// records what a worker sends and lets a test assign, cancel, break streams and restart.
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import {
+  loadWharfProto,
+  type AttemptEvent__Output,
+  type AttemptResult__Output,
+  type Heartbeat__Output,
+  type MasterMessage,
+  type OutputFile__Output,
+  type RegisterRequest__Output,
+  type TaskSpec,
+  type WorkerGatewayHandlers,
+  type WorkerMessage__Output,
+} from '@wharf/proto';
+
+export interface ReceivedLogChunk {
+  seq: number;
+  stream: string;
+  data: Buffer;
+}
+
+export interface FakeMasterOptions {
+  joinToken?: string;
+  heartbeatIntervalMs?: number;
+  /** Acknowledge every result as it arrives (default true). */
+  autoAckResults?: boolean;
+  port?: number;
+}
+
+export class FakeMaster {
+  joinToken: string;
+  autoAckResults: boolean;
+  heartbeatIntervalMs: number;
+  /** Attempt ids the next Register answer asks the worker to stop. */
+  stopAttemptsOnRegister: string[] = [];
+  /** Fails the next UploadTaskFiles calls with these codes, one per call. */
+  uploadFailures: grpc.status[] = [];
+  /** Breaks a log stream after this many chunks, once. */
+  breakLogStreamAfter: number | undefined;
+
+  readonly registrations: RegisterRequest__Output[] = [];
+  readonly heartbeats: Heartbeat__Output[] = [];
+  readonly accepted: string[] = [];
+  readonly events: AttemptEvent__Output[] = [];
+  readonly results: AttemptResult__Output[] = [];
+  readonly logs = new Map<string, Map<number, ReceivedLogChunk>>();
+  readonly files = new Map<string, Map<string, Buffer>>();
+  logCalls = 0;
+  uploadCalls = 0;
+
+  private server: grpc.Server | undefined;
+  private streams = new Set<grpc.ServerDuplexStream<WorkerMessage__Output, MasterMessage>>();
+  private sessionCounter = 0;
+  private validSessions = new Set<string>();
+  port = 0;
+
+  constructor(options: FakeMasterOptions = {}) {
+    this.joinToken = options.joinToken ?? 'join-secret';
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 200;
+    this.autoAckResults = options.autoAckResults ?? true;
+    this.port = options.port ?? 0;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const proto = loadWharfProto();
+    const server = new grpc.Server();
+    server.addService(proto.wharf.v1.WorkerGateway.service, this.handlers());
+    this.port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`127.0.0.1:${this.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
+        error ? reject(error) : resolve(port),
+      );
+    });
+    this.server = server;
+  }
+
+  /** Stops at once, breaking every stream (a master crash). Sessions do not survive it. */
+  async stop(): Promise<void> {
+    this.server?.forceShutdown();
+    this.server = undefined;
+    this.streams.clear();
+    this.validSessions.clear();
+  }
+
+  /** Crash and come back on the same port. */
+  async restart(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.start();
+  }
+
+  get connected(): boolean {
+    return this.streams.size > 0;
+  }
+
+  send(message: MasterMessage): void {
+    for (const stream of this.streams) stream.write(message);
+  }
+
+  assign(spec: TaskSpec): void {
+    this.send({ assign: spec });
+  }
+
+  cancel(attemptId: string, graceSeconds = 1, reason = 'test'): void {
+    this.send({ cancel: { attemptId, graceSeconds, reason } });
+  }
+
+  ackResult(attemptId: string): void {
+    this.send({ resultAck: { attemptId } });
+  }
+
+  resultOf(attemptId: string): AttemptResult__Output | undefined {
+    return this.results.find((r) => r.attemptId === attemptId);
+  }
+
+  logTextOf(attemptId: string, streams: string[] = ['STDOUT', 'STDERR']): string {
+    const chunks = [...(this.logs.get(attemptId)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+    return chunks
+      .filter((c) => streams.includes(c.stream))
+      .map((c) => c.data.toString('utf8'))
+      .join('');
+  }
+
+  private authorised(metadata: grpc.Metadata): boolean {
+    const value = metadata.get('authorization')[0];
+    return typeof value === 'string' && this.validSessions.has(value.replace(/^Bearer /, ''));
+  }
+
+  private handlers(): WorkerGatewayHandlers {
+    return {
+      Register: (call, callback) => {
+        if (call.request.joinToken !== this.joinToken) {
+          callback({ code: grpc.status.UNAUTHENTICATED, details: 'bad join token' });
+          return;
+        }
+        this.registrations.push(call.request);
+        this.sessionCounter += 1;
+        const sessionToken = `session-${this.sessionCounter}`;
+        this.validSessions.add(sessionToken);
+        const stopAttempts = this.stopAttemptsOnRegister;
+        this.stopAttemptsOnRegister = [];
+        callback(null, {
+          workerId: call.request.workerId,
+          sessionToken,
+          heartbeatIntervalMs: this.heartbeatIntervalMs,
+          stopAttempts,
+          draining: false,
+        });
+      },
+      Connect: (call) => {
+        if (!this.authorised(call.metadata)) {
+          call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'bad session' });
+          return;
+        }
+        this.streams.add(call);
+        call.on('data', (message: WorkerMessage__Output) => {
+          if (message.heartbeat) this.heartbeats.push(message.heartbeat);
+          if (message.accepted) this.accepted.push(message.accepted.attemptId);
+          if (message.event) this.events.push(message.event);
+          if (message.result) {
+            this.results.push(message.result);
+            if (this.autoAckResults) call.write({ resultAck: { attemptId: message.result.attemptId } });
+          }
+        });
+        call.on('end', () => {
+          this.streams.delete(call);
+          call.end();
+        });
+        call.on('error', () => this.streams.delete(call));
+        call.on('cancelled', () => this.streams.delete(call));
+      },
+      StreamTaskLogs: (call, callback) => {
+        if (!this.authorised(call.metadata)) {
+          callback({ code: grpc.status.UNAUTHENTICATED, details: 'bad session' });
+          return;
+        }
+        this.logCalls += 1;
+        let lastSeq = 0;
+        let inThisCall = 0;
+        let done = false;
+        call.on('data', (chunk: { attemptId: string; seq: number; stream: string; data: Buffer }) => {
+          if (done) return;
+          inThisCall += 1;
+          if (this.breakLogStreamAfter !== undefined && inThisCall > this.breakLogStreamAfter) {
+            this.breakLogStreamAfter = undefined;
+            done = true;
+            callback({ code: grpc.status.UNAVAILABLE, details: 'log stream broken by the test' });
+            return;
+          }
+          let chunks = this.logs.get(chunk.attemptId);
+          if (!chunks) {
+            chunks = new Map();
+            this.logs.set(chunk.attemptId, chunks);
+          }
+          if (!chunks.has(chunk.seq)) chunks.set(chunk.seq, { seq: chunk.seq, stream: chunk.stream, data: chunk.data });
+          lastSeq = Math.max(lastSeq, ...chunks.keys());
+        });
+        call.on('end', () => {
+          if (!done) callback(null, { lastSeq });
+        });
+      },
+      UploadTaskFiles: (call, callback) => {
+        if (!this.authorised(call.metadata)) {
+          callback({ code: grpc.status.UNAUTHENTICATED, details: 'bad session' });
+          return;
+        }
+        this.uploadCalls += 1;
+        const failure = this.uploadFailures.shift();
+        const parts = new Map<string, Buffer[]>();
+        const stored: OutputFile__Output[] = [];
+        let attemptId = '';
+        let error: string | undefined;
+        call.on('data', (chunk: { attemptId: string; path: string; offset: number; data: Buffer; eof: boolean; size: number; sha256: string }) => {
+          attemptId = chunk.attemptId;
+          const list = parts.get(chunk.path) ?? [];
+          const have = list.reduce((n, b) => n + b.length, 0);
+          if (chunk.offset !== have) error = `bad offset for ${chunk.path}`;
+          list.push(chunk.data);
+          parts.set(chunk.path, list);
+          if (chunk.eof) {
+            const data = Buffer.concat(list);
+            const sha = createHash('sha256').update(data).digest('hex');
+            if (sha !== chunk.sha256 || data.length !== chunk.size) error = `checksum mismatch for ${chunk.path}`;
+            let files = this.files.get(attemptId);
+            if (!files) {
+              files = new Map();
+              this.files.set(attemptId, files);
+            }
+            files.set(chunk.path, data);
+            stored.push({ path: chunk.path, size: data.length, sha256: sha });
+          }
+        });
+        call.on('end', () => {
+          if (failure !== undefined) callback({ code: failure, details: `upload failed by the test (${grpc.status[failure]})` });
+          else if (error) callback({ code: grpc.status.DATA_LOSS, details: error });
+          else callback(null, { files: stored });
+        });
+      },
+    };
+  }
+}

@@ -1,0 +1,301 @@
+// One conformance suite for the TaskRuntime contract, run against every runtime: the Docker
+// runtime on the real engine (image wharf/busybox:latest) and the exec runtime on this host.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskSpec__Output } from '@wharf/proto';
+import { walkOutputFiles } from '../src/outputs/output-walk.js';
+import { DockerRuntime } from '../src/runtime/docker-runtime.js';
+import { ExecRuntime } from '../src/runtime/exec-runtime.js';
+import { RuntimeError } from '../src/runtime/runtime-error.js';
+import type { AttemptPaths, RuntimeHandle, RuntimeLogEntry, TaskRuntime } from '../src/runtime/task-runtime.js';
+
+const IMAGE = 'wharf/busybox:latest';
+const docker = new Dockerode();
+const logger = pino({ level: 'silent' });
+
+interface RuntimeFixture {
+  name: 'docker' | 'exec';
+  create(workerId: string): TaskRuntime;
+  /** How a shell command inside the task names its output folder. */
+  outputDir: string;
+  /** Whether recover() finds tasks started by an earlier instance. */
+  recoversTasks: boolean;
+}
+
+const fixtures: RuntimeFixture[] = [
+  {
+    name: 'docker',
+    create: (workerId) => new DockerRuntime({ docker, workerId, pidsLimit: 256, logger }),
+    outputDir: '/output',
+    recoversTasks: true,
+  },
+  {
+    name: 'exec',
+    create: () => new ExecRuntime(),
+    outputDir: '"$WHARF_OUTPUT_DIR"',
+    recoversTasks: false,
+  },
+];
+
+function taskSpec(runtime: string, command: string[], extra: Partial<TaskSpec__Output> = {}): TaskSpec__Output {
+  const attemptId = `conf-${randomUUID()}`;
+  return {
+    taskId: `task-${attemptId}`,
+    attemptId,
+    attemptNumber: 1,
+    name: 'conformance',
+    image: IMAGE,
+    command,
+    env: {},
+    runtime,
+    resources: { cpu: 0, memory: 0, gpu: 0, disk: 0 },
+    timeoutSeconds: 0,
+    userId: 'tester',
+    ...extra,
+  };
+}
+
+const sh = (script: string): string[] => ['sh', '-c', script];
+
+async function collectLogs(logs: AsyncIterable<RuntimeLogEntry>): Promise<RuntimeLogEntry[]> {
+  const entries: RuntimeLogEntry[] = [];
+  for await (const entry of logs) entries.push(entry);
+  return entries;
+}
+
+function textOf(entries: RuntimeLogEntry[], stream?: 'stdout' | 'stderr'): string {
+  return entries
+    .filter((e) => stream === undefined || e.stream === stream)
+    .map((e) => e.data.toString('utf8'))
+    .join('');
+}
+
+async function removeWorkerContainers(workerId: string): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`wharf.worker=${workerId}`] } });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+describe.each(fixtures)('TaskRuntime conformance: $name', (fixture) => {
+  let dataDir: string;
+  let workerId: string;
+  let runtime: TaskRuntime;
+  const started: RuntimeHandle[] = [];
+
+  beforeAll(async () => {
+    if (fixture.name === 'docker') await docker.getImage(IMAGE).inspect(); // fails clearly when the test image is missing
+  });
+
+  afterEach(async () => {
+    for (const handle of started.splice(0)) await runtime.cleanup(handle).catch(() => undefined);
+    if (fixture.name === 'docker') await removeWorkerContainers(workerId);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  afterAll(async () => {
+    if (fixture.name === 'docker') await removeWorkerContainers(workerId);
+  });
+
+  async function setUp(): Promise<void> {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), `wharf-conf-${fixture.name}-`));
+    workerId = `conformance-${randomUUID()}`;
+    runtime = fixture.create(workerId);
+  }
+
+  function pathsOf(spec: TaskSpec__Output): AttemptPaths {
+    const root = path.join(dataDir, 'attempts', spec.attemptId);
+    return { root, output: path.join(root, 'output'), work: path.join(root, 'work') };
+  }
+
+  async function start(spec: TaskSpec__Output): Promise<RuntimeHandle> {
+    const handle = await runtime.start(spec, pathsOf(spec));
+    started.push(handle);
+    return handle;
+  }
+
+  async function run(script: string, extra: Partial<TaskSpec__Output> = {}) {
+    const spec = taskSpec(fixture.name, sh(script), extra);
+    const handle = await start(spec);
+    const [entries, exit] = await Promise.all([collectLogs(runtime.logs(handle)), runtime.wait(handle)]);
+    return { spec, handle, entries, exitCode: exit.exitCode };
+  }
+
+  it('reports the exit code of the task', async () => {
+    await setUp();
+    expect((await run('exit 0')).exitCode).toBe(0);
+    expect((await run('exit 3')).exitCode).toBe(3);
+  });
+
+  it('records when the task started', async () => {
+    await setUp();
+    const before = Date.now();
+    const { handle } = await run('true');
+    expect(handle.startedAtMs).toBeGreaterThanOrEqual(before - 1000);
+    expect(handle.startedAtMs).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('keeps stdout and stderr apart and in the order they were written', async () => {
+    await setUp();
+    const { entries, exitCode } = await run(
+      // two pipes have no order between them: leave time at each switch of stream
+      'echo out-1; sleep 0.2; echo err-1 >&2; sleep 0.2; echo out-2; sleep 0.2; echo err-2 >&2; sleep 0.2; for i in 1 2 3 4 5; do echo "line $i"; done',
+    );
+    expect(exitCode).toBe(0);
+    expect(textOf(entries, 'stdout')).toBe('out-1\nout-2\nline 1\nline 2\nline 3\nline 4\nline 5\n');
+    expect(textOf(entries, 'stderr')).toBe('err-1\nerr-2\n');
+    expect(textOf(entries)).toBe('out-1\nerr-1\nout-2\nerr-2\nline 1\nline 2\nline 3\nline 4\nline 5\n');
+  });
+
+  it('passes the task env and the wharf variables', async () => {
+    await setUp();
+    const { entries, spec } = await run('echo "greeting=$GREETING"; echo "attempt=$WHARF_ATTEMPT_ID"; echo "task=$WHARF_TASK_ID"', {
+      env: { GREETING: 'hello wharf' },
+    });
+    expect(textOf(entries, 'stdout')).toBe(`greeting=hello wharf\nattempt=${spec.attemptId}\ntask=${spec.taskId}\n`);
+  });
+
+  it('collects the files the task wrote to its output folder, byte for byte', async () => {
+    await setUp();
+    const out = fixture.outputDir;
+    const { handle, exitCode } = await run(
+      `printf 'hello\\n' > ${out}/hello.txt && mkdir -p ${out}/nested/deeper && seq 1 20000 > ${out}/nested/deeper/numbers.txt && printf '\\000\\001\\377' > ${out}/binary.bin`,
+    );
+    expect(exitCode).toBe(0);
+    const dir = await runtime.collectOutputs(handle);
+    const walk = await walkOutputFiles(dir);
+    expect(walk.files.map((f) => f.path)).toEqual(['binary.bin', 'hello.txt', 'nested/deeper/numbers.txt']);
+    expect(await readFile(path.join(dir, 'hello.txt'), 'utf8')).toBe('hello\n');
+    expect(await readFile(path.join(dir, 'binary.bin'))).toEqual(Buffer.from([0, 1, 255]));
+    const numbers = Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join('');
+    expect(await readFile(path.join(dir, 'nested/deeper/numbers.txt'), 'utf8')).toBe(numbers);
+  });
+
+  it('stops a task that honours SIGTERM before the grace period ends', async () => {
+    await setUp();
+    const spec = taskSpec(fixture.name, sh('trap "echo bye; exit 7" TERM; echo ready; while :; do sleep 0.1; done'));
+    const handle = await start(spec);
+    const logs = runtime.logs(handle)[Symbol.asyncIterator]();
+    const first = await logs.next();
+    expect(first.done ? '' : first.value.data.toString()).toBe('ready\n');
+    const stopAt = Date.now();
+    await runtime.stop(handle, 10);
+    expect(Date.now() - stopAt).toBeLessThan(8000);
+    expect((await runtime.wait(handle)).exitCode).toBe(7);
+    const rest: RuntimeLogEntry[] = [];
+    for (let next = await logs.next(); !next.done; next = await logs.next()) rest.push(next.value);
+    expect(textOf(rest)).toMatch(/^bye\n/); // (a host shell may add "Terminated" for its killed sleep)
+  });
+
+  it('kills a task that ignores SIGTERM once the grace period is over', async () => {
+    await setUp();
+    const spec = taskSpec(fixture.name, sh('trap "echo got TERM" TERM; echo ready; while :; do sleep 0.1; done'));
+    const handle = await start(spec);
+    const entries: RuntimeLogEntry[] = [];
+    const logsDone = (async () => {
+      for await (const entry of runtime.logs(handle)) entries.push(entry);
+    })();
+    await expect.poll(() => textOf(entries), { timeout: 10_000 }).toContain('ready');
+    const stopAt = Date.now();
+    await runtime.stop(handle, 2);
+    const elapsed = Date.now() - stopAt;
+    expect((await runtime.wait(handle)).exitCode).toBe(137); // 128 + SIGKILL
+    await logsDone;
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    expect(elapsed).toBeLessThan(10_000);
+    expect(textOf(entries)).toContain('got TERM'); // SIGTERM came first and was survived
+  });
+
+  it('fails to start a command that does not exist, with a clear error', async () => {
+    await setUp();
+    const spec = taskSpec(fixture.name, ['no-such-command-wharf']);
+    const error: unknown = await runtime.start(spec, pathsOf(spec)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect((error as RuntimeError).code).toBe('start_failed');
+    expect((error as RuntimeError).message).toContain('no-such-command-wharf');
+  });
+
+  if (fixture.recoversTasks) {
+    it('recover() finds a still-running task after a new runtime instance is created', async () => {
+      await setUp();
+      const spec = taskSpec(fixture.name, sh('echo before; sleep 1.2; echo after; sleep 60'), { timeoutSeconds: 90 });
+      const original = await start(spec);
+      const firstLogs = runtime.logs(original)[Symbol.asyncIterator]();
+      const first = await firstLogs.next();
+      expect(first.done ? '' : first.value.data.toString()).toBe('before\n');
+      await firstLogs.return?.();
+
+      const restarted = fixture.create(workerId);
+      const recovered = await restarted.recover();
+      expect(recovered).toHaveLength(1);
+      const [found] = recovered;
+      if (!found) throw new Error('nothing recovered');
+      expect(found.running).toBe(true);
+      expect(found.timeoutSeconds).toBe(90);
+      expect(found.handle).toMatchObject({ attemptId: spec.attemptId, taskId: spec.taskId, runtime: fixture.name });
+      expect(Math.abs(found.handle.startedAtMs - original.startedAtMs)).toBeLessThan(1000);
+
+      // another worker on the same engine does not see it
+      expect(await fixture.create(`someone-else-${randomUUID()}`).recover()).toEqual([]);
+
+      // resuming after the first entry's cursor yields only what came later
+      const cursor = first.done ? undefined : first.value.cursor;
+      expect(cursor).toBeDefined();
+      const resumed = restarted.logs(found.handle, cursor === undefined ? {} : { after: cursor })[Symbol.asyncIterator]();
+      const next = await resumed.next();
+      expect(next.done ? '' : next.value.data.toString()).toBe('after\n');
+      await resumed.return?.();
+
+      await restarted.stop(found.handle, 0);
+      expect((await restarted.wait(found.handle)).exitCode).toBe(137);
+      await restarted.cleanup(found.handle);
+      expect(await restarted.recover()).toEqual([]);
+    });
+  } else {
+    it('recover() reports nothing: host processes cannot be re-attached', async () => {
+      await setUp();
+      const handle = await start(taskSpec(fixture.name, sh('sleep 30')));
+      expect(await fixture.create(workerId).recover()).toEqual([]);
+      await runtime.stop(handle, 0);
+      expect((await runtime.wait(handle)).exitCode).toBe(137);
+    });
+  }
+});
+
+describe('DockerRuntime image handling', () => {
+  let dataDir: string;
+  const workerId = `conformance-pull-${randomUUID()}`;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'wharf-pull-'));
+  });
+  afterAll(async () => {
+    await removeWorkerContainers(workerId);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('fails clearly and quickly when an image is neither local nor pullable', async () => {
+    const runtime = new DockerRuntime({ docker, workerId, pidsLimit: 256, logger });
+    const spec = taskSpec('docker', [], { image: 'wharf-test/does-not-exist:1' });
+    const root = path.join(dataDir, spec.attemptId);
+    const events: string[] = [];
+    const notes: string[] = [];
+    const startedAt = Date.now();
+    const error: unknown = await runtime
+      .start(spec, { root, output: path.join(root, 'output'), work: path.join(root, 'work') }, {
+        onEvent: (kind) => events.push(kind),
+        note: (text) => notes.push(text),
+      })
+      .catch((e: unknown) => e);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect((error as RuntimeError).code).toBe('image_unavailable');
+    expect((error as RuntimeError).message).toMatch(/^image "wharf-test\/does-not-exist:1" not found locally and pull failed: .+/);
+    expect(events).toEqual(['pulling']);
+    expect(notes[0]).toContain('pulling');
+    expect(await docker.listContainers({ all: true, filters: { label: [`wharf.worker=${workerId}`] } })).toEqual([]);
+  });
+});
