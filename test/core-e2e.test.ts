@@ -68,6 +68,10 @@ async function waitForStatus(client: ApiClient, id: string, statuses: string[], 
   }, timeoutMs, 100);
 }
 
+function runningContainersOfTask(taskId: string): string[] {
+  return execFileSync('docker', ['ps', '-q', '--filter', `label=wharf.task=${taskId}`]).toString().split(/\s+/).filter(Boolean);
+}
+
 function containersOfTask(taskId: string): string[] {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=wharf.task=${taskId}`]).toString().split(/\s+/).filter(Boolean);
 }
@@ -247,6 +251,31 @@ describe('failures', () => {
     expect(logs.text).toBe('before\nafter\n');
     const kept = await user.bytes(`/api/files/${submitted.id}/download/kept.txt`);
     expect(kept.data.toString()).toBe('kept\n');
+  });
+  it('records a task that finished while the master was down, without running it again', async () => {
+    const dataDir = tempDir('master-down');
+    const ports = { WHARF_HTTP_PORT: String(await freePort()), WHARF_GRPC_PORT: String(await freePort()) };
+    let master: Master | undefined = await startTestMaster(ports, dataDir);
+    cleanups.push(() => master?.stop());
+    const worker = await startTestWorker(master, { name: 'patient' });
+    cleanups.push(async () => {
+      await worker.stop();
+      removeContainersOf(worker.workerId);
+    });
+    const user = await ApiClient.registered(master.httpUrl, 'down@example.com');
+    const submitted = await submit(user, { image: TEST_IMAGE, command: 'echo run >> /output/runs.txt; sleep 1; echo done' });
+    await waitForStatus(user, submitted.id, ['running']);
+    await master.stop();
+    master = undefined;
+    // the task ends while nobody listens: its result waits in the worker's outbox
+    await waitFor('the container to exit', () => runningContainersOfTask(submitted.id).length === 0 || undefined, 20_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    master = await startTestMaster(ports, dataDir);
+    const done = await waitForStatus(user, submitted.id, ['succeeded', 'failed'], 60_000);
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts.map((a) => a.status)).toEqual(['succeeded']);
+    expect((await user.bytes(`/api/files/${submitted.id}/download/runs.txt`)).data.toString()).toBe('run\n');
+    expect((await user.request('GET', `/api/tasks/${submitted.id}/logs`)).text).toBe('done\n');
   });
 });
 

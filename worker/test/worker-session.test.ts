@@ -116,7 +116,13 @@ describe('worker session', () => {
     expect(registration?.capacity?.disk).toBeGreaterThan(0);
     expect(registration?.capacity?.gpu).toBe(0);
     await expect.poll(() => master.heartbeats.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
-    expect(master.heartbeats[0]).toMatchObject({ runningAttempts: [], usage: { hasGpu: false } });
+    expect(master.heartbeats[0]).toMatchObject({ runningAttempts: [] });
+    // a heartbeat carries usage only once the first sample exists, never made-up zeros
+    await expect.poll(() => master.heartbeats.find((h) => h.usage)?.usage, { timeout: 5000 }).toBeTruthy();
+    const sampled = master.heartbeats.find((h) => h.usage)!.usage!;
+    expect(sampled.hasGpu).toBe(false);
+    expect(sampled.memoryPercent).toBeGreaterThan(0);
+    expect(master.heartbeats.slice(master.heartbeats.indexOf(master.heartbeats.find((h) => h.usage)!)).every((h) => h.usage)).toBe(true);
     expect(((await stat(path.join(dataDir, 'worker-id'))).mode & 0o777).toString(8)).toBe('600');
 
     await worker.stop();

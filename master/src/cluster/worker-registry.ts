@@ -138,11 +138,11 @@ export class WorkerRegistry {
     if (worker?.channel === channel) worker.channel = undefined;
   }
 
-  heartbeat(workerId: string, usage: WorkerUsage, runningAttempts: string[]): boolean {
+  heartbeat(workerId: string, usage: WorkerUsage | undefined, runningAttempts: string[]): boolean {
     const worker = this.workers.get(workerId);
     if (!worker || worker.record.status === 'lost') return false;
     worker.record.lastHeartbeatAt = this.now();
-    worker.usage = usage;
+    if (usage) worker.usage = usage;
     worker.reportedAttempts = runningAttempts;
     return true;
   }

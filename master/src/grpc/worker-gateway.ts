@@ -197,14 +197,17 @@ export class WorkerGateway {
       case 'heartbeat': {
         const heartbeat = message.heartbeat!;
         const usage = heartbeat.usage;
+        // a heartbeat without usage (the worker has not sampled yet) keeps the last sample
         const alive = this.deps.registry.heartbeat(
           workerId,
-          {
-            cpuPercent: usage?.cpuPercent ?? 0,
-            memoryPercent: usage?.memoryPercent ?? 0,
-            diskPercent: usage?.diskPercent ?? 0,
-            gpuPercent: usage?.hasGpu ? usage.gpuPercent : undefined,
-          },
+          usage
+            ? {
+                cpuPercent: usage.cpuPercent,
+                memoryPercent: usage.memoryPercent,
+                diskPercent: usage.diskPercent,
+                gpuPercent: usage.hasGpu ? usage.gpuPercent : undefined,
+              }
+            : undefined,
           heartbeat.runningAttempts,
         );
         if (!alive) channel.close();

@@ -50,7 +50,7 @@ export class LogBatcher {
 
   push(stream: LogStreamName, data: Buffer, cursor?: string): void {
     if (this.closed) throw new Error('log batcher is closed');
-    
+    if (this.stream !== undefined && this.stream !== stream) this.flush();
     let offset = 0;
     while (offset < data.length) {
       if (this.size === 0) {

@@ -1,8 +1,10 @@
 // Uploads what an attempt wrote to its output folder over UploadTaskFiles (one call per try):
 // every regular file in ≤ 1 MiB chunks, then an eof chunk with size and sha256. Refusals the
 // master means (bad path, quota, permission) are final; FAILED_PRECONDITION means the attempt
-// is no longer this worker's; anything else is retried from the start with backoff, a
-// bounded number of times.
+// is no longer this worker's. While the master cannot be reached (UNAVAILABLE, a deadline, a
+// dropped call) the upload is retried with backoff for as long as it takes: a master restart
+// must not fail a task that succeeded. Anything else (DATA_LOSS, an unexpected error) is
+// retried from the start a bounded number of times.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { FileChunk, OutputFile__Output, UploadAck__Output } from '@wharf/proto';
@@ -27,6 +29,8 @@ export interface OutputUploaderOptions {
   maxTries?: number;
 }
 
+const TRANSIENT = new Set<grpc.status>([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.CANCELLED]);
+
 const REFUSED = new Set<grpc.status>([
   grpc.status.INVALID_ARGUMENT,
   grpc.status.RESOURCE_EXHAUSTED,
@@ -49,8 +53,8 @@ export class OutputUploader {
     const maxTries = this.options.maxTries ?? 5;
     const backoff = new Backoff(this.options.backoff);
     let lastError = '';
-    for (let attempt = 1; attempt <= maxTries; attempt += 1) {
-      if (signal?.aborted) break;
+    let failures = 0;
+    while (failures < maxTries && !signal?.aborted) {
       try {
         const ack = await this.uploadOnce(attemptId, walk.files, signal);
         return { kind: 'stored', files: ack.files };
@@ -60,8 +64,10 @@ export class OutputUploader {
         if (code === grpc.status.FAILED_PRECONDITION) return { kind: 'not_ours', message: details };
         if (code !== undefined && REFUSED.has(code)) return { kind: 'refused', message: `output upload refused: ${details}` };
         lastError = details;
-        this.options.logger.warn({ try: attempt, maxTries, reason: details }, 'output upload failed');
-        if (attempt < maxTries) await sleep(backoff.nextDelayMs(), signal);
+        const transient = code !== undefined && TRANSIENT.has(code);
+        if (!transient) failures += 1;
+        this.options.logger.warn({ failures, maxTries, transient, reason: details }, 'output upload failed; retrying');
+        if (failures < maxTries) await sleep(backoff.nextDelayMs(), signal);
       }
     }
     return { kind: 'failed', message: `output upload failed after ${maxTries} tries: ${lastError || 'worker stopping'}` };

@@ -33,11 +33,11 @@ interface ContainerState {
   outputDir: string;
 }
 
-export const LABEL_TASK = 'wharf.task';
-export const LABEL_ATTEMPT = 'wharf.attempt';
-export const LABEL_WORKER = 'wharf.worker';
-export const LABEL_TIMEOUT = 'wharf.timeout';
-export const LABEL_STARTED_AT = 'wharf.started-at';
+const LABEL_TASK = 'wharf.task';
+const LABEL_ATTEMPT = 'wharf.attempt';
+const LABEL_WORKER = 'wharf.worker';
+const LABEL_TIMEOUT = 'wharf.timeout';
+const LABEL_STARTED_AT = 'wharf.started-at';
 
 const PROGRESS_NOTE_INTERVAL_MS = 1000;
 
@@ -315,13 +315,13 @@ function parsePullLine(line: string): { status?: string; error?: string } {
 }
 
 /** Docker pulls every tag of a repository when none is named; name "latest" explicitly. */
-export function withDefaultTag(image: string): string {
+function withDefaultTag(image: string): string {
   if (image.includes('@')) return image;
   const lastSegment = image.slice(image.lastIndexOf('/') + 1);
   return lastSegment.includes(':') ? image : `${image}:latest`;
 }
 
-export function containerName(attemptId: string): string {
+function containerName(attemptId: string): string {
   return `wharf-${attemptId}`;
 }
 

@@ -200,7 +200,15 @@ export class MasterSession implements AttemptReporter {
       capacity,
       runtimes: config.runtimes,
       labels: config.labels,
-      running: [...this.runners.values()].map((r) => ({ attemptId: r.attemptId, taskId: r.taskId })),
+      // attempts still running here, and those whose result waits in the outbox: the master
+      // must not give either away before their result arrives
+      running: [
+        ...[...this.runners.values()].map((r) => ({ attemptId: r.attemptId, taskId: r.taskId })),
+        ...this.options.outbox
+          .list()
+          .filter((result) => !this.runners.has(result.attemptId))
+          .map((result) => ({ attemptId: result.attemptId, taskId: result.taskId })),
+      ],
       version,
     };
     return new Promise((resolve, reject) => {

@@ -15,19 +15,18 @@ export interface UsageSamplerOptions {
 }
 
 export class UsageSampler {
-  private usage: Usage__Output;
+  private usage: Usage__Output | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sampling = false;
   private intervalMs: number;
 
   constructor(private readonly options: UsageSamplerOptions) {
     this.intervalMs = options.intervalMs;
-    this.usage = { cpuPercent: 0, memoryPercent: 0, diskPercent: 0, gpuPercent: 0, hasGpu: options.hasGpu };
   }
 
-  /** The latest sample (zeros until the first one completes). */
-  latest(): Usage__Output {
-    return { ...this.usage };
+  /** The latest sample; undefined until the first one completes (a heartbeat then carries none). */
+  latest(): Usage__Output | undefined {
+    return this.usage && { ...this.usage };
   }
 
   start(): void {
@@ -67,7 +66,7 @@ export class UsageSampler {
       gpuPercent: round(gpu),
       hasGpu: this.options.hasGpu,
     };
-    return this.latest();
+    return { ...this.usage };
   }
 
   private tick(): void {
