@@ -350,6 +350,15 @@ describe('access control and validation', () => {
     expect(after).toBe(before);
   });
 
+  it('answers 413 for a body over the limit and 400 for broken JSON', async () => {
+    const big = await alice.request<{ error: { code: string } }>('POST', '/api/tasks', { image: TEST_IMAGE, command: 'x'.repeat(2 * 1024 * 1024) });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('payload_too_large');
+    const broken = await alice.request<{ error: { code: string; message: string } }>('POST', '/api/tasks', '{"image": ');
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.message).toBe('body: not valid JSON');
+  });
+
   it('pages the task list with a cursor', async () => {
     for (let i = 0; i < 3; i += 1) await submit(alice, { image: TEST_IMAGE, command: 'true', name: `page-${i}` });
     const first = await alice.request<{ tasks: { name: string }[]; nextCursor: string | null }>('GET', '/api/tasks?limit=2');

@@ -28,9 +28,9 @@ describe('master config', () => {
   });
 
   it('names the setting that is wrong', () => {
-    expect(() => loadMasterConfig([], { WHARF_HTTP_PORT: 'eighty' })).toThrow(/WHARF_HTTP_PORT must be a port number/);
-    expect(() => loadMasterConfig([], { WHARF_HEARTBEAT_TTL: 'soon' })).toThrow(/WHARF_HEARTBEAT_TTL must be a duration/);
-    expect(() => loadMasterConfig([], { WHARF_JWT_SECRET: 'short' })).toThrow(/WHARF_JWT_SECRET must be at least 32/);
+    expect(() => loadMasterConfig([], { WHARF_HTTP_PORT: 'eighty' })).toThrow(/WHARF_HTTP_PORT \(--http-port\) must be a port number/);
+    expect(() => loadMasterConfig([], { WHARF_HEARTBEAT_TTL: 'soon' })).toThrow(/WHARF_HEARTBEAT_TTL \(--heartbeat-ttl\) must be a duration/);
+    expect(() => loadMasterConfig([], { WHARF_JWT_SECRET: 'short' })).toThrow(/WHARF_JWT_SECRET \(--jwt-secret\) must be at least 32/);
     expect(() => loadMasterConfig(['--bogus', '1'], {})).toThrow(/unknown flag --bogus/);
     expect(() => loadMasterConfig(['--http-port'], {})).toThrow(ConfigError);
   });

@@ -196,7 +196,10 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
       const key = String(issue.path[0] ?? '');
       return issue.message.includes(key) ? issue.message : `${key}: ${issue.message}`;
     });
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+    // name the flag too: "WHARF_HTTP_PORT (--http-port) must be ..."
+    const flagOf = new Map(Object.entries(FLAGS).map(([flag, env]) => [env, flag]));
+    const named = problems.map((p) => p.replace(/^(WHARF_[A-Z_]+)/, (env) => (flagOf.has(env) ? `${env} (--${flagOf.get(env)})` : env)));
+    throw new ConfigError(`invalid configuration: ${named.join('; ')}`);
   }
   const v = parsed.data;
   if (v.WHARF_MONGO_URL !== undefined) {

@@ -137,24 +137,18 @@ export function apiRoutes(deps: RouteDeps): Router {
       res.json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
     }),
   );
-  router.post(
-    '/workers/:id/drain',
-    handle(async (req, res) => {
-      requireAdmin(res);
-      const worker = await registry.setDraining(param(req, 'id'), true);
-      if (!worker) throw new WharfError('not_found', `worker ${req.params.id} not found`);
-      res.status(202).json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
-    }),
-  );
-  router.post(
-    '/workers/:id/activate',
-    handle(async (req, res) => {
-      requireAdmin(res);
-      const worker = await registry.setDraining(param(req, 'id'), false);
-      if (!worker) throw new WharfError('not_found', `worker ${req.params.id} not found`);
-      res.status(202).json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
-    }),
-  );
+  // drain: no new tasks are placed on the worker; activate: undo a drain
+  for (const [action, draining] of [['drain', true], ['activate', false]] as const) {
+    router.post(
+      `/workers/:id/${action}`,
+      handle(async (req, res) => {
+        requireAdmin(res);
+        const worker = await registry.setDraining(param(req, 'id'), draining);
+        if (!worker) throw new WharfError('not_found', `worker ${req.params.id} not found`);
+        res.status(202).json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
+      }),
+    );
+  }
 
   router.get(
     '/files',

@@ -129,7 +129,7 @@ export class LogStore {
     header.writeUInt32BE(data.length, 5);
     if (log.fd === undefined) log.fd = openSync(log.path, 'a');
     writeSync(log.fd, Buffer.concat([header, data]));
-    if (stream !== 'system' || seq === 0) log.bytes += data.length;
+    log.bytes += data.length;
     const listeners = this.listeners.get(taskId);
     if (listeners) for (const listener of listeners) listener({ attemptId, stream, data });
   }
