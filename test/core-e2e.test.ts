@@ -351,7 +351,7 @@ describe('access control and validation', () => {
   });
 
   it('answers 413 for a body over the limit and 400 for broken JSON', async () => {
-    const big = await alice.request<{ error: { code: string } }>('POST', '/api/tasks', { image: TEST_IMAGE, command: 'x'.repeat(2 * 1024 * 1024) });
+    const big = await alice.request<{ error: { code: string } }>('POST', '/api/tasks', { image: TEST_IMAGE, command: 'x'.repeat(17 * 1024 * 1024) });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('payload_too_large');
     const broken = await alice.request<{ error: { code: string; message: string } }>('POST', '/api/tasks', '{"image": ');

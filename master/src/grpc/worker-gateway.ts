@@ -23,10 +23,10 @@ import type { FileStore, UploadSession } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore, LogStreamName } from '../logs/log-store.js';
 import type { AttemptReport, TaskService } from '../tasks/task-service.js';
-import type { Runtime } from '../tasks/task-types.js';
+import { RUNTIMES, type Runtime } from '../tasks/task-types.js';
 import { toGrpcError } from './grpc-errors.js';
 
-const KNOWN_RUNTIMES: readonly Runtime[] = ['docker', 'exec'];
+const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
 const OUTCOMES = new Set<AttemptReport['outcome']>(['succeeded', 'failed', 'timed_out', 'cancelled', 'error']);
 const LOG_STREAMS: Record<string, LogStreamName> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };

@@ -7,7 +7,8 @@ export function createHttpApp(deps: RouteDeps & { logger: Logger }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(express.json({ limit: '1mb' }));
+  // 16 MiB: room for a batch of 1,000 submissions
+  app.use(express.json({ limit: '16mb' }));
   app.get('/health', (_req, res) => {
     const counts = deps.registry.counts();
     res.json({ status: 'ok', workers: { total: counts.total, ready: counts.ready } });

@@ -7,7 +7,7 @@ import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
 import type { LogStore } from '../logs/log-store.js';
-import { describeIssues, parseTaskInput } from '../tasks/task-input.js';
+import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type TaskStatus } from '../tasks/task-types.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
@@ -90,6 +90,13 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const task = await tasks.submit(currentUser(res), parseTaskInput(req.body));
       res.status(201).location(`/api/tasks/${task.id}`).json({ task: taskView(task) });
+    }),
+  );
+  router.post(
+    '/tasks/batch',
+    handle(async (req, res) => {
+      const created = await tasks.submitMany(currentUser(res), parseTaskBatch(req.body));
+      res.status(201).json({ tasks: created.map(taskView) });
     }),
   );
   router.get(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTaskInput } from './task-input.js';
+import { MAX_BATCH, parseTaskBatch, parseTaskInput } from './task-input.js';
 
 describe('parseTaskInput', () => {
   it('normalises a full submission', () => {
@@ -47,5 +47,23 @@ describe('parseTaskInput', () => {
     [[1, 2], /body: must be a JSON object/],
   ])('refuses %j naming the field', (body, message) => {
     expect(() => parseTaskInput(body)).toThrow(message);
+  });
+});
+
+describe('parseTaskBatch', () => {
+  it('validates every submission like a single one', () => {
+    const tasks = parseTaskBatch({ tasks: [{ image: 'a' }, { image: 'b', runtime: 'sim' }] });
+    expect(tasks.map((t) => [t.image, t.runtime])).toEqual([
+      ['a', 'docker'],
+      ['b', 'sim'],
+    ]);
+  });
+  it('names the index and the field of a bad submission', () => {
+    expect(() => parseTaskBatch({ tasks: [{ image: 'a' }, { image: 'a', priority: 500 }] })).toThrow(/^tasks\[1\]\.priority: /);
+  });
+  it('refuses an empty, missing or oversized batch', () => {
+    expect(() => parseTaskBatch({ tasks: [] })).toThrow(/must not be empty/);
+    expect(() => parseTaskBatch({})).toThrow(/tasks: must be an array/);
+    expect(() => parseTaskBatch({ tasks: Array.from({ length: MAX_BATCH + 1 }, () => ({ image: 'a' })) })).toThrow(/at most 1000/);
   });
 });

@@ -30,7 +30,7 @@ export const taskInputSchema = z
       .record(z.string().regex(ENV_KEY, 'keys must be environment variable names (letters, digits, _)'), z.string().max(64 * 1024))
       .refine((env) => Object.keys(env).length <= 200, 'at most 200 variables')
       .optional(),
-    runtime: z.enum(['docker', 'exec']).default('docker'),
+    runtime: z.enum(['docker', 'exec', 'sim']).default('docker'),
     resources: z
       .object({
         cpu: quantity(parseCpu, '0.5, 2 or 500m').optional(),
@@ -75,6 +75,24 @@ export function describeIssues(error: z.ZodError): string {
       return path ? `${path}: ${message}` : message;
     })
     .join('; ');
+}
+
+export const MAX_BATCH = 1000;
+
+/** `{tasks: [...]}`, up to MAX_BATCH, each validated like a single submission; all or nothing. */
+export function parseTaskBatch(body: unknown): NewTask[] {
+  const list = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { tasks?: unknown }).tasks : undefined;
+  if (!Array.isArray(list)) throw new WharfError('validation_failed', 'tasks: must be an array of task submissions');
+  if (list.length === 0) throw new WharfError('validation_failed', 'tasks: must not be empty');
+  if (list.length > MAX_BATCH) throw new WharfError('validation_failed', `tasks: at most ${MAX_BATCH} per batch (got ${list.length})`);
+  return list.map((item, index) => {
+    try {
+      return parseTaskInput(item);
+    } catch (error: unknown) {
+      if (error instanceof WharfError) throw new WharfError(error.code, `tasks[${index}].${error.message}`);
+      throw error;
+    }
+  });
 }
 
 export function parseTaskInput(body: unknown): NewTask {

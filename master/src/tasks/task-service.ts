@@ -149,15 +149,21 @@ export class TaskService {
 
   // ---------------------------------------------------------------- user-facing operations
 
-  submit(user: User, input: NewTask): Promise<Task> {
-    if (input.runtime === 'exec' && user.role !== 'admin' && !this.options.allowUserExec) {
+  async submit(user: User, input: NewTask): Promise<Task> {
+    const [task] = await this.submitMany(user, [input]);
+    return task!;
+  }
+
+  /** Submits several tasks in one store commit: all are queued, or none. */
+  submitMany(user: User, inputs: readonly NewTask[]): Promise<Task[]> {
+    if (user.role !== 'admin' && !this.options.allowUserExec && inputs.some((input) => input.runtime === 'exec')) {
       return Promise.reject(
         new WharfError('forbidden', 'runtime: exec tasks run on the worker host; only admins may submit them here'),
       );
     }
     return this.serial(async () => {
       const now = this.now();
-      const task: Task = {
+      const tasks: Task[] = inputs.map((input) => ({
         id: randomUUID(),
         userId: user.id,
         ...input,
@@ -165,16 +171,20 @@ export class TaskService {
         retriesUsed: 0,
         createdAt: now,
         attemptCount: 0,
-      };
-      await this.store.commit([
-        { kind: 'insertTask', task },
-        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'submitted', message: `submitted by ${user.email}` } },
-      ]);
-      this.active.set(task.id, task);
-      this.enqueue(task);
-      this.emit(task);
+      }));
+      await this.store.commit(
+        tasks.flatMap((task): StoreChange[] => [
+          { kind: 'insertTask', task },
+          { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'submitted', message: `submitted by ${user.email}` } },
+        ]),
+      );
+      for (const task of tasks) {
+        this.active.set(task.id, task);
+        this.enqueue(task);
+        this.emit(task);
+      }
       this.scheduleSoon();
-      return { ...task };
+      return tasks.map((task) => ({ ...task }));
     });
   }
 

@@ -27,7 +27,12 @@ export type AttemptStatus =
   | 'lost';
 export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'running', 'cancelling'];
 
-export type Runtime = 'docker' | 'exec';
+/**
+ * docker: a container; exec: a host process (admins only by default); sim: completes at once
+ * without running anything, offered only by simulated workers (benchmarks, load tests).
+ */
+export type Runtime = 'docker' | 'exec' | 'sim';
+export const RUNTIMES: readonly Runtime[] = ['docker', 'exec', 'sim'];
 
 export interface Resources {
   /** cores */
