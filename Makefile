@@ -26,8 +26,11 @@ setup:
 typecheck: setup
 	npx tsc -p tsconfig.check.json
 
-bench:
-	@echo "make bench: the benchmark harness is not built yet (tracked as its own issue)" >&2; exit 1
+# make bench ARGS="--only a --workers 200 --tasks 5000"  (see bench/run.ts for every size flag)
+bench: setup
+	bash scripts/docker-up.sh
+	bash scripts/build-test-image.sh
+	npx tsx bench/run.ts $(ARGS)
 
 clean:
 	rm -rf node_modules */node_modules */dist .wharf

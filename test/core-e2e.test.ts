@@ -131,6 +131,19 @@ describe('a task submitted over REST', () => {
     expect((await task(user, submitted.id)).status).toBe('succeeded');
   });
 
+  it('delivers every line of a chatty task to a follower, in order', async () => {
+    const { user } = await cluster(1);
+    const submitted = await submit(user, { image: TEST_IMAGE, command: 'sleep 0.5; seq 1 200000' });
+    const response = await fetch(`${user.baseUrl}/api/tasks/${submitted.id}/logs?follow=true`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    const followed = (await response.text()).split('\n');
+    const expected = Array.from({ length: 200000 }, (_, i) => String(i + 1));
+    expect(followed.slice(0, -1)).toEqual(expected);
+    const stored = (await user.request('GET', `/api/tasks/${submitted.id}/logs`)).text.split('\n');
+    expect(stored.slice(0, -1)).toEqual(expected);
+  });
+
   it('retries a non-zero exit, then fails with the exit code', async () => {
     const { user } = await cluster(1);
     const submitted = await submit(user, { image: TEST_IMAGE, command: 'echo attempt; exit 3', maxRetries: 2 });

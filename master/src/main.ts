@@ -3,6 +3,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { AuthService } from './auth/auth-service.js';
+import { HeartbeatStats } from './cluster/heartbeat-stats.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
 import type { MasterConfig } from './config/master-config.js';
 import { resolveSecrets } from './config/secrets.js';
@@ -71,6 +72,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   await registry.load();
   await tasks.recover();
 
+  const heartbeatStats = new HeartbeatStats();
   const gateway = new WorkerGateway({
     registry,
     tasks,
@@ -81,10 +83,11 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     joinToken: secrets.joinToken,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     version: WHARF_VERSION,
+    heartbeatStats,
   });
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
 
-  const app = createHttpApp({ auth, tasks, registry, logs, files, logger: logger.child({ component: 'http' }) });
+  const app = createHttpApp({ auth, tasks, registry, logs, files, heartbeatStats, logger: logger.child({ component: 'http' }) });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.http.port, config.http.host, () => resolve(s));
     s.once('error', reject);

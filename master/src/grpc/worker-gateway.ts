@@ -17,6 +17,7 @@ import {
   type WorkerMessage__Output,
 } from '@wharf/proto';
 import type { AuthService } from '../auth/auth-service.js';
+import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
 import type { MasterDown, WorkerChannel, WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import type { FileStore, UploadSession } from '../files/file-store.js';
@@ -41,6 +42,8 @@ export interface WorkerGatewayDeps {
   joinToken: string;
   heartbeatIntervalMs: number;
   version: string;
+  /** heartbeat handling times, for GET /api/cluster/stats */
+  heartbeatStats?: HeartbeatStats | undefined;
 }
 
 function digest(value: string): Buffer {
@@ -195,6 +198,7 @@ export class WorkerGateway {
   private async onWorkerMessage(workerId: string, message: WorkerMessage__Output, channel: WorkerChannel): Promise<void> {
     switch (message.payload) {
       case 'heartbeat': {
+        const startedNs = process.hrtime.bigint();
         const heartbeat = message.heartbeat!;
         const usage = heartbeat.usage;
         // a heartbeat without usage (the worker has not sampled yet) keeps the last sample
@@ -211,6 +215,7 @@ export class WorkerGateway {
           heartbeat.runningAttempts,
         );
         if (!alive) channel.close();
+        this.deps.heartbeatStats?.record(Number(process.hrtime.bigint() - startedNs));
         return;
       }
       case 'accepted':

@@ -2,6 +2,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthService } from '../auth/auth-service.js';
+import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
@@ -19,6 +20,8 @@ export interface RouteDeps {
   registry: WorkerRegistry;
   logs: LogStore;
   files: FileStore;
+  /** heartbeat handling times (GET /api/cluster/stats); absent = none recorded */
+  heartbeatStats?: HeartbeatStats | undefined;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
@@ -156,6 +159,16 @@ export function apiRoutes(deps: RouteDeps): Router {
       }),
     );
   }
+
+  // admin: load figures for operators and the benchmark harness
+  router.get(
+    '/cluster/stats',
+    handle((_req, res) => {
+      requireAdmin(res);
+      const heartbeats = deps.heartbeatStats?.view() ?? { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+      res.json({ heartbeats, workers: registry.counts(), tasks: tasks.counts() });
+    }),
+  );
 
   router.get(
     '/files',

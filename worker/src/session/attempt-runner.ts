@@ -50,8 +50,11 @@ export interface AttemptRunnerOptions {
   logger: Logger;
 }
 
-/** After the task exits, how long its last log lines may take to arrive. */
-const LOG_DRAIN_MS = 10_000;
+/**
+ * After the task exits, its log stream may lag behind (a busy machine, a chatty task): keep
+ * reading for as long as lines keep coming, and give up only after this long without any.
+ */
+const LOG_DRAIN_IDLE_MS = 10_000;
 
 export class AttemptRunner {
   readonly attemptId: string;
@@ -251,16 +254,24 @@ export class AttemptRunner {
     const runtime = this.options.runtime;
     if (!runtime) return;
     const signal = this.lifeAbort.signal;
+    let lastLogAt = Date.now();
+    let logsFinished = false;
     const logsDone = (async () => {
       try {
         const logOptions: { signal: AbortSignal; after?: string } = { signal };
         const after = shipper.resumeCursor;
         if (after !== undefined) logOptions.after = after;
         for await (const entry of runtime.logs(handle, logOptions)) {
+          lastLogAt = Date.now();
           shipper.write(entry.stream === 'stdout' ? 'STDOUT' : 'STDERR', entry.data, entry.cursor);
         }
       } catch (error: unknown) {
-        if (!signal.aborted) this.logger.warn({ err: error }, 'lost the task\'s log stream');
+        if (!signal.aborted) {
+          this.logger.warn({ err: error }, 'lost the task\'s log stream');
+          shipper.note(`the task's log stream broke (${errorMessage(error)}); later output may be missing`);
+        }
+      } finally {
+        logsFinished = true;
       }
     })();
     this.armTimeout(handle, shipper);
@@ -279,7 +290,17 @@ export class AttemptRunner {
     } finally {
       clearTimeout(this.timeoutTimer);
     }
-    await Promise.race([logsDone, sleep(LOG_DRAIN_MS, signal)]);
+    // drain: wait while the log stream still delivers; never cut it off while lines flow
+    lastLogAt = Math.max(lastLogAt, Date.now());
+    while (!logsFinished && !signal.aborted) {
+      const idleMs = Date.now() - lastLogAt;
+      if (idleMs >= LOG_DRAIN_IDLE_MS) {
+        this.logger.warn('the log stream did not end after the task exited; continuing without it');
+        shipper.note(`the task ended but its log stream stayed open ${LOG_DRAIN_IDLE_MS / 1000} s with no new output; stopped reading it`);
+        break;
+      }
+      await Promise.race([logsDone, sleep(Math.min(500, LOG_DRAIN_IDLE_MS - idleMs), signal)]);
+    }
     if (this.stopping) await this.stopping;
   }
 
