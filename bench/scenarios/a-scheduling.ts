@@ -3,7 +3,7 @@
 import { ApiClient, type TaskBody } from '../../test/support/api-client.js';
 import { startMasterProcess } from '../support/master-process.js';
 import { SimCluster } from '../support/sim-workers.js';
-import { percentile, round, sleep, type MetricRow, type ScenarioResult } from '../support/types.js';
+import { percentile, round, sleep, type MetricRow, type ScenarioResult, infoRow } from '../support/types.js';
 
 export interface SchedulingOptions {
   workers: number;
@@ -108,39 +108,9 @@ export async function runSchedulingScenario(options: SchedulingOptions): Promise
         target: '',
         met: null,
       },
-      {
-        scenario: 'a',
-        metric: 'submit->assigned p50',
-        value: round(percentile(latencies, 0.5), 0),
-        unit: 'ms',
-        baseline: null,
-        baselineLabel: '',
-        ratio: null,
-        target: '',
-        met: null,
-      },
-      {
-        scenario: 'a',
-        metric: 'submit->assigned p99',
-        value: round(percentile(latencies, 0.99), 0),
-        unit: 'ms',
-        baseline: null,
-        baselineLabel: '',
-        ratio: null,
-        target: '',
-        met: null,
-      },
-      {
-        scenario: 'a',
-        metric: 'master CPU during run',
-        value: round((cpuSeconds / ((lastAck - t0) / 1000)) * 100, 0),
-        unit: '% of 1 core',
-        baseline: null,
-        baselineLabel: '',
-        ratio: null,
-        target: '',
-        met: null,
-      },
+      infoRow('a', 'submit->assigned p50', round(percentile(latencies, 0.5), 0), 'ms'),
+      infoRow('a', 'submit->assigned p99', round(percentile(latencies, 0.99), 0), 'ms'),
+      infoRow('a', 'master CPU during run', round((cpuSeconds / ((lastAck - t0) / 1000)) * 100, 0), '% of 1 core'),
     ];
     return {
       scenario: 'a',

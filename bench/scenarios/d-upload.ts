@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskBody } from '../../test/support/api-client.js';
 import { TEST_IMAGE, startDockerCluster, waitForTerminal } from '../support/docker-cluster.js';
-import { round, sleep, type ScenarioResult } from '../support/types.js';
+import { round, sleep, type ScenarioResult, infoRow } from '../support/types.js';
 
 export interface UploadOptions {
   bytes: number;
@@ -81,17 +81,7 @@ export async function runUploadScenario(options: UploadOptions): Promise<Scenari
           target: '>= 0.5',
           met: ratio >= 0.5,
         },
-        {
-          scenario: 'd',
-          metric: 'exit->listed time',
-          value: round(seconds * 1000, 0),
-          unit: 'ms',
-          baseline: null,
-          baselineLabel: '',
-          ratio: null,
-          target: '',
-          met: null,
-        },
+        infoRow('d', 'exit->listed time', round(seconds * 1000, 0), 'ms'),
       ],
       checks: {
         bytes: options.bytes,

@@ -3,7 +3,7 @@
 // GET /api/cluster/stats, and count workers wrongly marked lost.
 import { startMasterProcess } from '../support/master-process.js';
 import { SimCluster } from '../support/sim-workers.js';
-import { round, sleep, type MetricRow, type ScenarioResult } from '../support/types.js';
+import { round, sleep, type MetricRow, type ScenarioResult, infoRow } from '../support/types.js';
 
 export interface HeartbeatOptions {
   workers: number;
@@ -62,17 +62,7 @@ export async function runHeartbeatScenario(options: HeartbeatOptions): Promise<S
         target: '<= 25%',
         met: cpuPercent <= 25,
       },
-      {
-        scenario: 'e',
-        metric: 'heartbeat handling p99',
-        value: round(stats.heartbeats.p99Ms, 3),
-        unit: 'ms',
-        baseline: null,
-        baselineLabel: '',
-        ratio: null,
-        target: '',
-        met: null,
-      },
+      infoRow('e', 'heartbeat handling p99', round(stats.heartbeats.p99Ms, 3), 'ms'),
       {
         scenario: 'e',
         metric: 'workers wrongly lost',

@@ -26,6 +26,11 @@ export interface ScenarioResult {
   skipped?: boolean;
 }
 
+/** A row that reports a figure with no baseline and no target (a latency, a CPU share). */
+export function infoRow(scenario: string, metric: string, value: number, unit: string): MetricRow {
+  return { scenario, metric, value, unit, baseline: null, baselineLabel: '', ratio: null, target: '', met: null };
+}
+
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
