@@ -76,6 +76,34 @@ function containersOfTask(taskId: string): string[] {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=wharf.task=${taskId}`]).toString().split(/\s+/).filter(Boolean);
 }
 
+/**
+ * A master on fixed ports with its own data dir and one worker; a task submitted and seen
+ * running; then the master stopped. `restartMaster` starts it again on the same ports and data.
+ */
+async function runningTaskThenMasterStopped(command: string) {
+  const dataDir = tempDir('master-restart');
+  const ports = { WHARF_HTTP_PORT: String(await freePort()), WHARF_GRPC_PORT: String(await freePort()) };
+  let master: Master | undefined = await startTestMaster(ports, dataDir);
+  cleanups.push(() => master?.stop());
+  const worker = await startTestWorker(master, { name: 'steady' });
+  cleanups.push(async () => {
+    await worker.stop();
+    removeContainersOf(worker.workerId);
+  });
+  const user = await ApiClient.registered(master.httpUrl, `restart-${Math.random().toString(36).slice(2)}@example.com`);
+  const submitted = await submit(user, { image: TEST_IMAGE, command });
+  await waitForStatus(user, submitted.id, ['running']);
+  await master.stop();
+  master = undefined;
+  return {
+    user,
+    submitted,
+    restartMaster: async () => {
+      master = await startTestMaster(ports, dataDir);
+    },
+  };
+}
+
 describe('a task submitted over REST', () => {
   it('runs in a container, and its logs and output bytes come back intact', async () => {
     const { user } = await cluster(1);
@@ -237,22 +265,11 @@ describe('failures', () => {
   });
 
   it('records a task once when the master restarts while it runs', async () => {
-    const dataDir = tempDir('master-restart');
-    const ports = { WHARF_HTTP_PORT: String(await freePort()), WHARF_GRPC_PORT: String(await freePort()) };
-    let master: Master | undefined = await startTestMaster(ports, dataDir);
-    cleanups.push(() => master?.stop());
-    const worker = await startTestWorker(master, { name: 'steady' });
-    cleanups.push(async () => {
-      await worker.stop();
-      removeContainersOf(worker.workerId);
-    });
-    const user = await ApiClient.registered(master.httpUrl, 'restart@example.com');
-    const submitted = await submit(user, { image: TEST_IMAGE, command: 'echo before; sleep 3; echo after; echo kept > /output/kept.txt' });
-    await waitForStatus(user, submitted.id, ['running']);
-    await master.stop();
-    master = undefined;
+    const { user, submitted, restartMaster } = await runningTaskThenMasterStopped(
+      'echo before; sleep 3; echo after; echo kept > /output/kept.txt',
+    );
     await new Promise((r) => setTimeout(r, 500));
-    master = await startTestMaster(ports, dataDir);
+    await restartMaster();
 
     // the same user and token still work after the restart
     const done = await waitForStatus(user, submitted.id, ['succeeded', 'failed'], 60_000);
@@ -266,24 +283,11 @@ describe('failures', () => {
     expect(kept.data.toString()).toBe('kept\n');
   });
   it('records a task that finished while the master was down, without running it again', async () => {
-    const dataDir = tempDir('master-down');
-    const ports = { WHARF_HTTP_PORT: String(await freePort()), WHARF_GRPC_PORT: String(await freePort()) };
-    let master: Master | undefined = await startTestMaster(ports, dataDir);
-    cleanups.push(() => master?.stop());
-    const worker = await startTestWorker(master, { name: 'patient' });
-    cleanups.push(async () => {
-      await worker.stop();
-      removeContainersOf(worker.workerId);
-    });
-    const user = await ApiClient.registered(master.httpUrl, 'down@example.com');
-    const submitted = await submit(user, { image: TEST_IMAGE, command: 'echo run >> /output/runs.txt; sleep 1; echo done' });
-    await waitForStatus(user, submitted.id, ['running']);
-    await master.stop();
-    master = undefined;
+    const { submitted, user, restartMaster } = await runningTaskThenMasterStopped('echo run >> /output/runs.txt; sleep 1; echo done');
     // the task ends while nobody listens: its result waits in the worker's outbox
     await waitFor('the container to exit', () => runningContainersOfTask(submitted.id).length === 0 || undefined, 20_000);
     await new Promise((r) => setTimeout(r, 1000));
-    master = await startTestMaster(ports, dataDir);
+    await restartMaster();
     const done = await waitForStatus(user, submitted.id, ['succeeded', 'failed'], 60_000);
     expect(done.status).toBe('succeeded');
     expect(done.attempts.map((a) => a.status)).toEqual(['succeeded']);

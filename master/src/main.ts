@@ -15,7 +15,6 @@ import { LogStore } from './logs/log-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { TaskService } from './tasks/task-service.js';
-import { WHARF_VERSION } from './version.js';
 
 export interface MasterHandle {
   httpPort: number;
@@ -82,7 +81,6 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     logger: logger.child({ component: 'grpc' }),
     joinToken: secrets.joinToken,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
-    version: WHARF_VERSION,
     heartbeatStats,
   });
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);

@@ -19,7 +19,7 @@ describe('FileStore', () => {
   it('stores chunks, checks sha256 and promotes them into the task folder', async () => {
     const { dir, files } = await store();
     const data = Buffer.from('hello world\n'.repeat(100));
-    const upload = files.beginUpload('att1', 0);
+    const upload = files.beginUpload('att1');
     await upload.write({ path: 'out/a.txt', offset: 0, data: data.subarray(0, 500), eof: false, size: 0, sha256: '' });
     await upload.write({ path: 'out/a.txt', offset: 500, data: data.subarray(500), eof: true, size: data.length, sha256: sha(data) });
     const records = await files.promote('att1', { id: 'task1', userId: 'user1' }, upload.files());
@@ -31,7 +31,7 @@ describe('FileStore', () => {
 
   it('never shows a file whose sha256 does not match', async () => {
     const { dir, files } = await store();
-    const upload = files.beginUpload('att2', 0);
+    const upload = files.beginUpload('att2');
     await expect(
       upload.write({ path: 'x', offset: 0, data: Buffer.from('abc'), eof: true, size: 3, sha256: sha(Buffer.from('abd')) }),
     ).rejects.toThrow(/expected 3 bytes with sha256/);
@@ -40,7 +40,7 @@ describe('FileStore', () => {
 
   it('refuses traversal paths and outputs over the cap', async () => {
     const { files } = await store(10);
-    const upload = files.beginUpload('att3', 0);
+    const upload = files.beginUpload('att3');
     await expect(upload.write({ path: '../x', offset: 0, data: Buffer.from('a'), eof: true, size: 1, sha256: '' })).rejects.toMatchObject({
       code: 'validation_failed',
     });

@@ -46,9 +46,8 @@ export class UploadSession {
   constructor(
     private readonly stagingDir: string,
     private readonly maxBytes: number,
-    alreadyStoredBytes: number,
   ) {
-    this.totalBytes = alreadyStoredBytes;
+    this.totalBytes = 0;
   }
 
   async write(chunk: FileChunkInput): Promise<void> {
@@ -124,9 +123,9 @@ export class FileStore {
     await mkdir(this.stagingRoot, { recursive: true });
   }
 
-  /** Starts (or continues, after a broken stream) receiving an attempt's outputs. */
-  beginUpload(attemptId: string, alreadyStoredBytes: number): UploadSession {
-    return new UploadSession(this.stagingDir(attemptId), this.maxBytesPerTask, alreadyStoredBytes);
+  /** Starts receiving an attempt's outputs (a retried upload starts over and overwrites). */
+  beginUpload(attemptId: string): UploadSession {
+    return new UploadSession(this.stagingDir(attemptId), this.maxBytesPerTask);
   }
 
   /** Makes an attempt's staged files the task's files, replacing earlier ones. */

@@ -41,7 +41,6 @@ export interface WorkerGatewayDeps {
   logger: Logger;
   joinToken: string;
   heartbeatIntervalMs: number;
-  version: string;
   /** heartbeat handling times, for GET /api/cluster/stats */
   heartbeatStats?: HeartbeatStats | undefined;
 }
@@ -279,7 +278,7 @@ export class WorkerGateway {
           if (!this.deps.tasks.attemptOf(workerId, chunk.attemptId)) {
             throw new WharfError('conflict', `attempt ${chunk.attemptId} is no longer this worker's`);
           }
-          session = this.deps.files.beginUpload(chunk.attemptId, 0);
+          session = this.deps.files.beginUpload(chunk.attemptId);
         } else if (chunk.attemptId !== attemptId) {
           throw new WharfError('validation_failed', 'attemptId: one upload stream carries one attempt');
         }

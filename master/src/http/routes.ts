@@ -3,7 +3,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { z } from 'zod';
 import type { AuthService } from '../auth/auth-service.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
-import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
@@ -133,18 +133,23 @@ export function apiRoutes(deps: RouteDeps): Router {
     }),
   );
 
+  /** The worker as the API shows it, or 404. */
+  const shownWorker = (worker: LiveWorker | undefined, id: string) => {
+    if (!worker) throw new WharfError('not_found', `worker ${id} not found`);
+    return workerView(worker, tasks.attemptsByWorker().get(worker.record.id) ?? 0);
+  };
   router.get(
     '/workers',
     handle((_req, res) => {
-      res.json({ workers: registry.list().map((w) => workerView(w, tasks.attemptsOnWorker(w.record.id))) });
+      const running = tasks.attemptsByWorker();
+      res.json({ workers: registry.list().map((w) => workerView(w, running.get(w.record.id) ?? 0)) });
     }),
   );
   router.get(
     '/workers/:id',
     handle((req, res) => {
-      const worker = registry.get(param(req, 'id'));
-      if (!worker) throw new WharfError('not_found', `worker ${req.params.id} not found`);
-      res.json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
+      const id = param(req, 'id');
+      res.json({ worker: shownWorker(registry.get(id), id) });
     }),
   );
   // drain: no new tasks are placed on the worker; activate: undo a drain
@@ -153,9 +158,8 @@ export function apiRoutes(deps: RouteDeps): Router {
       `/workers/:id/${action}`,
       handle(async (req, res) => {
         requireAdmin(res);
-        const worker = await registry.setDraining(param(req, 'id'), draining);
-        if (!worker) throw new WharfError('not_found', `worker ${req.params.id} not found`);
-        res.status(202).json({ worker: workerView(worker, tasks.attemptsOnWorker(worker.record.id)) });
+        const id = param(req, 'id');
+        res.status(202).json({ worker: shownWorker(await registry.setDraining(id, draining), id) });
       }),
     );
   }

@@ -3,7 +3,7 @@
 // apart and in order, and a chunk a worker resends (after a broken stream or a master restart)
 // is recognised by its seq and applied once. Past the per-attempt cap one visible marker is
 // written and later output is dropped. Subscribers (log followers) get every applied chunk.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type LogStreamName = 'stdout' | 'stderr' | 'system';
@@ -71,13 +71,6 @@ export class LogStore {
       for (const frame of parseFrames(readFileSync(path))) entries.push({ attemptId, stream: frame.stream, data: frame.data });
     }
     return entries;
-  }
-
-  /** Attempts that have a log file, for a task whose attempts are not known (defensive). */
-  attemptsWithLogs(taskId: string): string[] {
-    const dir = join(this.dir, taskId);
-    if (!existsSync(dir)) return [];
-    return readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => f.slice(0, -4));
   }
 
   subscribe(taskId: string, listener: LogListener): () => void {

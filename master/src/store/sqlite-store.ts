@@ -5,7 +5,7 @@ import type { User, UserWithPassword } from '../auth/user-types.js';
 import type { WorkerRecord } from '../cluster/worker-types.js';
 import { WharfError } from '../errors.js';
 import type { Attempt, OutputFileRecord, Task, TaskEvent } from '../tasks/task-types.js';
-import { decodeTaskCursor, encodeTaskCursor, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
+import { applyPatch, decodeTaskCursor, encodeTaskCursor, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -35,15 +35,6 @@ type Row = { data: string };
 
 function parse<T>(row: Row | undefined): T | undefined {
   return row === undefined ? undefined : (JSON.parse(row.data) as T);
-}
-
-function merge<T extends object>(base: T, patch: object): T {
-  const next: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) delete next[key];
-    else next[key] = value;
-  }
-  return next as T;
 }
 
 function publicUser(user: UserWithPassword): User {
@@ -234,7 +225,7 @@ export class SqliteStore implements Store {
         if (change.expectAttemptId !== undefined && task.currentAttemptId !== change.expectAttemptId) {
           throw new ConditionFailed();
         }
-        const next = merge(task, change.patch);
+        const next = applyPatch({ ...task }, change.patch);
         s.updateTask.run(next.status, JSON.stringify(next), task.id);
         return;
       }
@@ -242,7 +233,7 @@ export class SqliteStore implements Store {
         const attempt = parse<Attempt>(s.attemptById.get(change.attemptId));
         if (!attempt) throw new ConditionFailed();
         if (change.expectStatus && !change.expectStatus.includes(attempt.status)) throw new ConditionFailed();
-        const next = merge(attempt, change.patch);
+        const next = applyPatch({ ...attempt }, change.patch);
         s.updateAttempt.run(next.status, JSON.stringify(next), attempt.id);
         return;
       }

@@ -80,6 +80,20 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * Applies a patch in place with the Store's rule: a field given as `undefined` is removed.
+ * Used by the stores on their copies and by the task service on its in-memory records, so
+ * memory and storage can never disagree about what a patch means.
+ */
+export function applyPatch<T extends object>(target: T, patch: object): T {
+  const record = target as Record<string, unknown>;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete record[key];
+    else record[key] = value;
+  }
+  return target;
+}
+
 /** Cursor over (createdAt desc, id desc), shared by the implementations. */
 export function encodeTaskCursor(task: Pick<Task, 'createdAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([task.createdAt, task.id])).toString('base64url');

@@ -19,7 +19,7 @@ import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
 import { planPlacements, type TaskSnapshot } from '../scheduler/placement.js';
 import { TaskQueue } from '../scheduler/task-queue.js';
-import type { Store, StoreChange, TaskPage } from '../store/store.js';
+import { applyPatch, type Store, type StoreChange, type TaskPage } from '../store/store.js';
 import type { NewTask } from './task-input.js';
 import {
   ACTIVE_ATTEMPT_STATUSES,
@@ -220,13 +220,9 @@ export class TaskService {
       const live = this.active.get(taskId)!;
       const now = this.now();
       const reason = `cancelled by ${user.email}`;
+      const patch = { status: 'cancelled' as const, reason, finishedAt: now, notBefore: undefined };
       const changes: StoreChange[] = [
-        {
-          kind: 'updateTask',
-          taskId,
-          expectStatus: [live.status],
-          patch: { status: 'cancelled', reason, finishedAt: now, notBefore: undefined },
-        },
+        { kind: 'updateTask', taskId, expectStatus: [live.status], patch },
         { kind: 'appendEvent', event: { taskId, at: now, kind: 'cancelled', message: reason } },
       ];
       const attempt = live.currentAttemptId ? this.attempts.get(live.currentAttemptId) : undefined;
@@ -236,9 +232,9 @@ export class TaskService {
       if (!(await this.store.commit(changes))) throw new WharfError('conflict', `task ${taskId} changed; try again`);
       this.queue.remove(taskId);
       this.active.delete(taskId);
-      Object.assign(live, { status: 'cancelled', reason, finishedAt: now, notBefore: undefined });
+      applyPatch(live, patch);
       if (attempt) {
-        attempt.status = 'cancelling';
+        applyPatch(attempt, { status: 'cancelling' });
         this.sendCancel(attempt, reason);
       }
       this.emit(live);
@@ -250,27 +246,16 @@ export class TaskService {
     return this.store.listFiles({ userId: user.role === 'admin' ? undefined : user.id, taskId });
   }
 
-  /** Why each queued task waits, in scheduling order (for the REPL's queue view and tests). */
-  queueView(): { task: Task; position: number }[] {
-    let position = 0;
-    const view: { task: Task; position: number }[] = [];
-    for (const entry of this.queue.ordered()) {
-      const task = this.active.get(entry.id);
-      if (task) view.push({ task: { ...task }, position: (position += 1) });
-    }
-    return view;
-  }
-
   /** The task is not yet terminal. */
   isActive(taskId: string): boolean {
     return this.active.has(taskId);
   }
 
-  /** Attempts placed on a worker and not yet finished. */
-  attemptsOnWorker(workerId: string): number {
-    let n = 0;
-    for (const attempt of this.attempts.values()) if (attempt.workerId === workerId) n += 1;
-    return n;
+  /** Attempts placed on each worker and not yet finished, counted in one pass. */
+  attemptsByWorker(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const attempt of this.attempts.values()) counts.set(attempt.workerId, (counts.get(attempt.workerId) ?? 0) + 1);
+    return counts;
   }
 
   counts(): { queued: number; assigned: number; running: number } {
@@ -341,27 +326,19 @@ export class TaskService {
       const attempt = this.attempts.get(attemptId);
       if (!attempt || attempt.workerId !== workerId || attempt.status !== 'assigned') return;
       const task = this.active.get(attempt.taskId);
-      const changes: StoreChange[] = [
-        { kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: { status: 'running', startedAt: at } },
-      ];
+      const attemptPatch = { status: 'running' as const, startedAt: at };
+      const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at };
+      const changes: StoreChange[] = [{ kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: attemptPatch }];
       if (task && task.currentAttemptId === attemptId) {
         changes.push(
-          {
-            kind: 'updateTask',
-            taskId: task.id,
-            expectAttemptId: attemptId,
-            expectStatus: ['assigned'],
-            patch: { status: 'running', startedAt: task.startedAt ?? at },
-          },
+          { kind: 'updateTask', taskId: task.id, expectAttemptId: attemptId, expectStatus: ['assigned'], patch: taskPatch },
           { kind: 'appendEvent', event: { taskId: task.id, at, kind: 'running', message: `started on ${workerId}`, attemptId } },
         );
       }
       if (!(await this.store.commit(changes))) return;
-      attempt.status = 'running';
-      attempt.startedAt = at;
+      applyPatch(attempt, attemptPatch);
       if (task && task.currentAttemptId === attemptId) {
-        task.status = 'running';
-        task.startedAt ??= at;
+        applyPatch(task, taskPatch);
         this.emit(task);
       }
     });
@@ -462,13 +439,12 @@ export class TaskService {
       this.logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'result not applied: state changed');
       return;
     }
-    Object.assign(attempt, attemptPatch);
+    applyPatch(attempt, attemptPatch);
     this.attempts.delete(attempt.id);
     this.registry.release(attempt.workerId, attempt.resources);
     this.logs.closeAttempt(attempt.id);
     if (task && next) {
-      Object.assign(task, next);
-      for (const key of Object.keys(next) as (keyof Task)[]) if (next[key] === undefined) delete task[key];
+      applyPatch(task, next);
       if (requeue) this.enqueue(task);
       else this.active.delete(task.id);
       this.emit(task);
@@ -490,14 +466,10 @@ export class TaskService {
       { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: { status: 'lost', finishedAt: now, error: why } },
     ];
     const requeue = task !== undefined && task.currentAttemptId === attempt.id;
+    const taskPatch = { status: 'queued' as const, workerId: undefined, currentAttemptId: undefined, reason: `attempt ${attempt.number} lost: ${why}` };
     if (requeue) {
       changes.push(
-        {
-          kind: 'updateTask',
-          taskId: task.id,
-          expectAttemptId: attempt.id,
-          patch: { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: `attempt ${attempt.number} lost: ${why}` },
-        },
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: taskPatch },
         { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'lost', message: why, attemptId: attempt.id } },
       );
     }
@@ -507,10 +479,7 @@ export class TaskService {
     this.logs.closeAttempt(attempt.id);
     await this.files.discard(attempt.id);
     if (requeue) {
-      task.status = 'queued';
-      delete task.workerId;
-      delete task.currentAttemptId;
-      task.reason = `attempt ${attempt.number} lost: ${why}`;
+      applyPatch(task, taskPatch);
       this.enqueue(task);
       this.emit(task);
     }
@@ -601,9 +570,7 @@ export class TaskService {
     ]);
     this.queue.remove(task.id);
     if (!ok) return;
-    Object.assign(task, patch);
-    delete task.notBefore;
-    delete task.reason;
+    applyPatch(task, patch);
     this.attempts.set(attempt.id, attempt);
     this.registry.reserve(workerId, attempt.resources);
     this.sendAssign(attempt);

@@ -1,1 +1,0 @@
-export const WHARF_VERSION = '0.1.0';
