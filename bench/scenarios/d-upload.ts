@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskBody } from '../../test/support/api-client.js';
-import { TEST_IMAGE, startDockerCluster, waitForTerminal } from '../support/docker-cluster.js';
+import { TEST_IMAGE, startDockerProcessCluster } from '../support/docker-cluster.js';
 import { round, sleep, type ScenarioResult, infoRow } from '../support/types.js';
 
 export interface UploadOptions {
@@ -32,7 +32,7 @@ function copyBaselineMBps(bytes: number): number {
 
 export async function runUploadScenario(options: UploadOptions): Promise<ScenarioResult> {
   const baseline = copyBaselineMBps(options.bytes);
-  const cluster = await startDockerCluster();
+  const cluster = await startDockerProcessCluster();
   try {
     const response = await cluster.user.request<{ task: { id: string } }>('POST', '/api/tasks', {
       image: TEST_IMAGE,
@@ -54,7 +54,7 @@ export async function runUploadScenario(options: UploadOptions): Promise<Scenari
       await sleep(5);
     }
     if (!listedAt) throw new Error('output file not listed within 300 s');
-    await waitForTerminal(cluster, id, 60_000);
+    await cluster.waitForTerminal(id, 60_000);
     const detail = (await cluster.user.request<{ task: TaskBody & { attempts: { finishedAt: string | null }[] } }>('GET', `/api/tasks/${id}`)).body.task;
     const exitedAt = Date.parse(detail.attempts[0]?.finishedAt ?? '');
     const seconds = Math.max(0.001, (listedAt - exitedAt) / 1000);

@@ -3,7 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import type { Task } from '../../master/src/tasks/task-types.js';
 import { ApiClient } from '../../test/support/api-client.js';
-import { TEST_IMAGE, removeTempDirs, startTestMaster, startTestWorker } from '../../test/support/cluster.js';
+import { TEST_IMAGE, removeTempDirs, spawnWorkerProcess, startTestMaster, startTestWorker } from '../../test/support/cluster.js';
+import { startMasterProcess, type MasterProcess } from './master-process.js';
+import { sleep } from './types.js';
 
 export { TEST_IMAGE };
 
@@ -44,14 +46,14 @@ export async function startDockerCluster(): Promise<DockerCluster> {
         await worker.stop();
         await master.stop();
         removeContainersOf(worker.workerId);
-        removeTempDirs();
+        await removeTempDirs();
       },
     };
   } catch (error: unknown) {
     unsubscribe();
     await master.stop();
     if (workerId) removeContainersOf(workerId);
-    removeTempDirs();
+    await removeTempDirs();
     throw error;
   }
 }
@@ -65,4 +67,63 @@ export async function waitForTerminal(cluster: DockerCluster, taskId: string, ti
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   throw new Error(`task ${taskId} not finished within ${timeoutMs}ms`);
+}
+
+/**
+ * A master and a Docker worker each in its own process, as they run in production: the
+ * throughput scenarios (logs, uploads) measure the pipeline, not one shared event loop.
+ */
+export interface ProcessCluster {
+  master: MasterProcess;
+  user: ApiClient;
+  /** Polls the task until it is terminal (every 20 ms, bounded); answers its status. */
+  waitForTerminal(taskId: string, timeoutMs: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startDockerProcessCluster(): Promise<ProcessCluster> {
+  const master = await startMasterProcess({ WHARF_MAX_OUTPUT_BYTES: '2Gi' });
+  const worker = spawnWorkerProcess(master, ['--runtimes', 'docker']);
+  const workerExited = new Promise<void>((resolve) => worker.child.once('exit', () => resolve()));
+  let workerId: string | undefined;
+  const stop = async (): Promise<void> => {
+    if (worker.child.exitCode === null) {
+      worker.child.kill('SIGTERM');
+      const timer = setTimeout(() => worker.child.kill('SIGKILL'), 10_000);
+      await workerExited;
+      clearTimeout(timer);
+    }
+    await master.stop();
+    if (workerId) removeContainersOf(workerId);
+    await removeTempDirs();
+  };
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const list = await master.admin.request<{ workers: { id: string; status: string }[] }>('GET', '/api/workers');
+      workerId = list.body.workers.find((w) => w.status === 'ready')?.id;
+      if (workerId) break;
+      if (worker.child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not join: ${worker.output().slice(-2000)}`);
+      await sleep(100);
+    }
+    const user = await ApiClient.registered(master.httpUrl, `bench-${Date.now()}@example.com`);
+    return {
+      master,
+      user,
+      async waitForTerminal(taskId, timeoutMs) {
+        const until = Date.now() + timeoutMs;
+        while (Date.now() < until) {
+          const response = await user.request<{ task: { status: string } }>('GET', `/api/tasks/${taskId}`);
+          const status = response.body.task?.status;
+          if (status === 'succeeded' || status === 'failed' || status === 'cancelled') return status;
+          await sleep(20);
+        }
+        throw new Error(`task ${taskId} not finished within ${timeoutMs}ms`);
+      },
+      stop,
+    };
+  } catch (error: unknown) {
+    await stop();
+    throw error;
+  }
 }

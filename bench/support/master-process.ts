@@ -28,7 +28,10 @@ export async function startMasterProcess(env: Record<string, string> = {}): Prom
   const httpPort = await freePort();
   const grpcPort = await freePort();
   const joinToken = 'wharf_bench_join_token_0123456789';
-  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'master/dist/cli.js')], {
+  // WHARF_BENCH_PROFILE=<dir>: write a V8 CPU profile of the master into <dir> when it stops
+  const profileDir = process.env.WHARF_BENCH_PROFILE;
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'master/dist/cli.js')], {
     env: {
       ...process.env,
       WHARF_DATA_DIR: dataDir,

@@ -1,6 +1,6 @@
 // Users, passwords and bearer tokens. Passwords are hashed with scrypt; tokens are JWT HS256
 // with an expiry, signed with the secret from config or the data dir.
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { WharfError } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -21,12 +21,15 @@ interface TokenClaims {
 
 export class AuthService {
   private readonly loginLimiter: RateLimiter;
+  private readonly jwtKey: KeyObject;
 
   constructor(
     private readonly store: Store,
     private readonly options: { jwtSecret: string; jwtTtlMs: number; loginRateLimitPerMinute: number },
   ) {
     this.loginLimiter = new RateLimiter(options.loginRateLimitPerMinute, 60_000);
+    // one key object, not one per token: jsonwebtoken otherwise builds it on every sign/verify
+    this.jwtKey = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
   }
 
   /** Creates the admin from config when no user has that email yet. */
@@ -62,7 +65,7 @@ export class AuthService {
 
   issueUserToken(user: User): string {
     const claims: TokenClaims = { sub: user.id, role: user.role, typ: 'user' };
-    return jwt.sign(claims, this.options.jwtSecret, {
+    return jwt.sign(claims, this.jwtKey, {
       algorithm: 'HS256',
       expiresIn: Math.floor(this.options.jwtTtlMs / 1000),
       jwtid: randomUUID(),
@@ -80,7 +83,7 @@ export class AuthService {
   /** A worker's session token, issued at Register. */
   issueWorkerToken(workerId: string): string {
     const claims: TokenClaims = { sub: workerId, role: 'user', typ: 'worker' };
-    return jwt.sign(claims, this.options.jwtSecret, { algorithm: 'HS256', expiresIn: '30d' });
+    return jwt.sign(claims, this.jwtKey, { algorithm: 'HS256', expiresIn: '30d' });
   }
 
   verifyWorkerToken(token: string): string {
@@ -90,7 +93,7 @@ export class AuthService {
   private verify(token: string, typ: TokenClaims['typ']): TokenClaims {
     let decoded: unknown;
     try {
-      decoded = jwt.verify(token, this.options.jwtSecret, { algorithms: ['HS256'] });
+      decoded = jwt.verify(token, this.jwtKey, { algorithms: ['HS256'] });
     } catch (error: unknown) {
       const expired = error instanceof jwt.TokenExpiredError;
       throw new WharfError('unauthenticated', expired ? 'token expired; log in again' : 'invalid token', { cause: error });

@@ -7,7 +7,7 @@
 // staging is discarded. Paths are normalised and confined to the task's folder.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, type ReadStream } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { WharfError } from '../errors.js';
 import type { OutputFileRecord } from '../tasks/task-types.js';
@@ -113,6 +113,8 @@ export class UploadSession {
 export class FileStore {
   private readonly filesDir: string;
   private readonly stagingRoot: string;
+  /** attempts that may have a staging folder (uploads began, or found at start): the others cost no disk work */
+  private readonly staged = new Set<string>();
 
   constructor(dataDir: string, private readonly maxBytesPerTask: number) {
     this.filesDir = join(dataDir, 'files');
@@ -121,10 +123,12 @@ export class FileStore {
 
   async init(): Promise<void> {
     await mkdir(this.stagingRoot, { recursive: true });
+    for (const name of await readdir(this.stagingRoot)) this.staged.add(name);
   }
 
   /** Starts receiving an attempt's outputs (a retried upload starts over and overwrites). */
   beginUpload(attemptId: string): UploadSession {
+    this.staged.add(attemptId);
     return new UploadSession(this.stagingDir(attemptId), this.maxBytesPerTask);
   }
 
@@ -132,6 +136,12 @@ export class FileStore {
   async promote(attemptId: string, task: { id: string; userId: string }, files: StoredFile[]): Promise<OutputFileRecord[]> {
     const staging = this.stagingDir(attemptId);
     const target = this.taskDir(task.userId, task.id);
+    if (!this.staged.has(attemptId)) {
+      // nothing was uploaded for this attempt: only earlier attempts' files to drop, if any
+      if (existsSync(target)) await rm(target, { recursive: true, force: true });
+      return [];
+    }
+    this.staged.delete(attemptId);
     // keep only what was really received: a file the worker lists but never uploaded is dropped
     const received: StoredFile[] = [];
     for (const file of files) {
@@ -152,6 +162,7 @@ export class FileStore {
   }
 
   async discard(attemptId: string): Promise<void> {
+    if (!this.staged.delete(attemptId)) return;
     await rm(this.stagingDir(attemptId), { recursive: true, force: true });
   }
 

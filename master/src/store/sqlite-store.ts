@@ -48,6 +48,9 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements;
+  /** One transaction per commit; nested inside `commitMany`'s transaction it is a savepoint. */
+  private readonly applyGroup: Database.Transaction<(changes: readonly StoreChange[]) => void>;
+  private readonly applyGroups: Database.Transaction<(groups: readonly (readonly StoreChange[])[]) => boolean[]>;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -83,6 +86,20 @@ export class SqliteStore implements Store {
       insertEvent: db.prepare('INSERT INTO events (task_id, data) VALUES (?, ?)'),
       eventsByTask: db.prepare<[string], Row>('SELECT data FROM events WHERE task_id = ? ORDER BY seq'),
     };
+    this.applyGroup = this.db.transaction((changes: readonly StoreChange[]) => {
+      for (const change of changes) this.applyChange(change);
+    });
+    this.applyGroups = this.db.transaction((groups: readonly (readonly StoreChange[])[]) =>
+      groups.map((group) => {
+        try {
+          this.applyGroup(group);
+          return true;
+        } catch (error: unknown) {
+          if (error instanceof ConditionFailed) return false;
+          throw error;
+        }
+      }),
+    );
   }
 
   async insertUser(user: UserWithPassword): Promise<void> {
@@ -193,16 +210,18 @@ export class SqliteStore implements Store {
   }
 
   async commit(changes: readonly StoreChange[]): Promise<boolean> {
-    const apply = this.db.transaction((list: readonly StoreChange[]) => {
-      for (const change of list) this.applyChange(change);
-    });
     try {
-      apply(changes);
+      this.applyGroup(changes);
       return true;
     } catch (error: unknown) {
       if (error instanceof ConditionFailed) return false;
       throw error;
     }
+  }
+
+  /** Every group in one transaction (one WAL commit), each group in its own savepoint. */
+  async commitMany(groups: readonly (readonly StoreChange[])[]): Promise<boolean[]> {
+    return this.applyGroups(groups);
   }
 
   private applyChange(change: StoreChange): void {

@@ -6,7 +6,7 @@ import type { UserWithPassword } from '../auth/user-types.js';
 import type { WorkerRecord } from '../cluster/worker-types.js';
 import { WharfError } from '../errors.js';
 import type { Attempt, Task } from '../tasks/task-types.js';
-import type { Store } from './store.js';
+import { commitGroups, type Store, type StoreChange } from './store.js';
 
 export function mockTask(overrides: Partial<Task> = {}): Task {
   return {
@@ -215,6 +215,129 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect((await store.listFiles({ taskId: 't1' })).map((f) => f.path)).toEqual(['only.txt']);
       expect((await store.listFiles({ userId: 'bob' })).map((f) => f.path)).toEqual(['x']);
       expect(await store.listFiles({})).toHaveLength(2);
+    });
+
+    it('group commit: each group all or nothing, in order, a refused group leaving the others applied', async () => {
+      const a = mockTask({ id: 'group-a' });
+      const b = mockTask({ id: 'group-b' });
+      await store.commit([{ kind: 'insertTask', task: a }, { kind: 'insertTask', task: b }]);
+      const assign = (task: Task, attemptId: string): StoreChange[] => [
+        { kind: 'insertAttempt', attempt: mockAttempt(task, { id: attemptId }) },
+        { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch: { status: 'assigned', currentAttemptId: attemptId } },
+      ];
+      // the second group assigns `a` again: it sees the first group's change and is refused whole
+      const results = await commitGroups(store, [assign(a, 'ga-1'), assign(a, 'ga-2'), assign(b, 'gb-1')]);
+      expect(results).toEqual([true, false, true]);
+      expect((await store.getTask(a.id))?.currentAttemptId).toBe('ga-1');
+      expect(await store.getAttempt('ga-2')).toBeUndefined();
+      expect((await store.getTask(b.id))?.status).toBe('assigned');
+      expect(await commitGroups(store, [])).toEqual([]);
+    });
+
+    it('takes back an applied update when a later change of the same commit is refused', async () => {
+      const task = mockTask({ status: 'running' });
+      const attempt = mockAttempt(task, { status: 'running' });
+      await store.commit([
+        { kind: 'insertTask', task: { ...task, currentAttemptId: attempt.id } },
+        { kind: 'insertAttempt', attempt },
+      ]);
+      const refused = await store.commit([
+        { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ['running'], patch: { status: 'failed', exitCode: 1 } },
+        { kind: 'appendEvent', event: { taskId: task.id, at: 1, kind: 'failed', message: 'exit 1' } },
+        { kind: 'replaceTaskFiles', taskId: task.id, files: [] },
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: 'not-the-current-one', patch: { status: 'failed' } },
+      ]);
+      expect(refused).toBe(false);
+      expect(await store.getAttempt(attempt.id)).toEqual(attempt);
+      expect(await store.listEvents(task.id)).toEqual([]);
+      expect((await store.getTask(task.id))?.status).toBe('running');
+    });
+
+    it('rejects a commit that inserts a task id twice, applying none of it', async () => {
+      const task = mockTask();
+      await store.commit([{ kind: 'insertTask', task }]);
+      const attempt = mockAttempt(task);
+      await expect(
+        store.commit([
+          { kind: 'insertAttempt', attempt },
+          { kind: 'insertTask', task: { ...task, name: 'again' } },
+        ]),
+      ).rejects.toThrow();
+      expect(await store.getAttempt(attempt.id)).toBeUndefined();
+      expect((await store.getTask(task.id))?.name).toBe(task.name);
+    });
+
+    it('lets exactly one of several concurrent identical conditional commits through', async () => {
+      const task = mockTask();
+      await store.commit([{ kind: 'insertTask', task }]);
+      const assign = () => {
+        const attempt = mockAttempt(task);
+        return store.commit([
+          { kind: 'insertAttempt', attempt },
+          { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch: { status: 'assigned', currentAttemptId: attempt.id } },
+        ]);
+      };
+      const results = await Promise.all([assign(), assign(), assign(), assign()]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const attempts = await store.listAttempts(task.id);
+      expect(attempts).toHaveLength(1);
+      expect((await store.getTask(task.id))?.currentAttemptId).toBe(attempts[0]?.id);
+    });
+
+    it('lists users, workers, attempts, events and files in the order they were written', async () => {
+      const users = ['c@example.com', 'a@example.com', 'b@example.com'].map((email) => mockUser({ email }));
+      for (const user of users) await store.insertUser(user);
+      expect((await store.listUsers()).map((u) => u.email)).toEqual(users.map((u) => u.email));
+      const worker = (id: string): WorkerRecord => ({
+        id,
+        name: id,
+        hostname: 'h',
+        status: 'ready',
+        runtimes: ['docker'],
+        labels: {},
+        capacity: { cpu: 1, memory: 1, gpu: 0, disk: 0 },
+        version: '0.1.0',
+        registeredAt: 1,
+        lastHeartbeatAt: 1,
+      });
+      for (const id of ['w-b', 'w-a', 'w-c']) await store.saveWorker(worker(id));
+      await store.saveWorker({ ...worker('w-b'), status: 'lost' }); // an update keeps its place
+      expect((await store.listWorkers()).map((w) => w.id)).toEqual(['w-b', 'w-a', 'w-c']);
+
+      const [t1, t2] = [mockTask(), mockTask()];
+      const a2 = mockAttempt(t2!, { id: 'z-attempt' });
+      const a1 = mockAttempt(t1!, { id: 'a-attempt' });
+      await store.commit([
+        { kind: 'insertTask', task: t1! },
+        { kind: 'insertTask', task: t2! },
+        { kind: 'insertAttempt', attempt: a2 },
+        { kind: 'insertAttempt', attempt: a1 },
+      ]);
+      expect((await store.listActiveAttempts()).map((a) => a.id)).toEqual(['z-attempt', 'a-attempt']);
+
+      const kinds = ['queued', 'assigned', 'running', 'succeeded', 'note'];
+      for (const kind of kinds) await store.commit([{ kind: 'appendEvent', event: { taskId: t1!.id, at: 7, kind, message: kind } }]);
+      expect((await store.listEvents(t1!.id)).map((e) => e.kind)).toEqual(kinds);
+
+      const file = (taskId: string, path: string) => ({ taskId, userId: 'u', attemptId: 'a', path, size: 1, sha256: 's', createdAt: 1 });
+      await store.commit([{ kind: 'replaceTaskFiles', taskId: t1!.id, files: [file(t1!.id, 'z.txt'), file(t1!.id, 'a.txt')] }]);
+      await store.commit([{ kind: 'replaceTaskFiles', taskId: t2!.id, files: [file(t2!.id, 'm.txt')] }]);
+      await store.commit([{ kind: 'replaceTaskFiles', taskId: t1!.id, files: [file(t1!.id, 'y.txt'), file(t1!.id, 'b.txt')] }]);
+      expect((await store.listFiles({})).map((f) => f.path)).toEqual(['m.txt', 'y.txt', 'b.txt']);
+    });
+
+    it('keeps label keys with dots and slashes, nested maps and large numbers exactly', async () => {
+      const task = mockTask({
+        labels: { 'app.kubernetes.io/name': 'web', 'team.example/owner': 'ada' },
+        env: { PATH_LIKE: '/a:/b', EMPTY: '' },
+        resources: { cpu: 0.25, memory: 64 * 1024 ** 3, gpu: 0, disk: 2 ** 40 },
+        createdAt: 1_767_225_600_123,
+      });
+      await store.commit([{ kind: 'insertTask', task }]);
+      expect(await store.getTask(task.id)).toEqual(task);
+      const labels = { 'app.kubernetes.io/name': 'api', 'x.y/z': '1' };
+      expect(await store.commit([{ kind: 'updateTask', taskId: task.id, patch: { labels, notBefore: 2 ** 45 } }])).toBe(true);
+      expect(await store.getTask(task.id)).toEqual({ ...task, labels, notBefore: 2 ** 45 });
     });
   });
 }

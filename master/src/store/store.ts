@@ -77,6 +77,14 @@ export interface Store {
   /** Applies all changes atomically, or none when a condition fails (answers false). */
   commit(changes: readonly StoreChange[]): Promise<boolean>;
 
+  /**
+   * Optional group commit: each group behaves exactly like one `commit` (all of it or none,
+   * answering false when one of its conditions fails), applied in order, so a later group sees
+   * the earlier ones; the store may write them in one transaction. Answers one result per
+   * group. Callers use `commitGroups`, which falls back to one commit per group.
+   */
+  commitMany?(groups: readonly (readonly StoreChange[])[]): Promise<boolean[]>;
+
   close(): Promise<void>;
 }
 
@@ -92,6 +100,15 @@ export function applyPatch<T extends object>(target: T, patch: object): T {
     else record[key] = value;
   }
   return target;
+}
+
+/** Group commit through `commitMany` when the store has it, else one `commit` per group. */
+export async function commitGroups(store: Store, groups: readonly (readonly StoreChange[])[]): Promise<boolean[]> {
+  if (groups.length === 0) return [];
+  if (store.commitMany) return store.commitMany(groups);
+  const results: boolean[] = [];
+  for (const group of groups) results.push(await store.commit(group));
+  return results;
 }
 
 /** Cursor over (createdAt desc, id desc), shared by the implementations. */
