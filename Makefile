@@ -1,5 +1,5 @@
 # Wharf — each target works on a fresh clone by itself.
-.PHONY: run test test-unit test-integration bench image setup typecheck clean
+.PHONY: run test test-unit test-integration bench image setup typecheck clean migrate
 
 run: setup
 	bash scripts/run-local.sh
@@ -7,7 +7,9 @@ run: setup
 test: setup
 	bash scripts/docker-up.sh
 	bash scripts/build-test-image.sh
+	bash scripts/browser-up.sh
 	npx tsc -p tsconfig.check.json
+	npx tsc -p ui/tsconfig.json --noEmit
 	npx vitest run
 
 test-unit: setup
@@ -31,6 +33,12 @@ bench: setup
 	bash scripts/docker-up.sh
 	bash scripts/build-test-image.sh
 	npx tsx bench/run.ts $(ARGS)
+
+# make migrate FROM=~/.wharf/master/wharf.db TO='mongodb://…' [DB=wharf]  (stop the master first;
+# TO may also be a SQLite file; safe to run again; see docs/OPERATIONS.md)
+migrate: setup
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo 'usage: make migrate FROM=<sqlite file> TO=<mongodb url or sqlite file> [DB=<database>]' >&2; exit 2; }
+	node master/dist/store/migrate-cli.js --from "$(FROM)" --to "$(TO)" $(if $(DB),--to-db "$(DB)")
 
 clean:
 	rm -rf node_modules */node_modules */dist .wharf

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Join this machine to a Wharf master:
-#   ./runWorker.sh --master HOST:PORT --token TOKEN [--name NAME] [--runtimes docker,exec]
-#                  [--cpu N] [--memory 4Gi] [--gpu N] [--label k=v] ...
+#   ./runWorker.sh --master HOST:PORT --token TOKEN [--name NAME] [--runtimes docker,exec|kubernetes]
+#                  [--cpu N] [--memory 4Gi] [--gpu N] [--label k=v] [--k8s-namespace NS] ...
 # Checks Node >= 20.19 and a Docker engine, installs and builds Wharf, then runs the worker.
 # The worker dials out to the master; it needs no open port.
 set -euo pipefail

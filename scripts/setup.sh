@@ -22,3 +22,5 @@ fi
 
 echo "setup: building" >&2
 npm run --silent build
+echo "setup: building the dashboard (ui/dist)" >&2
+npm run --silent build -w @wharf/ui

@@ -3,6 +3,10 @@
 // the master, prints how to reach it and how to join workers, and stops cleanly on a signal.
 import { ConfigError, loadMasterConfig } from './config/master-config.js';
 import { startMaster } from './main.js';
+import { join } from 'node:path';
+import { colourWanted } from './repl/format.js';
+import { createReplLogger, ReplConsole } from './repl/repl-console.js';
+import { startRepl } from './repl/repl.js';
 
 const HELP = `wharf-master — the Wharf scheduler's master
 
@@ -27,7 +31,16 @@ Usage: wharf-master [--flag value ...]   (each flag also reads from its WHARF_* 
   --max-output-bytes SIZE   WHARF_MAX_OUTPUT_BYTES    per task (10Gi)
   --max-log-bytes SIZE      WHARF_MAX_LOG_BYTES       per attempt (64Mi)
   --allow-user-exec         WHARF_ALLOW_USER_EXEC     let non-admins submit exec tasks (false)
-  --log-level L             WHARF_LOG_LEVEL           trace|debug|info|warn|error (info)
+  --log-level L             WHARF_LOG_LEVEL           trace|debug|info|warn|error (info); JSON lines, readable on a terminal
+  --ws-ping-interval D      WHARF_WS_PING_INTERVAL    WebSocket ping period; a client missing a pong is ended (30s)
+  --ws-max-buffer SIZE      WHARF_WS_MAX_BUFFER       unsent bytes a WebSocket client may have before "lagged" (4Mi)
+  --telemetry-history D     WHARF_TELEMETRY_HISTORY   per-worker usage history kept for charts (15m, at least 15m)
+  --repl / --no-repl                                  the interactive console on stdin (on when stdin is a
+                                                      terminal; --repl also reads piped stdin; type help)
+  --mongo-url URL           WHARF_MONGO_URL           keep state in MongoDB instead of <data-dir>/wharf.db;
+                                                      the master exits if it cannot reach it (no fallback)
+  --mongo-db NAME           WHARF_MONGO_DB            MongoDB database name (wharf)
+  --mongo-start-timeout D   WHARF_MONGO_START_TIMEOUT how long the start waits for MongoDB (5s)
 `;
 
 async function main(): Promise<void> {
@@ -46,7 +59,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const master = await startMaster(config);
+  // The REPL: on when stdin is a terminal (unless --no-repl), or with --repl (piped stdin too).
+  // While it runs, log lines go above its prompt (terminal) or to stderr (piped).
+  const replOn = !argv.includes('--no-repl') && (argv.includes('--repl') || Boolean(process.stdin.isTTY));
+  const replTerminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const replConsole = replOn ? new ReplConsole(process.stdout) : undefined;
+  const replLogger = replConsole
+    ? createReplLogger({ level: config.logLevel, console: replConsole, terminal: replTerminal, colour: colourWanted(process.stdout, process.env) })
+    : undefined;
+  const master = await startMaster(config, replLogger ? { logger: replLogger } : {});
   const lines = [
     '',
     `  Wharf master is up`,
@@ -57,11 +78,14 @@ async function main(): Promise<void> {
     `  Join a worker:      ./runWorker.sh --master ${master.grpcAddress} --token ${master.joinToken}`,
     '',
   ];
+  if (replOn) lines.push(`  Type help for the console's commands; exit stops the master.`, '');
   console.log(lines.join('\n'));
+  let closeRepl: (() => void) | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
+    closeRepl?.();
     master.logger.info({ signal }, 'stopping');
     master.stop().then(
       () => process.exit(0),
@@ -70,6 +94,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (replOn) {
+    const repl = await startRepl({
+      services: master,
+      adminEmail: master.admin.email,
+      input: process.stdin,
+      output: process.stdout,
+      terminal: replTerminal,
+      historyFile: join(config.dataDir, 'repl_history'),
+      console: replConsole,
+      logger: master.logger.child({ component: 'repl' }),
+      onExit: () => shutdown('exit'),
+    });
+    closeRepl = () => repl.close();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,6 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { AuthService } from './auth/auth-service.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
@@ -11,10 +10,14 @@ import { FileStore } from './files/file-store.js';
 import { WorkerGateway } from './grpc/worker-gateway.js';
 import { createHttpApp } from './http/http-app.js';
 import { createLogger, type Logger } from './logger.js';
+import { LiveServer } from './live/live-server.js';
 import { LogStore } from './logs/log-store.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { MasterMetrics } from './metrics/master-metrics.js';
+import { timeStoreOperations } from './metrics/timed-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { TaskService } from './tasks/task-service.js';
+import { TelemetryService } from './telemetry/telemetry-service.js';
 
 export interface MasterHandle {
   httpPort: number;
@@ -29,7 +32,15 @@ export interface MasterHandle {
   tasks: TaskService;
   registry: WorkerRegistry;
   auth: AuthService;
+  /** task logs on disk (the REPL reads and follows them like REST does) */
+  logs: LogStore;
+  /** task outputs on disk (the REPL's `download`) */
+  files: FileStore;
   logger: Logger;
+  /** worker telemetry and history (GET /telemetry, /ws/telemetry, GET /api/workers/:id/metrics) */
+  telemetry: TelemetryService;
+  /** Prometheus metrics (GET /metrics) */
+  metrics: MasterMetrics;
   /** Orderly stop: closes listeners and the store. */
   stop(): Promise<void>;
 }
@@ -41,7 +52,11 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     joinToken: config.joinToken,
     adminPassword: config.admin.password,
   });
-  const store = new SqliteStore(join(config.dataDir, 'wharf.db'));
+  const metrics = new MasterMetrics();
+  // every store operation is timed for wharf_store_operation_seconds
+  const store = timeStoreOperations(await openStore(config, logger.child({ component: 'store' })), (operation, seconds, ok) =>
+    metrics.observeStoreOperation(operation, seconds, ok),
+  );
   const auth = new AuthService(store, {
     jwtSecret: secrets.jwtSecret,
     jwtTtlMs: config.jwtTtlMs,
@@ -68,8 +83,14 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     },
     workerReady: () => tasks.scheduleSoon(),
   });
+  const telemetry = new TelemetryService(registry, tasks, {
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    historyMs: config.telemetryHistoryMs,
+  });
+  metrics.bind({ tasks, registry });
   await registry.load();
   await tasks.recover();
+  telemetry.seed(await store.listUnfinishedTasks());
 
   const heartbeatStats = new HeartbeatStats();
   const gateway = new WorkerGateway({
@@ -82,16 +103,32 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     joinToken: secrets.joinToken,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatStats,
+    metrics,
   });
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
 
-  const app = createHttpApp({ auth, tasks, registry, logs, files, heartbeatStats, logger: logger.child({ component: 'http' }) });
+  const app = createHttpApp({
+    auth,
+    tasks,
+    registry,
+    logs,
+    files,
+    heartbeatStats,
+    telemetry,
+    metrics,
+    logger: logger.child({ component: 'http' }),
+  });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.http.port, config.http.host, () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+  const live = new LiveServer(
+    { auth, tasks, registry, logs, telemetry, metrics, logger: logger.child({ component: 'live' }) },
+    config.ws,
+  );
+  live.attach(server);
 
   const livenessTimer = setInterval(
     () => {
@@ -117,19 +154,26 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     tasks,
     registry,
     auth,
+    logs,
+    files,
     logger,
+    telemetry,
+    metrics,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(livenessTimer);
       tasks.stop();
       registry.closeAll();
+      await live.close();
+      telemetry.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
       await tasks.idle();
       logs.close();
       await store.close();
+      metrics.close();
       logger.info('master stopped');
     },
   };

@@ -1,10 +1,12 @@
 // Test harness: a real master and real workers in this process (or a worker in a child
 // process, for kill tests), each on its own ports (0) and temp dirs, talking gRPC over loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { compileMasterConfig, type MasterConfig } from '../../master/src/config/master-config.js';
 import { startMaster, type MasterHandle } from '../../master/src/main.js';
@@ -20,8 +22,31 @@ export function tempDir(prefix: string): string {
   tempDirs.push(dir);
   return dir;
 }
-export function removeTempDirs(): void {
+/** Removes the temp dirs at once, then drops the MongoDB databases of test masters (if any). */
+export async function removeTempDirs(): Promise<void> {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  await dropTestDatabases([...testDatabases.splice(0)]);
+}
+
+/**
+ * With WHARF_TEST_MONGO_URL set, test masters keep their state in MongoDB instead of SQLite:
+ * one database per data dir, so a master restarted on the same data dir finds its state.
+ * A master whose data dir the helper chose has its database dropped when it stops; one given
+ * a data dir by the test (restart tests) keeps it until removeTempDirs.
+ */
+const testMongoUrl = process.env.WHARF_TEST_MONGO_URL || undefined;
+const testDatabases: string[] = [];
+function testDatabaseFor(dataDir: string): string {
+  return `wharf_test_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+}
+async function dropTestDatabases(names: string[]): Promise<void> {
+  if (!testMongoUrl || names.length === 0) return;
+  const client = new MongoClient(testMongoUrl);
+  try {
+    for (const name of names) await client.db(name).dropDatabase();
+  } finally {
+    await client.close();
+  }
 }
 
 /** Logs go nowhere unless WHARF_TEST_LOG=debug (or another level) is set. */
@@ -43,9 +68,13 @@ export async function freePort(): Promise<number> {
 
 export async function startTestMaster(
   env: Record<string, string> = {},
-  dataDir = tempDir('master'),
+  givenDataDir?: string,
 ): Promise<MasterHandle & { dataDir: string; config: MasterConfig }> {
+  const dataDir = givenDataDir ?? tempDir('master');
+  const database = testMongoUrl && env.WHARF_MONGO_URL === undefined ? testDatabaseFor(dataDir) : undefined;
+  if (database && !testDatabases.includes(database)) testDatabases.push(database);
   const config = compileMasterConfig({
+    ...(database ? { WHARF_MONGO_URL: testMongoUrl!, WHARF_MONGO_DB: database } : {}),
     WHARF_DATA_DIR: dataDir,
     WHARF_HTTP_PORT: '0',
     WHARF_GRPC_PORT: '0',
@@ -60,6 +89,13 @@ export async function startTestMaster(
     ...env,
   });
   const master = await startMaster(config, { logger: testLogger('master') });
+  if (database && givenDataDir === undefined) {
+    const stop = master.stop.bind(master);
+    master.stop = async () => {
+      await stop();
+      await dropTestDatabases([database]);
+    };
+  }
   return Object.assign(master, { dataDir, config });
 }
 
@@ -102,7 +138,11 @@ export function spawnWorkerProcess(
   let output = '';
   const child = spawn(
     process.execPath,
-    [join(REPO_ROOT, 'worker/dist/cli.js'), '--master', master.grpcAddress, '--token', master.joinToken, '--heartbeat-ms', '300', ...args],
+    [
+      // WHARF_BENCH_PROFILE=<dir>: a V8 CPU profile of the worker, written when it stops
+      ...(process.env.WHARF_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WHARF_BENCH_PROFILE}`] : []),
+      join(REPO_ROOT, 'worker/dist/cli.js'),
+      '--master', master.grpcAddress, '--token', master.joinToken, '--heartbeat-ms', '300', ...args],
     { env: { ...process.env, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

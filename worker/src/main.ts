@@ -13,6 +13,7 @@ import { ResultOutbox } from './outbox/result-outbox.js';
 import { OutputUploader } from './outputs/output-uploader.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { ExecRuntime } from './runtime/exec-runtime.js';
+import { createKubernetesSetup } from './runtime/kubernetes-setup.js';
 import { errorMessage } from './runtime/runtime-error.js';
 import type { TaskRuntime } from './runtime/task-runtime.js';
 import { GatewayConnection } from './session/gateway-connection.js';
@@ -39,11 +40,14 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
   await mkdir(attemptsDir, { recursive: true, mode: 0o755 });
 
   const runtimes = new Map<RuntimeName, TaskRuntime>();
+  // a kubernetes worker advertises what the cluster offers it (flags or namespace quota), not this machine
+  const kubernetes = config.runtimes.includes('kubernetes') ? await createKubernetesSetup(config, workerId, logger) : undefined;
   for (const name of config.runtimes) {
-    runtimes.set(name, name === 'docker' ? await createDockerRuntime(config, workerId, logger) : new ExecRuntime());
+    if (name === 'kubernetes' && kubernetes) runtimes.set(name, kubernetes.runtime);
+    else runtimes.set(name, name === 'docker' ? await createDockerRuntime(config, workerId, logger) : new ExecRuntime());
   }
 
-  const capacity = await detectCapacity(config.dataDir, config.capacityCaps);
+  const capacity = kubernetes?.capacity ?? (await detectCapacity(config.dataDir, config.capacityCaps));
   const sampler = new UsageSampler({
     dataDir: config.dataDir,
     intervalMs: config.heartbeatIntervalMs,

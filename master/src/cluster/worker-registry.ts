@@ -58,9 +58,22 @@ export interface WorkerRegistryListener {
   workerReady(workerId: string): void;
 }
 
+/**
+ * What happened to a worker, for observers (telemetry, WebSockets, metrics): `joined` on
+ * (re)registration, `ready`/`draining` when its stream opens or an admin drains/activates it,
+ * `lost`, `disconnected` when its stream closes, `heartbeat` on every heartbeat.
+ */
+export type WorkerEventKind = 'joined' | 'ready' | 'draining' | 'lost' | 'disconnected' | 'heartbeat';
+export interface WorkerEvent {
+  kind: WorkerEventKind;
+  workerId: string;
+}
+export type WorkerEventListener = (event: WorkerEvent) => void;
+
 export class WorkerRegistry {
   private readonly workers = new Map<string, LiveWorker>();
   private listener: WorkerRegistryListener | undefined;
+  private readonly observers = new Set<WorkerEventListener>();
   private sortedIds: string[] | undefined;
 
   constructor(
@@ -75,6 +88,23 @@ export class WorkerRegistry {
 
   setListener(listener: WorkerRegistryListener): void {
     this.listener = listener;
+  }
+
+  /** Observes every worker event (after the state changed); answers an unsubscribe. */
+  onWorkerEvent(listener: WorkerEventListener): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
+  private notify(kind: WorkerEventKind, workerId: string): void {
+    if (this.observers.size === 0) return;
+    for (const observer of this.observers) {
+      try {
+        observer({ kind, workerId });
+      } catch (error: unknown) {
+        this.logger.error({ err: error, workerId, kind }, 'worker event observer failed');
+      }
+    }
   }
 
   /**
@@ -119,6 +149,7 @@ export class WorkerRegistry {
     this.workers.set(record.id, live);
     this.sortedIds = undefined;
     this.logger.info({ workerId: record.id, name: record.name, rejoined: Boolean(existing) }, 'worker registered');
+    this.notify('joined', record.id);
     return live;
   }
 
@@ -129,12 +160,16 @@ export class WorkerRegistry {
     worker.channel = channel;
     worker.record.lastHeartbeatAt = this.now();
     this.listener?.workerReady(workerId);
+    this.notify(worker.record.status === 'draining' ? 'draining' : 'ready', workerId);
     return true;
   }
 
   detach(workerId: string, channel: WorkerChannel): void {
     const worker = this.workers.get(workerId);
-    if (worker?.channel === channel) worker.channel = undefined;
+    if (worker?.channel === channel) {
+      worker.channel = undefined;
+      this.notify('disconnected', workerId);
+    }
   }
 
   heartbeat(workerId: string, usage: WorkerUsage | undefined, runningAttempts: string[]): boolean {
@@ -143,6 +178,7 @@ export class WorkerRegistry {
     worker.record.lastHeartbeatAt = this.now();
     if (usage) worker.usage = usage;
     worker.reportedAttempts = runningAttempts;
+    this.notify('heartbeat', workerId);
     return true;
   }
 
@@ -169,6 +205,7 @@ export class WorkerRegistry {
     await this.store.saveWorker(worker.record);
     this.logger.warn({ workerId, why }, 'worker lost');
     this.listener?.workerLost(workerId);
+    this.notify('lost', workerId);
   }
 
   async setDraining(workerId: string, draining: boolean): Promise<LiveWorker | undefined> {
@@ -179,6 +216,7 @@ export class WorkerRegistry {
       await this.store.saveWorker(worker.record);
       worker.channel?.send({ drain: { draining } });
       if (!draining) this.listener?.workerReady(workerId);
+      this.notify(draining ? 'draining' : 'ready', workerId);
     }
     return worker;
   }

@@ -39,7 +39,24 @@ describe('master config', () => {
     expect(() => loadMasterConfig([], { WHARF_HEARTBEAT_INTERVAL: '20s', WHARF_HEARTBEAT_TTL: '10s' })).toThrow(
       /must be longer than WHARF_HEARTBEAT_INTERVAL/,
     );
-    expect(() => loadMasterConfig([], { WHARF_MONGO_URL: 'mongodb://x' })).toThrow(/unset WHARF_MONGO_URL/);
+    expect(() => loadMasterConfig([], { WHARF_MONGO_DB: 'wharf' })).toThrow(/WHARF_MONGO_DB is set but WHARF_MONGO_URL is not/);
+  });
+
+  it('chooses MongoDB only when WHARF_MONGO_URL is given, with the database from WHARF_MONGO_DB', () => {
+    expect(loadMasterConfig([], {}).mongo).toBeUndefined();
+    expect(loadMasterConfig([], { WHARF_MONGO_URL: 'mongodb://db.example:27017/?replicaSet=rs0' }).mongo).toEqual({
+      url: 'mongodb://db.example:27017/?replicaSet=rs0',
+      database: 'wharf',
+      startTimeoutMs: 5000,
+    });
+    expect(loadMasterConfig(['--mongo-url', 'mongodb://h', '--mongo-db', 'prod_1', '--mongo-start-timeout', '2s'], {}).mongo).toEqual({
+      url: 'mongodb://h',
+      database: 'prod_1',
+      startTimeoutMs: 2000,
+    });
+    expect(() => loadMasterConfig([], { WHARF_MONGO_URL: 'postgres://u:secret@h/db' })).toThrow(/WHARF_MONGO_URL .*must be a MongoDB connection string/);
+    expect(() => loadMasterConfig([], { WHARF_MONGO_URL: 'postgres://u:secret@h/db' })).not.toThrow(/secret/);
+    expect(() => loadMasterConfig([], { WHARF_MONGO_URL: 'mongodb://h', WHARF_MONGO_DB: 'a.b' })).toThrow(/WHARF_MONGO_DB .*must be 1-63/);
   });
 
   it('parses durations', () => {

@@ -36,7 +36,12 @@ const FLAGS: Record<string, string> = {
   'allow-user-exec': 'WHARF_ALLOW_USER_EXEC',
   'login-rate-limit': 'WHARF_LOGIN_RATE_LIMIT',
   'log-level': 'WHARF_LOG_LEVEL',
+  'ws-ping-interval': 'WHARF_WS_PING_INTERVAL',
+  'ws-max-buffer': 'WHARF_WS_MAX_BUFFER',
+  'telemetry-history': 'WHARF_TELEMETRY_HISTORY',
   'mongo-url': 'WHARF_MONGO_URL',
+  'mongo-db': 'WHARF_MONGO_DB',
+  'mongo-start-timeout': 'WHARF_MONGO_START_TIMEOUT',
 };
 
 export class ConfigError extends Error {
@@ -163,7 +168,19 @@ const schema = z.object({
       return n;
     }),
   WHARF_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  WHARF_MONGO_URL: z.string().optional(),
+  WHARF_WS_PING_INTERVAL: duration('WHARF_WS_PING_INTERVAL', '30s'),
+  WHARF_WS_MAX_BUFFER: bytes('WHARF_WS_MAX_BUFFER', '4Mi'),
+  WHARF_TELEMETRY_HISTORY: duration('WHARF_TELEMETRY_HISTORY', '15m'),
+  WHARF_MONGO_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'WHARF_MONGO_URL must be a MongoDB connection string (mongodb://… or mongodb+srv://…)')
+    .optional(),
+  // MongoDB database names: no /\. "$ space or NUL, at most 63 bytes
+  WHARF_MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'WHARF_MONGO_DB must be 1-63 letters, digits, "_" or "-"')
+    .optional(),
+  WHARF_MONGO_START_TIMEOUT: duration('WHARF_MONGO_START_TIMEOUT', '5s'),
 });
 
 export interface MasterConfig {
@@ -186,6 +203,12 @@ export interface MasterConfig {
   /** login attempts per minute per client address and email */
   loginRateLimitPerMinute: number;
   logLevel: string;
+  /** WebSockets: ping period, and the unsent bytes a client may have before it is cut off as lagged */
+  ws: { pingIntervalMs: number; maxBufferedBytes: number };
+  /** how far back each worker's telemetry history reaches (GET /api/workers/:id/metrics) */
+  telemetryHistoryMs: number;
+  /** MongoDB store (WHARF_MONGO_URL); absent = the embedded SQLite store in the data dir */
+  mongo?: { url: string; database: string; startTimeoutMs: number } | undefined;
 }
 
 /** Stages 2 and 3: validate and compile. Throws ConfigError with every problem listed. */
@@ -202,10 +225,17 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
     throw new ConfigError(`invalid configuration: ${named.join('; ')}`);
   }
   const v = parsed.data;
-  if (v.WHARF_MONGO_URL !== undefined) {
-    throw new ConfigError(
-      'WHARF_MONGO_URL is set, but this build has only the embedded SQLite store; unset WHARF_MONGO_URL (the MongoDB store is not built yet)',
-    );
+  if (v.WHARF_MONGO_URL === undefined && v.WHARF_MONGO_DB !== undefined) {
+    throw new ConfigError('WHARF_MONGO_DB is set but WHARF_MONGO_URL is not; set WHARF_MONGO_URL too, or unset WHARF_MONGO_DB to use SQLite');
+  }
+  if (v.WHARF_WS_PING_INTERVAL < 1000) {
+    throw new ConfigError(`WHARF_WS_PING_INTERVAL (--ws-ping-interval) must be at least 1s (got ${v.WHARF_WS_PING_INTERVAL}ms)`);
+  }
+  if (v.WHARF_WS_MAX_BUFFER < 64 * 1024) {
+    throw new ConfigError(`WHARF_WS_MAX_BUFFER (--ws-max-buffer) must be at least 64Ki (got ${v.WHARF_WS_MAX_BUFFER} bytes)`);
+  }
+  if (v.WHARF_TELEMETRY_HISTORY < 15 * 60_000) {
+    throw new ConfigError(`WHARF_TELEMETRY_HISTORY (--telemetry-history) must be at least 15m (got ${v.WHARF_TELEMETRY_HISTORY}ms)`);
   }
   if (v.WHARF_HEARTBEAT_TTL <= v.WHARF_HEARTBEAT_INTERVAL) {
     throw new ConfigError(
@@ -235,6 +265,12 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
     allowUserExec: v.WHARF_ALLOW_USER_EXEC,
     loginRateLimitPerMinute: v.WHARF_LOGIN_RATE_LIMIT,
     logLevel: v.WHARF_LOG_LEVEL,
+    ws: { pingIntervalMs: v.WHARF_WS_PING_INTERVAL, maxBufferedBytes: v.WHARF_WS_MAX_BUFFER },
+    telemetryHistoryMs: v.WHARF_TELEMETRY_HISTORY,
+    mongo:
+      v.WHARF_MONGO_URL === undefined
+        ? undefined
+        : { url: v.WHARF_MONGO_URL, database: v.WHARF_MONGO_DB ?? 'wharf', startTimeoutMs: v.WHARF_MONGO_START_TIMEOUT },
   };
 }
 

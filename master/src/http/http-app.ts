@@ -1,9 +1,14 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../logger.js';
+import { METRICS_CONTENT_TYPE, type MasterMetrics } from '../metrics/master-metrics.js';
+import { requireUser } from './authenticate.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
+import { staticUi } from './static-ui.js';
 
-export function createHttpApp(deps: RouteDeps & { logger: Logger }): Express {
+export function createHttpApp(
+  deps: RouteDeps & { logger: Logger; metrics?: MasterMetrics | undefined; /** default: ui/dist of this checkout */ uiDir?: string | undefined },
+): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -13,7 +18,26 @@ export function createHttpApp(deps: RouteDeps & { logger: Logger }): Express {
     const counts = deps.registry.counts();
     res.json({ status: 'ok', workers: { total: counts.total, ready: counts.ready } });
   });
+  // Prometheus scrape target; no auth, like /health (aggregate figures and worker ids only)
+  app.get('/metrics', (_req, res, next) => {
+    const metrics = deps.metrics;
+    if (!metrics) {
+      res.status(404).json({ error: { code: 'not_found', message: 'metrics are not enabled on this master' } });
+      return;
+    }
+    metrics.render().then((text) => {
+      res.setHeader('Content-Type', METRICS_CONTENT_TYPE);
+      res.setHeader('Cache-Control', 'no-store');
+      res.send(text);
+    }, next);
+  });
+  // every worker's telemetry (the REST worker view plus its running tasks), for any logged-in user
+  app.get('/telemetry', requireUser(deps.auth), (_req, res) => {
+    res.json({ workers: deps.telemetry.snapshot() });
+  });
   app.use('/api', apiRoutes(deps));
+  // the web dashboard (ui/dist) at `/`, with a single-page fallback for non-API paths
+  app.use(staticUi({ dir: deps.uiDir }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

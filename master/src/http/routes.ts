@@ -7,10 +7,12 @@ import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
+import { followTaskLogs } from '../logs/log-follower.js';
 import type { LogStore } from '../logs/log-store.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
-import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type TaskStatus } from '../tasks/task-types.js';
+import type { TelemetryService } from '../telemetry/telemetry-service.js';
+import { TASK_STATUSES, type TaskStatus } from '../tasks/task-types.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
 import { fileView, taskView, userView, workerView } from './views.js';
 
@@ -22,6 +24,8 @@ export interface RouteDeps {
   files: FileStore;
   /** heartbeat handling times (GET /api/cluster/stats); absent = none recorded */
   heartbeatStats?: HeartbeatStats | undefined;
+  /** worker telemetry and its history (GET /api/workers/:id/metrics, GET /telemetry) */
+  telemetry: TelemetryService;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
@@ -152,6 +156,22 @@ export function apiRoutes(deps: RouteDeps): Router {
       res.json({ worker: shownWorker(registry.get(id), id) });
     }),
   );
+  // a history ring per worker for charts: at heartbeat resolution, at least the last 15 minutes
+  router.get(
+    '/workers/:id/metrics',
+    handle((req, res) => {
+      const id = param(req, 'id');
+      const since = req.query.since;
+      let sinceMs: number | undefined;
+      if (since !== undefined) {
+        sinceMs = typeof since === 'string' && since.length <= 64 ? Date.parse(since) : Number.NaN;
+        if (Number.isNaN(sinceMs)) throw new WharfError('validation_failed', 'since: must be an ISO 8601 time such as 2025-01-31T12:00:00Z');
+      }
+      const history = deps.telemetry.history(id, sinceMs);
+      if (!history) throw new WharfError('not_found', `worker ${id} not found`);
+      res.json(history);
+    }),
+  );
   // drain: no new tasks are placed on the worker; activate: undo a drain
   for (const [action, draining] of [['drain', true], ['activate', false]] as const) {
     router.post(
@@ -227,36 +247,17 @@ function streamLogs(
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   let lastAttempt: string | undefined;
-  const numbers = new Map(attempts.map((a) => [a.id, a]));
-  const write = (attemptId: string, data: Buffer) => {
-    if (lastAttempt !== attemptId && (lastAttempt !== undefined || attempts.length > 1)) {
-      const attempt = numbers.get(attemptId);
-      res.write(`--- attempt ${attempt?.number ?? '?'}${attempt ? ` on worker ${attempt.workerId}` : ''} ---\n`);
-    }
-    lastAttempt = attemptId;
-    res.write(data);
-  };
-  // read and subscribe in the same tick: no chunk can fall between them
-  for (const entry of deps.logs.read(taskId, attempts.map((a) => a.id))) write(entry.attemptId, entry.data);
-  if (!follow || !deps.tasks.isActive(taskId)) {
-    res.end();
-    return;
-  }
-  res.flushHeaders();
-  const stopLogs = deps.logs.subscribe(taskId, (entry) => write(entry.attemptId, entry.data));
-  const stopTasks = deps.tasks.onTaskChange((task) => {
-    if (task.id === taskId && TERMINAL_TASK_STATUSES.has(task.status)) finish();
-    if (task.id === taskId && task.currentAttemptId && !numbers.has(task.currentAttemptId)) {
-      numbers.set(task.currentAttemptId, { id: task.currentAttemptId, number: task.attemptCount, workerId: task.workerId ?? '?' });
-    }
+  // stored chunks, then (with follow) live ones until the task is terminal (logs/log-follower.ts)
+  const stop = followTaskLogs(deps, taskId, attempts, follow, {
+    chunk(entry, attempt) {
+      if (lastAttempt !== entry.attemptId && (lastAttempt !== undefined || attempts.length > 1)) {
+        res.write(`--- attempt ${attempt?.number ?? '?'}${attempt ? ` on worker ${attempt.workerId}` : ''} ---\n`);
+      }
+      lastAttempt = entry.attemptId;
+      res.write(entry.data);
+    },
+    end: () => res.end(),
   });
-  function finish(): void {
-    stopLogs();
-    stopTasks();
-    res.end();
-  }
-  req.on('close', () => {
-    stopLogs();
-    stopTasks();
-  });
+  if (!res.writableEnded) res.flushHeaders();
+  req.on('close', stop);
 }

@@ -4,8 +4,9 @@ import Database from 'better-sqlite3';
 import type { User, UserWithPassword } from '../auth/user-types.js';
 import type { WorkerRecord } from '../cluster/worker-types.js';
 import { WharfError } from '../errors.js';
+import type { DagRun } from '../dags/dag-types.js';
 import type { Attempt, OutputFileRecord, Task, TaskEvent } from '../tasks/task-types.js';
-import { applyPatch, decodeTaskCursor, encodeTaskCursor, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
+import { applyPatch, decodeTaskCursor, encodeTaskCursor, type DagQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -29,6 +30,12 @@ CREATE INDEX IF NOT EXISTS files_by_user ON files (user_id);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_task ON events (task_id, seq);
+CREATE TABLE IF NOT EXISTS dags (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+  created_at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS dags_by_created ON dags (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS dags_by_name ON dags (name, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS dags_by_status ON dags (status, created_at, id);
 `;
 
 type Row = { data: string };
@@ -85,6 +92,10 @@ export class SqliteStore implements Store {
       insertFile: db.prepare('INSERT INTO files (task_id, path, user_id, data) VALUES (?, ?, ?, ?)'),
       insertEvent: db.prepare('INSERT INTO events (task_id, data) VALUES (?, ?)'),
       eventsByTask: db.prepare<[string], Row>('SELECT data FROM events WHERE task_id = ? ORDER BY seq'),
+      insertDag: db.prepare('INSERT INTO dags (id, user_id, name, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      dagById: db.prepare<[string], Row>('SELECT data FROM dags WHERE id = ?'),
+      updateDag: db.prepare('UPDATE dags SET status = ?, data = ? WHERE id = ?'),
+      unfinishedDags: db.prepare<[], Row>("SELECT data FROM dags WHERE status = 'running' ORDER BY created_at, id"),
     };
     this.applyGroup = this.db.transaction((changes: readonly StoreChange[]) => {
       for (const change of changes) this.applyChange(change);
@@ -209,6 +220,32 @@ export class SqliteStore implements Store {
       .map((row) => JSON.parse(row.data) as OutputFileRecord);
   }
 
+  async getDag(id: string): Promise<DagRun | undefined> {
+    return parse<DagRun>(this.statements.dagById.get(id));
+  }
+
+  async listDags(query: DagQuery): Promise<DagRun[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(query.userId);
+    }
+    if (query.name !== undefined) {
+      where.push('name = ?');
+      params.push(query.name);
+    }
+    const sql = `SELECT data FROM dags ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return this.db
+      .prepare<(string | number)[], Row>(sql)
+      .all(...params, query.limit)
+      .map((row) => JSON.parse(row.data) as DagRun);
+  }
+
+  async listUnfinishedDags(): Promise<DagRun[]> {
+    return this.statements.unfinishedDags.all().map((row) => JSON.parse(row.data) as DagRun);
+  }
+
   async commit(changes: readonly StoreChange[]): Promise<boolean> {
     try {
       this.applyGroup(changes);
@@ -263,6 +300,20 @@ export class SqliteStore implements Store {
         s.deleteFiles.run(change.taskId);
         for (const file of change.files) s.insertFile.run(file.taskId, file.path, file.userId, JSON.stringify(file));
         return;
+      case 'insertDag': {
+        const d = change.dag;
+        s.insertDag.run(d.id, d.userId, d.name, d.status, d.createdAt, JSON.stringify(d));
+        return;
+      }
+      case 'updateDag': {
+        const dag = parse<DagRun>(s.dagById.get(change.dagId));
+        if (!dag) throw new ConditionFailed();
+        if (change.expectStatus && !change.expectStatus.includes(dag.status)) throw new ConditionFailed();
+        if (change.expectVersion !== undefined && dag.version !== change.expectVersion) throw new ConditionFailed();
+        const next = applyPatch({ ...dag }, change.patch);
+        s.updateDag.run(next.status, JSON.stringify(next), dag.id);
+        return;
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UserWithPassword } from '../auth/user-types.js';
 import type { WorkerRecord } from '../cluster/worker-types.js';
 import { WharfError } from '../errors.js';
+import type { DagRun } from '../dags/dag-types.js';
 import type { Attempt, Task } from '../tasks/task-types.js';
 import { commitGroups, type Store, type StoreChange } from './store.js';
 
@@ -339,5 +340,68 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect(await store.commit([{ kind: 'updateTask', taskId: task.id, patch: { labels, notBefore: 2 ** 45 } }])).toBe(true);
       expect(await store.getTask(task.id)).toEqual({ ...task, labels, notBefore: 2 ** 45 });
     });
+
+    it('keeps DAG runs, lists them newest first by user and name, and lists the unfinished ones', async () => {
+      const a = mockDag({ name: 'etl', userId: 'u1', createdAt: 1000 });
+      const b = mockDag({ name: 'train', userId: 'u1', createdAt: 2000 });
+      const c = mockDag({ name: 'etl', userId: 'u2', createdAt: 3000, status: 'succeeded', finishedAt: 3500 });
+      expect(await store.commit([{ kind: 'insertDag', dag: a }, { kind: 'insertDag', dag: b }, { kind: 'insertDag', dag: c }])).toBe(true);
+      expect(await store.getDag(a.id)).toEqual(a);
+      expect(await store.getDag('nope')).toBeUndefined();
+      expect((await store.listDags({ limit: 10 })).map((d) => d.id)).toEqual([c.id, b.id, a.id]);
+      expect((await store.listDags({ limit: 2 })).map((d) => d.id)).toEqual([c.id, b.id]);
+      expect((await store.listDags({ userId: 'u1', limit: 10 })).map((d) => d.id)).toEqual([b.id, a.id]);
+      expect((await store.listDags({ name: 'etl', limit: 10 })).map((d) => d.id)).toEqual([c.id, a.id]);
+      expect((await store.listDags({ name: 'etl', userId: 'u2', limit: 10 })).map((d) => d.id)).toEqual([c.id]);
+      expect((await store.listUnfinishedDags()).map((d) => d.id)).toEqual([a.id, b.id]);
+    });
+
+    it('updates a DAG run only when its status and version match, atomically with a task insert', async () => {
+      const dag = mockDag();
+      await store.commit([{ kind: 'insertDag', dag }]);
+      const task = mockTask({ dagId: dag.id, dagTask: 'a', inputs: [{ name: 'x', sha256: 'f'.repeat(64), size: 3, fromTask: 'p' }], outputs: ['y'], useCache: true });
+      const queue: StoreChange[] = [
+        { kind: 'insertTask', task },
+        { kind: 'updateDag', dagId: dag.id, expectStatus: ['running'], expectVersion: 1, patch: { version: 2, tasks: [{ name: 'a', state: 'queued', taskId: task.id }] } },
+      ];
+      expect(await store.commit(queue)).toBe(true);
+      expect((await store.getDag(dag.id))?.tasks).toEqual([{ name: 'a', state: 'queued', taskId: task.id }]);
+      expect(await store.getTask(task.id)).toEqual(task);
+      // the same step again (a restart that re-evaluates): refused whole, no second task
+      const again = mockTask({ dagId: dag.id, dagTask: 'a' });
+      expect(await store.commit([{ kind: 'insertTask', task: again }, { ...queue[1]! }])).toBe(false);
+      expect(await store.getTask(again.id)).toBeUndefined();
+      // a status condition
+      expect(await store.commit([{ kind: 'updateDag', dagId: dag.id, expectStatus: ['succeeded'], patch: { cancelRequested: true } }])).toBe(false);
+      expect(await store.commit([{ kind: 'updateDag', dagId: dag.id, expectVersion: 2, patch: { version: 3, status: 'failed', finishedAt: 5, cancelRequested: true } }])).toBe(true);
+      expect(await store.getDag(dag.id)).toMatchObject({ status: 'failed', finishedAt: 5, version: 3, cancelRequested: true });
+      expect(await store.listUnfinishedDags()).toEqual([]);
+      expect(await store.commit([{ kind: 'updateDag', dagId: 'missing', patch: { version: 9 } }])).toBe(false);
+    });
+
+    it('keeps attempt input reports', async () => {
+      const task = mockTask();
+      const attempt = mockAttempt(task);
+      await store.commit([{ kind: 'insertTask', task }, { kind: 'insertAttempt', attempt }]);
+      const inputReports = [{ name: 'd.txt', sha256: 'a'.repeat(64), cacheHit: true, bytes: 10 }];
+      await store.commit([{ kind: 'updateAttempt', attemptId: attempt.id, patch: { status: 'succeeded', inputReports } }]);
+      expect((await store.getAttempt(attempt.id))?.inputReports).toEqual(inputReports);
+    });
   });
+}
+
+export function mockDag(overrides: Partial<DagRun> = {}): DagRun {
+  return {
+    id: randomUUID(),
+    name: 'pipeline',
+    userId: 'user-1',
+    status: 'running',
+    useCache: true,
+    cancelRequested: false,
+    createdAt: Date.now(),
+    version: 1,
+    spec: [],
+    tasks: [{ name: 'a', state: 'pending' }],
+    ...overrides,
+  };
 }

@@ -8,6 +8,8 @@
 // request can never apply a change twice.
 import type { User, UserWithPassword } from '../auth/user-types.js';
 import type { WorkerRecord } from '../cluster/worker-types.js';
+import type { DagStatus } from '../dags/dag-evaluation.js';
+import type { DagPatch, DagRun } from '../dags/dag-types.js';
 import type { Attempt, AttemptStatus, OutputFileRecord, Task, TaskEvent, TaskStatus } from '../tasks/task-types.js';
 
 export interface TaskPage {
@@ -42,7 +44,25 @@ export type StoreChange =
     }
   | { kind: 'updateAttempt'; attemptId: string; expectStatus?: readonly AttemptStatus[]; patch: AttemptPatch }
   | { kind: 'appendEvent'; event: TaskEvent }
-  | { kind: 'replaceTaskFiles'; taskId: string; files: OutputFileRecord[] };
+  | { kind: 'replaceTaskFiles'; taskId: string; files: OutputFileRecord[] }
+  | { kind: 'insertDag'; dag: DagRun }
+  | {
+      kind: 'updateDag';
+      dagId: string;
+      /** applied only when the run's status is one of these */
+      expectStatus?: readonly DagStatus[];
+      /** applied only when the run's version is this one (optimistic concurrency) */
+      expectVersion?: number;
+      patch: DagPatch;
+    };
+
+export interface DagQuery {
+  /** only this user's runs; absent = everyone's */
+  userId?: string | undefined;
+  /** only runs of this DAG name */
+  name?: string | undefined;
+  limit: number;
+}
 
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
@@ -70,6 +90,13 @@ export interface Store {
   /** attempts in assigned, running or cancelling */
   listActiveAttempts(): Promise<Attempt[]>;
   listEvents(taskId: string): Promise<TaskEvent[]>;
+
+  // DAG runs (dags/dag-types.ts)
+  getDag(id: string): Promise<DagRun | undefined>;
+  /** newest first (createdAt, then id, descending) */
+  listDags(query: DagQuery): Promise<DagRun[]>;
+  /** runs whose status is `running`, oldest first (for recovery after a restart) */
+  listUnfinishedDags(): Promise<DagRun[]>;
 
   // files
   listFiles(filter: { userId?: string | undefined; taskId?: string | undefined }): Promise<OutputFileRecord[]>;

@@ -30,7 +30,7 @@ export const taskInputSchema = z
       .record(z.string().regex(ENV_KEY, 'keys must be environment variable names (letters, digits, _)'), z.string().max(64 * 1024))
       .refine((env) => Object.keys(env).length <= 200, 'at most 200 variables')
       .optional(),
-    runtime: z.enum(['docker', 'exec', 'sim']).default('docker'),
+    runtime: z.enum(['docker', 'kubernetes', 'exec', 'sim']).default('docker'),
     resources: z
       .object({
         cpu: quantity(parseCpu, '0.5, 2 or 500m').optional(),
@@ -103,8 +103,8 @@ export function parseTaskInput(body: unknown): NewTask {
   if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
   const input = parsed.data;
   const image = input.image ?? '';
-  if (input.runtime === 'docker') {
-    if (!image) throw new WharfError('validation_failed', 'image: is required for the docker runtime');
+  if (input.runtime === 'docker' || input.runtime === 'kubernetes') {
+    if (!image) throw new WharfError('validation_failed', `image: is required for the ${input.runtime} runtime`);
     if (!IMAGE.test(image)) throw new WharfError('validation_failed', `image: "${image}" is not a valid image reference`);
   }
   const command = typeof input.command === 'string' ? ['sh', '-c', input.command] : (input.command ?? []);

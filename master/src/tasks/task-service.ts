@@ -19,7 +19,7 @@ import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
 import { planPlacements, type TaskSnapshot } from '../scheduler/placement.js';
 import { TaskQueue } from '../scheduler/task-queue.js';
-import { applyPatch, type Store, type StoreChange, type TaskPage } from '../store/store.js';
+import { applyPatch, commitGroups, type Store, type StoreChange, type TaskPage } from '../store/store.js';
 import type { NewTask } from './task-input.js';
 import {
   ACTIVE_ATTEMPT_STATUSES,
@@ -61,6 +61,20 @@ export interface TaskDetails extends Task {
 
 export type TaskChangeListener = (task: Task) => void;
 
+/** A report from a worker, waiting to be applied with the others that arrived meanwhile. */
+interface PendingReport<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/** One change prepared against the in-memory state: its store changes, then what to do once stored. */
+interface PreparedChange {
+  changes: StoreChange[];
+  applied: () => void;
+  refused?: () => void;
+}
+
 interface QueueEntry extends TaskSnapshot {
   priority: number;
   seq: number;
@@ -82,6 +96,10 @@ export class TaskService {
   private readonly attempts = new Map<string, Attempt>();
   private readonly listeners = new Set<TaskChangeListener>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** worker reports waiting for the next drain step (see `drainReports`) */
+  private readonly pendingStarts: PendingReport<{ workerId: string; attemptId: string; at: number }, void>[] = [];
+  private readonly pendingResults: PendingReport<{ workerId: string; report: AttemptReport }, 'applied' | 'ignored'>[] = [];
+  private drainQueued = false;
   private cursor = 0;
   private schedulePending = false;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -321,27 +339,38 @@ export class TaskService {
     return { attempt, taskId: attempt.taskId };
   }
 
+  /** The worker reports the attempt's container runs. Applied with the reports that arrive meanwhile. */
   attemptStarted(workerId: string, attemptId: string, at: number): Promise<void> {
-    return this.serial(async () => {
-      const attempt = this.attempts.get(attemptId);
-      if (!attempt || attempt.workerId !== workerId || attempt.status !== 'assigned') return;
-      const task = this.active.get(attempt.taskId);
-      const attemptPatch = { status: 'running' as const, startedAt: at };
-      const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at };
-      const changes: StoreChange[] = [{ kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: attemptPatch }];
-      if (task && task.currentAttemptId === attemptId) {
-        changes.push(
-          { kind: 'updateTask', taskId: task.id, expectAttemptId: attemptId, expectStatus: ['assigned'], patch: taskPatch },
-          { kind: 'appendEvent', event: { taskId: task.id, at, kind: 'running', message: `started on ${workerId}`, attemptId } },
-        );
-      }
-      if (!(await this.store.commit(changes))) return;
-      applyPatch(attempt, attemptPatch);
-      if (task && task.currentAttemptId === attemptId) {
-        applyPatch(task, taskPatch);
-        this.emit(task);
-      }
+    return new Promise((resolve, reject) => {
+      this.pendingStarts.push({ item: { workerId, attemptId, at }, resolve, reject });
+      this.queueDrain();
     });
+  }
+
+  private prepareStart(workerId: string, attemptId: string, at: number): PreparedChange | undefined {
+    const attempt = this.attempts.get(attemptId);
+    if (!attempt || attempt.workerId !== workerId || attempt.status !== 'assigned') return undefined;
+    const task = this.active.get(attempt.taskId);
+    const current = task !== undefined && task.currentAttemptId === attemptId;
+    const attemptPatch = { status: 'running' as const, startedAt: at };
+    const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at };
+    const changes: StoreChange[] = [{ kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: attemptPatch }];
+    if (current) {
+      changes.push(
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: attemptId, expectStatus: ['assigned'], patch: taskPatch },
+        { kind: 'appendEvent', event: { taskId: task.id, at, kind: 'running', message: `started on ${workerId}`, attemptId } },
+      );
+    }
+    return {
+      changes,
+      applied: () => {
+        applyPatch(attempt, attemptPatch);
+        if (current) {
+          applyPatch(task, taskPatch);
+          this.emit(task);
+        }
+      },
+    };
   }
 
   /** Progress before the task runs (pulling the image...), kept as task events. */
@@ -355,41 +384,133 @@ export class TaskService {
 
   /**
    * The worker's final report. Applied once, to the current attempt only; the caller acks the
-   * worker whatever this answers.
+   * worker whatever this answers. Applied with the reports that arrive meanwhile.
    */
   attemptFinished(workerId: string, report: AttemptReport): Promise<'applied' | 'ignored'> {
-    return this.serial(async () => {
-      const attempt = this.attempts.get(report.attemptId);
-      if (!attempt || attempt.workerId !== workerId) {
-        // a duplicate, or an attempt given away while its worker was lost
-        const stored = await this.store.getAttempt(report.attemptId);
-        if (!stored || !ACTIVE_ATTEMPT_STATUSES.includes(stored.status)) await this.files.discard(report.attemptId);
-        return 'ignored';
-      }
-      await this.applyResult(attempt, report);
-      return 'applied';
+    return new Promise((resolve, reject) => {
+      this.pendingResults.push({ item: { workerId, report }, resolve, reject });
+      this.queueDrain();
     });
+  }
+
+  /**
+   * Worker reports (started, finished) are applied in one step per turn of the serial chain:
+   * every report that arrived while earlier changes ran is stored in one group commit, each
+   * report still conditional on its own (see Store.commitMany). Starts go first, so a start and
+   * a result of one attempt that arrive together apply in the order they were sent.
+   */
+  private queueDrain(): void {
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    // setImmediate: after the current round of I/O callbacks, so the reports read from every
+    // worker stream in this round share one commit (group commit; no timer, no added wait)
+    setImmediate(() => {
+      this.serial(async () => {
+        this.drainQueued = false;
+        const results = this.pendingResults.splice(0);
+        // a start whose result came in the same round is folded into the result's commit
+        const finishing = new Set(results.map((p) => p.item.report.attemptId));
+        const folded = new Map<string, number>();
+        const starts = this.pendingStarts.splice(0).filter((p) => {
+          if (!finishing.has(p.item.attemptId)) return true;
+          if (!folded.has(p.item.attemptId)) folded.set(p.item.attemptId, p.item.at);
+          p.resolve();
+          return false;
+        });
+        await this.settle(starts, () => this.applyStarts(starts.map((p) => p.item)));
+        await this.settle(results, () => this.applyResults(results.map((p) => p.item), folded));
+      }).catch((error: unknown) => this.logger.error({ err: error }, 'applying worker reports failed'));
+    });
+  }
+
+  private async settle<T, R>(pending: PendingReport<T, R>[], run: () => Promise<R[]>): Promise<void> {
+    if (pending.length === 0) return;
+    try {
+      const answers = await run();
+      pending.forEach((p, i) => p.resolve(answers[i]!));
+    } catch (error: unknown) {
+      for (const p of pending) p.reject(error);
+    }
+  }
+
+  private async applyStarts(items: { workerId: string; attemptId: string; at: number }[]): Promise<void[]> {
+    const seen = new Set<string>();
+    const prepared: PreparedChange[] = [];
+    for (const { workerId, attemptId, at } of items) {
+      if (seen.has(attemptId)) continue;
+      seen.add(attemptId);
+      const change = this.prepareStart(workerId, attemptId, at);
+      if (change) prepared.push(change);
+    }
+    await this.commitPrepared(prepared);
+    return items.map(() => undefined);
+  }
+
+  /** `startedAt`: starts of these attempts that arrived in the same round, by attempt id. */
+  private async applyResults(
+    items: { workerId: string; report: AttemptReport }[],
+    startedAt: ReadonlyMap<string, number>,
+  ): Promise<('applied' | 'ignored')[]> {
+    const answers: ('applied' | 'ignored')[] = [];
+    const work: Promise<PreparedChange | undefined>[] = [];
+    const seen = new Set<string>();
+    for (const { workerId, report } of items) {
+      const attempt = this.attempts.get(report.attemptId);
+      if (!attempt || attempt.workerId !== workerId || seen.has(report.attemptId)) {
+        // a duplicate, or an attempt given away while its worker was lost
+        answers.push('ignored');
+        if (!seen.has(report.attemptId)) work.push(this.discardStale(report.attemptId));
+        continue;
+      }
+      seen.add(report.attemptId);
+      answers.push('applied');
+      work.push(this.prepareResult(attempt, report, startedAt.get(report.attemptId)));
+    }
+    const prepared = (await Promise.all(work)).filter((change): change is PreparedChange => change !== undefined);
+    await this.commitPrepared(prepared);
+    if (prepared.length > 0) this.scheduleSoon();
+    return answers;
+  }
+
+  private async discardStale(attemptId: string): Promise<undefined> {
+    const stored = await this.store.getAttempt(attemptId);
+    if (!stored || !ACTIVE_ATTEMPT_STATUSES.includes(stored.status)) await this.files.discard(attemptId);
+    return undefined;
+  }
+
+  /** Stores prepared changes in one group commit and applies, in order, those that were stored. */
+  private async commitPrepared(prepared: PreparedChange[]): Promise<void> {
+    if (prepared.length === 0) return;
+    const results = await commitGroups(this.store, prepared.map((change) => change.changes));
+    prepared.forEach((change, i) => (results[i] ? change.applied() : change.refused?.()));
   }
 
   // ---------------------------------------------------------------- internals
 
-  private async applyResult(attempt: Attempt, report: AttemptReport): Promise<void> {
+  /**
+   * `startedAt`: the attempt's start report arrived in the same round; it is recorded here
+   * (attempt and task start time, the `running` event, a `running` notice to listeners) instead
+   * of in a commit of its own.
+   */
+  private async prepareResult(attempt: Attempt, report: AttemptReport, startedAt?: number): Promise<PreparedChange | undefined> {
     const now = this.now();
     const task = this.active.get(attempt.taskId);
     const finishedAt = report.finishedAt ?? now;
     const attemptStatus = attempt.status === 'cancelling' && report.outcome !== 'succeeded' ? 'cancelled' : ATTEMPT_OUTCOMES[report.outcome];
+    const startsNow = startedAt !== undefined && attempt.status === 'assigned';
     const attemptPatch = {
       status: attemptStatus,
       exitCode: report.exitCode,
-      startedAt: attempt.startedAt ?? report.startedAt,
+      startedAt: attempt.startedAt ?? (startsNow ? startedAt : undefined) ?? report.startedAt,
       finishedAt,
       error: report.error || undefined,
     };
     const changes: StoreChange[] = [
       { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch },
     ];
+    const runningNotice = startsNow && task !== undefined && task.currentAttemptId === attempt.id && task.status === 'assigned';
     const taskRecord = task ?? (await this.store.getTask(attempt.taskId));
-    if (!taskRecord) return;
+    if (!taskRecord) return undefined;
     const files = await this.files.promote(attempt.id, taskRecord, report.files);
     changes.push({ kind: 'replaceTaskFiles', taskId: taskRecord.id, files });
 
@@ -427,6 +548,10 @@ export class TaskService {
           next = { status: 'failed', retriesUsed, exitCode: exit, finishedAt, reason: why };
         }
       }
+      if (runningNotice) {
+        next.startedAt = task.startedAt ?? startedAt;
+        changes.push({ kind: 'appendEvent', event: { taskId: task.id, at: startedAt, kind: 'running', message: `started on ${attempt.workerId}`, attemptId: attempt.id } });
+      }
       changes.push(
         { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: next },
         {
@@ -435,21 +560,23 @@ export class TaskService {
         },
       );
     }
-    if (!(await this.store.commit(changes))) {
-      this.logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'result not applied: state changed');
-      return;
-    }
-    applyPatch(attempt, attemptPatch);
-    this.attempts.delete(attempt.id);
-    this.registry.release(attempt.workerId, attempt.resources);
-    this.logs.closeAttempt(attempt.id);
-    if (task && next) {
-      applyPatch(task, next);
-      if (requeue) this.enqueue(task);
-      else this.active.delete(task.id);
-      this.emit(task);
-    }
-    this.scheduleSoon();
+    return {
+      changes,
+      applied: () => {
+        applyPatch(attempt, attemptPatch);
+        this.attempts.delete(attempt.id);
+        this.registry.release(attempt.workerId, attempt.resources);
+        this.logs.closeAttempt(attempt.id);
+        if (task && next) {
+          if (runningNotice) this.emit({ ...task, status: 'running', startedAt: next.startedAt });
+          applyPatch(task, next);
+          if (requeue) this.enqueue(task);
+          else this.active.delete(task.id);
+          this.emit(task);
+        }
+      },
+      refused: () => this.logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'result not applied: state changed'),
+    };
   }
 
   /** Exponential backoff with jitter: base·2^(n-1), capped, then 50–100 % of that. */
@@ -524,10 +651,14 @@ export class TaskService {
       const task = this.active.get(taskId);
       if (task && task.reason !== reason && !task.reason?.includes('; retry ')) task.reason = reason;
     }
+    // every placement of the pass in one group commit, each still conditional on its task
+    const prepared: PreparedChange[] = [];
     for (const placement of plan.placements) {
       const task = this.active.get(placement.taskId);
-      if (task) await this.assign(task, placement.workerId);
+      if (task) prepared.push(this.prepareAssign(task, placement.workerId));
+      else this.queue.remove(placement.taskId);
     }
+    await this.commitPrepared(prepared);
     if (plan.placements.length >= 5000) this.scheduleSoon();
     this.armWake(plan.wakeAt);
   }
@@ -544,7 +675,7 @@ export class TaskService {
     this.wakeTimer.unref();
   }
 
-  private async assign(task: Task, workerId: string): Promise<void> {
+  private prepareAssign(task: Task, workerId: string): PreparedChange {
     const now = this.now();
     const attempt: Attempt = {
       id: randomUUID(),
@@ -563,18 +694,23 @@ export class TaskService {
       notBefore: undefined,
       reason: undefined,
     };
-    const ok = await this.store.commit([
-      { kind: 'insertAttempt', attempt },
-      { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch },
-      { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'assigned', message: `attempt ${attempt.number} on ${workerId}`, attemptId: attempt.id } },
-    ]);
-    this.queue.remove(task.id);
-    if (!ok) return;
-    applyPatch(task, patch);
-    this.attempts.set(attempt.id, attempt);
-    this.registry.reserve(workerId, attempt.resources);
-    this.sendAssign(attempt);
-    this.emit(task);
+    return {
+      changes: [
+        { kind: 'insertAttempt', attempt },
+        { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'assigned', message: `attempt ${attempt.number} on ${workerId}`, attemptId: attempt.id } },
+      ],
+      applied: () => {
+        this.queue.remove(task.id);
+        applyPatch(task, patch);
+        this.attempts.set(attempt.id, attempt);
+        this.registry.reserve(workerId, attempt.resources);
+        this.sendAssign(attempt);
+        this.emit(task);
+      },
+      // the stored task is no longer queued (another master, or a change we did not see)
+      refused: () => this.queue.remove(task.id),
+    };
   }
 
   private sendAssign(attempt: Attempt): void {
@@ -611,5 +747,21 @@ export class TaskService {
   stop(): void {
     this.stopped = true;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+  }
+
+  /**
+   * Read-only: the queued tasks in dispatch order (priority, then submission order), each
+   * with why it still waits, up to `limit`; `total` counts every queued task. For the REPL.
+   */
+  queueSnapshot(limit = Number.POSITIVE_INFINITY): { total: number; tasks: { position: number; task: Task }[] } {
+    const tasks: { position: number; task: Task }[] = [];
+    let position = 0;
+    for (const entry of this.queue.ordered()) {
+      if (tasks.length >= limit) break;
+      position += 1;
+      const task = this.active.get(entry.id);
+      if (task) tasks.push({ position, task: { ...task } });
+    }
+    return { total: this.queue.size, tasks };
   }
 }

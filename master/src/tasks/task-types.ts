@@ -31,8 +31,8 @@ export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'r
  * docker: a container; exec: a host process (admins only by default); sim: completes at once
  * without running anything, offered only by simulated workers (benchmarks, load tests).
  */
-export type Runtime = 'docker' | 'exec' | 'sim';
-export const RUNTIMES: readonly Runtime[] = ['docker', 'exec', 'sim'];
+export type Runtime = 'docker' | 'kubernetes' | 'exec' | 'sim';
+export const RUNTIMES: readonly Runtime[] = ['docker', 'kubernetes', 'exec', 'sim'];
 
 export interface Resources {
   /** cores */
@@ -76,6 +76,31 @@ export interface Task {
   currentAttemptId?: string | undefined;
   /** number of attempts created so far */
   attemptCount: number;
+  /** DAG tasks only: the run (dags/dag-types.ts) and this task's name in it */
+  dagId?: string | undefined;
+  dagTask?: string | undefined;
+  /** DAG tasks only: the artifacts staged read-only at /input/<name>, resolved when queued */
+  inputs?: TaskInput[] | undefined;
+  /** DAG tasks only: files the task must write under /output/<name>; a missing one fails the attempt */
+  outputs?: string[] | undefined;
+  /** DAG tasks only: false = the worker neither reads nor fills its artifact cache */
+  useCache?: boolean | undefined;
+}
+
+/** One input file of a DAG task: an artifact produced by `fromTask`. */
+export interface TaskInput {
+  name: string;
+  sha256: string;
+  size: number;
+  fromTask: string;
+}
+
+/** What the worker reported about staging one input (cache hit or download). */
+export interface InputReport {
+  name: string;
+  sha256: string;
+  cacheHit: boolean;
+  bytes: number;
 }
 
 export interface Attempt {
@@ -90,6 +115,8 @@ export interface Attempt {
   finishedAt?: number | undefined;
   exitCode?: number | undefined;
   error?: string | undefined;
+  /** DAG tasks: how each input was staged on the worker (cache hit or download) */
+  inputReports?: InputReport[] | undefined;
 }
 
 export interface OutputFileRecord {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseBytes, parseCpu } from '@wharf/proto';
 
-export type RuntimeName = 'docker' | 'exec';
+export type RuntimeName = 'docker' | 'exec' | 'kubernetes';
 
 export interface WorkerConfig {
   masterAddress: string;
@@ -26,6 +26,34 @@ export interface WorkerConfig {
   pidsLimit: number;
   logLevel: string;
   dockerSocketPath?: string;
+  /** Present when the worker offers the kubernetes runtime. */
+  kubernetes?: KubernetesWorkerConfig;
+}
+
+/** A toleration as the pod spec wants it (from --k8s-toleration key=value:Effect). */
+export interface KubernetesToleration {
+  key: string;
+  operator: 'Equal' | 'Exists';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/** Settings of the kubernetes runtime (each attempt becomes a pod). */
+export interface KubernetesWorkerConfig {
+  /** KUBECONFIG (or --k8s-kubeconfig); unset: in-cluster config, then ~/.kube/config. */
+  kubeconfigPath?: string;
+  /** Unset: the namespace of the in-cluster service account or of the kubeconfig context, else "default". */
+  namespace?: string;
+  serviceAccount?: string;
+  nodeSelector: Record<string, string>;
+  tolerations: KubernetesToleration[];
+  imagePullSecrets: string[];
+  /** A pod that has not started its task container after this long fails the attempt. */
+  pendingTimeoutMs: number;
+  /** A node-local folder for input artifacts, mounted as a hostPath into the init container. */
+  cacheHostPath?: string;
+  /** The image of the init container (stages inputs) and the output sidecar: needs sh, wget, sha256sum, tar. */
+  helperImage: string;
 }
 
 /** A setting is missing or wrong; the message names the flag or variable to set. */
@@ -36,7 +64,7 @@ export class WorkerConfigError extends Error {
 /** The most a log frame may carry, whatever logBatchBytes says. */
 export const MAX_LOG_FRAME_BYTES = 64 * 1024;
 
-const RUNTIME_NAMES: readonly RuntimeName[] = ['docker', 'exec'];
+const RUNTIME_NAMES: readonly RuntimeName[] = ['docker', 'exec', 'kubernetes'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Every setting: its flag, its environment variable, and whether the flag may repeat. */
@@ -60,10 +88,23 @@ const SETTINGS = {
   pidsLimit: { flag: '--pids-limit', env: 'WHARF_PIDS_LIMIT' },
   logLevel: { flag: '--log-level', env: 'WHARF_LOG_LEVEL' },
   dockerSocket: { flag: '--docker-socket', env: 'DOCKER_HOST' },
+  k8sKubeconfig: { flag: '--k8s-kubeconfig', env: 'KUBECONFIG' },
+  k8sNamespace: { flag: '--k8s-namespace', env: 'WHARF_K8S_NAMESPACE' },
+  k8sServiceAccount: { flag: '--k8s-service-account', env: 'WHARF_K8S_SERVICE_ACCOUNT' },
+  k8sNodeSelector: { flag: '--k8s-node-selector', env: 'WHARF_K8S_NODE_SELECTOR' },
+  k8sTolerations: { flag: '--k8s-toleration', env: 'WHARF_K8S_TOLERATIONS' },
+  k8sImagePullSecrets: { flag: '--k8s-image-pull-secret', env: 'WHARF_K8S_IMAGE_PULL_SECRETS' },
+  k8sPendingTimeout: { flag: '--k8s-pending-timeout', env: 'WHARF_K8S_PENDING_TIMEOUT' },
+  k8sCacheHostPath: { flag: '--k8s-cache-host-path', env: 'WHARF_K8S_CACHE_HOST_PATH' },
+  k8sHelperImage: { flag: '--k8s-helper-image', env: 'WHARF_K8S_HELPER_IMAGE' },
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
-type RawSettings = Partial<Record<Exclude<SettingKey, 'labels'>, string>> & { labels: string[] };
+/** Settings whose flag may repeat; their variable holds a comma-separated list. */
+const LIST_SETTINGS = ['labels', 'k8sNodeSelector', 'k8sTolerations', 'k8sImagePullSecrets'] as const;
+type ListSettingKey = (typeof LIST_SETTINGS)[number];
+const isListSetting = (key: SettingKey): key is ListSettingKey => (LIST_SETTINGS as readonly string[]).includes(key);
+type RawSettings = Partial<Record<Exclude<SettingKey, ListSettingKey>, string>> & Record<ListSettingKey, string[]>;
 
 /** One line of usage per setting, for `wharf-worker --help`. */
 export function describeWorkerSettings(): string[] {
@@ -104,7 +145,7 @@ function readFlags(argv: string[]): Partial<Record<SettingKey, string[]>> {
       value = next;
       i += 1;
     }
-    if (key !== 'labels' && out[key] !== undefined) {
+    if (!isListSetting(key) && out[key] !== undefined) {
       throw new WorkerConfigError(`flag ${flag} is given twice`);
     }
     (out[key] ??= []).push(value);
@@ -114,13 +155,13 @@ function readFlags(argv: string[]): Partial<Record<SettingKey, string[]>> {
 
 function readRaw(argv: string[], env: NodeJS.ProcessEnv): RawSettings {
   const flags = readFlags(argv);
-  const raw: RawSettings = { labels: [] };
+  const raw: RawSettings = { labels: [], k8sNodeSelector: [], k8sTolerations: [], k8sImagePullSecrets: [] };
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const fromFlag = flags[key];
     const fromEnv = env[SETTINGS[key].env];
-    if (key === 'labels') {
-      if (fromFlag) raw.labels = fromFlag;
-      else if (fromEnv !== undefined && fromEnv.trim() !== '') raw.labels = fromEnv.split(',');
+    if (isListSetting(key)) {
+      if (fromFlag) raw[key] = fromFlag;
+      else if (fromEnv !== undefined && fromEnv.trim() !== '') raw[key] = fromEnv.split(',');
       continue;
     }
     const value = fromFlag?.[0] ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
@@ -160,6 +201,41 @@ function bytesSetting(key: SettingKey) {
       if (n === undefined) return fail(ctx, `invalid ${where(key)} "${value}": not a size (use e.g. 512Mi, 4Gi, 20G)`);
       return n;
     });
+}
+
+// Kubernetes names: a label key may carry a DNS prefix ("example.com/zone"); values, names of
+// service accounts and secrets follow the DNS-1123 rules.
+const K8S_LABEL_KEY = /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const K8S_LABEL_VALUE = /^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const K8S_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+
+function k8sNameSetting(key: SettingKey) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      if (!K8S_NAME.test(value.trim())) {
+        return fail(ctx, `invalid ${where(key)} "${value}": expected a Kubernetes name (lower-case letters, digits, "-" and ".")`);
+      }
+      return value.trim();
+    });
+}
+
+/** `key=value:Effect`, `key=value`, `key:Effect` or `key` (the last two tolerate any value). */
+function parseToleration(entry: string): KubernetesToleration | undefined {
+  const match = /^([^=:\s]+)(?:=([^:\s]*))?(?::(\w+))?$/.exec(entry.trim());
+  const key = match?.[1];
+  if (!match || key === undefined || !K8S_LABEL_KEY.test(key)) return undefined;
+  const value = match[2];
+  const effectName = match[3];
+  const effect = K8S_EFFECTS.find((e) => e === effectName);
+  if (effectName !== undefined && !effect) return undefined;
+  if (value !== undefined && !K8S_LABEL_VALUE.test(value)) return undefined;
+  const toleration: KubernetesToleration = value === undefined ? { key, operator: 'Exists' } : { key, operator: 'Equal', value };
+  if (effect) toleration.effect = effect;
+  return toleration;
 }
 
 const MASTER_ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
@@ -242,6 +318,61 @@ const SettingsSchema = z.object({
       if (value.startsWith('/')) return value;
       return undefined; // tcp:// and friends: dockerode reads DOCKER_HOST itself
     }),
+  k8sKubeconfig: z.string().optional(),
+  k8sNamespace: k8sNameSetting('k8sNamespace'),
+  k8sServiceAccount: k8sNameSetting('k8sServiceAccount'),
+  k8sNodeSelector: z.array(z.string()).transform((entries, ctx) => {
+    const selector: Record<string, string> = {};
+    for (const entry of entries) {
+      const eq = entry.indexOf('=');
+      const key = eq > 0 ? entry.slice(0, eq).trim() : '';
+      const value = entry.slice(eq + 1).trim();
+      if (!K8S_LABEL_KEY.test(key) || !K8S_LABEL_VALUE.test(value)) {
+        return fail(ctx, `invalid ${where('k8sNodeSelector')} "${entry}": expected a node label as key=value`);
+      }
+      selector[key] = value;
+    }
+    return selector;
+  }),
+  k8sTolerations: z.array(z.string()).transform((entries, ctx) => {
+    const tolerations: KubernetesToleration[] = [];
+    for (const entry of entries) {
+      const toleration = parseToleration(entry);
+      if (!toleration) {
+        return fail(
+          ctx,
+          `invalid ${where('k8sTolerations')} "${entry}": expected key=value:Effect, key=value, key:Effect or key (Effect: ${K8S_EFFECTS.join(', ')})`,
+        );
+      }
+      tolerations.push(toleration);
+    }
+    return tolerations;
+  }),
+  k8sImagePullSecrets: z.array(z.string()).transform((entries, ctx) => {
+    const names = entries.map((e) => e.trim()).filter((e) => e !== '');
+    const bad = names.find((n) => !K8S_NAME.test(n));
+    if (bad !== undefined) return fail(ctx, `invalid ${where('k8sImagePullSecrets')} "${bad}": expected the name of a Secret`);
+    return [...new Set(names)];
+  }),
+  k8sPendingTimeout: intSetting('k8sPendingTimeout', 300, 1, 86_400),
+  k8sCacheHostPath: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      if (!path.posix.isAbsolute(value.trim()) || value.trim() === '/') {
+        return fail(ctx, `invalid ${where('k8sCacheHostPath')} "${value}": expected an absolute folder on the nodes, e.g. /var/cache/wharf`);
+      }
+      return path.posix.normalize(value.trim()).replace(/\/+$/, '');
+    }),
+  k8sHelperImage: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return 'busybox:1.36';
+      if (value.trim() === '' || /\s/.test(value.trim())) return fail(ctx, `invalid ${where('k8sHelperImage')} "${value}": expected an image reference`);
+      return value.trim();
+    }),
 });
 
 // ---------------------------------------------------------------- stage 3: compiled
@@ -281,5 +412,42 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
     logLevel: s.logLevel,
   };
   if (s.dockerSocket !== undefined) config.dockerSocketPath = s.dockerSocket;
+  const kubernetes = compileKubernetes(s, readRaw(argv, env));
+  if (kubernetes) config.kubernetes = kubernetes;
   return config;
+}
+
+/** The kubernetes runtime's settings, or undefined when the worker does not offer it. */
+function compileKubernetes(s: z.output<typeof SettingsSchema>, raw: RawSettings): KubernetesWorkerConfig | undefined {
+  if (!s.runtimes.includes('kubernetes')) {
+    // KUBECONFIG is often set for other tools; only Wharf's own kubernetes settings conflict
+    const given = (Object.keys(SETTINGS) as SettingKey[]).filter((key) => {
+      if (!key.startsWith('k8s') || key === 'k8sKubeconfig') return false;
+      const value = raw[key];
+      return Array.isArray(value) ? value.length > 0 : value !== undefined;
+    });
+    const first = given[0];
+    if (first !== undefined) {
+      throw new WorkerConfigError(`${where(first)} is set but ${where('runtimes')} does not include kubernetes`);
+    }
+    return undefined;
+  }
+  if (s.runtimes.length > 1) {
+    // capacity is per worker: a cluster's quota and this machine's cores cannot be one number
+    throw new WorkerConfigError(
+      `invalid ${where('runtimes')} "${s.runtimes.join(',')}": the kubernetes runtime runs every task as a pod; give it a worker of its own (--runtimes kubernetes)`,
+    );
+  }
+  const k8s: KubernetesWorkerConfig = {
+    nodeSelector: s.k8sNodeSelector,
+    tolerations: s.k8sTolerations,
+    imagePullSecrets: s.k8sImagePullSecrets,
+    pendingTimeoutMs: s.k8sPendingTimeout * 1000,
+    helperImage: s.k8sHelperImage,
+  };
+  if (s.k8sKubeconfig !== undefined && s.k8sKubeconfig.trim() !== '') k8s.kubeconfigPath = s.k8sKubeconfig.trim();
+  if (s.k8sNamespace !== undefined) k8s.namespace = s.k8sNamespace;
+  if (s.k8sServiceAccount !== undefined) k8s.serviceAccount = s.k8sServiceAccount;
+  if (s.k8sCacheHostPath !== undefined) k8s.cacheHostPath = s.k8sCacheHostPath;
+  return k8s;
 }

@@ -31,6 +31,22 @@ export interface StartOptions {
   note?: (text: string) => void;
   /** Aborts a start in progress (the attempt was cancelled while its image was pulled). */
   signal?: AbortSignal;
+  /**
+   * Files the task reads from /input (DAG artifacts): the runtime places each at
+   * /input/<name> after checking its sha256. Only the kubernetes runtime stages them so far.
+   */
+  inputs?: RuntimeInput[];
+}
+
+/** One input file of a task: where the runtime can GET it and what it must hash to. */
+export interface RuntimeInput {
+  /** The file name under /input (no folders). */
+  name: string;
+  /** Lower-case hex sha256 of the content. */
+  sha256: string;
+  size: number;
+  /** An http(s) URL that serves the content to a plain GET (the init container runs wget). */
+  url: string;
 }
 
 export interface RuntimeLogEntry {

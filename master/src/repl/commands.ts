@@ -1,0 +1,731 @@
+// The REPL's commands. Each one parses its words, calls the same domain services as the REST
+// routes (as the admin) and prints; no rule about tasks or workers lives here.
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { formatBytes } from '@wharf/proto';
+import type { AuthService } from '../auth/auth-service.js';
+import type { User } from '../auth/user-types.js';
+import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
+import { WharfError } from '../errors.js';
+import type { FileStore } from '../files/file-store.js';
+import type { LogStore } from '../logs/log-store.js';
+import { parseTaskInput } from '../tasks/task-input.js';
+import type { TaskService } from '../tasks/task-service.js';
+import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../tasks/task-types.js';
+import {
+  ago,
+  cell,
+  distinctPrefixLength,
+  fields,
+  formatCpu,
+  formatDuration,
+  formatMap,
+  formatResources,
+  isoTime,
+  showControls,
+  table,
+  usage,
+  type Style,
+} from './format.js';
+import type { IdResolver } from './id-resolver.js';
+import { parseSubmitArgs, SUBMIT_FLAGS, SUBMIT_USAGE } from './submit-args.js';
+
+/** What the REPL needs from the master (a subset of MasterHandle). */
+export interface ReplServices {
+  tasks: TaskService;
+  registry: WorkerRegistry;
+  auth: AuthService;
+  logs: LogStore;
+  files: FileStore;
+  joinToken: string;
+  grpcAddress: string;
+  httpUrl: string;
+}
+
+export interface ReplContext {
+  services: ReplServices;
+  /** the REPL acts as this admin */
+  admin: User;
+  ids: IdResolver;
+  style: Style;
+  /** a terminal: live views redraw and wait for a key; otherwise they print once */
+  terminal: boolean;
+  /** prints text and a newline */
+  print(text: string): void;
+  /** writes text as it is (log bytes) */
+  write(text: string): void;
+  /**
+   * An interruptible phase (logs -f, status): the signal aborts on Ctrl-C, and on any key
+   * when `anyKey`. Call release() when the phase ends.
+   */
+  interruptible(options: { anyKey: boolean }): { signal: AbortSignal; release(): void };
+  /** where `download` saves by default */
+  cwd: string;
+  /** the operator typed exit: stop the master */
+  exit(): void;
+  now(): number;
+}
+
+/** What a positional argument is, for Tab. */
+export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'none';
+
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  details?: string;
+  /** kinds of the positional arguments, for Tab */
+  args: ArgKind[];
+  /** options, for Tab */
+  flags?: readonly string[];
+  run(ctx: ReplContext, args: string[]): Promise<void> | void;
+}
+
+const usageError = (command: Command, problem: string) =>
+  new WharfError('validation_failed', `${command.name}: ${problem} (usage: ${command.usage})`);
+
+function expectArgs(command: Command, args: readonly string[], min: number, max: number): void {
+  if (args.length < min) throw usageError(command, min === 1 && max === 1 ? `needs ${command.usage.split(' ')[1] ?? 'an argument'}` : 'missing arguments');
+  if (args.length > max) throw usageError(command, `unexpected "${args[max]}"`);
+}
+
+/** Splits `--limit N` (and `--limit=N`) out of the words; answers the rest and the limit. */
+function takeLimit(command: Command, args: readonly string[], fallback: number, max: number): { rest: string[]; limit: number } {
+  const rest: string[] = [];
+  let limit = fallback;
+  for (let i = 0; i < args.length; i += 1) {
+    const word = args[i]!;
+    if (word === '--limit' || word.startsWith('--limit=')) {
+      const value = word === '--limit' ? args[++i] : word.slice('--limit='.length);
+      const n = Number(value);
+      if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > max) {
+        throw usageError(command, `--limit takes a whole number 1-${max} (got ${value === undefined ? 'nothing' : `"${value}"`})`);
+      }
+      limit = n;
+    } else if (word.startsWith('-')) {
+      throw usageError(command, `unknown option ${word}`);
+    } else {
+      rest.push(word);
+    }
+  }
+  return { rest, limit };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolveSleep) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolveSleep();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function workerRow(ctx: ReplContext, worker: LiveWorker, running: number, idLength: number): string[] {
+  const { record: r, reserved } = worker;
+  const s = ctx.style;
+  return [
+    r.id.slice(0, idLength),
+    cell(r.name, 30),
+    s.status(r.status),
+    worker.channel ? 'yes' : s.dim('no'),
+    r.runtimes.join(','),
+    usage(reserved.cpu, r.capacity.cpu, 'cpu'),
+    usage(reserved.memory, r.capacity.memory, 'bytes'),
+    usage(reserved.gpu, r.capacity.gpu, 'count'),
+    String(running),
+    ago(r.lastHeartbeatAt, ctx.now()),
+  ];
+}
+const WORKER_HEADERS = ['ID', 'NAME', 'STATUS', 'CONNECTED', 'RUNTIMES', 'CPU', 'MEMORY', 'GPU', 'TASKS', 'HEARTBEAT'];
+
+function workersTable(ctx: ReplContext): string {
+  const workers = ctx.services.registry.list();
+  if (workers.length === 0) return ctx.style.dim('no workers have joined yet (see `token`)');
+  const running = ctx.services.tasks.attemptsByWorker();
+  const idLength = distinctPrefixLength(workers.map((w) => w.record.id));
+  return table(
+    WORKER_HEADERS,
+    workers.map((w) => workerRow(ctx, w, running.get(w.record.id) ?? 0, idLength)),
+    ctx.style,
+  );
+}
+
+function taskOutcome(task: Task): string {
+  if (task.status === 'succeeded' || task.status === 'failed') {
+    const exit = task.exitCode === undefined ? '' : `exit ${task.exitCode}`;
+    return task.reason && task.status === 'failed' ? task.reason : exit;
+  }
+  return task.reason ?? '';
+}
+
+function queueTable(ctx: ReplContext, limit: number): { text: string; total: number; shown: number } {
+  const snapshot = ctx.services.tasks.queueSnapshot(limit);
+  const idLength = distinctPrefixLength(snapshot.tasks.map((q) => q.task.id));
+  const now = ctx.now();
+  const text = table(
+    ['POS', 'ID', 'NAME', 'PRIO', 'CPU', 'MEMORY', 'GPU', 'WAITING', 'WHY'],
+    snapshot.tasks.map(({ position, task }) => [
+      String(position),
+      task.id.slice(0, idLength),
+      cell(task.name, 30),
+      String(task.priority),
+      formatCpu(task.resources.cpu),
+      formatBytes(task.resources.memory),
+      String(task.resources.gpu),
+      formatDuration(now - task.createdAt),
+      cell(task.reason ?? '(the scheduler has not looked at it yet)', 90),
+    ]),
+    ctx.style,
+  );
+  return { text, total: snapshot.total, shown: snapshot.tasks.length };
+}
+
+async function statusView(ctx: ReplContext): Promise<string> {
+  const { tasks, registry, httpUrl, grpcAddress } = ctx.services;
+  const s = ctx.style;
+  const w = registry.counts();
+  const t = tasks.counts();
+  const lines = [
+    `${s.bold('Wharf master')}  ${httpUrl}  ·  workers dial ${grpcAddress}  ·  ${new Date(ctx.now()).toISOString()}`,
+    `${s.dim('workers:')} ${w.ready} ${s.status('ready')}, ${w.draining} ${s.status('draining')}, ${w.lost} ${s.status('lost')}`,
+    `${s.dim('tasks:  ')} ${t.queued} ${s.status('queued')}, ${t.assigned} ${s.status('assigned')}, ${t.running} ${s.status('running')}`,
+    '',
+    workersTable(ctx),
+  ];
+  if (t.queued > 0) {
+    const queue = queueTable(ctx, 5);
+    lines.push('', s.bold(`Queue (first ${queue.shown} of ${queue.total})`), queue.text);
+  }
+  const running = await tasks.list(ctx.admin, { status: 'running', limit: 10 });
+  if (running.tasks.length > 0) {
+    const idLength = distinctPrefixLength(running.tasks.map((task) => task.id));
+    lines.push(
+      '',
+      s.bold(`Running${running.nextCursor ? ' (newest 10)' : ''}`),
+      table(
+        ['ID', 'NAME', 'WORKER', 'FOR'],
+        running.tasks.map((task) => [
+          task.id.slice(0, idLength),
+          cell(task.name, 30),
+          (task.workerId ?? '-').slice(0, 8),
+          task.startedAt === undefined ? '-' : formatDuration(ctx.now() - task.startedAt),
+        ]),
+        s,
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Prints a task's stored log, then with `follow` its live chunks until it ends or Ctrl-C. */
+async function printLogs(ctx: ReplContext, taskId: string, follow: boolean): Promise<void> {
+  const { tasks, logs } = ctx.services;
+  const s = ctx.style;
+  const details = await tasks.get(ctx.admin, taskId);
+  const attempts = new Map(details.attempts.map((a) => [a.id, { number: a.number, workerId: a.workerId }]));
+  const decoders = new Map<string, StringDecoder>();
+  let lastAttempt: string | undefined;
+  let atLineStart = true;
+  const write = (attemptId: string, stream: string, data: Buffer) => {
+    if (lastAttempt !== attemptId && (lastAttempt !== undefined || attempts.size > 1)) {
+      const attempt = attempts.get(attemptId);
+      if (!atLineStart) ctx.write('\n');
+      ctx.print(s.dim(`--- attempt ${attempt?.number ?? '?'}${attempt ? ` on worker ${attempt.workerId}` : ''} ---`));
+      atLineStart = true;
+    }
+    lastAttempt = attemptId;
+    const key = `${attemptId}:${stream}`;
+    let decoder = decoders.get(key);
+    if (!decoder) {
+      decoder = new StringDecoder('utf8');
+      decoders.set(key, decoder);
+    }
+    const text = decoder.write(data);
+    if (text === '') return;
+    ctx.write(ctx.terminal ? showControls(text) : text);
+    atLineStart = text.endsWith('\n');
+  };
+  const endLine = () => {
+    if (!atLineStart) ctx.write('\n');
+    atLineStart = true;
+  };
+  // read and subscribe in the same tick: no chunk can fall between them
+  for (const entry of logs.read(details.id, [...attempts.keys()])) write(entry.attemptId, entry.stream, entry.data);
+  if (!follow) {
+    endLine();
+    if (details.attempts.length === 0) ctx.print(s.dim(`(no log yet: the task is ${details.status})`));
+    return;
+  }
+  if (!tasks.isActive(details.id)) {
+    endLine();
+    ctx.print(s.dim(`--- task ${details.id.slice(0, 8)} already ${details.status}${details.exitCode === undefined ? '' : ` (exit ${details.exitCode})`} ---`));
+    return;
+  }
+  const live = ctx.interruptible({ anyKey: false });
+  await new Promise<void>((resolveFollow) => {
+    const stopLogs = logs.subscribe(details.id, (entry) => write(entry.attemptId, entry.stream, entry.data));
+    const stopTasks = tasks.onTaskChange((task) => {
+      if (task.id !== details.id) return;
+      if (task.currentAttemptId && !attempts.has(task.currentAttemptId)) {
+        attempts.set(task.currentAttemptId, { number: task.attemptCount, workerId: task.workerId ?? '?' });
+      }
+      if (TERMINAL_TASK_STATUSES.has(task.status)) finish(task);
+    });
+    const onAbort = () => finish(undefined);
+    live.signal.addEventListener('abort', onAbort, { once: true });
+    function finish(task: Task | undefined): void {
+      stopLogs();
+      stopTasks();
+      live.signal.removeEventListener('abort', onAbort);
+      live.release();
+      endLine();
+      if (task) {
+        const exit = task.exitCode === undefined ? '' : ` (exit ${task.exitCode})`;
+        ctx.print(s.dim(`--- task ${task.id.slice(0, 8)} ${task.status}${exit} ---`));
+      } else {
+        ctx.print(s.dim('--- stopped following; the task keeps running ---'));
+      }
+      resolveFollow();
+    }
+  });
+}
+
+/** Copies a stored file to `target`, checking its sha256; a temporary name until it matches. */
+async function saveFile(files: FileStore, task: Task, file: { path: string; sha256: string }, target: string): Promise<void> {
+  const { stream } = await files.openForDownload({ userId: task.userId, taskId: task.id, path: file.path });
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.part-${process.pid}`;
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(stream, hashing, createWriteStream(temp, { mode: 0o644 }));
+    const sha256 = hash.digest('hex');
+    if (sha256 !== file.sha256) throw new WharfError('data_corrupted', `${file.path}: stored file has sha256 ${sha256}, expected ${file.sha256}`);
+    await rename(temp, target);
+  } catch (error: unknown) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+function commandList(): Command[] {
+  const commands: Command[] = [
+    {
+      name: 'help',
+      usage: 'help [command]',
+      summary: 'list the commands, or explain one',
+      args: ['command'],
+      run(ctx, args) {
+        expectArgs(this, args, 0, 1);
+        const s = ctx.style;
+        if (args[0] !== undefined) {
+          const command = findCommand(args[0]);
+          ctx.print(`${s.bold(command.usage)}\n  ${command.summary}${command.details ? `\n${command.details.replace(/^/gm, '  ')}` : ''}`);
+          return;
+        }
+        ctx.print(table(['COMMAND', 'WHAT IT DOES'], COMMANDS.map((c) => [c.usage.length > 44 ? `${c.name} …` : c.usage, c.summary]), s));
+        ctx.print(
+          s.dim(
+            'A unique prefix of a task or worker id is enough; Tab completes commands and ids.\n' +
+              'Ctrl-C stops `logs -f` and `status`; `exit` stops the master; Ctrl-D leaves the REPL and keeps the master running.\n' +
+              '`help submit` shows every submit option.',
+          ),
+        );
+      },
+    },
+    {
+      name: 'status',
+      usage: 'status',
+      summary: 'live view of workers, tasks and the queue, refreshed every 2s until a key is pressed',
+      details: 'On a terminal the view redraws every 2 seconds until you press a key (or Ctrl-C).\nWithout a terminal (piped input) it prints once.',
+      args: [],
+      async run(ctx, args) {
+        expectArgs(this, args, 0, 0);
+        if (!ctx.terminal) {
+          ctx.print(await statusView(ctx));
+          return;
+        }
+        const live = ctx.interruptible({ anyKey: true });
+        ctx.write('\x1b[?1049h'); // the terminal's alternate screen: the view leaves no trace
+        try {
+          while (!live.signal.aborted) {
+            const view = await statusView(ctx);
+            if (live.signal.aborted) break;
+            ctx.write(`\x1b[H\x1b[2J${view}\n\n${ctx.style.dim('refreshing every 2s · press any key to return')}\n`);
+            await sleep(2000, live.signal);
+          }
+        } finally {
+          ctx.write('\x1b[?1049l');
+          live.release();
+        }
+      },
+    },
+    {
+      name: 'workers',
+      usage: 'workers',
+      summary: 'the workers: status, connection, reserved/capacity, running tasks, last heartbeat',
+      args: [],
+      run(ctx, args) {
+        expectArgs(this, args, 0, 0);
+        ctx.print(workersTable(ctx));
+      },
+    },
+    {
+      name: 'worker',
+      usage: 'worker <id>',
+      summary: 'one worker in detail',
+      args: ['worker'],
+      run(ctx, args) {
+        expectArgs(this, args, 1, 1);
+        const worker = ctx.services.registry.get(ctx.ids.workerId(args[0]!))!;
+        const r = worker.record;
+        const s = ctx.style;
+        const u = worker.usage;
+        ctx.print(
+          fields(
+            [
+              ['id', r.id],
+              ['name', cell(r.name, 200)],
+              ['hostname', cell(r.hostname, 200)],
+              ['status', s.status(r.status)],
+              ['connected', worker.channel ? 'yes' : 'no'],
+              ['runtimes', r.runtimes.join(', ')],
+              ['labels', cell(formatMap(r.labels), 200)],
+              ['capacity', formatResources(r.capacity)],
+              ['reserved', formatResources(worker.reserved)],
+              [
+                'usage',
+                u
+                  ? `cpu ${u.cpuPercent.toFixed(0)}%, memory ${u.memoryPercent.toFixed(0)}%, disk ${u.diskPercent.toFixed(0)}%${u.gpuPercent === undefined ? '' : `, gpu ${u.gpuPercent.toFixed(0)}%`}`
+                  : 'no sample yet',
+              ],
+              ['running tasks', String(ctx.services.tasks.attemptsByWorker().get(r.id) ?? 0)],
+              ['version', cell(r.version, 60)],
+              ['registered', isoTime(r.registeredAt)],
+              ['heartbeat', `${isoTime(r.lastHeartbeatAt)} (${ago(r.lastHeartbeatAt, ctx.now())})`],
+            ],
+            s,
+          ),
+        );
+      },
+    },
+    {
+      name: 'submit',
+      usage: SUBMIT_USAGE,
+      summary: 'queue a task (as the admin); the same checks as POST /api/tasks',
+      details: [
+        'The first word is the image, the rest the command as argv (use sh -c \'...\' for a shell line).',
+        'With --runtime exec (a host process) there is no image: every word is the command.',
+        'Options may come anywhere; after -- every word belongs to the command.',
+        '  --cpu 0.5|500m   --memory 512Mi   --disk 1Gi   --gpu N      resources (default cpu 0.5, memory 256Mi)',
+        '  --priority N     0-100, higher first (50)      --retries N  retries after a failure (0)',
+        '  --timeout S      seconds, or 90s, 5m, 2h (none)',
+        '  --name X         (the image name)              --runtime docker|exec (docker)',
+        '  --env K=V        repeatable                    --label K=V  the worker must carry it; repeatable',
+        "Example: submit wharf/busybox sh -c 'echo hi; date > /output/now.txt' --cpu 0.25 --memory 64Mi --retries 1",
+      ].join('\n'),
+      args: ['none'],
+      flags: Object.keys(SUBMIT_FLAGS).map((f) => `--${f}`),
+      async run(ctx, args) {
+        if (args.length === 0) throw usageError(this, 'needs an image (or --runtime exec and a command)');
+        const input = parseTaskInput(parseSubmitArgs(args));
+        const task = await ctx.services.tasks.submit(ctx.admin, input);
+        ctx.print(`submitted ${ctx.style.bold(task.id)} (${cell(task.name, 60)}): ${ctx.style.status(task.status)}`);
+      },
+    },
+    {
+      name: 'tasks',
+      usage: 'tasks [status] [--limit N]',
+      summary: 'the newest tasks (50 unless --limit, up to 500), optionally only one status',
+      details: `status: ${TASK_STATUSES.join(', ')}`,
+      args: ['status'],
+      flags: ['--limit'],
+      async run(ctx, args) {
+        const { rest, limit } = takeLimit(this, args, 50, 500);
+        expectArgs(this, rest, 0, 1);
+        const status = rest[0];
+        if (status !== undefined && !TASK_STATUSES.includes(status as TaskStatus)) {
+          throw usageError(this, `unknown status "${status}"; one of ${TASK_STATUSES.join(', ')}`);
+        }
+        const page = await ctx.services.tasks.list(ctx.admin, { status: status as TaskStatus | undefined, limit });
+        if (page.tasks.length === 0) {
+          ctx.print(ctx.style.dim(status ? `no ${status} tasks` : 'no tasks yet'));
+          return;
+        }
+        const idLength = distinctPrefixLength(page.tasks.map((t) => t.id));
+        const now = ctx.now();
+        ctx.print(
+          table(
+            ['ID', 'NAME', 'STATUS', 'IMAGE', 'WORKER', 'CREATED', 'EXIT / REASON'],
+            page.tasks.map((t) => [
+              t.id.slice(0, idLength),
+              cell(t.name, 30),
+              ctx.style.status(t.status),
+              cell(t.image || `(${t.runtime})`, 40),
+              (t.workerId ?? '-').slice(0, 8),
+              ago(t.createdAt, now),
+              cell(taskOutcome(t), 80),
+            ]),
+            ctx.style,
+          ),
+        );
+        if (page.nextCursor) ctx.print(ctx.style.dim(`showing the newest ${page.tasks.length}; more exist (tasks${status ? ` ${status}` : ''} --limit 500)`));
+      },
+    },
+    {
+      name: 'task',
+      usage: 'task <id>',
+      summary: 'one task in detail: attempts, output files and events',
+      args: ['task'],
+      async run(ctx, args) {
+        expectArgs(this, args, 1, 1);
+        const t = await ctx.services.tasks.get(ctx.admin, await ctx.ids.taskId(args[0]!));
+        const s = ctx.style;
+        const pairs: [string, string][] = [
+          ['id', t.id],
+          ['name', cell(t.name, 200)],
+          ['status', `${s.status(t.status)}${t.queuePosition === undefined ? '' : ` (position ${t.queuePosition} in the queue)`}`],
+        ];
+        if (t.reason) pairs.push([t.status === 'queued' ? 'waiting' : 'reason', cell(t.reason, 300)]);
+        pairs.push(
+          ['image', cell(t.image || '-', 200)],
+          ['command', t.command.length === 0 ? s.dim('(the image default)') : cell(JSON.stringify(t.command), 300)],
+          ['runtime', t.runtime],
+          ['resources', formatResources(t.resources)],
+          ['priority', String(t.priority)],
+          ['retries', `${t.retriesUsed} of ${t.maxRetries} used`],
+          ['timeout', t.timeoutSeconds ? `${t.timeoutSeconds}s` : 'none'],
+          ['env', cell(Object.keys(t.env).join(', ') || '-', 200)],
+          ['labels', cell(formatMap(t.labels), 200)],
+          ['owner', t.userId],
+          ['worker', t.workerId ?? '-'],
+          ['created', isoTime(t.createdAt)],
+          ['started', isoTime(t.startedAt)],
+          ['finished', isoTime(t.finishedAt)],
+          ['exit code', t.exitCode === undefined ? '-' : String(t.exitCode)],
+        );
+        const parts = [fields(pairs, s)];
+        if (t.attempts.length > 0) {
+          parts.push(
+            '',
+            s.bold('Attempts'),
+            table(
+              ['#', 'ID', 'WORKER', 'STATUS', 'EXIT', 'STARTED', 'FINISHED', 'ERROR'],
+              t.attempts.map((a) => [
+                String(a.number),
+                a.id.slice(0, 8),
+                a.workerId.slice(0, 8),
+                s.status(a.status),
+                a.exitCode === undefined ? '-' : String(a.exitCode),
+                isoTime(a.startedAt),
+                isoTime(a.finishedAt),
+                cell(a.error, 80),
+              ]),
+              s,
+            ),
+          );
+        }
+        if (t.files.length > 0) {
+          parts.push('', s.bold('Files'), table(['PATH', 'SIZE', 'SHA256'], t.files.map((f) => [cell(f.path, 120), formatBytes(f.size), f.sha256.slice(0, 16)]), s));
+        }
+        if (t.events.length > 0) {
+          parts.push('', s.bold('Events'), table(['AT', 'EVENT', 'MESSAGE'], t.events.map((e) => [isoTime(e.at), e.kind, cell(e.message, 120)]), s));
+        }
+        ctx.print(parts.join('\n'));
+      },
+    },
+    {
+      name: 'logs',
+      usage: 'logs <id> [-f]',
+      summary: "a task's log; -f follows it until the task ends (Ctrl-C stops following)",
+      args: ['task'],
+      flags: ['-f', '--follow'],
+      async run(ctx, args) {
+        const follow = args.some((a) => a === '-f' || a === '--follow');
+        const rest = args.filter((a) => a !== '-f' && a !== '--follow');
+        const unknown = rest.find((a) => a.startsWith('-'));
+        if (unknown) throw usageError(this, `unknown option ${unknown}`);
+        expectArgs(this, rest, 1, 1);
+        await printLogs(ctx, await ctx.ids.taskId(rest[0]!), follow);
+      },
+    },
+    {
+      name: 'cancel',
+      usage: 'cancel <id>',
+      summary: 'cancel a task that has not finished (its container is stopped)',
+      args: ['task'],
+      async run(ctx, args) {
+        expectArgs(this, args, 1, 1);
+        const id = await ctx.ids.taskId(args[0]!);
+        const before = await ctx.services.tasks.visibleTask(ctx.admin, id);
+        const task = await ctx.services.tasks.cancel(ctx.admin, id);
+        const where = before.workerId ? `; worker ${before.workerId.slice(0, 8)} is told to stop it` : '';
+        ctx.print(`cancelled ${task.id} (${cell(task.name, 60)}), was ${before.status}${where}`);
+      },
+    },
+    {
+      name: 'queue',
+      usage: 'queue [--limit N]',
+      summary: 'queued tasks in dispatch order and why each one waits (50 unless --limit)',
+      args: [],
+      flags: ['--limit'],
+      run(ctx, args) {
+        const { rest, limit } = takeLimit(this, args, 50, 10_000);
+        expectArgs(this, rest, 0, 0);
+        const queue = queueTable(ctx, limit);
+        if (queue.total === 0) {
+          ctx.print(ctx.style.dim('the queue is empty'));
+          return;
+        }
+        ctx.print(queue.text);
+        ctx.print(ctx.style.dim(queue.shown < queue.total ? `${queue.shown} of ${queue.total} queued shown (queue --limit N)` : `${queue.total} queued`));
+      },
+    },
+    {
+      name: 'drain',
+      usage: 'drain <worker>',
+      summary: 'stop placing new tasks on a worker; what it runs finishes (undo: activate)',
+      args: ['worker'],
+      async run(ctx, args) {
+        expectArgs(this, args, 1, 1);
+        await setDraining(ctx, args[0]!, true);
+      },
+    },
+    {
+      name: 'activate',
+      usage: 'activate <worker>',
+      summary: 'undo drain: the worker takes new tasks again',
+      args: ['worker'],
+      async run(ctx, args) {
+        expectArgs(this, args, 1, 1);
+        await setDraining(ctx, args[0]!, false);
+      },
+    },
+    {
+      name: 'files',
+      usage: 'files <task>',
+      summary: 'the output files of a task, with sizes and sha256',
+      args: ['task'],
+      async run(ctx, args) {
+        expectArgs(this, args, 1, 1);
+        const id = await ctx.ids.taskId(args[0]!);
+        const task = await ctx.services.tasks.visibleTask(ctx.admin, id);
+        const files = await ctx.services.tasks.listFiles(ctx.admin, task.id);
+        if (files.length === 0) {
+          ctx.print(ctx.style.dim(`task ${task.id.slice(0, 8)} has no output files (it is ${task.status})`));
+          return;
+        }
+        ctx.print(table(['PATH', 'SIZE', 'SHA256', 'CREATED'], files.map((f) => [cell(f.path, 120), formatBytes(f.size), f.sha256, isoTime(f.createdAt)]), ctx.style));
+        ctx.print(ctx.style.dim(`${files.length} file${files.length === 1 ? '' : 's'}, ${formatBytes(files.reduce((n, f) => n + f.size, 0))}`));
+      },
+    },
+    {
+      name: 'download',
+      usage: 'download <task> [dir]',
+      summary: "save a task's output files into dir (default ./<task id>), checked by sha256",
+      details: 'Files keep their paths under dir; a file already there is replaced.',
+      args: ['task', 'none'],
+      async run(ctx, args) {
+        expectArgs(this, args, 1, 2);
+        const id = await ctx.ids.taskId(args[0]!);
+        const task = await ctx.services.tasks.visibleTask(ctx.admin, id);
+        const files = await ctx.services.tasks.listFiles(ctx.admin, task.id);
+        if (files.length === 0) {
+          ctx.print(ctx.style.dim(`task ${task.id.slice(0, 8)} has no output files (it is ${task.status}); nothing saved`));
+          return;
+        }
+        const dir = resolve(ctx.cwd, args[1] ?? task.id);
+        let bytes = 0;
+        for (const file of files) {
+          const target = join(dir, ...file.path.split('/'));
+          const replaced = existsSync(target);
+          try {
+            await saveFile(ctx.services.files, task, file, target);
+          } catch (error: unknown) {
+            if (error instanceof WharfError) throw error;
+            // the operator's disk said no (a file where a folder should be, no permission...)
+            const why = error instanceof Error ? error.message : String(error);
+            throw new WharfError('validation_failed', `download: cannot save ${file.path} into ${dir}: ${why}`);
+          }
+          bytes += file.size;
+          ctx.print(`  ${target}  ${formatBytes(file.size)}${replaced ? ctx.style.dim(' (replaced)') : ''}`);
+        }
+        ctx.print(`saved ${files.length} file${files.length === 1 ? '' : 's'} (${formatBytes(bytes)}) to ${dir}`);
+      },
+    },
+    {
+      name: 'users',
+      usage: 'users',
+      summary: 'the registered users',
+      args: [],
+      async run(ctx, args) {
+        expectArgs(this, args, 0, 0);
+        const users = await ctx.services.auth.listUsers();
+        ctx.print(table(['EMAIL', 'NAME', 'ROLE', 'CREATED', 'ID'], users.map((u) => [cell(u.email, 80), cell(u.name, 40), u.role, isoTime(u.createdAt), u.id]), ctx.style));
+      },
+    },
+    {
+      name: 'token',
+      usage: 'token',
+      summary: 'the cluster join token and the line that joins a worker',
+      args: [],
+      run(ctx, args) {
+        expectArgs(this, args, 0, 0);
+        const { joinToken, grpcAddress } = ctx.services;
+        ctx.print(fields([['join token', joinToken], ['join a worker', `./runWorker.sh --master ${grpcAddress} --token ${joinToken}`]], ctx.style));
+      },
+    },
+    {
+      name: 'exit',
+      usage: 'exit',
+      summary: 'stop the master in order (as Ctrl-C would without the REPL) and leave',
+      args: [],
+      run(ctx, args) {
+        expectArgs(this, args, 0, 0);
+        ctx.exit();
+      },
+    },
+  ];
+  return commands;
+}
+
+async function setDraining(ctx: ReplContext, prefix: string, draining: boolean): Promise<void> {
+  const id = ctx.ids.workerId(prefix);
+  const worker = (await ctx.services.registry.setDraining(id, draining))!;
+  const running = ctx.services.tasks.attemptsByWorker().get(id) ?? 0;
+  const name = `worker ${id.slice(0, 8)} (${cell(worker.record.name, 40)})`;
+  if (worker.record.status === 'lost') {
+    ctx.print(`${name} is lost; nothing changed`);
+  } else if (draining) {
+    ctx.print(`${name} is draining: no new tasks are placed on it; ${running === 1 ? 'the task it runs finishes' : `the ${running} tasks it runs finish`}`);
+  } else {
+    ctx.print(`${name} is ready: it takes new tasks again`);
+  }
+}
+
+export const COMMANDS: readonly Command[] = commandList();
+
+/** `quit` is accepted for `exit`. */
+const ALIASES: Readonly<Record<string, string>> = { quit: 'exit', '?': 'help' };
+
+export function findCommand(name: string): Command {
+  const wanted = ALIASES[name] ?? name;
+  const command = COMMANDS.find((c) => c.name === wanted);
+  if (command) return command;
+  const close = COMMANDS.filter((c) => c.name.startsWith(name.slice(0, 2)) && name.length >= 2).map((c) => c.name);
+  const hint = close.length > 0 ? `; did you mean ${close.join(' or ')}?` : '; type help for the list';
+  throw new WharfError('validation_failed', `unknown command "${showControls(name).slice(0, 40)}"${hint}`);
+}

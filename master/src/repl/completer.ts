@@ -1,0 +1,59 @@
+// Tab completion: command names first, then what each argument is (a task id, a worker id, a
+// status, a command name) and the options of the command.
+import { TASK_STATUSES } from '../tasks/task-types.js';
+import { COMMANDS, type ArgKind, type Command } from './commands.js';
+import type { IdResolver } from './id-resolver.js';
+import { tokenize } from './tokenize.js';
+
+export type CompleterCallback = (error: Error | null, result: [string[], string]) => void;
+
+/** Options that take a value, so the value is not counted as a positional argument. */
+const VALUE_OPTIONS = new Set(['--limit', '--cpu', '--memory', '--disk', '--gpu', '--priority', '--retries', '--timeout', '--name', '--env', '--label', '--runtime']);
+
+async function candidates(ids: IdResolver, line: string): Promise<[string[], string]> {
+  const tokens = tokenize(line);
+  if (tokens.error) return [[], ''];
+  const words = tokens.words;
+  const current = tokens.endsInWord ? words[words.length - 1]! : '';
+  const index = tokens.endsInWord ? words.length - 1 : words.length;
+  const starting = (options: readonly string[]) => options.filter((o) => o.startsWith(current));
+  if (index === 0) return [starting(COMMANDS.map((c) => c.name)).map((name) => `${name} `), current];
+
+  const command: Command | undefined = COMMANDS.find((c) => c.name === words[0]);
+  if (!command) return [[], current];
+  const previous = words[index - 1];
+  if (command.name === 'submit' && previous === '--runtime') return [starting(['docker', 'exec']), current];
+  if (previous !== undefined && VALUE_OPTIONS.has(previous)) return [[], current];
+  if (current.startsWith('-')) return [starting(command.flags ?? []), current];
+
+  // which positional argument is being typed
+  let position = 0;
+  for (let i = 1; i < index; i += 1) {
+    const word = words[i]!;
+    if (VALUE_OPTIONS.has(word)) i += 1;
+    else if (!word.startsWith('-')) position += 1;
+  }
+  const kind: ArgKind | undefined = command.args[position];
+  switch (kind) {
+    case 'command':
+      return [starting(COMMANDS.map((c) => c.name)), current];
+    case 'status':
+      return [starting(TASK_STATUSES), current];
+    case 'worker':
+      return [ids.workerCandidates(current), current];
+    case 'task':
+      return [await ids.taskCandidates(current), current];
+    default:
+      return [[], current];
+  }
+}
+
+/** A readline completer (the callback form, since task ids come from the store). */
+export function createCompleter(ids: IdResolver): (line: string, callback: CompleterCallback) => void {
+  return (line, callback) => {
+    candidates(ids, line).then(
+      (result) => callback(null, result),
+      () => callback(null, [[], '']),
+    );
+  };
+}

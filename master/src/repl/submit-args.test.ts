@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { parseTaskInput } from '../tasks/task-input.js';
+import { parseSubmitArgs } from './submit-args.js';
+import { tokenize } from './tokenize.js';
+
+const submit = (line: string) => parseSubmitArgs(tokenize(line).words);
+
+describe('submit arguments', () => {
+  it('reads the image, the command as argv and every option, in any order', () => {
+    const body = submit(
+      `--cpu 500m wharf/busybox sh -c 'echo "a b"; date' --memory=64Mi --gpu 1 --priority 70 --retries 2 --timeout 5m --name hi --env A=1 --env B=x=y --label zone=a --disk 1Gi`,
+    );
+    expect(body).toEqual({
+      image: 'wharf/busybox',
+      command: ['sh', '-c', 'echo "a b"; date'],
+      name: 'hi',
+      resources: { cpu: '500m', memory: '64Mi', disk: '1Gi', gpu: 1 },
+      priority: 70,
+      maxRetries: 2,
+      timeoutSeconds: 300,
+      env: { A: '1', B: 'x=y' },
+      labels: { zone: 'a' },
+    });
+    const task = parseTaskInput(body);
+    expect(task.resources).toEqual({ cpu: 0.5, memory: 64 * 1024 ** 2, gpu: 1, disk: 1024 ** 3 });
+    expect(task.command).toEqual(['sh', '-c', 'echo "a b"; date']);
+  });
+
+  it('passes words after -- to the command, even ones that look like options', () => {
+    expect(submit('img ls -- --color --cpu 3')).toEqual({ image: 'img', command: ['ls', '--color', '--cpu', '3'] });
+  });
+
+  it('takes every word as the command with the exec runtime', () => {
+    const body = submit('--runtime exec echo hi');
+    expect(body).toEqual({ runtime: 'exec', command: ['echo', 'hi'] });
+    expect(parseTaskInput(body).image).toBe('');
+  });
+
+  it('reads --timeout as seconds or a duration', () => {
+    expect(submit('img --timeout 90').timeoutSeconds).toBe(90);
+    expect(submit('img --timeout 2h').timeoutSeconds).toBe(7200);
+    expect(() => submit('img --timeout soon')).toThrow('--timeout takes seconds or a duration such as 90s, 5m or 2h (got "soon")');
+    expect(() => submit('img --timeout 1.5')).toThrow('--timeout takes seconds');
+  });
+
+  it('refuses malformed options with a message naming the option', () => {
+    expect(() => submit('img --cpu')).toThrow('submit: --cpu needs a value');
+    expect(() => submit('img --gpu two')).toThrow('submit: --gpu must be a whole number (got "two")');
+    expect(() => submit('img --label zone')).toThrow('submit: --label takes KEY=VALUE (got "zone")');
+    expect(() => submit('img --env A=1 --env A=2')).toThrow('submit: --env A is given twice');
+    expect(() => submit('img --cpu 1 --cpu 2')).toThrow('submit: --cpu is given twice');
+    expect(() => submit('img --verbose')).toThrow('submit: unknown option --verbose');
+  });
+
+  it('leaves the rules about tasks to the same validation as REST', () => {
+    expect(() => parseTaskInput(submit('img --priority 101'))).toThrow(/^priority: /);
+    expect(() => parseTaskInput(submit('--memory 64Mi'))).toThrow('image: is required for the docker runtime');
+    expect(() => parseTaskInput(submit('img --runtime podman'))).toThrow(/^runtime: /);
+  });
+});
+
+describe('tokenize', () => {
+  it('splits like a shell: quotes, escapes, and whether the line ends inside a word', () => {
+    expect(tokenize(`a 'b c' "d \\"e\\"" f\\ g`)).toEqual({ words: ['a', 'b c', 'd "e"', 'f g'], endsInWord: true, error: undefined });
+    expect(tokenize('logs ab ').endsInWord).toBe(false);
+    expect(tokenize(`x ''`).words).toEqual(['x', '']);
+    expect(tokenize(`echo "open`).error).toBe('unclosed double quote');
+  });
+});

@@ -1,0 +1,216 @@
+// Copies every record from one Store into another: the embedded SQLite file into MongoDB, or
+// into another SQLite file (moving a master between machines). It works through the Store
+// contract only, so it copies exactly what a master would read, and it is safe to run again:
+// records are matched by id (users by id and email, files by task, events by their place in a
+// task's history) and a record already equal in the target is left alone.
+//
+// Record kinds: users (with password hashes), workers, tasks, attempts, task events and
+// output-file metadata; these are every table SqliteStore keeps. Log bytes and output-file
+// bytes stay in the master's data dir (<data>/logs, <data>/files) and are not touched here.
+//
+// Run it with the master stopped: a master writing the source while it is copied would leave
+// the target a mixture of two moments.
+import { isDeepStrictEqual } from 'node:util';
+import type { UserWithPassword } from '../auth/user-types.js';
+import { WharfError } from '../errors.js';
+import type { Attempt, OutputFileRecord, Task } from '../tasks/task-types.js';
+import type { AttemptPatch, Store, StoreChange, TaskPatch } from './store.js';
+
+export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files';
+export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files'];
+
+export interface KindCounts {
+  /** records read from the source */
+  read: number;
+  /** written to the target as new records */
+  inserted: number;
+  /** present in the target with other contents, overwritten */
+  updated: number;
+  /** already present and equal */
+  unchanged: number;
+  /** could not be copied (listed in `problems`) */
+  skipped: number;
+}
+
+export interface MigrationReport {
+  counts: Record<RecordKind, KindCounts>;
+  problems: string[];
+}
+
+const PAGE = 200;
+
+function emptyCounts(): Record<RecordKind, KindCounts> {
+  const counts = {} as Record<RecordKind, KindCounts>;
+  for (const kind of RECORD_KINDS) counts[kind] = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0 };
+  return counts;
+}
+
+/** JSON form, as both stores keep records: `undefined` fields do not exist. */
+function same(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+}
+
+/** A patch turning `current` into `wanted`: every wanted field, and undefined for the rest. */
+function patchFrom<T extends object>(current: T, wanted: T, fixed: readonly string[]): Partial<T> {
+  const patch: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(wanted)) if (!fixed.includes(key)) patch[key] = value;
+  for (const key of Object.keys(current)) if (!fixed.includes(key) && !(key in wanted)) patch[key] = undefined;
+  return patch as Partial<T>;
+}
+
+export async function migrateStore(
+  source: Store,
+  target: Store,
+  onProgress: (line: string) => void = () => {},
+): Promise<MigrationReport> {
+  const counts = emptyCounts();
+  const problems: string[] = [];
+  const skip = (kind: RecordKind, why: string) => {
+    counts[kind].skipped += 1;
+    problems.push(`${kind}: ${why}`);
+  };
+  const commit = async (kind: RecordKind, what: string, changes: StoreChange[]) => {
+    if (changes.length === 0) return;
+    if (!(await target.commit(changes))) throw new Error(`${kind}: the target refused ${what}; is a master running on it?`);
+  };
+
+  // users: listUsers leaves out password hashes, findUserByEmail has them
+  for (const listed of await source.listUsers()) {
+    counts.users.read += 1;
+    const user: UserWithPassword | undefined = await source.findUserByEmail(listed.email);
+    if (!user) {
+      skip('users', `${listed.email} vanished from the source while copying`);
+      continue;
+    }
+    const existing = await target.findUserByEmail(user.email);
+    if (!existing) {
+      try {
+        await target.insertUser(user);
+        counts.users.inserted += 1;
+      } catch (error: unknown) {
+        if (!(error instanceof WharfError && error.code === 'conflict')) throw error;
+        skip('users', `${user.email}: the target refused it (${error.message}; its id ${user.id} may be taken); left out`);
+      }
+    } else if (existing.id !== user.id) {
+      skip('users', `${user.email} exists in the target under another id (${existing.id}); left as it is`);
+    } else if (same(existing, user)) {
+      counts.users.unchanged += 1;
+    } else {
+      // The contract has no user update: a changed user (e.g. a new password) stays as the
+      // target has it. Said out loud rather than passed over.
+      skip('users', `${user.email} differs between source and target (changed since the last copy?); left as it is`);
+    }
+  }
+  onProgress(`users: ${counts.users.read} read`);
+
+  for (const worker of await source.listWorkers()) {
+    counts.workers.read += 1;
+    const existing = await target.getWorker(worker.id);
+    if (existing && same(existing, worker)) {
+      counts.workers.unchanged += 1;
+      continue;
+    }
+    await target.saveWorker(worker);
+    counts.workers[existing ? 'updated' : 'inserted'] += 1;
+  }
+  onProgress(`workers: ${counts.workers.read} read`);
+
+  // tasks page by page (newest first), each page with its attempts and events in one commit
+  let cursor: string | undefined;
+  do {
+    const page = await source.listTasks({ limit: PAGE, cursor });
+    const inserts: StoreChange[] = [];
+    for (const task of page.tasks) {
+      counts.tasks.read += 1;
+      const existing = await target.getTask(task.id);
+      if (!existing) {
+        inserts.push({ kind: 'insertTask', task });
+        counts.tasks.inserted += 1;
+      } else if (existing.userId !== task.userId || existing.createdAt !== task.createdAt) {
+        skip('tasks', `task ${task.id} exists in the target as another task (other user or creation time); left as it is`);
+        continue;
+      } else if (same(existing, task)) {
+        counts.tasks.unchanged += 1;
+      } else {
+        const patch = patchFrom<Task>(existing, task, ['id', 'userId', 'createdAt']) as TaskPatch;
+        await commit('tasks', `the update of task ${task.id}`, [{ kind: 'updateTask', taskId: task.id, patch }]);
+        counts.tasks.updated += 1;
+      }
+      inserts.push(...(await attemptChanges(task.id)));
+      inserts.push(...(await eventChanges(task.id)));
+    }
+    await commit('tasks', `a page of ${page.tasks.length} tasks`, inserts);
+    cursor = page.nextCursor;
+    onProgress(`tasks: ${counts.tasks.read} read`);
+  } while (cursor !== undefined);
+
+  async function attemptChanges(taskId: string): Promise<StoreChange[]> {
+    const changes: StoreChange[] = [];
+    for (const attempt of await source.listAttempts(taskId)) {
+      counts.attempts.read += 1;
+      const existing = await target.getAttempt(attempt.id);
+      if (!existing) {
+        changes.push({ kind: 'insertAttempt', attempt });
+        counts.attempts.inserted += 1;
+      } else if (existing.taskId !== attempt.taskId || existing.number !== attempt.number) {
+        skip('attempts', `attempt ${attempt.id} exists in the target for another task or number; left as it is`);
+      } else if (same(existing, attempt)) {
+        counts.attempts.unchanged += 1;
+      } else {
+        const patch = patchFrom<Attempt>(existing, attempt, ['id', 'taskId', 'number', 'createdAt']) as AttemptPatch;
+        changes.push({ kind: 'updateAttempt', attemptId: attempt.id, patch });
+        counts.attempts.updated += 1;
+      }
+    }
+    return changes;
+  }
+
+  // Events have no id: the target's history of a task must be the start of the source's;
+  // what is missing at its end is appended, so a second run appends nothing.
+  async function eventChanges(taskId: string): Promise<StoreChange[]> {
+    const wanted = await source.listEvents(taskId);
+    counts.events.read += wanted.length;
+    const present = await target.listEvents(taskId);
+    const prefix = present.length <= wanted.length && present.every((event, i) => same(event, wanted[i]));
+    if (!prefix) {
+      counts.events.skipped += wanted.length;
+      problems.push(`events: task ${taskId} has a different history in the target (${present.length} events); left as it is`);
+      return [];
+    }
+    counts.events.unchanged += present.length;
+    counts.events.inserted += wanted.length - present.length;
+    return wanted.slice(present.length).map((event) => ({ kind: 'appendEvent' as const, event }));
+  }
+
+  // output-file metadata, per task (file bytes stay in the data dir)
+  const byTask = new Map<string, OutputFileRecord[]>();
+  for (const file of await source.listFiles({})) {
+    counts.files.read += 1;
+    const list = byTask.get(file.taskId) ?? [];
+    list.push(file);
+    byTask.set(file.taskId, list);
+  }
+  for (const [taskId, files] of byTask) {
+    const present = await target.listFiles({ taskId });
+    if (same(present, files)) {
+      counts.files.unchanged += files.length;
+      continue;
+    }
+    await commit('files', `the files of task ${taskId}`, [{ kind: 'replaceTaskFiles', taskId, files }]);
+    // a file counts as updated when the target had that path for the task before
+    for (const file of files) counts.files[present.some((p) => p.path === file.path) ? 'updated' : 'inserted'] += 1;
+  }
+  onProgress(`files: ${counts.files.read} read`);
+
+  return { counts, problems };
+}
+
+/** One line per record kind, for people. */
+export function formatReport(report: MigrationReport): string {
+  const lines = RECORD_KINDS.map((kind) => {
+    const c = report.counts[kind];
+    return `  ${kind.padEnd(9)} ${String(c.read).padStart(7)} read: ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped`;
+  });
+  if (report.problems.length > 0) lines.push('', 'Not copied:', ...report.problems.map((p) => `  - ${p}`));
+  return lines.join('\n');
+}

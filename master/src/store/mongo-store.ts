@@ -1,0 +1,432 @@
+// MongoStore: the Store contract on MongoDB (official driver), chosen by WHARF_MONGO_URL.
+// It behaves exactly like SqliteStore; the conformance suite (store.conformance.ts) runs
+// against both.
+//
+// Documents: each record is kept as its own fields (the same JSON SqliteStore keeps in its
+// `data` column, so a field that is `undefined` is absent), with `_id` = the record's id for
+// users, workers, tasks and attempts, and a driver-made ObjectId for files and events.
+// `_seq` (an ObjectId made when the record is first written) orders users, workers and
+// attempts the way SQLite's rowid does: ObjectIds made by one process only grow.
+//
+// Changes (`commit`):
+// - every update carries its condition in the filter (status, current attempt id) and is a
+//   single `findOneAndUpdate`, so a duplicate report, a retried request or a second master can
+//   never apply it twice; a field patched to `undefined` becomes `$unset`;
+// - on a replica set or a sharded cluster, a commit of more than one document change runs in
+//   one transaction (`session.withTransaction`, snapshot reads, majority writes); a missed
+//   condition aborts it, so nothing of the commit is visible. A write conflict with another
+//   transaction is retried by the driver, and the retry then sees the condition fail;
+// - on a standalone server (no transactions) what remains is: each single-document change is
+//   still conditional and atomic, changes are applied in order, and when a later condition
+//   misses, the changes already applied are undone (deleted inserts, pre-images written back)
+//   before commit answers false. What is lost is isolation and crash safety: another reader
+//   can see a half-applied commit for a moment, and a master that dies between two changes of
+//   one commit leaves the earlier ones in place. Run MongoDB as a replica set (a single-node
+//   one is enough; see database/docker-compose.yml) to get the full guarantee.
+import { MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document, type Filter, type TransactionOptions } from 'mongodb';
+import type { User, UserWithPassword } from '../auth/user-types.js';
+import type { WorkerRecord } from '../cluster/worker-types.js';
+import { WharfError } from '../errors.js';
+import type { DagRun } from '../dags/dag-types.js';
+import type { Attempt, OutputFileRecord, Task, TaskEvent } from '../tasks/task-types.js';
+import { decodeTaskCursor, encodeTaskCursor, type DagQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
+
+const UNFINISHED_TASK_STATUSES = ['queued', 'assigned', 'running'];
+const ACTIVE_ATTEMPT_STATUSES = ['assigned', 'running', 'cancelling'];
+
+const TRANSACTION_OPTIONS: TransactionOptions = {
+  readConcern: { level: 'snapshot' },
+  writeConcern: { w: 'majority' },
+  readPreference: 'primary',
+};
+
+/** What an index list looks like; created at start, each by name (createIndex is idempotent). */
+const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1>; unique?: boolean }[]> = {
+  users: [
+    { name: 'users_by_email', key: { email: 1 }, unique: true },
+    { name: 'users_in_order', key: { _seq: 1 } },
+  ],
+  workers: [{ name: 'workers_in_order', key: { _seq: 1 } }], // workers by id: the _id index
+  tasks: [
+    { name: 'tasks_queue', key: { status: 1, priority: -1, createdAt: 1 } },
+    { name: 'tasks_by_status', key: { status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_user', key: { userId: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_worker', key: { workerId: 1 } },
+    { name: 'tasks_by_created', key: { createdAt: -1, _id: -1 } },
+  ],
+  attempts: [
+    { name: 'attempts_by_task', key: { taskId: 1, number: 1 } },
+    { name: 'attempts_by_status', key: { status: 1, _seq: 1 } },
+  ],
+  files: [
+    { name: 'files_by_task', key: { taskId: 1, path: 1 }, unique: true },
+    { name: 'files_by_user', key: { userId: 1, _id: 1 } },
+  ],
+  events: [{ name: 'events_by_task', key: { taskId: 1, _id: 1 } }],
+  dags: [
+    { name: 'dags_by_created', key: { createdAt: -1, _id: -1 } },
+    { name: 'dags_by_user', key: { userId: 1, createdAt: -1, _id: -1 } },
+    { name: 'dags_by_name', key: { name: 1, createdAt: -1, _id: -1 } },
+    { name: 'dags_by_status', key: { status: 1, createdAt: 1, _id: 1 } },
+  ],
+};
+
+type CollectionName = 'users' | 'workers' | 'tasks' | 'attempts' | 'files' | 'events' | 'dags';
+
+/** A record keyed by its own id (users, workers, tasks, attempts). */
+interface Keyed extends Document {
+  _id: string;
+}
+
+/** The same JSON form SqliteStore stores: `undefined` fields dropped, nothing but JSON values. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function publicUser(user: UserWithPassword): User {
+  const { passwordHash: _hash, ...rest } = user;
+  return rest;
+}
+
+/** `$set` for given fields, `$unset` for fields given as undefined; undefined when empty. */
+function toUpdate(patch: object): Document | undefined {
+  const set: Record<string, unknown> = {};
+  const unset: Record<string, ''> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) unset[key] = '';
+    else set[key] = value;
+  }
+  const update: Document = {};
+  if (Object.keys(set).length > 0) update.$set = plain(set);
+  if (Object.keys(unset).length > 0) update.$unset = unset;
+  return Object.keys(update).length > 0 ? update : undefined;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000;
+}
+
+/** Read projection: the record as the domain knows it. */
+const RECORD = { projection: { _id: 0, _seq: 0 } } as const;
+
+/** Undoes one applied change (standalone servers only; a transaction aborts instead). */
+type Undo = () => Promise<void>;
+const NOTHING_TO_UNDO: Undo = async () => {};
+
+class ConditionFailed extends Error {}
+
+export interface MongoStoreOptions {
+  /** how long the start may wait for a server before failing (default 5 s) */
+  startTimeoutMs?: number;
+}
+
+export class MongoStore implements Store {
+  readonly kind = 'mongo' as const;
+  private readonly users: Collection<Keyed>;
+  private readonly workers: Collection<Keyed>;
+  private readonly tasks: Collection<Keyed>;
+  private readonly attempts: Collection<Keyed>;
+  private readonly files: Collection;
+  private readonly events: Collection;
+  private readonly dags: Collection<Keyed>;
+
+  private constructor(
+    private readonly client: MongoClient,
+    readonly db: Db,
+    /** true on a replica set or sharded cluster: multi-document commits run in a transaction */
+    readonly transactions: boolean,
+  ) {
+    this.users = db.collection<Keyed>('users');
+    this.workers = db.collection<Keyed>('workers');
+    this.tasks = db.collection<Keyed>('tasks');
+    this.attempts = db.collection<Keyed>('attempts');
+    this.files = db.collection('files');
+    this.events = db.collection('events');
+    this.dags = db.collection<Keyed>('dags');
+  }
+
+  /**
+   * Connects, finds out whether the deployment has transactions and creates the indexes.
+   * Fails within `startTimeoutMs` when no server answers: a short-lived probe client with that
+   * server selection timeout checks first, so the long-lived client can keep the driver's
+   * default (30 s), which rides out a replica-set election instead of failing requests.
+   */
+  static async connect(url: string, databaseName: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
+    const startTimeoutMs = options.startTimeoutMs ?? 5000;
+    const probe = new MongoClient(url, { serverSelectionTimeoutMS: startTimeoutMs, connectTimeoutMS: startTimeoutMs, appName: 'wharf-master' });
+    let hello: Document;
+    try {
+      await probe.connect();
+      hello = await probe.db('admin').command({ hello: 1 });
+    } finally {
+      await probe.close();
+    }
+    // Transactions need sessions and a replica set (setName) or mongos (msg: 'isdbgrid').
+    const transactions =
+      hello.logicalSessionTimeoutMinutes !== undefined && (typeof hello.setName === 'string' || hello.msg === 'isdbgrid');
+    const client = new MongoClient(url, { appName: 'wharf-master', ignoreUndefined: true });
+    try {
+      await client.connect();
+      const store = new MongoStore(client, client.db(databaseName), transactions);
+      await store.createIndexes();
+      return store;
+    } catch (error: unknown) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  private async createIndexes(): Promise<void> {
+    for (const [collection, indexes] of Object.entries(INDEXES)) {
+      for (const index of indexes) {
+        await this.db.collection(collection).createIndex(index.key, { name: index.name, unique: index.unique ?? false });
+      }
+    }
+  }
+
+  // users
+
+  async insertUser(user: UserWithPassword): Promise<void> {
+    try {
+      await this.users.insertOne({ _id: user.id, _seq: new ObjectId(), ...plain(user) });
+    } catch (error: unknown) {
+      if (isDuplicateKey(error)) throw new WharfError('conflict', `a user with email ${user.email} already exists`);
+      throw error;
+    }
+  }
+
+  async findUserByEmail(email: string): Promise<UserWithPassword | undefined> {
+    return ((await this.users.findOne({ email }, RECORD)) ?? undefined) as UserWithPassword | undefined;
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const user = (await this.users.findOne({ _id: id }, RECORD)) as UserWithPassword | null;
+    return user ? publicUser(user) : undefined;
+  }
+
+  async listUsers(): Promise<User[]> {
+    const users = await this.users.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray();
+    return users.map((user) => publicUser(user as unknown as UserWithPassword));
+  }
+
+  async countUsers(): Promise<number> {
+    return this.users.countDocuments({});
+  }
+
+  // workers
+
+  /** Replaces the record (as SQLite's upsert does), keeping its place in the listing order. */
+  async saveWorker(worker: WorkerRecord): Promise<void> {
+    const existing = await this.workers.findOne({ _id: worker.id }, { projection: { _seq: 1 } });
+    const seq: unknown = existing?._seq ?? new ObjectId();
+    await this.workers.replaceOne({ _id: worker.id }, { _seq: seq, ...plain(worker) }, { upsert: true });
+  }
+
+  async getWorker(id: string): Promise<WorkerRecord | undefined> {
+    return ((await this.workers.findOne({ _id: id }, RECORD)) ?? undefined) as WorkerRecord | undefined;
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return (await this.workers.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as WorkerRecord[];
+  }
+
+  // tasks and attempts
+
+  async getTask(id: string): Promise<Task | undefined> {
+    return ((await this.tasks.findOne({ _id: id }, RECORD)) ?? undefined) as Task | undefined;
+  }
+
+  async listTasks(query: TaskQuery): Promise<TaskPage> {
+    const filter: Filter<Keyed> = {};
+    if (query.userId !== undefined) filter.userId = query.userId;
+    if (query.status !== undefined) filter.status = query.status;
+    if (query.cursor !== undefined) {
+      const cursor = decodeTaskCursor(query.cursor);
+      if (!cursor) throw new WharfError('validation_failed', 'cursor: not a cursor this server issued');
+      filter.$or = [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, _id: { $lt: cursor.id } }];
+    }
+    const rows = (await this.tasks
+      .find(filter, { ...RECORD, sort: { createdAt: -1, _id: -1 }, limit: query.limit + 1 })
+      .toArray()) as unknown as Task[];
+    const tasks = rows.slice(0, query.limit);
+    const last = tasks[tasks.length - 1];
+    return { tasks, nextCursor: rows.length > query.limit && last ? encodeTaskCursor(last) : undefined };
+  }
+
+  async listUnfinishedTasks(): Promise<Task[]> {
+    return (await this.tasks
+      .find({ status: { $in: UNFINISHED_TASK_STATUSES } }, { ...RECORD, sort: { createdAt: 1, _id: 1 } })
+      .toArray()) as unknown as Task[];
+  }
+
+  async getAttempt(id: string): Promise<Attempt | undefined> {
+    return ((await this.attempts.findOne({ _id: id }, RECORD)) ?? undefined) as Attempt | undefined;
+  }
+
+  async listAttempts(taskId: string): Promise<Attempt[]> {
+    return (await this.attempts.find({ taskId }, { ...RECORD, sort: { number: 1, _seq: 1 } }).toArray()) as unknown as Attempt[];
+  }
+
+  async listActiveAttempts(): Promise<Attempt[]> {
+    return (await this.attempts
+      .find({ status: { $in: ACTIVE_ATTEMPT_STATUSES } }, { ...RECORD, sort: { _seq: 1 } })
+      .toArray()) as unknown as Attempt[];
+  }
+
+  async listEvents(taskId: string): Promise<TaskEvent[]> {
+    return (await this.events.find({ taskId }, { projection: { _id: 0 }, sort: { _id: 1 } }).toArray()) as unknown as TaskEvent[];
+  }
+
+  // files
+
+  async listFiles(filter: { userId?: string | undefined; taskId?: string | undefined }): Promise<OutputFileRecord[]> {
+    const query: Filter<Document> = {};
+    if (filter.userId !== undefined) query.userId = filter.userId;
+    if (filter.taskId !== undefined) query.taskId = filter.taskId;
+    return (await this.files.find(query, { projection: { _id: 0 }, sort: { _id: 1 } }).toArray()) as unknown as OutputFileRecord[];
+  }
+
+  // DAG runs
+
+  async getDag(id: string): Promise<DagRun | undefined> {
+    return ((await this.dags.findOne({ _id: id }, RECORD)) ?? undefined) as DagRun | undefined;
+  }
+
+  async listDags(query: DagQuery): Promise<DagRun[]> {
+    const filter: Filter<Keyed> = {};
+    if (query.userId !== undefined) filter.userId = query.userId;
+    if (query.name !== undefined) filter.name = query.name;
+    return (await this.dags.find(filter, { ...RECORD, sort: { createdAt: -1, _id: -1 }, limit: query.limit }).toArray()) as unknown as DagRun[];
+  }
+
+  async listUnfinishedDags(): Promise<DagRun[]> {
+    return (await this.dags.find({ status: 'running' }, { ...RECORD, sort: { createdAt: 1, _id: 1 } }).toArray()) as unknown as DagRun[];
+  }
+
+  // changes
+
+  async commit(changes: readonly StoreChange[]): Promise<boolean> {
+    const [only] = changes;
+    if (only === undefined) return true;
+    // One change to one document is atomic by itself; replaceTaskFiles touches several.
+    const singleDocument = changes.length === 1 && only.kind !== 'replaceTaskFiles';
+    if (this.transactions && !singleDocument) return this.commitInTransaction(changes);
+    // Standalone server (or a single-document change): in order, taking back what this commit
+    // already did when a condition misses or a write fails (see the header).
+    const applied: Undo[] = [];
+    const takeBack = async () => {
+      for (const step of applied.reverse()) await step();
+    };
+    for (const change of changes) {
+      let undo: Undo | false;
+      try {
+        undo = await this.applyChange(change, undefined);
+      } catch (error: unknown) {
+        await takeBack();
+        throw error;
+      }
+      if (undo === false) {
+        await takeBack();
+        return false;
+      }
+      applied.push(undo);
+    }
+    return true;
+  }
+
+  private async commitInTransaction(changes: readonly StoreChange[]): Promise<boolean> {
+    const session = this.client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        for (const change of changes) {
+          if ((await this.applyChange(change, session)) === false) throw new ConditionFailed();
+        }
+      }, TRANSACTION_OPTIONS);
+      return true;
+    } catch (error: unknown) {
+      if (error instanceof ConditionFailed) return false;
+      throw error;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /** Applies one change; false when its condition does not hold (nothing was written). */
+  private async applyChange(change: StoreChange, session: ClientSession | undefined): Promise<Undo | false> {
+    const options = { session };
+    switch (change.kind) {
+      case 'insertTask': {
+        const id = change.task.id;
+        await this.tasks.insertOne({ _id: id, ...plain(change.task) }, options);
+        return async () => void (await this.tasks.deleteOne({ _id: id }));
+      }
+      case 'insertAttempt': {
+        const id = change.attempt.id;
+        await this.attempts.insertOne({ _id: id, _seq: new ObjectId(), ...plain(change.attempt) }, options);
+        return async () => void (await this.attempts.deleteOne({ _id: id }));
+      }
+      case 'updateTask': {
+        const filter: Filter<Keyed> = { _id: change.taskId };
+        if (change.expectStatus) filter.status = { $in: [...change.expectStatus] };
+        if (change.expectAttemptId !== undefined) filter.currentAttemptId = change.expectAttemptId;
+        return this.conditionalUpdate(this.tasks, filter, change.patch, session);
+      }
+      case 'updateAttempt': {
+        const filter: Filter<Keyed> = { _id: change.attemptId };
+        if (change.expectStatus) filter.status = { $in: [...change.expectStatus] };
+        return this.conditionalUpdate(this.attempts, filter, change.patch, session);
+      }
+      case 'appendEvent': {
+        const id = new ObjectId();
+        await this.events.insertOne({ _id: id, ...plain(change.event) }, options);
+        return async () => void (await this.events.deleteOne({ _id: id }));
+      }
+      case 'insertDag': {
+        const id = change.dag.id;
+        await this.dags.insertOne({ _id: id, ...plain(change.dag) }, options);
+        return async () => void (await this.dags.deleteOne({ _id: id }));
+      }
+      case 'updateDag': {
+        const filter: Filter<Keyed> = { _id: change.dagId };
+        if (change.expectStatus) filter.status = { $in: [...change.expectStatus] };
+        if (change.expectVersion !== undefined) filter.version = change.expectVersion;
+        return this.conditionalUpdate(this.dags, filter, change.patch, session);
+      }
+      case 'replaceTaskFiles': {
+        const taskId = change.taskId;
+        const previous = await this.files.find({ taskId }, options).toArray();
+        await this.files.deleteMany({ taskId }, options);
+        if (change.files.length > 0) {
+          await this.files.insertMany(
+            change.files.map((file) => ({ _id: new ObjectId(), ...plain(file) })),
+            options,
+          );
+        }
+        return async () => {
+          await this.files.deleteMany({ taskId });
+          if (previous.length > 0) await this.files.insertMany(previous);
+        };
+      }
+    }
+  }
+
+  private async conditionalUpdate(
+    collection: Collection<Keyed>,
+    filter: Filter<Keyed>,
+    patch: object,
+    session: ClientSession | undefined,
+  ): Promise<Undo | false> {
+    const update = toUpdate(patch);
+    if (update === undefined) {
+      // an empty patch only checks its condition
+      return (await collection.findOne(filter, { session, projection: { _id: 1 } })) ? NOTHING_TO_UNDO : false;
+    }
+    const before = await collection.findOneAndUpdate(filter, update, { session, returnDocument: 'before' });
+    if (!before) return false;
+    return async () => void (await collection.replaceOne({ _id: before._id }, before));
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,360 @@
+// The master's REPL driven the two ways an operator can: on a real terminal (a pseudo-terminal
+// made by util-linux `script`, so the master sees a TTY without native modules) and with piped
+// stdin and --repl. The master runs as its own process (the built dist, as runMaster.sh starts
+// it); a real worker runs tasks in the real Docker engine; every check reads what the operator
+// would read on the screen, or asks the REST API as an operator would.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkerHandle } from '../worker/src/main.js';
+import { ApiClient, type TaskBody } from './support/api-client.js';
+import { REPO_ROOT, removeTempDirs, startTestWorker, tempDir, TEST_IMAGE, waitFor } from './support/cluster.js';
+
+const CLI = join(REPO_ROOT, 'master/dist/cli.js');
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]/g;
+
+/** What a person sees: terminal control sequences and carriage returns removed. */
+const screen = (raw: string) => raw.replace(ANSI, '').replace(/\r/g, '');
+
+const shellQuote = (args: readonly string[]) => args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+
+class ReplProcess {
+  raw = '';
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly dataDir: string,
+    readonly piped: boolean,
+  ) {
+    child.stdout!.on('data', (d: Buffer) => (this.raw += d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => (this.raw += d.toString('utf8')));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static args(dataDir: string): string[] {
+    return [CLI, '--data-dir', dataDir, '--http-port', '0', '--grpc-port', '0', '--admin-password', 'admin-password', '--log-level', 'warn', '--cancel-grace', '1s'];
+  }
+
+  /** The master on a pseudo-terminal: stdin and stdout are a TTY. */
+  static onTerminal(env: Record<string, string> = {}, dataDir = tempDir('repl-pty')): ReplProcess {
+    const command = shellQuote([process.execPath, ...ReplProcess.args(dataDir)]);
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'xterm-256color', COLUMNS: '200', LINES: '50', ...env },
+    });
+    return new ReplProcess(child, dataDir, false);
+  }
+
+  /** The master with --repl reading piped stdin. */
+  static piped(): ReplProcess {
+    const dataDir = tempDir('repl-piped');
+    const child = spawn(process.execPath, [...ReplProcess.args(dataDir), '--repl'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    return new ReplProcess(child, dataDir, true);
+  }
+
+  get text(): string {
+    return screen(this.raw);
+  }
+
+  /** A position in the output; `expect` after it sees only what came later. */
+  mark(): number {
+    return this.text.length;
+  }
+
+  send(keys: string): void {
+    this.child.stdin!.write(keys);
+  }
+
+  async expect(pattern: RegExp, from = 0, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    const found = waitFor(`${pattern} in the REPL output`, () => this.text.slice(from).match(pattern) ?? undefined, timeoutMs, 50);
+    // a master that exits cannot print what we wait for: fail at once, showing why
+    const exited = this.exited.then(async (code) => {
+      await new Promise((r) => setTimeout(r, 200));
+      const match = this.text.slice(from).match(pattern);
+      if (match) return match;
+      throw new Error(`the master exited (${code}) before printing ${pattern}`);
+    });
+    return Promise.race([found, exited]).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n--- output since mark ---\n${this.text.slice(from)}`);
+    });
+  }
+
+  /**
+   * Types a command and waits until it is done; answers what the command printed. On a
+   * terminal "done" is the next prompt; on piped stdin it is the echo of an empty line sent
+   * after the command (commands run one after another).
+   */
+  async run(command: string, timeoutMs = 60_000): Promise<string> {
+    const from = this.mark();
+    this.send(this.piped ? `${command}\n\n` : `${command}\r`);
+    const done = this.piped ? /\nwharf> \n$/ : /\nwharf> $/;
+    await this.expect(done, from, timeoutMs);
+    const printed = this.text.slice(from);
+    // drop the echoed command line and what marks the end
+    return printed.slice(printed.indexOf('\n') + 1).replace(this.piped ? /wharf> \n$/ : /wharf> $/, '');
+  }
+
+  banner(): { httpUrl: string; grpcAddress: string; joinToken: string } {
+    const text = this.text;
+    return {
+      httpUrl: /API and dashboard:\s+(\S+)/.exec(text)![1]!,
+      grpcAddress: /Worker port \(gRPC\):\s+(\S+)/.exec(text)![1]!,
+      joinToken: /Join token:\s+(\S+)/.exec(text)![1]!,
+    };
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+const workers: WorkerHandle[] = [];
+const sessions: ReplProcess[] = [];
+
+afterAll(async () => {
+  for (const worker of workers) {
+    await worker.stop();
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=wharf.worker=${worker.workerId}`]).toString().split(/\s+/).filter(Boolean);
+    if (ids.length) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+  }
+  for (const session of sessions) session.kill();
+  removeTempDirs();
+});
+
+async function taskBody(api: ApiClient, id: string): Promise<TaskBody> {
+  return (await api.request<{ task: TaskBody }>('GET', `/api/tasks/${id}`)).body.task;
+}
+
+describe('the REPL on a terminal', () => {
+  let repl: ReplProcess;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -b)`);
+    repl = ReplProcess.onTerminal();
+    sessions.push(repl);
+    await repl.expect(/Type help for the console's commands[\s\S]*wharf> $/);
+    const banner = repl.banner();
+    workers.push(await startTestWorker(banner, { name: 'repl-worker' }));
+    api = await ApiClient.admin(banner.httpUrl);
+  });
+
+  it('lists the worker that joined, in an aligned table', async () => {
+    const out = await repl.run('workers');
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATUS\s+CONNECTED/);
+    expect(lines[1]).toMatch(/repl-worker\s+ready\s+yes\s+docker/);
+    // the columns line up: STATUS starts at the same place in the header and the row
+    expect(lines[1]!.indexOf('ready')).toBe(lines[0]!.indexOf('STATUS'));
+  });
+
+  it('submits a task, completes its id prefix with Tab and follows its log until it ends by itself', async () => {
+    const out = await repl.run(`submit ${TEST_IMAGE} sh -c 'for i in 1 2 3; do echo line-$i; sleep 0.4; done' --cpu 0.1 --memory 32Mi --name follow-me`);
+    const id = /submitted ([0-9a-f-]{36}) \(follow-me\): queued/.exec(out)?.[1];
+    expect(id, out).toBeDefined();
+
+    // Tab turns a prefix into the whole id on the command line
+    const from = repl.mark();
+    repl.send(`logs ${id!.slice(0, 5)}\t`);
+    await repl.expect(new RegExp(`logs ${id}`), from, 10_000);
+    repl.send(' -f\r');
+    const followed = await repl.expect(/line-1\n[\s\S]*line-3\n--- task [0-9a-f]{8} succeeded \(exit 0\) ---\nwharf> $/, from);
+    expect(followed[0]).toContain('line-2');
+    expect((await taskBody(api, id!)).status).toBe('succeeded');
+  });
+
+  it('stops following on Ctrl-C without leaving the REPL, then cancels the running task', async () => {
+    const out = await repl.run(`submit ${TEST_IMAGE} sh -c 'echo started; sleep 120' --cpu 0.1 --memory 32Mi --name sleeper`);
+    const id = /submitted ([0-9a-f-]{36})/.exec(out)![1]!;
+    const from = repl.mark();
+    repl.send(`logs ${id.slice(0, 8)} -f\r`);
+    await repl.expect(/started\n/, from);
+    repl.send('\x03');
+    await repl.expect(/--- stopped following; the task keeps running ---\nwharf> $/, from);
+    expect((await taskBody(api, id)).status).toBe('running');
+
+    const cancelled = await repl.run(`cancel ${id.slice(0, 8)}`);
+    expect(cancelled).toMatch(new RegExp(`cancelled ${id} \\(sleeper\\), was running; worker [0-9a-f]{8} is told to stop it`));
+    const task = await waitFor('the attempt to end', async () => {
+      const t = await taskBody(api, id);
+      return t.attempts[0]?.status === 'cancelled' ? t : undefined;
+    });
+    expect(task.status).toBe('cancelled');
+    expect(await repl.run(`cancel ${id.slice(0, 8)}`)).toMatch(/^error: task [0-9a-f-]{36} is already cancelled\n$/);
+  });
+
+  it('shows the live status view until a key is pressed, then gives the prompt back with an empty line', async () => {
+    const from = repl.mark();
+    repl.send('status\r');
+    await repl.expect(/workers: 1 ready, 0 draining, 0 lost\ntasks: +\d+ queued[\s\S]*repl-worker\s+ready[\s\S]*refreshing every 2s · press any key to return\n$/, from);
+    const redraws = () => repl.text.slice(from).split('refreshing every 2s').length - 1;
+    await waitFor('a second drawing 2s later', () => redraws() >= 2, 10_000);
+    repl.send('q');
+    await repl.expect(/wharf> $/, from, 10_000);
+    // the key only ended the view: Enter now runs an empty line, not "q"
+    expect(await repl.run('')).not.toContain('unknown command');
+    expect(repl.raw).toContain('\x1b[?1049l'); // left the alternate screen
+  });
+
+  it('keeps the master running on Ctrl-C at the prompt, colours statuses, and keeps history across restarts', async () => {
+    const from = repl.mark();
+    repl.send('\x03');
+    await repl.expect(/\(type exit to stop the master; Ctrl-D leaves the REPL and keeps the master running\)\nwharf> $/, from);
+    expect((await fetch(`${repl.banner().httpUrl}/health`)).status).toBe(200);
+
+    const rawFrom = repl.raw.length;
+    await repl.run('tasks succeeded');
+    expect(repl.raw.slice(rawFrom)).toContain('\x1b[32msucceeded\x1b[39m'); // green on a terminal
+
+    repl.send('exit\r');
+    expect(await repl.exited).toBe(0); // `exit` stopped the master in order
+    expect(repl.text).toMatch(/stopping the master…\n/);
+    const history = readFileSync(join(repl.dataDir, 'repl_history'), 'utf8').trim().split('\n');
+    expect(history).toContain('tasks succeeded');
+    expect(history.some((line) => line.startsWith(`submit ${TEST_IMAGE} sh -c`))).toBe(true);
+    expect(history.at(-1)).toBe('exit');
+
+    // a new master on the same data dir: Up brings back the commands of the last session
+    const again = ReplProcess.onTerminal({}, repl.dataDir);
+    sessions.push(again);
+    await again.expect(/Type help for the console's commands[\s\S]*wharf> $/);
+    const recalled = again.mark();
+    again.send('\x1b[A');
+    await again.expect(/wharf> exit$/, recalled, 10_000);
+    again.send('\x1b[A');
+    await again.expect(/wharf> tasks succeeded$/, recalled, 10_000);
+    again.send('\x15exit\r'); // Ctrl-U clears the recalled line
+    expect(await again.exited).toBe(0);
+  });
+});
+
+describe('the REPL on piped stdin (--repl)', () => {
+  let repl: ReplProcess;
+  let api: ApiClient;
+  let worker: WorkerHandle;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -b)`);
+    repl = ReplProcess.piped();
+    sessions.push(repl);
+    await repl.expect(/Type help for the console's commands/);
+    api = await ApiClient.admin(repl.banner().httpUrl);
+  });
+
+  it('prints without colour or cursor control, and answers wrong arguments with one-line errors', async () => {
+    const errors: [string, RegExp][] = [
+      ['submit', /^error: submit: needs an image \(or --runtime exec and a command\) \(usage: submit <image> \[command\.\.\.\]/],
+      [`submit ${TEST_IMAGE} --cpu`, /^error: submit: --cpu needs a value$/],
+      [`submit ${TEST_IMAGE} --retries many`, /^error: submit: --retries must be a whole number \(got "many"\)$/],
+      [`submit ${TEST_IMAGE} --bogus 1`, /^error: submit: unknown option --bogus \(options: --cpu/],
+      [`submit ${TEST_IMAGE} --env NOEQUALS`, /^error: submit: --env takes KEY=VALUE \(got "NOEQUALS"\)$/],
+      ['tasks sleeping', /^error: tasks: unknown status "sleeping"; one of queued, assigned, running, succeeded, failed, cancelled/],
+      ['task 12345678-zz', /^error: "12345678-zz" is not a task id/],
+      ['task abcdef', /^error: no task id starts with "abcdef"$/],
+      ['worker ffff', /^error: no worker id starts with "ffff"/],
+      ['logs', /^error: logs: needs <id> \(usage: logs <id> \[-f\]\)$/],
+      ['logs abc --tail', /^error: logs: unknown option --tail/],
+      ["task 'unclosed", /^error: unclosed single quote$/],
+      ['frobnicate', /^error: unknown command "frobnicate"; type help for the list$/],
+      ['workers now', /^error: workers: unexpected "now" \(usage: workers\)$/],
+    ];
+    for (const [command, expected] of errors) {
+      const out = await repl.run(command);
+      expect(out.trimEnd().split('\n'), command).toHaveLength(1);
+      expect(out.trimEnd(), command).toMatch(expected);
+    }
+    // a task the validation refuses reads the same as REST's 400
+    const rest = await api.request<{ error: { message: string } }>('POST', '/api/tasks', { image: TEST_IMAGE, resources: { memory: '1Mi' } });
+    expect(rest.status).toBe(400);
+    expect(await repl.run(`submit ${TEST_IMAGE} --memory 1Mi`)).toBe(`error: ${rest.body.error.message}\n`);
+    expect(repl.raw).not.toContain('\x1b');
+  });
+
+  it('shows the queue in dispatch order with why each task waits, and names an ambiguous prefix', async () => {
+    const low = /submitted ([0-9a-f-]{36})/.exec(await repl.run(`submit ${TEST_IMAGE} true --priority 10 --name low`))![1]!;
+    const high = /submitted ([0-9a-f-]{36})/.exec(await repl.run(`submit ${TEST_IMAGE} true --priority 90 --name high`))![1]!;
+    const queue = await waitFor('a scheduling pass', async () => {
+      const out = await repl.run('queue');
+      return out.includes('no ready worker') ? out : undefined;
+    });
+    const rows = queue.trim().split('\n');
+    expect(rows[0]).toMatch(/^POS\s+ID\s+NAME\s+PRIO\s+CPU\s+MEMORY\s+GPU\s+WAITING\s+WHY$/);
+    expect(rows[1]).toMatch(new RegExp(`^1\\s+${high.slice(0, 8)}\\s+high\\s+90\\s+.*no ready worker$`));
+    expect(rows[2]).toMatch(new RegExp(`^2\\s+${low.slice(0, 8)}\\s+low\\s+10\\s+.*no ready worker$`));
+    expect(rows[3]).toBe('2 queued');
+
+    // a worker joins: both run; a task asking for more cpu than any worker has stays, saying why
+    worker = await startTestWorker(repl.banner(), { name: 'piped-worker', capacityCaps: { cpu: 2 } });
+    workers.push(worker);
+    await waitFor('both tasks to finish', async () => (await taskBody(api, low)).status === 'succeeded' && (await taskBody(api, high)).status === 'succeeded');
+    await repl.run(`submit ${TEST_IMAGE} true --cpu 64 --name huge`);
+    const waiting = await waitFor('the reason', async () => {
+      const out = await repl.run('queue');
+      return out.includes('huge') && out.includes('no ready worker has cpu >= 64') ? out : undefined;
+    });
+    expect(waiting.trim().split('\n')).toHaveLength(3);
+
+    // with 17 tasks, two ids share their first character (16 hex digits): that prefix is ambiguous
+    for (let i = 0; i < 14; i += 1) await repl.run(`submit ${TEST_IMAGE} true --label pool=nowhere --name stuck-${i}`);
+    const listed = await api.request<{ tasks: { id: string }[] }>('GET', '/api/tasks?limit=500');
+    const byFirst = new Map<string, string[]>();
+    for (const { id } of listed.body.tasks) byFirst.set(id[0]!, [...(byFirst.get(id[0]!) ?? []), id]);
+    const [first, shared] = [...byFirst.entries()].find(([, ids]) => ids.length > 1)!;
+    const out = await repl.run(`task ${first}`);
+    expect(out).toMatch(new RegExp(`^error: "${first}" names more than one task: .*; type more of the id\\n$`));
+    for (const id of shared.slice(0, 6)) expect(out).toContain(id);
+  });
+
+  it('drains and activates a worker named by an id prefix', async () => {
+    const prefix = worker.workerId.slice(0, 6);
+    expect(await repl.run(`drain ${prefix}`)).toMatch(/^worker [0-9a-f]{8} \(piped-worker\) is draining: no new tasks are placed on it/);
+    const drained = await api.request<{ worker: { status: string } }>('GET', `/api/workers/${worker.workerId}`);
+    expect(drained.body.worker.status).toBe('draining');
+    expect(await repl.run('workers')).toMatch(/piped-worker\s+draining\s+yes/);
+    expect(await repl.run(`activate ${prefix}`)).toMatch(/is ready: it takes new tasks again/);
+    expect((await api.request<{ worker: { status: string } }>('GET', `/api/workers/${worker.workerId}`)).body.worker.status).toBe('ready');
+  });
+
+  it("lists, shows and downloads a finished task's outputs, byte for byte as REST serves them", async () => {
+    const out = await repl.run(
+      `submit ${TEST_IMAGE} sh -c 'sleep 1; echo out-line; seq 1 500 > /output/numbers.txt; mkdir -p /output/sub; echo hello > /output/sub/hello.txt' --memory 32Mi --cpu 0.1 --name outputs`,
+    );
+    const id = /submitted ([0-9a-f-]{36})/.exec(out)![1]!;
+    const short = id.slice(0, 8);
+    // following on piped stdin ends by itself when the task ends
+    expect(await repl.run(`logs ${short} -f`)).toBe(`out-line\n--- task ${short} succeeded (exit 0) ---\n`);
+    expect((await taskBody(api, id)).status).toBe('succeeded');
+
+    const details = await repl.run(`task ${short}`);
+    expect(details).toMatch(/status:\s+succeeded/);
+    expect(details).toMatch(/exit code:\s+0/);
+    expect(details).toMatch(/Attempts\n#\s+ID\s+WORKER\s+STATUS[^\n]*\n1\s+[0-9a-f]{8}\s+[0-9a-f]{8}\s+succeeded\s+0/);
+    expect(await repl.run(`logs ${short}`)).toBe('out-line\n');
+
+    const rest = await api.request<{ files: { path: string; sha256: string }[] }>('GET', `/api/files/${id}`);
+    const listing = await repl.run(`files ${short}`);
+    for (const file of rest.body.files) expect(listing).toMatch(new RegExp(`${file.path}\\s+\\S+\\s+${file.sha256}`));
+
+    const dir = tempDir('repl-download');
+    const saved = await repl.run(`download ${short} ${dir}`);
+    expect(saved).toMatch(new RegExp(`saved 2 files \\(\\S+\\) to ${dir}\\n$`));
+    for (const path of ['numbers.txt', 'sub/hello.txt']) {
+      const served = await api.bytes(`/api/files/${id}/download/${path}`);
+      expect(readFileSync(join(dir, path)).equals(served.data), path).toBe(true);
+    }
+    // a file where the folder should be: a one-line error, and the REPL goes on
+    const blocked = join(dir, 'numbers.txt');
+    expect(await repl.run(`download ${short} ${blocked}`)).toMatch(new RegExp(`^error: download: cannot save \\S+ into ${blocked}: [^\\n]+\\n$`));
+  });
+
+  it('leaves the REPL at the end of input and keeps the master running', async () => {
+    const { httpUrl } = repl.banner();
+    repl.child.stdin!.end();
+    await repl.expect(/left the REPL; the master keeps running \(Ctrl-C or SIGTERM stops it\)\n/);
+    expect((await fetch(`${httpUrl}/health`)).status).toBe(200);
+    repl.child.kill('SIGTERM');
+    expect(await repl.exited).toBe(0);
+  });
+});
