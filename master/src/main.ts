@@ -1,6 +1,10 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
 import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { ArtifactBackend } from './artifacts/artifact-backend.js';
+import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
+import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
 import { AuthService } from './auth/auth-service.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
@@ -16,6 +20,7 @@ import { MasterMetrics } from './metrics/master-metrics.js';
 import { timeStoreOperations } from './metrics/timed-store.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
+import { DagService } from './dags/dag-service.js';
 import { TaskService } from './tasks/task-service.js';
 import { TelemetryService } from './telemetry/telemetry-service.js';
 
@@ -41,6 +46,10 @@ export interface MasterHandle {
   telemetry: TelemetryService;
   /** Prometheus metrics (GET /metrics) */
   metrics: MasterMetrics;
+  /** DAG runs (docs/DAGS.md) */
+  dags: DagService;
+  /** where DAG artifacts live (disk, or S3 with WHARF_S3_ENDPOINT) */
+  artifacts: ArtifactBackend;
   /** Orderly stop: closes listeners and the store. */
   stop(): Promise<void>;
 }
@@ -71,12 +80,20 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   const logs = new LogStore(config.dataDir, config.maxLogBytesPerAttempt);
   const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask);
   await files.init();
+  // DAG artifacts: S3/MinIO when configured (workers get presigned URLs), else the data dir
+  const artifacts: ArtifactBackend = config.s3
+    ? new S3ArtifactBackend(config.s3, join(config.dataDir, 'artifacts-staging'))
+    : new DiskArtifactBackend(config.dataDir);
+  await artifacts.init();
+  const presign = artifacts.presignedGetUrl?.bind(artifacts);
   const tasks = new TaskService(store, registry, logs, files, logger.child({ component: 'tasks' }), {
     retryBackoffMs: config.retryBackoffMs,
     retryBackoffMaxMs: config.retryBackoffMaxMs,
     cancelGraceMs: config.cancelGraceMs,
     allowUserExec: config.allowUserExec,
+    inputUrl: presign ? (sha256) => presign(sha256, 6 * 3600) : undefined,
   });
+  const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
   registry.setListener({
     workerLost: (workerId) => {
       tasks.workerLost(workerId).catch((error: unknown) => logger.error({ err: error, workerId }, 'requeue of a lost worker failed'));
@@ -90,6 +107,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   metrics.bind({ tasks, registry });
   await registry.load();
   await tasks.recover();
+  await dags.recover();
   telemetry.seed(await store.listUnfinishedTasks());
 
   const heartbeatStats = new HeartbeatStats();
@@ -104,6 +122,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatStats,
     metrics,
+    artifacts,
   });
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
 
@@ -116,6 +135,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     heartbeatStats,
     telemetry,
     metrics,
+    dags,
     logger: logger.child({ component: 'http' }),
   });
   const server: Server = await new Promise((resolve, reject) => {
@@ -159,11 +179,14 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     logger,
     telemetry,
     metrics,
+    dags,
+    artifacts,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(livenessTimer);
       tasks.stop();
+      dags.stop();
       registry.closeAll();
       await live.close();
       telemetry.close();
@@ -171,6 +194,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
       await tasks.idle();
+      await dags.idle();
       logs.close();
       await store.close();
       metrics.close();

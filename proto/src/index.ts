@@ -23,6 +23,9 @@ export type { OutputFile, OutputFile__Output } from './generated/wharf/v1/Output
 export type { Resources, Resources__Output } from './generated/wharf/v1/Resources.js';
 export type { Usage, Usage__Output } from './generated/wharf/v1/Usage.js';
 export type { CancelAttempt__Output } from './generated/wharf/v1/CancelAttempt.js';
+export type { ArtifactRequest, ArtifactRequest__Output } from './generated/wharf/v1/ArtifactRequest.js';
+export type { InputReport, InputReport__Output } from './generated/wharf/v1/InputReport.js';
+export type { TaskInput, TaskInput__Output } from './generated/wharf/v1/TaskInput.js';
 
 export { parseBytes, parseCpu, formatBytes } from './units.js';
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { RuntimeName, WorkerConfig } from './config/worker-config.js';
 import { loadOrCreateWorkerId } from './identity/worker-identity.js';
 import { createWorkerLogger } from './logger.js';
+import { ArtifactCache } from './cache/artifact-cache.js';
 import { ResultOutbox } from './outbox/result-outbox.js';
 import { OutputUploader } from './outputs/output-uploader.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
@@ -38,6 +39,8 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
   const outbox = await ResultOutbox.open(path.join(config.dataDir, 'outbox'), logger.child({ component: 'outbox' }));
   const attemptsDir = path.join(config.dataDir, 'attempts');
   await mkdir(attemptsDir, { recursive: true, mode: 0o755 });
+  // DAG inputs by sha256 in <dataDir>/cache, LRU-bounded (--cache-max-bytes, default 10 GiB)
+  const cache = await ArtifactCache.open({ dataDir: config.dataDir, maxBytes: config.cacheMaxBytes, logger: logger.child({ component: 'cache' }) });
 
   const runtimes = new Map<RuntimeName, TaskRuntime>();
   // a kubernetes worker advertises what the cluster offers it (flags or namespace quota), not this machine
@@ -70,6 +73,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
     uploader,
     attemptsDir,
     logger,
+    cache,
   });
 
   try {
@@ -92,6 +96,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
           await session.stop(stopOptions);
         } finally {
           sampler.stop();
+          await cache.close().catch((error: unknown) => logger.warn({ err: error }, 'could not write the artifact cache index'));
           gateway.close();
           logger.info({ leaveRunning: stopOptions.leaveRunning ?? false }, 'worker stopped');
         }

@@ -32,6 +32,9 @@ export interface AssignPayload {
   resources: Resources;
   timeoutSeconds: number;
   userId: string;
+  /** DAG tasks: artifacts to stage at /input/<name>; url empty = fetch from the master (FetchArtifact) */
+  inputs?: { name: string; sha256: string; size: number; url: string }[];
+  useCache?: boolean;
 }
 
 export interface LiveWorker {
@@ -41,6 +44,8 @@ export interface LiveWorker {
   channel?: WorkerChannel | undefined;
   /** attempts the worker said it runs in its last heartbeat */
   reportedAttempts: string[];
+  /** sha256s the worker's artifact cache holds (its last heartbeat; capped), for placement affinity */
+  cachedArtifacts?: ReadonlySet<string> | undefined;
 }
 
 export interface RegistrationInput {
@@ -172,12 +177,13 @@ export class WorkerRegistry {
     }
   }
 
-  heartbeat(workerId: string, usage: WorkerUsage | undefined, runningAttempts: string[]): boolean {
+  heartbeat(workerId: string, usage: WorkerUsage | undefined, runningAttempts: string[], cachedArtifacts?: readonly string[]): boolean {
     const worker = this.workers.get(workerId);
     if (!worker || worker.record.status === 'lost') return false;
     worker.record.lastHeartbeatAt = this.now();
     if (usage) worker.usage = usage;
     worker.reportedAttempts = runningAttempts;
+    if (cachedArtifacts !== undefined) worker.cachedArtifacts = new Set(cachedArtifacts);
     this.notify('heartbeat', workerId);
     return true;
   }
@@ -267,6 +273,7 @@ export class WorkerRegistry {
         labels: worker.record.labels,
         capacity: worker.record.capacity,
         reserved: worker.reserved,
+        cachedArtifacts: worker.cachedArtifacts,
       });
     }
     return snapshot;

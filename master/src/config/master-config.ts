@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseBytes } from '@wharf/proto';
 import { z } from 'zod';
+import { parseS3Config, type S3Config } from '../artifacts/s3-config.js';
 import { parseDurationMs } from './durations.js';
 
 /** flag name -> environment variable */
@@ -42,6 +43,12 @@ const FLAGS: Record<string, string> = {
   'mongo-url': 'WHARF_MONGO_URL',
   'mongo-db': 'WHARF_MONGO_DB',
   'mongo-start-timeout': 'WHARF_MONGO_START_TIMEOUT',
+  // DAG artifacts in S3/MinIO (artifacts/s3-config.ts); unset = on the master's disk
+  's3-endpoint': 'WHARF_S3_ENDPOINT',
+  's3-bucket': 'WHARF_S3_BUCKET',
+  's3-access-key': 'WHARF_S3_ACCESS_KEY',
+  's3-secret-key': 'WHARF_S3_SECRET_KEY',
+  's3-region': 'WHARF_S3_REGION',
 };
 
 export class ConfigError extends Error {
@@ -209,6 +216,8 @@ export interface MasterConfig {
   telemetryHistoryMs: number;
   /** MongoDB store (WHARF_MONGO_URL); absent = the embedded SQLite store in the data dir */
   mongo?: { url: string; database: string; startTimeoutMs: number } | undefined;
+  /** DAG artifacts in S3/MinIO (WHARF_S3_*); absent = on the master's disk */
+  s3?: S3Config | undefined;
 }
 
 /** Stages 2 and 3: validate and compile. Throws ConfigError with every problem listed. */
@@ -245,8 +254,11 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
   if (v.WHARF_RETRY_BACKOFF_MAX < v.WHARF_RETRY_BACKOFF) {
     throw new ConfigError('WHARF_RETRY_BACKOFF_MAX must not be shorter than WHARF_RETRY_BACKOFF');
   }
+  const s3 = parseS3Config(raw);
+  if (s3.problems.length > 0) throw new ConfigError(`invalid configuration: ${s3.problems.join('; ')}`);
   const host = v.WHARF_HOST ?? '127.0.0.1';
   return {
+    ...(s3.config ? { s3: s3.config } : {}),
     dataDir: resolve(v.WHARF_DATA_DIR),
     http: { host: v.WHARF_HTTP_HOST ?? host, port: v.WHARF_HTTP_PORT },
     grpc: { host: v.WHARF_GRPC_HOST ?? host, port: v.WHARF_GRPC_PORT, publicAddress: v.WHARF_PUBLIC_GRPC_ADDRESS },

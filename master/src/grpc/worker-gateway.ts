@@ -17,6 +17,8 @@ import {
   type WorkerGatewayHandlers,
   type WorkerMessage__Output,
 } from '@wharf/proto';
+import type { ArtifactBackend } from '../artifacts/artifact-backend.js';
+import { sendArtifact } from '../artifacts/artifact-sender.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
 import type { MasterDown, WorkerChannel, WorkerRegistry } from '../cluster/worker-registry.js';
@@ -47,6 +49,8 @@ export interface WorkerGatewayDeps {
   heartbeatStats?: HeartbeatStats | undefined;
   /** counts log and upload bytes for GET /metrics; absent = not counted */
   metrics?: Pick<MasterMetrics, 'countLogBytes' | 'countUploadBytes'> | undefined;
+  /** DAG artifacts, served to workers by FetchArtifact; absent = FetchArtifact answers UNAVAILABLE */
+  artifacts?: ArtifactBackend | undefined;
 }
 
 /** HTTP/2 receive window for worker streams (logs, uploads): 64 KiB would cap an upload at one window per round trip. */
@@ -160,6 +164,22 @@ export class WorkerGateway {
           (error: unknown) => callback(toGrpcError(error)),
         );
       },
+      // a DAG input for an attempt this worker holds (dags/dag-service.ts resolves inputs)
+      FetchArtifact: (call) => {
+        Promise.resolve()
+          .then(() => {
+            const workerId = this.workerIdOf(call.metadata);
+            const { attemptId, sha256 } = call.request;
+            if (!this.deps.tasks.attemptNeedsArtifact(workerId, attemptId, sha256)) {
+              throw new WharfError('forbidden', `attempt ${attemptId} of this worker does not take artifact ${sha256} as an input`);
+            }
+            if (!this.deps.artifacts) throw new WharfError('unavailable', 'this master keeps no artifacts');
+            return sendArtifact(this.deps.artifacts, sha256, attemptId, call);
+          })
+          .catch((error: unknown) => {
+            if (!call.destroyed) call.emit('error', toGrpcError(error));
+          });
+      },
     };
   }
 
@@ -259,6 +279,7 @@ export class WorkerGateway {
               }
             : undefined,
           heartbeat.runningAttempts,
+          heartbeat.cachedArtifacts.slice(0, 1000),
         );
         if (!alive) channel.close();
         this.deps.heartbeatStats?.record(Number(process.hrtime.bigint() - startedNs));
@@ -286,6 +307,7 @@ export class WorkerGateway {
           finishedAt: result.finishedAtMs || undefined,
           error: outcome === result.outcome ? result.error || undefined : `unknown outcome "${result.outcome}": ${result.error}`,
           files: result.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
+          inputs: result.inputs.map((i) => ({ name: i.name, sha256: i.sha256, cacheHit: i.cacheHit, bytes: i.bytes })),
         });
         channel.send({ resultAck: { attemptId: result.attemptId } });
         return;

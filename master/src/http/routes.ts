@@ -10,7 +10,9 @@ import { normaliseOutputPath } from '../files/output-paths.js';
 import { followTaskLogs } from '../logs/log-follower.js';
 import type { LogStore } from '../logs/log-store.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
+import type { DagService } from '../dags/dag-service.js';
 import type { TaskService } from '../tasks/task-service.js';
+import { dagRoutes } from './dag-routes.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { TASK_STATUSES, type TaskStatus } from '../tasks/task-types.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
@@ -26,6 +28,8 @@ export interface RouteDeps {
   heartbeatStats?: HeartbeatStats | undefined;
   /** worker telemetry and its history (GET /api/workers/:id/metrics, GET /telemetry) */
   telemetry: TelemetryService;
+  /** DAG runs (POST/GET/DELETE /api/dags...); absent = no DAG routes */
+  dags?: DagService | undefined;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
@@ -89,6 +93,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   );
 
   router.use(requireUser(auth));
+  if (deps.dags) router.use(dagRoutes(deps.dags));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
 

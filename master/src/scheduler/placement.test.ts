@@ -124,4 +124,48 @@ describe('planPlacements', () => {
     });
     expect(result.placements).toHaveLength(2);
   });
+  describe('cache affinity', () => {
+    const A = 'a'.repeat(64);
+    const B = 'b'.repeat(64);
+    const withInputs = (id: string, inputs: { sha256: string; size: number }[], resources: Partial<Resources> = {}) =>
+      mockTask(id, resources, { inputs });
+
+    it('prefers the fitting worker that caches the most input bytes over the round-robin choice', () => {
+      const workers = [
+        mockWorker('w1'),
+        mockWorker('w2', { cachedArtifacts: new Set([A]) }),
+        mockWorker('w3', { cachedArtifacts: new Set([B]) }),
+      ];
+      const result = plan([withInputs('t', [{ sha256: A, size: 10 }, { sha256: B, size: 500 }])], workers);
+      expect(result.placements).toEqual([{ taskId: 't', workerId: 'w3' }]);
+      // the cursor moves past the chosen worker
+      expect(result.cursor).toBe(0);
+    });
+
+    it('falls back to round-robin when no worker holds an input', () => {
+      const workers = [mockWorker('w1', { cachedArtifacts: new Set(['c'.repeat(64)]) }), mockWorker('w2')];
+      const result = plan([withInputs('t1', [{ sha256: A, size: 10 }]), withInputs('t2', [{ sha256: A, size: 10 }])], workers);
+      expect(result.placements.map((p) => p.workerId)).toEqual(['w1', 'w2']);
+    });
+
+    it('does not wait for a busy worker that holds the inputs: the task goes to one with room', () => {
+      const busy = mockWorker('w1', { cachedArtifacts: new Set([A]), reserved: { cpu: 4, memory: 0, gpu: 0, disk: 0 } });
+      const result = plan([withInputs('t', [{ sha256: A, size: 1000 }])], [busy, mockWorker('w2')]);
+      expect(result.placements).toEqual([{ taskId: 't', workerId: 'w2' }]);
+      expect(result.waiting.size).toBe(0);
+    });
+
+    it('sends several consumers of one artifact to its holder only while it has room', () => {
+      const holder = mockWorker('w1', { cachedArtifacts: new Set([A]), capacity: { cpu: 2, memory: 8 * GiB, gpu: 0, disk: 0 } });
+      const tasks = ['t1', 't2', 't3'].map((id) => withInputs(id, [{ sha256: A, size: 100 }]));
+      const result = plan(tasks, [holder, mockWorker('w2')]);
+      expect(result.placements.map((p) => p.workerId)).toEqual(['w1', 'w1', 'w2']);
+    });
+
+    it('leaves tasks without inputs on plain round-robin', () => {
+      const workers = [mockWorker('w1'), mockWorker('w2', { cachedArtifacts: new Set([A]) })];
+      const result = plan([mockTask('t1'), mockTask('t2')], workers);
+      expect(result.placements.map((p) => p.workerId)).toEqual(['w1', 'w2']);
+    });
+  });
 });

@@ -8,6 +8,11 @@
 // moves past that worker, so consecutive tasks spread across the cluster. A task that cannot
 // be placed now stays queued with a reason people can act on; lower-priority tasks that fit
 // may still go ahead of it (backfill).
+//
+// Cache affinity (DAG tasks with inputs): among the workers that fit, the one whose artifact
+// cache already holds the most of the task's input bytes wins; with no such worker the
+// round-robin choice stands. Only workers with room now are considered, so a busy preferred
+// worker is never waited for and no task starves for the sake of a cache hit.
 import { formatBytes } from '@wharf/proto';
 import type { Resources, Runtime } from '../tasks/task-types.js';
 
@@ -18,6 +23,8 @@ export interface WorkerSnapshot {
   labels: Readonly<Record<string, string>>;
   capacity: Resources;
   reserved: Resources;
+  /** sha256s the worker reported holding in its artifact cache (its most recently used ones) */
+  cachedArtifacts?: ReadonlySet<string> | undefined;
 }
 
 export interface TaskSnapshot {
@@ -28,6 +35,8 @@ export interface TaskSnapshot {
   labels: Readonly<Record<string, string>>;
   /** epoch ms before which the task must not be placed (retry backoff) */
   notBefore?: number | undefined;
+  /** DAG inputs: artifacts the task reads (for cache affinity) */
+  inputs?: readonly { sha256: string; size: number }[] | undefined;
 }
 
 export interface SchedulingSnapshot {
@@ -112,6 +121,19 @@ export function explainWaiting(task: TaskSnapshot, workers: readonly WorkerSnaps
   return 'waiting for free resources on a matching worker';
 }
 
+/** Bytes of `inputs` present in a worker's reported cache (each artifact counted once). */
+export function cachedInputBytes(inputs: readonly { sha256: string; size: number }[], cached: ReadonlySet<string> | undefined): number {
+  if (!cached || cached.size === 0) return 0;
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (const input of inputs) {
+    if (seen.has(input.sha256) || !cached.has(input.sha256)) continue;
+    seen.add(input.sha256);
+    bytes += input.size;
+  }
+  return bytes;
+}
+
 export function planPlacements(snapshot: SchedulingSnapshot): Plan {
   const ready = snapshot.workers.filter((w) => w.status === 'ready');
   // working copies of reservations, so one plan never overfills a worker
@@ -140,15 +162,25 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
       continue;
     }
     let chosen = -1;
+    let chosenCachedBytes = 0;
     const needsLabels = !isEmpty(task.labels);
+    const affinity = task.inputs !== undefined && task.inputs.length > 0;
     for (let step = 0; step < ready.length; step += 1) {
       const index = (cursor + step) % ready.length;
       const worker = ready[index]!;
       if (!fitsIn(task.resources, free[index]!)) continue;
       if (!worker.runtimes.includes(task.runtime)) continue;
       if (needsLabels && !hasLabels(worker, task.labels)) continue;
-      chosen = index;
-      break;
+      if (!affinity) {
+        chosen = index;
+        break;
+      }
+      // keep scanning: a later fitting worker may hold more of the inputs
+      const cached = cachedInputBytes(task.inputs!, worker.cachedArtifacts);
+      if (chosen < 0 || cached > chosenCachedBytes) {
+        chosen = index;
+        chosenCachedBytes = cached;
+      }
     }
     if (chosen < 0) {
       waiting.set(task.id, explainWaiting(task, snapshot.workers));

@@ -26,6 +26,7 @@ import {
   TERMINAL_TASK_STATUSES,
   type Attempt,
   type AttemptStatus,
+  type InputReport,
   type OutputFileRecord,
   type Task,
   type TaskEvent,
@@ -37,6 +38,12 @@ export interface TaskServiceOptions {
   retryBackoffMaxMs: number;
   cancelGraceMs: number;
   allowUserExec: boolean;
+  /**
+   * DAG inputs with an object store (S3): a presigned GET URL the worker fetches the artifact
+   * from directly. Absent, or answering undefined: the worker fetches it from the master
+   * (FetchArtifact).
+   */
+  inputUrl?: ((sha256: string) => Promise<string | undefined>) | undefined;
   now?: () => number;
   random?: () => number;
 }
@@ -50,6 +57,20 @@ export interface AttemptReport {
   finishedAt?: number | undefined;
   error?: string | undefined;
   files: StoredFile[];
+  /** DAG tasks: how each input was staged (cache hit or download) */
+  inputs?: InputReport[] | undefined;
+}
+
+/** The DAG fields a task may carry besides those of a plain submission (see Task). */
+export type DagTaskFields = Partial<Pick<Task, 'dagId' | 'dagTask' | 'inputs' | 'outputs' | 'useCache'>>;
+
+export interface SubmitOptions {
+  /**
+   * More store changes committed in the same commit as the tasks (the DAG service records
+   * "queued, taskId=X" there, so a restart can never dispatch a DAG task twice). When one of
+   * their conditions fails nothing is stored and submitMany rejects with `conflict`.
+   */
+  extraChanges?: (tasks: readonly Task[]) => StoreChange[];
 }
 
 export interface TaskDetails extends Task {
@@ -172,12 +193,19 @@ export class TaskService {
     return task!;
   }
 
-  /** Submits several tasks in one store commit: all are queued, or none. */
-  submitMany(user: User, inputs: readonly NewTask[]): Promise<Task[]> {
+  /** Throws `forbidden` when the user may not submit one of these tasks (exec needs an admin). */
+  checkSubmission(user: User, inputs: readonly Pick<NewTask, 'runtime'>[]): void {
     if (user.role !== 'admin' && !this.options.allowUserExec && inputs.some((input) => input.runtime === 'exec')) {
-      return Promise.reject(
-        new WharfError('forbidden', 'runtime: exec tasks run on the worker host; only admins may submit them here'),
-      );
+      throw new WharfError('forbidden', 'runtime: exec tasks run on the worker host; only admins may submit them here');
+    }
+  }
+
+  /** Submits several tasks in one store commit: all are queued, or none. */
+  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+    try {
+      this.checkSubmission(user, inputs);
+    } catch (error: unknown) {
+      return Promise.reject(error);
     }
     return this.serial(async () => {
       const now = this.now();
@@ -190,12 +218,12 @@ export class TaskService {
         createdAt: now,
         attemptCount: 0,
       }));
-      await this.store.commit(
-        tasks.flatMap((task): StoreChange[] => [
-          { kind: 'insertTask', task },
-          { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'submitted', message: `submitted by ${user.email}` } },
-        ]),
-      );
+      const changes = tasks.flatMap((task): StoreChange[] => [
+        { kind: 'insertTask', task },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'submitted', message: `submitted by ${user.email}` } },
+      ]);
+      if (options.extraChanges) changes.push(...options.extraChanges(tasks));
+      if (!(await this.store.commit(changes))) throw new WharfError('conflict', 'the submission changed state that changed meanwhile; try again');
       for (const task of tasks) {
         this.active.set(task.id, task);
         this.enqueue(task);
@@ -330,6 +358,12 @@ export class TaskService {
     if (!attempt || attempt.workerId !== workerId) return undefined;
     const task = this.active.get(attempt.taskId);
     return task ? { attempt, task } : undefined;
+  }
+
+  /** The worker holds an active attempt whose task takes this artifact as an input (FetchArtifact). */
+  attemptNeedsArtifact(workerId: string, attemptId: string, sha256: string): boolean {
+    const found = this.attemptOf(workerId, attemptId);
+    return found?.task.inputs?.some((input) => input.sha256 === sha256) ?? false;
   }
 
   /** Task of an attempt, active or not (for logs that arrive around the end of an attempt). */
@@ -504,6 +538,7 @@ export class TaskService {
       startedAt: attempt.startedAt ?? (startsNow ? startedAt : undefined) ?? report.startedAt,
       finishedAt,
       error: report.error || undefined,
+      inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
     };
     const changes: StoreChange[] = [
       { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch },
@@ -513,24 +548,31 @@ export class TaskService {
     if (!taskRecord) return undefined;
     const files = await this.files.promote(attempt.id, taskRecord, report.files);
     changes.push({ kind: 'replaceTaskFiles', taskId: taskRecord.id, files });
+    // a DAG task succeeded only if it wrote every output it declared (they become artifacts)
+    const missing = report.outcome === 'succeeded' ? (taskRecord.outputs ?? []).filter((name) => !files.some((f) => f.path === name)) : [];
+    const missingWhy = missing.length > 0 ? `declared output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not written to /output` : undefined;
+    if (missingWhy) {
+      attemptPatch.status = 'failed';
+      attemptPatch.error = missingWhy;
+    }
 
     let next: Partial<Task> | undefined;
     let requeue = false;
     if (task && task.currentAttemptId === attempt.id && attempt.status !== 'cancelling') {
       const exit = report.exitCode;
-      if (report.outcome === 'succeeded') {
+      if (report.outcome === 'succeeded' && !missingWhy) {
         next = { status: 'succeeded', exitCode: exit, finishedAt, reason: undefined };
       } else if (report.outcome === 'cancelled') {
         // the worker stopped it without being asked (it was shutting down): not the task's fault
         next = { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: 'its worker stopped it; re-queued' };
         requeue = true;
       } else {
-        const why =
-          report.outcome === 'timed_out'
+        const why = missingWhy ??
+          (report.outcome === 'timed_out'
             ? `timed out after ${task.timeoutSeconds}s`
             : report.outcome === 'error'
               ? (report.error ?? 'the worker could not run it')
-              : `exit code ${exit ?? 'unknown'}`;
+              : `exit code ${exit ?? 'unknown'}`);
         const retriesUsed = task.retriesUsed + 1;
         if (retriesUsed <= task.maxRetries) {
           const delay = this.backoff(retriesUsed);
@@ -622,6 +664,7 @@ export class TaskService {
       resources: task.resources,
       labels: task.labels,
       notBefore: task.notBefore,
+      inputs: task.inputs?.map((input) => ({ sha256: input.sha256, size: input.size })),
     });
   }
 
@@ -716,6 +759,32 @@ export class TaskService {
   private sendAssign(attempt: Attempt): void {
     const task = this.active.get(attempt.taskId);
     if (!task) return;
+    if (task.inputs && task.inputs.length > 0) {
+      void this.sendAssignWithInputs(attempt, task, task.inputs);
+      return;
+    }
+    this.sendAssignMessage(attempt, task, undefined);
+  }
+
+  /** DAG inputs: with an object store each gets a presigned URL; otherwise the worker fetches from the master. */
+  private async sendAssignWithInputs(attempt: Attempt, task: Task, inputs: readonly { name: string; sha256: string; size: number }[]): Promise<void> {
+    const resolved = await Promise.all(
+      inputs.map(async (input) => {
+        let url: string | undefined;
+        try {
+          url = await this.options.inputUrl?.(input.sha256);
+        } catch (error: unknown) {
+          this.logger.warn({ err: error, taskId: task.id, sha256: input.sha256 }, 'no presigned URL for an input; the worker fetches it from the master');
+        }
+        return { name: input.name, sha256: input.sha256, size: input.size, url: url ?? '' };
+      }),
+    );
+    // still the attempt to send (not cancelled or lost while URLs were made)
+    if (this.attempts.get(attempt.id)?.status !== 'assigned') return;
+    this.sendAssignMessage(attempt, task, resolved);
+  }
+
+  private sendAssignMessage(attempt: Attempt, task: Task, inputs: { name: string; sha256: string; size: number; url: string }[] | undefined): void {
     this.registry.send(attempt.workerId, {
       assign: {
         taskId: task.id,
@@ -729,6 +798,7 @@ export class TaskService {
         resources: task.resources,
         timeoutSeconds: task.timeoutSeconds,
         userId: task.userId,
+        ...(inputs ? { inputs, useCache: task.useCache !== false } : {}),
       },
     });
   }

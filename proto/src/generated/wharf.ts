@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { ArtifactRequest as _wharf_v1_ArtifactRequest, ArtifactRequest__Output as _wharf_v1_ArtifactRequest__Output } from './wharf/v1/ArtifactRequest.js';
 import type { AttemptAccepted as _wharf_v1_AttemptAccepted, AttemptAccepted__Output as _wharf_v1_AttemptAccepted__Output } from './wharf/v1/AttemptAccepted.js';
 import type { AttemptEvent as _wharf_v1_AttemptEvent, AttemptEvent__Output as _wharf_v1_AttemptEvent__Output } from './wharf/v1/AttemptEvent.js';
 import type { AttemptResult as _wharf_v1_AttemptResult, AttemptResult__Output as _wharf_v1_AttemptResult__Output } from './wharf/v1/AttemptResult.js';
@@ -8,6 +9,7 @@ import type { CancelAttempt as _wharf_v1_CancelAttempt, CancelAttempt__Output as
 import type { DrainOrder as _wharf_v1_DrainOrder, DrainOrder__Output as _wharf_v1_DrainOrder__Output } from './wharf/v1/DrainOrder.js';
 import type { FileChunk as _wharf_v1_FileChunk, FileChunk__Output as _wharf_v1_FileChunk__Output } from './wharf/v1/FileChunk.js';
 import type { Heartbeat as _wharf_v1_Heartbeat, Heartbeat__Output as _wharf_v1_Heartbeat__Output } from './wharf/v1/Heartbeat.js';
+import type { InputReport as _wharf_v1_InputReport, InputReport__Output as _wharf_v1_InputReport__Output } from './wharf/v1/InputReport.js';
 import type { LogAck as _wharf_v1_LogAck, LogAck__Output as _wharf_v1_LogAck__Output } from './wharf/v1/LogAck.js';
 import type { LogChunk as _wharf_v1_LogChunk, LogChunk__Output as _wharf_v1_LogChunk__Output } from './wharf/v1/LogChunk.js';
 import type { MasterMessage as _wharf_v1_MasterMessage, MasterMessage__Output as _wharf_v1_MasterMessage__Output } from './wharf/v1/MasterMessage.js';
@@ -17,6 +19,7 @@ import type { RegisterResponse as _wharf_v1_RegisterResponse, RegisterResponse__
 import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_Resources__Output } from './wharf/v1/Resources.js';
 import type { ResultAck as _wharf_v1_ResultAck, ResultAck__Output as _wharf_v1_ResultAck__Output } from './wharf/v1/ResultAck.js';
 import type { RunningAttempt as _wharf_v1_RunningAttempt, RunningAttempt__Output as _wharf_v1_RunningAttempt__Output } from './wharf/v1/RunningAttempt.js';
+import type { TaskInput as _wharf_v1_TaskInput, TaskInput__Output as _wharf_v1_TaskInput__Output } from './wharf/v1/TaskInput.js';
 import type { TaskSpec as _wharf_v1_TaskSpec, TaskSpec__Output as _wharf_v1_TaskSpec__Output } from './wharf/v1/TaskSpec.js';
 import type { UploadAck as _wharf_v1_UploadAck, UploadAck__Output as _wharf_v1_UploadAck__Output } from './wharf/v1/UploadAck.js';
 import type { Usage as _wharf_v1_Usage, Usage__Output as _wharf_v1_Usage__Output } from './wharf/v1/Usage.js';
@@ -30,6 +33,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   wharf: {
     v1: {
+      ArtifactRequest: MessageTypeDefinition<_wharf_v1_ArtifactRequest, _wharf_v1_ArtifactRequest__Output>
       AttemptAccepted: MessageTypeDefinition<_wharf_v1_AttemptAccepted, _wharf_v1_AttemptAccepted__Output>
       AttemptEvent: MessageTypeDefinition<_wharf_v1_AttemptEvent, _wharf_v1_AttemptEvent__Output>
       AttemptResult: MessageTypeDefinition<_wharf_v1_AttemptResult, _wharf_v1_AttemptResult__Output>
@@ -37,6 +41,7 @@ export interface ProtoGrpcType {
       DrainOrder: MessageTypeDefinition<_wharf_v1_DrainOrder, _wharf_v1_DrainOrder__Output>
       FileChunk: MessageTypeDefinition<_wharf_v1_FileChunk, _wharf_v1_FileChunk__Output>
       Heartbeat: MessageTypeDefinition<_wharf_v1_Heartbeat, _wharf_v1_Heartbeat__Output>
+      InputReport: MessageTypeDefinition<_wharf_v1_InputReport, _wharf_v1_InputReport__Output>
       LogAck: MessageTypeDefinition<_wharf_v1_LogAck, _wharf_v1_LogAck__Output>
       LogChunk: MessageTypeDefinition<_wharf_v1_LogChunk, _wharf_v1_LogChunk__Output>
       LogStream: EnumTypeDefinition
@@ -47,6 +52,7 @@ export interface ProtoGrpcType {
       Resources: MessageTypeDefinition<_wharf_v1_Resources, _wharf_v1_Resources__Output>
       ResultAck: MessageTypeDefinition<_wharf_v1_ResultAck, _wharf_v1_ResultAck__Output>
       RunningAttempt: MessageTypeDefinition<_wharf_v1_RunningAttempt, _wharf_v1_RunningAttempt__Output>
+      TaskInput: MessageTypeDefinition<_wharf_v1_TaskInput, _wharf_v1_TaskInput__Output>
       TaskSpec: MessageTypeDefinition<_wharf_v1_TaskSpec, _wharf_v1_TaskSpec__Output>
       UploadAck: MessageTypeDefinition<_wharf_v1_UploadAck, _wharf_v1_UploadAck__Output>
       Usage: MessageTypeDefinition<_wharf_v1_Usage, _wharf_v1_Usage__Output>

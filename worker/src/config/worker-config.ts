@@ -25,6 +25,8 @@ export interface WorkerConfig {
   reconnectMaxMs: number;
   pidsLimit: number;
   logLevel: string;
+  /** Size limit of the DAG artifact cache in <dataDir>/cache; absent = 10 GiB (--cache-max-bytes). */
+  cacheMaxBytes?: number;
   dockerSocketPath?: string;
   /** Present when the worker offers the kubernetes runtime. */
   kubernetes?: KubernetesWorkerConfig;
@@ -86,6 +88,7 @@ const SETTINGS = {
   reconnectBaseMs: { flag: '--reconnect-base-ms', env: 'WHARF_RECONNECT_BASE_MS' },
   reconnectMaxMs: { flag: '--reconnect-max-ms', env: 'WHARF_RECONNECT_MAX_MS' },
   pidsLimit: { flag: '--pids-limit', env: 'WHARF_PIDS_LIMIT' },
+  cacheMaxBytes: { flag: '--cache-max-bytes', env: 'WHARF_CACHE_MAX_BYTES' },
   logLevel: { flag: '--log-level', env: 'WHARF_LOG_LEVEL' },
   dockerSocket: { flag: '--docker-socket', env: 'DOCKER_HOST' },
   k8sKubeconfig: { flag: '--k8s-kubeconfig', env: 'KUBECONFIG' },
@@ -300,6 +303,7 @@ const SettingsSchema = z.object({
   reconnectBaseMs: intSetting('reconnectBaseMs', 250, 1, 600_000),
   reconnectMaxMs: intSetting('reconnectMaxMs', 10_000, 1, 3_600_000),
   pidsLimit: intSetting('pidsLimit', 1024, 1, 4_194_304),
+  cacheMaxBytes: bytesSetting('cacheMaxBytes'),
   logLevel: z
     .string()
     .optional()
@@ -412,6 +416,7 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
     logLevel: s.logLevel,
   };
   if (s.dockerSocket !== undefined) config.dockerSocketPath = s.dockerSocket;
+  if (s.cacheMaxBytes !== undefined) config.cacheMaxBytes = s.cacheMaxBytes;
   const kubernetes = compileKubernetes(s, readRaw(argv, env));
   if (kubernetes) config.kubernetes = kubernetes;
   return config;

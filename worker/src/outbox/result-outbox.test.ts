@@ -19,6 +19,7 @@ function result(attemptId: string, finishedAtMs = 2000): StoredResult {
     error: '',
     files: [{ path: 'out.txt', size: 3, sha256: 'abc' }],
     logChunks: 4,
+    inputs: [],
   };
 }
 

@@ -22,6 +22,8 @@ const StoredResultSchema = z.object({
   error: z.string(),
   files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })),
   logChunks: z.number(),
+  // DAG input reports (absent in results stored before DAGs existed)
+  inputs: z.array(z.object({ name: z.string(), sha256: z.string(), cacheHit: z.boolean(), bytes: z.number() })).default([]),
 });
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,200}$/;

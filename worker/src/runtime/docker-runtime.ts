@@ -61,7 +61,8 @@ export class DockerRuntime implements TaskRuntime {
     const hostConfig: Dockerode.HostConfig = {
       PidsLimit: this.options.pidsLimit,
       SecurityOpt: ['no-new-privileges'],
-      Binds: [`${paths.output}:/output`],
+      // DAG inputs, staged by the worker beforehand, read-only
+      Binds: [`${paths.output}:/output`, ...(options.inputDir ? [`${options.inputDir}:/input:ro`] : [])],
     };
     if (cpu > 0) hostConfig.NanoCpus = Math.round(cpu * 1e9);
     if (memory > 0) hostConfig.Memory = memory;
@@ -71,6 +72,7 @@ export class DockerRuntime implements TaskRuntime {
       WHARF_TASK_ID: spec.taskId,
       WHARF_ATTEMPT_ID: spec.attemptId,
       WHARF_OUTPUT_DIR: '/output',
+      ...(options.inputDir ? { WHARF_INPUT_DIR: '/input' } : {}),
       ...spec.env,
     };
     const createOptions: Dockerode.ContainerCreateOptions = {

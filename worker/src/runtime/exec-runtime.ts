@@ -55,6 +55,8 @@ export class ExecRuntime implements TaskRuntime {
     const path = this.options.defaultPath ?? process.env['PATH'];
     if (env['PATH'] === undefined && path !== undefined) env['PATH'] = path;
     env['WHARF_OUTPUT_DIR'] = paths.output;
+    // DAG inputs: the files the worker staged (read-only, mode 0444) for this attempt
+    if (options.inputDir) env['WHARF_INPUT_DIR'] = options.inputDir;
     env['WHARF_TASK_ID'] = spec.taskId;
     env['WHARF_ATTEMPT_ID'] = spec.attemptId;
 

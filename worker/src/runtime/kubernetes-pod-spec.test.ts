@@ -25,6 +25,8 @@ function spec(extra: Partial<TaskSpec__Output> = {}): TaskSpec__Output {
     resources: { cpu: 0, memory: 0, gpu: 0, disk: 0 },
     timeoutSeconds: 0,
     userId: 'u',
+    inputs: [],
+    useCache: true,
     ...extra,
   };
 }

@@ -36,6 +36,12 @@ export interface StartOptions {
    * /input/<name> after checking its sha256. Only the kubernetes runtime stages them so far.
    */
   inputs?: RuntimeInput[];
+  /**
+   * A host folder where the worker already staged the task's input files (docker, exec): the
+   * docker runtime bind-mounts it read-only at /input, the exec runtime passes it as
+   * WHARF_INPUT_DIR. Absent: the task has no inputs.
+   */
+  inputDir?: string;
 }
 
 /** One input file of a task: where the runtime can GET it and what it must hash to. */

@@ -1,7 +1,9 @@
 // One attempt's life on this worker, from assignment (or recovery after a restart) to its
 // result in the outbox:
 //
-//   prepare folders → start (pull if needed; events pulling/pulled, then started)
+//   prepare folders → stage DAG inputs into <attempt>/input (artifact cache: hit, or fetch
+//     from the master / a presigned URL; each input reports hit or miss and bytes)
+//     → start (pull if needed; events pulling/pulled, then started)
 //     → follow logs, enforce the timeout, wait for the exit
 //     → upload outputs → flush logs and wait for LogAck → result into the outbox → send it
 //     → finally: remove the container (every started container is released here)
@@ -10,8 +12,12 @@
 // gave it to another worker, or the worker stops its tasks on shutdown) and detach() (the
 // worker stops but leaves the task running for a restarted worker to recover).
 import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
-import type { TaskSpec__Output } from '@wharf/proto';
+import type { InputReport__Output, TaskSpec__Output } from '@wharf/proto';
+import type { ArtifactCache, StagedInput } from '../cache/artifact-cache.js';
+import { fetchFromMaster } from '../cache/master-transfer.js';
+import { fetchFromUrl, redact } from '../cache/presigned-transfer.js';
 import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
 import { LogShipper } from '../logs/log-shipper.js';
 import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
@@ -19,7 +25,7 @@ import type { OutputUploader } from '../outputs/output-uploader.js';
 import type { BackoffOptions } from '../retry/backoff.js';
 import { sleep } from '../retry/backoff.js';
 import { RuntimeError, errorMessage } from '../runtime/runtime-error.js';
-import type { AttemptPaths, RecoveredAttempt, RuntimeHandle, TaskRuntime } from '../runtime/task-runtime.js';
+import type { AttemptPaths, RecoveredAttempt, RuntimeHandle, StartOptions, TaskRuntime } from '../runtime/task-runtime.js';
 import { spoolFileOf } from './attempt-paths.js';
 import type { GatewayConnection } from './gateway-connection.js';
 
@@ -48,7 +54,12 @@ export interface AttemptRunnerOptions {
   config: Pick<WorkerConfig, 'cancelGraceSeconds' | 'logBatchMs' | 'logBatchBytes'>;
   backoff: BackoffOptions;
   logger: Logger;
+  /** the worker's artifact cache (DAG inputs); absent = inputs are fetched without a cache */
+  cache?: ArtifactCache | undefined;
 }
+
+/** A staged input's name must stay inside the input folder (the master checks it too). */
+const SAFE_INPUT_NAME = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\\\0]+$/;
 
 /**
  * After the task exits, its log stream may lag behind (a busy machine, a chatty task): keep
@@ -72,6 +83,8 @@ export class AttemptRunner {
   private timeoutTimer: NodeJS.Timeout | undefined;
   private stopOutcome: { outcome: 'cancelled' | 'timed_out'; message: string } | undefined;
   private drop: 'abandon' | 'detach' | undefined;
+  /** pins on cached inputs, released when the attempt ends */
+  private readonly staged: StagedInput[] = [];
   private ended = false;
   private finished: Promise<void> | undefined;
 
@@ -155,6 +168,7 @@ export class AttemptRunner {
       error: '',
       files: [],
       logChunks: 0,
+      inputs: [],
     };
     let resultWritten = false;
     try {
@@ -227,12 +241,27 @@ export class AttemptRunner {
       return failed('error', message);
     }
     if (this.stopOutcome) return failed('cancelled', this.stopOutcome.message);
+    const startOptions: StartOptions = {
+      onEvent: (kind, message) => this.options.reporter.event(this.attemptId, kind, message, Date.now()),
+      note: (text) => shipper.note(text),
+      signal: this.startAbort.signal,
+    };
+    if (source.spec.inputs.length > 0) {
+      try {
+        Object.assign(startOptions, await this.stageInputs(source.spec, runtime, shipper, result));
+      } catch (error: unknown) {
+        const stop = this.currentStopOutcome();
+        if (stop) return failed('cancelled', stop.message);
+        const message = `cannot stage the task's inputs: ${errorMessage(error)}`;
+        this.logger.warn({ reason: message }, 'cannot stage inputs');
+        shipper.note(message);
+        return failed('error', message);
+      }
+      const stop = this.currentStopOutcome(); // may have been set while inputs were staged
+      if (stop) return failed('cancelled', stop.message);
+    }
     try {
-      return await runtime.start(source.spec, this.options.paths, {
-        onEvent: (kind, message) => this.options.reporter.event(this.attemptId, kind, message, Date.now()),
-        note: (text) => shipper.note(text),
-        signal: this.startAbort.signal,
-      });
+      return await runtime.start(source.spec, this.options.paths, startOptions);
     } catch (error: unknown) {
       const stop = this.currentStopOutcome(); // may have been set while start() ran
       if (stop || (error instanceof RuntimeError && error.code === 'cancelled')) {
@@ -243,6 +272,54 @@ export class AttemptRunner {
       shipper.note(`cannot run the task: ${message}`);
       return failed('error', message);
     }
+  }
+
+  /**
+   * DAG inputs: docker and exec get them staged in <attempt>/input (through the artifact cache
+   * unless the DAG turned it off); the kubernetes runtime fetches them itself inside the pod,
+   * so it needs a URL for each (an S3 artifact backend).
+   */
+  private async stageInputs(
+    spec: TaskSpec__Output,
+    runtime: TaskRuntime,
+    shipper: LogShipper,
+    result: StoredResult,
+  ): Promise<Pick<StartOptions, 'inputDir' | 'inputs'>> {
+    for (const input of spec.inputs) {
+      if (!SAFE_INPUT_NAME.test(input.name)) throw new Error(`input name ${JSON.stringify(input.name)} is not a relative path`);
+    }
+    if (runtime.name === 'kubernetes') {
+      const missing = spec.inputs.filter((input) => input.url === '');
+      if (missing.length > 0) {
+        throw new Error('the kubernetes runtime fetches inputs inside the pod and needs presigned URLs: run the master with the S3 artifact backend (WHARF_S3_ENDPOINT)');
+      }
+      // fetched by the pod's init container; the worker's cache is not involved
+      result.inputs = spec.inputs.map((input) => ({ name: input.name, sha256: input.sha256, cacheHit: false, bytes: input.size }));
+      return { inputs: spec.inputs.map((input) => ({ name: input.name, sha256: input.sha256, size: input.size, url: input.url })) };
+    }
+    const inputDir = path.join(this.options.paths.root, 'input');
+    await rm(inputDir, { recursive: true, force: true });
+    await mkdir(inputDir, { recursive: true, mode: 0o755 });
+    const cache = this.options.cache;
+    const useCache = spec.useCache && cache !== undefined;
+    const reports: InputReport__Output[] = [];
+    // one at a time: inputs of one task are usually few, and the cache fetches each digest once anyway
+    for (const input of spec.inputs) {
+      const signal = this.startAbort.signal;
+      if (signal.aborted) throw new Error('cancelled while staging inputs');
+      const fetch = input.url !== '' ? fetchFromUrl(input.url) : fetchFromMaster(this.options.gateway, this.attemptId, input.sha256, signal);
+      const dest = path.join(inputDir, ...input.name.split('/'));
+      const artifact = { sha256: input.sha256, size: input.size };
+      let staged: StagedInput;
+      if (cache) staged = await cache.stage({ artifact, dest, fetch, useCache });
+      else throw new Error('this worker has no artifact cache');
+      this.staged.push(staged);
+      reports.push({ name: input.name, sha256: input.sha256, cacheHit: useCache && staged.hit, bytes: staged.bytes });
+      const from = input.url !== '' ? redact(input.url) : 'the master';
+      shipper.note(`input ${input.name}: ${useCache && staged.hit ? 'from the cache' : `downloaded from ${from}`} (${staged.bytes} bytes)`);
+    }
+    result.inputs = reports;
+    return { inputDir };
   }
 
   private currentStopOutcome(): AttemptRunner['stopOutcome'] {
@@ -350,6 +427,7 @@ export class AttemptRunner {
   private async release(): Promise<void> {
     this.ended = true;
     clearTimeout(this.timeoutTimer);
+    for (const staged of this.staged.splice(0)) staged.release();
     const { runtime, paths } = this.options;
     const handle = this.handle;
     if (this.drop) await this.shipper?.abandon();

@@ -28,6 +28,7 @@ import type {
 } from '@wharf/proto';
 import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
 import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
+import type { ArtifactCache } from '../cache/artifact-cache.js';
 import type { OutputUploader } from '../outputs/output-uploader.js';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
 import type { TaskRuntime } from '../runtime/task-runtime.js';
@@ -49,6 +50,8 @@ export interface MasterSessionOptions {
   uploader: OutputUploader;
   attemptsDir: string;
   logger: Logger;
+  /** DAG input cache; its digests go into heartbeats for placement affinity */
+  cache?: ArtifactCache | undefined;
 }
 
 const REGISTER_DEADLINE_MS = 10_000;
@@ -291,6 +294,7 @@ export class MasterSession implements AttemptReporter {
         usage: this.options.sampler.latest(),
         runningAttempts: this.runningAttemptIds(),
         sentAtMs: Date.now(),
+        cachedArtifacts: this.options.cache?.digests(1000) ?? [],
       },
     });
   }
@@ -366,6 +370,7 @@ export class MasterSession implements AttemptReporter {
       config,
       backoff: this.backoffOptions,
       logger: this.options.logger,
+      cache: this.options.cache,
     });
     this.runners.set(attemptId, runner);
     void runner.run().finally(() => {

@@ -1,6 +1,7 @@
 // Original file: wharf.proto
 
 import type { OutputFile as _wharf_v1_OutputFile, OutputFile__Output as _wharf_v1_OutputFile__Output } from '../../wharf/v1/OutputFile.js';
+import type { InputReport as _wharf_v1_InputReport, InputReport__Output as _wharf_v1_InputReport__Output } from '../../wharf/v1/InputReport.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -23,6 +24,10 @@ export interface AttemptResult {
    * how many log chunks the worker sent for this attempt
    */
   'logChunks'?: (number | string | Long);
+  /**
+   * how each DAG input was staged
+   */
+  'inputs'?: (_wharf_v1_InputReport)[];
 }
 
 /**
@@ -45,4 +50,8 @@ export interface AttemptResult__Output {
    * how many log chunks the worker sent for this attempt
    */
   'logChunks': (number);
+  /**
+   * how each DAG input was staged
+   */
+  'inputs': (_wharf_v1_InputReport__Output)[];
 }

@@ -7,10 +7,20 @@ export interface Heartbeat {
   'usage'?: (_wharf_v1_Usage | null);
   'runningAttempts'?: (string)[];
   'sentAtMs'?: (number | string | Long);
+  /**
+   * sha256s in the worker's artifact cache, most recently used first (at most 1000), for
+   * placement affinity
+   */
+  'cachedArtifacts'?: (string)[];
 }
 
 export interface Heartbeat__Output {
   'usage': (_wharf_v1_Usage__Output | null);
   'runningAttempts': (string)[];
   'sentAtMs': (number);
+  /**
+   * sha256s in the worker's artifact cache, most recently used first (at most 1000), for
+   * placement affinity
+   */
+  'cachedArtifacts': (string)[];
 }

@@ -1,6 +1,7 @@
 // Original file: wharf.proto
 
 import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_Resources__Output } from '../../wharf/v1/Resources.js';
+import type { TaskInput as _wharf_v1_TaskInput, TaskInput__Output as _wharf_v1_TaskInput__Output } from '../../wharf/v1/TaskInput.js';
 
 export interface TaskSpec {
   'taskId'?: (string);
@@ -17,6 +18,14 @@ export interface TaskSpec {
    */
   'timeoutSeconds'?: (number);
   'userId'?: (string);
+  /**
+   * DAG tasks: files staged read-only at /input/<name> before the task starts
+   */
+  'inputs'?: (_wharf_v1_TaskInput)[];
+  /**
+   * false: neither read nor fill the worker's artifact cache
+   */
+  'useCache'?: (boolean);
 }
 
 export interface TaskSpec__Output {
@@ -34,4 +43,12 @@ export interface TaskSpec__Output {
    */
   'timeoutSeconds': (number);
   'userId': (string);
+  /**
+   * DAG tasks: files staged read-only at /input/<name> before the task starts
+   */
+  'inputs': (_wharf_v1_TaskInput__Output)[];
+  /**
+   * false: neither read nor fill the worker's artifact cache
+   */
+  'useCache': (boolean);
 }

@@ -2,6 +2,7 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ArtifactRequest as _wharf_v1_ArtifactRequest, ArtifactRequest__Output as _wharf_v1_ArtifactRequest__Output } from '../../wharf/v1/ArtifactRequest.js';
 import type { FileChunk as _wharf_v1_FileChunk, FileChunk__Output as _wharf_v1_FileChunk__Output } from '../../wharf/v1/FileChunk.js';
 import type { LogAck as _wharf_v1_LogAck, LogAck__Output as _wharf_v1_LogAck__Output } from '../../wharf/v1/LogAck.js';
 import type { LogChunk as _wharf_v1_LogChunk, LogChunk__Output as _wharf_v1_LogChunk__Output } from '../../wharf/v1/LogChunk.js';
@@ -16,6 +17,21 @@ export interface WorkerGatewayClient extends grpc.Client {
   Connect(options?: grpc.CallOptions): grpc.ClientDuplexStream<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage__Output>;
   connect(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage__Output>;
   connect(options?: grpc.CallOptions): grpc.ClientDuplexStream<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage__Output>;
+  
+  /**
+   * The bytes of one DAG artifact, for an attempt of this worker that takes it as an input
+   * (disk artifact backend; with S3 the worker uses the presigned URL in TaskInput instead).
+   * Chunks carry `data` with increasing offsets; the last has `eof`, `size` and `sha256`.
+   */
+  FetchArtifact(argument: _wharf_v1_ArtifactRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_wharf_v1_FileChunk__Output>;
+  FetchArtifact(argument: _wharf_v1_ArtifactRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_wharf_v1_FileChunk__Output>;
+  /**
+   * The bytes of one DAG artifact, for an attempt of this worker that takes it as an input
+   * (disk artifact backend; with S3 the worker uses the presigned URL in TaskInput instead).
+   * Chunks carry `data` with increasing offsets; the last has `eof`, `size` and `sha256`.
+   */
+  fetchArtifact(argument: _wharf_v1_ArtifactRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_wharf_v1_FileChunk__Output>;
+  fetchArtifact(argument: _wharf_v1_ArtifactRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_wharf_v1_FileChunk__Output>;
   
   Register(argument: _wharf_v1_RegisterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   Register(argument: _wharf_v1_RegisterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
@@ -49,6 +65,13 @@ export interface WorkerGatewayClient extends grpc.Client {
 export interface WorkerGatewayHandlers extends grpc.UntypedServiceImplementation {
   Connect: grpc.handleBidiStreamingCall<_wharf_v1_WorkerMessage__Output, _wharf_v1_MasterMessage>;
   
+  /**
+   * The bytes of one DAG artifact, for an attempt of this worker that takes it as an input
+   * (disk artifact backend; with S3 the worker uses the presigned URL in TaskInput instead).
+   * Chunks carry `data` with increasing offsets; the last has `eof`, `size` and `sha256`.
+   */
+  FetchArtifact: grpc.handleServerStreamingCall<_wharf_v1_ArtifactRequest__Output, _wharf_v1_FileChunk>;
+  
   Register: grpc.handleUnaryCall<_wharf_v1_RegisterRequest__Output, _wharf_v1_RegisterResponse>;
   
   StreamTaskLogs: grpc.handleClientStreamingCall<_wharf_v1_LogChunk__Output, _wharf_v1_LogAck>;
@@ -59,6 +82,7 @@ export interface WorkerGatewayHandlers extends grpc.UntypedServiceImplementation
 
 export interface WorkerGatewayDefinition extends grpc.ServiceDefinition {
   Connect: MethodDefinition<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage, _wharf_v1_WorkerMessage__Output, _wharf_v1_MasterMessage__Output>
+  FetchArtifact: MethodDefinition<_wharf_v1_ArtifactRequest, _wharf_v1_FileChunk, _wharf_v1_ArtifactRequest__Output, _wharf_v1_FileChunk__Output>
   Register: MethodDefinition<_wharf_v1_RegisterRequest, _wharf_v1_RegisterResponse, _wharf_v1_RegisterRequest__Output, _wharf_v1_RegisterResponse__Output>
   StreamTaskLogs: MethodDefinition<_wharf_v1_LogChunk, _wharf_v1_LogAck, _wharf_v1_LogChunk__Output, _wharf_v1_LogAck__Output>
   UploadTaskFiles: MethodDefinition<_wharf_v1_FileChunk, _wharf_v1_UploadAck, _wharf_v1_FileChunk__Output, _wharf_v1_UploadAck__Output>

@@ -1,0 +1,423 @@
+// The DAG engine: runs DAG files as sets of ordinary Wharf tasks, all state in the store.
+//
+// The loop: POST /api/dags stores the run with every task `pending` and, in the same store
+// commit, submits the tasks with no dependencies through the TaskService (the one lifecycle).
+// Whenever a task of a run reaches a terminal state (TaskService.onTaskChange), the run is
+// evaluated again (dag-evaluation.ts, pure): a succeeded task's declared outputs become
+// artifacts (content-addressed, ArtifactBackend), newly ready tasks are submitted with their
+// inputs resolved to those artifacts, a failure marks every dependent upstream_failed, and the
+// run ends when every task is terminal. A task leaves `pending` in the same store commit that
+// inserts it (TaskService.submitMany's extraChanges, conditional on the run's version), so a
+// restart that evaluates again can never dispatch a task twice. Every evaluation runs in
+// `serial`, one at a time; after a master restart recover() evaluates every unfinished run.
+//
+//   pending ──all dependencies succeeded──▶ queued ─▶ (running) ─▶ succeeded | failed | cancelled
+//      └──a dependency did not succeed──▶ upstream_failed
+//   cancel: queued/running tasks are cancelled through the TaskService, pending ones at once
+import { randomUUID } from 'node:crypto';
+import type { ArtifactBackend } from '../artifacts/artifact-backend.js';
+import type { User } from '../auth/user-types.js';
+import { notFound, WharfError } from '../errors.js';
+import type { FileStore } from '../files/file-store.js';
+import type { Logger } from '../logger.js';
+import type { DagQuery, Store, StoreChange } from '../store/store.js';
+import type { NewTask } from '../tasks/task-input.js';
+import type { DagTaskFields, TaskService } from '../tasks/task-service.js';
+import { TERMINAL_TASK_STATUSES, type Attempt, type Task } from '../tasks/task-types.js';
+import { DagGraph } from './dag-graph.js';
+import { evaluateDag, TERMINAL_DAG_TASK_STATES, type DagStatus, type DagTaskState } from './dag-evaluation.js';
+import { computeDagRunMetrics, newestRunsFirst, type DagRunMetrics, type DagRunTaskFacts } from './dag-metrics.js';
+import type { DagSpec, DagTaskSpec } from './dag-spec.js';
+import type { DagArtifact, DagPatch, DagRun, DagRunTask } from './dag-types.js';
+
+export interface DagServiceOptions {
+  now?: () => number;
+}
+
+/** A task of a run with what the API shows about it (GET /api/dags/:id). */
+export interface DagTaskDetails extends DagRunTask {
+  /** the DAG state, with `running` while its Wharf task runs */
+  status: DagTaskState;
+  dependsOn: string[];
+  outputs: string[];
+  inputs: { name: string; fromTask: string; sha256?: string | undefined; size?: number | undefined; cache: 'hit' | 'miss' | null }[];
+  workerId?: string | undefined;
+  attempts: Pick<Attempt, 'id' | 'number' | 'workerId' | 'status' | 'startedAt' | 'finishedAt' | 'exitCode' | 'error' | 'inputReports'>[];
+}
+
+export interface DagDetails extends Omit<DagRun, 'tasks' | 'spec' | 'version'> {
+  tasks: DagTaskDetails[];
+}
+
+export class DagService {
+  private chain: Promise<unknown> = Promise.resolve();
+  /** runs with an evaluation queued (coalesces bursts of task changes) */
+  private readonly queued = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly tasks: TaskService,
+    private readonly files: FileStore,
+    private readonly artifacts: ArtifactBackend,
+    private readonly logger: Logger,
+    private readonly options: DagServiceOptions = {},
+  ) {
+    tasks.onTaskChange((task) => {
+      if (task.dagId !== undefined && TERMINAL_TASK_STATUSES.has(task.status)) this.evaluateSoon(task.dagId);
+    });
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(fn, fn);
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  /** After a master restart (and after TaskService.recover): evaluate every unfinished run. */
+  async recover(): Promise<void> {
+    const runs = await this.store.listUnfinishedDags();
+    for (const run of runs) this.evaluateSoon(run.id);
+    await this.idle();
+    this.logger.info({ runs: runs.length }, 'DAG runs recovered');
+  }
+
+  /** Waits for every evaluation queued so far (tests, orderly shutdown). */
+  async idle(): Promise<void> {
+    await this.serial(async () => undefined);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  // ---------------------------------------------------------------- user-facing
+
+  /** Stores a new run and queues its root tasks, in one store commit. */
+  submit(user: User, spec: DagSpec): Promise<DagRun> {
+    // every task is checked now (exec needs an admin), not when it becomes ready
+    this.tasks.checkSubmission(user, spec.tasks);
+    return this.serial(async () => {
+      const now = this.now();
+      const run: DagRun = {
+        id: randomUUID(),
+        name: spec.name,
+        userId: user.id,
+        status: 'running',
+        useCache: spec.useCache,
+        cancelRequested: false,
+        createdAt: now,
+        version: 1,
+        spec: spec.tasks,
+        tasks: spec.tasks.map((task) => ({ name: task.name, state: 'pending' })),
+      };
+      const evaluation = evaluateDag(graphOf(run), statesOf(run));
+      const roots = evaluation.toQueue.map((name) => specOf(run, name));
+      // a valid DAG always has a root; the run record goes in the same commit as its tasks
+      const created = await this.tasks.submitMany(
+        user,
+        roots.map((task) => this.taskInput(run, task)),
+        {
+          extraChanges: (tasks) => {
+            tasks.forEach((task, i) => {
+              const entry = run.tasks.find((t) => t.name === roots[i]!.name)!;
+              entry.state = 'queued';
+              entry.taskId = task.id;
+            });
+            return [{ kind: 'insertDag', dag: run }];
+          },
+        },
+      );
+      this.logger.info({ dagId: run.id, name: run.name, tasks: run.tasks.length, queued: created.length }, 'DAG run submitted');
+      return structuredClone(run);
+    });
+  }
+
+  /** Cancels a run: running and queued tasks are cancelled, pending ones marked cancelled. */
+  cancel(user: User, dagId: string): Promise<DagRun> {
+    return this.serial(async () => {
+      const run = await this.visibleRun(user, dagId);
+      if (run.status !== 'running') throw new WharfError('conflict', `DAG run ${dagId} is already ${run.status}`);
+      if (!run.cancelRequested) {
+        const ok = await this.store.commit([
+          { kind: 'updateDag', dagId, expectStatus: ['running'], expectVersion: run.version, patch: { cancelRequested: true, version: run.version + 1 } },
+        ]);
+        if (!ok) throw new WharfError('conflict', `DAG run ${dagId} changed; try again`);
+      }
+      await this.step(dagId, user);
+      return (await this.store.getDag(dagId))!;
+    });
+  }
+
+  async get(user: User, dagId: string): Promise<DagDetails> {
+    const run = await this.visibleRun(user, dagId);
+    const tasks = await Promise.all(run.tasks.map((entry) => this.taskDetails(run, entry)));
+    const { spec: _spec, version: _version, tasks: _tasks, ...rest } = run;
+    return { ...rest, tasks };
+  }
+
+  async list(user: User, query: { limit: number; name?: string | undefined }): Promise<DagRun[]> {
+    const filter: DagQuery = { limit: query.limit, name: query.name, userId: user.role === 'admin' ? undefined : user.id };
+    return this.store.listDags(filter);
+  }
+
+  /** The metrics record of the newest `limit` runs of a DAG name the user may see, newest first. */
+  async metrics(user: User, name: string, limit: number): Promise<DagRunMetrics[]> {
+    const runs = await this.list(user, { limit, name });
+    const metrics: (DagRunMetrics & { createdAt: number })[] = [];
+    for (const run of runs) {
+      const facts: DagRunTaskFacts[] = [];
+      for (const entry of run.tasks) {
+        const spec = specOf(run, entry.name);
+        const attempts = entry.taskId ? await this.store.listAttempts(entry.taskId) : [];
+        const last = attempts[attempts.length - 1];
+        const staged = [...attempts].reverse().find((a) => a.inputReports && a.inputReports.length > 0);
+        facts.push({
+          name: entry.name,
+          state: entry.state,
+          node: last?.workerId,
+          inputs: (staged?.inputReports ?? []).map((report) => ({
+            fromTask: spec.inputs.find((input) => input.name === report.name)?.fromTask ?? '',
+            name: report.name,
+            bytes: report.bytes,
+            cache: report.cacheHit ? ('hit' as const) : ('miss' as const),
+          })),
+        });
+      }
+      metrics.push({
+        ...computeDagRunMetrics({
+          dagId: run.id,
+          dagName: run.name,
+          status: run.status,
+          cacheEnabled: run.useCache,
+          createdAt: run.createdAt,
+          finishedAt: run.finishedAt,
+          tasks: facts,
+        }),
+        createdAt: run.createdAt,
+      });
+    }
+    return newestRunsFirst(metrics, limit).map(({ createdAt: _createdAt, ...rest }) => rest);
+  }
+
+  private async visibleRun(user: User, dagId: string): Promise<DagRun> {
+    const run = await this.store.getDag(dagId);
+    if (!run || (user.role !== 'admin' && run.userId !== user.id)) throw notFound(`DAG run ${dagId}`);
+    return run;
+  }
+
+  private async taskDetails(run: DagRun, entry: DagRunTask): Promise<DagTaskDetails> {
+    const spec = specOf(run, entry.name);
+    const task = entry.taskId ? await this.store.getTask(entry.taskId) : undefined;
+    const attempts = entry.taskId ? await this.store.listAttempts(entry.taskId) : [];
+    const last = attempts[attempts.length - 1];
+    const staged = [...attempts].reverse().find((a) => a.inputReports && a.inputReports.length > 0);
+    let status = entry.state;
+    if (status === 'queued' && task?.status === 'running') status = 'running';
+    return {
+      ...entry,
+      status,
+      dependsOn: spec.dependsOn,
+      outputs: spec.outputs,
+      inputs: spec.inputs.map((input) => {
+        const resolved = task?.inputs?.find((i) => i.name === input.name);
+        const report = staged?.inputReports?.find((r) => r.name === input.name);
+        return {
+          name: input.name,
+          fromTask: input.fromTask,
+          sha256: resolved?.sha256,
+          size: resolved?.size,
+          cache: report ? (report.cacheHit ? ('hit' as const) : ('miss' as const)) : null,
+        };
+      }),
+      workerId: last?.workerId,
+      attempts: attempts.map((a) => ({
+        id: a.id,
+        number: a.number,
+        workerId: a.workerId,
+        status: a.status,
+        startedAt: a.startedAt,
+        finishedAt: a.finishedAt,
+        exitCode: a.exitCode,
+        error: a.error,
+        inputReports: a.inputReports,
+      })),
+    };
+  }
+
+  // ---------------------------------------------------------------- the engine
+
+  private evaluateSoon(dagId: string): void {
+    if (this.stopped || this.queued.has(dagId)) return;
+    this.queued.add(dagId);
+    this.serial(async () => {
+      this.queued.delete(dagId);
+      if (this.stopped) return;
+      await this.step(dagId);
+    }).catch((error: unknown) => this.logger.error({ err: error, dagId }, 'DAG evaluation failed'));
+  }
+
+  /**
+   * One evaluation of a run: folds in the tasks that ended, then applies evaluateDag's answer
+   * in one conditional commit (with the inserted tasks when some become ready).
+   * `actor`: who cancels tasks (the user who asked; else the run's owner).
+   */
+  private async step(dagId: string, actor?: User): Promise<void> {
+    const run = await this.store.getDag(dagId);
+    if (!run || run.status !== 'running') return;
+    const owner = (await this.store.getUser(run.userId)) ?? actor;
+    if (!owner) {
+      this.logger.error({ dagId, userId: run.userId }, 'the owner of a DAG run no longer exists; the run cannot go on');
+      return;
+    }
+    const now = this.now();
+    const tasks = run.tasks.map((entry) => ({ ...entry }));
+    const byName = new Map(tasks.map((entry) => [entry.name, entry]));
+
+    // 1. tasks whose Wharf task ended since the last evaluation
+    for (const entry of tasks) {
+      if (entry.taskId === undefined || TERMINAL_DAG_TASK_STATES.has(entry.state)) continue;
+      const task = await this.store.getTask(entry.taskId);
+      if (!task) {
+        Object.assign(entry, { state: 'failed', reason: `task ${entry.taskId} is missing from the store`, finishedAt: now });
+        continue;
+      }
+      if (!TERMINAL_TASK_STATUSES.has(task.status)) continue;
+      entry.finishedAt = task.finishedAt ?? now;
+      if (task.status === 'succeeded') {
+        try {
+          entry.artifacts = await this.registerOutputs(task, specOf(run, entry.name));
+          entry.state = 'succeeded';
+          entry.reason = undefined;
+        } catch (error: unknown) {
+          entry.state = 'failed';
+          entry.reason = `its outputs could not be stored as artifacts: ${WharfError.from(error).message}`;
+          this.logger.warn({ err: error, dagId, task: entry.name }, 'registering outputs failed');
+        }
+      } else {
+        entry.state = task.status === 'cancelled' ? 'cancelled' : 'failed';
+        entry.reason = task.reason;
+      }
+    }
+
+    // 2. what happens next (pure)
+    const graph = graphOf(run);
+    const states = new Map(tasks.map((entry) => [entry.name, entry.state]));
+    const evaluation = evaluateDag(graph, states, run.cancelRequested);
+    for (const name of evaluation.toMarkUpstreamFailed) {
+      const failedDeps = graph.dependenciesOf(name).filter((dep) => {
+        const s = byName.get(dep)!.state;
+        return s === 'failed' || s === 'cancelled' || s === 'upstream_failed';
+      });
+      Object.assign(byName.get(name)!, { state: 'upstream_failed', reason: `upstream ${failedDeps.map((d) => `"${d}"`).join(', ')} did not succeed`, finishedAt: now });
+    }
+    const toStop: string[] = [];
+    for (const name of evaluation.toCancel) {
+      const entry = byName.get(name)!;
+      if (entry.state === 'pending') Object.assign(entry, { state: 'cancelled', reason: 'the DAG run was cancelled', finishedAt: now });
+      else if (entry.taskId) toStop.push(entry.taskId);
+    }
+    const toQueue = evaluation.toQueue.map((name) => specOf(run, name));
+
+    // 3. the run's status once this step is stored
+    const allTerminal = tasks.every((entry) => TERMINAL_DAG_TASK_STATES.has(entry.state)) && toQueue.length === 0;
+    let status: DagStatus = 'running';
+    if (allTerminal) status = tasks.every((entry) => entry.state === 'succeeded') ? 'succeeded' : run.cancelRequested ? 'cancelled' : 'failed';
+    const finishedAt = allTerminal ? Math.max(run.createdAt, ...tasks.map((entry) => entry.finishedAt ?? now)) : undefined;
+
+    const changed = JSON.stringify(tasks) !== JSON.stringify(run.tasks) || status !== run.status || toQueue.length > 0;
+    if (changed) {
+      const update = (): StoreChange => {
+        const patch: DagPatch = { tasks, status, version: run.version + 1, ...(finishedAt !== undefined ? { finishedAt } : {}) };
+        return { kind: 'updateDag', dagId, expectStatus: ['running'], expectVersion: run.version, patch };
+      };
+      if (toQueue.length > 0) {
+        const inputs = toQueue.map((spec) => this.taskInput(run, spec, byName));
+        try {
+          await this.tasks.submitMany(owner, inputs, {
+            extraChanges: (created) => {
+              created.forEach((task, i) => Object.assign(byName.get(toQueue[i]!.name)!, { state: 'queued', taskId: task.id }));
+              return [update()];
+            },
+          });
+        } catch (error: unknown) {
+          if (!(error instanceof WharfError && error.code === 'conflict')) throw error;
+          // the run changed under us (its version moved): nothing was stored; look again
+          this.logger.warn({ dagId }, 'DAG run changed during evaluation; evaluating again');
+          this.evaluateSoon(dagId);
+          return;
+        }
+      } else if (!(await this.store.commit([update()]))) {
+        this.logger.warn({ dagId }, 'DAG run changed during evaluation; evaluating again');
+        this.evaluateSoon(dagId);
+        return;
+      }
+      if (status !== 'running') this.logger.info({ dagId, name: run.name, status }, 'DAG run finished');
+    }
+
+    // 4. cancel what still runs (each cancel ends the task, which brings us back here)
+    for (const taskId of toStop) {
+      try {
+        await this.tasks.cancel(actor ?? owner, taskId);
+      } catch (error: unknown) {
+        // already ended: its change notice evaluates the run again
+        if (!(error instanceof WharfError && error.code === 'conflict')) this.logger.warn({ err: error, dagId, taskId }, 'could not cancel a DAG task');
+      }
+    }
+  }
+
+  /** A ready task as a submission: its spec plus the artifacts its inputs resolve to. */
+  private taskInput(run: DagRun, spec: DagTaskSpec, byName?: ReadonlyMap<string, DagRunTask>): NewTask & DagTaskFields {
+    const { dependsOn: _dependsOn, inputs: refs, outputs, ...fields } = spec;
+    const inputs = refs.map((ref) => {
+      const artifact = byName?.get(ref.fromTask)?.artifacts?.find((a) => a.name === ref.name);
+      if (!artifact) throw new WharfError('internal', `DAG run ${run.id}: input "${ref.name}" of "${spec.name}" has no artifact from "${ref.fromTask}"`);
+      return { name: ref.name, sha256: artifact.sha256, size: artifact.size, fromTask: ref.fromTask };
+    });
+    return {
+      ...fields,
+      dagId: run.id,
+      dagTask: spec.name,
+      ...(inputs.length > 0 ? { inputs } : {}),
+      ...(outputs.length > 0 ? { outputs } : {}),
+      useCache: run.useCache,
+    };
+  }
+
+  /** Each declared output of a succeeded task, stored as an artifact (idempotent: content-addressed). */
+  private async registerOutputs(task: Task, spec: DagTaskSpec): Promise<DagArtifact[]> {
+    if (spec.outputs.length === 0) return [];
+    const files = await this.store.listFiles({ taskId: task.id });
+    const artifacts: DagArtifact[] = [];
+    for (const name of spec.outputs) {
+      const file = files.find((f) => f.path === name);
+      // the task service fails an attempt that did not write a declared output; this is the backstop
+      if (!file) throw new WharfError('not_found', `declared output "${name}" was not written to /output`);
+      const { stream } = await this.files.openForDownload({ userId: task.userId, taskId: task.id, path: name });
+      const filePath = String(stream.path);
+      stream.destroy();
+      // disk backend: verified, then hard-linked (no copy); S3: verified, then uploaded
+      await this.artifacts.put({ sha256: file.sha256, size: file.size }, { path: filePath });
+      artifacts.push({ name, sha256: file.sha256, size: file.size });
+    }
+    return artifacts;
+  }
+}
+
+function graphOf(run: DagRun): DagGraph {
+  return DagGraph.of(run.spec.map((task) => ({ name: task.name, dependsOn: task.dependsOn })));
+}
+
+function statesOf(run: DagRun): Map<string, DagTaskState> {
+  return new Map(run.tasks.map((entry) => [entry.name, entry.state]));
+}
+
+function specOf(run: DagRun, name: string): DagTaskSpec {
+  const spec = run.spec.find((task) => task.name === name);
+  if (!spec) throw new WharfError('internal', `DAG run ${run.id} has no task "${name}"`);
+  return spec;
+}

@@ -1,0 +1,12 @@
+// Original file: wharf.proto
+
+
+export interface ArtifactRequest {
+  'attemptId'?: (string);
+  'sha256'?: (string);
+}
+
+export interface ArtifactRequest__Output {
+  'attemptId': (string);
+  'sha256': (string);
+}
