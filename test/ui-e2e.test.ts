@@ -1,0 +1,390 @@
+// The dashboard end to end: Debian's Chromium (driven by playwright-core) against a real master
+// serving ui/dist and a real worker on the Docker engine. Each test registers its own user and
+// submits its own tasks; they share one master and worker to keep the suite short.
+// Every page is screenshotted at 1280 and 390 px into ui/test-results/ (ignored by git).
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkerHandle } from '../worker/src/main.js';
+import { ApiClient, type TaskBody } from './support/api-client.js';
+import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, TEST_IMAGE, waitFor } from './support/cluster.js';
+
+const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = join(REPO_ROOT, 'ui/test-results');
+const WIDTHS = [1280, 390] as const;
+// run inside the page (a string: this file is type-checked without the DOM library)
+const CHART_HAS_SAMPLES = `Number(document.querySelector('figure.chart')?.getAttribute('data-samples') ?? 0) > 3`;
+
+type Master = Awaited<ReturnType<typeof startTestMaster>>;
+let master: Master;
+let worker: WorkerHandle;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+const uniqueEmail = (what: string) => `${what}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: run \`bash scripts/browser-up.sh\` (apt-get install -y chromium) or set WHARF_CHROMIUM`);
+  }
+  // test what the source says now: build ui/dist (about 2 s)
+  execFileSync('npm', ['run', '--silent', 'build', '-w', '@wharf/ui'], { cwd: REPO_ROOT, stdio: 'pipe' });
+  mkdirSync(SHOTS, { recursive: true });
+  master = await startTestMaster();
+  worker = await startTestWorker(master, { name: 'e2e-worker' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+// each test's pages close after it: open dashboards keep rendering live data and would slow the next test
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.stop();
+  if (worker) {
+    try {
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=wharf.worker=${worker.workerId}`]).toString().split(/\s+/).filter(Boolean);
+      if (ids.length) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+    } catch {
+      // the engine is gone already
+    }
+  }
+  await master?.stop();
+  removeTempDirs();
+  // an uncaught exception in the page is a bug even when every assertion passed
+  expect(pageErrors).toEqual([]);
+});
+
+async function newPage(options: { width?: number; token?: string; dark?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: options.width && options.width < 600 ? 844 : 900 },
+    acceptDownloads: true,
+    colorScheme: options.dark ? 'dark' : 'light',
+    baseURL: master.httpUrl,
+  });
+  contexts.push(context);
+  if (options.token) await context.addInitScript(`localStorage.setItem('wharf.token', ${JSON.stringify(options.token)})`);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+  return page;
+}
+
+async function userClient(): Promise<ApiClient> {
+  return ApiClient.registered(master.httpUrl, uniqueEmail('user'));
+}
+
+async function submit(client: ApiClient, body: Record<string, unknown>): Promise<TaskBody> {
+  const response = await client.request<{ task: TaskBody }>('POST', '/api/tasks', body);
+  expect(response.status, response.text).toBe(201);
+  return response.body.task;
+}
+
+async function taskOf(client: ApiClient, id: string): Promise<TaskBody> {
+  return (await client.request<{ task: TaskBody }>('GET', `/api/tasks/${id}`)).body.task;
+}
+
+async function finished(client: ApiClient, id: string, timeoutMs = 60_000): Promise<TaskBody> {
+  return waitFor(`task ${id} to finish`, async () => {
+    const task = await taskOf(client, id);
+    return ['succeeded', 'failed', 'cancelled'].includes(task.status) ? task : undefined;
+  }, timeoutMs, 200);
+}
+
+const headingBadge = (page: Page) => page.locator('h1 .badge');
+
+describe('the dashboard in a real browser', () => {
+  it('registers, shows a taken email at the email field, logs out and logs back in', async () => {
+    const email = uniqueEmail('ada');
+    const page = await newPage();
+    await page.goto('/');
+    await page.waitForURL('**/login');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+
+    // a client-side check first: nothing is sent
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => page.locator('.field-invalid .field-error').textContent()).toBe('must be at least 8 characters');
+
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await expect.poll(() => page.locator('.who-name').textContent()).toContain(email);
+
+    // the same email again, from another browser: the API's 409 shows at the email field
+    const other = await newPage();
+    await other.goto('/register');
+    await other.getByLabel('Email').fill(email);
+    await other.getByLabel('Password').fill('another password');
+    await other.getByRole('button', { name: 'Create account' }).click();
+    const emailField = other.locator('.field', { has: other.getByLabel('Email') });
+    await expect.poll(() => emailField.locator('.field-error').textContent()).toBe(`a user with email ${email} already exists`);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const passwordField = page.locator('.field', { has: page.getByLabel('Password') });
+    await expect.poll(() => passwordField.locator('.field-error').textContent()).toBe('wrong email or password');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  });
+
+  it('submits a task from the form, shows its log live until it succeeds, and downloads its output byte for byte', async () => {
+    const client = await userClient();
+    const page = await newPage({ token: client.token! });
+    await page.goto('/tasks/new');
+    await page.getByLabel('Image').fill(TEST_IMAGE);
+    await page.getByLabel('Name', { exact: true }).fill('e2e-live');
+    await page.getByLabel('Command', { exact: true }).fill(
+      'for i in 1 2 3 4 5 6 7 8; do echo "tick $i"; sleep 0.5; done; echo "to stderr" >&2; ' +
+        'mkdir -p /output/data && head -c 3000 /dev/urandom > /output/data/random.bin && echo hello > /output/hello.txt',
+    );
+    await page.getByLabel('Memory', { exact: true }).fill('4');
+    await page.getByRole('button', { name: 'Add variable' }).click();
+    await page.getByLabel('Environment 1 name').fill('GREETING');
+    await page.getByLabel('Environment 1 value').fill('hi');
+    await page.getByRole('button', { name: 'Submit task' }).click();
+    // below Docker's minimum: refused at the field, nothing sent
+    const memoryField = page.locator('.field', { has: page.getByLabel('Memory', { exact: true }) });
+    await expect.poll(() => memoryField.locator('.field-error').textContent()).toBe('must be at least 6Mi (Docker refuses less)');
+    expect((await client.request<{ tasks: unknown[] }>('GET', '/api/tasks')).body.tasks).toHaveLength(0);
+
+    await page.getByLabel('Memory', { exact: true }).fill('64');
+    await page.getByRole('button', { name: 'Submit task' }).click();
+    await page.waitForURL(/\/tasks\/[^/]+$/);
+    const taskId = decodeURIComponent(page.url().split('/').pop()!);
+    const created = await taskOf(client, taskId);
+    expect(created.status).not.toBe('failed');
+    expect((created as unknown as { env: Record<string, string>; resources: { memory: number } }).env).toEqual({ GREETING: 'hi' });
+    expect((created as unknown as { resources: { memory: number } }).resources.memory).toBe(64 * 1024 * 1024);
+
+    // the first line shows while the task is still running: the log is live, not loaded at the end
+    await page.locator('.log-row', { hasText: 'tick 1' }).waitFor({ timeout: 60_000 });
+    expect(await headingBadge(page).textContent()).toBe('running');
+    expect((await taskOf(client, taskId)).status).toBe('running');
+
+    await expect.poll(() => headingBadge(page).textContent(), { timeout: 60_000 }).toBe('succeeded');
+    await page.locator('.log-row.log-stderr', { hasText: 'to stderr' }).waitFor();
+    const ticks = await page.locator('.log-row.log-stdout .log-text').allTextContents();
+    expect(ticks).toEqual(['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5', 'tick 6', 'tick 7', 'tick 8']);
+    await page.locator('.attempt', { hasText: 'exit 0' }).waitFor();
+
+    // output files with sizes; the download carries the bearer token and gives the same bytes
+    const fileButton = page.getByRole('button', { name: 'data/random.bin' });
+    await fileButton.waitFor();
+    expect(await page.locator('.files li', { has: fileButton }).textContent()).toContain('2.9Ki');
+    const [download] = await Promise.all([page.waitForEvent('download'), fileButton.click()]);
+    expect(download.suggestedFilename()).toBe('random.bin');
+    const saved = readFileSync((await download.path())!);
+    const fromApi = await client.bytes(`/api/files/${taskId}/download/data/random.bin`);
+    expect(saved.length).toBe(3000);
+    expect(saved.equals(fromApi.data)).toBe(true);
+    const listed = (await taskOf(client, taskId)).files.find((f) => f.path === 'data/random.bin');
+    expect(createHash('sha256').update(saved).digest('hex')).toBe(listed?.sha256);
+  });
+
+  it('updates the rows of the tasks page live as tasks are submitted and finish', async () => {
+    const client = await userClient();
+    const page = await newPage({ token: client.token! });
+    await page.goto('/tasks');
+    await page.getByText('No tasks yet.').waitFor();
+    await page.evaluate('window.notReloaded = true');
+
+    const task = await submit(client, { image: TEST_IMAGE, name: 'row-live', command: 'sleep 1; echo ok', resources: { memory: '32Mi' } });
+    const row = page.locator(`tr[data-task="${task.id}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
+    expect(await row.locator('.badge').textContent()).toBe('succeeded');
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+
+    // status filter (server side) and name search
+    await submit(client, { image: TEST_IMAGE, name: 'will-fail', command: 'exit 3', resources: { memory: '32Mi' } }).then((t) => finished(client, t.id));
+    await page.getByLabel('Status').selectOption('failed');
+    await expect.poll(() => page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')))).toEqual(['failed']);
+    await page.getByLabel('Status').selectOption('');
+    await page.getByLabel('Search by name').fill('row-');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    expect(await page.locator('tbody tr a.strong').textContent()).toBe('row-live');
+  });
+
+  it('moves a worker’s live CPU and memory chart on the dashboard', async () => {
+    const client = await userClient();
+    const page = await newPage({ token: client.token! });
+    await page.goto('/');
+    const card = page.locator(`.chart-card[data-worker="${worker.workerId}"]`);
+    await card.waitFor();
+    const figure = card.locator('figure.chart');
+    const samples = async () => Number(await figure.getAttribute('data-samples'));
+    await expect.poll(samples, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    const path = () => card.locator('.recharts-line path.recharts-curve').first().getAttribute('d');
+    const before = { n: await samples(), d: await path() };
+    expect(before.d).toBeTruthy();
+    await expect.poll(samples, { timeout: 20_000 }).toBeGreaterThan(before.n + 2);
+    await expect.poll(path, { timeout: 20_000 }).not.toBe(before.d);
+    expect(await page.locator('.stat-ok .stat-value').textContent()).toBe('1');
+  });
+
+  it('loads a log of 100,000 lines without freezing the page', async () => {
+    const client = await userClient();
+    const task = await submit(client, { image: TEST_IMAGE, name: 'many-lines', command: 'seq 1 100000', resources: { memory: '32Mi' } });
+    expect((await finished(client, task.id, 90_000)).status).toBe('succeeded');
+    const page = await newPage({ token: client.token! });
+    // what the log socket carried, for the failure message
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => {
+      if (!ws.url().includes('/logs')) return;
+      let frames = 0;
+      const opened = Date.now();
+      ws.on('framereceived', () => (frames += 1));
+      ws.on('close', () => sockets.push(`closed after ${frames} frames, ${Date.now() - opened} ms`));
+    });
+    await page.goto(`/tasks/${task.id}`);
+    await page.getByTestId('log-count').waitFor();
+    // while the lines stream in, the page keeps answering: a round trip into the page's main
+    // thread stays short (a frozen page would hold it for seconds)
+    const lags: number[] = [];
+    const deadline = Date.now() + 100_000;
+    while (Date.now() < deadline) {
+      const started = Date.now();
+      const text = await page.evaluate(`document.querySelector('[data-testid="log-count"]')?.textContent`);
+      lags.push(Date.now() - started);
+      if (text === '100,000 lines') break;
+      await page.waitForTimeout(50);
+    }
+    expect(await page.getByTestId('log-count').textContent(), `log sockets: ${sockets.join('; ') || 'still open'}`).toBe('100,000 lines');
+    expect(Math.max(...lags), `round trips into the page while loading (ms): ${lags.join(", ")}`).toBeLessThan(1500);
+    await page.locator('.log-row[data-line="100000"]', { hasText: '100000' }).waitFor();
+    expect(await page.locator('.log-row').count()).toBeLessThan(200);
+    // scroll to the top: the first lines are there and the DOM stays small
+    await page.getByRole('log').evaluate((el) => (el.scrollTop = 0));
+    await page.locator('.log-row[data-line="1"]').waitFor();
+    expect(await page.locator('.log-row[data-line="1"] .log-text').textContent()).toBe('1');
+    expect(await page.locator('.log-row').count()).toBeLessThan(200);
+  }, 240_000);
+
+  it('shows a worker’s history and lets an admin drain and activate it', async () => {
+    const admin = await ApiClient.admin(master.httpUrl);
+    const page = await newPage({ token: admin.token! });
+    await page.goto('/workers');
+    const row = page.locator(`tr[data-worker="${worker.workerId}"]`);
+    await row.waitFor();
+    expect(await row.locator('.badge').textContent()).toBe('ready');
+    expect(await row.locator('.rbar').count()).toBeGreaterThanOrEqual(2);
+    await row.getByRole('link', { name: 'e2e-worker' }).click();
+    await page.waitForURL(`**/workers/${worker.workerId}`);
+    await page.getByRole('heading', { name: /e2e-worker/ }).waitFor();
+    await expect.poll(async () => Number(await page.locator('figure.chart').first().getAttribute('data-samples')), { timeout: 20_000 }).toBeGreaterThan(1);
+    expect(await page.locator('figure.chart').count()).toBe(2);
+
+    await page.getByRole('button', { name: 'Drain' }).click();
+    await expect.poll(() => headingBadge(page).textContent()).toBe('draining');
+    expect((await admin.request<{ worker: { status: string } }>('GET', `/api/workers/${worker.workerId}`)).body.worker.status).toBe('draining');
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await expect.poll(() => headingBadge(page).textContent()).toBe('ready');
+    expect((await admin.request<{ worker: { status: string } }>('GET', `/api/workers/${worker.workerId}`)).body.worker.status).toBe('ready');
+
+    // a plain user sees no Drain button
+    const user = await userClient();
+    const userPage = await newPage({ token: user.token! });
+    await userPage.goto(`/workers/${worker.workerId}`);
+    await userPage.getByRole('heading', { name: /e2e-worker/ }).waitFor();
+    expect(await userPage.getByRole('button', { name: 'Drain' }).count()).toBe(0);
+  });
+
+  it('cancels a running task and resubmits it', async () => {
+    const client = await userClient();
+    const task = await submit(client, { image: TEST_IMAGE, name: 'to-cancel', command: 'echo started; sleep 60', resources: { memory: '32Mi' } });
+    const page = await newPage({ token: client.token! });
+    await page.goto(`/tasks/${task.id}`);
+    await page.locator('.log-row', { hasText: 'started' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => headingBadge(page).textContent(), { timeout: 30_000 }).toBe('cancelled');
+    expect((await taskOf(client, task.id)).status).toBe('cancelled');
+    await page.getByRole('button', { name: 'Resubmit' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/tasks/') && !url.pathname.endsWith(task.id));
+    const copyId = decodeURIComponent(page.url().split('/').pop()!);
+    const copy = await taskOf(client, copyId);
+    expect(copy.id).not.toBe(task.id);
+    expect((copy as unknown as { command: string[] }).command).toEqual(['sh', '-c', 'echo started; sleep 60']);
+    await client.request('DELETE', `/api/tasks/${copyId}`);
+  });
+
+  it('sends the person back to login when the session is no longer valid', async () => {
+    const page = await newPage({ token: 'not-a-valid-token' });
+    await page.goto('/tasks');
+    await page.getByText('Your session has expired. Log in again to continue.').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(await page.evaluate(`localStorage.getItem('wharf.token')`)).toBeNull();
+  });
+
+  it('serves deep links to the dashboard and leaves API paths to the API', async () => {
+    const html = await fetch(`${master.httpUrl}/tasks/some-id`, { headers: { accept: 'text/html' } });
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain('<div id="root">');
+    const api = await fetch(`${master.httpUrl}/api/nothing-here`, { headers: { accept: 'text/html' } });
+    expect(api.headers.get('content-type')).toContain('application/json');
+    expect(api.status).toBeGreaterThanOrEqual(400);
+    const asset = await fetch(`${master.httpUrl}/assets/missing.js`);
+    expect(asset.status).toBe(404);
+    expect(((await asset.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  it('saves a screenshot of every page at 1280 and 390 px', async () => {
+    const client = await userClient();
+    const admin = await ApiClient.admin(master.httpUrl);
+    const done = await submit(client, {
+      image: TEST_IMAGE,
+      name: 'report',
+      command: 'for i in $(seq 1 40); do echo "step $i of 40: ok"; done; echo "warning: disk is 80% full" >&2; seq 1 100 > /output/numbers.txt; echo ok > /output/summary.txt',
+      resources: { cpu: 0.25, memory: '64Mi' },
+      env: { MODE: 'report' },
+      labels: {},
+    });
+    await finished(client, done.id);
+    await submit(client, { image: TEST_IMAGE, name: 'failing', command: 'echo oops >&2; exit 3', resources: { memory: '32Mi' } }).then((t) => finished(client, t.id));
+    const pages: [string, string, (page: Page) => Promise<unknown>][] = [
+      ['login', '/login', (p) => p.getByRole('heading', { name: 'Log in to Wharf' }).waitFor()],
+      ['register', '/register', (p) => p.getByRole('heading', { name: 'Create your Wharf account' }).waitFor()],
+      ['dashboard', '/', (p) => p.waitForFunction(CHART_HAS_SAMPLES, null, { timeout: 20_000 })],
+      ['workers', '/workers', (p) => p.locator('tr[data-worker]').first().waitFor()],
+      ['worker', `/workers/${worker.workerId}`, (p) => p.waitForFunction(CHART_HAS_SAMPLES, null, { timeout: 20_000 })],
+      ['tasks', '/tasks', (p) => p.locator('tr[data-task]').nth(1).waitFor()],
+      ['task', `/tasks/${done.id}`, (p) => p.locator('.log-row', { hasText: 'warning' }).waitFor()],
+      ['submit', '/tasks/new', (p) => p.getByRole('heading', { name: 'Submit a task' }).waitFor()],
+      ['not-found', '/no/such/page', (p) => p.getByRole('heading', { name: 'Page not found' }).waitFor()],
+    ];
+    for (const width of WIDTHS) {
+      for (const [name, url, ready] of pages) {
+        const token = name === 'login' || name === 'register' ? undefined : name === 'workers' || name === 'worker' ? admin.token! : client.token!;
+        const page = await newPage({ width, ...(token ? { token } : {}) });
+        await page.goto(url);
+        await ready(page);
+        await page.waitForTimeout(300);
+        // nothing may stick out sideways at a phone's width (tables and logs scroll inside their box)
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        expect(overflow, `${name} at ${width}px is wider than the screen`).toBeLessThanOrEqual(0);
+        await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+        await page.context().close();
+      }
+    }
+    const dark = await newPage({ token: client.token!, dark: true });
+    await dark.goto('/');
+    await dark.waitForFunction(CHART_HAS_SAMPLES, null, { timeout: 20_000 });
+    expect(await dark.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(13, 17, 23)');
+    await dark.screenshot({ path: join(SHOTS, 'dashboard-dark-1280.png'), fullPage: true });
+    for (const width of WIDTHS) for (const [name] of pages) expect(existsSync(join(SHOTS, `${name}-${width}.png`))).toBe(true);
+  }, 300_000);
+});

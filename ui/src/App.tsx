@@ -1,0 +1,39 @@
+import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { useAuth } from './auth/auth.tsx';
+import { Layout } from './components/layout.tsx';
+import { Loading } from './components/states.tsx';
+import { DashboardPage } from './pages/dashboard-page.tsx';
+import { LoginPage, RegisterPage } from './pages/auth-pages.tsx';
+import { NotFoundPage } from './pages/not-found-page.tsx';
+import { SubmitTaskPage } from './pages/submit-task-page.tsx';
+import { TaskPage } from './pages/task-page.tsx';
+import { TasksPage } from './pages/tasks-page.tsx';
+import { WorkerPage } from './pages/worker-page.tsx';
+import { WorkersPage } from './pages/workers-page.tsx';
+
+/** Pages behind login: without a session, go to /login and come back afterwards. */
+function Protected() {
+  const { token, user, checking } = useAuth();
+  const location = useLocation();
+  if (!token) return <Navigate to="/login" replace state={{ from: `${location.pathname}${location.search}` }} />;
+  if (checking || !user) return <Loading what="Checking your session" />;
+  return <Layout />;
+}
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/register" element={<RegisterPage />} />
+      <Route element={<Protected />}>
+        <Route index element={<DashboardPage />} />
+        <Route path="/workers" element={<WorkersPage />} />
+        <Route path="/workers/:id" element={<WorkerPage />} />
+        <Route path="/tasks" element={<TasksPage />} />
+        <Route path="/tasks/new" element={<SubmitTaskPage />} />
+        <Route path="/tasks/:id" element={<TaskPage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,95 @@
+// @vitest-environment node
+// The form's checks must agree with the API's (master/src/tasks/task-input.ts): the same inputs
+// go through both, and each must accept or refuse alike, naming the same field.
+import { describe, expect, it } from 'vitest';
+import { parseTaskInput } from '../../../master/src/tasks/task-input.ts';
+import { buildSubmission, emptyTaskForm, formFieldOf, formFromTask, type TaskForm } from './task-form.ts';
+import type { Task } from './types.ts';
+
+const form = (patch: Partial<TaskForm>): TaskForm => ({ ...emptyTaskForm(), image: 'wharf/busybox', command: 'echo hi', ...patch });
+
+function serverVerdict(body: unknown): { ok: true } | { ok: false; field: string | undefined; message: string } {
+  try {
+    parseTaskInput(body);
+    return { ok: true };
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, field: formFieldOf(message.split(':')[0] ?? ''), message };
+  }
+}
+
+const cases: [string, Partial<TaskForm>][] = [
+  ['a plain task', {}],
+  ['no image for docker', { image: '' }],
+  ['an image with upper case', { image: 'Busybox' }],
+  ['an image with a registry port and digest', { image: 'registry.local:5000/team/app:1.2@sha256:' + 'a'.repeat(64) }],
+  ['cpu in millicores', { cpu: '250', cpuUnit: 'millicores' }],
+  ['cpu that is not a number', { cpu: 'lots' }],
+  ['negative cpu', { cpu: '-1' }],
+  ['memory in GiB', { memory: '1.5', memoryUnit: 'Gi' }],
+  ['memory below 6Mi', { memory: '4', memoryUnit: 'Mi' }],
+  ['memory that is not a number', { memory: 'x' }],
+  ['disk in GiB', { disk: '10', diskUnit: 'Gi' }],
+  ['a fractional gpu', { gpu: '0.5' }],
+  ['too many gpus', { gpu: '65' }],
+  ['priority above 100', { priority: '101' }],
+  ['priority 100', { priority: '100' }],
+  ['fractional retries', { maxRetries: '1.5' }],
+  ['retries above 100', { maxRetries: '101' }],
+  ['a timeout of 30 days', { timeoutSeconds: String(30 * 86400) }],
+  ['a timeout over 30 days', { timeoutSeconds: String(30 * 86400 + 1) }],
+  ['an env key with a dash', { env: [{ key: 'BAD-KEY', value: 'x' }] }],
+  ['a good env', { env: [{ key: 'GREETING', value: 'hello world' }] }],
+  ['a label key with a space', { labels: [{ key: 'bad key', value: 'x' }] }],
+  ['a good label', { labels: [{ key: 'zone', value: 'a' }] }],
+  ['a label value over 256 characters', { labels: [{ key: 'zone', value: 'x'.repeat(257) }] }],
+  ['a name over 200 characters', { name: 'n'.repeat(201) }],
+  ['an argv command', { commandMode: 'argv', command: 'echo\nhello world' }],
+  ['exec without a command', { runtime: 'exec', image: '', command: '' }],
+  ['exec with a command', { runtime: 'exec', image: '', command: 'uname -a' }],
+];
+
+describe('the submit form checks what the API checks', () => {
+  it.each(cases)('%s', (_name, patch) => {
+    const { submission, errors } = buildSubmission(form(patch));
+    const server = serverVerdict(submission);
+    const clientFields = Object.keys(errors);
+    if (server.ok) expect(clientFields, 'the form refuses what the API accepts').toEqual([]);
+    else {
+      expect(clientFields.length, `the form lets through what the API refuses: ${server.message}`).toBeGreaterThan(0);
+      expect(clientFields).toContain(server.field);
+    }
+  });
+
+  it('builds the body the API documents', () => {
+    const { submission, errors } = buildSubmission(
+      form({ name: ' hello ', memory: '512', memoryUnit: 'Mi', cpu: '500', cpuUnit: 'millicores', env: [{ key: 'A', value: '1' }, { key: '', value: '' }] }),
+    );
+    expect(errors).toEqual({});
+    expect(submission).toEqual({
+      name: 'hello',
+      image: 'wharf/busybox',
+      command: 'echo hi',
+      env: { A: '1' },
+      resources: { cpu: '500m', memory: '512Mi', gpu: 0 },
+      priority: 50,
+      maxRetries: 0,
+      timeoutSeconds: 0,
+    });
+    expect(parseTaskInput(submission).resources).toEqual({ cpu: 0.5, memory: 512 * 1024 ** 2, gpu: 0, disk: 0 });
+  });
+
+  it('refuses an env variable given twice instead of dropping one', () => {
+    const { errors } = buildSubmission(form({ env: [{ key: 'A', value: '1' }, { key: 'A', value: '2' }] }));
+    expect(errors.env).toMatch(/"A" is given twice/);
+  });
+
+  it('fills the form back from a task so Edit & resubmit sends the same thing', () => {
+    const submitted = { image: 'wharf/busybox', command: 'echo hi', name: 'again', env: { A: '1' }, resources: { cpu: 0.25, memory: '96Mi' }, priority: 70, maxRetries: 2, timeoutSeconds: 30, labels: { zone: 'a' } };
+    const parsed = parseTaskInput(submitted);
+    const task = { ...parsed, id: 't1', userId: 'u', status: 'succeeded', retriesUsed: 0, createdAt: '' } as unknown as Task;
+    const { submission, errors } = buildSubmission(formFromTask(task));
+    expect(errors).toEqual({});
+    expect(parseTaskInput(submission)).toEqual(parsed);
+  });
+});

@@ -1,0 +1,165 @@
+// The shapes the REST API and the WebSockets send (docs/API.md). Times are ISO 8601 strings.
+
+export type Role = 'admin' | 'user';
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+}
+
+export type TaskStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled'];
+export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface Resources {
+  cpu: number;
+  memory: number;
+  gpu: number;
+  disk: number;
+}
+
+export interface Attempt {
+  id: string;
+  number: number;
+  workerId: string;
+  status: string;
+  exitCode: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+export interface OutputFile {
+  taskId: string;
+  path: string;
+  size: number;
+  sha256: string;
+  createdAt: string;
+}
+
+export interface TaskEvent {
+  at: string;
+  kind: string;
+  message: string;
+  attemptId?: string;
+}
+
+export interface Task {
+  id: string;
+  name: string;
+  userId: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  runtime: 'docker' | 'exec' | 'sim';
+  status: TaskStatus;
+  reason?: string;
+  priority: number;
+  resources: Resources;
+  labels: Record<string, string>;
+  maxRetries: number;
+  retriesUsed: number;
+  timeoutSeconds: number;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  workerId?: string;
+  queuePosition?: number;
+}
+
+export interface TaskDetails extends Task {
+  attempts: Attempt[];
+  files: OutputFile[];
+  events: TaskEvent[];
+}
+
+export type WorkerStatus = 'ready' | 'draining' | 'lost';
+export interface Usage {
+  cpuPercent: number;
+  memoryPercent: number;
+  diskPercent: number;
+  gpuPercent?: number;
+}
+
+export interface Worker {
+  id: string;
+  name: string;
+  hostname: string;
+  status: WorkerStatus;
+  connected: boolean;
+  runtimes: string[];
+  labels: Record<string, string>;
+  capacity: Resources;
+  reserved: Resources;
+  usage: Usage | null;
+  runningTasks: number;
+  version: string;
+  registeredAt: string;
+  lastHeartbeatAt: string;
+}
+
+export interface RunningTask {
+  taskId: string;
+  attemptId: string;
+  name: string;
+  resources: Resources;
+}
+
+/** What /ws/telemetry and GET /telemetry carry per worker. */
+export interface WorkerTelemetry extends Worker {
+  running: RunningTask[];
+  at: string;
+}
+
+export interface MetricsSample {
+  at: string;
+  cpuPercent: number;
+  memoryPercent: number;
+  diskPercent: number;
+  gpuPercent?: number;
+  runningTasks: number;
+  reserved: Resources;
+}
+
+export interface WorkerMetrics {
+  workerId: string;
+  intervalMs: number;
+  samples: MetricsSample[];
+}
+
+export type TelemetryMessage =
+  | { type: 'snapshot'; workers: WorkerTelemetry[] }
+  | { type: 'telemetry'; worker: WorkerTelemetry }
+  | { type: 'lagged'; message: string }
+  | { type: 'error'; code: string; message: string };
+
+export type EventsMessage =
+  | { type: 'task'; task: Task }
+  | { type: 'worker'; event: 'joined' | 'ready' | 'draining' | 'lost'; worker: Worker }
+  | { type: 'lagged'; message: string }
+  | { type: 'error'; code: string; message: string };
+
+export type LogStream = 'stdout' | 'stderr' | 'system';
+export type LogMessage =
+  | { type: 'log'; attemptId: string; attempt: number; stream: LogStream; data: string }
+  | { type: 'complete'; status: TaskStatus; exitCode: number | null }
+  | { type: 'lagged'; message: string }
+  | { type: 'error'; code: string; message: string };
+
+/** The body of POST /api/tasks. */
+export interface TaskSubmission {
+  image?: string;
+  command?: string | string[];
+  name?: string;
+  env?: Record<string, string>;
+  runtime?: 'docker' | 'exec';
+  resources?: { cpu?: number | string; memory?: number | string; gpu?: number; disk?: number | string };
+  priority?: number;
+  maxRetries?: number;
+  timeoutSeconds?: number;
+  labels?: Record<string, string>;
+}

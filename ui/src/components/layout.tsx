@@ -1,0 +1,51 @@
+import { NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { useAuth } from '../auth/auth.tsx';
+
+export function Layout() {
+  const { user, logout } = useAuth();
+  const navigate = useNavigate();
+  return (
+    <div className="app">
+      <header className="topbar">
+        <NavLink to="/" className="brand" aria-label="Wharf dashboard">
+          <svg width="22" height="22" viewBox="0 0 16 16" aria-hidden="true">
+            <rect width="16" height="16" rx="3" className="brand-mark" />
+            <path d="M3 11h10M5 11V6h6v5" stroke="white" strokeWidth="1.5" fill="none" />
+          </svg>
+          Wharf
+        </NavLink>
+        <nav className="nav" aria-label="Main">
+          <NavLink to="/" end>
+            Dashboard
+          </NavLink>
+          <NavLink to="/workers">Workers</NavLink>
+          <NavLink to="/tasks" end>
+            Tasks
+          </NavLink>
+          <NavLink to="/tasks/new" className="nav-submit">
+            Submit task
+          </NavLink>
+        </nav>
+        <div className="who">
+          <span className="who-name" title={user?.email}>
+            {user?.email}
+          </span>
+          {user?.role === 'admin' ? <span className="role">admin</span> : null}
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            onClick={() => {
+              logout('logged-out');
+              navigate('/login');
+            }}
+          >
+            Log out
+          </button>
+        </div>
+      </header>
+      <main className="main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,169 @@
+import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { TaskDetails } from '../api/types.ts';
+import { FakeWebSocket, USER } from '../test-support/fakes.ts';
+import { renderApp } from '../test-support/render-app.tsx';
+
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
+
+const details: TaskDetails = {
+  id: 't1',
+  name: 'nightly',
+  userId: 'u1',
+  image: 'wharf/busybox',
+  command: ['sh', '-c', 'echo hi'],
+  env: { MODE: 'fast' },
+  runtime: 'docker',
+  status: 'running',
+  priority: 50,
+  resources: { cpu: 0.5, memory: 64 * 1024 ** 2, gpu: 0, disk: 0 },
+  labels: {},
+  maxRetries: 1,
+  retriesUsed: 1,
+  timeoutSeconds: 0,
+  createdAt: '2025-01-01T10:00:00.000Z',
+  attempts: [
+    { id: 'a1', number: 1, workerId: 'worker-one', status: 'failed', exitCode: 3, createdAt: '2025-01-01T10:00:00.000Z', startedAt: '2025-01-01T10:00:01.000Z', finishedAt: '2025-01-01T10:00:02.000Z', error: 'exit code 3' },
+    { id: 'a2', number: 2, workerId: 'worker-two', status: 'running', exitCode: null, createdAt: '2025-01-01T10:00:03.000Z', startedAt: '2025-01-01T10:00:04.000Z', finishedAt: null, error: null },
+  ],
+  files: [{ taskId: 't1', path: 'out/report.csv', size: 2048, sha256: 'ab'.repeat(32), createdAt: '2025-01-01T10:00:02.000Z' }],
+  events: [{ at: '2025-01-01T10:00:00.000Z', kind: 'submitted', message: 'submitted by ada' }],
+};
+
+async function socketFor(path: string): Promise<FakeWebSocket> {
+  return waitFor(() => {
+    const socket = FakeWebSocket.find(path);
+    if (!socket) throw new Error(`no socket on ${path}`);
+    return socket;
+  });
+}
+
+describe('the task page', () => {
+  it('shows each attempt with its worker, exit code and error', async () => {
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: details } }]);
+    await screen.findByRole('heading', { name: /nightly/ });
+    const attempts = [...document.querySelectorAll('.attempt')].map((a) => a.textContent ?? '');
+    expect(attempts).toHaveLength(2);
+    expect(attempts[0]).toContain('#1');
+    expect(attempts[0]).toContain('worker-one');
+    expect(attempts[0]).toContain('exit 3');
+    expect(attempts[0]).toContain('exit code 3');
+    expect(attempts[1]).toContain('worker-two');
+    expect(attempts[1]).toContain('running');
+  });
+
+  it('streams the log live, pauses and resumes, and shows the end', async () => {
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: details } }]);
+    const socket = await socketFor('/ws/tasks/t1/logs');
+    act(() => {
+      socket.open();
+      socket.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'hello\n' });
+      socket.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stderr', data: 'careful\n' });
+    });
+    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('3 lines'));
+    expect(document.querySelector('.log-stderr .log-text')?.textContent).toBe('careful');
+    fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    act(() => socket.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'more\nand more\n' }));
+    await screen.findByRole('button', { name: 'Resume (+2)' });
+    expect(document.querySelector('[data-line="4"]')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Resume (+2)' }));
+    await waitFor(() => expect(document.querySelector('[data-line="5"] .log-text')?.textContent).toBe('and more'));
+    act(() => {
+      socket.send({ type: 'complete', status: 'succeeded', exitCode: 0 });
+      socket.close(1000);
+    });
+    expect(await screen.findByText('complete · succeeded · exit 0')).toBeTruthy();
+  });
+
+  it('downloads an output file with the bearer token', async () => {
+    const saved: string[] = [];
+    vi.spyOn(URL, 'createObjectURL').mockImplementation(() => 'blob:fake');
+    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => undefined);
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push(this.download);
+    });
+    const app = renderApp('/tasks/t1', [
+      { path: '/api/auth/me', body: { user: USER } },
+      { path: '/api/tasks/t1', body: { task: details } },
+      { path: '/api/files/t1/download/out/report.csv', body: 'a,b\n' },
+    ]);
+    fireEvent.click(await screen.findByRole('button', { name: 'out/report.csv' }));
+    await waitFor(() => expect(saved).toEqual(['report.csv']));
+    const call = app.calls.find((c) => c.path === '/api/files/t1/download/out/report.csv');
+    expect(call?.headers.authorization).toMatch(/^Bearer /);
+    expect(screen.getByText('2Ki')).toBeTruthy();
+  });
+
+  it('cancels, and says why when the API refuses', async () => {
+    const app = renderApp('/tasks/t1', [
+      { path: '/api/auth/me', body: { user: USER } },
+      { path: '/api/tasks/t1', body: { task: details } },
+      { method: 'DELETE', path: '/api/tasks/t1', status: 409, body: { error: { code: 'conflict', message: 'task t1 is already succeeded' } } },
+    ]);
+    fireEvent.click(await screen.findByRole('button', { name: 'Cancel' }));
+    expect(await screen.findByText('task t1 is already succeeded')).toBeTruthy();
+    expect(app.calls.some((c) => c.method === 'DELETE')).toBe(true);
+  });
+
+  it('resubmits the same task and opens the copy', async () => {
+    const app = renderApp('/tasks/t1', [
+      { path: '/api/auth/me', body: { user: USER } },
+      { path: '/api/tasks/t1', body: { task: details } },
+      { method: 'POST', path: '/api/tasks', status: 201, body: { task: { ...details, id: 't2' } } },
+      { path: '/api/tasks/t2', body: { task: { ...details, id: 't2', name: 'nightly-copy' } } },
+    ]);
+    fireEvent.click(await screen.findByRole('button', { name: 'Resubmit' }));
+    await waitFor(() => expect(app.path()).toBe('/tasks/t2'));
+    expect(app.calls.find((c) => c.method === 'POST')?.body).toEqual({
+      name: 'nightly',
+      image: 'wharf/busybox',
+      command: ['sh', '-c', 'echo hi'],
+      env: { MODE: 'fast' },
+      resources: { cpu: 0.5, memory: 64 * 1024 ** 2, gpu: 0, disk: 0 },
+      priority: 50,
+      maxRetries: 1,
+      timeoutSeconds: 0,
+      labels: {},
+    });
+  });
+
+  it('says when the task does not exist', async () => {
+    renderApp('/tasks/nope', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/nope', status: 404, body: { error: { code: 'not_found', message: 'task nope not found' } } }]);
+    expect(await screen.findByText('No task with id nope (or it belongs to someone else).')).toBeTruthy();
+  });
+});
+
+describe('the log after a reconnection', () => {
+  it('resumes where it was instead of showing the replayed lines twice', async () => {
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: details } }]);
+    const first = await socketFor('/ws/tasks/t1/logs');
+    act(() => {
+      first.open();
+      first.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'one\ntwo\n' });
+      first.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stderr', data: 'warn\n' });
+      first.send({ type: 'lagged', message: 'too slow' });
+      first.close(4008);
+    });
+    // the client reconnects; the server replays everything from the start, then goes on
+    const second = await waitFor(
+      () => {
+        const socket = FakeWebSocket.find('/ws/tasks/t1/logs');
+        if (!socket || socket === first) throw new Error('not reconnected yet');
+        return socket;
+      },
+      { timeout: 3000 },
+    );
+    act(() => {
+      second.open();
+      second.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'one\ntw' });
+      second.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'o\nthree\n' });
+      second.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stderr', data: 'warn\nagain\n' });
+    });
+    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('6 lines'));
+    const texts = [...document.querySelectorAll('.log-row .log-text')].map((row) => row.textContent);
+    expect(texts).toEqual(['--- attempt 2 ---', 'one', 'two', 'warn', 'three', 'again']);
+  });
+});

@@ -1,0 +1,261 @@
+// One task: status and reason, Cancel / Resubmit, the attempts timeline, the live log, its
+// output files (downloaded with the bearer token) and its events.
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import { ApiError } from '../api/client.ts';
+import { between, formatBytes, formatCpu, formatDuration, formatTime } from '../api/format.ts';
+import { submissionFromTask } from '../api/task-form.ts';
+import { TERMINAL_STATUSES, type Attempt, type Task, type TaskDetails } from '../api/types.ts';
+import { useResource } from '../api/use-resource.ts';
+import { useAuth } from '../auth/auth.tsx';
+import { saveBlob } from '../components/save-blob.ts';
+import { Empty, ErrorBox, Loading } from '../components/states.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { TaskLogs } from '../components/task-logs.tsx';
+import { useEvents } from '../live/use-events.ts';
+
+export function AttemptsTimeline({ attempts, now = Date.now() }: { attempts: Attempt[]; now?: number }) {
+  if (attempts.length === 0) return <Empty>No attempt yet: the task is waiting to be placed.</Empty>;
+  const start = Math.min(...attempts.map((a) => Date.parse(a.createdAt)));
+  const end = Math.max(...attempts.map((a) => Date.parse(a.finishedAt ?? '') || now), start + 1);
+  const span = end - start;
+  return (
+    <ol className="timeline">
+      {attempts.map((a) => {
+        const from = Date.parse(a.createdAt);
+        const to = Date.parse(a.finishedAt ?? '') || now;
+        const left = ((from - start) / span) * 100;
+        const width = Math.max(1.5, ((to - from) / span) * 100);
+        return (
+          <li key={a.id} className="attempt" data-attempt={a.number}>
+            <div className="attempt-head">
+              <strong>#{a.number}</strong>
+              <StatusBadge status={a.status} />
+              <span className="muted small">
+                on <Link to={`/workers/${encodeURIComponent(a.workerId)}`}>{a.workerId.slice(0, 12)}</Link>
+              </span>
+              <span className="small">exit {a.exitCode ?? '–'}</span>
+              <span className="muted small">{formatDuration(between(a.startedAt ?? a.createdAt, a.finishedAt, now) ?? Number.NaN)}</span>
+            </div>
+            <div className="attempt-track" aria-hidden="true">
+              <div className={`attempt-bar attempt-${a.status}`} style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }} />
+            </div>
+            <div className="muted small">
+              {formatTime(a.createdAt)}
+              {a.finishedAt ? ` → ${formatTime(a.finishedAt)}` : ''}
+            </div>
+            {a.error ? <div className="attempt-error">{a.error}</div> : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+export function TaskPage() {
+  const { id = '' } = useParams();
+  const { api } = useAuth();
+  const navigate = useNavigate();
+  const task = useResource<TaskDetails>((signal) => api.get<{ task: TaskDetails }>(`/api/tasks/${encodeURIComponent(id)}`, signal).then((a) => a.task), [api, id]);
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+
+  useEvents((message) => {
+    if (message.type === 'task' && message.task.id === id) {
+      // the status at once, then attempts, files and events
+      task.set((current) => (current ? { ...current, ...message.task } : current));
+      task.reload();
+    }
+  }, task.reload);
+
+  if (!task.data) {
+    return (
+      <section className="page">
+        <p className="crumbs">
+          <Link to="/tasks">Tasks</Link> /
+        </p>
+        {task.error ? (
+          task.error instanceof ApiError && task.error.status === 404 ? (
+            <Empty>No task with id {id} (or it belongs to someone else).</Empty>
+          ) : (
+            <ErrorBox error={task.error} retry={task.reload} />
+          )
+        ) : (
+          <Loading what="Loading the task" />
+        )}
+      </section>
+    );
+  }
+  const t = task.data;
+  const terminal = TERMINAL_STATUSES.has(t.status);
+
+  const cancel = async () => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      const answer = await api.delete<{ task: Task }>(`/api/tasks/${encodeURIComponent(t.id)}`);
+      task.set((current) => (current ? { ...current, ...answer.task } : current));
+      task.reload();
+    } catch (failure: unknown) {
+      setActionError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const resubmit = async () => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      const answer = await api.post<{ task: Task }>('/api/tasks', submissionFromTask(t));
+      navigate(`/tasks/${encodeURIComponent(answer.task.id)}`);
+    } catch (failure: unknown) {
+      setActionError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const download = (path: string) => {
+    setFileError(null);
+    api.download(`/api/files/${encodeURIComponent(t.id)}/download/${path.split('/').map(encodeURIComponent).join('/')}`).then(
+      (blob) => saveBlob(blob, path.split('/').pop() ?? 'output'),
+      (error: unknown) => setFileError(`${path}: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+
+  return (
+    <section className="page">
+      <p className="crumbs">
+        <Link to="/tasks">Tasks</Link> / {t.name}
+      </p>
+      <div className="page-head">
+        <h1>
+          {t.name} <StatusBadge status={t.status} />
+        </h1>
+        <div className="actions">
+          {!terminal ? (
+            <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void cancel()}>
+              Cancel
+            </button>
+          ) : null}
+          <button type="button" className="btn" disabled={busy} onClick={() => void resubmit()}>
+            Resubmit
+          </button>
+          <Link className="btn btn-ghost" to="/tasks/new" state={{ from: t }}>
+            Edit &amp; resubmit
+          </Link>
+        </div>
+      </div>
+      {actionError ? <ErrorBox error={actionError} /> : null}
+      {t.reason ? (
+        <p className={`reason-box reason-${t.status}`} data-testid="task-reason">
+          {t.reason}
+          {t.status === 'queued' && t.queuePosition !== undefined ? ` · position ${t.queuePosition + 1} in the queue` : ''}
+        </p>
+      ) : null}
+
+      <div className="grid-2">
+        <div className="card">
+          <h2 className="card-title">Task</h2>
+          <dl className="kv">
+            <dt>Id</dt>
+            <dd className="mono">{t.id}</dd>
+            <dt>Image</dt>
+            <dd className="mono">{t.image || '–'}</dd>
+            <dt>Command</dt>
+            <dd className="mono wrap">{t.command.length ? (t.command[0] === 'sh' && t.command[1] === '-c' ? t.command[2] : JSON.stringify(t.command)) : '(image default)'}</dd>
+            <dt>Runtime</dt>
+            <dd>{t.runtime}</dd>
+            <dt>Resources</dt>
+            <dd>
+              {formatCpu(t.resources.cpu)} CPU · {formatBytes(t.resources.memory)}
+              {t.resources.gpu ? ` · ${t.resources.gpu} GPU` : ''}
+              {t.resources.disk ? ` · ${formatBytes(t.resources.disk)} disk` : ''}
+            </dd>
+            <dt>Priority</dt>
+            <dd>{t.priority}</dd>
+            <dt>Retries</dt>
+            <dd>
+              {t.retriesUsed} of {t.maxRetries} used
+            </dd>
+            <dt>Timeout</dt>
+            <dd>{t.timeoutSeconds ? `${t.timeoutSeconds} s` : 'none'}</dd>
+            {Object.keys(t.env).length ? (
+              <>
+                <dt>Env</dt>
+                <dd className="mono small">
+                  {Object.entries(t.env).map(([k, v]) => (
+                    <div key={k}>
+                      {k}={v}
+                    </div>
+                  ))}
+                </dd>
+              </>
+            ) : null}
+            {Object.keys(t.labels).length ? (
+              <>
+                <dt>Labels</dt>
+                <dd>
+                  {Object.entries(t.labels).map(([k, v]) => (
+                    <span className="chip" key={k}>
+                      {k}={v}
+                    </span>
+                  ))}
+                </dd>
+              </>
+            ) : null}
+            <dt>Created</dt>
+            <dd>{formatTime(t.createdAt)}</dd>
+            <dt>Finished</dt>
+            <dd>
+              {t.finishedAt ? formatTime(t.finishedAt) : '–'}
+              {t.exitCode !== undefined ? ` · exit ${t.exitCode}` : ''}
+            </dd>
+          </dl>
+        </div>
+        <div className="card">
+          <h2 className="card-title">Attempts</h2>
+          <AttemptsTimeline attempts={t.attempts} />
+        </div>
+      </div>
+
+      <TaskLogs taskId={t.id} />
+
+      <div className="grid-2">
+        <div className="card">
+          <h2 className="card-title">Output files</h2>
+          {fileError ? <p className="form-error">{fileError}</p> : null}
+          {t.files.length === 0 ? (
+            <Empty>{terminal ? 'This task wrote nothing to /output.' : 'Files written to /output appear here when the task ends.'}</Empty>
+          ) : (
+            <ul className="files">
+              {t.files.map((f) => (
+                <li key={f.path}>
+                  <button type="button" className="link" onClick={() => download(f.path)} title={`sha256 ${f.sha256}`}>
+                    {f.path}
+                  </button>
+                  <span className="muted small">{formatBytes(f.size)}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <div className="card">
+          <h2 className="card-title">Events</h2>
+          {t.events.length === 0 ? (
+            <Empty>No events yet.</Empty>
+          ) : (
+            <ol className="events">
+              {t.events.map((e, i) => (
+                <li key={`${e.at}-${i}`}>
+                  <span className="muted small nowrap">{formatTime(e.at)}</span> <strong className="small">{e.kind}</strong>{' '}
+                  <span className="small">{e.message}</span>
+                </li>
+              ))}
+            </ol>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

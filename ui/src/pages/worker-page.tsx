@@ -1,0 +1,183 @@
+// One worker: capacity and reservations, history charts (GET /api/workers/:id/metrics, then
+// live from /ws/telemetry/:id), what it runs now, and Drain / Activate for admins.
+import { useEffect, useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { ApiError } from '../api/client.ts';
+import { ago, formatBytes, formatCpu, formatPercent, formatTime } from '../api/format.ts';
+import type { Worker } from '../api/types.ts';
+import { useAuth } from '../auth/auth.tsx';
+import { ResourceBar } from '../components/resource-bar.tsx';
+import { Empty, ErrorBox, LiveIndicator, Loading } from '../components/states.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { UsageChart } from '../components/usage-chart.tsx';
+import { useTelemetry } from '../live/use-telemetry.ts';
+
+export function WorkerPage() {
+  const { id = '' } = useParams();
+  const { user, api } = useAuth();
+  const { workers, history, error, live, reload } = useTelemetry({ workerId: id, maxPoints: 1200 });
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [override, setOverride] = useState<Worker | null>(null);
+  const current = workers?.find((w) => w.id === id);
+  // the answer of Drain/Activate shows at once; the next live message replaces it
+  useEffect(() => setOverride(null), [current]);
+  const worker = current && override ? { ...current, ...override } : current;
+  const points = history[id] ?? [];
+
+  const act = async (action: 'drain' | 'activate') => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      const answer = await api.post<{ worker: Worker }>(`/api/workers/${encodeURIComponent(id)}/${action}`);
+      setOverride(answer.worker);
+    } catch (failure: unknown) {
+      setActionError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!worker) {
+    return (
+      <section className="page">
+        <p className="crumbs">
+          <Link to="/workers">Workers</Link> /
+        </p>
+        {error ? (
+          error instanceof ApiError && error.status === 404 ? (
+            <Empty>No worker with id {id}.</Empty>
+          ) : (
+            <ErrorBox error={error} retry={reload} />
+          )
+        ) : (
+          <Loading what="Loading the worker" />
+        )}
+      </section>
+    );
+  }
+
+  const running = worker.running;
+  return (
+    <section className="page">
+      <p className="crumbs">
+        <Link to="/workers">Workers</Link> / {worker.name}
+      </p>
+      <div className="page-head">
+        <h1>
+          {worker.name} <StatusBadge status={worker.status} />
+        </h1>
+        <LiveIndicator {...live} />
+        {user?.role === 'admin' && worker.status !== 'lost' ? (
+          <div className="actions">
+            {worker.status === 'draining' ? (
+              <button type="button" className="btn" disabled={busy} onClick={() => void act('activate')}>
+                Activate
+              </button>
+            ) : (
+              <button type="button" className="btn btn-warn" disabled={busy} onClick={() => void act('drain')}>
+                Drain
+              </button>
+            )}
+          </div>
+        ) : null}
+      </div>
+      {actionError ? <ErrorBox error={actionError} /> : null}
+
+      <div className="grid-2">
+        <div className="card">
+          <h2 className="card-title">Resources</h2>
+          <ResourceBar label="CPU" used={worker.reserved.cpu} total={worker.capacity.cpu} format={formatCpu} />
+          <ResourceBar label="Memory" used={worker.reserved.memory} total={worker.capacity.memory} format={formatBytes} />
+          <ResourceBar label="GPU" used={worker.reserved.gpu} total={worker.capacity.gpu} format={String} />
+          <ResourceBar label="Disk" used={worker.reserved.disk} total={worker.capacity.disk} format={formatBytes} />
+        </div>
+        <div className="card">
+          <h2 className="card-title">Details</h2>
+          <dl className="kv">
+            <dt>Id</dt>
+            <dd className="mono">{worker.id}</dd>
+            <dt>Host</dt>
+            <dd>{worker.hostname}</dd>
+            <dt>Runtimes</dt>
+            <dd>{worker.runtimes.join(', ')}</dd>
+            <dt>Labels</dt>
+            <dd>
+              {Object.entries(worker.labels).length === 0
+                ? '–'
+                : Object.entries(worker.labels).map(([k, v]) => (
+                    <span key={k} className="chip">
+                      {k}={v}
+                    </span>
+                  ))}
+            </dd>
+            <dt>Usage now</dt>
+            <dd>
+              {worker.usage
+                ? `CPU ${formatPercent(worker.usage.cpuPercent)} · memory ${formatPercent(worker.usage.memoryPercent)} · disk ${formatPercent(worker.usage.diskPercent)}`
+                : 'no sample yet'}
+            </dd>
+            <dt>Version</dt>
+            <dd>{worker.version}</dd>
+            <dt>Joined</dt>
+            <dd>{formatTime(worker.registeredAt)}</dd>
+            <dt>Heartbeat</dt>
+            <dd title={worker.lastHeartbeatAt}>{ago(worker.lastHeartbeatAt)}</dd>
+          </dl>
+        </div>
+      </div>
+
+      <h2 className="section-title">History</h2>
+      {points.length === 0 ? (
+        <Empty>No usage samples yet.</Empty>
+      ) : (
+        <div className="grid-2">
+          <div className="card">
+            <h3 className="card-title">CPU and memory</h3>
+            <UsageChart points={points} series={['cpu', 'memory', 'disk']} label={`CPU, memory and disk of ${worker.name}`} height={220} />
+          </div>
+          <div className="card">
+            <h3 className="card-title">Running tasks</h3>
+            <UsageChart points={points} series={['tasks']} percent={false} label={`Running tasks on ${worker.name}`} height={220} />
+          </div>
+        </div>
+      )}
+
+      <h2 className="section-title">Running tasks ({worker.runningTasks})</h2>
+      {running === undefined ? (
+        worker.runningTasks > 0 ? (
+          <Loading what="Waiting for live telemetry" />
+        ) : (
+          <Empty>Nothing is running on this worker.</Empty>
+        )
+      ) : running.length === 0 ? (
+        <Empty>Nothing is running on this worker.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Task</th>
+                <th>CPU</th>
+                <th>Memory</th>
+                <th className="hide-sm">Attempt</th>
+              </tr>
+            </thead>
+            <tbody>
+              {running.map((r) => (
+                <tr key={r.attemptId}>
+                  <td>
+                    <Link to={`/tasks/${encodeURIComponent(r.taskId)}`}>{r.name}</Link>
+                  </td>
+                  <td>{formatCpu(r.resources.cpu)}</td>
+                  <td>{formatBytes(r.resources.memory)}</td>
+                  <td className="hide-sm mono small">{r.attemptId}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
