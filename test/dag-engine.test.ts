@@ -4,9 +4,11 @@
 // the middle of a run, validation answers, and who may see a run.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { confirmDirectUploads, prepareArtifactUploads } from '../master/src/artifacts/artifact-upload-targets.js';
 import type { WorkerHandle } from '../worker/src/main.js';
 import { ApiClient } from './support/api-client.js';
 import { removeTempDirs, startTestMaster, startTestWorker, tempDir, waitFor } from './support/cluster.js';
@@ -44,6 +46,7 @@ interface DagDetailsBody {
     workerId?: string;
     inputs: { name: string; fromTask: string; sha256?: string; size?: number; cache: 'hit' | 'miss' | null }[];
     attempts: { id: string; status: string; workerId: string }[];
+    artifacts?: { name: string; sha256: string; size: number }[];
   }[];
 }
 
@@ -324,14 +327,18 @@ describe('DAG engine (exec runtime)', () => {
     const mine = await owner.request<{ dags: DagBody[] }>('GET', '/api/dags');
     expect(mine.body.dags.map((d) => d.id)).toEqual([created.id]);
   });
-  it('moves inputs through S3 (s3rver on loopback) with presigned URLs when WHARF_S3_ENDPOINT is set', async () => {
+  it('moves outputs and inputs straight between workers and S3 (s3rver on loopback) with presigned URLs when WHARF_S3_ENDPOINT is set', async () => {
     const S3rver = createRequire(import.meta.url)('s3rver') as new (options: { address: string; port: number; directory: string; silent: boolean }) => {
       run(): Promise<AddressInfo>;
       close(): Promise<void>;
+      httpServer: Server;
     };
     const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: join(tempDir('s3rver'), 'data'), silent: true });
     const { port } = await s3.run();
     cleanups.push(() => s3.close());
+    // every request the object store receives, to tell a worker's presigned PUT from the master's own
+    const requests: { method: string; url: string }[] = [];
+    s3.httpServer.on('request', (request: IncomingMessage) => requests.push({ method: request.method ?? '', url: request.url ?? '' }));
     const master = await startTestMaster({
       WHARF_S3_ENDPOINT: `http://127.0.0.1:${port}`,
       WHARF_S3_BUCKET: 'wharf-dag-test',
@@ -340,6 +347,7 @@ describe('DAG engine (exec runtime)', () => {
     });
     cleanups.push(() => master.stop());
     expect(master.artifacts.kind).toBe('s3');
+    const masterPuts = vi.spyOn(master.artifacts, 'put');
     await startWorker(master, 'w1');
     const client = await admin(master);
     const created = await submitDag(client, {
@@ -358,5 +366,53 @@ describe('DAG engine (exec runtime)', () => {
     const log = await client.request('GET', `/api/tasks/${c.taskId}/logs`);
     expect(log.text).toContain(`input x.txt: downloaded from http://127.0.0.1:${port}/wharf-dag-test/artifacts/${sha}`);
     expect((await client.bytes(`/api/files/${c.taskId}/download/y.txt`)).data.toString()).toBe('s3-bytes');
+    // the producer's worker PUT x.txt into the bucket itself with a presigned URL; the master
+    // never stored an artifact (no put through its backend)
+    const p = dag.tasks.find((t) => t.name === 'p')!;
+    const pLog = await client.request('GET', `/api/tasks/${p.taskId}/logs`);
+    expect(pLog.text).toContain(`output x.txt: uploaded to http://127.0.0.1:${port}/wharf-dag-test/artifacts/${sha}`);
+    const puts = requests.filter((r) => r.method === 'PUT' && r.url.startsWith(`/wharf-dag-test/artifacts/${sha}`));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.url).toContain('X-Amz-Signature=');
+    expect(masterPuts).not.toHaveBeenCalled();
+    // the consumer's y.txt has the same bytes: found in the bucket, not moved again
+    expect(log.text).toContain(`output y.txt: already in the object store (sha256 ${sha})`);
+    expect(dag.tasks.find((t) => t.name === 'c')!.artifacts).toEqual([{ name: 'y.txt', sha256: sha, size: 8 }]);
+  });
+  it('refuses a reported direct upload whose object is missing or of another size (s3rver), and only for declared outputs', async () => {
+    const S3rver = createRequire(import.meta.url)('s3rver') as new (options: { address: string; port: number; directory: string; silent: boolean }) => {
+      run(): Promise<AddressInfo>;
+      close(): Promise<void>;
+    };
+    const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: join(tempDir('s3rver'), 'data'), silent: true });
+    const { port } = await s3.run();
+    cleanups.push(() => s3.close());
+    const master = await startTestMaster({
+      WHARF_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      WHARF_S3_BUCKET: 'wharf-dag-confirm',
+      WHARF_S3_ACCESS_KEY: 'S3RVER',
+      WHARF_S3_SECRET_KEY: 'S3RVER',
+    });
+    cleanups.push(() => master.stop());
+    const bytes = Buffer.from('eight by');
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const file = { path: 'x.txt', sha256: sha, size: 8 };
+    expect(await confirmDirectUploads(master.artifacts, ['x.txt'], [file], [{ name: 'x.txt', sha256: sha, size: 8 }])).toBe(
+      `declared output "x.txt" is not in the object store as reported: artifact ${sha}: nothing was uploaded`,
+    );
+    expect(await confirmDirectUploads(master.artifacts, ['x.txt'], [file], [])).toBe('declared output "x.txt" was not uploaded to the object store');
+    // a PUT through a presigned URL of fewer bytes than reported: refused and removed
+    const [target] = await prepareArtifactUploads(master.artifacts, ['x.txt'], [{ name: 'x.txt', sha256: sha, size: 8 }]);
+    expect(target!.alreadyStored).toBe(false);
+    expect((await fetch(target!.putUrl, { method: 'PUT', body: bytes.subarray(0, 5) })).status).toBe(200);
+    expect(await confirmDirectUploads(master.artifacts, ['x.txt'], [file], [{ name: 'x.txt', sha256: sha, size: 8 }])).toContain('received 5 bytes');
+    expect(await master.artifacts.exists(sha)).toBe(false);
+    // whole bytes: confirmed, and the next ask says they are stored
+    expect((await fetch(target!.putUrl, { method: 'PUT', body: bytes })).status).toBe(200);
+    expect(await confirmDirectUploads(master.artifacts, ['x.txt'], [file], [{ name: 'x.txt', sha256: sha, size: 8 }])).toBeUndefined();
+    expect((await prepareArtifactUploads(master.artifacts, ['x.txt'], [{ name: 'x.txt', sha256: sha, size: 8 }]))[0]!.alreadyStored).toBe(true);
+    await expect(prepareArtifactUploads(master.artifacts, ['x.txt'], [{ name: 'secret.txt', sha256: sha, size: 8 }])).rejects.toThrow(
+      'artifacts[0]: "secret.txt" is not a declared output of this task (it declares "x.txt")',
+    );
   });
 });

@@ -4,7 +4,7 @@
 // it); a real worker runs tasks in the real Docker engine; every check reads what the operator
 // would read on the screen, or asks the REST API as an operator would.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
@@ -127,6 +127,39 @@ async function taskBody(api: ApiClient, id: string): Promise<TaskBody> {
   return (await api.request<{ task: TaskBody }>('GET', `/api/tasks/${id}`)).body.task;
 }
 
+interface DagBody {
+  id: string;
+  status: string;
+  tasks: { name: string; status: string; taskId: string | null; inputs: { name: string; size?: number; cache: 'hit' | 'miss' | null }[] }[];
+}
+interface RunMetricsBody {
+  dagId: string;
+  status: string;
+  cacheHit: string;
+  durationMs: number | null;
+  bytesFromCache: number;
+  bytesDownloaded: number;
+}
+
+/** The issue's example DAG, with the test image. */
+const TRAIN_PIPELINE = `dagName: repl-train
+useCache: true
+tasks:
+  - name: generate-data
+    image: ${TEST_IMAGE}
+    command: ["sh", "-c", "mkdir -p /output && seq 1 100000 > /output/data.txt"]
+    outputs: [data.txt]
+  - name: train-model
+    image: ${TEST_IMAGE}
+    command: ["sh", "-c", "wc -l /input/data.txt > /output/weights.txt"]
+    depends_on: [generate-data]
+    inputs: [{fromTask: generate-data, name: data.txt}]
+    outputs: [weights.txt]
+    retries: {count: 2}
+`;
+/** bytes of `seq 1 100000` */
+const DATA_TXT_BYTES = 588895;
+
 describe('the REPL on a terminal', () => {
   let repl: ReplProcess;
   let api: ApiClient;
@@ -183,6 +216,18 @@ describe('the REPL on a terminal', () => {
     });
     expect(task.status).toBe('cancelled');
     expect(await repl.run(`cancel ${id.slice(0, 8)}`)).toMatch(/^error: task [0-9a-f-]{36} is already cancelled\n$/);
+  });
+
+  it('completes dag subcommands and the path of a DAG file with Tab', async () => {
+    const dir = tempDir('repl-tab');
+    writeFileSync(join(dir, 'pipeline-one.yaml'), 'dagName: x\n');
+    const from = repl.mark();
+    repl.send('dag su\t');
+    await repl.expect(/dag submit $/, from, 10_000);
+    repl.send(`${dir}/pipe\t`);
+    await repl.expect(new RegExp(`dag submit ${dir}/pipeline-one\\.yaml$`), from, 10_000);
+    repl.send('\x15'); // Ctrl-U: the line is not run
+    await repl.run('');
   });
 
   it('shows the live status view until a key is pressed, then gives the prompt back with an empty line', async () => {
@@ -347,6 +392,111 @@ describe('the REPL on piped stdin (--repl)', () => {
     // a file where the folder should be: a one-line error, and the REPL goes on
     const blocked = join(dir, 'numbers.txt');
     expect(await repl.run(`download ${short} ${blocked}`)).toMatch(new RegExp(`^error: download: cannot save \\S+ into ${blocked}: [^\\n]+\\n$`));
+  });
+
+  it('submits the example DAG twice from a file; dags, dag and dag-metrics show the second run served from the cache', async () => {
+    const dir = tempDir('repl-dag');
+    const file = join(dir, 'train.yaml');
+    writeFileSync(file, TRAIN_PIPELINE);
+    const ids: string[] = [];
+    for (const round of [1, 2]) {
+      const out = await repl.run(`dag submit ${file}`);
+      const id = /^submitted DAG run ([0-9a-f-]{36}) \(repl-train\): 2 tasks, 1 queued {2}\(dag [0-9a-f]{8} shows it\)\n$/.exec(out)?.[1];
+      expect(id, out).toBeDefined();
+      ids.push(id!);
+      // poll with `dags` as an operator would, until the run has ended
+      const listing = await waitFor(
+        `run ${round} to end`,
+        async () => {
+          const text = await repl.run('dags repl-train');
+          const row = text.split('\n').find((line) => line.startsWith(id!.slice(0, 8)));
+          return row && !/\brunning\b/.test(row) ? text : undefined;
+        },
+        100_000,
+        500,
+      );
+      const rows = listing.trim().split('\n');
+      expect(rows[0]).toMatch(/^ID\s+NAME\s+STATUS\s+TASKS DONE\s+CACHE\s+STARTED\s+DURATION$/);
+      // newest first: this run is the first row
+      expect(rows[1]).toMatch(new RegExp(`^${id!.slice(0, 8)}\\s+repl-train\\s+succeeded\\s+2/2\\s+${round === 1 ? 'Miss' : 'Hit'}\\s+\\d+s ago\\s+(\\d+ms|\\d+\\.\\d\\ds)$`));
+      expect(rows).toHaveLength(round + 1);
+    }
+    const [firstId, secondId] = ids as [string, string];
+
+    // dag <id>: the tasks in dependency order, where they ran, and the input served from cache
+    const rest = (await api.request<{ dag: DagBody }>('GET', `/api/dags/${secondId}`)).body.dag;
+    expect(rest.status).toBe('succeeded');
+    const shown = await repl.run(`dag ${secondId.slice(0, 8)}`);
+    expect(shown).toMatch(new RegExp(`^id:\\s+${secondId}\n`));
+    expect(shown).toMatch(/\nstatus:\s+succeeded\n/);
+    const taskRows = shown.split('Tasks (in dependency order)\n')[1]!.split('\n');
+    expect(taskRows[0]).toMatch(/^NAME\s+STATUS\s+TASK\s+WORKER\s+ATTEMPTS\s+EXIT\s+DEPENDS ON\s+REASON$/);
+    const workerPrefix = worker.workerId.slice(0, 8);
+    expect(taskRows[1]).toMatch(new RegExp(`^generate-data\\s+succeeded\\s+${rest.tasks[0]!.taskId!.slice(0, 8)}\\s+${workerPrefix}\\s+1\\s+0\\s+-\\s+-$`));
+    expect(taskRows[2]).toMatch(new RegExp(`^train-model\\s+succeeded\\s+${rest.tasks[1]!.taskId!.slice(0, 8)}\\s+${workerPrefix}\\s+1\\s+0\\s+generate-data\\s+-$`));
+    expect(rest.tasks[1]!.inputs[0]).toMatchObject({ name: 'data.txt', cache: 'hit', size: DATA_TXT_BYTES });
+    expect(shown).toMatch(new RegExp(`\\nInputs\\nTASK\\s+INPUT\\s+FROM\\s+CACHE\\s+BYTES\\s+SHA256\\ntrain-model\\s+data\\.txt\\s+generate-data\\s+hit\\s+${DATA_TXT_BYTES} \\(575Ki\\)\\s+[0-9a-f]{16}\\n`));
+    expect(shown).toMatch(/\nArtifacts\n[^\n]+\ngenerate-data\s+data\.txt\s+588895 \(575Ki\)\s+[0-9a-f]{16}\ntrain-model\s+weights\.txt\s+/);
+    // the DAG task is an ordinary task whose REST view names its run, inputs and outputs
+    const trainTask = (await api.request<{ task: Record<string, unknown> }>('GET', `/api/tasks/${rest.tasks[1]!.taskId}`)).body.task;
+    expect(trainTask).toMatchObject({ dagId: secondId, dagTask: 'train-model', outputs: ['weights.txt'] });
+    expect(trainTask.inputs).toEqual([{ name: 'data.txt', fromTask: 'generate-data', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), size: DATA_TXT_BYTES }]);
+    const plainTask = (await api.request<{ tasks: Record<string, unknown>[] }>('GET', '/api/tasks?limit=500')).body.tasks.find((t) => t.name === 'outputs')!;
+    for (const field of ['dagId', 'dagTask', 'inputs', 'outputs']) expect(plainTask, field).not.toHaveProperty(field);
+    // the first run downloaded it
+    expect(await repl.run(`dag ${firstId.slice(0, 8)}`)).toMatch(/\ntrain-model\s+data\.txt\s+generate-data\s+miss\s+588895 /);
+
+    // dag-metrics: both runs newest first, the numbers REST serves, and the comparison line
+    const metrics = (await api.request<{ runs: RunMetricsBody[] }>('GET', '/api/dags/repl-train/metrics')).body.runs;
+    expect(metrics.map((m) => [m.dagId, m.cacheHit])).toEqual([
+      [secondId, 'Hit'],
+      [firstId, 'Miss'],
+    ]);
+    const out = await repl.run('dag-metrics repl-train');
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+STARTED\s+DURATION\s+CACHE\s+HIT TASKS\s+MISS TASKS\s+BYTES FROM CACHE\s+BYTES DOWNLOADED\s+TASKS OK\/ALL\s+NODES$/);
+    expect(lines[1]).toMatch(new RegExp(`^${secondId.slice(0, 8)}\\s+succeeded\\s+\\S+\\s+\\S+\\s+Hit\\s+1\\s+0\\s+${DATA_TXT_BYTES}\\s+0\\s+2/2\\s+${workerPrefix}$`));
+    expect(lines[2]).toMatch(new RegExp(`^${firstId.slice(0, 8)}\\s+succeeded\\s+\\S+\\s+\\S+\\s+Miss\\s+0\\s+1\\s+0\\s+${DATA_TXT_BYTES}\\s+2/2\\s+${workerPrefix}$`));
+    expect(metrics[0]!.bytesFromCache).toBe(DATA_TXT_BYTES);
+    expect(lines[3]).toMatch(/^cached \(Hit\/Partial\): 1 run, average (\d+ms|\d+\.\d\ds); uncached \(Miss\/N\/A\): 1 run, average (\d+ms|\d+\.\d\ds); cached runs took \d+% (less|more) time$/);
+    expect(await repl.run('dag-metrics repl-train --limit 1')).toMatch(new RegExp(`\\n${secondId.slice(0, 8)}\\s+succeeded[^\\n]+\\ncached \\(Hit/Partial\\): 1 run`));
+  });
+
+  it('answers a bad DAG file, a missing file and wrong DAG arguments with one error line each', async () => {
+    const dir = tempDir('repl-dag-bad');
+    const cycle = { dagName: 'loop', tasks: [{ name: 'a', image: TEST_IMAGE, depends_on: ['b'] }, { name: 'b', image: TEST_IMAGE, depends_on: ['a'] }] };
+    writeFileSync(join(dir, 'cycle.json'), JSON.stringify(cycle));
+    const rest = await api.request<{ error: { code: string; message: string } }>('POST', '/api/dags', cycle);
+    expect(rest.status).toBe(400);
+    expect(rest.body.error.message).toMatch(/^cycle: /);
+    // the same message as REST's 400
+    expect(await repl.run(`dag submit ${join(dir, 'cycle.json')}`)).toBe(`error: ${rest.body.error.message}\n`);
+    writeFileSync(join(dir, 'typo.yaml'), `dagName: typo\ntasks:\n  - {name: train, image: ${TEST_IMAGE}}\n  - {name: eval, image: ${TEST_IMAGE}, depends_on: [trian]}\n`);
+    const errors: [string, RegExp][] = [
+      [`dag submit ${join(dir, 'typo.yaml')}`, /^error: tasks\[1\]\.depends_on: unknown task "trian" \(did you mean "train"\?\)$/],
+      [`dag submit ${join(dir, 'nope.yaml')}`, new RegExp(`^error: dag submit: cannot read ${join(dir, 'nope.yaml')}: no such file$`)],
+      [`dag submit ${dir}`, new RegExp(`^error: dag submit: ${dir} is not a file$`)],
+      ['dag submit', /^error: dag: submit needs a DAG file \(YAML or JSON\) \(usage: dag <id> \| dag submit <file>\)$/],
+      ['dag', /^error: dag: needs <id> \(usage: dag <id> \| dag submit <file>\)$/],
+      ['dag zz-top', /^error: "zz-top" is not a DAG run id/],
+      ['dag abcdef', /^error: no DAG run id starts with "abcdef"$/],
+      ['dag-metrics', /^error: dag-metrics: needs <name> \(usage: dag-metrics <name> \[--limit N\]\)$/],
+      ['dag-metrics ../etc', /^error: dag-metrics: "\.\.\/etc" is not a DAG name/],
+      ['dag-metrics repl-train --limit 0', /^error: dag-metrics: --limit takes a whole number 1-500 \(got "0"\)/],
+      ['dags --bogus', /^error: dags: unknown option --bogus/],
+    ];
+    for (const [command, expected] of errors) {
+      const out = await repl.run(command);
+      expect(out.trimEnd().split('\n'), command).toHaveLength(1);
+      expect(out.trimEnd(), command).toMatch(expected);
+    }
+    // nothing was submitted by the refused files
+    expect((await api.request<{ dags: { name: string }[] }>('GET', '/api/dags')).body.dags.map((d) => d.name)).not.toContain('typo');
+    expect(await repl.run('dag-metrics loop')).toBe('no runs of DAG loop\n');
+    const help = await repl.run('help dag');
+    expect(help).toMatch(/^dag <id> \| dag submit <file>\n/);
+    expect(help).toContain('dag submit <file>  reads a DAG file (YAML or JSON');
   });
 
   it('leaves the REPL at the end of input and keeps the master running', async () => {

@@ -26,6 +26,9 @@ export type { CancelAttempt__Output } from './generated/wharf/v1/CancelAttempt.j
 export type { ArtifactRequest, ArtifactRequest__Output } from './generated/wharf/v1/ArtifactRequest.js';
 export type { InputReport, InputReport__Output } from './generated/wharf/v1/InputReport.js';
 export type { TaskInput, TaskInput__Output } from './generated/wharf/v1/TaskInput.js';
+export type { ArtifactDigest, ArtifactDigest__Output } from './generated/wharf/v1/ArtifactDigest.js';
+export type { ArtifactUploadRequest, ArtifactUploadRequest__Output } from './generated/wharf/v1/ArtifactUploadRequest.js';
+export type { ArtifactUploadPlan, ArtifactUploadPlan__Output } from './generated/wharf/v1/ArtifactUploadPlan.js';
 
 export { parseBytes, parseCpu, formatBytes } from './units.js';
 

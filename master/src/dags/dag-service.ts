@@ -16,6 +16,7 @@
 //   cancel: queued/running tasks are cancelled through the TaskService, pending ones at once
 import { randomUUID } from 'node:crypto';
 import type { ArtifactBackend } from '../artifacts/artifact-backend.js';
+import { confirmDirectUploads } from '../artifacts/artifact-upload-targets.js';
 import type { User } from '../auth/user-types.js';
 import { notFound, WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
@@ -66,6 +67,13 @@ export class DagService {
     tasks.onTaskChange((task) => {
       if (task.dagId !== undefined && TERMINAL_TASK_STATUSES.has(task.status)) this.evaluateSoon(task.dagId);
     });
+    // S3: workers PUT declared outputs straight into the bucket; a result that says so is
+    // confirmed (object there, right size) before its task may succeed
+    if (artifacts.presignedPutUrl && artifacts.confirmUpload) {
+      tasks.useDirectOutputUploads({
+        confirm: (task, files, reported) => confirmDirectUploads(artifacts, task.outputs ?? [], files, reported),
+      });
+    }
   }
 
   private now(): number {
@@ -397,12 +405,16 @@ export class DagService {
       const file = files.find((f) => f.path === name);
       // the task service fails an attempt that did not write a declared output; this is the backstop
       if (!file) throw new WharfError('not_found', `declared output "${name}" was not written to /output`);
+      artifacts.push({ name, sha256: file.sha256, size: file.size });
+      // S3: the worker PUT it into the bucket itself (confirmed when its result was applied),
+      // or identical bytes were there already: nothing to move
+      if (this.artifacts.kind === 's3' && (await this.artifacts.stat(file.sha256))?.size === file.size) continue;
       const { stream } = await this.files.openForDownload({ userId: task.userId, taskId: task.id, path: name });
       const filePath = String(stream.path);
       stream.destroy();
-      // disk backend: verified, then hard-linked (no copy); S3: verified, then uploaded
+      // disk backend: verified, then hard-linked (no copy); S3 (a worker that did not upload
+      // directly, e.g. one restarted while the task ran): verified, then uploaded from here
       await this.artifacts.put({ sha256: file.sha256, size: file.size }, { path: filePath });
-      artifacts.push({ name, sha256: file.sha256, size: file.size });
     }
     return artifacts;
   }

@@ -19,6 +19,7 @@ import {
 } from '@wharf/proto';
 import type { ArtifactBackend } from '../artifacts/artifact-backend.js';
 import { sendArtifact } from '../artifacts/artifact-sender.js';
+import { prepareArtifactUploads } from '../artifacts/artifact-upload-targets.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
 import type { MasterDown, WorkerChannel, WorkerRegistry } from '../cluster/worker-registry.js';
@@ -180,6 +181,22 @@ export class WorkerGateway {
             if (!call.destroyed) call.emit('error', toGrpcError(error));
           });
       },
+      // S3: presigned PUT URLs for the declared outputs of an attempt this worker holds
+      PrepareArtifactUploads: (call, callback) => {
+        Promise.resolve()
+          .then(() => {
+            const workerId = this.workerIdOf(call.metadata);
+            const found = this.deps.tasks.attemptOf(workerId, call.request.attemptId);
+            if (!found) throw new WharfError('conflict', `attempt ${call.request.attemptId} is no longer this worker's`);
+            if (!this.deps.artifacts) throw new WharfError('unavailable', 'this master keeps no artifacts');
+            const requested = call.request.artifacts.map((a) => ({ name: a.name, sha256: a.sha256, size: a.size }));
+            return prepareArtifactUploads(this.deps.artifacts, found.task.outputs ?? [], requested);
+          })
+          .then(
+            (targets) => callback(null, { targets }),
+            (error: unknown) => callback(toGrpcError(error)),
+          );
+      },
     };
   }
 
@@ -308,6 +325,7 @@ export class WorkerGateway {
           error: outcome === result.outcome ? result.error || undefined : `unknown outcome "${result.outcome}": ${result.error}`,
           files: result.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
           inputs: result.inputs.map((i) => ({ name: i.name, sha256: i.sha256, cacheHit: i.cacheHit, bytes: i.bytes })),
+          directUploads: result.directUploads?.artifacts.map((a) => ({ name: a.name, sha256: a.sha256, size: a.size })),
         });
         channel.send({ resultAck: { attemptId: result.attemptId } });
         return;

@@ -55,6 +55,12 @@ export function taskView(task: Task | TaskDetails) {
     finishedAt: iso(task.finishedAt),
     exitCode: task.exitCode,
     workerId: task.workerId,
+    // DAG tasks only (absent otherwise): the run, the task's name in it, its resolved inputs
+    // and its declared outputs
+    dagId: task.dagId,
+    dagTask: task.dagTask,
+    inputs: task.inputs?.map((input) => ({ name: input.name, fromTask: input.fromTask, sha256: input.sha256, size: input.size })),
+    outputs: task.outputs,
     queuePosition: details?.queuePosition,
     attempts: details?.attempts.map(attemptView),
     files: details?.files.map(fileView),

@@ -2,7 +2,7 @@
 // routes (as the admin) and prints; no rule about tasks or workers lives here.
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +11,9 @@ import { formatBytes } from '@wharf/proto';
 import type { AuthService } from '../auth/auth-service.js';
 import type { User } from '../auth/user-types.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
+import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-spec.js';
+import { DEFAULT_METRICS_LIMIT, MAX_METRICS_LIMIT } from '../dags/dag-metrics.js';
+import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -32,6 +35,7 @@ import {
   usage,
   type Style,
 } from './format.js';
+import { cacheSummaryLine, dagDetailsView, dagFileContentType, dagMetricsTable, dagRunsTable } from './dag-views.js';
 import type { IdResolver } from './id-resolver.js';
 import { parseSubmitArgs, SUBMIT_FLAGS, SUBMIT_USAGE } from './submit-args.js';
 
@@ -42,6 +46,7 @@ export interface ReplServices {
   auth: AuthService;
   logs: LogStore;
   files: FileStore;
+  dags: DagService;
   joinToken: string;
   grpcAddress: string;
   httpUrl: string;
@@ -72,7 +77,7 @@ export interface ReplContext {
 }
 
 /** What a positional argument is, for Tab. */
-export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'none';
+export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'dagName' | 'file' | 'none';
 
 export interface Command {
   name: string;
@@ -339,9 +344,9 @@ function commandList(): Command[] {
         ctx.print(table(['COMMAND', 'WHAT IT DOES'], COMMANDS.map((c) => [c.usage.length > 44 ? `${c.name} …` : c.usage, c.summary]), s));
         ctx.print(
           s.dim(
-            'A unique prefix of a task or worker id is enough; Tab completes commands and ids.\n' +
+            'A unique prefix of a task, worker or DAG run id is enough; Tab completes commands and ids.\n' +
               'Ctrl-C stops `logs -f` and `status`; `exit` stops the master; Ctrl-D leaves the REPL and keeps the master running.\n' +
-              '`help submit` shows every submit option.',
+              '`help submit` shows every submit option; `help dag` explains DAG files.',
           ),
         );
       },
@@ -667,6 +672,100 @@ function commandList(): Command[] {
       },
     },
     {
+      name: 'dags',
+      usage: 'dags [name] [--limit N]',
+      summary: 'DAG runs, newest first (50 unless --limit, up to 500), optionally of one DAG name',
+      details: [
+        'Columns: the run id (a prefix you can type back), the DAG name, the run status, tasks that ended',
+        'of all tasks, the cache outcome of its inputs (Hit, Partial, Miss, N/A as in dag-metrics; off',
+        'when the file said useCache: false), when it started and how long it took (or has run so far).',
+      ].join('\n'),
+      args: ['dagName'],
+      flags: ['--limit'],
+      async run(ctx, args) {
+        const { rest, limit } = takeLimit(this, args, 50, 500);
+        expectArgs(this, rest, 0, 1);
+        const name = rest[0];
+        if (name !== undefined && !DAG_NAME_PATTERN.test(name)) throw usageError(this, `"${cell(name, 70)}" is not a DAG name`);
+        const runs = await ctx.services.dags.list(ctx.admin, { limit, name });
+        if (runs.length === 0) {
+          ctx.print(ctx.style.dim(name ? `no runs of DAG ${name}` : 'no DAG runs yet (dag submit <file>)'));
+          return;
+        }
+        // each run's cache outcome, from the same metrics as dag-metrics (one query per name:
+        // these runs are the newest of their name, so the newest `count` of that name hold them)
+        const perName = new Map<string, number>();
+        for (const run of runs) perName.set(run.name, (perName.get(run.name) ?? 0) + 1);
+        const cache = new Map<string, string>();
+        for (const [dagName, count] of perName) {
+          for (const m of await ctx.services.dags.metrics(ctx.admin, dagName, count)) cache.set(m.dagId, m.cacheHit);
+        }
+        ctx.print(dagRunsTable(runs, cache, ctx.style, ctx.now()));
+        if (runs.length === limit) ctx.print(ctx.style.dim(`showing the newest ${runs.length}; more may exist (dags --limit 500)`));
+      },
+    },
+    {
+      name: 'dag',
+      usage: 'dag <id> | dag submit <file>',
+      summary: 'one DAG run in detail (tasks in order, workers, attempts, exit codes, inputs hit or miss); dag submit <file> runs a DAG file',
+      details: [
+        'dag <id>         the run: each task in dependency order with its status, Wharf task id, worker,',
+        '                 attempts and exit code; each input with where it came from, whether the worker',
+        '                 served it from its cache (hit) or downloaded it (miss), and its size in bytes.',
+        'dag submit <file>  reads a DAG file (YAML or JSON; .json is read as JSON, .yaml/.yml as YAML,',
+        '                 otherwise JSON when it starts with "{") from the master\'s disk, relative to the',
+        '                 directory the master was started in, and submits it as the admin, checked exactly',
+        '                 like POST /api/dags. The format is in docs/DAGS.md; a minimal file:',
+        '                   dagName: hello',
+        '                   tasks:',
+        '                     - {name: make, image: wharf/busybox, command: [sh, -c, "echo hi > /output/a.txt"], outputs: [a.txt]}',
+        '                     - {name: read, image: wharf/busybox, command: [cat, /input/a.txt], depends_on: [make],',
+        '                        inputs: [{fromTask: make, name: a.txt}]}',
+        'Each DAG task is an ordinary task too: task, logs and files work on its task id.',
+      ].join('\n'),
+      args: ['dag', 'file'],
+      async run(ctx, args) {
+        if (args[0] === 'submit') {
+          if (args.length < 2) throw usageError(this, 'submit needs a DAG file (YAML or JSON)');
+          if (args.length > 2) throw usageError(this, `unexpected "${cell(args[2], 70)}"`);
+          await submitDagFile(ctx, args[1]!);
+          return;
+        }
+        expectArgs(this, args, 1, 1);
+        const details = await ctx.services.dags.get(ctx.admin, await ctx.ids.dagId(args[0]!));
+        ctx.print(dagDetailsView(details, ctx.style, ctx.now()));
+      },
+    },
+    {
+      name: 'dag-metrics',
+      usage: 'dag-metrics <name> [--limit N]',
+      summary: `the runs of a DAG newest first with their metrics, and cached vs uncached average duration (${DEFAULT_METRICS_LIMIT} unless --limit)`,
+      details: [
+        'The same records as GET /api/dags/:name/metrics (definitions in docs/DAGS.md):',
+        '  CACHE       Hit: every input staged from a worker cache; Partial: some; Miss: none;',
+        '              N/A: the cache was off or no input was staged',
+        '  HIT TASKS   tasks whose inputs all came from cache; MISS TASKS: tasks that downloaded one',
+        '  BYTES FROM CACHE / BYTES DOWNLOADED   input bytes served from cache / moved over the network',
+        'The last line compares the average duration of ended runs with cacheHit Hit or Partial',
+        '(cached) and Miss or N/A (uncached); running runs are not counted.',
+      ].join('\n'),
+      args: ['dagName'],
+      flags: ['--limit'],
+      async run(ctx, args) {
+        const { rest, limit } = takeLimit(this, args, DEFAULT_METRICS_LIMIT, MAX_METRICS_LIMIT);
+        expectArgs(this, rest, 1, 1);
+        const name = rest[0]!;
+        if (!DAG_NAME_PATTERN.test(name)) throw usageError(this, `"${cell(name, 70)}" is not a DAG name`);
+        const runs = await ctx.services.dags.metrics(ctx.admin, name, limit);
+        if (runs.length === 0) {
+          ctx.print(ctx.style.dim(`no runs of DAG ${name}`));
+          return;
+        }
+        ctx.print(dagMetricsTable(runs, ctx.style));
+        ctx.print(cacheSummaryLine(runs));
+      },
+    },
+    {
       name: 'users',
       usage: 'users',
       summary: 'the registered users',
@@ -700,6 +799,30 @@ function commandList(): Command[] {
     },
   ];
   return commands;
+}
+
+/** `dag submit <file>`: the file from the master's disk, through the same parser and service as POST /api/dags. */
+async function submitDagFile(ctx: ReplContext, file: string): Promise<void> {
+  const path = resolve(ctx.cwd, file);
+  let text: string;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new WharfError('validation_failed', `dag submit: ${path} is not a file`);
+    if (info.size > MAX_DAG_FILE_BYTES) throw new WharfError('payload_too_large', `dag submit: ${path}: a DAG file may be at most ${MAX_DAG_FILE_BYTES} bytes`);
+    text = await readFile(path, 'utf8');
+  } catch (error: unknown) {
+    if (error instanceof WharfError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : error instanceof Error ? error.message : String(error);
+    throw new WharfError('validation_failed', `dag submit: cannot read ${path}: ${why}`);
+  }
+  const spec = parseDagFile(text, dagFileContentType(path));
+  const run = await ctx.services.dags.submit(ctx.admin, spec);
+  const queued = run.tasks.filter((t) => t.state === 'queued').length;
+  ctx.print(
+    `submitted DAG run ${ctx.style.bold(run.id)} (${cell(run.name, 63)}): ${run.tasks.length} task${run.tasks.length === 1 ? '' : 's'}, ${queued} queued` +
+      ctx.style.dim(`  (dag ${run.id.slice(0, 8)} shows it)`),
+  );
 }
 
 async function setDraining(ctx: ReplContext, prefix: string, draining: boolean): Promise<void> {

@@ -1,5 +1,8 @@
 // Tab completion: command names first, then what each argument is (a task id, a worker id, a
-// status, a command name) and the options of the command.
+// status, a command name, a DAG run id or name, a file for `dag submit`) and the options of the
+// command.
+import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { TASK_STATUSES } from '../tasks/task-types.js';
 import { COMMANDS, type ArgKind, type Command } from './commands.js';
 import type { IdResolver } from './id-resolver.js';
@@ -10,7 +13,25 @@ export type CompleterCallback = (error: Error | null, result: [string[], string]
 /** Options that take a value, so the value is not counted as a positional argument. */
 const VALUE_OPTIONS = new Set(['--limit', '--cpu', '--memory', '--disk', '--gpu', '--priority', '--retries', '--timeout', '--name', '--env', '--label', '--runtime']);
 
-async function candidates(ids: IdResolver, line: string): Promise<[string[], string]> {
+/** Paths starting with `typed` (relative to `cwd`); folders end in "/" so Tab can go on. */
+async function fileCandidates(cwd: string, typed: string): Promise<string[]> {
+  const slash = typed.lastIndexOf('/');
+  const dirPart = slash >= 0 ? typed.slice(0, slash + 1) : '';
+  const base = typed.slice(dirPart.length);
+  const dir = resolve(cwd, dirPart === '' ? '.' : dirPart);
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries
+      .filter((e) => e.name.startsWith(base) && (base.startsWith('.') || !e.name.startsWith('.')))
+      .map((e) => `${dirPart}${e.name}${e.isDirectory() ? '/' : ''}`)
+      .sort()
+      .slice(0, 200);
+  } catch {
+    return []; // no such folder, or not readable: nothing to offer
+  }
+}
+
+async function candidates(ids: IdResolver, cwd: string, line: string): Promise<[string[], string]> {
   const tokens = tokenize(line);
   if (tokens.error) return [[], ''];
   const words = tokens.words;
@@ -43,15 +64,22 @@ async function candidates(ids: IdResolver, line: string): Promise<[string[], str
       return [ids.workerCandidates(current), current];
     case 'task':
       return [await ids.taskCandidates(current), current];
+    case 'dag':
+      // `dag <id>` or `dag submit <file>`
+      return [[...starting(['submit']).map((word) => `${word} `), ...(await ids.dagCandidates(current))], current];
+    case 'file':
+      return words[1] === 'submit' ? [await fileCandidates(cwd, current), current] : [[], current];
+    case 'dagName':
+      return [await ids.dagNameCandidates(current), current];
     default:
       return [[], current];
   }
 }
 
 /** A readline completer (the callback form, since task ids come from the store). */
-export function createCompleter(ids: IdResolver): (line: string, callback: CompleterCallback) => void {
+export function createCompleter(ids: IdResolver, cwd: string): (line: string, callback: CompleterCallback) => void {
   return (line, callback) => {
-    candidates(ids, line).then(
+    candidates(ids, cwd, line).then(
       (result) => callback(null, result),
       () => callback(null, [[], '']),
     );

@@ -35,6 +35,8 @@ const STATUS_COLOURS: Record<string, keyof Omit<Style, 'enabled' | 'status'>> = 
   error: 'red',
   lost: 'red',
   cancelled: 'dim',
+  pending: 'dim',
+  upstream_failed: 'red',
 };
 
 export function createStyle(enabled: boolean): Style {

@@ -1,14 +1,19 @@
 // Ids as people type them: a unique prefix names a task or a worker; an ambiguous prefix is an
 // error that lists the candidates. Tasks are looked up through the task service (as the admin,
-// so every task is visible); workers through the registry.
+// so every task is visible); workers through the registry; DAG runs through the DAG service.
 import type { User } from '../auth/user-types.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
 import type { TaskService } from '../tasks/task-service.js';
 
 const PAGE = 500;
 /** Tab offers ids among this many newest tasks; a typed prefix is resolved against all. */
 export const COMPLETION_SCAN_LIMIT = 5000;
+/** A DAG run id prefix is resolved among this many newest runs (a whole id always works). */
+export const DAG_SCAN_LIMIT = 10_000;
+/** Tab offers DAG run ids and names among this many newest runs. */
+export const DAG_COMPLETION_LIMIT = 500;
 const SHOWN_CANDIDATES = 6;
 
 const ID_CHARS = /^[0-9a-f-]+$/;
@@ -24,7 +29,34 @@ export class IdResolver {
     private readonly tasks: TaskService,
     private readonly registry: WorkerRegistry,
     private readonly admin: User,
+    private readonly dags: DagService,
   ) {}
+
+  /** The full id of the one DAG run whose id starts with `prefix` (among the newest DAG_SCAN_LIMIT). */
+  async dagId(prefix: string): Promise<string> {
+    const wanted = prefix.toLowerCase();
+    if (!ID_CHARS.test(wanted)) throw new WharfError('validation_failed', `"${prefix}" is not a DAG run id (ids are hex, like 3f2a9c1e)`);
+    if (wanted.length === 36) return wanted;
+    const runs = await this.dags.list(this.admin, { limit: DAG_SCAN_LIMIT });
+    const found = runs.map((r) => r.id).filter((id) => id.startsWith(wanted));
+    if (found.length === 0) throw new WharfError('not_found', `no DAG run id starts with "${prefix}"`);
+    if (found.length > 1) throw ambiguous('DAG run', prefix, found, false);
+    return found[0]!;
+  }
+
+  /** DAG run ids starting with `prefix` among the newest runs, for Tab. */
+  async dagCandidates(prefix: string): Promise<string[]> {
+    const wanted = prefix.toLowerCase();
+    if (!ID_CHARS.test(wanted) && wanted !== '') return [];
+    const runs = await this.dags.list(this.admin, { limit: DAG_COMPLETION_LIMIT });
+    return runs.map((r) => r.id).filter((id) => id.startsWith(wanted));
+  }
+
+  /** DAG names starting with `prefix` among the newest runs, for Tab. */
+  async dagNameCandidates(prefix: string): Promise<string[]> {
+    const runs = await this.dags.list(this.admin, { limit: DAG_COMPLETION_LIMIT });
+    return [...new Set(runs.map((r) => r.name))].filter((name) => name.startsWith(prefix)).sort();
+  }
 
   /** The full id of the one task whose id starts with `prefix`. */
   async taskId(prefix: string): Promise<string> {

@@ -31,7 +31,7 @@ export interface ReplOptions {
   /** shares the terminal with log lines (see repl-console.ts) */
   console?: ReplConsole;
   logger?: Logger;
-  /** where `download` saves by default */
+  /** where `download` saves by default and `dag submit` reads relative paths from */
   cwd?: string;
   /** the operator typed `exit`: the caller stops the master */
   onExit(): void;
@@ -51,7 +51,8 @@ export async function startRepl(options: ReplOptions): Promise<ReplHandle> {
   const terminal = options.terminal ?? Boolean(input.isTTY && output.isTTY);
   const style = createStyle(options.colour ?? colourWanted(output, process.env));
   const admin = await findAdmin(services, options.adminEmail);
-  const ids = new IdResolver(services.tasks, services.registry, admin);
+  const ids = new IdResolver(services.tasks, services.registry, admin, services.dags);
+  const cwd = options.cwd ?? process.cwd();
   const historyFile = terminal ? options.historyFile : undefined;
 
   const rl: Interface = createInterface({
@@ -59,7 +60,7 @@ export async function startRepl(options: ReplOptions): Promise<ReplHandle> {
     output,
     terminal,
     prompt: style.enabled ? `${style.bold('wharf')}> ` : PROMPT,
-    completer: createCompleter(ids),
+    completer: createCompleter(ids, cwd),
     history: historyFile ? loadHistory(historyFile) : [],
     historySize: HISTORY_SIZE,
     removeHistoryDuplicates: true,
@@ -161,7 +162,7 @@ export async function startRepl(options: ReplOptions): Promise<ReplHandle> {
         },
       };
     },
-    cwd: options.cwd ?? process.cwd(),
+    cwd,
     exit: () => {
       ending = 'exit';
     },

@@ -14,7 +14,7 @@ import type { WorkerRecord } from '../cluster/worker-types.js';
 import { migrateStore, type KindCounts, type RecordKind } from './migrate.js';
 import { MongoStore } from './mongo-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import { mockAttempt, mockTask } from './store.conformance.js';
+import { mockAttempt, mockDag, mockTask } from './store.conformance.js';
 import type { Store } from './store.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -48,7 +48,7 @@ function worker(id: string, labels: Record<string, string> = {}): WorkerRecord {
 }
 
 /** A small but complete master history: every record kind, finished and unfinished tasks. */
-async function fillSource(store: Store): Promise<{ finishedTaskId: string; queuedTaskId: string }> {
+async function fillSource(store: Store): Promise<{ finishedTaskId: string; queuedTaskId: string; runningDagId: string }> {
   const alice = user('alice@example.com');
   await store.insertUser(user('admin@wharf.local', 'admin'));
   await store.insertUser(alice);
@@ -92,7 +92,22 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
       })),
     },
   ]);
-  return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id };
+  // DAG runs: one that ended (its task is the finished one, with an artifact) and one running
+  const ended = mockDag({
+    userId: alice.id,
+    name: 'etl',
+    createdAt: base,
+    status: 'succeeded',
+    finishedAt: base + 9,
+    version: 4,
+    tasks: [{ name: 'a', state: 'succeeded', taskId: finished.id, finishedAt: base + 9, artifacts: [{ name: 'numbers.txt', sha256: 'ab'.repeat(32), size: 3 }] }],
+  });
+  const running = mockDag({ userId: alice.id, name: 'train', createdAt: base + 1, tasks: [{ name: 'a', state: 'queued', taskId: tasks[449]!.id }] });
+  await store.commit([
+    { kind: 'insertDag', dag: ended },
+    { kind: 'insertDag', dag: running },
+  ]);
+  return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
 /** Everything a master can read from a store, in the store's own order. */
@@ -116,6 +131,8 @@ async function dump(store: Store) {
     unfinished: (await store.listUnfinishedTasks()).map((t) => t.id),
     active: (await store.listActiveAttempts()).map((a) => a.id).sort(),
     files: await store.listFiles({}),
+    dags: await Promise.all((await store.listDagIds()).map((id) => store.getDag(id))),
+    unfinishedDags: (await store.listUnfinishedDags()).map((d) => d.id),
   };
 }
 
@@ -128,7 +145,7 @@ const counts = (read: number, inserted: number, updated: number, unchanged: numb
 });
 
 async function expectMigration(source: Store, target: Store): Promise<void> {
-  const { finishedTaskId, queuedTaskId } = await fillSource(source);
+  const { finishedTaskId, queuedTaskId, runningDagId } = await fillSource(source);
 
   const first = await migrateStore(source, target);
   expect(first.problems).toEqual([]);
@@ -139,6 +156,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     attempts: counts(2, 2, 0, 0),
     events: counts(3, 3, 0, 0),
     files: counts(2, 2, 0, 0),
+    dags: counts(2, 2, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -151,6 +169,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     attempts: counts(2, 0, 0, 2),
     events: counts(3, 0, 0, 3),
     files: counts(2, 0, 0, 2),
+    dags: counts(2, 0, 0, 2),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -161,6 +180,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     { kind: 'updateTask', taskId: queuedTaskId, expectStatus: ['queued'], patch: { status: 'assigned', currentAttemptId: attempt.id, workerId: 'w-1' } },
     { kind: 'appendEvent', event: { taskId: queuedTaskId, at: 4, kind: 'assigned', message: 'to w-1', attemptId: attempt.id } },
     { kind: 'appendEvent', event: { taskId: finishedTaskId, at: 5, kind: 'note', message: 'late event' } },
+    { kind: 'updateDag', dagId: runningDagId, expectVersion: 1, patch: { version: 2, cancelRequested: true } },
   ]);
   await source.saveWorker(worker('w-2'));
   const third = await migrateStore(source, target);
@@ -169,8 +189,10 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
   expect(third.counts.attempts).toEqual(counts(3, 1, 0, 2));
   expect(third.counts.events).toEqual(counts(5, 2, 0, 3));
   expect(third.counts.workers).toEqual(counts(2, 0, 1, 1));
+  expect(third.counts.dags).toEqual(counts(2, 0, 1, 1));
   expect(await dump(target)).toEqual(await dump(source));
   expect((await target.getTask(queuedTaskId))?.status).toBe('assigned');
+  expect(await target.getDag(runningDagId)).toMatchObject({ version: 2, cancelRequested: true, status: 'running' });
   expect(await target.findUserByEmail('alice@example.com')).toEqual(await source.findUserByEmail('alice@example.com'));
 }
 
@@ -203,14 +225,20 @@ describe('migrateStore: SQLite to SQLite', () => {
         { kind: 'insertTask', task },
         { kind: 'appendEvent', event: { taskId: task.id, at: 1, kind: 'queued', message: 'another history' } },
       ]);
+      const dag = mockDag({ userId: 'source-user' });
+      await source.commit([{ kind: 'insertDag', dag }]);
+      await target.commit([{ kind: 'insertDag', dag: { ...dag, userId: 'someone-else' } }]);
       const report = await migrateStore(source, target);
       expect(report.counts.users).toEqual(counts(1, 0, 0, 0, 1));
       expect(report.counts.events).toEqual(counts(1, 0, 0, 0, 1));
+      expect(report.counts.dags).toEqual(counts(1, 0, 0, 0, 1));
       expect(report.problems).toEqual([
         expect.stringMatching(/^users: same@example.com exists in the target under another id/),
         expect.stringMatching(new RegExp(`^events: task ${task.id} has a different history in the target`)),
+        expect.stringMatching(new RegExp(`^dags: DAG run ${dag.id} exists in the target as another run`)),
       ]);
       expect((await target.listEvents(task.id)).map((e) => e.message)).toEqual(['another history']);
+      expect((await target.getDag(dag.id))?.userId).toBe('someone-else');
     } finally {
       await source.close();
       await target.close();
@@ -245,6 +273,7 @@ describe('wharf-migrate command', () => {
     expect(run.stdout).toMatch(/tasks\s+450 read: 450 new/);
     expect(run.stdout).toMatch(/events\s+3 read: 3 new/);
     expect(run.stdout).toMatch(/files\s+2 read: 2 new/);
+    expect(run.stdout).toMatch(/dags\s+2 read: 2 new/);
     expect(run.stdout).toContain('Done: every record is in the target.');
     const rerun = await runCli(['--from', join(dir, 'wharf.db'), '--to', join(dir, 'copy.db')]);
     expect(rerun.code).toBe(0);

@@ -4,20 +4,22 @@
 // records are matched by id (users by id and email, files by task, events by their place in a
 // task's history) and a record already equal in the target is left alone.
 //
-// Record kinds: users (with password hashes), workers, tasks, attempts, task events and
-// output-file metadata; these are every table SqliteStore keeps. Log bytes and output-file
-// bytes stay in the master's data dir (<data>/logs, <data>/files) and are not touched here.
+// Record kinds: users (with password hashes), workers, tasks, attempts, task events,
+// output-file metadata and DAG runs; these are every table SqliteStore keeps. Log bytes,
+// output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
+// <data>/files, <data>/artifacts) and are not touched here; artifacts in S3 stay in the bucket.
 //
 // Run it with the master stopped: a master writing the source while it is copied would leave
 // the target a mixture of two moments.
 import { isDeepStrictEqual } from 'node:util';
 import type { UserWithPassword } from '../auth/user-types.js';
 import { WharfError } from '../errors.js';
+import type { DagPatch, DagRun } from '../dags/dag-types.js';
 import type { Attempt, OutputFileRecord, Task } from '../tasks/task-types.js';
 import type { AttemptPatch, Store, StoreChange, TaskPatch } from './store.js';
 
-export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files';
-export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files'];
+export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags';
+export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files', 'dags'];
 
 export interface KindCounts {
   /** records read from the source */
@@ -201,6 +203,36 @@ export async function migrateStore(
     for (const file of files) counts.files[present.some((p) => p.path === file.path) ? 'updated' : 'inserted'] += 1;
   }
   onProgress(`files: ${counts.files.read} read`);
+
+  // DAG runs, one record each (their tasks were copied above as ordinary tasks), oldest first,
+  // PAGE runs per commit
+  const dagIds = await source.listDagIds();
+  for (let start = 0; start < dagIds.length; start += PAGE) {
+    const changes: StoreChange[] = [];
+    for (const id of dagIds.slice(start, start + PAGE)) {
+      counts.dags.read += 1;
+      const dag = await source.getDag(id);
+      if (!dag) {
+        skip('dags', `DAG run ${id} vanished from the source while copying`);
+        continue;
+      }
+      const existing = await target.getDag(id);
+      if (!existing) {
+        changes.push({ kind: 'insertDag', dag });
+        counts.dags.inserted += 1;
+      } else if (existing.userId !== dag.userId || existing.createdAt !== dag.createdAt || existing.name !== dag.name) {
+        skip('dags', `DAG run ${id} exists in the target as another run (other user, name or creation time); left as it is`);
+      } else if (same(existing, dag)) {
+        counts.dags.unchanged += 1;
+      } else {
+        const patch = patchFrom<DagRun>(existing, dag, ['id', 'userId', 'createdAt', 'name']) as DagPatch;
+        changes.push({ kind: 'updateDag', dagId: id, patch });
+        counts.dags.updated += 1;
+      }
+    }
+    await commit('dags', `a page of ${changes.length} DAG runs`, changes);
+  }
+  onProgress(`dags: ${counts.dags.read} read`);
 
   return { counts, problems };
 }

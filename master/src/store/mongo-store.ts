@@ -303,6 +303,11 @@ export class MongoStore implements Store {
     return (await this.dags.find({ status: 'running' }, { ...RECORD, sort: { createdAt: 1, _id: 1 } }).toArray()) as unknown as DagRun[];
   }
 
+  async listDagIds(): Promise<string[]> {
+    const rows = await this.dags.find({}, { projection: { _id: 1 }, sort: { createdAt: 1, _id: 1 } }).toArray();
+    return rows.map((row) => row._id);
+  }
+
   // changes
 
   async commit(changes: readonly StoreChange[]): Promise<boolean> {

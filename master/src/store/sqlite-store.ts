@@ -96,6 +96,7 @@ export class SqliteStore implements Store {
       dagById: db.prepare<[string], Row>('SELECT data FROM dags WHERE id = ?'),
       updateDag: db.prepare('UPDATE dags SET status = ?, data = ? WHERE id = ?'),
       unfinishedDags: db.prepare<[], Row>("SELECT data FROM dags WHERE status = 'running' ORDER BY created_at, id"),
+      dagIds: db.prepare<[], { id: string }>('SELECT id FROM dags ORDER BY created_at, id'),
     };
     this.applyGroup = this.db.transaction((changes: readonly StoreChange[]) => {
       for (const change of changes) this.applyChange(change);
@@ -244,6 +245,10 @@ export class SqliteStore implements Store {
 
   async listUnfinishedDags(): Promise<DagRun[]> {
     return this.statements.unfinishedDags.all().map((row) => JSON.parse(row.data) as DagRun);
+  }
+
+  async listDagIds(): Promise<string[]> {
+    return this.statements.dagIds.all().map((row) => row.id);
   }
 
   async commit(changes: readonly StoreChange[]): Promise<boolean> {

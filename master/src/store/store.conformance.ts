@@ -356,6 +356,16 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect((await store.listUnfinishedDags()).map((d) => d.id)).toEqual([a.id, b.id]);
     });
 
+    it('lists the id of every DAG run, oldest first, whatever its status or owner', async () => {
+      expect(await store.listDagIds()).toEqual([]);
+      const late = mockDag({ createdAt: 5000, status: 'failed', finishedAt: 5100, userId: 'u2' });
+      const early = mockDag({ createdAt: 1000 });
+      const tie = [mockDag({ createdAt: 3000 }), mockDag({ createdAt: 3000, status: 'cancelled' })];
+      await store.commit([late, early, ...tie].map((dag) => ({ kind: 'insertDag' as const, dag })));
+      const tieIds = tie.map((d) => d.id).sort();
+      expect(await store.listDagIds()).toEqual([early.id, ...tieIds, late.id]);
+    });
+
     it('updates a DAG run only when its status and version match, atomically with a task insert', async () => {
       const dag = mockDag();
       await store.commit([{ kind: 'insertDag', dag }]);

@@ -97,6 +97,8 @@ export interface Store {
   listDags(query: DagQuery): Promise<DagRun[]>;
   /** runs whose status is `running`, oldest first (for recovery after a restart) */
   listUnfinishedDags(): Promise<DagRun[]>;
+  /** the id of every run, oldest first (createdAt, then id); the migration reads each with getDag */
+  listDagIds(): Promise<string[]>;
 
   // files
   listFiles(filter: { userId?: string | undefined; taskId?: string | undefined }): Promise<OutputFileRecord[]>;

@@ -59,6 +59,18 @@ export interface AttemptReport {
   files: StoredFile[];
   /** DAG tasks: how each input was staged (cache hit or download) */
   inputs?: InputReport[] | undefined;
+  /** DAG tasks with direct output uploads: the declared outputs the worker put into the object store */
+  directUploads?: { name: string; sha256: string; size: number }[] | undefined;
+}
+
+/**
+ * DAG outputs that workers PUT straight into an object store (S3 artifact backend), set by the
+ * DAG service: assignments of tasks with declared outputs carry their names, and a successful
+ * result that reports direct uploads is confirmed before the task succeeds.
+ */
+export interface DirectOutputUploads {
+  /** Why the reported uploads do not hold up (the attempt then fails like a non-zero exit), or undefined. */
+  confirm(task: Task, files: readonly OutputFileRecord[], reported: NonNullable<AttemptReport['directUploads']>): Promise<string | undefined>;
 }
 
 /** The DAG fields a task may carry besides those of a plain submission (see Task). */
@@ -126,6 +138,7 @@ export class TaskService {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt: number | undefined;
   private stopped = false;
+  private directOutputs: DirectOutputUploads | undefined;
 
   constructor(
     private readonly store: Store,
@@ -143,6 +156,11 @@ export class TaskService {
   onTaskChange(listener: TaskChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The DAG service's hook for outputs uploaded straight to the object store (see DirectOutputUploads). */
+  useDirectOutputUploads(hooks: DirectOutputUploads): void {
+    this.directOutputs = hooks;
   }
 
   /** Runs `fn` after every earlier change has finished: one change at a time. */
@@ -550,7 +568,13 @@ export class TaskService {
     changes.push({ kind: 'replaceTaskFiles', taskId: taskRecord.id, files });
     // a DAG task succeeded only if it wrote every output it declared (they become artifacts)
     const missing = report.outcome === 'succeeded' ? (taskRecord.outputs ?? []).filter((name) => !files.some((f) => f.path === name)) : [];
-    const missingWhy = missing.length > 0 ? `declared output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not written to /output` : undefined;
+    const notWrittenWhy = missing.length > 0 ? `declared output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not written to /output` : undefined;
+    // outputs the worker says it put into the object store must be there (DAG service's check)
+    const missingWhy =
+      notWrittenWhy ??
+      (report.outcome === 'succeeded' && report.directUploads && this.directOutputs && (taskRecord.outputs?.length ?? 0) > 0
+        ? await this.directOutputs.confirm(taskRecord, files, report.directUploads)
+        : undefined);
     if (missingWhy) {
       attemptPatch.status = 'failed';
       attemptPatch.error = missingWhy;
@@ -799,6 +823,7 @@ export class TaskService {
         timeoutSeconds: task.timeoutSeconds,
         userId: task.userId,
         ...(inputs ? { inputs, useCache: task.useCache !== false } : {}),
+        ...(this.directOutputs && task.outputs && task.outputs.length > 0 ? { directOutputs: { names: task.outputs } } : {}),
       },
     });
   }

@@ -1,11 +1,17 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { ArtifactDigest as _wharf_v1_ArtifactDigest, ArtifactDigest__Output as _wharf_v1_ArtifactDigest__Output } from './wharf/v1/ArtifactDigest.js';
 import type { ArtifactRequest as _wharf_v1_ArtifactRequest, ArtifactRequest__Output as _wharf_v1_ArtifactRequest__Output } from './wharf/v1/ArtifactRequest.js';
+import type { ArtifactUploadPlan as _wharf_v1_ArtifactUploadPlan, ArtifactUploadPlan__Output as _wharf_v1_ArtifactUploadPlan__Output } from './wharf/v1/ArtifactUploadPlan.js';
+import type { ArtifactUploadRequest as _wharf_v1_ArtifactUploadRequest, ArtifactUploadRequest__Output as _wharf_v1_ArtifactUploadRequest__Output } from './wharf/v1/ArtifactUploadRequest.js';
+import type { ArtifactUploadTarget as _wharf_v1_ArtifactUploadTarget, ArtifactUploadTarget__Output as _wharf_v1_ArtifactUploadTarget__Output } from './wharf/v1/ArtifactUploadTarget.js';
 import type { AttemptAccepted as _wharf_v1_AttemptAccepted, AttemptAccepted__Output as _wharf_v1_AttemptAccepted__Output } from './wharf/v1/AttemptAccepted.js';
 import type { AttemptEvent as _wharf_v1_AttemptEvent, AttemptEvent__Output as _wharf_v1_AttemptEvent__Output } from './wharf/v1/AttemptEvent.js';
 import type { AttemptResult as _wharf_v1_AttemptResult, AttemptResult__Output as _wharf_v1_AttemptResult__Output } from './wharf/v1/AttemptResult.js';
 import type { CancelAttempt as _wharf_v1_CancelAttempt, CancelAttempt__Output as _wharf_v1_CancelAttempt__Output } from './wharf/v1/CancelAttempt.js';
+import type { DeclaredOutputs as _wharf_v1_DeclaredOutputs, DeclaredOutputs__Output as _wharf_v1_DeclaredOutputs__Output } from './wharf/v1/DeclaredOutputs.js';
+import type { DirectUploads as _wharf_v1_DirectUploads, DirectUploads__Output as _wharf_v1_DirectUploads__Output } from './wharf/v1/DirectUploads.js';
 import type { DrainOrder as _wharf_v1_DrainOrder, DrainOrder__Output as _wharf_v1_DrainOrder__Output } from './wharf/v1/DrainOrder.js';
 import type { FileChunk as _wharf_v1_FileChunk, FileChunk__Output as _wharf_v1_FileChunk__Output } from './wharf/v1/FileChunk.js';
 import type { Heartbeat as _wharf_v1_Heartbeat, Heartbeat__Output as _wharf_v1_Heartbeat__Output } from './wharf/v1/Heartbeat.js';
@@ -33,11 +39,17 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   wharf: {
     v1: {
+      ArtifactDigest: MessageTypeDefinition<_wharf_v1_ArtifactDigest, _wharf_v1_ArtifactDigest__Output>
       ArtifactRequest: MessageTypeDefinition<_wharf_v1_ArtifactRequest, _wharf_v1_ArtifactRequest__Output>
+      ArtifactUploadPlan: MessageTypeDefinition<_wharf_v1_ArtifactUploadPlan, _wharf_v1_ArtifactUploadPlan__Output>
+      ArtifactUploadRequest: MessageTypeDefinition<_wharf_v1_ArtifactUploadRequest, _wharf_v1_ArtifactUploadRequest__Output>
+      ArtifactUploadTarget: MessageTypeDefinition<_wharf_v1_ArtifactUploadTarget, _wharf_v1_ArtifactUploadTarget__Output>
       AttemptAccepted: MessageTypeDefinition<_wharf_v1_AttemptAccepted, _wharf_v1_AttemptAccepted__Output>
       AttemptEvent: MessageTypeDefinition<_wharf_v1_AttemptEvent, _wharf_v1_AttemptEvent__Output>
       AttemptResult: MessageTypeDefinition<_wharf_v1_AttemptResult, _wharf_v1_AttemptResult__Output>
       CancelAttempt: MessageTypeDefinition<_wharf_v1_CancelAttempt, _wharf_v1_CancelAttempt__Output>
+      DeclaredOutputs: MessageTypeDefinition<_wharf_v1_DeclaredOutputs, _wharf_v1_DeclaredOutputs__Output>
+      DirectUploads: MessageTypeDefinition<_wharf_v1_DirectUploads, _wharf_v1_DirectUploads__Output>
       DrainOrder: MessageTypeDefinition<_wharf_v1_DrainOrder, _wharf_v1_DrainOrder__Output>
       FileChunk: MessageTypeDefinition<_wharf_v1_FileChunk, _wharf_v1_FileChunk__Output>
       Heartbeat: MessageTypeDefinition<_wharf_v1_Heartbeat, _wharf_v1_Heartbeat__Output>

@@ -5,7 +5,7 @@
 //     from the master / a presigned URL; each input reports hit or miss and bytes)
 //     → start (pull if needed; events pulling/pulled, then started)
 //     → follow logs, enforce the timeout, wait for the exit
-//     → upload outputs → flush logs and wait for LogAck → result into the outbox → send it
+//     → upload outputs (S3: declared outputs also PUT straight to the bucket) → flush logs and wait for LogAck → result into the outbox → send it
 //     → finally: remove the container (every started container is released here)
 //
 // Exactly one result per attempt, except when the attempt is dropped: abandon() (the master
@@ -21,6 +21,7 @@ import { fetchFromUrl, redact } from '../cache/presigned-transfer.js';
 import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
 import { LogShipper } from '../logs/log-shipper.js';
 import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
+import { uploadDeclaredOutputs } from '../outputs/direct-artifact-upload.js';
 import type { OutputUploader } from '../outputs/output-uploader.js';
 import type { BackoffOptions } from '../retry/backoff.js';
 import { sleep } from '../retry/backoff.js';
@@ -408,6 +409,7 @@ export class AttemptRunner {
     switch (upload.kind) {
       case 'stored':
         result.files = upload.files;
+        await this.uploadDeclaredOutputs(outputDir, shipper, result);
         return;
       case 'not_ours':
         this.logger.info({ reason: upload.message }, 'the master no longer expects outputs of this attempt');
@@ -416,6 +418,44 @@ export class AttemptRunner {
       case 'failed':
         if (this.drop) return;
         this.logger.warn({ reason: upload.message }, 'outputs not uploaded');
+        shipper.note(upload.message);
+        result.outcome = 'error';
+        result.error = upload.message;
+        return;
+    }
+  }
+
+  /**
+   * S3 artifact backend (the assignment lists direct_outputs): a succeeded task's declared
+   * outputs go straight to the object store; the result reports them for the master to confirm.
+   * A task recovered after a worker restart has no assignment at hand: it reports none, and the
+   * master stores those outputs from its copy of the task's files.
+   */
+  private async uploadDeclaredOutputs(outputDir: string, shipper: LogShipper, result: StoredResult): Promise<void> {
+    const source = this.options.source;
+    const names = source.kind === 'assigned' ? (source.spec.directOutputs?.names ?? []) : [];
+    if (names.length === 0 || result.outcome !== 'succeeded' || this.drop) return;
+    const upload = await uploadDeclaredOutputs({
+      gateway: this.options.gateway,
+      attemptId: this.attemptId,
+      names,
+      files: result.files,
+      outputDir,
+      note: (text) => shipper.note(text),
+      backoff: this.options.backoff,
+      logger: this.logger,
+      signal: this.lifeAbort.signal,
+    });
+    switch (upload.kind) {
+      case 'uploaded':
+        result.directUploads = { artifacts: upload.artifacts };
+        return;
+      case 'not_ours':
+        this.logger.info({ reason: upload.message }, 'the master no longer expects outputs of this attempt');
+        return;
+      case 'failed':
+        if (this.drop) return;
+        this.logger.warn({ reason: upload.message }, 'declared outputs not uploaded to the object store');
         shipper.note(upload.message);
         result.outcome = 'error';
         result.error = upload.message;

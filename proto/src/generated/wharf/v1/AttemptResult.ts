@@ -2,6 +2,7 @@
 
 import type { OutputFile as _wharf_v1_OutputFile, OutputFile__Output as _wharf_v1_OutputFile__Output } from '../../wharf/v1/OutputFile.js';
 import type { InputReport as _wharf_v1_InputReport, InputReport__Output as _wharf_v1_InputReport__Output } from '../../wharf/v1/InputReport.js';
+import type { DirectUploads as _wharf_v1_DirectUploads, DirectUploads__Output as _wharf_v1_DirectUploads__Output } from '../../wharf/v1/DirectUploads.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -28,6 +29,13 @@ export interface AttemptResult {
    * how each DAG input was staged
    */
   'inputs'?: (_wharf_v1_InputReport)[];
+  /**
+   * The declared outputs the worker put into the object store (or found there), when the
+   * assignment carried direct_outputs. Absent: the master stores the outputs itself from its
+   * copy of the task's files (a worker restarted while the task ran does not know them).
+   */
+  'directUploads'?: (_wharf_v1_DirectUploads | null);
+  '_directUploads'?: "directUploads";
 }
 
 /**
@@ -54,4 +62,11 @@ export interface AttemptResult__Output {
    * how each DAG input was staged
    */
   'inputs': (_wharf_v1_InputReport__Output)[];
+  /**
+   * The declared outputs the worker put into the object store (or found there), when the
+   * assignment carried direct_outputs. Absent: the master stores the outputs itself from its
+   * copy of the task's files (a worker restarted while the task ran does not know them).
+   */
+  'directUploads'?: (_wharf_v1_DirectUploads__Output | null);
+  '_directUploads'?: "directUploads";
 }

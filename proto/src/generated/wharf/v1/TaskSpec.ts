@@ -2,6 +2,7 @@
 
 import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_Resources__Output } from '../../wharf/v1/Resources.js';
 import type { TaskInput as _wharf_v1_TaskInput, TaskInput__Output as _wharf_v1_TaskInput__Output } from '../../wharf/v1/TaskInput.js';
+import type { DeclaredOutputs as _wharf_v1_DeclaredOutputs, DeclaredOutputs__Output as _wharf_v1_DeclaredOutputs__Output } from '../../wharf/v1/DeclaredOutputs.js';
 
 export interface TaskSpec {
   'taskId'?: (string);
@@ -26,6 +27,12 @@ export interface TaskSpec {
    * false: neither read nor fill the worker's artifact cache
    */
   'useCache'?: (boolean);
+  /**
+   * S3 artifact backend: the task's declared outputs, which the worker PUTs straight to the
+   * object store after the task succeeds (PrepareArtifactUploads). Absent with the disk backend.
+   */
+  'directOutputs'?: (_wharf_v1_DeclaredOutputs | null);
+  '_directOutputs'?: "directOutputs";
 }
 
 export interface TaskSpec__Output {
@@ -51,4 +58,10 @@ export interface TaskSpec__Output {
    * false: neither read nor fill the worker's artifact cache
    */
   'useCache': (boolean);
+  /**
+   * S3 artifact backend: the task's declared outputs, which the worker PUTs straight to the
+   * object store after the task succeeds (PrepareArtifactUploads). Absent with the disk backend.
+   */
+  'directOutputs'?: (_wharf_v1_DeclaredOutputs__Output | null);
+  '_directOutputs'?: "directOutputs";
 }

@@ -3,6 +3,8 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ArtifactRequest as _wharf_v1_ArtifactRequest, ArtifactRequest__Output as _wharf_v1_ArtifactRequest__Output } from '../../wharf/v1/ArtifactRequest.js';
+import type { ArtifactUploadPlan as _wharf_v1_ArtifactUploadPlan, ArtifactUploadPlan__Output as _wharf_v1_ArtifactUploadPlan__Output } from '../../wharf/v1/ArtifactUploadPlan.js';
+import type { ArtifactUploadRequest as _wharf_v1_ArtifactUploadRequest, ArtifactUploadRequest__Output as _wharf_v1_ArtifactUploadRequest__Output } from '../../wharf/v1/ArtifactUploadRequest.js';
 import type { FileChunk as _wharf_v1_FileChunk, FileChunk__Output as _wharf_v1_FileChunk__Output } from '../../wharf/v1/FileChunk.js';
 import type { LogAck as _wharf_v1_LogAck, LogAck__Output as _wharf_v1_LogAck__Output } from '../../wharf/v1/LogAck.js';
 import type { LogChunk as _wharf_v1_LogChunk, LogChunk__Output as _wharf_v1_LogChunk__Output } from '../../wharf/v1/LogChunk.js';
@@ -32,6 +34,25 @@ export interface WorkerGatewayClient extends grpc.Client {
    */
   fetchArtifact(argument: _wharf_v1_ArtifactRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_wharf_v1_FileChunk__Output>;
   fetchArtifact(argument: _wharf_v1_ArtifactRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_wharf_v1_FileChunk__Output>;
+  
+  /**
+   * S3 artifact backend: where to PUT the declared outputs of an attempt of this worker, each
+   * a presigned URL of the object store (or `already_stored`), so the bytes go straight from
+   * the worker to the bucket. Only the task's declared outputs may be named.
+   */
+  PrepareArtifactUploads(argument: _wharf_v1_ArtifactUploadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_ArtifactUploadPlan__Output>): grpc.ClientUnaryCall;
+  PrepareArtifactUploads(argument: _wharf_v1_ArtifactUploadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_ArtifactUploadPlan__Output>): grpc.ClientUnaryCall;
+  PrepareArtifactUploads(argument: _wharf_v1_ArtifactUploadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_ArtifactUploadPlan__Output>): grpc.ClientUnaryCall;
+  PrepareArtifactUploads(argument: _wharf_v1_ArtifactUploadRequest, callback: grpc.requestCallback<_wharf_v1_ArtifactUploadPlan__Output>): grpc.ClientUnaryCall;
+  /**
+   * S3 artifact backend: where to PUT the declared outputs of an attempt of this worker, each
+   * a presigned URL of the object store (or `already_stored`), so the bytes go straight from
+   * the worker to the bucket. Only the task's declared outputs may be named.
+   */
+  prepareArtifactUploads(argument: _wharf_v1_ArtifactUploadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_ArtifactUploadPlan__Output>): grpc.ClientUnaryCall;
+  prepareArtifactUploads(argument: _wharf_v1_ArtifactUploadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_ArtifactUploadPlan__Output>): grpc.ClientUnaryCall;
+  prepareArtifactUploads(argument: _wharf_v1_ArtifactUploadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_ArtifactUploadPlan__Output>): grpc.ClientUnaryCall;
+  prepareArtifactUploads(argument: _wharf_v1_ArtifactUploadRequest, callback: grpc.requestCallback<_wharf_v1_ArtifactUploadPlan__Output>): grpc.ClientUnaryCall;
   
   Register(argument: _wharf_v1_RegisterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   Register(argument: _wharf_v1_RegisterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_wharf_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
@@ -72,6 +93,13 @@ export interface WorkerGatewayHandlers extends grpc.UntypedServiceImplementation
    */
   FetchArtifact: grpc.handleServerStreamingCall<_wharf_v1_ArtifactRequest__Output, _wharf_v1_FileChunk>;
   
+  /**
+   * S3 artifact backend: where to PUT the declared outputs of an attempt of this worker, each
+   * a presigned URL of the object store (or `already_stored`), so the bytes go straight from
+   * the worker to the bucket. Only the task's declared outputs may be named.
+   */
+  PrepareArtifactUploads: grpc.handleUnaryCall<_wharf_v1_ArtifactUploadRequest__Output, _wharf_v1_ArtifactUploadPlan>;
+  
   Register: grpc.handleUnaryCall<_wharf_v1_RegisterRequest__Output, _wharf_v1_RegisterResponse>;
   
   StreamTaskLogs: grpc.handleClientStreamingCall<_wharf_v1_LogChunk__Output, _wharf_v1_LogAck>;
@@ -83,6 +111,7 @@ export interface WorkerGatewayHandlers extends grpc.UntypedServiceImplementation
 export interface WorkerGatewayDefinition extends grpc.ServiceDefinition {
   Connect: MethodDefinition<_wharf_v1_WorkerMessage, _wharf_v1_MasterMessage, _wharf_v1_WorkerMessage__Output, _wharf_v1_MasterMessage__Output>
   FetchArtifact: MethodDefinition<_wharf_v1_ArtifactRequest, _wharf_v1_FileChunk, _wharf_v1_ArtifactRequest__Output, _wharf_v1_FileChunk__Output>
+  PrepareArtifactUploads: MethodDefinition<_wharf_v1_ArtifactUploadRequest, _wharf_v1_ArtifactUploadPlan, _wharf_v1_ArtifactUploadRequest__Output, _wharf_v1_ArtifactUploadPlan__Output>
   Register: MethodDefinition<_wharf_v1_RegisterRequest, _wharf_v1_RegisterResponse, _wharf_v1_RegisterRequest__Output, _wharf_v1_RegisterResponse__Output>
   StreamTaskLogs: MethodDefinition<_wharf_v1_LogChunk, _wharf_v1_LogAck, _wharf_v1_LogChunk__Output, _wharf_v1_LogAck__Output>
   UploadTaskFiles: MethodDefinition<_wharf_v1_FileChunk, _wharf_v1_UploadAck, _wharf_v1_FileChunk__Output, _wharf_v1_UploadAck__Output>
