@@ -342,6 +342,105 @@ describe('the dashboard in a real browser', () => {
     expect(((await asset.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 
+  it('runs the example DAG from the editor twice, the second time from the cache, and shows a cycle at the editor', async () => {
+    const client = await userClient();
+    const page = await newPage({ token: client.token! });
+    await page.goto('/dags');
+    await page.getByText('No DAG runs yet.').waitFor();
+    await page.getByRole('link', { name: 'New run' }).click();
+    await page.waitForURL('**/dags/new');
+    const editor = page.getByLabel('DAG file (YAML or JSON)');
+    expect(await editor.inputValue()).toContain(`image: ${TEST_IMAGE}`);
+    expect(await page.getByLabel('Use cache').isChecked()).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'dag-editor-1280.png'), fullPage: true });
+
+    // first run: the worker's cache is empty, so train-model downloads its input
+    const startRun = async (): Promise<string> => {
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.waitForURL(/\/dags\/(?!new$)[^/]+$/);
+      return decodeURIComponent(page.url().split('/').pop()!);
+    };
+    const firstId = await startRun();
+    await page.evaluate('window.notReloaded = true');
+    const node = (name: string) => page.locator(`.dag-node[data-task="${name}"]`);
+    await node('generate-data').waitFor();
+    expect(await node('train-model').locator('.badge').textContent()).not.toBe('succeeded');
+    await expect.poll(() => headingBadge(page).textContent(), { timeout: 90_000 }).toBe('succeeded');
+    // the graph followed the run live (no reload), down to the cache result of the input
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+    expect(await node('generate-data').getAttribute('data-status')).toBe('succeeded');
+    expect(await node('train-model').getAttribute('data-status')).toBe('succeeded');
+    await expect.poll(() => node('train-model').locator('[data-input="data.txt"]').getAttribute('data-cache')).toBe('miss');
+    expect(await node('train-model').locator('.dag-node-worker a').getAttribute('href')).toBe(`/workers/${worker.workerId}`);
+    expect(await page.getByTestId('dag-tasks-done').textContent()).toBe('2/2');
+    const first = await client.request<{ dag: { status: string } }>('GET', `/api/dags/${firstId}`);
+    expect(first.body.dag.status).toBe('succeeded');
+
+    // second run with the cache on: the same input bytes are served from the worker's cache
+    await page.getByRole('link', { name: 'New run' }).click();
+    await page.waitForURL('**/dags/new');
+    expect(await page.getByLabel('Use cache').isChecked()).toBe(true);
+    const secondId = await startRun();
+    expect(secondId).not.toBe(firstId);
+    await expect.poll(() => headingBadge(page).textContent(), { timeout: 90_000 }).toBe('succeeded');
+    await expect.poll(() => node('train-model').locator('[data-input="data.txt"]').getAttribute('data-cache')).toBe('hit');
+    const panel = page.locator('.dag-metrics');
+    await expect.poll(() => panel.getByTestId('dag-runs-count').textContent(), { timeout: 20_000 }).toBe('2');
+    await expect.poll(() => panel.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-run'), r.getAttribute('data-cache-hit')]))).toEqual([
+      [secondId, 'Hit'],
+      [firstId, 'Miss'],
+    ]);
+    expect(await panel.getByTestId('dag-last-run').textContent()).toContain('Hit');
+    const metrics = await client.request<{ runs: { dagId: string; cacheHit: string; bytesFromCache: number }[] }>('GET', '/api/dags/train-pipeline/metrics');
+    expect(metrics.body.runs.map((r) => [r.dagId, r.cacheHit])).toEqual([
+      [secondId, 'Hit'],
+      [firstId, 'Miss'],
+    ]);
+    expect(metrics.body.runs[0]!.bytesFromCache).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'dag-run-1280.png'), fullPage: true });
+
+    // the list: newest first, both succeeded with their cache results
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'DAGs' }).click();
+    await page.waitForURL('**/dags');
+    const rows = page.locator('tr[data-dag]');
+    await expect.poll(() => rows.evaluateAll((list) => list.map((r) => r.getAttribute('data-dag')))).toEqual([secondId, firstId]);
+    await expect.poll(() => rows.first().locator('[data-cache-hit]').getAttribute('data-cache-hit')).toBe('Hit');
+    expect(await rows.first().getByTestId('tasks-done').textContent()).toBe('2/2');
+    await page.getByLabel('DAG', { exact: true }).selectOption('train-pipeline');
+    await expect.poll(() => page.getByTestId('dag-runs-count').textContent()).toBe('2');
+    await page.screenshot({ path: join(SHOTS, 'dag-list-1280.png'), fullPage: true });
+
+    // a cycle: the master refuses it and the editor shows why, on the lines of the cycle
+    await page.goto('/dags/new');
+    await editor.fill(
+      ['dagName: loop', 'tasks:', '  - name: a', `    image: ${TEST_IMAGE}`, '    depends_on: [b]', '  - name: b', `    image: ${TEST_IMAGE}`, '    depends_on: [a]', ''].join('\n'),
+    );
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const error = page.locator('.dag-error');
+    await expect.poll(() => error.textContent()).toContain('cycle: a -> b -> a');
+    expect(await error.getAttribute('data-lines')).toBe('3,6');
+    expect(await page.locator('.code-line-no.code-marked').allTextContents()).toEqual(['3', '6']);
+    expect(new URL(page.url()).pathname).toBe('/dags/new');
+    expect((await client.request<{ dags: unknown[] }>('GET', '/api/dags')).body.dags).toHaveLength(2);
+    await page.screenshot({ path: join(SHOTS, 'dag-editor-error-1280.png'), fullPage: true });
+
+    // the same pages on a phone: nothing sticks out sideways (the graph scrolls inside its card)
+    for (const [name, url, ready] of [
+      ['dag-list', '/dags?name=train-pipeline', (p: Page) => p.getByTestId('dag-runs-count').waitFor()],
+      ['dag-editor', '/dags/new', (p: Page) => p.getByLabel('DAG file (YAML or JSON)').waitFor()],
+      ['dag-run', `/dags/${secondId}`, (p: Page) => p.getByTestId('dag-runs-count').waitFor()],
+    ] as const) {
+      const phone = await newPage({ width: 390, token: client.token! });
+      await phone.goto(url);
+      await ready(phone);
+      await phone.waitForTimeout(300);
+      const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      expect(overflow, `${name} at 390px is wider than the screen`).toBeLessThanOrEqual(0);
+      await phone.screenshot({ path: join(SHOTS, `${name}-390.png`), fullPage: true });
+      await phone.context().close();
+    }
+  }, 300_000);
+
   it('saves a screenshot of every page at 1280 and 390 px', async () => {
     const client = await userClient();
     const admin = await ApiClient.admin(master.httpUrl);

@@ -2,6 +2,9 @@ import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { useAuth } from './auth/auth.tsx';
 import { Layout } from './components/layout.tsx';
 import { Loading } from './components/states.tsx';
+import { DagEditorPage } from './pages/dag-editor-page.tsx';
+import { DagPage } from './pages/dag-page.tsx';
+import { DagsPage } from './pages/dags-page.tsx';
 import { DashboardPage } from './pages/dashboard-page.tsx';
 import { LoginPage, RegisterPage } from './pages/auth-pages.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
@@ -32,6 +35,9 @@ export function App() {
         <Route path="/tasks" element={<TasksPage />} />
         <Route path="/tasks/new" element={<SubmitTaskPage />} />
         <Route path="/tasks/:id" element={<TaskPage />} />
+        <Route path="/dags" element={<DagsPage />} />
+        <Route path="/dags/new" element={<DagEditorPage />} />
+        <Route path="/dags/:id" element={<DagPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -34,14 +34,15 @@ export class ApiClient {
     return token ? { ...extra, authorization: `Bearer ${token}` } : extra;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
+  /** `init.text`: send this text as is with its content type (e.g. a YAML file) instead of `body` as JSON. */
+  async request<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal; text?: { contentType: string; data: string } } = {}): Promise<T> {
     const hadToken = Boolean(this.options.getToken());
     let response: Response;
     try {
       response = await this.fetch(`${this.options.baseUrl ?? ''}${path}`, {
         method,
-        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: this.headers(init.text ? { 'content-type': init.text.contentType } : body === undefined ? {} : { 'content-type': 'application/json' }),
+        body: init.text ? init.text.data : body === undefined ? undefined : JSON.stringify(body),
         signal: init.signal,
       });
     } catch (error: unknown) {
@@ -70,6 +71,10 @@ export class ApiClient {
   }
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>('POST', path, body ?? {});
+  }
+  /** POSTs text with its own content type (a DAG file as application/yaml). */
+  postText<T>(path: string, data: string, contentType: string): Promise<T> {
+    return this.request<T>('POST', path, undefined, { text: { contentType, data } });
   }
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path);

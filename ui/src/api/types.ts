@@ -69,6 +69,9 @@ export interface Task {
   exitCode?: number;
   workerId?: string;
   queuePosition?: number;
+  /** DAG tasks only: the run and the task's name in it */
+  dagId?: string;
+  dagTask?: string;
 }
 
 export interface TaskDetails extends Task {
@@ -162,4 +165,103 @@ export interface TaskSubmission {
   maxRetries?: number;
   timeoutSeconds?: number;
   labels?: Record<string, string>;
+}
+
+// ---- DAG runs (docs/DAGS.md, the DAG section of docs/API.md)
+
+export type DagStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type DagTaskStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'upstream_failed';
+export const TERMINAL_DAG_TASK_STATUSES: ReadonlySet<DagTaskStatus> = new Set(['succeeded', 'failed', 'cancelled', 'upstream_failed']);
+export type CacheHit = 'Hit' | 'Partial' | 'Miss' | 'N/A';
+
+export interface DagArtifact {
+  name: string;
+  sha256: string;
+  size: number;
+}
+
+/** A task of a run as POST /api/dags, GET /api/dags and DELETE show it. */
+export interface DagTaskSummary {
+  name: string;
+  status: DagTaskStatus;
+  taskId: string | null;
+  reason: string | null;
+  dependsOn: string[];
+  inputs: { fromTask: string; name: string }[];
+  outputs: string[];
+  artifacts: DagArtifact[];
+}
+
+export interface DagSummary {
+  id: string;
+  name: string;
+  userId: string;
+  status: DagStatus;
+  useCache: boolean;
+  cancelRequested: boolean;
+  createdAt: string;
+  finishedAt: string | null;
+  tasks: DagTaskSummary[];
+}
+
+/** Times inside GET /api/dags/:id's tasks come as epoch milliseconds; either form is read. */
+export type TimeValue = string | number | null | undefined;
+
+export interface DagInputReport {
+  name: string;
+  sha256: string;
+  cacheHit: boolean;
+  bytes: number;
+}
+
+export interface DagTaskAttempt {
+  id: string;
+  number: number;
+  workerId: string;
+  status: string;
+  startedAt?: TimeValue;
+  finishedAt?: TimeValue;
+  exitCode?: number | null;
+  error?: string | null;
+  inputReports?: DagInputReport[];
+}
+
+/** A task of GET /api/dags/:id. */
+export interface DagTaskDetails {
+  name: string;
+  status: DagTaskStatus;
+  taskId?: string | null;
+  reason?: string | null;
+  finishedAt?: TimeValue;
+  dependsOn: string[];
+  outputs: string[];
+  artifacts?: DagArtifact[];
+  inputs: { name: string; fromTask: string; sha256?: string; size?: number; cache: 'hit' | 'miss' | null }[];
+  workerId?: string | null;
+  attempts: DagTaskAttempt[];
+}
+
+export interface DagDetails extends Omit<DagSummary, 'tasks'> {
+  tasks: DagTaskDetails[];
+}
+
+/** One run of GET /api/dags/:name/metrics. */
+export interface DagRunMetrics {
+  dagId: string;
+  dagName: string;
+  status: DagStatus;
+  startTime: string;
+  endTime: string | null;
+  durationMs: number | null;
+  cacheEnabled: boolean;
+  cacheHit: CacheHit;
+  taskCount: number;
+  taskSucceeded: number;
+  taskFailed: number;
+  taskUpstreamFailed: number;
+  cacheHitTasks: number;
+  cacheMissTasks: number;
+  bytesFromCache: number;
+  bytesDownloaded: number;
+  nodes: string[];
 }

@@ -19,8 +19,10 @@ export function fakeFetch(routes: FakeRoute[]): FakeFetch {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
     const path = url.replace(/^https?:\/\/[^/]+/, '');
     const method = (init.method ?? 'GET').toUpperCase();
-    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
-    calls.push({ method, path, body, headers: (init.headers ?? {}) as Record<string, string> });
+    const headers = (init.headers ?? {}) as Record<string, string>;
+    // JSON bodies are parsed for the test to compare; other text (a YAML file) is kept as is
+    const body = typeof init.body === 'string' ? (/json/.test(headers['content-type'] ?? 'application/json') ? (JSON.parse(init.body) as unknown) : init.body) : undefined;
+    calls.push({ method, path, body, headers });
     const route = routes.find(
       (r) => (r.method ?? 'GET') === method && (typeof r.path === 'string' ? r.path === path.split('?')[0] || r.path === path : r.path.test(path)),
     );
