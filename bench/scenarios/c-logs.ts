@@ -65,9 +65,10 @@ function script(lines: number, every: number): string {
   return `n=${lines}; k=${every}; i=1; while [ $i -le $n ]; do e=$((i+k-1)); [ $e -gt $n ] && e=$n; seq $i $e; read u rest < /proc/uptime; echo "T $u"; i=$((e+1)); done`;
 }
 
-async function baseline(lines: number, every: number): Promise<FollowStats> {
+/** Runs `docker <args>` and checks the lines it prints on stdout (bounded: killed after 120 s). */
+async function checkDockerOutput(args: string[], lines: number): Promise<FollowStats> {
   const checker = new LineChecker();
-  const child = spawn('docker', ['run', '--rm', '--cpus=1', '--memory=256m', TEST_IMAGE, 'sh', '-c', script(lines, every)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'ignore'] });
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d: string) => checker.push(d));
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
@@ -76,22 +77,20 @@ async function baseline(lines: number, every: number): Promise<FollowStats> {
   return checker.finish(lines);
 }
 
+/** The same script under `docker run`, its stdout piped straight to us. */
+function baseline(lines: number, every: number): Promise<FollowStats> {
+  return checkDockerOutput(['run', '--rm', '--cpus=1', '--memory=256m', TEST_IMAGE, 'sh', '-c', script(lines, every)], lines);
+}
+
 /**
  * The Docker engine's own log API, which Wharf must read (it is durable and resumable after a
  * worker restart, unlike an attach stream): `docker logs -f` of the same script, from start.
  */
 async function engineLogsBaseline(lines: number, every: number): Promise<FollowStats> {
-  const checker = new LineChecker();
   const id = execFileSync('docker', ['create', '--cpus=1', '--memory=256m', TEST_IMAGE, 'sh', '-c', script(lines, every)]).toString().trim();
   try {
     execFileSync('docker', ['start', id], { stdio: 'ignore' });
-    const child = spawn('docker', ['logs', '-f', id], { stdio: ['ignore', 'pipe', 'ignore'] });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => checker.push(d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    await new Promise<void>((resolve) => child.once('close', () => resolve()));
-    clearTimeout(timer);
-    return checker.finish(lines);
+    return await checkDockerOutput(['logs', '-f', id], lines);
   } finally {
     execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
   }
