@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
 import { ApiClient } from './support/api-client.js';
 import { removeTempDirs, startTestMaster, startTestWorker, tempDir, TEST_IMAGE, waitFor } from './support/cluster.js';
+import { trainPipelineYaml } from './support/dags.js';
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
 
@@ -102,21 +103,7 @@ async function metricsOf(client: ApiClient, name: string): Promise<RunMetrics[]>
 }
 
 /** The issue's example, as YAML, exactly as written there. */
-const TRAIN_PIPELINE = `dagName: train-pipeline
-useCache: true
-tasks:
-  - name: generate-data
-    image: wharf/busybox
-    command: ["sh", "-c", "mkdir -p /output && seq 1 100000 > /output/data.txt"]
-    outputs: [data.txt]
-  - name: train-model
-    image: wharf/busybox
-    command: ["sh", "-c", "wc -l /input/data.txt > /output/weights.txt"]
-    depends_on: [generate-data]
-    inputs: [{fromTask: generate-data, name: data.txt}]
-    outputs: [weights.txt]
-    retries: {count: 2}
-`;
+const TRAIN_PIPELINE = trainPipelineYaml();
 
 const DATA_TXT = Buffer.from(`${Array.from({ length: 100000 }, (_, i) => i + 1).join('\n')}\n`);
 

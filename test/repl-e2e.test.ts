@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
 import { REPO_ROOT, removeTempDirs, startTestWorker, tempDir, TEST_IMAGE, waitFor } from './support/cluster.js';
+import { TRAIN_PIPELINE_DATA_BYTES, trainPipelineYaml } from './support/dags.js';
 
 const CLI = join(REPO_ROOT, 'master/dist/cli.js');
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]/g;
@@ -142,23 +143,8 @@ interface RunMetricsBody {
 }
 
 /** The issue's example DAG, with the test image. */
-const TRAIN_PIPELINE = `dagName: repl-train
-useCache: true
-tasks:
-  - name: generate-data
-    image: ${TEST_IMAGE}
-    command: ["sh", "-c", "mkdir -p /output && seq 1 100000 > /output/data.txt"]
-    outputs: [data.txt]
-  - name: train-model
-    image: ${TEST_IMAGE}
-    command: ["sh", "-c", "wc -l /input/data.txt > /output/weights.txt"]
-    depends_on: [generate-data]
-    inputs: [{fromTask: generate-data, name: data.txt}]
-    outputs: [weights.txt]
-    retries: {count: 2}
-`;
-/** bytes of `seq 1 100000` */
-const DATA_TXT_BYTES = 588895;
+const TRAIN_PIPELINE = trainPipelineYaml({ name: 'repl-train', image: TEST_IMAGE });
+const DATA_TXT_BYTES = TRAIN_PIPELINE_DATA_BYTES;
 
 describe('the REPL on a terminal', () => {
   let repl: ReplProcess;

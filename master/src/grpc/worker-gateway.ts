@@ -66,19 +66,24 @@ const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
  * whose sessions get a larger connection window). When a later grpc-js lacks them, nothing
  * breaks: the defaults stay and the master says so once.
  */
-function widenReceiveWindows(server: grpc.Server, when: 'before-bind' | 'after-bind', logger: Logger): void {
-  const internals = server as unknown as {
-    commonServerOptions?: { settings?: Record<string, unknown> };
-    http2Servers?: Map<EventEmitter, unknown>;
-  };
-  if (when === 'before-bind') {
-    if (internals.commonServerOptions) {
-      internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: RECEIVE_WINDOW_BYTES };
-    } else {
-      logger.warn('grpc-js internals changed: cannot widen the HTTP/2 stream window; uploads will be slower');
-    }
+interface GrpcServerInternals {
+  commonServerOptions?: { settings?: Record<string, unknown> };
+  http2Servers?: Map<EventEmitter, unknown>;
+}
+
+/** Before bind: the per-stream window, through the options grpc-js hands to http2.createServer. */
+function widenStreamWindow(server: grpc.Server, logger: Logger): void {
+  const internals = server as unknown as GrpcServerInternals;
+  if (!internals.commonServerOptions) {
+    logger.warn('grpc-js internals changed: cannot widen the HTTP/2 stream window; uploads will be slower');
     return;
   }
+  internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: RECEIVE_WINDOW_BYTES };
+}
+
+/** After bind: the connection window of every new session of grpc-js's http2 servers. */
+function widenConnectionWindow(server: grpc.Server, logger: Logger): void {
+  const internals = server as unknown as GrpcServerInternals;
   if (!(internals.http2Servers instanceof Map)) {
     logger.warn('grpc-js internals changed: cannot widen the HTTP/2 connection window; uploads will be slower');
     return;
@@ -110,11 +115,11 @@ export class WorkerGateway {
 
   /** Binds and answers the port actually bound (useful with port 0). */
   listen(host: string, port: number): Promise<number> {
-    widenReceiveWindows(this.server, 'before-bind', this.deps.logger);
+    widenStreamWindow(this.server, this.deps.logger);
     return new Promise((resolve, reject) => {
       this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
         if (error) return reject(error);
-        widenReceiveWindows(this.server, 'after-bind', this.deps.logger);
+        widenConnectionWindow(this.server, this.deps.logger);
         resolve(bound);
       });
     });
