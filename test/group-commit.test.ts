@@ -4,7 +4,7 @@
 // once, so every report of a task arrives in the same round: the case the folding handles.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimCluster } from '../bench/support/sim-workers.js';
-import type { Task } from '../master/src/tasks/task-types.js';
+import type { Task } from '../master/src/records/task.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
 import { removeTempDirs, startTestMaster } from './support/cluster.js';
 

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MongoClient } from 'mongodb';
+import type { Attempt } from '../../master/src/records/attempt.js';
+import type { Task } from '../../master/src/records/task.js';
 import { MongoStore } from '../../master/src/store/mongo-store.js';
 import { SqliteStore } from '../../master/src/store/sqlite-store.js';
 import { commitGroups, type Store, type StoreChange } from '../../master/src/store/store.js';
-import type { Attempt, Task } from '../../master/src/tasks/task-types.js';
 import { round, type MetricRow, type ScenarioResult } from '../support/types.js';
 
 export interface StoreOptions {

@@ -1,7 +1,7 @@
 // A real master and one real Docker worker in this process (test/support/cluster.ts), with a
 // registered user; stop() also removes any container the worker left behind.
 import { execFileSync } from 'node:child_process';
-import type { Task } from '../../master/src/tasks/task-types.js';
+import type { Task } from '../../master/src/records/task.js';
 import { ApiClient } from '../../test/support/api-client.js';
 import { TEST_IMAGE, removeTempDirs, spawnWorkerProcess, startTestMaster, startTestWorker } from '../../test/support/cluster.js';
 import { startMasterProcess, type MasterProcess } from './master-process.js';

@@ -3,10 +3,10 @@
 import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { WharfError } from '../errors.js';
+import type { Role, User } from '../records/user.js';
 import type { Store } from '../store/store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { Role, User } from './user-types.js';
 
 export interface AuthResult {
   user: User;

@@ -3,10 +3,10 @@
 // heartbeat. A worker silent past the heartbeat TTL is marked lost (checkLiveness, driven by a
 // timer in main.ts) and the listeners are told, so its attempts can be re-queued at once.
 import type { Logger } from '../logger.js';
+import { ZERO_RESOURCES, type Resources, type Runtime } from '../records/resources.js';
+import type { WorkerRecord, WorkerStatus, WorkerUsage } from '../records/worker.js';
 import { addResources, type WorkerSnapshot } from '../scheduler/placement.js';
 import type { Store } from '../store/store.js';
-import { ZERO_RESOURCES, type Resources, type Runtime } from '../tasks/task-types.js';
-import type { WorkerRecord, WorkerStatus, WorkerUsage } from './worker-types.js';
 
 /** How the master talks down to one worker; the gRPC layer provides it. */
 export interface WorkerChannel {

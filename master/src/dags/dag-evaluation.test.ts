@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { DagTaskState } from '../records/dag.js';
+import { evaluateDag } from './dag-evaluation.js';
 import { DagGraph } from './dag-graph.js';
-import { evaluateDag, type DagTaskState } from './dag-evaluation.js';
 
 // a ─┬─ b ─┬─ d ── e
 //    └─ c ─┘

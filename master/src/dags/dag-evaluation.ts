@@ -11,15 +11,8 @@
 // A DAG run ends when every task is terminal: succeeded only if every task succeeded;
 // otherwise cancelled if the run was cancelled, failed if not. (A run whose tasks had all
 // succeeded before the cancel stays succeeded; the API answers such a cancel with 409.)
+import { TERMINAL_DAG_TASK_STATES, type DagStatus, type DagTaskState } from '../records/dag.js';
 import type { DagGraph } from './dag-graph.js';
-
-/** A task's state inside a DAG run (`failed` = failed after its retries). */
-export type DagTaskState = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'upstream_failed';
-export const DAG_TASK_STATES: readonly DagTaskState[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'upstream_failed'];
-export const TERMINAL_DAG_TASK_STATES: ReadonlySet<DagTaskState> = new Set(['succeeded', 'failed', 'cancelled', 'upstream_failed']);
-
-export type DagStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const DAG_STATUSES: readonly DagStatus[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
 export interface DagEvaluation {
   /** pending tasks whose dependencies all succeeded: submit them now (declaration/topological order) */

@@ -14,7 +14,7 @@
 //   staged (a run without inputs, or one that failed before any input was needed);
 // - nodes: the distinct workers that ran the run's tasks, sorted.
 import { WharfError } from '../errors.js';
-import type { DagStatus, DagTaskState } from './dag-evaluation.js';
+import type { DagStatus, DagTaskState } from '../records/dag.js';
 
 export type InputCacheOutcome = 'hit' | 'miss';
 export type CacheHitClass = 'Hit' | 'Partial' | 'Miss' | 'N/A';

@@ -17,19 +17,18 @@
 import { randomUUID } from 'node:crypto';
 import type { ArtifactBackend } from '../artifacts/artifact-backend.js';
 import { confirmDirectUploads } from '../artifacts/artifact-upload-targets.js';
-import type { User } from '../auth/user-types.js';
 import { notFound, WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
+import type { Attempt } from '../records/attempt.js';
+import { TERMINAL_DAG_TASK_STATES, type DagArtifact, type DagPatch, type DagRun, type DagRunTask, type DagSpec, type DagStatus, type DagTaskSpec, type DagTaskState } from '../records/dag.js';
+import { TERMINAL_TASK_STATUSES, type DagTaskFields, type NewTask, type Task } from '../records/task.js';
+import type { User } from '../records/user.js';
 import type { DagQuery, Store, StoreChange } from '../store/store.js';
-import type { NewTask } from '../tasks/task-input.js';
-import type { DagTaskFields, TaskService } from '../tasks/task-service.js';
-import { TERMINAL_TASK_STATUSES, type Attempt, type Task } from '../tasks/task-types.js';
+import type { TaskService } from '../tasks/task-service.js';
+import { evaluateDag } from './dag-evaluation.js';
 import { DagGraph } from './dag-graph.js';
-import { evaluateDag, TERMINAL_DAG_TASK_STATES, type DagStatus, type DagTaskState } from './dag-evaluation.js';
 import { computeDagRunMetrics, newestRunsFirst, type DagRunMetrics, type DagRunTaskFacts } from './dag-metrics.js';
-import type { DagSpec, DagTaskSpec } from './dag-spec.js';
-import type { DagArtifact, DagPatch, DagRun, DagRunTask } from './dag-types.js';
 
 export interface DagServiceOptions {
   now?: () => number;

@@ -13,7 +13,9 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { WharfError } from '../errors.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
-import { describeIssues, parseTaskInput, type NewTask } from '../tasks/task-input.js';
+import type { DagSpec, DagTaskSpec } from '../records/dag.js';
+import type { NewTask } from '../records/task.js';
+import { describeIssues, parseTaskInput } from '../tasks/task-input.js';
 import { DagGraph } from './dag-graph.js';
 
 /** Task and DAG names: letters, digits, "-", "_", "." — starting with a letter or digit. */
@@ -25,29 +27,6 @@ export const MAX_TASK_INPUTS = 100;
 export const MAX_TASK_OUTPUTS = 100;
 /** The largest DAG file accepted, in bytes of text. */
 export const MAX_DAG_FILE_BYTES = 1024 * 1024;
-
-export interface DagInputRef {
-  /** the task that produces the file; always one of dependsOn */
-  fromTask: string;
-  /** an output name declared by fromTask; staged read-only at /input/<name> */
-  name: string;
-}
-
-export interface DagTaskSpec extends NewTask {
-  /** direct dependencies, in the order written */
-  dependsOn: string[];
-  inputs: DagInputRef[];
-  /** files the task writes under /output/<name>; they become artifacts */
-  outputs: string[];
-}
-
-export interface DagSpec {
-  name: string;
-  /** default true; false = inputs are neither read from nor written to worker caches */
-  useCache: boolean;
-  /** every task after all of its dependencies; ties keep the file's order */
-  tasks: DagTaskSpec[];
-}
 
 const nameSchema = z.string().regex(DAG_NAME_PATTERN, NAME_RULE);
 

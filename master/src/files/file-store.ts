@@ -10,7 +10,7 @@ import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { WharfError } from '../errors.js';
-import type { OutputFileRecord } from '../tasks/task-types.js';
+import type { OutputFileRecord } from '../records/output-file.js';
 import { normaliseOutputPath } from './output-paths.js';
 
 export interface StoredFile {

@@ -28,8 +28,9 @@ import type { FileStore, UploadSession } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore, LogStreamName } from '../logs/log-store.js';
 import type { MasterMetrics } from '../metrics/master-metrics.js';
-import type { AttemptReport, TaskService } from '../tasks/task-service.js';
-import { RUNTIMES, type Runtime } from '../tasks/task-types.js';
+import type { AttemptReport } from '../records/attempt.js';
+import { RUNTIMES, type Runtime } from '../records/resources.js';
+import type { TaskService } from '../tasks/task-service.js';
 import { toGrpcError } from './grpc-errors.js';
 
 const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;

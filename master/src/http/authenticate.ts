@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { AuthService } from '../auth/auth-service.js';
-import type { User } from '../auth/user-types.js';
 import { WharfError } from '../errors.js';
+import type { User } from '../records/user.js';
 
 /** Resolves `Authorization: Bearer <token>` to the user, kept in res.locals.user. */
 export function requireUser(auth: AuthService): RequestHandler {

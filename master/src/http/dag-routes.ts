@@ -2,11 +2,11 @@
 // JSON), call the DAG service, shape the reply. Mounted by routes.ts after authentication.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-spec.js';
 import { parseMetricsLimit } from '../dags/dag-metrics.js';
 import type { DagService } from '../dags/dag-service.js';
-import type { DagRun } from '../dags/dag-types.js';
+import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-spec.js';
 import { WharfError } from '../errors.js';
+import type { DagRun } from '../records/dag.js';
 import { describeIssues } from '../tasks/task-input.js';
 import { currentUser } from './authenticate.js';
 

@@ -5,6 +5,7 @@ import { requireUser } from './authenticate.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
 import { staticUi } from './static-ui.js';
+import { workerTelemetryView } from './views.js';
 
 export function createHttpApp(
   deps: RouteDeps & { logger: Logger; metrics?: MasterMetrics | undefined; /** default: ui/dist of this checkout */ uiDir?: string | undefined },
@@ -33,7 +34,7 @@ export function createHttpApp(
   });
   // every worker's telemetry (the REST worker view plus its running tasks), for any logged-in user
   app.get('/telemetry', requireUser(deps.auth), (_req, res) => {
-    res.json({ workers: deps.telemetry.snapshot() });
+    res.json({ workers: deps.telemetry.snapshot().map(workerTelemetryView) });
   });
   app.use('/api', apiRoutes(deps));
   // the web dashboard (ui/dist) at `/`, with a single-page fallback for non-API paths

@@ -4,18 +4,18 @@ import { z } from 'zod';
 import type { AuthService } from '../auth/auth-service.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
+import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
 import { followTaskLogs } from '../logs/log-follower.js';
 import type { LogStore } from '../logs/log-store.js';
+import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
-import type { DagService } from '../dags/dag-service.js';
 import type { TaskService } from '../tasks/task-service.js';
-import { dagRoutes } from './dag-routes.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
-import { TASK_STATUSES, type TaskStatus } from '../tasks/task-types.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
+import { dagRoutes } from './dag-routes.js';
 import { fileView, taskView, userView, workerView } from './views.js';
 
 export interface RouteDeps {

@@ -1,8 +1,10 @@
 // How records look on the API: times as ISO 8601 strings, internal fields left out.
-import type { User } from '../auth/user-types.js';
 import type { LiveWorker } from '../cluster/worker-registry.js';
-import type { TaskDetails } from '../tasks/task-service.js';
-import type { Attempt, OutputFileRecord, Task, TaskEvent } from '../tasks/task-types.js';
+import type { Attempt } from '../records/attempt.js';
+import type { OutputFileRecord } from '../records/output-file.js';
+import type { Task, TaskDetails, TaskEvent } from '../records/task.js';
+import type { User } from '../records/user.js';
+import type { WorkerTelemetry } from '../telemetry/telemetry-service.js';
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -66,6 +68,11 @@ export function taskView(task: Task | TaskDetails) {
     files: details?.files.map(fileView),
     events: details?.events.map(eventView),
   };
+}
+
+/** A worker's telemetry (GET /telemetry, /ws/telemetry): the worker view plus the tasks placed on it. */
+export function workerTelemetryView(telemetry: WorkerTelemetry) {
+  return { ...workerView(telemetry.worker, telemetry.runningTasks), running: telemetry.running, at: iso(telemetry.at) };
 }
 
 export function workerView(worker: LiveWorker, runningTasks: number) {

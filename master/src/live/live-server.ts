@@ -13,16 +13,16 @@ import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthService } from '../auth/auth-service.js';
-import type { User } from '../auth/user-types.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
-import { taskView } from '../http/views.js';
+import { taskView, workerTelemetryView, workerView } from '../http/views.js';
 import type { Logger } from '../logger.js';
 import { followTaskLogs, type FollowedAttempt } from '../logs/log-follower.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { MasterMetrics } from '../metrics/master-metrics.js';
-import type { TaskDetails, TaskService } from '../tasks/task-service.js';
-import type { Task } from '../tasks/task-types.js';
+import type { Task, TaskDetails } from '../records/task.js';
+import type { User } from '../records/user.js';
+import type { TaskService } from '../tasks/task-service.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { LiveClient, type LiveChannel } from './live-client.js';
 
@@ -213,7 +213,8 @@ export class LiveServer {
   private openTelemetry(client: LiveClient, workerId: string | undefined): void {
     const { telemetry } = this.deps;
     const one = workerId === undefined ? undefined : telemetry.worker(workerId);
-    client.send({ type: 'snapshot', workers: workerId === undefined ? telemetry.snapshot() : one ? [one] : [] });
+    const workers = workerId === undefined ? telemetry.snapshot() : one ? [one] : [];
+    client.send({ type: 'snapshot', workers: workers.map(workerTelemetryView) });
     this.telemetryClients.set(client, workerId);
   }
 
@@ -225,7 +226,7 @@ export class LiveServer {
       if (message === undefined) {
         const worker = this.deps.telemetry.worker(workerId);
         if (!worker) return;
-        message = JSON.stringify({ type: 'telemetry', worker });
+        message = JSON.stringify({ type: 'telemetry', worker: workerTelemetryView(worker) });
       }
       client.send(message);
     }
@@ -249,9 +250,9 @@ export class LiveServer {
     for (const [client, user] of this.eventClients) {
       if (user.role !== 'admin') continue;
       if (message === undefined) {
-        const worker = this.deps.telemetry.restView(workerId);
-        if (!worker) return;
-        message = JSON.stringify({ type: 'worker', event, worker });
+        const telemetry = this.deps.telemetry.worker(workerId);
+        if (!telemetry) return;
+        message = JSON.stringify({ type: 'worker', event, worker: workerView(telemetry.worker, telemetry.runningTasks) });
       }
       client.send(message);
     }

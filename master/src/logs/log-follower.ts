@@ -2,8 +2,8 @@
 // terminal. Shared by `GET /api/tasks/:id/logs?follow=true` and the `/ws/tasks/:id/logs`
 // WebSocket. The stored read and the live subscription happen in the same tick, so no chunk
 // can fall between them or come twice.
+import { TERMINAL_TASK_STATUSES, type Task } from '../records/task.js';
 import type { TaskService } from '../tasks/task-service.js';
-import { TERMINAL_TASK_STATUSES, type Task } from '../tasks/task-types.js';
 import type { LogEntry, LogStore } from './log-store.js';
 
 export interface FollowedAttempt {

@@ -5,8 +5,8 @@
 // the timed store (store-operation latency) and the WebSocket server.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import { TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../records/task.js';
 import type { TaskService } from '../tasks/task-service.js';
-import { TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../tasks/task-types.js';
 
 /** Latency buckets in seconds, from 1 ms to 2 min (task placement and start-up times). */
 const TASK_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];

@@ -9,17 +9,18 @@ import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { formatBytes } from '@wharf/proto';
 import type { AuthService } from '../auth/auth-service.js';
-import type { User } from '../auth/user-types.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
-import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-spec.js';
 import { DEFAULT_METRICS_LIMIT, MAX_METRICS_LIMIT } from '../dags/dag-metrics.js';
 import type { DagService } from '../dags/dag-service.js';
+import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-spec.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import type { LogStore } from '../logs/log-store.js';
+import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../records/task.js';
+import type { User } from '../records/user.js';
 import { parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
-import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../tasks/task-types.js';
+import { cacheSummaryLine, dagDetailsView, dagFileContentType, dagMetricsTable, dagRunsTable } from './dag-views.js';
 import {
   ago,
   cell,
@@ -35,7 +36,6 @@ import {
   usage,
   type Style,
 } from './format.js';
-import { cacheSummaryLine, dagDetailsView, dagFileContentType, dagMetricsTable, dagRunsTable } from './dag-views.js';
 import type { IdResolver } from './id-resolver.js';
 import { parseSubmitArgs, SUBMIT_FLAGS, SUBMIT_USAGE } from './submit-args.js';
 

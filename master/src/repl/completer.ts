@@ -3,7 +3,7 @@
 // command.
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { TASK_STATUSES } from '../tasks/task-types.js';
+import { TASK_STATUSES } from '../records/task.js';
 import { COMMANDS, type ArgKind, type Command } from './commands.js';
 import type { IdResolver } from './id-resolver.js';
 import { tokenize } from './tokenize.js';

@@ -1,10 +1,9 @@
 // How the REPL prints DAG runs (`dags`, `dag <id>`, `dag-metrics <name>`): pure functions from
 // what the DAG service answers to text, so the numbers on screen are the service's numbers.
 import { formatBytes } from '@wharf/proto';
-import { TERMINAL_DAG_TASK_STATES } from '../dags/dag-evaluation.js';
 import type { DagRunMetrics } from '../dags/dag-metrics.js';
 import type { DagDetails } from '../dags/dag-service.js';
-import type { DagRun } from '../dags/dag-types.js';
+import { TERMINAL_DAG_TASK_STATES, type DagRun } from '../records/dag.js';
 import { ago, cell, distinctPrefixLength, fields, formatDuration, isoTime, table, type Style } from './format.js';
 
 /** A run's duration: 850ms, 4.21s, then 3m 20s... (runs are often a few seconds long). */

@@ -3,7 +3,7 @@
 // characters made visible on a terminal, so a task cannot move the operator's cursor or
 // rewrite the screen.
 import { formatBytes } from '@wharf/proto';
-import type { Resources } from '../tasks/task-types.js';
+import type { Resources } from '../records/resources.js';
 
 export interface Style {
   readonly enabled: boolean;

@@ -1,10 +1,10 @@
 // Ids as people type them: a unique prefix names a task or a worker; an ambiguous prefix is an
 // error that lists the candidates. Tasks are looked up through the task service (as the admin,
 // so every task is visible); workers through the registry; DAG runs through the DAG service.
-import type { User } from '../auth/user-types.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
+import type { User } from '../records/user.js';
 import type { TaskService } from '../tasks/task-service.js';
 
 const PAGE = 500;

@@ -5,9 +5,9 @@
 // (Ctrl-D, or the end of piped stdin) leaves the REPL and the master keeps running.
 import type { Readable, Writable } from 'node:stream';
 import { createInterface, type Interface, type Key } from 'node:readline';
-import type { User } from '../auth/user-types.js';
 import { WharfError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { User } from '../records/user.js';
 import { COMMANDS, findCommand, type ReplContext, type ReplServices } from './commands.js';
 import { createCompleter } from './completer.js';
 import { colourWanted, createStyle } from './format.js';

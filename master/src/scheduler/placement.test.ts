@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Resources } from '../tasks/task-types.js';
+import type { Resources } from '../records/resources.js';
 import { planPlacements, type TaskSnapshot, type WorkerSnapshot } from './placement.js';
 
 const GiB = 1024 ** 3;

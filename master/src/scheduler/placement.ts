@@ -14,7 +14,7 @@
 // round-robin choice stands. Only workers with room now are considered, so a busy preferred
 // worker is never waited for and no task starves for the sake of a cache hit.
 import { formatBytes } from '@wharf/proto';
-import type { Resources, Runtime } from '../tasks/task-types.js';
+import type { Resources, Runtime } from '../records/resources.js';
 
 export interface WorkerSnapshot {
   id: string;

@@ -12,10 +12,12 @@
 // Run it with the master stopped: a master writing the source while it is copied would leave
 // the target a mixture of two moments.
 import { isDeepStrictEqual } from 'node:util';
-import type { UserWithPassword } from '../auth/user-types.js';
 import { WharfError } from '../errors.js';
-import type { DagPatch, DagRun } from '../dags/dag-types.js';
-import type { Attempt, OutputFileRecord, Task } from '../tasks/task-types.js';
+import type { Attempt } from '../records/attempt.js';
+import type { DagPatch, DagRun } from '../records/dag.js';
+import type { OutputFileRecord } from '../records/output-file.js';
+import type { Task } from '../records/task.js';
+import type { UserWithPassword } from '../records/user.js';
 import type { AttemptPatch, Store, StoreChange, TaskPatch } from './store.js';
 
 export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags';

@@ -24,11 +24,13 @@
 //   one commit leaves the earlier ones in place. Run MongoDB as a replica set (a single-node
 //   one is enough; see database/docker-compose.yml) to get the full guarantee.
 import { MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document, type Filter, type TransactionOptions } from 'mongodb';
-import type { User, UserWithPassword } from '../auth/user-types.js';
-import type { WorkerRecord } from '../cluster/worker-types.js';
 import { WharfError } from '../errors.js';
-import type { DagRun } from '../dags/dag-types.js';
-import type { Attempt, OutputFileRecord, Task, TaskEvent } from '../tasks/task-types.js';
+import type { Attempt } from '../records/attempt.js';
+import type { DagRun } from '../records/dag.js';
+import type { OutputFileRecord } from '../records/output-file.js';
+import type { Task, TaskEvent } from '../records/task.js';
+import type { User, UserWithPassword } from '../records/user.js';
+import type { WorkerRecord } from '../records/worker.js';
 import { decodeTaskCursor, encodeTaskCursor, type DagQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
 
 const UNFINISHED_TASK_STATUSES = ['queued', 'assigned', 'running'];

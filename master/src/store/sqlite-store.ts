@@ -1,11 +1,13 @@
 // SqliteStore: the embedded default Store (better-sqlite3, WAL). Records are kept as JSON
 // documents with their queried fields in indexed columns beside them.
 import Database from 'better-sqlite3';
-import type { User, UserWithPassword } from '../auth/user-types.js';
-import type { WorkerRecord } from '../cluster/worker-types.js';
 import { WharfError } from '../errors.js';
-import type { DagRun } from '../dags/dag-types.js';
-import type { Attempt, OutputFileRecord, Task, TaskEvent } from '../tasks/task-types.js';
+import type { Attempt } from '../records/attempt.js';
+import type { DagRun } from '../records/dag.js';
+import type { OutputFileRecord } from '../records/output-file.js';
+import type { Task, TaskEvent } from '../records/task.js';
+import type { User, UserWithPassword } from '../records/user.js';
+import type { WorkerRecord } from '../records/worker.js';
 import { applyPatch, decodeTaskCursor, encodeTaskCursor, type DagQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
 
 const SCHEMA = `

@@ -2,11 +2,12 @@
 // sqlite-store.test.ts runs it against SqliteStore; the Mongo suite runs it when a server is given.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { UserWithPassword } from '../auth/user-types.js';
-import type { WorkerRecord } from '../cluster/worker-types.js';
 import { WharfError } from '../errors.js';
-import type { DagRun } from '../dags/dag-types.js';
-import type { Attempt, Task } from '../tasks/task-types.js';
+import type { Attempt } from '../records/attempt.js';
+import type { DagRun } from '../records/dag.js';
+import type { Task } from '../records/task.js';
+import type { UserWithPassword } from '../records/user.js';
+import type { WorkerRecord } from '../records/worker.js';
 import { commitGroups, type Store, type StoreChange } from './store.js';
 
 export function mockTask(overrides: Partial<Task> = {}): Task {

@@ -1,3 +1,9 @@
+import type { Attempt, AttemptStatus } from '../records/attempt.js';
+import type { DagPatch, DagRun, DagStatus } from '../records/dag.js';
+import type { OutputFileRecord } from '../records/output-file.js';
+import type { Task, TaskEvent, TaskStatus } from '../records/task.js';
+import type { User, UserWithPassword } from '../records/user.js';
+import type { WorkerRecord } from '../records/worker.js';
 // The Store contract: every piece of master state, behind domain-level operations. SqliteStore
 // (embedded, default) implements it; one conformance suite (store-conformance.ts) runs against
 // every implementation.
@@ -6,11 +12,6 @@
 // When any condition fails (a task is no longer in the expected status, an attempt was already
 // finished) nothing is applied and commit answers false, so a duplicate report or a retried
 // request can never apply a change twice.
-import type { User, UserWithPassword } from '../auth/user-types.js';
-import type { WorkerRecord } from '../cluster/worker-types.js';
-import type { DagStatus } from '../dags/dag-evaluation.js';
-import type { DagPatch, DagRun } from '../dags/dag-types.js';
-import type { Attempt, AttemptStatus, OutputFileRecord, Task, TaskEvent, TaskStatus } from '../tasks/task-types.js';
 
 export interface TaskPage {
   tasks: Task[];

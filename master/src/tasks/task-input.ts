@@ -3,7 +3,8 @@
 import { parseBytes, parseCpu } from '@wharf/proto';
 import { z } from 'zod';
 import { WharfError } from '../errors.js';
-import type { Resources, Runtime } from './task-types.js';
+import type { Resources } from '../records/resources.js';
+import type { NewTask } from '../records/task.js';
 
 const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -48,19 +49,6 @@ export const taskInputSchema = z
       .optional(),
   })
   .strict();
-
-export interface NewTask {
-  name: string;
-  image: string;
-  command: string[];
-  env: Record<string, string>;
-  runtime: Runtime;
-  resources: Resources;
-  priority: number;
-  maxRetries: number;
-  timeoutSeconds: number;
-  labels: Record<string, string>;
-}
 
 export const DEFAULT_RESOURCES: Resources = { cpu: 0.5, memory: 256 * 1024 * 1024, gpu: 0, disk: 0 };
 

@@ -9,29 +9,26 @@
 // without effect), then the task succeeds, fails, or is re-queued with backoff while retries
 // remain. A lost worker's attempts become `lost` and their tasks re-queue at once, not charged
 // to retries. Every change goes through `serial`, so no two events interleave, and every
-// multi-record change is one conditional store commit. See task-types.ts for the diagram.
+// multi-record change is one conditional store commit. The records are in records/.
+//
+//   queued ──assign──▶ assigned ──start──▶ running ──exit 0──▶ succeeded
+//     ▲                   │                   ├──exit≠0 / timeout──▶ (retry left?) ─yes─┐
+//     │                   │                   │                             no──▶ failed │
+//     └──── backoff ◀─────┴── worker lost (attempt lost, not charged to retries) ◀───────┘
+//   any non-terminal state ──cancel──▶ cancelled
 import { randomUUID } from 'node:crypto';
-import type { User } from '../auth/user-types.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import { notFound, WharfError } from '../errors.js';
-import type { FileStore, StoredFile } from '../files/file-store.js';
+import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
+import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport, type AttemptStatus } from '../records/attempt.js';
+import type { OutputFileRecord } from '../records/output-file.js';
+import { TERMINAL_TASK_STATUSES, type DagTaskFields, type NewTask, type Task, type TaskDetails, type TaskStatus } from '../records/task.js';
+import type { User } from '../records/user.js';
 import { planPlacements, type TaskSnapshot } from '../scheduler/placement.js';
 import { TaskQueue } from '../scheduler/task-queue.js';
 import { applyPatch, commitGroups, type Store, type StoreChange, type TaskPage } from '../store/store.js';
-import type { NewTask } from './task-input.js';
-import {
-  ACTIVE_ATTEMPT_STATUSES,
-  TERMINAL_TASK_STATUSES,
-  type Attempt,
-  type AttemptStatus,
-  type InputReport,
-  type OutputFileRecord,
-  type Task,
-  type TaskEvent,
-  type TaskStatus,
-} from './task-types.js';
 
 export interface TaskServiceOptions {
   retryBackoffMs: number;
@@ -48,21 +45,6 @@ export interface TaskServiceOptions {
   random?: () => number;
 }
 
-/** What a worker reports at the end of an attempt (from gRPC AttemptResult). */
-export interface AttemptReport {
-  attemptId: string;
-  outcome: 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'error';
-  exitCode?: number | undefined;
-  startedAt?: number | undefined;
-  finishedAt?: number | undefined;
-  error?: string | undefined;
-  files: StoredFile[];
-  /** DAG tasks: how each input was staged (cache hit or download) */
-  inputs?: InputReport[] | undefined;
-  /** DAG tasks with direct output uploads: the declared outputs the worker put into the object store */
-  directUploads?: { name: string; sha256: string; size: number }[] | undefined;
-}
-
 /**
  * DAG outputs that workers PUT straight into an object store (S3 artifact backend), set by the
  * DAG service: assignments of tasks with declared outputs carry their names, and a successful
@@ -73,9 +55,6 @@ export interface DirectOutputUploads {
   confirm(task: Task, files: readonly OutputFileRecord[], reported: NonNullable<AttemptReport['directUploads']>): Promise<string | undefined>;
 }
 
-/** The DAG fields a task may carry besides those of a plain submission (see Task). */
-export type DagTaskFields = Partial<Pick<Task, 'dagId' | 'dagTask' | 'inputs' | 'outputs' | 'useCache'>>;
-
 export interface SubmitOptions {
   /**
    * More store changes committed in the same commit as the tasks (the DAG service records
@@ -83,13 +62,6 @@ export interface SubmitOptions {
    * their conditions fails nothing is stored and submitMany rejects with `conflict`.
    */
   extraChanges?: (tasks: readonly Task[]) => StoreChange[];
-}
-
-export interface TaskDetails extends Task {
-  attempts: Attempt[];
-  files: OutputFileRecord[];
-  events: TaskEvent[];
-  queuePosition?: number | undefined;
 }
 
 export type TaskChangeListener = (task: Task) => void;

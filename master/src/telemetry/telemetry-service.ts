@@ -1,13 +1,14 @@
-// Worker telemetry as the dashboard sees it: for each worker, the REST worker view plus the
-// tasks it runs with their reservations (`WorkerTelemetry`), a history ring per worker for
+// Worker telemetry as the dashboard sees it: for each worker, the live worker and the count of
+// its attempts plus the tasks it runs with their reservations (`WorkerTelemetry`; the transports
+// render it with http/views.ts's workerTelemetryView), a history ring per worker for
 // charts, and a stream of updates (one per heartbeat per worker and one per status change,
 // a worker becoming lost included) for the WebSocket server. It listens to the worker
 // registry's events and to task changes; it owns no state that the registry or the task
 // service already own, except the index of which tasks run where (kept from task changes).
 import type { LiveWorker, WorkerEventKind, WorkerRegistry } from '../cluster/worker-registry.js';
-import { workerView } from '../http/views.js';
+import type { Resources } from '../records/resources.js';
+import type { Task } from '../records/task.js';
 import type { TaskService } from '../tasks/task-service.js';
-import type { Resources, Task } from '../tasks/task-types.js';
 import { WorkerHistory, type TelemetrySample } from './worker-history.js';
 
 export interface RunningTaskView {
@@ -17,7 +18,15 @@ export interface RunningTaskView {
   resources: Resources;
 }
 
-export type WorkerTelemetry = ReturnType<typeof workerView> & { running: RunningTaskView[]; at: string };
+/** One worker's telemetry: the live worker, its unfinished attempts, the tasks placed on it, when. */
+export interface WorkerTelemetry {
+  worker: LiveWorker;
+  /** attempts placed on the worker and not yet finished (as GET /api/workers counts them) */
+  runningTasks: number;
+  running: RunningTaskView[];
+  /** epoch ms */
+  at: number;
+}
 
 export interface TelemetryUpdate {
   /** a worker event, or `running`: the tasks placed on the worker changed */
@@ -95,12 +104,6 @@ export class TelemetryService {
     return worker ? this.view(worker, this.attemptCounts()) : undefined;
   }
 
-  /** The REST worker view (GET /api/workers/:id) of a known worker. */
-  restView(workerId: string): ReturnType<typeof workerView> | undefined {
-    const worker = this.registry.get(workerId);
-    return worker ? workerView(worker, this.attemptCounts().get(workerId) ?? 0) : undefined;
-  }
-
   /** The history of a known worker (empty until its first usage sample), or undefined. */
   history(workerId: string, since?: number): WorkerHistoryView | undefined {
     if (!this.registry.get(workerId)) return undefined;
@@ -122,7 +125,7 @@ export class TelemetryService {
   private view(worker: LiveWorker, counts: Map<string, number>): WorkerTelemetry {
     const id = worker.record.id;
     const running = [...(this.runningByWorker.get(id)?.values() ?? [])].map((r) => ({ ...r, resources: { ...r.resources } }));
-    return { ...workerView(worker, counts.get(id) ?? 0), running, at: new Date(this.now()).toISOString() };
+    return { worker, runningTasks: counts.get(id) ?? 0, running, at: this.now() };
   }
 
   /** Unfinished attempts per worker, as GET /api/workers counts them (cached briefly). */

@@ -1,10 +1,10 @@
+import type { Resources } from '../records/resources.js';
 // One worker's recent telemetry for charts (GET /api/workers/:id/metrics): a fixed-size ring of
 // samples at heartbeat resolution, in columns of numbers so a long history costs ~80 bytes a
 // sample. A sample that arrives sooner than half an interval after the previous slot was opened
 // replaces that slot's figures, so slots are at least half an interval apart; the ring holds
 // twice `retentionMs / intervalMs` slots (plus slack), so however fast a worker heartbeats the
 // ring covers at least the retention. Answers are cut to the retention window.
-import type { Resources } from '../tasks/task-types.js';
 
 export interface TelemetrySample {
   at: number;

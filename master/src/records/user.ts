@@ -1,3 +1,5 @@
+// A person who uses Wharf. (Records: the ground floor; they import only each other.)
+
 export type Role = 'admin' | 'user';
 
 export interface User {

@@ -1,4 +1,6 @@
-import type { Resources, Runtime } from '../tasks/task-types.js';
+// A worker as stored: what it is. Live facts (reservations, usage, its channel) live in the
+// registry (cluster/worker-registry.ts). (Records: the ground floor; they import only each other.)
+import type { Resources, Runtime } from './resources.js';
 
 export type WorkerStatus = 'ready' | 'draining' | 'lost';
 
@@ -9,7 +11,6 @@ export interface WorkerUsage {
   gpuPercent?: number | undefined;
 }
 
-/** A worker as stored: what it is. Live facts (reservations, usage) live in the registry. */
 export interface WorkerRecord {
   id: string;
   name: string;

@@ -1,0 +1,64 @@
+// One run of a task on one worker, and what the worker reports about it.
+// (Records: the ground floor; they import only each other.)
+import type { ReportedFile } from './output-file.js';
+import type { Resources } from './resources.js';
+
+/**
+ * assigned: sent to a worker; running: the worker started it; the rest are final.
+ * lost: the worker went silent or the master restarted and nobody claimed it.
+ * cancelling: the user cancelled; the worker has been told to stop and has not yet confirmed.
+ */
+export type AttemptStatus =
+  | 'assigned'
+  | 'running'
+  | 'cancelling'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'error'
+  | 'lost';
+export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'running', 'cancelling'];
+
+export interface Attempt {
+  id: string;
+  taskId: string;
+  number: number;
+  workerId: string;
+  status: AttemptStatus;
+  resources: Resources;
+  createdAt: number;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  exitCode?: number | undefined;
+  error?: string | undefined;
+  /** DAG tasks: how each input was staged on the worker (cache hit or download) */
+  inputReports?: InputReport[] | undefined;
+}
+
+/** What the worker reported about staging one input (cache hit or download). */
+export interface InputReport {
+  name: string;
+  sha256: string;
+  cacheHit: boolean;
+  bytes: number;
+}
+
+/** How a worker says an attempt ended (gRPC AttemptResult.outcome). */
+export type ReportedOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'error';
+export const REPORTED_OUTCOMES: readonly ReportedOutcome[] = ['succeeded', 'failed', 'timed_out', 'cancelled', 'error'];
+
+/** What a worker reports at the end of an attempt (translated from gRPC AttemptResult in grpc/). */
+export interface AttemptReport {
+  attemptId: string;
+  outcome: ReportedOutcome;
+  exitCode?: number | undefined;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  error?: string | undefined;
+  files: ReportedFile[];
+  /** DAG tasks: how each input was staged (cache hit or download) */
+  inputs?: InputReport[] | undefined;
+  /** DAG tasks with direct output uploads: the declared outputs the worker put into the object store */
+  directUploads?: { name: string; sha256: string; size: number }[] | undefined;
+}

@@ -1,0 +1,97 @@
+// The task record, as stored and as the API shows it, its events, and what a person submits.
+// Records are the master's ground floor: every folder imports them, they import only each
+// other. The lifecycle these statuses move through is drawn beside the code that implements
+// it, at the top of tasks/task-service.ts.
+import type { Attempt } from './attempt.js';
+import type { OutputFileRecord } from './output-file.js';
+import type { Resources, Runtime } from './resources.js';
+
+export type TaskStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled'];
+export const TERMINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface Task {
+  id: string;
+  name: string;
+  userId: string;
+  image: string;
+  /** argv; empty = the image's own command */
+  command: string[];
+  env: Record<string, string>;
+  runtime: Runtime;
+  labels: Record<string, string>;
+  status: TaskStatus;
+  /** why a task waits, or why it ended the way it did */
+  reason?: string | undefined;
+  priority: number;
+  resources: Resources;
+  maxRetries: number;
+  /** 0 = no timeout */
+  timeoutSeconds: number;
+  /** attempts charged to maxRetries (lost attempts are not charged) */
+  retriesUsed: number;
+  /**
+   * epoch ms before which a retry must not be placed. Set by a retry and kept until the task
+   * is placed again (or cancelled): while it is set, the task waits for a retry and its reason
+   * is the retry's, not the scheduler's.
+   */
+  notBefore?: number | undefined;
+  createdAt: number;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  exitCode?: number | undefined;
+  workerId?: string | undefined;
+  currentAttemptId?: string | undefined;
+  /** number of attempts created so far */
+  attemptCount: number;
+  /** DAG tasks only: the run (records/dag.ts) and this task's name in it */
+  dagId?: string | undefined;
+  dagTask?: string | undefined;
+  /** DAG tasks only: the artifacts staged read-only at /input/<name>, resolved when queued */
+  inputs?: TaskInput[] | undefined;
+  /** DAG tasks only: files the task must write under /output/<name>; a missing one fails the attempt */
+  outputs?: string[] | undefined;
+  /** DAG tasks only: false = the worker neither reads nor fills its artifact cache */
+  useCache?: boolean | undefined;
+}
+
+/** One input file of a DAG task: an artifact produced by `fromTask`. */
+export interface TaskInput {
+  name: string;
+  sha256: string;
+  size: number;
+  fromTask: string;
+}
+
+export interface TaskEvent {
+  taskId: string;
+  at: number;
+  kind: string;
+  message: string;
+  attemptId?: string | undefined;
+}
+
+/** A validated submission (tasks/task-input.ts), the same for REST, the REPL and the UI. */
+export interface NewTask {
+  name: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  runtime: Runtime;
+  resources: Resources;
+  priority: number;
+  maxRetries: number;
+  timeoutSeconds: number;
+  labels: Record<string, string>;
+}
+
+/** The DAG fields a task may carry besides those of a plain submission (see Task). */
+export type DagTaskFields = Partial<Pick<Task, 'dagId' | 'dagTask' | 'inputs' | 'outputs' | 'useCache'>>;
+
+/** A task with its history, as GET /api/tasks/:id shows it. */
+export interface TaskDetails extends Task {
+  attempts: Attempt[];
+  files: OutputFileRecord[];
+  events: TaskEvent[];
+  queuePosition?: number | undefined;
+}
