@@ -5,36 +5,14 @@
 import type { Logger } from '../logger.js';
 import { ZERO_RESOURCES, type Resources, type Runtime } from '../records/resources.js';
 import type { WorkerRecord, WorkerStatus, WorkerUsage } from '../records/worker.js';
+import type { MasterDown } from '../records/master-down.js';
 import { addResources, type WorkerSnapshot } from '../scheduler/placement.js';
 import type { Store } from '../store/store.js';
 
-/** How the master talks down to one worker; the gRPC layer provides it. */
+/** How the master talks down to one worker: domain messages, which the gRPC layer translates. */
 export interface WorkerChannel {
   send(message: MasterDown): void;
   close(): void;
-}
-
-export type MasterDown =
-  | { assign: AssignPayload }
-  | { cancel: { attemptId: string; reason: string; graceSeconds: number } }
-  | { resultAck: { attemptId: string } }
-  | { drain: { draining: boolean } };
-
-export interface AssignPayload {
-  taskId: string;
-  attemptId: string;
-  attemptNumber: number;
-  name: string;
-  image: string;
-  command: string[];
-  env: Record<string, string>;
-  runtime: string;
-  resources: Resources;
-  timeoutSeconds: number;
-  userId: string;
-  /** DAG tasks: artifacts to stage at /input/<name>; url empty = fetch from the master (FetchArtifact) */
-  inputs?: { name: string; sha256: string; size: number; url: string }[];
-  useCache?: boolean;
 }
 
 export interface LiveWorker {
@@ -220,7 +198,7 @@ export class WorkerRegistry {
     if (worker.record.status !== 'lost') {
       worker.record.status = draining ? 'draining' : 'ready';
       await this.store.saveWorker(worker.record);
-      worker.channel?.send({ drain: { draining } });
+      worker.channel?.send({ kind: 'drain', draining });
       if (!draining) this.listener?.workerReady(workerId);
       this.notify(draining ? 'draining' : 'ready', workerId);
     }

@@ -22,7 +22,7 @@ import { sendArtifact } from '../artifacts/artifact-sender.js';
 import { prepareArtifactUploads } from '../artifacts/artifact-upload-targets.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
-import type { MasterDown, WorkerChannel, WorkerRegistry } from '../cluster/worker-registry.js';
+import type { WorkerChannel, WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import type { FileStore, UploadSession } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
@@ -32,6 +32,7 @@ import type { AttemptReport } from '../records/attempt.js';
 import { RUNTIMES, type Runtime } from '../records/resources.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { toGrpcError } from './grpc-errors.js';
+import { toMasterMessage } from './master-messages.js';
 
 const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -251,8 +252,8 @@ export class WorkerGateway {
     const logger = this.deps.logger.child({ workerId });
     let open = true;
     const channel: WorkerChannel = {
-      send: (message: MasterDown) => {
-        if (open) call.write(message as MasterMessage);
+      send: (message) => {
+        if (open) call.write(toMasterMessage(message));
       },
       close: () => {
         if (!open) return;
@@ -333,7 +334,7 @@ export class WorkerGateway {
           inputs: result.inputs.map((i) => ({ name: i.name, sha256: i.sha256, cacheHit: i.cacheHit, bytes: i.bytes })),
           directUploads: result.directUploads?.artifacts.map((a) => ({ name: a.name, sha256: a.sha256, size: a.size })),
         });
-        channel.send({ resultAck: { attemptId: result.attemptId } });
+        channel.send({ kind: 'resultAck', attemptId: result.attemptId });
         return;
       }
       default:

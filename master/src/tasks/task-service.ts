@@ -23,6 +23,7 @@ import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
 import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport, type AttemptStatus } from '../records/attempt.js';
+import type { AssignedInput } from '../records/master-down.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import { TERMINAL_TASK_STATUSES, type DagTaskFields, type NewTask, type Task, type TaskDetails, type TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
@@ -772,7 +773,7 @@ export class TaskService {
         } catch (error: unknown) {
           this.logger.warn({ err: error, taskId: task.id, sha256: input.sha256 }, 'no presigned URL for an input; the worker fetches it from the master');
         }
-        return { name: input.name, sha256: input.sha256, size: input.size, url: url ?? '' };
+        return { name: input.name, sha256: input.sha256, size: input.size, url };
       }),
     );
     // still the attempt to send (not cancelled or lost while URLs were made)
@@ -780,30 +781,13 @@ export class TaskService {
     this.sendAssignMessage(attempt, task, resolved);
   }
 
-  private sendAssignMessage(attempt: Attempt, task: Task, inputs: { name: string; sha256: string; size: number; url: string }[] | undefined): void {
-    this.registry.send(attempt.workerId, {
-      assign: {
-        taskId: task.id,
-        attemptId: attempt.id,
-        attemptNumber: attempt.number,
-        name: task.name,
-        image: task.image,
-        command: task.command,
-        env: task.env,
-        runtime: task.runtime,
-        resources: task.resources,
-        timeoutSeconds: task.timeoutSeconds,
-        userId: task.userId,
-        ...(inputs ? { inputs, useCache: task.useCache !== false } : {}),
-        ...(this.directOutputs && task.outputs && task.outputs.length > 0 ? { directOutputs: { names: task.outputs } } : {}),
-      },
-    });
+  private sendAssignMessage(attempt: Attempt, task: Task, inputs: AssignedInput[] | undefined): void {
+    const directOutputs = this.directOutputs && task.outputs && task.outputs.length > 0 ? task.outputs : undefined;
+    this.registry.send(attempt.workerId, { kind: 'assign', assignment: { task, attempt, inputs, directOutputs } });
   }
 
   private sendCancel(attempt: Attempt, reason: string): void {
-    this.registry.send(attempt.workerId, {
-      cancel: { attemptId: attempt.id, reason, graceSeconds: Math.ceil(this.options.cancelGraceMs / 1000) },
-    });
+    this.registry.send(attempt.workerId, { kind: 'cancel', attemptId: attempt.id, reason, graceSeconds: Math.ceil(this.options.cancelGraceMs / 1000) });
   }
 
   /** Waits for every change in flight; for an orderly shutdown and for tests. */

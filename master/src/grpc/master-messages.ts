@@ -1,0 +1,50 @@
+// Domain → wire for what goes down a worker's Connect stream: the one place a MasterMessage or a
+// TaskSpec is built. The domain says what to tell a worker (records/master-down.ts); this says
+// how it looks in wharf.proto.
+import type { MasterMessage, TaskSpec } from '@wharf/proto';
+import type { Attempt } from '../records/attempt.js';
+import type { AssignedInput, MasterDown } from '../records/master-down.js';
+import type { Task } from '../records/task.js';
+
+export function toMasterMessage(down: MasterDown): MasterMessage {
+  switch (down.kind) {
+    case 'assign': {
+      const { task, attempt, inputs, directOutputs } = down.assignment;
+      return { assign: toTaskSpec(task, attempt, inputs, directOutputs) };
+    }
+    case 'cancel':
+      return { cancel: { attemptId: down.attemptId, reason: down.reason, graceSeconds: down.graceSeconds } };
+    case 'resultAck':
+      return { resultAck: { attemptId: down.attemptId } };
+    case 'drain':
+      return { drain: { draining: down.draining } };
+  }
+}
+
+/**
+ * The assignment of one attempt. `inputs`: DAG tasks only (an empty url = FetchArtifact from the
+ * master), with the task's cache setting; `directOutputs`: the declared outputs a worker PUTs
+ * straight into the object store (S3 artifact backend), absent otherwise.
+ */
+export function toTaskSpec(task: Task, attempt: Attempt, inputs?: readonly AssignedInput[], directOutputs?: readonly string[]): TaskSpec {
+  return {
+    taskId: task.id,
+    attemptId: attempt.id,
+    attemptNumber: attempt.number,
+    name: task.name,
+    image: task.image,
+    command: task.command,
+    env: task.env,
+    runtime: task.runtime,
+    resources: { cpu: task.resources.cpu, memory: task.resources.memory, gpu: task.resources.gpu, disk: task.resources.disk },
+    timeoutSeconds: task.timeoutSeconds,
+    userId: task.userId,
+    ...(inputs
+      ? {
+          inputs: inputs.map((input) => ({ name: input.name, sha256: input.sha256, size: input.size, url: input.url ?? '' })),
+          useCache: task.useCache !== false,
+        }
+      : {}),
+    ...(directOutputs && directOutputs.length > 0 ? { directOutputs: { names: [...directOutputs] } } : {}),
+  };
+}
