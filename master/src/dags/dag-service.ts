@@ -24,6 +24,7 @@ import type { Attempt } from '../records/attempt.js';
 import { TERMINAL_DAG_TASK_STATES, type DagArtifact, type DagPatch, type DagRun, type DagRunTask, type DagSpec, type DagStatus, type DagTaskSpec, type DagTaskState } from '../records/dag.js';
 import { TERMINAL_TASK_STATUSES, type DagTaskFields, type NewTask, type Task } from '../records/task.js';
 import type { User } from '../records/user.js';
+import { SerialExecutor } from '../serial-executor.js';
 import type { DagQuery, Store, StoreChange } from '../store/store.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { evaluateDag } from './dag-evaluation.js';
@@ -50,7 +51,7 @@ export interface DagDetails extends Omit<DagRun, 'tasks' | 'spec' | 'version'> {
 }
 
 export class DagService {
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly serial = new SerialExecutor();
   /** runs with an evaluation queued (coalesces bursts of task changes) */
   private readonly queued = new Set<string>();
   private stopped = false;
@@ -79,12 +80,6 @@ export class DagService {
     return (this.options.now ?? Date.now)();
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.chain.then(fn, fn);
-    this.chain = result.catch(() => undefined);
-    return result;
-  }
-
   /** After a master restart (and after TaskService.recover): evaluate every unfinished run. */
   async recover(): Promise<void> {
     const runs = await this.store.listUnfinishedDags();
@@ -95,7 +90,7 @@ export class DagService {
 
   /** Waits for every evaluation queued so far (tests, orderly shutdown). */
   async idle(): Promise<void> {
-    await this.serial(async () => undefined);
+    await this.serial.idle();
   }
 
   stop(): void {
@@ -108,7 +103,7 @@ export class DagService {
   submit(user: User, spec: DagSpec): Promise<DagRun> {
     // every task is checked now (exec needs an admin), not when it becomes ready
     this.tasks.checkSubmission(user, spec.tasks);
-    return this.serial(async () => {
+    return this.serial.run(async () => {
       const now = this.now();
       const run: DagRun = {
         id: randomUUID(),
@@ -146,7 +141,7 @@ export class DagService {
 
   /** Cancels a run: running and queued tasks are cancelled, pending ones marked cancelled. */
   cancel(user: User, dagId: string): Promise<DagRun> {
-    return this.serial(async () => {
+    return this.serial.run(async () => {
       const run = await this.visibleRun(user, dagId);
       if (run.status !== 'running') throw new WharfError('conflict', `DAG run ${dagId} is already ${run.status}`);
       if (!run.cancelRequested) {
@@ -261,7 +256,7 @@ export class DagService {
   private evaluateSoon(dagId: string): void {
     if (this.stopped || this.queued.has(dagId)) return;
     this.queued.add(dagId);
-    this.serial(async () => {
+    this.serial.run(async () => {
       this.queued.delete(dagId);
       if (this.stopped) return;
       await this.step(dagId);

@@ -1,0 +1,65 @@
+// The one resources bag every task system takes (trigger.dev's SystemResources): what the
+// systems share, passed explicitly, so a test builds the same systems on a temp SqliteStore, a
+// recording fake of the worker channels and a manual clock (testing/harness.ts).
+import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import type { FileStore } from '../files/file-store.js';
+import type { Logger } from '../logger.js';
+import type { LogStore } from '../logs/log-store.js';
+import type { AttemptReport } from '../records/attempt.js';
+import type { OutputFileRecord } from '../records/output-file.js';
+import type { Task } from '../records/task.js';
+import type { SerialExecutor } from '../serial-executor.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from './clock.js';
+import type { TaskChangeFeed } from './task-change-feed.js';
+import type { TaskState } from './task-state.js';
+
+export interface TaskSystemOptions {
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  cancelGraceMs: number;
+  allowUserExec: boolean;
+  /**
+   * DAG inputs with an object store (S3): a presigned GET URL the worker fetches the artifact
+   * from directly. Absent, or answering undefined: the worker fetches it from the master
+   * (FetchArtifact).
+   */
+  inputUrl?: ((sha256: string) => Promise<string | undefined>) | undefined;
+}
+
+/**
+ * DAG outputs that workers PUT straight into an object store (S3 artifact backend), set by the
+ * DAG service: assignments of tasks with declared outputs carry their names, and a successful
+ * result that reports direct uploads is confirmed before the task succeeds.
+ */
+export interface DirectOutputUploads {
+  /** Why the reported uploads do not hold up (the attempt then fails like a non-zero exit), or undefined. */
+  confirm(task: Task, files: readonly OutputFileRecord[], reported: NonNullable<AttemptReport['directUploads']>): Promise<string | undefined>;
+}
+
+/** Hooks other domains set after the systems were built. */
+export interface TaskHooks {
+  directOutputs?: DirectOutputUploads | undefined;
+}
+
+/** The registry as the task systems use it: reservations, each worker's channel, the placement snapshot. */
+export type TaskRegistry = Pick<WorkerRegistry, 'reserve' | 'release' | 'send' | 'get' | 'schedulingSnapshot'>;
+
+export interface TaskSystemResources {
+  store: Store;
+  registry: TaskRegistry;
+  /** live tasks, active attempts, the queue */
+  state: TaskState;
+  /** every change runs here, one at a time */
+  serial: SerialExecutor;
+  clock: Clock;
+  /** [0, 1): the jitter of retry backoffs */
+  random: () => number;
+  logger: Logger;
+  /** task change listeners */
+  changes: TaskChangeFeed;
+  files: Pick<FileStore, 'promote' | 'discard'>;
+  logs: Pick<LogStore, 'closeAttempt'>;
+  options: TaskSystemOptions;
+  hooks: TaskHooks;
+}

@@ -1,0 +1,162 @@
+// Dispatch: turns the queue into assignments. A scheduling pass (coalesced: many requests in one
+// tick make one pass; run after every event that can free or add room — submit, completion,
+// worker join, loss, backoff expiry — never on a polling ticker) asks the pure scheduler
+// (scheduler/placement.ts) for a plan, stores every placement of the plan in one group commit
+// (each still conditional on its task being queued), then applies what was stored: the attempt
+// joins the live state, its resources are reserved on the worker and the assignment goes down
+// the worker's channel. Tasks the plan could not place keep a reason people can act on.
+import { randomUUID } from 'node:crypto';
+import type { Attempt } from '../../records/attempt.js';
+import type { AssignedInput } from '../../records/master-down.js';
+import type { Task, TaskInput } from '../../records/task.js';
+import { planPlacements } from '../../scheduler/placement.js';
+import { applyPatch } from '../../store/store.js';
+import { commitPrepared, type PreparedChange } from '../prepared-change.js';
+import type { TaskSystemResources } from '../system-resources.js';
+import type { TimerSystem } from './timer-system.js';
+
+/** Placements per pass at most: a pass stays short, and a full one asks for the next at once. */
+const MAX_PLACEMENTS_PER_PASS = 5000;
+
+export class DispatchSystem {
+  private cursor = 0;
+  private passQueued = false;
+  private stopped = false;
+
+  constructor(
+    private readonly resources: TaskSystemResources,
+    private readonly timers: TimerSystem,
+  ) {}
+
+  /** A scheduling pass is queued and has not run yet. */
+  get pending(): boolean {
+    return this.passQueued;
+  }
+
+  /** Asks for a scheduling pass; every request made in one tick is served by one pass. */
+  scheduleSoon(): void {
+    if (this.passQueued || this.stopped) return;
+    this.passQueued = true;
+    setImmediate(() => {
+      this.passQueued = false;
+      this.resources.serial.run(() => this.schedulePass()).catch((error: unknown) => {
+        this.resources.logger.error({ err: error }, 'scheduling pass failed');
+      });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** The worker's stream is open again: it gets every assignment it has not acknowledged. */
+  resendAssignments(workerId: string): void {
+    for (const attempt of this.resources.state.attemptsOn(workerId)) {
+      if (attempt.status === 'assigned') this.sendAssignment(attempt);
+    }
+  }
+
+  private async schedulePass(): Promise<void> {
+    const { state, registry, clock, store } = this.resources;
+    if (this.stopped || state.queue.size === 0) return;
+    const plan = planPlacements({
+      now: clock.now(),
+      tasks: state.queue.ordered(),
+      workers: registry.schedulingSnapshot(),
+      cursor: this.cursor,
+      maxPlacements: MAX_PLACEMENTS_PER_PASS,
+    });
+    this.cursor = plan.cursor;
+    for (const [taskId, reason] of plan.waiting) {
+      const task = state.tasks.get(taskId);
+      // a task waiting for a retry (notBefore set until it is placed) keeps the retry's reason
+      if (task && task.reason !== reason && task.notBefore === undefined) task.reason = reason;
+    }
+    // every placement of the pass in one group commit, each still conditional on its task
+    const prepared: PreparedChange[] = [];
+    for (const placement of plan.placements) {
+      const task = state.tasks.get(placement.taskId);
+      if (task) prepared.push(this.prepareAssign(task, placement.workerId));
+      else state.queue.remove(placement.taskId);
+    }
+    await commitPrepared(store, prepared);
+    if (plan.placements.length >= MAX_PLACEMENTS_PER_PASS) this.scheduleSoon();
+    if (plan.wakeAt !== undefined) this.timers.atEarliest('dispatch', plan.wakeAt, () => this.scheduleSoon());
+  }
+
+  private prepareAssign(task: Task, workerId: string): PreparedChange {
+    const { state, registry, changes, clock } = this.resources;
+    const now = clock.now();
+    const attempt: Attempt = {
+      id: randomUUID(),
+      taskId: task.id,
+      number: task.attemptCount + 1,
+      workerId,
+      status: 'assigned',
+      resources: task.resources,
+      createdAt: now,
+    };
+    const patch = {
+      status: 'assigned' as const,
+      workerId,
+      currentAttemptId: attempt.id,
+      attemptCount: attempt.number,
+      notBefore: undefined,
+      reason: undefined,
+    };
+    return {
+      changes: [
+        { kind: 'insertAttempt', attempt },
+        { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'assigned', message: `attempt ${attempt.number} on ${workerId}`, attemptId: attempt.id } },
+      ],
+      applied: () => {
+        state.queue.remove(task.id);
+        applyPatch(task, patch);
+        state.attempts.set(attempt.id, attempt);
+        registry.reserve(workerId, attempt.resources);
+        this.sendAssignment(attempt);
+        changes.emit(task);
+      },
+      // the stored task is no longer queued (another master, or a change we did not see)
+      refused: () => {
+        state.queue.remove(task.id);
+      },
+    };
+  }
+
+  private sendAssignment(attempt: Attempt): void {
+    const task = this.resources.state.tasks.get(attempt.taskId);
+    if (!task) return;
+    if (task.inputs && task.inputs.length > 0) {
+      void this.sendAssignmentWithInputs(attempt, task, task.inputs);
+      return;
+    }
+    this.send(attempt, task, undefined);
+  }
+
+  /** DAG inputs: with an object store each gets a presigned URL; otherwise the worker fetches from the master. */
+  private async sendAssignmentWithInputs(attempt: Attempt, task: Task, inputs: readonly TaskInput[]): Promise<void> {
+    const { options, logger, state } = this.resources;
+    const resolved = await Promise.all(
+      inputs.map(async (input): Promise<AssignedInput> => {
+        let url: string | undefined;
+        try {
+          url = await options.inputUrl?.(input.sha256);
+        } catch (error: unknown) {
+          logger.warn({ err: error, taskId: task.id, sha256: input.sha256 }, 'no presigned URL for an input; the worker fetches it from the master');
+        }
+        return { name: input.name, sha256: input.sha256, size: input.size, url };
+      }),
+    );
+    // still the attempt to send (not cancelled or lost while URLs were made)
+    if (state.attempts.get(attempt.id)?.status !== 'assigned') return;
+    this.send(attempt, task, resolved);
+  }
+
+  private send(attempt: Attempt, task: Task, inputs: AssignedInput[] | undefined): void {
+    const { hooks, registry } = this.resources;
+    const directOutputs = hooks.directOutputs && task.outputs && task.outputs.length > 0 ? task.outputs : undefined;
+    registry.send(attempt.workerId, { kind: 'assign', assignment: { task, attempt, inputs, directOutputs } });
+  }
+}

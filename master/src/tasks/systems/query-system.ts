@@ -1,0 +1,97 @@
+// Reads: tasks as users may see them (their own, or any for an admin; others answer 404), the
+// queue in dispatch order, counts for metrics, and the attempt checks the gRPC gateway makes
+// before it takes a worker's logs, files or artifact requests. Reads change nothing.
+import { notFound } from '../../errors.js';
+import type { Attempt } from '../../records/attempt.js';
+import type { OutputFileRecord } from '../../records/output-file.js';
+import type { Task, TaskDetails, TaskStatus } from '../../records/task.js';
+import type { User } from '../../records/user.js';
+import type { TaskPage } from '../../store/store.js';
+import type { TaskSystemResources } from '../system-resources.js';
+
+export class QuerySystem {
+  constructor(private readonly resources: TaskSystemResources) {}
+
+  async get(user: User, taskId: string): Promise<TaskDetails> {
+    const { store, state } = this.resources;
+    const task = await this.visibleTask(user, taskId);
+    const [attempts, files, events] = await Promise.all([store.listAttempts(task.id), store.listFiles({ taskId: task.id }), store.listEvents(task.id)]);
+    return { ...task, attempts, files, events, queuePosition: state.queue.positionOf(task.id) };
+  }
+
+  async list(user: User, query: { status?: TaskStatus | undefined; limit: number; cursor?: string | undefined }): Promise<TaskPage> {
+    const page = await this.resources.store.listTasks({ ...query, userId: user.role === 'admin' ? undefined : user.id });
+    // live tasks: the in-memory copy carries the current waiting reason
+    return { ...page, tasks: page.tasks.map((t) => ({ ...(this.resources.state.tasks.get(t.id) ?? t) })) };
+  }
+
+  /** A task the user may see: their own, or any for an admin. Others answer 404. */
+  async visibleTask(user: User, taskId: string): Promise<Task> {
+    const task = this.resources.state.tasks.get(taskId) ?? (await this.resources.store.getTask(taskId));
+    if (!task || (user.role !== 'admin' && task.userId !== user.id)) throw notFound(`task ${taskId}`);
+    return { ...task };
+  }
+
+  listFiles(user: User, taskId?: string): Promise<OutputFileRecord[]> {
+    return this.resources.store.listFiles({ userId: user.role === 'admin' ? undefined : user.id, taskId });
+  }
+
+  /** The task is not yet terminal. */
+  isActive(taskId: string): boolean {
+    return this.resources.state.tasks.has(taskId);
+  }
+
+  /** Attempts placed on each worker and not yet finished, counted in one pass. */
+  attemptsByWorker(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const attempt of this.resources.state.attempts.values()) counts.set(attempt.workerId, (counts.get(attempt.workerId) ?? 0) + 1);
+    return counts;
+  }
+
+  counts(): { queued: number; assigned: number; running: number } {
+    const counts = { queued: 0, assigned: 0, running: 0 };
+    for (const task of this.resources.state.tasks.values()) {
+      if (task.status === 'queued' || task.status === 'assigned' || task.status === 'running') counts[task.status] += 1;
+    }
+    return counts;
+  }
+
+  /**
+   * The queued tasks in dispatch order (priority, then submission order), each with why it
+   * still waits, up to `limit`; `total` counts every queued task. For the REPL.
+   */
+  queueSnapshot(limit = Number.POSITIVE_INFINITY): { total: number; tasks: { position: number; task: Task }[] } {
+    const { state } = this.resources;
+    const tasks: { position: number; task: Task }[] = [];
+    let position = 0;
+    for (const entry of state.queue.ordered()) {
+      if (tasks.length >= limit) break;
+      position += 1;
+      const task = state.tasks.get(entry.id);
+      if (task) tasks.push({ position, task: { ...task } });
+    }
+    return { total: state.queue.size, tasks };
+  }
+
+  /** The attempt belongs to this worker and may still send logs or outputs. */
+  attemptOf(workerId: string, attemptId: string): { attempt: Attempt; task: Task } | undefined {
+    const { state } = this.resources;
+    const attempt = state.attempts.get(attemptId);
+    if (!attempt || attempt.workerId !== workerId) return undefined;
+    const task = state.tasks.get(attempt.taskId);
+    return task ? { attempt, task } : undefined;
+  }
+
+  /** The worker holds an active attempt whose task takes this artifact as an input (FetchArtifact). */
+  attemptNeedsArtifact(workerId: string, attemptId: string, sha256: string): boolean {
+    const found = this.attemptOf(workerId, attemptId);
+    return found?.task.inputs?.some((input) => input.sha256 === sha256) ?? false;
+  }
+
+  /** Task of an attempt, active or not (for logs that arrive around the end of an attempt). */
+  async taskOfAttempt(workerId: string, attemptId: string): Promise<{ attempt: Attempt; taskId: string } | undefined> {
+    const attempt = this.resources.state.attempts.get(attemptId) ?? (await this.resources.store.getAttempt(attemptId));
+    if (!attempt || attempt.workerId !== workerId) return undefined;
+    return { attempt, taskId: attempt.taskId };
+  }
+}

@@ -1,0 +1,297 @@
+// Reports: what workers say about their attempts — `started`, progress before the start (image
+// pulls) and the final result. Starts and results are applied in one step per turn of the serial
+// executor: every report that arrived while earlier changes ran is stored in one group commit,
+// each still conditional on its own (Store.commitMany), so a burst of reports costs one
+// transaction. Starts go first, and a start whose result came in the same round is folded into
+// the result's commit. A result is applied once, to the task's current attempt only; a duplicate,
+// or a result for an attempt given away meanwhile, is acknowledged without effect.
+import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport, type AttemptStatus } from '../../records/attempt.js';
+import type { Task } from '../../records/task.js';
+import { applyPatch, type StoreChange } from '../../store/store.js';
+import { commitPrepared, type PreparedChange } from '../prepared-change.js';
+import type { TaskSystemResources } from '../system-resources.js';
+import type { DispatchSystem } from './dispatch-system.js';
+
+/** A report from a worker, waiting to be applied with the others that arrived meanwhile. */
+interface PendingReport<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+interface StartReport {
+  workerId: string;
+  attemptId: string;
+  at: number;
+}
+
+interface ResultReport {
+  workerId: string;
+  report: AttemptReport;
+}
+
+/** 'applied': the result was recorded; 'ignored': a duplicate or a stale attempt (acked without effect). */
+export type ResultAnswer = 'applied' | 'ignored';
+
+const ATTEMPT_OUTCOMES: Record<AttemptReport['outcome'], AttemptStatus> = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  timed_out: 'timed_out',
+  cancelled: 'cancelled',
+  error: 'error',
+};
+
+export class ReportSystem {
+  /** worker reports waiting for the next drain step (see `queueDrain`) */
+  private readonly pendingStarts: PendingReport<StartReport, void>[] = [];
+  private readonly pendingResults: PendingReport<ResultReport, ResultAnswer>[] = [];
+  private drainQueued = false;
+
+  constructor(
+    private readonly resources: TaskSystemResources,
+    private readonly dispatch: DispatchSystem,
+  ) {}
+
+  /** Reports are waiting for their drain step. */
+  get pending(): boolean {
+    return this.drainQueued;
+  }
+
+  /** The worker reports the attempt's container runs. Applied with the reports that arrive meanwhile. */
+  attemptStarted(workerId: string, attemptId: string, at: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingStarts.push({ item: { workerId, attemptId, at }, resolve, reject });
+      this.queueDrain();
+    });
+  }
+
+  /** Progress before the task runs (pulling the image...), kept as task events. */
+  attemptProgress(workerId: string, attemptId: string, kind: string, message: string, at: number): Promise<void> {
+    const { serial, state, store } = this.resources;
+    return serial.run(async () => {
+      const attempt = state.attempts.get(attemptId);
+      if (!attempt || attempt.workerId !== workerId) return;
+      await store.commit([{ kind: 'appendEvent', event: { taskId: attempt.taskId, at, kind, message, attemptId } }]);
+    });
+  }
+
+  /**
+   * The worker's final report. Applied once, to the current attempt only; the caller acks the
+   * worker whatever this answers. Applied with the reports that arrive meanwhile.
+   */
+  attemptFinished(workerId: string, report: AttemptReport): Promise<ResultAnswer> {
+    return new Promise((resolve, reject) => {
+      this.pendingResults.push({ item: { workerId, report }, resolve, reject });
+      this.queueDrain();
+    });
+  }
+
+  private queueDrain(): void {
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    // setImmediate: after the current round of I/O callbacks, so the reports read from every
+    // worker stream in this round share one commit (group commit; no timer, no added wait)
+    setImmediate(() => {
+      this.resources.serial
+        .run(async () => {
+          this.drainQueued = false;
+          const results = this.pendingResults.splice(0);
+          // a start whose result came in the same round is folded into the result's commit
+          const finishing = new Set(results.map((p) => p.item.report.attemptId));
+          const folded = new Map<string, number>();
+          const starts = this.pendingStarts.splice(0).filter((p) => {
+            if (!finishing.has(p.item.attemptId)) return true;
+            if (!folded.has(p.item.attemptId)) folded.set(p.item.attemptId, p.item.at);
+            p.resolve();
+            return false;
+          });
+          await settle(starts, () => this.applyStarts(starts.map((p) => p.item)));
+          await settle(results, () => this.applyResults(results.map((p) => p.item), folded));
+        })
+        .catch((error: unknown) => this.resources.logger.error({ err: error }, 'applying worker reports failed'));
+    });
+  }
+
+  private async applyStarts(items: StartReport[]): Promise<void[]> {
+    const seen = new Set<string>();
+    const prepared: PreparedChange[] = [];
+    for (const { workerId, attemptId, at } of items) {
+      if (seen.has(attemptId)) continue;
+      seen.add(attemptId);
+      const change = this.prepareStart(workerId, attemptId, at);
+      if (change) prepared.push(change);
+    }
+    await commitPrepared(this.resources.store, prepared);
+    return items.map(() => undefined);
+  }
+
+  private prepareStart(workerId: string, attemptId: string, at: number): PreparedChange | undefined {
+    const { state, changes } = this.resources;
+    const attempt = state.attempts.get(attemptId);
+    if (!attempt || attempt.workerId !== workerId || attempt.status !== 'assigned') return undefined;
+    const task = state.tasks.get(attempt.taskId);
+    const current = task !== undefined && task.currentAttemptId === attemptId;
+    const attemptPatch = { status: 'running' as const, startedAt: at };
+    const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at };
+    const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: attemptPatch }];
+    if (current) {
+      stored.push(
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: attemptId, expectStatus: ['assigned'], patch: taskPatch },
+        { kind: 'appendEvent', event: { taskId: task.id, at, kind: 'running', message: `started on ${workerId}`, attemptId } },
+      );
+    }
+    return {
+      changes: stored,
+      applied: () => {
+        applyPatch(attempt, attemptPatch);
+        if (current) {
+          applyPatch(task, taskPatch);
+          changes.emit(task);
+        }
+      },
+    };
+  }
+
+  /** `startedAt`: starts of these attempts that arrived in the same round, by attempt id. */
+  private async applyResults(items: ResultReport[], startedAt: ReadonlyMap<string, number>): Promise<ResultAnswer[]> {
+    const answers: ResultAnswer[] = [];
+    const work: Promise<PreparedChange | undefined>[] = [];
+    const seen = new Set<string>();
+    for (const { workerId, report } of items) {
+      const attempt = this.resources.state.attempts.get(report.attemptId);
+      if (!attempt || attempt.workerId !== workerId || seen.has(report.attemptId)) {
+        // a duplicate, or an attempt given away while its worker was lost
+        answers.push('ignored');
+        if (!seen.has(report.attemptId)) work.push(this.discardStale(report.attemptId));
+        continue;
+      }
+      seen.add(report.attemptId);
+      answers.push('applied');
+      work.push(this.prepareResult(attempt, report, startedAt.get(report.attemptId)));
+    }
+    const prepared = (await Promise.all(work)).filter((change): change is PreparedChange => change !== undefined);
+    await commitPrepared(this.resources.store, prepared);
+    if (prepared.length > 0) this.dispatch.scheduleSoon();
+    return answers;
+  }
+
+  private async discardStale(attemptId: string): Promise<undefined> {
+    const stored = await this.resources.store.getAttempt(attemptId);
+    if (!stored || !ACTIVE_ATTEMPT_STATUSES.includes(stored.status)) await this.resources.files.discard(attemptId);
+    return undefined;
+  }
+
+  /**
+   * `startedAt`: the attempt's start report arrived in the same round; it is recorded here
+   * (attempt and task start time, the `running` event, a `running` notice to listeners) instead
+   * of in a commit of its own.
+   */
+  private async prepareResult(attempt: Attempt, report: AttemptReport, startedAt?: number): Promise<PreparedChange | undefined> {
+    const { state, store, files, hooks, registry, logs, changes, clock, logger, options, random } = this.resources;
+    const now = clock.now();
+    const task = state.tasks.get(attempt.taskId);
+    const finishedAt = report.finishedAt ?? now;
+    const attemptStatus = attempt.status === 'cancelling' && report.outcome !== 'succeeded' ? 'cancelled' : ATTEMPT_OUTCOMES[report.outcome];
+    const startsNow = startedAt !== undefined && attempt.status === 'assigned';
+    const attemptPatch = {
+      status: attemptStatus,
+      exitCode: report.exitCode,
+      startedAt: attempt.startedAt ?? (startsNow ? startedAt : undefined) ?? report.startedAt,
+      finishedAt,
+      error: report.error || undefined,
+      inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
+    };
+    const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch }];
+    const runningNotice = startsNow && task !== undefined && task.currentAttemptId === attempt.id && task.status === 'assigned';
+    const taskRecord = task ?? (await store.getTask(attempt.taskId));
+    if (!taskRecord) return undefined;
+    const fileRecords = await files.promote(attempt.id, taskRecord, report.files);
+    stored.push({ kind: 'replaceTaskFiles', taskId: taskRecord.id, files: fileRecords });
+    // a DAG task succeeded only if it wrote every output it declared (they become artifacts)
+    const missing = report.outcome === 'succeeded' ? (taskRecord.outputs ?? []).filter((name) => !fileRecords.some((f) => f.path === name)) : [];
+    const notWrittenWhy = missing.length > 0 ? `declared output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not written to /output` : undefined;
+    // outputs the worker says it put into the object store must be there (DAG service's check)
+    const missingWhy =
+      notWrittenWhy ??
+      (report.outcome === 'succeeded' && report.directUploads && hooks.directOutputs && (taskRecord.outputs?.length ?? 0) > 0
+        ? await hooks.directOutputs.confirm(taskRecord, fileRecords, report.directUploads)
+        : undefined);
+    if (missingWhy) {
+      attemptPatch.status = 'failed';
+      attemptPatch.error = missingWhy;
+    }
+
+    let next: Partial<Task> | undefined;
+    let requeue = false;
+    if (task && task.currentAttemptId === attempt.id && attempt.status !== 'cancelling') {
+      const exit = report.exitCode;
+      if (report.outcome === 'succeeded' && !missingWhy) {
+        next = { status: 'succeeded', exitCode: exit, finishedAt, reason: undefined };
+      } else if (report.outcome === 'cancelled') {
+        // the worker stopped it without being asked (it was shutting down): not the task's fault
+        next = { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: 'its worker stopped it; re-queued' };
+        requeue = true;
+      } else {
+        const why =
+          missingWhy ??
+          (report.outcome === 'timed_out'
+            ? `timed out after ${task.timeoutSeconds}s`
+            : report.outcome === 'error'
+              ? (report.error ?? 'the worker could not run it')
+              : `exit code ${exit ?? 'unknown'}`);
+        const retriesUsed = task.retriesUsed + 1;
+        if (retriesUsed <= task.maxRetries) {
+          const ceiling = Math.min(options.retryBackoffMaxMs, options.retryBackoffMs * 2 ** (retriesUsed - 1));
+          const delay = Math.round(ceiling * (0.5 + 0.5 * random()));
+          next = {
+            status: 'queued',
+            retriesUsed,
+            workerId: undefined,
+            currentAttemptId: undefined,
+            notBefore: now + delay,
+            exitCode: exit,
+            reason: `${why}; retry ${retriesUsed} of ${task.maxRetries} in ${Math.ceil(delay / 1000)}s`,
+          };
+          requeue = true;
+        } else {
+          next = { status: 'failed', retriesUsed, exitCode: exit, finishedAt, reason: why };
+        }
+      }
+      if (runningNotice) {
+        next.startedAt = task.startedAt ?? startedAt;
+        stored.push({ kind: 'appendEvent', event: { taskId: task.id, at: startedAt, kind: 'running', message: `started on ${attempt.workerId}`, attemptId: attempt.id } });
+      }
+      stored.push(
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: next },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? `exit code ${exit}`, attemptId: attempt.id } },
+      );
+    }
+    return {
+      changes: stored,
+      applied: () => {
+        applyPatch(attempt, attemptPatch);
+        state.attempts.delete(attempt.id);
+        registry.release(attempt.workerId, attempt.resources);
+        logs.closeAttempt(attempt.id);
+        if (task && next) {
+          if (runningNotice) changes.emit({ ...task, status: 'running', startedAt: next.startedAt });
+          applyPatch(task, next);
+          if (requeue) state.enqueue(task);
+          else state.tasks.delete(task.id);
+          changes.emit(task);
+        }
+      },
+      refused: () => logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'result not applied: state changed'),
+    };
+  }
+}
+
+async function settle<T, R>(pending: PendingReport<T, R>[], run: () => Promise<R[]>): Promise<void> {
+  if (pending.length === 0) return;
+  try {
+    const answers = await run();
+    pending.forEach((p, i) => p.resolve(answers[i]!));
+  } catch (error: unknown) {
+    for (const p of pending) p.reject(error);
+  }
+}
