@@ -5,9 +5,11 @@
 // transaction. Starts go first, and a start whose result came in the same round is folded into
 // the result's commit. A result is applied once, to the task's current attempt only; a duplicate,
 // or a result for an attempt given away meanwhile, is acknowledged without effect.
-import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport, type AttemptStatus } from '../../records/attempt.js';
+import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport } from '../../records/attempt.js';
+import type { OutputFileRecord } from '../../records/output-file.js';
 import type { Task } from '../../records/task.js';
-import { applyPatch, type StoreChange } from '../../store/store.js';
+import { applyPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
+import { decideOutcome, retryDelayMs, type Ending, type OutcomeDecision } from '../outcome-policy.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { DispatchSystem } from './dispatch-system.js';
@@ -32,14 +34,6 @@ interface ResultReport {
 
 /** 'applied': the result was recorded; 'ignored': a duplicate or a stale attempt (acked without effect). */
 export type ResultAnswer = 'applied' | 'ignored';
-
-const ATTEMPT_OUTCOMES: Record<AttemptReport['outcome'], AttemptStatus> = {
-  succeeded: 'succeeded',
-  failed: 'failed',
-  timed_out: 'timed_out',
-  cancelled: 'cancelled',
-  error: 'error',
-};
 
 export class ReportSystem {
   /** worker reports waiting for the next drain step (see `queueDrain`) */
@@ -187,83 +181,43 @@ export class ReportSystem {
    * of in a commit of its own.
    */
   private async prepareResult(attempt: Attempt, report: AttemptReport, startedAt?: number): Promise<PreparedChange | undefined> {
-    const { state, store, files, hooks, registry, logs, changes, clock, logger, options, random } = this.resources;
+    const { state, store, files, registry, logs, changes, clock, logger, options, random } = this.resources;
     const now = clock.now();
     const task = state.tasks.get(attempt.taskId);
-    const finishedAt = report.finishedAt ?? now;
-    const attemptStatus = attempt.status === 'cancelling' && report.outcome !== 'succeeded' ? 'cancelled' : ATTEMPT_OUTCOMES[report.outcome];
-    const startsNow = startedAt !== undefined && attempt.status === 'assigned';
-    const attemptPatch = {
-      status: attemptStatus,
-      exitCode: report.exitCode,
-      startedAt: attempt.startedAt ?? (startsNow ? startedAt : undefined) ?? report.startedAt,
-      finishedAt,
-      error: report.error || undefined,
-      inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
-    };
-    const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch }];
-    const runningNotice = startsNow && task !== undefined && task.currentAttemptId === attempt.id && task.status === 'assigned';
     const taskRecord = task ?? (await store.getTask(attempt.taskId));
     if (!taskRecord) return undefined;
     const fileRecords = await files.promote(attempt.id, taskRecord, report.files);
-    stored.push({ kind: 'replaceTaskFiles', taskId: taskRecord.id, files: fileRecords });
-    // a DAG task succeeded only if it wrote every output it declared (they become artifacts)
-    const missing = report.outcome === 'succeeded' ? (taskRecord.outputs ?? []).filter((name) => !fileRecords.some((f) => f.path === name)) : [];
-    const notWrittenWhy = missing.length > 0 ? `declared output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not written to /output` : undefined;
-    // outputs the worker says it put into the object store must be there (DAG service's check)
-    const missingWhy =
-      notWrittenWhy ??
-      (report.outcome === 'succeeded' && report.directUploads && hooks.directOutputs && (taskRecord.outputs?.length ?? 0) > 0
-        ? await hooks.directOutputs.confirm(taskRecord, fileRecords, report.directUploads)
-        : undefined);
-    if (missingWhy) {
-      attemptPatch.status = 'failed';
-      attemptPatch.error = missingWhy;
-    }
+    // a result that says succeeded and does not hold up ends `unverified`: a failure
+    const unverified = await this.checkResult(taskRecord, report, fileRecords);
+    const ending: Ending = unverified ? { outcome: 'unverified', exitCode: report.exitCode, error: unverified } : report;
+    const backoff = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
+    const decision = decideOutcome(taskRecord, attempt, ending, (retry) => retryDelayMs(retry, backoff, random));
 
-    let next: Partial<Task> | undefined;
-    let requeue = false;
-    if (task && task.currentAttemptId === attempt.id && attempt.status !== 'cancelling') {
-      const exit = report.exitCode;
-      if (report.outcome === 'succeeded' && !missingWhy) {
-        next = { status: 'succeeded', exitCode: exit, finishedAt, reason: undefined };
-      } else if (report.outcome === 'cancelled') {
-        // the worker stopped it without being asked (it was shutting down): not the task's fault
-        next = { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: 'its worker stopped it; re-queued' };
-        requeue = true;
-      } else {
-        const why =
-          missingWhy ??
-          (report.outcome === 'timed_out'
-            ? `timed out after ${task.timeoutSeconds}s`
-            : report.outcome === 'error'
-              ? (report.error ?? 'the worker could not run it')
-              : `exit code ${exit ?? 'unknown'}`);
-        const retriesUsed = task.retriesUsed + 1;
-        if (retriesUsed <= task.maxRetries) {
-          const ceiling = Math.min(options.retryBackoffMaxMs, options.retryBackoffMs * 2 ** (retriesUsed - 1));
-          const delay = Math.round(ceiling * (0.5 + 0.5 * random()));
-          next = {
-            status: 'queued',
-            retriesUsed,
-            workerId: undefined,
-            currentAttemptId: undefined,
-            notBefore: now + delay,
-            exitCode: exit,
-            reason: `${why}; retry ${retriesUsed} of ${task.maxRetries} in ${Math.ceil(delay / 1000)}s`,
-          };
-          requeue = true;
-        } else {
-          next = { status: 'failed', retriesUsed, exitCode: exit, finishedAt, reason: why };
-        }
-      }
+    const finishedAt = report.finishedAt ?? now;
+    const startsNow = startedAt !== undefined && attempt.status === 'assigned';
+    const attemptPatch = {
+      status: decision.attemptStatus,
+      exitCode: report.exitCode,
+      startedAt: attempt.startedAt ?? (startsNow ? startedAt : undefined) ?? report.startedAt,
+      finishedAt,
+      error: ending.error || undefined,
+      inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
+    };
+    const stored: StoreChange[] = [
+      { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch },
+      { kind: 'replaceTaskFiles', taskId: taskRecord.id, files: fileRecords },
+    ];
+    // only a live task changes (one that ended is settled already)
+    const next = task ? taskPatchOf(decision, report.exitCode, now, finishedAt) : undefined;
+    const runningNotice = next !== undefined && startsNow && task!.status === 'assigned';
+    if (task && next) {
       if (runningNotice) {
         next.startedAt = task.startedAt ?? startedAt;
-        stored.push({ kind: 'appendEvent', event: { taskId: task.id, at: startedAt, kind: 'running', message: `started on ${attempt.workerId}`, attemptId: attempt.id } });
+        stored.push({ kind: 'appendEvent', event: { taskId: task.id, at: startedAt!, kind: 'running', message: `started on ${attempt.workerId}`, attemptId: attempt.id } });
       }
       stored.push(
         { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: next },
-        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? `exit code ${exit}`, attemptId: attempt.id } },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? `exit code ${report.exitCode}`, attemptId: attempt.id } },
       );
     }
     return {
@@ -276,13 +230,58 @@ export class ReportSystem {
         if (task && next) {
           if (runningNotice) changes.emit({ ...task, status: 'running', startedAt: next.startedAt });
           applyPatch(task, next);
-          if (requeue) state.enqueue(task);
+          if (next.status === 'queued') state.enqueue(task);
           else state.tasks.delete(task.id);
           changes.emit(task);
         }
       },
       refused: () => logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'result not applied: state changed'),
     };
+  }
+
+  /**
+   * Why a result that says `succeeded` does not hold up, or undefined; the first check that
+   * fails names the reason. Checks of what a result claims go here.
+   */
+  private async checkResult(task: Task, report: AttemptReport, files: readonly OutputFileRecord[]): Promise<string | undefined> {
+    if (report.outcome !== 'succeeded') return undefined;
+    const { directOutputs } = this.resources.hooks;
+    return (
+      declaredOutputsMissing(task, files) ??
+      // outputs the worker says it put into the object store must be there (the DAG service's check)
+      (report.directUploads && directOutputs && (task.outputs?.length ?? 0) > 0 ? await directOutputs.confirm(task, files, report.directUploads) : undefined)
+    );
+  }
+}
+
+/** A DAG task succeeded only if it wrote every output it declared (they become artifacts). */
+function declaredOutputsMissing(task: Task, files: readonly OutputFileRecord[]): string | undefined {
+  const missing = (task.outputs ?? []).filter((name) => !files.some((f) => f.path === name));
+  if (missing.length === 0) return undefined;
+  return `declared output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not written to /output`;
+}
+
+/** The task's change for a decision, or undefined when the task is settled already. */
+function taskPatchOf(decision: OutcomeDecision, exitCode: number | undefined, now: number, finishedAt: number): TaskPatch | undefined {
+  switch (decision.kind) {
+    case 'succeed':
+      return { status: 'succeeded', exitCode, finishedAt, reason: undefined };
+    case 'requeue':
+      return { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: decision.reason };
+    case 'retry':
+      return {
+        status: 'queued',
+        retriesUsed: decision.retriesUsed,
+        workerId: undefined,
+        currentAttemptId: undefined,
+        notBefore: now + decision.delayMs,
+        exitCode,
+        reason: decision.reason,
+      };
+    case 'fail':
+      return { status: 'failed', retriesUsed: decision.retriesUsed, exitCode, finishedAt, reason: decision.reason };
+    case 'settle':
+      return undefined;
   }
 }
 

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import type { Attempt, AttemptStatus } from '../records/attempt.js';
+import type { Task } from '../records/task.js';
+import { decideOutcome, ENDING_RULES, retryDelayMs, type Ending, type OutcomeDecision } from './outcome-policy.js';
+
+function mockTask(patch: Partial<Task> = {}): Task {
+  return {
+    id: 'task-1',
+    name: 'job',
+    userId: 'user-1',
+    image: 'wharf/busybox:latest',
+    command: [],
+    env: {},
+    runtime: 'docker',
+    labels: {},
+    status: 'running',
+    priority: 50,
+    resources: { cpu: 1, memory: 0, gpu: 0, disk: 0 },
+    maxRetries: 2,
+    timeoutSeconds: 10,
+    retriesUsed: 0,
+    createdAt: 0,
+    attemptCount: 1,
+    workerId: 'w-1',
+    currentAttemptId: 'attempt-1',
+    ...patch,
+  };
+}
+
+function mockAttempt(status: AttemptStatus = 'running', id = 'attempt-1'): Attempt {
+  return { id, taskId: 'task-1', number: 1, workerId: 'w-1', status, resources: { cpu: 1, memory: 0, gpu: 0, disk: 0 }, createdAt: 0 };
+}
+
+/** The n-th retry waits n × 1500 ms: fixed, so reasons and delays can be read off the table. */
+const delay = (retry: number): number => retry * 1500;
+
+interface Row {
+  when: string;
+  task?: Partial<Task>;
+  attempt?: AttemptStatus;
+  attemptId?: string;
+  ending: Ending;
+  decision: OutcomeDecision;
+}
+
+const ROWS: Row[] = [
+  { when: 'exit 0', ending: { outcome: 'succeeded', exitCode: 0 }, decision: { kind: 'succeed', attemptStatus: 'succeeded' } },
+  {
+    when: 'a non-zero exit with retries left',
+    ending: { outcome: 'failed', exitCode: 3 },
+    decision: { kind: 'retry', attemptStatus: 'failed', reason: 'exit code 3; retry 1 of 2 in 2s', delayMs: 1500, retriesUsed: 1 },
+  },
+  {
+    when: 'a non-zero exit on the last retry',
+    task: { retriesUsed: 1 },
+    ending: { outcome: 'failed', exitCode: 3 },
+    decision: { kind: 'retry', attemptStatus: 'failed', reason: 'exit code 3; retry 2 of 2 in 3s', delayMs: 3000, retriesUsed: 2 },
+  },
+  {
+    when: 'a non-zero exit with no retry left',
+    task: { retriesUsed: 2 },
+    ending: { outcome: 'failed', exitCode: 3 },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code 3', retriesUsed: 3 },
+  },
+  {
+    when: 'a failure without an exit code, no retries',
+    task: { maxRetries: 0 },
+    ending: { outcome: 'failed' },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code unknown', retriesUsed: 1 },
+  },
+  {
+    when: 'the worker timed it out, no retries',
+    task: { maxRetries: 0, timeoutSeconds: 30 },
+    ending: { outcome: 'timed_out', exitCode: 137 },
+    decision: { kind: 'fail', attemptStatus: 'timed_out', reason: 'timed out after 30s', retriesUsed: 1 },
+  },
+  {
+    when: 'the worker could not run it (with its error)',
+    task: { maxRetries: 0 },
+    ending: { outcome: 'error', error: 'image not found' },
+    decision: { kind: 'fail', attemptStatus: 'error', reason: 'image not found', retriesUsed: 1 },
+  },
+  {
+    when: 'the worker could not run it (no error given), retries left',
+    ending: { outcome: 'error' },
+    decision: { kind: 'retry', attemptStatus: 'error', reason: 'the worker could not run it; retry 1 of 2 in 2s', delayMs: 1500, retriesUsed: 1 },
+  },
+  {
+    when: 'its worker stopped it unasked (shutting down)',
+    task: { retriesUsed: 2 },
+    ending: { outcome: 'cancelled', exitCode: 143 },
+    decision: { kind: 'requeue', attemptStatus: 'cancelled', reason: 'its worker stopped it; re-queued' },
+  },
+  {
+    when: 'it said succeeded but did not hold up (a declared output missing)',
+    task: { maxRetries: 0 },
+    ending: { outcome: 'unverified', exitCode: 0, error: 'declared output "model.bin" not written to /output' },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'declared output "model.bin" not written to /output', retriesUsed: 1 },
+  },
+  {
+    when: 'it did not hold up, retries left',
+    ending: { outcome: 'unverified', exitCode: 0, error: 'declared output "a" not written to /output' },
+    decision: { kind: 'retry', attemptStatus: 'failed', reason: 'declared output "a" not written to /output; retry 1 of 2 in 2s', delayMs: 1500, retriesUsed: 1 },
+  },
+  // a person cancelled the task: the task has ended already; only the attempt is recorded
+  {
+    when: 'cancelled by a person, the task then exited non-zero',
+    task: { status: 'cancelled' },
+    attempt: 'cancelling',
+    ending: { outcome: 'failed', exitCode: 143 },
+    decision: { kind: 'settle', attemptStatus: 'cancelled' },
+  },
+  {
+    when: 'cancelled by a person, the worker confirms the stop',
+    task: { status: 'cancelled' },
+    attempt: 'cancelling',
+    ending: { outcome: 'cancelled' },
+    decision: { kind: 'settle', attemptStatus: 'cancelled' },
+  },
+  {
+    when: 'cancelled by a person, the task had succeeded before it stopped',
+    task: { status: 'cancelled' },
+    attempt: 'cancelling',
+    ending: { outcome: 'succeeded', exitCode: 0 },
+    decision: { kind: 'settle', attemptStatus: 'succeeded' },
+  },
+  {
+    when: 'cancelled by a person, its success did not hold up',
+    task: { status: 'cancelled' },
+    attempt: 'cancelling',
+    ending: { outcome: 'unverified', exitCode: 0, error: 'declared output "a" not written to /output' },
+    decision: { kind: 'settle', attemptStatus: 'failed' },
+  },
+  {
+    when: 'the task is on another attempt',
+    task: { currentAttemptId: 'attempt-2' },
+    ending: { outcome: 'failed', exitCode: 1 },
+    decision: { kind: 'settle', attemptStatus: 'failed' },
+  },
+  {
+    when: 'the task has already ended',
+    task: { status: 'succeeded' },
+    ending: { outcome: 'succeeded', exitCode: 0 },
+    decision: { kind: 'settle', attemptStatus: 'succeeded' },
+  },
+];
+
+describe('decideOutcome', () => {
+  it.each(ROWS)('$when → $decision.kind', (row) => {
+    expect(decideOutcome(mockTask(row.task), mockAttempt(row.attempt, row.attemptId), row.ending, delay)).toEqual(row.decision);
+  });
+
+  it('has a row for every ending it knows', () => {
+    const covered = new Set(ROWS.map((row) => row.ending.outcome));
+    expect([...covered].sort()).toEqual(Object.keys(ENDING_RULES).sort());
+  });
+
+  it('asks for a delay only when it retries', () => {
+    const asked: number[] = [];
+    const spy = (retry: number): number => {
+      asked.push(retry);
+      return 10;
+    };
+    decideOutcome(mockTask({ retriesUsed: 2 }), mockAttempt(), { outcome: 'failed', exitCode: 1 }, spy);
+    decideOutcome(mockTask(), mockAttempt(), { outcome: 'cancelled' }, spy);
+    decideOutcome(mockTask({ retriesUsed: 1 }), mockAttempt(), { outcome: 'failed', exitCode: 1 }, spy);
+    expect(asked).toEqual([2]);
+  });
+});
+
+describe('retryDelayMs', () => {
+  const backoff = { baseMs: 1000, maxMs: 10_000 };
+  it.each([
+    { retry: 1, random: 0, ms: 500 },
+    { retry: 1, random: 0.999_999, ms: 1000 },
+    { retry: 2, random: 0, ms: 1000 },
+    { retry: 3, random: 0.5, ms: 3000 },
+    { retry: 4, random: 0, ms: 4000 },
+    { retry: 5, random: 0, ms: 5000 },
+    { retry: 9, random: 0.999_999, ms: 10_000 },
+  ])('retry $retry with random $random waits $ms ms', ({ retry, random, ms }) => {
+    expect(retryDelayMs(retry, backoff, () => random)).toBe(ms);
+  });
+});

@@ -1,0 +1,88 @@
+// The outcome policy (Nomad keeps its restart decision in restarts.go the same way): what the
+// end of an attempt means for its task. Pure — no store, no clock, no randomness of its own (the
+// retry delay comes in) — so each rule is one row of ENDING_RULES and one row of
+// outcome-policy.test.ts. The report system (systems/report-system.ts) applies the decision.
+//
+// An ending is what the worker reported (succeeded, failed, timed_out, error, cancelled) or what
+// the master found (unverified: a result that said succeeded and did not hold up). A new kind of
+// ending (preempted, stopped by a partitioned worker, timed out by the master, a file whose
+// digest does not match) is a new row: its attempt status, whether a person's cancel overrides
+// it, what it does to the task (succeed; charge a retry, else fail; re-queue uncharged), and the
+// reason people see.
+import type { Attempt, AttemptStatus, ReportedOutcome } from '../records/attempt.js';
+import { TERMINAL_TASK_STATUSES, type Task } from '../records/task.js';
+
+export type AttemptEnding = ReportedOutcome | 'unverified';
+
+/** How an attempt ended: the outcome, the exit code when there is one, the error the reason names. */
+export interface Ending {
+  outcome: AttemptEnding;
+  exitCode?: number | undefined;
+  error?: string | undefined;
+}
+
+interface EndingRule {
+  /** the attempt's final status */
+  attemptStatus: AttemptStatus;
+  /** a person cancelled the task meanwhile (attempt `cancelling`): the attempt ends `cancelled` instead */
+  cancelOverrides: boolean;
+  /** succeed; charge = retry while retries remain, else fail; requeue = run again, not charged */
+  effect: 'succeed' | 'charge' | 'requeue';
+  /** the reason the task shows (for `charge`, before the retry note) */
+  reason: (task: Task, ending: Ending) => string;
+}
+
+export const ENDING_RULES: Readonly<Record<AttemptEnding, EndingRule>> = {
+  succeeded: { attemptStatus: 'succeeded', cancelOverrides: false, effect: 'succeed', reason: (_task, ending) => `exit code ${ending.exitCode}` },
+  failed: { attemptStatus: 'failed', cancelOverrides: true, effect: 'charge', reason: (_task, ending) => `exit code ${ending.exitCode ?? 'unknown'}` },
+  timed_out: { attemptStatus: 'timed_out', cancelOverrides: true, effect: 'charge', reason: (task) => `timed out after ${task.timeoutSeconds}s` },
+  error: { attemptStatus: 'error', cancelOverrides: true, effect: 'charge', reason: (_task, ending) => ending.error ?? 'the worker could not run it' },
+  // the worker stopped it without being asked (it was shutting down): not the task's fault
+  cancelled: { attemptStatus: 'cancelled', cancelOverrides: true, effect: 'requeue', reason: () => 'its worker stopped it; re-queued' },
+  // it said succeeded, and the master found otherwise (a declared output missing, ...): a failure
+  unverified: { attemptStatus: 'failed', cancelOverrides: false, effect: 'charge', reason: (_task, ending) => ending.error ?? 'the result did not hold up' },
+};
+
+export type OutcomeDecision =
+  | { kind: 'succeed'; attemptStatus: AttemptStatus }
+  /** back to the queue after `delayMs`, charged to the task's retries */
+  | { kind: 'retry'; attemptStatus: AttemptStatus; reason: string; delayMs: number; retriesUsed: number }
+  | { kind: 'fail'; attemptStatus: AttemptStatus; reason: string; retriesUsed: number }
+  /** back to the queue at once, not charged */
+  | { kind: 'requeue'; attemptStatus: AttemptStatus; reason: string }
+  /** the task has moved on (cancelled, ended, or on another attempt): only the attempt is recorded */
+  | { kind: 'settle'; attemptStatus: AttemptStatus };
+
+/**
+ * What the end of `attempt` means for `task`. `retryDelayMs(n)`: how long the n-th retry waits
+ * (see retryDelayMs below; injected so the decision stays pure).
+ */
+export function decideOutcome(task: Task, attempt: Attempt, ending: Ending, retryDelayMs: (retry: number) => number): OutcomeDecision {
+  const rule = ENDING_RULES[ending.outcome];
+  const cancelling = attempt.status === 'cancelling';
+  const attemptStatus = cancelling && rule.cancelOverrides ? 'cancelled' : rule.attemptStatus;
+  if (cancelling || TERMINAL_TASK_STATUSES.has(task.status) || task.currentAttemptId !== attempt.id) return { kind: 'settle', attemptStatus };
+  switch (rule.effect) {
+    case 'succeed':
+      return { kind: 'succeed', attemptStatus };
+    case 'requeue':
+      return { kind: 'requeue', attemptStatus, reason: rule.reason(task, ending) };
+    case 'charge': {
+      const why = rule.reason(task, ending);
+      const retriesUsed = task.retriesUsed + 1;
+      if (retriesUsed > task.maxRetries) return { kind: 'fail', attemptStatus, reason: why, retriesUsed };
+      const delayMs = retryDelayMs(retriesUsed);
+      const reason = `${why}; retry ${retriesUsed} of ${task.maxRetries} in ${Math.ceil(delayMs / 1000)}s`;
+      return { kind: 'retry', attemptStatus, reason, delayMs, retriesUsed };
+    }
+  }
+}
+
+/**
+ * The wait before the n-th retry (n ≥ 1): exponential backoff with jitter, base·2^(n-1) capped at
+ * `maxMs`, then 50–100 % of that. `random` answers in [0, 1).
+ */
+export function retryDelayMs(retry: number, backoff: { baseMs: number; maxMs: number }, random: () => number): number {
+  const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (retry - 1));
+  return Math.round(ceiling * (0.5 + 0.5 * random()));
+}
