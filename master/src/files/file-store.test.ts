@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, symlinkSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -16,14 +16,17 @@ async function store(max = 1024 * 1024) {
 }
 
 describe('FileStore', () => {
-  it('stores chunks, checks sha256 and promotes them into the task folder', async () => {
+  it('stores chunks, checks sha256, answers the records and promotes them into the task folder', async () => {
     const { dir, files } = await store();
     const data = Buffer.from('hello world\n'.repeat(100));
     const upload = files.beginUpload('att1');
     await upload.write({ path: 'out/a.txt', offset: 0, data: data.subarray(0, 500), eof: false, size: 0, sha256: '' });
     await upload.write({ path: 'out/a.txt', offset: 500, data: data.subarray(500), eof: true, size: data.length, sha256: sha(data) });
-    const records = await files.promote('att1', { id: 'task1', userId: 'user1' }, upload.files());
+    const records = await files.stagedRecords('att1', { id: 'task1', userId: 'user1' }, upload.files());
     expect(records).toMatchObject([{ path: 'out/a.txt', size: data.length, sha256: sha(data), taskId: 'task1' }]);
+    // records first: nothing moved until promote (after the result is stored)
+    expect(existsSync(join(dir, 'files/user1/task1'))).toBe(false);
+    await files.promote('att1', { id: 'task1', userId: 'user1' }, records);
     expect(readFileSync(join(dir, 'files/user1/task1/out/a.txt'))).toEqual(data);
     const download = await files.openForDownload({ userId: 'user1', taskId: 'task1', path: 'out/a.txt' });
     expect(await text(download.stream)).toBe(data.toString());

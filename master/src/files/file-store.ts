@@ -2,9 +2,11 @@
 //
 // An upload belongs to one attempt and lands in <data>/files/.staging/<attemptId>/ first: each
 // file is written to a temporary name, checked against its size and sha256, then renamed into
-// place, so a half-received file is never visible. When the attempt's result is recorded, its
-// staged files replace the task's files in one rename (promote); a stale or duplicate attempt's
-// staging is discarded. Paths are normalised and confined to the task's folder.
+// place, so a half-received file is never visible. When the attempt's result arrives, the file
+// records come from its staging (stagedRecords) and are stored with the result; only once that
+// commit succeeded do the staged files replace the task's files in one rename (promote). A stale
+// or duplicate attempt's staging, or one whose result was refused, is discarded. Paths are
+// normalised and confined to the task's folder.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
@@ -132,33 +134,50 @@ export class FileStore {
     return new UploadSession(this.stagingDir(attemptId), this.maxBytesPerTask);
   }
 
-  /** Makes an attempt's staged files the task's files, replacing earlier ones. */
-  async promote(attemptId: string, task: { id: string; userId: string }, files: StoredFile[]): Promise<OutputFileRecord[]> {
+  /**
+   * The task's file records an attempt's staged upload gives, to store with its result: the
+   * files the worker lists that really arrived (one listed and never uploaded is dropped).
+   * Moves nothing; `promote` does, once the result is stored.
+   */
+  async stagedRecords(attemptId: string, task: { id: string; userId: string }, files: readonly StoredFile[]): Promise<OutputFileRecord[]> {
+    if (!this.staged.has(attemptId)) return [];
     const staging = this.stagingDir(attemptId);
-    const target = this.taskDir(task.userId, task.id);
-    if (!this.staged.has(attemptId)) {
-      // nothing was uploaded for this attempt: only earlier attempts' files to drop, if any
-      if (existsSync(target)) await rm(target, { recursive: true, force: true });
-      return [];
-    }
-    this.staged.delete(attemptId);
-    // keep only what was really received: a file the worker lists but never uploaded is dropped
     const received: StoredFile[] = [];
     for (const file of files) {
       const path = normaliseOutputPath(file.path);
       const stats = await lstat(join(staging, ...path.split('/'))).catch(() => undefined);
       if (stats?.isFile() && stats.size === file.size) received.push({ ...file, path });
     }
-    files = received;
+    const now = Date.now();
+    return received.map((file) => ({ ...file, taskId: task.id, userId: task.userId, attemptId, createdAt: now }));
+  }
+
+  /**
+   * Makes an attempt's staged files the task's files, replacing earlier ones; called once the
+   * result that lists them (`records`, from stagedRecords) is stored. If this throws, the stored
+   * records stand and the files stay in the attempt's staging folder for an operator to move.
+   */
+  async promote(attemptId: string, task: { id: string; userId: string }, records: readonly OutputFileRecord[]): Promise<void> {
+    const staging = this.stagingDir(attemptId);
+    const target = this.taskDir(task.userId, task.id);
+    if (!this.staged.has(attemptId)) {
+      // nothing was uploaded for this attempt: only earlier attempts' files to drop, if any
+      if (existsSync(target)) await rm(target, { recursive: true, force: true });
+      return;
+    }
+    this.staged.delete(attemptId);
     await rm(target, { recursive: true, force: true });
-    if (files.length > 0 && existsSync(staging)) {
+    if (records.length > 0 && existsSync(staging)) {
       await mkdir(dirname(target), { recursive: true });
       await rename(staging, target);
     } else {
       await rm(staging, { recursive: true, force: true });
     }
-    const now = Date.now();
-    return files.map((file) => ({ ...file, taskId: task.id, userId: task.userId, attemptId, createdAt: now }));
+  }
+
+  /** Attempts that may have staged files (uploads began, or found at start). */
+  stagedAttempts(): string[] {
+    return [...this.staged];
   }
 
   async discard(attemptId: string): Promise<void> {

@@ -58,7 +58,7 @@ export interface TaskSystemResources {
   logger: Logger;
   /** task change listeners */
   changes: TaskChangeFeed;
-  files: Pick<FileStore, 'promote' | 'discard'>;
+  files: Pick<FileStore, 'stagedRecords' | 'promote' | 'discard' | 'stagedAttempts'>;
   logs: Pick<LogStore, 'closeAttempt'>;
   options: TaskSystemOptions;
   hooks: TaskHooks;

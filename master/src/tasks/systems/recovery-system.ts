@@ -2,7 +2,8 @@
 //
 // - Master restart (`recover`): queued tasks re-enter the queue; assigned and running attempts
 //   keep their reservations while their workers reconnect (the registry gives them a grace
-//   period; a worker that does not come back is lost, and its attempts re-queue then).
+//   period; a worker that does not come back is lost, and its attempts re-queue then); output
+//   files a stored result lists and that were not yet moved into place are moved now.
 // - A worker (re)registers listing what it holds: attempts given to someone else are answered
 //   for it to stop; a running attempt it no longer holds is lost (restarted without it).
 // - A worker's stream opens: it gets again what it has not acknowledged (assignments, cancels).
@@ -38,6 +39,7 @@ export class RecoverySystem {
       const worker = registry.get(attempt.workerId);
       if (!worker || worker.record.status === 'lost') await this.loseAttempt(attempt, 'its worker was lost');
     }
+    await this.finishPromotions();
     logger.info({ queued: state.queue.size, activeAttempts: state.attempts.size }, 'task state recovered');
     this.dispatch.scheduleSoon();
   }
@@ -74,6 +76,31 @@ export class RecoverySystem {
       for (const attempt of this.resources.state.attemptsOn(workerId)) await this.loseAttempt(attempt, `worker ${workerId} was lost`);
       this.dispatch.scheduleSoon();
     });
+  }
+
+  /**
+   * Staged output files of attempts that are no longer active: a result stored before the master
+   * stopped (or whose move failed) gets its files moved into place now; anything else staged
+   * belongs to no stored result and is dropped.
+   */
+  private async finishPromotions(): Promise<void> {
+    const { files, state, store, logger } = this.resources;
+    for (const attemptId of files.stagedAttempts()) {
+      if (state.attempts.has(attemptId)) continue; // still running: its result will come
+      const attempt = await store.getAttempt(attemptId);
+      const task = attempt ? await store.getTask(attempt.taskId) : undefined;
+      const records = task ? (await store.listFiles({ taskId: task.id })).filter((file) => file.attemptId === attemptId) : [];
+      try {
+        if (task && records.length > 0) {
+          await files.promote(attemptId, task, records);
+          logger.info({ attemptId, taskId: task.id, files: records.length }, 'moved the output files of a stored result into place');
+        } else {
+          await files.discard(attemptId);
+        }
+      } catch (error: unknown) {
+        logger.error({ err: error, attemptId }, "the output files of a stored result still cannot be moved into place; they stay in the attempt's staging folder");
+      }
+    }
   }
 
   /** An attempt whose worker is gone: lost, and its task re-queued at once, not charged. */

@@ -186,7 +186,8 @@ export class ReportSystem {
     const task = state.tasks.get(attempt.taskId);
     const taskRecord = task ?? (await store.getTask(attempt.taskId));
     if (!taskRecord) return undefined;
-    const fileRecords = await files.promote(attempt.id, taskRecord, report.files);
+    // the records now, the files once the result is stored (afterCommit below)
+    const fileRecords = await files.stagedRecords(attempt.id, taskRecord, report.files);
     // a result that says succeeded and does not hold up ends `unverified`: a failure
     const unverified = await this.checkResult(taskRecord, report, fileRecords);
     const ending: Ending = unverified ? { outcome: 'unverified', exitCode: report.exitCode, error: unverified } : report;
@@ -220,8 +221,17 @@ export class ReportSystem {
         { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? `exit code ${report.exitCode}`, attemptId: attempt.id } },
       );
     }
+    const where = { attemptId: attempt.id, taskId: attempt.taskId };
     return {
       changes: stored,
+      afterCommit: async () => {
+        try {
+          await files.promote(attempt.id, taskRecord, fileRecords);
+        } catch (error: unknown) {
+          // the result stands (it is stored); downloads answer 404 until the folder is moved
+          logger.error({ err: error, ...where }, "the result is stored but its output files could not be moved into place; they stay in the attempt's staging folder");
+        }
+      },
       applied: () => {
         applyPatch(attempt, attemptPatch);
         state.attempts.delete(attempt.id);
@@ -235,7 +245,11 @@ export class ReportSystem {
           changes.emit(task);
         }
       },
-      refused: () => logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'result not applied: state changed'),
+      refused: async () => {
+        logger.warn(where, 'result not applied: state changed');
+        // its files belong to a result that was not recorded
+        await files.discard(attempt.id).catch((error: unknown) => logger.warn({ err: error, ...where }, 'could not discard the staged files of a refused result'));
+      },
     };
   }
 

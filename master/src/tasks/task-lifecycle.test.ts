@@ -1,0 +1,339 @@
+// The task lifecycle's rules, on the harness (testing/harness.ts): the real systems on a temp
+// SqliteStore, a real registry with recording fake worker channels, a manual clock.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HARNESS_USER, ManualClock, TaskHarness } from './testing/harness.js';
+
+let harness: TaskHarness;
+afterEach(async () => {
+  await harness?.close();
+});
+
+const eventKinds = async (taskId: string): Promise<string[]> => (await harness.task(taskId)).events.map((e) => e.kind);
+
+describe('a task from submission to its end', () => {
+  it('is queued, assigned to a worker with room, started and succeeds; its reservation is released', async () => {
+    harness = await TaskHarness.start();
+    const task = await harness.submit({ resources: { cpu: 2, memory: 1024 ** 3, gpu: 0, disk: 0 } });
+    expect(task.status).toBe('queued');
+    expect((await harness.task(task.id)).reason).toBe('no ready worker');
+
+    const { channel } = await harness.connectWorker('w-1');
+    const [assignment] = channel.assignments();
+    expect(assignment?.task).toMatchObject({ id: task.id, status: 'assigned', workerId: 'w-1' });
+    expect(assignment?.attempt).toMatchObject({ number: 1, workerId: 'w-1', status: 'assigned' });
+    expect(harness.registry.get('w-1')?.reserved).toEqual({ cpu: 2, memory: 1024 ** 3, gpu: 0, disk: 0 });
+
+    await harness.started('w-1', assignment!.attempt.id);
+    expect((await harness.task(task.id)).status).toBe('running');
+    expect(await harness.finished('w-1', assignment!.attempt.id, 'succeeded')).toBe('applied');
+
+    const done = await harness.task(task.id);
+    expect(done).toMatchObject({ status: 'succeeded', exitCode: 0, retriesUsed: 0 });
+    expect(done.attempts.map((a) => a.status)).toEqual(['succeeded']);
+    expect(await eventKinds(task.id)).toEqual(['submitted', 'assigned', 'running', 'succeeded']);
+    expect(harness.registry.get('w-1')?.reserved).toEqual({ cpu: 0, memory: 0, gpu: 0, disk: 0 });
+    expect(harness.tasks.isActive(task.id)).toBe(false);
+  });
+
+  it('records a start that arrives with its result in the same commit, running notice included', async () => {
+    harness = await TaskHarness.start();
+    const seen: string[] = [];
+    harness.tasks.onTaskChange((t) => seen.push(t.status));
+    const task = await harness.submit();
+    await harness.connectWorker('w-1');
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    const started = harness.tasks.attemptStarted('w-1', attempt.id, harness.clock.now());
+    const finished = harness.tasks.attemptFinished('w-1', { attemptId: attempt.id, outcome: 'succeeded', exitCode: 0, files: [] });
+    await Promise.all([started, finished]);
+    await harness.settle();
+    expect(seen).toEqual(['queued', 'assigned', 'running', 'succeeded']);
+    expect(await eventKinds(task.id)).toEqual(['submitted', 'assigned', 'running', 'succeeded']);
+    expect((await harness.task(task.id)).attempts[0]?.startedAt).toBe(harness.clock.now());
+  });
+});
+
+describe('retries', () => {
+  it('retries a failure after its backoff, keeping the retry reason while it waits, then fails for good', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ maxRetries: 1 });
+    const first = harness.assignmentOf('w-1', task.id).attempt;
+    await harness.started('w-1', first.id);
+    await harness.finished('w-1', first.id, 'failed', { exitCode: 3 });
+
+    const waiting = await harness.task(task.id);
+    expect(waiting).toMatchObject({ status: 'queued', retriesUsed: 1, exitCode: 3, reason: 'exit code 3; retry 1 of 1 in 1s' });
+    expect(waiting.notBefore).toBe(harness.clock.now() + 1000);
+
+    // a scheduling pass while it waits (another worker joins) neither places it nor replaces its reason
+    await harness.connectWorker('w-2');
+    await harness.advance(900);
+    expect(harness.channel('w-1').assignments()).toHaveLength(1);
+    expect(harness.channel('w-2').assignments()).toHaveLength(0);
+    expect((await harness.task(task.id)).reason).toBe('exit code 3; retry 1 of 1 in 1s');
+
+    // the backoff ends: the timer wakes the dispatch system
+    await harness.advance(200);
+    const retried = await harness.task(task.id);
+    expect(retried).toMatchObject({ status: 'assigned', attemptCount: 2 });
+    expect(retried.notBefore).toBeUndefined();
+    expect(retried.reason).toBeUndefined();
+
+    const second = retried.attempts.at(-1)!;
+    await harness.started(second.workerId, second.id);
+    await harness.finished(second.workerId, second.id, 'failed', { exitCode: 4 });
+    const failed = await harness.task(task.id);
+    expect(failed).toMatchObject({ status: 'failed', reason: 'exit code 4', retriesUsed: 2, exitCode: 4 });
+    expect(failed.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
+    expect(harness.clock.pendingTimers).toBe(0);
+  });
+
+  it('re-queues at once, uncharged, a task its worker stopped unasked', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ maxRetries: 0 });
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.started('w-1', attempt.id);
+    await harness.finished('w-1', attempt.id, 'cancelled', { exitCode: 143 });
+    const again = await harness.task(task.id);
+    expect(again.retriesUsed).toBe(0);
+    expect(again.attempts.map((a) => a.status)).toEqual(['cancelled', 'assigned']);
+    expect(harness.channel('w-1').assignments()).toHaveLength(2);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a queued task at once: out of the queue, nothing sent', async () => {
+    harness = await TaskHarness.start();
+    const task = await harness.submit({ labels: { zone: 'nowhere' } });
+    await harness.connectWorker('w-1');
+    const cancelled = await harness.tasks.cancel(HARNESS_USER, task.id);
+    expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled by ada@example.com' });
+    expect(harness.tasks.queueSnapshot().total).toBe(0);
+    expect(harness.channel('w-1').sent).toEqual([]);
+    await expect(harness.tasks.cancel(HARNESS_USER, task.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('cancels a running task at once and tells its worker; the reservation goes when the worker confirms', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.started('w-1', attempt.id);
+
+    await harness.tasks.cancel(HARNESS_USER, task.id);
+    expect((await harness.task(task.id)).status).toBe('cancelled');
+    expect(harness.channel('w-1').cancels()).toEqual([{ kind: 'cancel', attemptId: attempt.id, reason: 'cancelled by ada@example.com', graceSeconds: 2 }]);
+    expect((await harness.task(task.id)).attempts[0]?.status).toBe('cancelling');
+    expect(harness.registry.get('w-1')?.reserved.cpu).toBe(1);
+
+    // a reconnecting worker is told again
+    await harness.connectWorker('w-1', { holding: [attempt.id] });
+    expect(harness.channel('w-1').cancels()).toHaveLength(1);
+
+    await harness.finished('w-1', attempt.id, 'failed', { exitCode: 143 });
+    const done = await harness.task(task.id);
+    expect(done.status).toBe('cancelled');
+    expect(done.attempts[0]?.status).toBe('cancelled');
+    expect(harness.registry.get('w-1')?.reserved.cpu).toBe(0);
+  });
+});
+
+describe('workers that go away', () => {
+  it('re-queues a lost worker’s attempt at once, not charged to retries, and places it elsewhere', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ maxRetries: 0 });
+    const first = harness.assignmentOf('w-1', task.id).attempt;
+    await harness.started('w-1', first.id);
+    await harness.connectWorker('w-2');
+
+    await harness.silenceWorker('w-1');
+    const moved = await harness.task(task.id);
+    expect(moved.attempts.map((a) => [a.workerId, a.status])).toEqual([
+      ['w-1', 'lost'],
+      ['w-2', 'assigned'],
+    ]);
+    expect(moved.retriesUsed).toBe(0);
+    expect(await eventKinds(task.id)).toEqual(['submitted', 'assigned', 'running', 'lost', 'assigned']);
+    expect(moved.attempts[0]?.error).toBe('worker w-1 was lost');
+  });
+
+  it('acknowledges a duplicate result without effect', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.started('w-1', attempt.id);
+    expect(await harness.finished('w-1', attempt.id, 'succeeded')).toBe('applied');
+    expect(await harness.finished('w-1', attempt.id, 'failed', { exitCode: 9 })).toBe('ignored');
+    const done = await harness.task(task.id);
+    expect(done).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(await eventKinds(task.id)).toEqual(['submitted', 'assigned', 'running', 'succeeded']);
+  });
+
+  it('tells a returning worker to stop an attempt given away, and ignores that attempt’s result', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const stale = harness.assignmentOf('w-1', task.id).attempt;
+    await harness.started('w-1', stale.id);
+    await harness.connectWorker('w-2');
+    await harness.silenceWorker('w-1');
+    const current = harness.assignmentOf('w-2', task.id).attempt;
+
+    const { stopAttempts } = await harness.connectWorker('w-1', { holding: [stale.id] });
+    expect(stopAttempts).toEqual([stale.id]);
+    expect(await harness.finished('w-1', stale.id, 'succeeded')).toBe('ignored');
+    const still = await harness.task(task.id);
+    expect(still).toMatchObject({ status: 'assigned', currentAttemptId: current.id, workerId: 'w-2' });
+  });
+
+  it('loses a running attempt its worker came back without (restarted), and runs it again', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const first = harness.assignmentOf('w-1', task.id).attempt;
+    await harness.started('w-1', first.id);
+    await harness.connectWorker('w-1', { holding: [] });
+    const again = await harness.task(task.id);
+    expect(again.attempts.map((a) => [a.status, a.error])).toEqual([
+      ['lost', 'the worker restarted without it'],
+      ['assigned', undefined],
+    ]);
+  });
+});
+
+describe('a master restart', () => {
+  it('re-queues queued tasks, keeps running attempts for their returning worker, and loses those of one that never returns', async () => {
+    harness = await TaskHarness.start({ heartbeatTtlMs: 1000 });
+    await harness.connectWorker('w-1', { capacity: { cpu: 1 } });
+    await harness.connectWorker('w-2', { capacity: { cpu: 1 } });
+    const a = await harness.submit({ name: 'a' });
+    const b = await harness.submit({ name: 'b' });
+    const waiting = await harness.submit({ name: 'waiting' });
+    const onOne = harness.assignmentOf('w-1', a.id).attempt;
+    const onTwo = harness.assignmentOf('w-2', b.id).attempt;
+    await harness.started('w-1', onOne.id);
+    await harness.started('w-2', onTwo.id);
+    expect((await harness.task(waiting.id)).status).toBe('queued');
+
+    harness = await harness.restart();
+    expect(harness.tasks.queueSnapshot().tasks.map((t) => t.task.id)).toEqual([waiting.id]);
+    expect(harness.registry.get('w-1')?.reserved.cpu).toBe(1);
+
+    // w-1 returns with its attempt; w-2 never does
+    const { stopAttempts } = await harness.connectWorker('w-1', { capacity: { cpu: 1 }, holding: [onOne.id] });
+    expect(stopAttempts).toEqual([]);
+    await harness.finished('w-1', onOne.id, 'succeeded');
+    expect((await harness.task(a.id)).status).toBe('succeeded');
+    expect(harness.assignmentOf('w-1', waiting.id).attempt.number).toBe(1);
+
+    await harness.silenceWorker('w-2');
+    const lost = await harness.task(b.id);
+    expect(lost.status).toBe('queued');
+    expect(lost.attempts.map((x) => [x.status, x.error])).toEqual([['lost', 'worker w-2 was lost']]);
+    expect(lost.events.map((e) => e.kind)).toEqual(['submitted', 'assigned', 'running', 'lost']);
+    // back in the queue: w-1, the one worker left, is full
+    expect(lost.reason).toBe('waiting for free resources on a matching worker');
+  });
+});
+
+describe('output files', () => {
+  it('become the task’s files once the result is stored', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    const files = await harness.upload(attempt.id, { 'report.txt': 'all good\n' });
+    await harness.finished('w-1', attempt.id, 'succeeded', { files });
+    const done = await harness.task(task.id);
+    expect(done.files.map((f) => [f.path, f.size])).toEqual([['report.txt', 9]]);
+    expect(readFileSync(join(harness.dataDir, 'files', HARNESS_USER.id, task.id, 'report.txt'), 'utf8')).toBe('all good\n');
+  });
+
+  it('are not moved into the task’s folder when the result’s commit is refused', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    const files = await harness.upload(attempt.id, { 'forged.txt': 'not recorded\n' });
+    // the stored attempt changed under this master (another master, or a change it did not see):
+    // the result's commit is conditional on the attempt being active, so it is refused
+    expect(await harness.store.commit([{ kind: 'updateAttempt', attemptId: attempt.id, patch: { status: 'lost', error: 'elsewhere' } }])).toBe(true);
+
+    await harness.finished('w-1', attempt.id, 'succeeded', { files });
+    expect(existsSync(join(harness.dataDir, 'files', HARNESS_USER.id, task.id))).toBe(false);
+    expect(existsSync(join(harness.dataDir, 'files', '.staging', attempt.id))).toBe(false);
+    expect((await harness.task(task.id)).files).toEqual([]);
+  });
+
+  it('keeps the stored result when the move fails after the commit, files staged and the error logged; the next start moves them', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(line) });
+    harness = await TaskHarness.start({ logger });
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    const files = await harness.upload(attempt.id, { 'out.txt': 'bytes\n' });
+    // where the user's folder must go there is a file: the move cannot happen
+    mkdirSync(join(harness.dataDir, 'files'), { recursive: true });
+    writeFileSync(join(harness.dataDir, 'files', HARNESS_USER.id), 'in the way');
+
+    expect(await harness.finished('w-1', attempt.id, 'succeeded', { files })).toBe('applied');
+    const done = await harness.task(task.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.files.map((f) => f.path)).toEqual(['out.txt']);
+    expect(readFileSync(join(harness.dataDir, 'files', '.staging', attempt.id, 'out.txt'), 'utf8')).toBe('bytes\n');
+    expect(lines.some((line) => line.includes(attempt.id) && line.includes('could not be moved into place'))).toBe(true);
+
+    // the obstacle goes; the next master start finishes the move the stored result calls for
+    rmSync(join(harness.dataDir, 'files', HARNESS_USER.id));
+    harness = await harness.restart();
+    expect(readFileSync(join(harness.dataDir, 'files', HARNESS_USER.id, task.id, 'out.txt'), 'utf8')).toBe('bytes\n');
+    expect(existsSync(join(harness.dataDir, 'files', '.staging', attempt.id))).toBe(false);
+  });
+
+  it('drops, at the next start, staged files that belong to no stored result', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.finished('w-1', attempt.id, 'succeeded');
+    // bytes staged for the finished attempt that its stored result does not list (left by a crash)
+    await harness.upload(attempt.id, { 'stray.txt': 'not the task\'s\n' });
+    expect(existsSync(join(harness.dataDir, 'files', '.staging', attempt.id, 'stray.txt'))).toBe(true);
+    harness = await harness.restart();
+    expect(existsSync(join(harness.dataDir, 'files', '.staging', attempt.id))).toBe(false);
+    expect(existsSync(join(harness.dataDir, 'files', HARNESS_USER.id, task.id))).toBe(false);
+  });
+
+  it('fails a DAG-style task that did not write a declared output, like a non-zero exit', async () => {
+    harness = await TaskHarness.start({ clock: new ManualClock() });
+    await harness.connectWorker('w-1');
+    const task = await harness.tasks.submitMany(HARNESS_USER, [
+      {
+        name: 'train',
+        image: 'wharf/busybox:latest',
+        command: ['true'],
+        env: {},
+        runtime: 'docker',
+        resources: { cpu: 1, memory: 0, gpu: 0, disk: 0 },
+        priority: 50,
+        maxRetries: 0,
+        timeoutSeconds: 0,
+        labels: {},
+        outputs: ['model.bin'],
+      },
+    ]);
+    await harness.settle();
+    const { attempt } = harness.assignmentOf('w-1', task[0]!.id);
+    await harness.finished('w-1', attempt.id, 'succeeded');
+    const failed = await harness.task(task[0]!.id);
+    expect(failed).toMatchObject({ status: 'failed', reason: 'declared output "model.bin" not written to /output', exitCode: 0 });
+    expect(failed.attempts[0]).toMatchObject({ status: 'failed', error: 'declared output "model.bin" not written to /output' });
+  });
+});
