@@ -7,7 +7,8 @@
 //
 // Only grpc/ speaks the wire: elsewhere '@wharf/proto' gives unit helpers, never a message type.
 // tasks/ is entered through its facade (task-service.ts) and its submission rules (task-input.ts):
-// no other folder reaches into its systems or takes a record from it. And no import cycles.
+// no other folder reaches into its systems or takes a record from it. Test helpers (testing/)
+// serve tests only. And no import cycles.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
@@ -129,6 +130,15 @@ describe('the master keeps its layers', () => {
         if (folderOf(module) === 'grpc' || imported.specifier !== '@wharf/proto') return undefined;
         const wire = imported.names.filter((name) => !PROTO_HELPERS.has(name));
         return wire.length > 0 ? `${wire.join(', ')} belong to grpc/ (translate there)` : undefined;
+      }),
+    ).toEqual([]);
+  });
+
+  it('leaves test helpers (testing/ folders, not built into dist/) to tests', () => {
+    expect(
+      violations((module, imported) => {
+        if (imported.target === undefined || !imported.target.includes('/testing/') || module.includes('/testing/')) return undefined;
+        return 'testing/ helpers are for tests only';
       }),
     ).toEqual([]);
   });

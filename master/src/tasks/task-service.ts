@@ -17,13 +17,29 @@
 // reports `started`, streams logs, uploads outputs and sends its result; the result makes the
 // task succeed, fail, or wait for a retry. Every change runs on one serial executor, so no two
 // interleave, and every multi-record change is one conditional store commit. The records are in
-// records/. The lifecycle, as the systems implement it:
+// records/. The lifecycle, as the systems implement it (lifecycle tests: task-lifecycle.test.ts):
 //
-//   queued ──assign──▶ assigned ──start──▶ running ──exit 0──▶ succeeded
-//     ▲                   │                   ├──exit≠0 / timeout──▶ (retry left?) ─yes─┐
-//     │                   │                   │                             no──▶ failed │
-//     └──── backoff ◀─────┴── worker lost (attempt lost, not charged to retries) ◀───────┘
-//   any non-terminal state ──cancel──▶ cancelled
+//   Task (task.status)
+//
+//   queued ──assign──▶ assigned ──started──▶ running ──result──┐  (a result may come while
+//    ▲  ▲                 │                     │              │   assigned: a start in the same
+//    │  │                 │                     │              ▼   round is folded into it)
+//    │  │                 │                     │      decideOutcome (outcome-policy.ts)
+//    │  │                 │                     │        ├─ succeed ───────────────────▶ succeeded
+//    │  │                 │                     │        ├─ fail (no retry left) ──────▶ failed
+//    │  └─── backoff ◀────┼─────────────────────┼────────┼─ retry: charged, waits until notBefore
+//    ├──── at once ◀──────┼─────────────────────┼────────┴─ requeue: its worker stopped it unasked
+//    └──── at once ◀──────┴─────────────────────┴── attempt lost: its worker was lost, or came back
+//                                                   without it; not charged to retries
+//   queued · assigned · running ──cancel──▶ cancelled (at once)
+//
+//   Attempt (attempt.status)
+//
+//   assigned ──started──▶ running ──result──▶ succeeded · failed · timed_out · error · cancelled
+//      │  (a result may come while assigned)          (a success that does not hold up: failed)
+//      ├──cancel (assigned or running)──▶ cancelling ──result──▶ cancelled (succeeded if it had)
+//      └──its worker lost (assigned, running or cancelling)──▶ lost; a running attempt its worker
+//         came back without is lost too, an assigned one it never accepted is sent again
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
