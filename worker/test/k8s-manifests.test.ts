@@ -9,9 +9,9 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import { Namespace, PersistentVolumeClaim, Pod, ServiceAccount } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { TaskSpec__Output } from '@wharf/proto';
 import { loadWorkerConfig } from '../src/config/worker-config.js';
 import { buildTaskPod } from '../src/runtime/kubernetes-pod-spec.js';
+import type { AttemptSpec } from '../src/runtime/task-runtime.js';
 
 const DEPLOY_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/kubernetes');
 
@@ -90,7 +90,7 @@ describe('deploy/kubernetes manifests', () => {
 });
 
 describe('task pods built by the runtime', () => {
-  const spec: TaskSpec__Output = {
+  const spec: AttemptSpec = {
     taskId: '0b6c3f9e-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
     attemptId: '7d8e9f0a-1b2c-4d3e-9f4a-5b6c7d8e9f0a',
     attemptNumber: 2,

@@ -9,11 +9,10 @@ import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskSpec__Output } from '@wharf/proto';
 import { KubernetesRuntime } from '../src/runtime/kubernetes-runtime.js';
 import { loadKubeConfig } from '../src/runtime/kubernetes-setup.js';
 import { RuntimeError } from '../src/runtime/runtime-error.js';
-import type { AttemptPaths, RuntimeLogEntry } from '../src/runtime/task-runtime.js';
+import type { AttemptPaths, AttemptSpec, RuntimeLogEntry } from '../src/runtime/task-runtime.js';
 
 const KUBECONFIG = process.env['KUBECONFIG'];
 if (!KUBECONFIG) {
@@ -62,13 +61,13 @@ describe.skipIf(!KUBECONFIG)('KubernetesRuntime on a real cluster', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  function spec(command: string[], extra: Partial<TaskSpec__Output> = {}): TaskSpec__Output {
+  function spec(command: string[], extra: Partial<AttemptSpec> = {}): AttemptSpec {
     return {
       taskId: randomUUID(), attemptId: randomUUID(), attemptNumber: 1, name: 'real', image: IMAGE, command, env: { GREETING: 'hi' },
       runtime: 'kubernetes', resources: { cpu: 0.1, memory: 64 * 2 ** 20, gpu: 0, disk: 0 }, timeoutSeconds: 0, userId: 't', ...extra,
     };
   }
-  const pathsOf = (s: TaskSpec__Output): AttemptPaths => {
+  const pathsOf = (s: AttemptSpec): AttemptPaths => {
     const root = path.join(dir, s.attemptId);
     return { root, output: path.join(root, 'output'), work: path.join(root, 'work') };
   };

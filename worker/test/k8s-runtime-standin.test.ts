@@ -10,13 +10,12 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskSpec__Output } from '@wharf/proto';
 import { loadWorkerConfig } from '../src/config/worker-config.js';
 import { walkOutputFiles } from '../src/outputs/output-walk.js';
 import { KubernetesRuntime, PodFailure } from '../src/runtime/kubernetes-runtime.js';
 import { createKubernetesSetup } from '../src/runtime/kubernetes-setup.js';
 import { RuntimeError } from '../src/runtime/runtime-error.js';
-import type { AttemptPaths, RuntimeHandle, RuntimeLogEntry } from '../src/runtime/task-runtime.js';
+import type { AttemptPaths, AttemptSpec, RuntimeHandle, RuntimeLogEntry } from '../src/runtime/task-runtime.js';
 import { K8sApiStandin, type SimulatedPod } from './k8s-api-standin.js';
 
 const logger = pino({ level: 'silent' });
@@ -59,7 +58,7 @@ function makeRuntime(workerId = `worker-${randomUUID()}`, extra: Partial<Constru
   return runtime;
 }
 
-function taskSpec(extra: Partial<TaskSpec__Output> = {}): TaskSpec__Output {
+function taskSpec(extra: Partial<AttemptSpec> = {}): AttemptSpec {
   const attemptId = randomUUID();
   return {
     taskId: randomUUID(),
@@ -77,7 +76,7 @@ function taskSpec(extra: Partial<TaskSpec__Output> = {}): TaskSpec__Output {
   };
 }
 
-function pathsOf(spec: TaskSpec__Output): AttemptPaths {
+function pathsOf(spec: AttemptSpec): AttemptPaths {
   const root = path.join(dir, 'attempts', spec.attemptId);
   return { root, output: path.join(root, 'output'), work: path.join(root, 'work') };
 }
@@ -90,7 +89,7 @@ async function collect(logs: AsyncIterable<RuntimeLogEntry>): Promise<RuntimeLog
 
 const textOf = (entries: RuntimeLogEntry[]): string => entries.map((e) => e.data.toString('utf8')).join('');
 
-async function startTask(runtime: KubernetesRuntime, spec: TaskSpec__Output, notes: string[] = []): Promise<RuntimeHandle> {
+async function startTask(runtime: KubernetesRuntime, spec: AttemptSpec, notes: string[] = []): Promise<RuntimeHandle> {
   return runtime.start(spec, pathsOf(spec), { note: (text) => notes.push(text) });
 }
 
@@ -122,6 +121,8 @@ describe('KubernetesRuntime against the API server stand-in', () => {
     const [entries, exit] = await Promise.all([collect(runtime.logs(handle)), runtime.wait(handle)]);
     expect(exit.exitCode).toBe(0);
     expect(textOf(entries)).toBe('hello\nworld\n');
+    // the pod log API merges the streams, and the runtime says so
+    expect(runtime.capabilities.mergesStdStreams).toBe(true);
     expect(entries.every((e) => e.stream === 'stdout' && e.cursor !== undefined)).toBe(true);
 
     const outDir = await runtime.collectOutputs(handle);

@@ -5,14 +5,15 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
-import type { TaskSpec__Output } from '@wharf/proto';
 import { DockerLogFrameParser, isCursorAfter } from './docker-log-frames.js';
 import { RuntimeError, errorMessage } from './runtime-error.js';
 import type {
   AttemptPaths,
+  AttemptSpec,
   ExitStatus,
   LogOptions,
   RecoveredAttempt,
+  RuntimeCapabilities,
   RuntimeHandle,
   RuntimeLogEntry,
   StartOptions,
@@ -43,11 +44,12 @@ const PROGRESS_NOTE_INTERVAL_MS = 1000;
 
 export class DockerRuntime implements TaskRuntime {
   readonly name = 'docker' as const;
+  readonly capabilities: RuntimeCapabilities = { stagesInputsItself: false, mergesStdStreams: false };
   private readonly handles = new WeakMap<RuntimeHandle, ContainerState>();
 
   constructor(private readonly options: DockerRuntimeOptions) {}
 
-  async start(spec: TaskSpec__Output, paths: AttemptPaths, options: StartOptions = {}): Promise<RuntimeHandle> {
+  async start(spec: AttemptSpec, paths: AttemptPaths, options: StartOptions = {}): Promise<RuntimeHandle> {
     if (spec.image.trim() === '') throw new RuntimeError('unsupported', 'the task names no image');
     await this.ensureImage(spec.image, options);
     throwIfAborted(options.signal);
@@ -55,9 +57,7 @@ export class DockerRuntime implements TaskRuntime {
     await mkdir(paths.output, { recursive: true });
     await chmod(paths.output, 0o777); // writable by non-root container users
 
-    const gpu = spec.resources?.gpu ?? 0;
-    const cpu = spec.resources?.cpu ?? 0;
-    const memory = spec.resources?.memory ?? 0;
+    const { gpu, cpu, memory } = spec.resources;
     const hostConfig: Dockerode.HostConfig = {
       PidsLimit: this.options.pidsLimit,
       SecurityOpt: ['no-new-privileges'],

@@ -7,14 +7,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir } from 'node:fs/promises';
 import os from 'node:os';
-import type { TaskSpec__Output } from '@wharf/proto';
 import { AsyncQueue } from './async-queue.js';
 import { RuntimeError, errorMessage } from './runtime-error.js';
 import type {
   AttemptPaths,
+  AttemptSpec,
   ExitStatus,
   LogOptions,
   RecoveredAttempt,
+  RuntimeCapabilities,
   RuntimeHandle,
   RuntimeLogEntry,
   StartOptions,
@@ -37,11 +38,12 @@ interface ProcessState {
 
 export class ExecRuntime implements TaskRuntime {
   readonly name = 'exec' as const;
+  readonly capabilities: RuntimeCapabilities = { stagesInputsItself: false, mergesStdStreams: false };
   private readonly handles = new WeakMap<RuntimeHandle, ProcessState>();
 
   constructor(private readonly options: ExecRuntimeOptions = {}) {}
 
-  async start(spec: TaskSpec__Output, paths: AttemptPaths, options: StartOptions = {}): Promise<RuntimeHandle> {
+  async start(spec: AttemptSpec, paths: AttemptPaths, options: StartOptions = {}): Promise<RuntimeHandle> {
     const [file, ...args] = spec.command;
     if (file === undefined || file === '') {
       throw new RuntimeError('unsupported', 'the exec runtime needs a command (the task has none)');

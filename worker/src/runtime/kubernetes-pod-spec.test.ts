@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskSpec__Output } from '@wharf/proto';
 import { buildTaskPod, cpuQuantity, labelValueOf, podNameOf, PodSpecError, type PodSpecSettings } from './kubernetes-pod-spec.js';
+import type { AttemptSpec } from './task-runtime.js';
 
 const settings: PodSpecSettings = {
   workerId: 'worker-1',
@@ -12,7 +12,7 @@ const settings: PodSpecSettings = {
   pendingTimeoutSeconds: 300,
 };
 
-function spec(extra: Partial<TaskSpec__Output> = {}): TaskSpec__Output {
+function spec(extra: Partial<AttemptSpec> = {}): AttemptSpec {
   return {
     taskId: '6f1c1d2e-0000-4000-8000-000000000001',
     attemptId: '6f1c1d2e-0000-4000-8000-0000000000a1',
@@ -25,8 +25,6 @@ function spec(extra: Partial<TaskSpec__Output> = {}): TaskSpec__Output {
     resources: { cpu: 0, memory: 0, gpu: 0, disk: 0 },
     timeoutSeconds: 0,
     userId: 'u',
-    inputs: [],
-    useCache: true,
     ...extra,
   };
 }

@@ -1,4 +1,4 @@
-// The pod one attempt runs in. Pure: a TaskSpec and the worker's kubernetes settings in, a
+// The pod one attempt runs in. Pure: an AttemptSpec and the worker's kubernetes settings in, a
 // V1Pod out, so the whole shape is unit-tested (kubernetes-pod-spec.test.ts).
 //
 //   init container "wharf-inputs" (only when the task has inputs; helper image)
@@ -17,9 +17,8 @@
 // status, not the pod phase, says when and how it ended.
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod, V1ResourceRequirements, V1Volume } from '@kubernetes/client-node';
-import type { TaskSpec__Output } from '@wharf/proto';
 import type { KubernetesToleration } from '../config/worker-config.js';
-import type { RuntimeInput } from './task-runtime.js';
+import type { AttemptSpec, RuntimeInput } from './task-runtime.js';
 
 export const TASK_CONTAINER = 'task';
 export const OUTPUTS_CONTAINER = 'wharf-outputs';
@@ -60,7 +59,7 @@ export interface PodSpecSettings {
 }
 
 export interface PodTaskInput {
-  spec: TaskSpec__Output;
+  spec: AttemptSpec;
   /** The worker's folder that receives this attempt's outputs. */
   outputDir: string;
   inputs?: RuntimeInput[];
@@ -223,13 +222,13 @@ export function buildTaskPod(task: PodTaskInput, settings: PodSpecSettings): V1P
 }
 
 /** Requests = limits (a task gets what it reserved on the worker, no more). */
-function taskResources(spec: TaskSpec__Output): V1ResourceRequirements | undefined {
+function taskResources(spec: AttemptSpec): V1ResourceRequirements | undefined {
   const r = spec.resources;
   const amounts: Record<string, string> = {};
-  if (r && r.cpu > 0) amounts['cpu'] = cpuQuantity(r.cpu);
-  if (r && Number(r.memory) > 0) amounts['memory'] = String(r.memory);
-  if (r && Number(r.disk) > 0) amounts['ephemeral-storage'] = String(r.disk);
-  if (r && r.gpu > 0) amounts['nvidia.com/gpu'] = String(r.gpu);
+  if (r.cpu > 0) amounts['cpu'] = cpuQuantity(r.cpu);
+  if (r.memory > 0) amounts['memory'] = String(r.memory);
+  if (r.disk > 0) amounts['ephemeral-storage'] = String(r.disk);
+  if (r.gpu > 0) amounts['nvidia.com/gpu'] = String(r.gpu);
   if (Object.keys(amounts).length === 0) return undefined;
   return { requests: { ...amounts }, limits: { ...amounts } };
 }

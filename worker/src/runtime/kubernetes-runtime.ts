@@ -35,7 +35,6 @@ import {
   type V1Status,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { TaskSpec__Output } from '@wharf/proto';
 import type { KubernetesToleration } from '../config/worker-config.js';
 import { KubernetesLogLineParser, isLogCursorAfter } from './kubernetes-log-lines.js';
 import {
@@ -61,9 +60,11 @@ import { extractTar } from './kubernetes-tar.js';
 import { RuntimeError, errorMessage } from './runtime-error.js';
 import type {
   AttemptPaths,
+  AttemptSpec,
   ExitStatus,
   LogOptions,
   RecoveredAttempt,
+  RuntimeCapabilities,
   RuntimeHandle,
   RuntimeLogEntry,
   StartOptions,
@@ -111,6 +112,8 @@ const REPLACE_WAIT_MS = 60_000;
 
 export class KubernetesRuntime implements TaskRuntime {
   readonly name = 'kubernetes' as const;
+  /** the pod's init container fetches inputs from their URLs; the pod log API merges stdout and stderr */
+  readonly capabilities: RuntimeCapabilities = { stagesInputsItself: true, mergesStdStreams: true };
   private readonly core: CoreV1Api;
   private readonly handles = new WeakMap<RuntimeHandle, PodHandleState>();
   private readonly workerLabel: string;
@@ -128,7 +131,7 @@ export class KubernetesRuntime implements TaskRuntime {
     return this.options.namespace;
   }
 
-  async start(spec: TaskSpec__Output, paths: AttemptPaths, options: StartOptions = {}): Promise<RuntimeHandle> {
+  async start(spec: AttemptSpec, paths: AttemptPaths, options: StartOptions = {}): Promise<RuntimeHandle> {
     if (spec.image.trim() === '') throw new RuntimeError('unsupported', 'the task names no image');
     throwIfAborted(options.signal);
     await mkdir(paths.output, { recursive: true });

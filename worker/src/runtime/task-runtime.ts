@@ -1,9 +1,52 @@
 // The TaskRuntime contract: what the worker needs from anything that can run a task (a Docker
-// container, a host process). Both runtimes pass one conformance suite
-// (worker/test/runtime-conformance.test.ts). Handles are opaque to the caller; each runtime
-// keeps its own state for the handles it made.
-import type { TaskSpec__Output } from '@wharf/proto';
+// container, a host process, a Kubernetes pod). The docker and exec runtimes pass one
+// conformance suite (worker/test/runtime-conformance.test.ts). Handles are opaque to the caller;
+// each runtime keeps its own state for the handles it made. A runtime starts an AttemptSpec (the
+// worker's own shape, built from the master's assignment in session/assignment.ts), and says
+// what it can do in `capabilities`: callers ask those, never the runtime's name.
 import type { RuntimeName } from '../config/worker-config.js';
+
+/** What a runtime needs to start one attempt. */
+export interface AttemptSpec {
+  taskId: string;
+  attemptId: string;
+  attemptNumber: number;
+  name: string;
+  /** empty for a runtime that needs none (exec) */
+  image: string;
+  /** argv; empty = the image's own command */
+  command: string[];
+  env: Record<string, string>;
+  /** the runtime the task asks for */
+  runtime: string;
+  resources: AttemptResources;
+  /** 0 = none */
+  timeoutSeconds: number;
+  userId: string;
+}
+
+/** What the attempt reserved on this worker (0 = not limited). */
+export interface AttemptResources {
+  /** cores */
+  cpu: number;
+  /** bytes */
+  memory: number;
+  gpu: number;
+  /** bytes */
+  disk: number;
+}
+
+/** What a runtime can do, declared beside the contract (Nomad's driver Capabilities). */
+export interface RuntimeCapabilities {
+  /**
+   * It fetches a task's inputs itself, inside what it runs, from their URLs (StartOptions.inputs),
+   * so every input needs a URL; otherwise the worker stages them into a host folder first
+   * (StartOptions.inputDir, through its artifact cache).
+   */
+  stagesInputsItself: boolean;
+  /** Its logs cannot keep stdout and stderr apart: every entry comes as stdout, in order. */
+  mergesStdStreams: boolean;
+}
 
 /** The folders of one attempt under <dataDir>/attempts/<attemptId>. */
 export interface AttemptPaths {
@@ -32,8 +75,8 @@ export interface StartOptions {
   /** Aborts a start in progress (the attempt was cancelled while its image was pulled). */
   signal?: AbortSignal;
   /**
-   * Files the task reads from /input (DAG artifacts): the runtime places each at
-   * /input/<name> after checking its sha256. Only the kubernetes runtime stages them so far.
+   * Files the task reads from /input (DAG artifacts), for a runtime that stages inputs itself
+   * (capabilities.stagesInputsItself): it places each at /input/<name> after checking its sha256.
    */
   inputs?: RuntimeInput[];
   /**
@@ -88,8 +131,9 @@ export interface RuntimeStats {
 
 export interface TaskRuntime {
   readonly name: RuntimeName;
+  readonly capabilities: RuntimeCapabilities;
   /** Starts the task; resolves once it actually runs. Throws RuntimeError with a clear message. */
-  start(spec: TaskSpec__Output, paths: AttemptPaths, options?: StartOptions): Promise<RuntimeHandle>;
+  start(spec: AttemptSpec, paths: AttemptPaths, options?: StartOptions): Promise<RuntimeHandle>;
   /** Resolves when the task has ended; rejects when `signal` aborts first (the task keeps running). */
   wait(handle: RuntimeHandle, signal?: AbortSignal): Promise<ExitStatus>;
   /** Asks the task to stop (SIGTERM), then kills it (SIGKILL) after graceSeconds. Resolves once it ended. */

@@ -14,7 +14,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { InputReport__Output, TaskSpec__Output } from '@wharf/proto';
+import type { InputReport__Output } from '@wharf/proto';
 import type { ArtifactCache, StagedInput } from '../cache/artifact-cache.js';
 import { fetchFromMaster } from '../cache/master-transfer.js';
 import { fetchFromUrl, redact } from '../cache/presigned-transfer.js';
@@ -28,6 +28,7 @@ import { sleep } from '../retry/backoff.js';
 import { RuntimeError, errorMessage } from '../runtime/runtime-error.js';
 import type { AttemptPaths, RecoveredAttempt, RuntimeHandle, StartOptions, TaskRuntime } from '../runtime/task-runtime.js';
 import { spoolFileOf } from './attempt-paths.js';
+import type { Assignment } from './assignment.js';
 import type { GatewayConnection } from './gateway-connection.js';
 
 export type AttemptEventKind = 'pulling' | 'pulled' | 'pull_progress' | 'started';
@@ -39,7 +40,7 @@ export interface AttemptReporter {
 }
 
 export type AttemptSource =
-  | { kind: 'assigned'; spec: TaskSpec__Output }
+  | { kind: 'assigned'; assignment: Assignment }
   | { kind: 'recovered'; recovered: RecoveredAttempt };
 
 export interface AttemptRunnerOptions {
@@ -92,10 +93,11 @@ export class AttemptRunner {
   constructor(private readonly options: AttemptRunnerOptions) {
     const source = options.source;
     if (source.kind === 'assigned') {
-      this.attemptId = source.spec.attemptId;
-      this.taskId = source.spec.taskId;
-      this.timeoutSeconds = source.spec.timeoutSeconds;
-      this.runtimeName = source.spec.runtime;
+      const { spec } = source.assignment;
+      this.attemptId = spec.attemptId;
+      this.taskId = spec.taskId;
+      this.timeoutSeconds = spec.timeoutSeconds;
+      this.runtimeName = spec.runtime;
     } else {
       this.handle = source.recovered.handle;
       this.attemptId = source.recovered.handle.attemptId;
@@ -247,9 +249,10 @@ export class AttemptRunner {
       note: (text) => shipper.note(text),
       signal: this.startAbort.signal,
     };
-    if (source.spec.inputs.length > 0) {
+    const { assignment } = source;
+    if (assignment.inputs.length > 0) {
       try {
-        Object.assign(startOptions, await this.stageInputs(source.spec, runtime, shipper, result));
+        Object.assign(startOptions, await this.stageInputs(assignment, runtime, shipper, result));
       } catch (error: unknown) {
         const stop = this.currentStopOutcome();
         if (stop) return failed('cancelled', stop.message);
@@ -262,7 +265,7 @@ export class AttemptRunner {
       if (stop) return failed('cancelled', stop.message);
     }
     try {
-      return await runtime.start(source.spec, this.options.paths, startOptions);
+      return await runtime.start(assignment.spec, this.options.paths, startOptions);
     } catch (error: unknown) {
       const stop = this.currentStopOutcome(); // may have been set while start() ran
       if (stop || (error instanceof RuntimeError && error.code === 'cancelled')) {
@@ -276,39 +279,39 @@ export class AttemptRunner {
   }
 
   /**
-   * DAG inputs: docker and exec get them staged in <attempt>/input (through the artifact cache
-   * unless the DAG turned it off); the kubernetes runtime fetches them itself inside the pod,
-   * so it needs a URL for each (an S3 artifact backend).
+   * DAG inputs: the worker stages them in <attempt>/input (through the artifact cache unless the
+   * DAG turned it off), except for a runtime that stages inputs itself (kubernetes: inside the
+   * pod), which needs a URL for each (an S3 artifact backend).
    */
   private async stageInputs(
-    spec: TaskSpec__Output,
+    assignment: Assignment,
     runtime: TaskRuntime,
     shipper: LogShipper,
     result: StoredResult,
   ): Promise<Pick<StartOptions, 'inputDir' | 'inputs'>> {
-    for (const input of spec.inputs) {
+    for (const input of assignment.inputs) {
       if (!SAFE_INPUT_NAME.test(input.name)) throw new Error(`input name ${JSON.stringify(input.name)} is not a relative path`);
     }
-    if (runtime.name === 'kubernetes') {
-      const missing = spec.inputs.filter((input) => input.url === '');
-      if (missing.length > 0) {
-        throw new Error('the kubernetes runtime fetches inputs inside the pod and needs presigned URLs: run the master with the S3 artifact backend (WHARF_S3_ENDPOINT)');
+    if (runtime.capabilities.stagesInputsItself) {
+      const withUrls = assignment.inputs.flatMap((input) => (input.url === undefined ? [] : [{ ...input, url: input.url }]));
+      if (withUrls.length < assignment.inputs.length) {
+        throw new Error(`the ${runtime.name} runtime fetches inputs itself and needs presigned URLs: run the master with the S3 artifact backend (WHARF_S3_ENDPOINT)`);
       }
-      // fetched by the pod's init container; the worker's cache is not involved
-      result.inputs = spec.inputs.map((input) => ({ name: input.name, sha256: input.sha256, cacheHit: false, bytes: input.size }));
-      return { inputs: spec.inputs.map((input) => ({ name: input.name, sha256: input.sha256, size: input.size, url: input.url })) };
+      // fetched by the runtime (the pod's init container); the worker's cache is not involved
+      result.inputs = withUrls.map((input) => ({ name: input.name, sha256: input.sha256, cacheHit: false, bytes: input.size }));
+      return { inputs: withUrls.map((input) => ({ name: input.name, sha256: input.sha256, size: input.size, url: input.url })) };
     }
     const inputDir = path.join(this.options.paths.root, 'input');
     await rm(inputDir, { recursive: true, force: true });
     await mkdir(inputDir, { recursive: true, mode: 0o755 });
     const cache = this.options.cache;
-    const useCache = spec.useCache && cache !== undefined;
+    const useCache = assignment.useCache && cache !== undefined;
     const reports: InputReport__Output[] = [];
     // one at a time: inputs of one task are usually few, and the cache fetches each digest once anyway
-    for (const input of spec.inputs) {
+    for (const input of assignment.inputs) {
       const signal = this.startAbort.signal;
       if (signal.aborted) throw new Error('cancelled while staging inputs');
-      const fetch = input.url !== '' ? fetchFromUrl(input.url) : fetchFromMaster(this.options.gateway, this.attemptId, input.sha256, signal);
+      const fetch = input.url !== undefined ? fetchFromUrl(input.url) : fetchFromMaster(this.options.gateway, this.attemptId, input.sha256, signal);
       const dest = path.join(inputDir, ...input.name.split('/'));
       const artifact = { sha256: input.sha256, size: input.size };
       let staged: StagedInput;
@@ -316,7 +319,7 @@ export class AttemptRunner {
       else throw new Error('this worker has no artifact cache');
       this.staged.push(staged);
       reports.push({ name: input.name, sha256: input.sha256, cacheHit: useCache && staged.hit, bytes: staged.bytes });
-      const from = input.url !== '' ? redact(input.url) : 'the master';
+      const from = input.url !== undefined ? redact(input.url) : 'the master';
       shipper.note(`input ${input.name}: ${useCache && staged.hit ? 'from the cache' : `downloaded from ${from}`} (${staged.bytes} bytes)`);
     }
     result.inputs = reports;
@@ -433,7 +436,7 @@ export class AttemptRunner {
    */
   private async uploadDeclaredOutputs(outputDir: string, shipper: LogShipper, result: StoredResult): Promise<void> {
     const source = this.options.source;
-    const names = source.kind === 'assigned' ? (source.spec.directOutputs?.names ?? []) : [];
+    const names = source.kind === 'assigned' ? source.assignment.directOutputs : [];
     if (names.length === 0 || result.outcome !== 'succeeded' || this.drop) return;
     const upload = await uploadDeclaredOutputs({
       gateway: this.options.gateway,

@@ -35,6 +35,7 @@ import type { TaskRuntime } from '../runtime/task-runtime.js';
 import type { UsageSampler } from '../telemetry/usage-sampler.js';
 import { AttemptRunner, type AttemptEventKind, type AttemptReporter, type AttemptSource } from './attempt-runner.js';
 import { attemptPaths, isSafeAttemptId } from './attempt-paths.js';
+import { assignmentOf } from './assignment.js';
 import { describeGrpcError, grpcStatusOf, type GatewayConnection } from './gateway-connection.js';
 
 export interface MasterSessionOptions {
@@ -352,12 +353,12 @@ export class MasterSession implements AttemptReporter {
     const runtimeName = spec.runtime || this.options.config.runtimes[0] || 'docker';
     const runtime = [...this.options.runtimes.values()].find((r) => r.name === runtimeName);
     this.logger.info({ attemptId, taskId: spec.taskId, image: spec.image, runtime: runtimeName }, 'accepted an attempt');
-    this.startRunner({ kind: 'assigned', spec: { ...spec, runtime: runtimeName } }, runtime);
+    this.startRunner({ kind: 'assigned', assignment: assignmentOf(spec, runtimeName) }, runtime);
   }
 
   private startRunner(source: AttemptSource, runtime: TaskRuntime | undefined): void {
     const { config } = this.options;
-    const attemptId = source.kind === 'assigned' ? source.spec.attemptId : source.recovered.handle.attemptId;
+    const attemptId = source.kind === 'assigned' ? source.assignment.spec.attemptId : source.recovered.handle.attemptId;
     const runner = new AttemptRunner({
       source,
       runtime,

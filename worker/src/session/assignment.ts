@@ -1,0 +1,48 @@
+// The master's assignment as the worker's own shapes: the one place a TaskSpec (the wire message,
+// wharf.proto) becomes what the runner and the runtimes work with. The runtime gets the
+// AttemptSpec; the runner keeps what is its own business (inputs to stage, the cache setting,
+// outputs to upload straight to the object store).
+import type { TaskSpec__Output } from '@wharf/proto';
+import type { AttemptSpec } from '../runtime/task-runtime.js';
+
+/** One input of a DAG task: staged at /input/<name>. */
+export interface AssignedInput {
+  name: string;
+  sha256: string;
+  size: number;
+  /** a presigned GET URL (S3 artifact backend); undefined: fetch it from the master (FetchArtifact) */
+  url: string | undefined;
+}
+
+export interface Assignment {
+  spec: AttemptSpec;
+  /** DAG tasks: the artifacts to stage read-only at /input (none for other tasks) */
+  inputs: AssignedInput[];
+  /** false: neither read nor fill the worker's artifact cache */
+  useCache: boolean;
+  /** S3 artifact backend: the declared outputs to PUT straight into the object store (none otherwise) */
+  directOutputs: string[];
+}
+
+/** `runtime`: the runtime to use (the spec's, or the worker's default when it names none). */
+export function assignmentOf(spec: TaskSpec__Output, runtime: string): Assignment {
+  const resources = spec.resources;
+  return {
+    spec: {
+      taskId: spec.taskId,
+      attemptId: spec.attemptId,
+      attemptNumber: spec.attemptNumber,
+      name: spec.name,
+      image: spec.image,
+      command: [...spec.command],
+      env: { ...spec.env },
+      runtime,
+      resources: { cpu: resources?.cpu ?? 0, memory: resources?.memory ?? 0, gpu: resources?.gpu ?? 0, disk: resources?.disk ?? 0 },
+      timeoutSeconds: spec.timeoutSeconds,
+      userId: spec.userId,
+    },
+    inputs: spec.inputs.map((input) => ({ name: input.name, sha256: input.sha256, size: input.size, url: input.url === '' ? undefined : input.url })),
+    useCache: spec.useCache,
+    directOutputs: [...(spec.directOutputs?.names ?? [])],
+  };
+}
