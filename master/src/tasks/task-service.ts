@@ -73,8 +73,8 @@ export interface TaskServiceOptions extends TaskSystemOptions {
 const IDLE_MAX_ROUNDS = 100;
 
 export class TaskService {
-  /** The bag every system shares (the test harness reads the live state through it). */
-  readonly resources: TaskSystemResources;
+  /** The bag every system shares. */
+  private readonly resources: TaskSystemResources;
   private readonly timers: TimerSystem;
   private readonly dispatch: DispatchSystem;
   private readonly submission: SubmissionSystem;
