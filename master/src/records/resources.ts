@@ -1,4 +1,5 @@
-// Resources and runtimes: what a task asks for and what a worker offers.
+// Resources and runtimes: what a task asks for and what a worker offers. (Records: the ground
+// floor; they import only each other.)
 
 /**
  * docker: a container; exec: a host process (admins only by default); sim: completes at once
