@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HARNESS_USER, ManualClock, TaskHarness } from './testing/harness.js';
 
 let harness: TaskHarness;
@@ -52,6 +52,39 @@ describe('a task from submission to its end', () => {
     expect(seen).toEqual(['queued', 'assigned', 'running', 'succeeded']);
     expect(await eventKinds(task.id)).toEqual(['submitted', 'assigned', 'running', 'succeeded']);
     expect((await harness.task(task.id)).attempts[0]?.startedAt).toBe(harness.clock.now());
+  });
+});
+
+describe('group commits', () => {
+  it('stores a pass’s placements in one commit, and the results that arrive in one round in one more', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1', { capacity: { cpu: 64 } });
+    const groups = vi.spyOn(harness.store, 'commitMany');
+    const tasks = await harness.tasks.submitMany(
+      HARNESS_USER,
+      Array.from({ length: 50 }, (_, i) => ({
+        name: `t-${i}`,
+        image: 'wharf/busybox:latest',
+        command: [],
+        env: {},
+        runtime: 'docker' as const,
+        resources: { cpu: 1, memory: 0, gpu: 0, disk: 0 },
+        priority: 50,
+        maxRetries: 0,
+        timeoutSeconds: 0,
+        labels: {},
+      })),
+    );
+    await harness.settle();
+    expect(groups).toHaveBeenCalledTimes(1);
+    expect(groups.mock.calls[0]?.[0]).toHaveLength(50);
+
+    const attempts = tasks.map((t) => harness.assignmentOf('w-1', t.id).attempt.id);
+    await Promise.all(attempts.map((attemptId) => harness.tasks.attemptFinished('w-1', { attemptId, outcome: 'succeeded', exitCode: 0, files: [] })));
+    await harness.settle();
+    expect(groups).toHaveBeenCalledTimes(2);
+    expect(groups.mock.calls[1]?.[0]).toHaveLength(50);
+    expect(harness.tasks.counts()).toEqual({ queued: 0, assigned: 0, running: 0 });
   });
 });
 
