@@ -155,7 +155,8 @@ export class FileStore {
   /**
    * Makes an attempt's staged files the task's files, replacing earlier ones; called once the
    * result that lists them (`records`, from stagedRecords) is stored. If this throws, the stored
-   * records stand and the files stay in the attempt's staging folder for an operator to move.
+   * records stand and the files stay in the attempt's staging folder (the next master start
+   * moves them, tasks/systems/recovery-system.ts; or an operator does).
    */
   async promote(attemptId: string, task: { id: string; userId: string }, records: readonly OutputFileRecord[]): Promise<void> {
     const staging = this.stagingDir(attemptId);
