@@ -6,6 +6,7 @@
 // When any condition fails (a task is no longer in the expected status, an attempt was already
 // finished) nothing is applied and commit answers false, so a duplicate report or a retried
 // request can never apply a change twice.
+import type { ApiTokenRecord } from '../auth/api-token-types.js';
 import type { User, UserWithPassword } from '../auth/user-types.js';
 import type { WorkerRecord } from '../cluster/worker-types.js';
 import type { DagStatus } from '../dags/dag-evaluation.js';
@@ -113,6 +114,21 @@ export interface Store {
    * group. Callers use `commitGroups`, which falls back to one commit per group.
    */
   commitMany?(groups: readonly (readonly StoreChange[])[]): Promise<boolean[]>;
+
+  // ---- API tokens (auth/api-token-service.ts) -------------------------------------------
+  // Personal access tokens; only the secret's sha256 is stored. Not part of `commit`: each
+  // operation touches one record.
+  /** Throws WharfError('conflict') when the user already has a token with this name (or the hash is taken). */
+  insertApiToken(token: ApiTokenRecord): Promise<void>;
+  getApiToken(id: string): Promise<ApiTokenRecord | undefined>;
+  findApiTokenByHash(secretHash: string): Promise<ApiTokenRecord | undefined>;
+  /** oldest first (createdAt, then id); one user's, or everyone's when userId is absent */
+  listApiTokens(filter: { userId?: string | undefined }): Promise<ApiTokenRecord[]>;
+  /** answers false when there was no such token */
+  deleteApiToken(id: string): Promise<boolean>;
+  /** sets lastUsedAt; nothing happens for a token that no longer exists */
+  touchApiToken(id: string, lastUsedAt: number): Promise<void>;
+  // ---- end of API tokens ----------------------------------------------------------------
 
   close(): Promise<void>;
 }
