@@ -111,6 +111,10 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     );
   }
 
+  /** A task of this test's own, for the completion to find. */
+  const submittedTaskId = async () =>
+    (await admin.request<{ task: TaskBody }>('POST', '/api/tasks', { image: 'wharf/busybox', command: 'true', name: 'for-completion' })).body.task.id;
+
   const taskOf = async (id: string) => (await admin.request<{ task: TaskBody }>('GET', `/api/tasks/${id}`)).body.task;
 
   beforeAll(async () => {
@@ -362,9 +366,10 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
   });
 
   it('colours tables on a terminal only, and never with NO_COLOR', async () => {
+    await submittedTaskId();
     const tty = await onTerminal(['ls', '-a', '--limit', '3']).finished();
     expect(tty.code).toBe(0);
-    expect(tty.stdout).toMatch(/\x1b\[3[1-6]m(succeeded|failed|cancelled|queued|running)/);
+    expect(tty.stdout).toMatch(/\x1b\[3[1-6]m(queued|assigned|running|succeeded|failed|cancelled)\x1b\[39m/);
     const noColor = await onTerminal(['ls', '-a', '--limit', '3'], { NO_COLOR: '1' }).finished();
     expect(noColor.stdout).not.toContain('\x1b[');
     expect(screen(noColor.stdout)).toContain('STATUS');
@@ -410,7 +415,7 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
   });
 
   it('completes commands, options and task ids in bash', async () => {
-    const id = (await admin.request<{ tasks: TaskBody[] }>('GET', '/api/tasks?limit=1')).body.tasks[0]!.id;
+    const id = await submittedTaskId();
     const script = [
       'source <(wharf completion bash)',
       'complete -p wharf',
@@ -426,6 +431,38 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect(out).toMatch(new RegExp(`^2:.*${id}`, 'm'));
     expect(out).toMatch(/^3:failed$/m);
     expect(out).toMatch(new RegExp(`^4:${workerName}$`, 'm'));
+  });
+
+  it('completes in zsh through the same candidates (skipped, saying so, where zsh is not installed)', async (context) => {
+    let zsh = '';
+    try {
+      zsh = (await execFileAsync('sh', ['-c', 'command -v zsh'])).stdout.trim();
+    } catch {
+      // not installed
+    }
+    if (!zsh) {
+      console.log('zsh completion test skipped: zsh is not installed on this machine (apt-get install zsh runs it)');
+      context.skip();
+      return;
+    }
+    const id = await submittedTaskId();
+    // compadd and _files only work inside a completion widget: stand-ins print what they are given
+    const script = [
+      'autoload -U compinit; compinit -u -d "$ZCOMPDUMP"',
+      'source <(wharf completion zsh)',
+      'print -r -- "registered:${_comps[wharf]}"',
+      'compadd() { [[ $1 == -a ]] && print -rl -- "${(@P)2}" }',
+      '_files() { print -r -- "(files)" }',
+      'words=(wharf ""); CURRENT=2; _wharf',
+      'words=(wharf logs -f ""); CURRENT=4; _wharf',
+      'words=(wharf dag run ""); CURRENT=4; _wharf',
+    ].join('\n');
+    const { stdout } = await execFileAsync(zsh, ['-f', '-c', script], {
+      env: env({ PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, ZCOMPDUMP: join(tempDir('cli-zsh'), 'zcompdump') }),
+    });
+    const lines = stdout.split('\n');
+    expect(lines).toContain('registered:_wharf');
+    expect(lines).toEqual(expect.arrayContaining(['run', 'logs', 'login', 'dag', 'token', id, '(files)']));
   });
 
   it('logs in to an https master with the cluster CA given by --cacert (and only then)', async () => {
