@@ -2,7 +2,7 @@
 // for the cluster's own certificate is just the `ca` option), and WebSockets with `ws` on the
 // same settings. Every failure becomes a CliError: the API's own {error: {code, message}}, or a
 // network problem said in words with what to do about it.
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
 import { CliError } from './errors.js';
@@ -162,4 +162,3 @@ export class ApiClient {
   }
 }
 
-export type { IncomingHttpHeaders };
