@@ -8,7 +8,7 @@ import type { ApiClient } from '../api-client.js';
 import { TASK_STATUSES, UNFINISHED_STATUSES, timeOf, type FileView, type TaskStatus, type TaskView, type WorkerView } from '../api-types.js';
 import type { CommandSpec } from '../command-spec.js';
 import { downloadFile } from '../download.js';
-import { CliError, EXIT_ERROR, UsageError } from '../errors.js';
+import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { resolveTaskId } from '../ids.js';
 import { followTaskLog } from '../log-follower.js';
 import { parseOutputFormat } from '../output.js';
@@ -128,8 +128,8 @@ const logs: CommandSpec = {
     'Without -f: the log stored so far, as GET /api/tasks/:id/logs gives it (stdout and stderr',
     'interleaved in the order they were written, a marker line before each attempt after the first).',
     'With -f: the stored log and then the live one over the WebSocket, the task\'s stdout on stdout',
-    'and its stderr on stderr, ending by itself when the task ends (Ctrl-C stops following and leaves',
-    'the task running).',
+    'and its stderr on stderr, ending by itself when the task ends (exit 0; Ctrl-C stops following,',
+    'leaves the task running and exits 130).',
   ].join('\n'),
   examples: ['wharf logs 3f2a', 'wharf logs -f 3f2a 2>errors.txt'],
   options: [{ name: 'follow', short: 'f', help: 'follow the live log until the task ends' }],
@@ -153,8 +153,12 @@ const logs: CommandSpec = {
         signal: controller.signal,
       });
       printer.finish();
-      if (end === 'detached') printer.note(`stopped following; task ${id.slice(0, 8)} keeps running`);
-      else printer.note(`task ${id.slice(0, 8)} ${end.status}${end.exitCode === null ? '' : ` (exit ${end.exitCode})`}`);
+      if (end === 'detached') {
+        printer.note(`stopped following; task ${id.slice(0, 8)} keeps running`);
+        return EXIT_INTERRUPTED;
+      }
+      printer.note(`task ${id.slice(0, 8)} ${end.status}${end.exitCode === null ? '' : ` (exit ${end.exitCode})`}`);
+      return undefined;
     } finally {
       stop();
     }
