@@ -142,7 +142,7 @@ const whoami: CommandSpec = {
     const format = parseOutputFormat(stringOption(args, 'output'), 'whoami');
     const target = ctx.target();
     const { user } = await ctx.client().get<{ user: UserView }>('/api/auth/me');
-    const token = describeToken(target.token, Date.now(), formatDuration);
+    const token = describeToken(target.token, ctx.io.now(), formatDuration);
     ctx.out.data(format, { user, server: target.server, context: target.contextName ?? null, token }, () =>
       `${user.email} (${user.role}) on ${target.server}${target.contextName ? ` [context ${target.contextName}]` : ''}; ${token}`,
     );
@@ -159,7 +159,7 @@ const contextLs: CommandSpec = {
     expectArgs('context ls', args, 0, 0, '');
     const format = parseOutputFormat(stringOption(args, 'output'), 'context ls');
     const config = ctx.config.load();
-    const now = Date.now();
+    const now = ctx.io.now();
     const rows = Object.entries(config.contexts).map(([name, entry]) => ({
       name,
       current: name === config.current,

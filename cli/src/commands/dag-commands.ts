@@ -112,7 +112,7 @@ const dagLs: CommandSpec = {
     const format = parseOutputFormat(stringOption(args, 'output'), 'dag ls');
     const limit = intOption('dag ls', args, 'limit', 1, 500) ?? 50;
     const { dags } = await ctx.client().get<{ dags: DagView[] }>('/api/dags', { limit, name: stringOption(args, 'name') });
-    ctx.out.data(format, dags, () => (dags.length === 0 ? ctx.out.style.dim('no DAG runs yet') : dagRunsTable(dags, ctx.out.style, Date.now())));
+    ctx.out.data(format, dags, () => (dags.length === 0 ? ctx.out.style.dim('no DAG runs yet') : dagRunsTable(dags, ctx.out.style, ctx.io.now())));
   },
 };
 
@@ -133,7 +133,7 @@ const dagGet: CommandSpec = {
       ctx.out.data(format, dag, () => '');
       return;
     }
-    ctx.out.line(dagDetails(dag, await namesOfWorkers(client), ctx.out.style, Date.now()));
+    ctx.out.line(dagDetails(dag, await namesOfWorkers(client), ctx.out.style, ctx.io.now()));
   },
 };
 
@@ -151,7 +151,7 @@ const dagMetrics: CommandSpec = {
     ctx.out.data(format, runs, () => {
       if (runs.length === 0) return ctx.out.style.dim(`no runs of ${name}`);
       const comparison = cacheComparison(runs);
-      return dagMetricsTable(runs, ctx.out.style, Date.now()) + (comparison ? `\n${comparison}` : '');
+      return dagMetricsTable(runs, ctx.out.style, ctx.io.now()) + (comparison ? `\n${comparison}` : '');
     });
   },
 };

@@ -7,7 +7,9 @@
 // Ctrl-C on a terminal asks "cancel the task or detach? [c/d]"; without a terminal, Ctrl-C
 // (or SIGTERM) detaches at once, says so on stderr with the id, and exits 130 (143).
 import { parseDurationMs } from '@wharf/proto/units';
+import type { ApiClient } from '../api-client.js';
 import type { TaskView } from '../api-types.js';
+import type { CommandContext } from '../command-context.js';
 import type { CommandSpec, ParsedArgs } from '../command-spec.js';
 import { CliError, EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { followTaskLog, type LogEnd } from '../log-follower.js';
@@ -153,68 +155,9 @@ export const RUN_COMMAND: CommandSpec = {
     const short = id.slice(0, 8);
     const printer = new LogPrinter(ctx, true);
     printer.note(`task ${short} (${task.name}) ${task.status}; Ctrl-C to cancel or detach`);
-
-    const following = new AbortController();
-    const done = new AbortController();
-    let exitOnDetach = 0;
-    let cancelRequested = false;
-    let prompting = false;
-    const interactive = isInteractive(ctx.io);
-    const stopSignals = ctx.io.onSignal((signal) => {
-      if (prompting) return;
-      if (signal === 'SIGINT' && interactive) {
-        prompting = true;
-        printer.hold();
-        void askKey(ctx.io, `\nwharf: cancel task ${short} or detach (it keeps running)? [c/d] `, ['c', 'd'], 'other', done.signal).then(async (key) => {
-          prompting = false;
-          if (key === 'c') {
-            printer.release();
-            printer.noteAlways(`cancelling task ${short}`);
-            cancelRequested = true;
-            try {
-              await client.request('DELETE', `/api/tasks/${id}`);
-            } catch (error: unknown) {
-              if (!(error instanceof CliError)) throw error;
-              printer.noteAlways(error.code === 'conflict' ? 'the task had already finished' : `could not cancel: ${error.message} [${error.code}]`);
-            }
-            setTimeout(() => following.abort(), CANCEL_CONFIRM_MS).unref();
-          } else if (key === 'd' || key === '\x03') {
-            exitOnDetach = 0;
-            following.abort();
-          } else {
-            if (!done.signal.aborted) printer.noteAlways('still following (Ctrl-C again to choose)');
-            printer.release();
-          }
-        }).catch((error: unknown) => {
-          prompting = false;
-          printer.release();
-          printer.noteAlways(`the prompt failed (${error instanceof Error ? error.message : String(error)}); detaching`);
-          following.abort();
-        });
-        return;
-      }
-      exitOnDetach = signal === 'SIGTERM' ? EXIT_SIGTERM : EXIT_INTERRUPTED;
-      following.abort();
-    });
-
-    // On a terminal, while nothing has been printed yet, say why the task waits.
+    const interrupts = new RunInterrupts(ctx, client, printer, id);
     let heard = false;
-    let lastReason: string | undefined;
-    const waiting =
-      ctx.io.stderr.isTTY && task.status === 'queued'
-        ? setInterval(() => {
-            if (heard || prompting) return;
-            client.get<{ task: TaskView }>(`/api/tasks/${id}`).then(
-              ({ task: now }) => {
-                if (heard || now.status !== 'queued' || !now.reason || now.reason === lastReason) return;
-                lastReason = now.reason;
-                printer.note(`waiting: ${now.reason}`);
-              },
-              () => undefined, // the follower reports trouble with the master
-            );
-          }, WAITING_POLL_MS)
-        : undefined;
-
+    const stopWaitingNotes = task.status === 'queued' ? sayWhyItWaits(ctx, client, printer, id, () => heard || interrupts.prompting) : () => undefined;
     let end: LogEnd | 'detached';
     try {
       end = await followTaskLog(client, id, {
@@ -223,22 +166,21 @@ export const RUN_COMMAND: CommandSpec = {
           printer.chunk(chunk);
         },
         onReconnect: (why, delayMs) => printer.note(`log stream dropped (${why}); reconnecting in ${delayMs}ms`),
-        signal: following.signal,
+        signal: interrupts.following.signal,
       });
     } finally {
-      if (waiting) clearInterval(waiting);
-      done.abort();
-      stopSignals();
+      stopWaitingNotes();
+      interrupts.stop();
       printer.release();
       printer.finish();
     }
     if (end === 'detached') {
-      if (cancelRequested) {
+      if (interrupts.cancelRequested) {
         printer.noteAlways(`the master has not confirmed the end of task ${short} yet (wharf get ${short})`);
         return EXIT_INTERRUPTED;
       }
       printer.noteAlways(`detached from task ${id}; it keeps running (wharf logs -f ${short} follows it, wharf cancel ${short} stops it)`);
-      return exitOnDetach;
+      return interrupts.exitOnDetach;
     }
     const final = end.status === 'succeeded' ? undefined : (await client.get<{ task: TaskView }>(`/api/tasks/${id}`)).task;
     const outcome = runOutcome(end, final);
@@ -246,3 +188,91 @@ export const RUN_COMMAND: CommandSpec = {
     return outcome.code;
   },
 };
+
+/**
+ * Ctrl-C and SIGTERM while `wharf run` follows a task. On a terminal, Ctrl-C asks whether to
+ * cancel (the task is cancelled and the follower waits for the master to confirm the end) or to
+ * detach; any other key keeps following. Without a terminal, a signal detaches at once.
+ */
+class RunInterrupts {
+  /** aborted to stop following (a detach, or a cancel the master did not confirm in time) */
+  readonly following = new AbortController();
+  /** aborted when following ended: a question still on screen no longer matters */
+  private readonly ended = new AbortController();
+  private readonly unregister: () => void;
+  prompting = false;
+  cancelRequested = false;
+  exitOnDetach = 0;
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly client: ApiClient,
+    private readonly printer: LogPrinter,
+    private readonly taskId: string,
+  ) {
+    const interactive = isInteractive(ctx.io);
+    this.unregister = ctx.io.onSignal((signal) => {
+      if (this.prompting) return;
+      if (signal === 'SIGINT' && interactive) {
+        this.ask().catch((error: unknown) => {
+          this.prompting = false;
+          this.printer.release();
+          this.printer.noteAlways(`the prompt failed (${error instanceof Error ? error.message : String(error)}); detaching`);
+          this.following.abort();
+        });
+        return;
+      }
+      this.exitOnDetach = signal === 'SIGTERM' ? EXIT_SIGTERM : EXIT_INTERRUPTED;
+      this.following.abort();
+    });
+  }
+
+  private async ask(): Promise<void> {
+    this.prompting = true;
+    this.printer.hold();
+    const short = this.taskId.slice(0, 8);
+    const key = await askKey(this.ctx.io, `\nwharf: cancel task ${short} or detach (it keeps running)? [c/d] `, ['c', 'd'], 'other', this.ended.signal);
+    this.prompting = false;
+    if (key === 'd' || key === '\x03') {
+      this.following.abort();
+      return;
+    }
+    this.printer.release();
+    if (key !== 'c') {
+      if (!this.ended.signal.aborted) this.printer.noteAlways('still following (Ctrl-C again to choose)');
+      return;
+    }
+    this.printer.noteAlways(`cancelling task ${short}`);
+    this.cancelRequested = true;
+    try {
+      await this.client.request('DELETE', `/api/tasks/${this.taskId}`);
+    } catch (error: unknown) {
+      if (!(error instanceof CliError)) throw error;
+      this.printer.noteAlways(error.code === 'conflict' ? 'the task had already finished' : `could not cancel: ${error.message} [${error.code}]`);
+    }
+    setTimeout(() => this.following.abort(), CANCEL_CONFIRM_MS).unref();
+  }
+
+  stop(): void {
+    this.ended.abort();
+    this.unregister();
+  }
+}
+
+/** On a terminal, while the task prints nothing yet, says why it waits (when the reason changes). */
+function sayWhyItWaits(ctx: CommandContext, client: ApiClient, printer: LogPrinter, taskId: string, quiet: () => boolean): () => void {
+  if (!ctx.io.stderr.isTTY) return () => undefined;
+  let lastReason: string | undefined;
+  const timer = setInterval(() => {
+    if (quiet()) return;
+    client.get<{ task: TaskView }>(`/api/tasks/${taskId}`).then(
+      ({ task }) => {
+        if (quiet() || task.status !== 'queued' || !task.reason || task.reason === lastReason) return;
+        lastReason = task.reason;
+        printer.note(`waiting: ${task.reason}`);
+      },
+      () => undefined, // trouble with the master shows in the log follower
+    );
+  }, WAITING_POLL_MS);
+  return () => clearInterval(timer);
+}

@@ -93,7 +93,7 @@ const ls: CommandSpec = {
       return;
     }
     const names = await namesOfWorkers(client);
-    ctx.out.line(tasksTable(tasks, names, ctx.out.style, Date.now()));
+    ctx.out.line(tasksTable(tasks, names, ctx.out.style, ctx.io.now()));
     if (more) ctx.out.note(ctx.out.errStyle.dim(`showing the newest ${tasks.length}; more exist (--limit N)`));
   },
 };
@@ -116,7 +116,7 @@ const get: CommandSpec = {
       ctx.out.data(format, task, () => '');
       return;
     }
-    ctx.out.line(taskDetails(task, await namesOfWorkers(client), ctx.out.style, Date.now()));
+    ctx.out.line(taskDetails(task, await namesOfWorkers(client), ctx.out.style, ctx.io.now()));
   },
 };
 

@@ -50,7 +50,7 @@ const ls: CommandSpec = {
     const format = parseOutputFormat(stringOption(args, 'output'), 'token ls');
     const all = flagOption(args, 'all');
     const { tokens } = await ctx.client().get<{ tokens: ApiTokenView[] }>('/api/tokens', all ? { all: true } : undefined);
-    ctx.out.data(format, tokens, () => (tokens.length === 0 ? ctx.out.style.dim('no API tokens (wharf token create NAME)') : tokensTable(tokens, ctx.out.style, Date.now(), all)));
+    ctx.out.data(format, tokens, () => (tokens.length === 0 ? ctx.out.style.dim('no API tokens (wharf token create NAME)') : tokensTable(tokens, ctx.out.style, ctx.io.now(), all)));
   },
 };
 

@@ -19,7 +19,7 @@ const workers: CommandSpec = {
     const format = parseOutputFormat(stringOption(args, 'output'), 'workers');
     const list = (await ctx.client().get<{ workers: WorkerView[] }>('/api/workers')).workers;
     ctx.out.data(format, list, () =>
-      list.length === 0 ? ctx.out.style.dim('no workers have joined yet') : workersTable(list, ctx.out.style, Date.now()),
+      list.length === 0 ? ctx.out.style.dim('no workers have joined yet') : workersTable(list, ctx.out.style, ctx.io.now()),
     );
   },
 };
