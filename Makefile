@@ -1,5 +1,5 @@
 # Wharf — each target works on a fresh clone by itself.
-.PHONY: run test test-unit test-integration bench image setup typecheck clean migrate
+.PHONY: run test test-unit test-integration bench image setup typecheck clean migrate cli-pack
 
 run: setup
 	bash scripts/run-local.sh
@@ -39,6 +39,13 @@ bench: setup
 migrate: setup
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo 'usage: make migrate FROM=<sqlite file> TO=<mongodb url or sqlite file> [DB=<database>]' >&2; exit 2; }
 	node master/dist/store/migrate-cli.js --from "$(FROM)" --to "$(TO)" $(if $(DB),--to-db "$(DB)")
+
+# The `wharf` CLI as a tarball that installs on its own, without this repository:
+#   npm install -g cli/dist/wharf-cli-<version>.tgz   (or --prefix DIR; see docs/CLI.md)
+cli-pack: setup
+	rm -f cli/dist/wharf-cli-*.tgz
+	npm pack -w @wharf/cli --pack-destination cli/dist --silent >/dev/null
+	@tgz=$$(ls cli/dist/wharf-cli-*.tgz) && echo "cli-pack: $$tgz (install it with: npm install -g $$tgz)"
 
 clean:
 	rm -rf node_modules */node_modules */dist .wharf

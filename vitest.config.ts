@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['proto/src/**/*.test.ts', 'master/src/**/*.test.ts', 'worker/src/**/*.test.ts'],
+          include: ['proto/src/**/*.test.ts', 'master/src/**/*.test.ts', 'worker/src/**/*.test.ts', 'cli/src/**/*.test.ts'],
           testTimeout: 20_000,
         },
       },

@@ -1,5 +1,6 @@
 // Resource quantities as people write them ("512Mi", "2Gi", "1.5G", 1048576) and as the wire
-// carries them (bytes, cores). Shared by master and worker so both sides parse alike.
+// carries them (bytes, cores), and durations ("5s", "12h"). Shared by master, worker and the
+// `wharf` CLI so every side parses alike.
 
 const BYTE_SUFFIXES: Record<string, number> = {
   '': 1,
@@ -62,4 +63,14 @@ export function parseCpu(input: string | number): number | undefined {
   if (milli) return Number(milli[1]) / 1000;
   const match = /^\s*(\d+(?:\.\d+)?)\s*$/.exec(input);
   return match ? Number(match[1]) : undefined;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "250ms", "5s", "1.5m", "12h", "2d", or a plain number of milliseconds. */
+export function parseDurationMs(input: string | number): number | undefined {
+  if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input : undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(input);
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1));
 }

@@ -1,10 +1,12 @@
-// Users, passwords and bearer tokens. Passwords are hashed with scrypt; tokens are JWT HS256
-// with an expiry, signed with the secret from config or the data dir.
+// Users, passwords and bearer tokens. Passwords are hashed with scrypt; login tokens are JWT
+// HS256 with an expiry, signed with the secret from config or the data dir; API tokens
+// (`wharf_pat_…`, api-token-service.ts) are looked up by hash on every request.
 import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { WharfError } from '../errors.js';
 import type { Role, User } from '../records/user.js';
 import type { Store } from '../store/store.js';
+import { ApiTokenService, looksLikeApiToken } from './api-token-service.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { RateLimiter } from './rate-limiter.js';
 
@@ -22,12 +24,15 @@ interface TokenClaims {
 export class AuthService {
   private readonly loginLimiter: RateLimiter;
   private readonly jwtKey: KeyObject;
+  /** API tokens for scripts and CI: accepted by `authenticate` like a login token */
+  readonly apiTokens: ApiTokenService;
 
   constructor(
     private readonly store: Store,
-    private readonly options: { jwtSecret: string; jwtTtlMs: number; loginRateLimitPerMinute: number },
+    private readonly options: { jwtSecret: string; jwtTtlMs: number; loginRateLimitPerMinute: number; now?: () => number },
   ) {
     this.loginLimiter = new RateLimiter(options.loginRateLimitPerMinute, 60_000);
+    this.apiTokens = new ApiTokenService(store, options.now);
     // one key object, not one per token: jsonwebtoken otherwise builds it on every sign/verify
     this.jwtKey = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
   }
@@ -72,8 +77,12 @@ export class AuthService {
     });
   }
 
-  /** Resolves a bearer token to its user; throws `unauthenticated` when invalid or expired. */
+  /**
+   * Resolves a bearer token (a login JWT or an API token) to its user; throws `unauthenticated`
+   * when invalid, expired or revoked.
+   */
   async authenticate(token: string): Promise<User> {
+    if (looksLikeApiToken(token)) return this.apiTokens.authenticate(token);
     const claims = this.verify(token, 'user');
     const user = await this.store.getUser(claims.sub);
     if (!user) throw new WharfError('unauthenticated', 'the user of this token no longer exists');

@@ -13,6 +13,7 @@ import type { LogStore } from '../logs/log-store.js';
 import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
+import { apiTokenRoutes } from './token-routes.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
 import { dagRoutes } from './dag-routes.js';
@@ -94,6 +95,7 @@ export function apiRoutes(deps: RouteDeps): Router {
 
   router.use(requireUser(auth));
   if (deps.dags) router.use(dagRoutes(deps.dags));
+  router.use(apiTokenRoutes(auth.apiTokens));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
 

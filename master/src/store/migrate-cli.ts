@@ -19,9 +19,9 @@ Usage: wharf-migrate --from SOURCE --to TARGET [--from-db NAME] [--to-db NAME]
   --from-db NAME   MongoDB database of the source (WHARF_MONGO_DB, else wharf)
   --to-db NAME     MongoDB database of the target (WHARF_MONGO_DB, else wharf)
 
-Copies users (with password hashes), workers, tasks, attempts, task events and output-file
-metadata. Safe to run again: records already in the target are matched by id and left alone
-when equal. Stop the master first. Log and output-file bytes stay in the data dir
+Copies users (with password hashes), workers, tasks, attempts, task events, output-file
+metadata, DAG runs and API tokens (their hashes). Safe to run again: records already in the
+target are matched by id and left alone when equal. Stop the master first. Log and output-file bytes stay in the data dir
 (<data-dir>/logs, <data-dir>/files): copy that folder yourself when the master moves.
 A SQLite target file is created when missing; the source file must exist.
 Exit status: 0 all copied, 1 some records not copied (listed) or a store failed, 2 bad usage.

@@ -14,7 +14,7 @@ import type { WorkerRecord } from '../records/worker.js';
 import { migrateStore, type KindCounts, type RecordKind } from './migrate.js';
 import { MongoStore } from './mongo-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import { mockAttempt, mockDag, mockTask } from './store.conformance.js';
+import { mockApiToken, mockAttempt, mockDag, mockTask } from './store.conformance.js';
 import type { Store } from './store.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -107,6 +107,9 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
     { kind: 'insertDag', dag: ended },
     { kind: 'insertDag', dag: running },
   ]);
+  // API tokens: one used and expiring, one never used
+  await store.insertApiToken(mockApiToken({ userId: alice.id, name: 'ci', createdAt: base, expiresAt: base + 86_400_000, lastUsedAt: base + 5 }));
+  await store.insertApiToken(mockApiToken({ userId: alice.id, name: 'laptop', createdAt: base + 1 }));
   return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
@@ -133,6 +136,7 @@ async function dump(store: Store) {
     files: await store.listFiles({}),
     dags: await Promise.all((await store.listDagIds()).map((id) => store.getDag(id))),
     unfinishedDags: (await store.listUnfinishedDags()).map((d) => d.id),
+    apiTokens: await store.listApiTokens({}),
   };
 }
 
@@ -157,6 +161,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     events: counts(3, 3, 0, 0),
     files: counts(2, 2, 0, 0),
     dags: counts(2, 2, 0, 0),
+    apiTokens: counts(2, 2, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -170,6 +175,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     events: counts(3, 0, 0, 3),
     files: counts(2, 0, 0, 2),
     dags: counts(2, 0, 0, 2),
+    apiTokens: counts(2, 0, 0, 2),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -183,6 +189,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     { kind: 'updateDag', dagId: runningDagId, expectVersion: 1, patch: { version: 2, cancelRequested: true } },
   ]);
   await source.saveWorker(worker('w-2'));
+  const [ci] = await source.listApiTokens({});
+  await source.touchApiToken(ci!.id, Date.now() + 60_000);
   const third = await migrateStore(source, target);
   expect(third.problems).toEqual([]);
   expect(third.counts.tasks).toEqual(counts(450, 0, 1, 449));
@@ -190,6 +198,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
   expect(third.counts.events).toEqual(counts(5, 2, 0, 3));
   expect(third.counts.workers).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.dags).toEqual(counts(2, 0, 1, 1));
+  expect(third.counts.apiTokens).toEqual(counts(2, 0, 1, 1));
   expect(await dump(target)).toEqual(await dump(source));
   expect((await target.getTask(queuedTaskId))?.status).toBe('assigned');
   expect(await target.getDag(runningDagId)).toMatchObject({ version: 2, cancelRequested: true, status: 'running' });
@@ -274,6 +283,7 @@ describe('wharf-migrate command', () => {
     expect(run.stdout).toMatch(/events\s+3 read: 3 new/);
     expect(run.stdout).toMatch(/files\s+2 read: 2 new/);
     expect(run.stdout).toMatch(/dags\s+2 read: 2 new/);
+    expect(run.stdout).toMatch(/apiTokens\s+2 read: 2 new/);
     expect(run.stdout).toContain('Done: every record is in the target.');
     const rerun = await runCli(['--from', join(dir, 'wharf.db'), '--to', join(dir, 'copy.db')]);
     expect(rerun.code).toBe(0);

@@ -5,7 +5,8 @@
 // task's history) and a record already equal in the target is left alone.
 //
 // Record kinds: users (with password hashes), workers, tasks, attempts, task events,
-// output-file metadata and DAG runs; these are every table SqliteStore keeps. Log bytes,
+// output-file metadata, DAG runs and API tokens (their hashes); these are every table
+// SqliteStore keeps. Log bytes,
 // output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
 // <data>/files, <data>/artifacts) and are not touched here; artifacts in S3 stay in the bucket.
 //
@@ -20,8 +21,8 @@ import type { Task } from '../records/task.js';
 import type { UserWithPassword } from '../records/user.js';
 import type { AttemptPatch, Store, StoreChange, TaskPatch } from './store.js';
 
-export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags';
-export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files', 'dags'];
+export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags' | 'apiTokens';
+export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files', 'dags', 'apiTokens'];
 
 export interface KindCounts {
   /** records read from the source */
@@ -236,6 +237,30 @@ export async function migrateStore(
   }
   onProgress(`dags: ${counts.dags.read} read`);
 
+  // API tokens (their secrets' hashes): the contract has no update beyond the last use, so a
+  // token that differs otherwise is reported and left as the target has it
+  for (const token of await source.listApiTokens({})) {
+    counts.apiTokens.read += 1;
+    const existing = await target.getApiToken(token.id);
+    if (!existing) {
+      try {
+        await target.insertApiToken(token);
+        counts.apiTokens.inserted += 1;
+      } catch (error: unknown) {
+        if (!(error instanceof WharfError && error.code === 'conflict')) throw error;
+        skip('apiTokens', `token ${token.id} ("${token.name}"): the target refused it (${error.message}); left out`);
+      }
+    } else if (same(existing, token)) {
+      counts.apiTokens.unchanged += 1;
+    } else if (same({ ...existing, lastUsedAt: token.lastUsedAt }, token) && token.lastUsedAt !== undefined) {
+      await target.touchApiToken(token.id, token.lastUsedAt);
+      counts.apiTokens.updated += 1;
+    } else {
+      skip('apiTokens', `token ${token.id} ("${token.name}") differs between source and target; left as it is`);
+    }
+  }
+  onProgress(`apiTokens: ${counts.apiTokens.read} read`);
+
   return { counts, problems };
 }
 
@@ -243,7 +268,7 @@ export async function migrateStore(
 export function formatReport(report: MigrationReport): string {
   const lines = RECORD_KINDS.map((kind) => {
     const c = report.counts[kind];
-    return `  ${kind.padEnd(9)} ${String(c.read).padStart(7)} read: ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped`;
+    return `  ${kind.padEnd(10)} ${String(c.read).padStart(7)} read: ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped`;
   });
   if (report.problems.length > 0) lines.push('', 'Not copied:', ...report.problems.map((p) => `  - ${p}`));
   return lines.join('\n');

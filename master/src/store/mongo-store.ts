@@ -24,6 +24,7 @@
 //   one commit leaves the earlier ones in place. Run MongoDB as a replica set (a single-node
 //   one is enough; see database/docker-compose.yml) to get the full guarantee.
 import { MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document, type Filter, type TransactionOptions } from 'mongodb';
+import type { ApiTokenRecord } from '../records/api-token.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
@@ -71,9 +72,15 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'dags_by_name', key: { name: 1, createdAt: -1, _id: -1 } },
     { name: 'dags_by_status', key: { status: 1, createdAt: 1, _id: 1 } },
   ],
+  // API tokens: found by the secret's hash; (user, name) is unique
+  api_tokens: [
+    { name: 'api_tokens_by_hash', key: { secretHash: 1 }, unique: true },
+    { name: 'api_tokens_by_user_name', key: { userId: 1, name: 1 }, unique: true },
+    { name: 'api_tokens_in_order', key: { createdAt: 1, _id: 1 } },
+  ],
 };
 
-type CollectionName = 'users' | 'workers' | 'tasks' | 'attempts' | 'files' | 'events' | 'dags';
+type CollectionName = 'users' | 'workers' | 'tasks' | 'attempts' | 'files' | 'events' | 'dags' | 'api_tokens';
 
 /** A record keyed by its own id (users, workers, tasks, attempts). */
 interface Keyed extends Document {
@@ -131,6 +138,7 @@ export class MongoStore implements Store {
   private readonly files: Collection;
   private readonly events: Collection;
   private readonly dags: Collection<Keyed>;
+  private readonly apiTokens: Collection<Keyed>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -145,6 +153,7 @@ export class MongoStore implements Store {
     this.files = db.collection('files');
     this.events = db.collection('events');
     this.dags = db.collection<Keyed>('dags');
+    this.apiTokens = db.collection<Keyed>('api_tokens');
   }
 
   /**
@@ -432,6 +441,40 @@ export class MongoStore implements Store {
     if (!before) return false;
     return async () => void (await collection.replaceOne({ _id: before._id }, before));
   }
+
+  // ---- API tokens -----------------------------------------------------------------------
+
+  async insertApiToken(token: ApiTokenRecord): Promise<void> {
+    try {
+      await this.apiTokens.insertOne({ _id: token.id, ...plain(token) });
+    } catch (error: unknown) {
+      if (isDuplicateKey(error)) throw new WharfError('conflict', `name: an API token named "${token.name}" already exists for this user`);
+      throw error;
+    }
+  }
+
+  async getApiToken(id: string): Promise<ApiTokenRecord | undefined> {
+    return ((await this.apiTokens.findOne({ _id: id }, RECORD)) ?? undefined) as ApiTokenRecord | undefined;
+  }
+
+  async findApiTokenByHash(secretHash: string): Promise<ApiTokenRecord | undefined> {
+    return ((await this.apiTokens.findOne({ secretHash }, RECORD)) ?? undefined) as ApiTokenRecord | undefined;
+  }
+
+  async listApiTokens(filter: { userId?: string | undefined }): Promise<ApiTokenRecord[]> {
+    const query: Filter<Keyed> = filter.userId === undefined ? {} : { userId: filter.userId };
+    return (await this.apiTokens.find(query, { ...RECORD, sort: { createdAt: 1, _id: 1 } }).toArray()) as unknown as ApiTokenRecord[];
+  }
+
+  async deleteApiToken(id: string): Promise<boolean> {
+    return (await this.apiTokens.deleteOne({ _id: id })).deletedCount > 0;
+  }
+
+  async touchApiToken(id: string, lastUsedAt: number): Promise<void> {
+    await this.apiTokens.updateOne({ _id: id }, { $set: { lastUsedAt } });
+  }
+
+  // ---- end of API tokens ----------------------------------------------------------------
 
   async close(): Promise<void> {
     await this.client.close();

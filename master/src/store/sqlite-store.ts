@@ -1,6 +1,7 @@
 // SqliteStore: the embedded default Store (better-sqlite3, WAL). Records are kept as JSON
 // documents with their queried fields in indexed columns beside them.
 import Database from 'better-sqlite3';
+import type { ApiTokenRecord } from '../records/api-token.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
@@ -40,6 +41,13 @@ CREATE INDEX IF NOT EXISTS dags_by_name ON dags (name, created_at DESC, id DESC)
 CREATE INDEX IF NOT EXISTS dags_by_status ON dags (status, created_at, id);
 `;
 
+// API tokens: their own table, found by the secret's hash; (user, name) is unique
+const API_TOKEN_SCHEMA = `
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL, data TEXT NOT NULL, UNIQUE (user_id, name));
+`;
+
 type Row = { data: string };
 
 function parse<T>(row: Row | undefined): T | undefined {
@@ -57,6 +65,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly apiTokenStatements;
   /** One transaction per commit; nested inside `commitMany`'s transaction it is a savepoint. */
   private readonly applyGroup: Database.Transaction<(changes: readonly StoreChange[]) => void>;
   private readonly applyGroups: Database.Transaction<(groups: readonly (readonly StoreChange[])[]) => boolean[]>;
@@ -67,6 +76,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.db.exec(API_TOKEN_SCHEMA);
     const db = this.db;
     this.statements = {
       insertUser: db.prepare('INSERT INTO users (id, email, data) VALUES (?, ?, ?)'),
@@ -99,6 +109,15 @@ export class SqliteStore implements Store {
       updateDag: db.prepare('UPDATE dags SET status = ?, data = ? WHERE id = ?'),
       unfinishedDags: db.prepare<[], Row>("SELECT data FROM dags WHERE status = 'running' ORDER BY created_at, id"),
       dagIds: db.prepare<[], { id: string }>('SELECT id FROM dags ORDER BY created_at, id'),
+    };
+    this.apiTokenStatements = {
+      insert: db.prepare('INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      byId: db.prepare<[string], Row>('SELECT data FROM api_tokens WHERE id = ?'),
+      byHash: db.prepare<[string], Row>('SELECT data FROM api_tokens WHERE secret_hash = ?'),
+      all: db.prepare<[], Row>('SELECT data FROM api_tokens ORDER BY created_at, id'),
+      byUser: db.prepare<[string], Row>('SELECT data FROM api_tokens WHERE user_id = ? ORDER BY created_at, id'),
+      delete: db.prepare('DELETE FROM api_tokens WHERE id = ?'),
+      update: db.prepare('UPDATE api_tokens SET data = ? WHERE id = ?'),
     };
     this.applyGroup = this.db.transaction((changes: readonly StoreChange[]) => {
       for (const change of changes) this.applyChange(change);
@@ -323,6 +342,43 @@ export class SqliteStore implements Store {
       }
     }
   }
+
+  // ---- API tokens -----------------------------------------------------------------------
+
+  async insertApiToken(token: ApiTokenRecord): Promise<void> {
+    try {
+      this.apiTokenStatements.insert.run(token.id, token.userId, token.name, token.secretHash, token.createdAt, JSON.stringify(token));
+    } catch (error: unknown) {
+      if (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_CONSTRAINT')) {
+        throw new WharfError('conflict', `name: an API token named "${token.name}" already exists for this user`);
+      }
+      throw error;
+    }
+  }
+
+  async getApiToken(id: string): Promise<ApiTokenRecord | undefined> {
+    return parse<ApiTokenRecord>(this.apiTokenStatements.byId.get(id));
+  }
+
+  async findApiTokenByHash(secretHash: string): Promise<ApiTokenRecord | undefined> {
+    return parse<ApiTokenRecord>(this.apiTokenStatements.byHash.get(secretHash));
+  }
+
+  async listApiTokens(filter: { userId?: string | undefined }): Promise<ApiTokenRecord[]> {
+    const rows = filter.userId === undefined ? this.apiTokenStatements.all.all() : this.apiTokenStatements.byUser.all(filter.userId);
+    return rows.map((row) => JSON.parse(row.data) as ApiTokenRecord);
+  }
+
+  async deleteApiToken(id: string): Promise<boolean> {
+    return this.apiTokenStatements.delete.run(id).changes > 0;
+  }
+
+  async touchApiToken(id: string, lastUsedAt: number): Promise<void> {
+    const token = parse<ApiTokenRecord>(this.apiTokenStatements.byId.get(id));
+    if (token) this.apiTokenStatements.update.run(JSON.stringify({ ...token, lastUsedAt }), id);
+  }
+
+  // ---- end of API tokens ----------------------------------------------------------------
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();

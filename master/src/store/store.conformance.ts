@@ -1,7 +1,8 @@
 // The Store conformance suite: every Store implementation must pass it unchanged.
 // sqlite-store.test.ts runs it against SqliteStore; the Mongo suite runs it when a server is given.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiTokenRecord } from '../records/api-token.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
@@ -398,7 +399,56 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       await store.commit([{ kind: 'updateAttempt', attemptId: attempt.id, patch: { status: 'succeeded', inputReports } }]);
       expect((await store.getAttempt(attempt.id))?.inputReports).toEqual(inputReports);
     });
+
+    // ---- API tokens -----------------------------------------------------------------------
+    describe('API tokens', () => {
+      it('keeps a token, finds it by id and by secret hash, and lists it per user oldest first', async () => {
+        const first = mockApiToken({ userId: 'alice', name: 'ci', createdAt: 1000 });
+        const second = mockApiToken({ userId: 'alice', name: 'laptop', createdAt: 2000, expiresAt: 9000 });
+        const other = mockApiToken({ userId: 'bob', name: 'ci', createdAt: 1500 });
+        for (const token of [second, other, first]) await store.insertApiToken(token);
+        expect(await store.getApiToken(first.id)).toEqual(first);
+        expect(await store.findApiTokenByHash(second.secretHash)).toEqual(second);
+        expect(await store.findApiTokenByHash('0'.repeat(64))).toBeUndefined();
+        expect(await store.getApiToken('nope')).toBeUndefined();
+        expect((await store.listApiTokens({ userId: 'alice' })).map((t) => t.id)).toEqual([first.id, second.id]);
+        expect((await store.listApiTokens({})).map((t) => t.id)).toEqual([first.id, other.id, second.id]);
+      });
+
+      it('refuses a second token with the same name for one user as a conflict', async () => {
+        await store.insertApiToken(mockApiToken({ userId: 'alice', name: 'ci' }));
+        const error = await store.insertApiToken(mockApiToken({ userId: 'alice', name: 'ci' })).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WharfError);
+        expect((error as WharfError).code).toBe('conflict');
+        expect(await store.listApiTokens({ userId: 'alice' })).toHaveLength(1);
+      });
+
+      it('deletes a token once and records its last use', async () => {
+        const token = mockApiToken();
+        await store.insertApiToken(token);
+        await store.touchApiToken(token.id, 4242);
+        expect(await store.getApiToken(token.id)).toEqual({ ...token, lastUsedAt: 4242 });
+        expect(await store.deleteApiToken(token.id)).toBe(true);
+        expect(await store.deleteApiToken(token.id)).toBe(false);
+        expect(await store.findApiTokenByHash(token.secretHash)).toBeUndefined();
+        await store.touchApiToken(token.id, 5000); // gone: nothing happens
+        expect(await store.getApiToken(token.id)).toBeUndefined();
+      });
+    });
+    // ---- end of API tokens ----------------------------------------------------------------
   });
+}
+
+export function mockApiToken(overrides: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
+  return {
+    id: randomUUID(),
+    userId: 'user-1',
+    name: `token-${randomUUID().slice(0, 8)}`,
+    secretHash: createHash('sha256').update(randomUUID()).digest('hex'),
+    hint: 'wharf_pat_abcdef',
+    createdAt: Date.now(),
+    ...overrides,
+  };
 }
 
 export function mockDag(overrides: Partial<DagRun> = {}): DagRun {

@@ -12,6 +12,7 @@ import type { WorkerRecord } from '../records/worker.js';
 // When any condition fails (a task is no longer in the expected status, an attempt was already
 // finished) nothing is applied and commit answers false, so a duplicate report or a retried
 // request can never apply a change twice.
+import type { ApiTokenRecord } from '../records/api-token.js';
 
 export interface TaskPage {
   tasks: Task[];
@@ -92,7 +93,7 @@ export interface Store {
   listActiveAttempts(): Promise<Attempt[]>;
   listEvents(taskId: string): Promise<TaskEvent[]>;
 
-  // DAG runs (dags/dag-types.ts)
+  // DAG runs (records/dag.ts)
   getDag(id: string): Promise<DagRun | undefined>;
   /** newest first (createdAt, then id, descending) */
   listDags(query: DagQuery): Promise<DagRun[]>;
@@ -114,6 +115,21 @@ export interface Store {
    * group. Callers use `commitGroups`, which falls back to one commit per group.
    */
   commitMany?(groups: readonly (readonly StoreChange[])[]): Promise<boolean[]>;
+
+  // ---- API tokens (auth/api-token-service.ts) -------------------------------------------
+  // Personal access tokens; only the secret's sha256 is stored. Not part of `commit`: each
+  // operation touches one record.
+  /** Throws WharfError('conflict') when the user already has a token with this name (or the hash is taken). */
+  insertApiToken(token: ApiTokenRecord): Promise<void>;
+  getApiToken(id: string): Promise<ApiTokenRecord | undefined>;
+  findApiTokenByHash(secretHash: string): Promise<ApiTokenRecord | undefined>;
+  /** oldest first (createdAt, then id); one user's, or everyone's when userId is absent */
+  listApiTokens(filter: { userId?: string | undefined }): Promise<ApiTokenRecord[]>;
+  /** answers false when there was no such token */
+  deleteApiToken(id: string): Promise<boolean>;
+  /** sets lastUsedAt; nothing happens for a token that no longer exists */
+  touchApiToken(id: string, lastUsedAt: number): Promise<void>;
+  // ---- end of API tokens ----------------------------------------------------------------
 
   close(): Promise<void>;
 }

@@ -1,0 +1,156 @@
+// The records as the REST API shows them (docs/API.md): times are ISO 8601 strings, sizes
+// bytes, cpu cores. Only what the CLI reads is typed; everything else is passed through to
+// `-o json` / `-o yaml` untouched.
+
+export type TaskStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled'];
+export const UNFINISHED_STATUSES: readonly TaskStatus[] = ['queued', 'assigned', 'running'];
+
+export interface Resources {
+  cpu: number;
+  memory: number;
+  gpu: number;
+  disk: number;
+}
+
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'user';
+  createdAt: string;
+}
+
+export interface AttemptView {
+  id: string;
+  number: number;
+  workerId: string;
+  status: string;
+  exitCode: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+export interface FileView {
+  taskId: string;
+  path: string;
+  size: number;
+  sha256: string;
+  createdAt: string;
+}
+
+export interface EventView {
+  at: string;
+  kind: string;
+  message: string;
+  attemptId?: string;
+}
+
+export interface TaskView {
+  id: string;
+  name: string;
+  userId: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  runtime: string;
+  status: TaskStatus;
+  reason?: string;
+  priority: number;
+  resources: Resources;
+  labels: Record<string, string>;
+  maxRetries: number;
+  retriesUsed: number;
+  timeoutSeconds: number;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  workerId?: string;
+  dagId?: string;
+  dagTask?: string;
+  queuePosition?: number;
+  attempts?: AttemptView[];
+  files?: FileView[];
+  events?: EventView[];
+}
+
+export interface WorkerView {
+  id: string;
+  name: string;
+  hostname: string;
+  status: 'ready' | 'draining' | 'lost';
+  connected: boolean;
+  runtimes: string[];
+  labels: Record<string, string>;
+  capacity: Resources;
+  reserved: Resources;
+  usage: { cpuPercent: number; memoryPercent: number; diskPercent: number; gpuPercent?: number } | null;
+  runningTasks: number;
+  version: string;
+  registeredAt: string;
+  lastHeartbeatAt: string;
+}
+
+export interface DagTaskView {
+  name: string;
+  status: string;
+  taskId: string | null;
+  reason: string | null;
+  dependsOn: string[];
+  outputs: string[];
+  workerId?: string | null;
+  attempts?: { exitCode?: number | null }[];
+  inputs?: { name: string; fromTask: string; sha256?: string; size?: number; cache?: string | null }[];
+  artifacts?: { name: string; sha256: string; size: number }[];
+}
+
+export interface DagView {
+  id: string;
+  name: string;
+  userId: string;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  useCache: boolean;
+  cancelRequested: boolean;
+  createdAt: string;
+  finishedAt: string | null;
+  tasks: DagTaskView[];
+}
+
+export interface DagRunMetricsView {
+  dagId: string;
+  dagName: string;
+  startTime: string;
+  endTime: string | null;
+  durationMs: number | null;
+  status: string;
+  cacheEnabled: boolean;
+  cacheHit: string;
+  taskCount: number;
+  taskSucceeded: number;
+  taskFailed: number;
+  cacheHitTasks: number;
+  cacheMissTasks: number;
+  bytesFromCache: number;
+  bytesDownloaded: number;
+  nodes: string[];
+}
+
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  userId: string;
+  hint: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** ISO time → epoch ms (undefined for null/absent/invalid). */
+export function timeOf(iso: string | null | undefined): number | undefined {
+  if (!iso) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms;
+}

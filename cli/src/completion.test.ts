@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from './command-table.js';
+import { complete, type CompletionSources } from './completion.js';
+
+/** A fake master and config for the completer: fixed lists, and a record of what was asked. */
+function fakeSources(): CompletionSources & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    contexts: () => ['prod', 'dev'],
+    async fromMaster(kind) {
+      asked.push(kind);
+      return { task: ['3f2a9c1e-0000-4000-8000-000000000000'], worker: ['gpu-box-1'], dag: ['d1'], dagName: ['etl'], token: ['ci'] }[kind];
+    },
+  };
+}
+
+describe('shell completion', () => {
+  it('offers the commands, then a group\'s subcommands', async () => {
+    const top = await complete([''], COMMANDS, fakeSources());
+    expect(top).toEqual(expect.arrayContaining(['run', 'ls', 'logs', 'login', 'dag', 'token', 'context', 'completion']));
+    expect(top).not.toContain('__complete');
+    expect(await complete(['dag', ''], COMMANDS, fakeSources())).toEqual(['run', 'ls', 'get', 'metrics', 'cancel']);
+    expect(await complete(['token', ''], COMMANDS, fakeSources())).toEqual(['create', 'ls', 'revoke']);
+  });
+
+  it('offers a command\'s options, and the values of an option', async () => {
+    expect(await complete(['ls', '--'], COMMANDS, fakeSources())).toEqual(['--all', '--status', '--limit', '--output', '--context', '--help']);
+    expect(await complete(['ls', '--status', ''], COMMANDS, fakeSources())).toContain('failed');
+    expect(await complete(['get', '-o', ''], COMMANDS, fakeSources())).toEqual(['table', 'json', 'yaml']);
+    expect(await complete(['--context', ''], COMMANDS, fakeSources())).toEqual(['prod', 'dev']);
+    expect(await complete(['run', '--runtime', ''], COMMANDS, fakeSources())).toEqual(['docker', 'kubernetes', 'exec']);
+  });
+
+  it('asks the master for ids and names where an argument is one', async () => {
+    const sources = fakeSources();
+    expect(await complete(['logs', '-f', ''], COMMANDS, sources)).toEqual(['3f2a9c1e-0000-4000-8000-000000000000']);
+    expect(await complete(['drain', ''], COMMANDS, sources)).toEqual(['gpu-box-1']);
+    expect(await complete(['cancel', 'a', 'b', ''], COMMANDS, sources)).toEqual(['3f2a9c1e-0000-4000-8000-000000000000']);
+    expect(await complete(['dag', 'metrics', ''], COMMANDS, sources)).toEqual(['etl']);
+    expect(await complete(['token', 'revoke', ''], COMMANDS, sources)).toEqual(['ci']);
+    expect(await complete(['context', 'use', ''], COMMANDS, sources)).toEqual(['prod', 'dev']);
+    expect(await complete(['completion', ''], COMMANDS, sources)).toEqual(['bash', 'zsh']);
+    expect(sources.asked).toEqual(['task', 'worker', 'task', 'dagName', 'token']);
+  });
+
+  it('offers nothing (the shell completes file names) for a file argument or an unknown command', async () => {
+    const sources = fakeSources();
+    expect(await complete(['dag', 'run', ''], COMMANDS, sources)).toEqual([]);
+    expect(await complete(['frobnicate', ''], COMMANDS, sources)).toEqual([]);
+    expect(await complete(['run', 'wharf/busybox', ''], COMMANDS, sources)).toEqual([]);
+    expect(sources.asked).toEqual([]);
+  });
+});
