@@ -369,10 +369,10 @@ export class WorkerGateway {
         const chunk = raw as FileChunk__Output;
         if (!session) {
           attemptId = chunk.attemptId;
-          if (!this.deps.tasks.attemptOf(workerId, chunk.attemptId)) {
-            throw new WharfError('conflict', `attempt ${chunk.attemptId} is no longer this worker's`);
-          }
-          session = this.deps.files.beginUpload(chunk.attemptId);
+          const found = this.deps.tasks.attemptOf(workerId, chunk.attemptId);
+          if (!found) throw new WharfError('conflict', `attempt ${chunk.attemptId} is no longer this worker's`);
+          // every stream of the attempt counts against one cap, the task's disk request when smaller
+          session = await this.deps.files.beginUpload(chunk.attemptId, { diskBytes: found.task.resources.disk });
         } else if (chunk.attemptId !== attemptId) {
           throw new WharfError('validation_failed', 'attemptId: one upload stream carries one attempt');
         }

@@ -15,6 +15,7 @@ import type { User } from '../auth/user-types.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import { notFound, WharfError } from '../errors.js';
 import type { FileStore, StoredFile } from '../files/file-store.js';
+import { verifyReportedFiles } from '../files/verify-reported-files.js';
 import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
 import { planPlacements, type TaskSnapshot } from '../scheduler/placement.js';
@@ -564,13 +565,17 @@ export class TaskService {
     const runningNotice = startsNow && task !== undefined && task.currentAttemptId === attempt.id && task.status === 'assigned';
     const taskRecord = task ?? (await this.store.getTask(attempt.taskId));
     if (!taskRecord) return undefined;
-    const files = await this.files.promote(attempt.id, taskRecord, report.files);
+    // reports: the task's files are what the master received and hashed; a result that claims
+    // other files fails the attempt (files/verify-reported-files.ts)
+    const verdict = verifyReportedFiles(await this.files.received(attempt.id), report.files);
+    const files = await this.files.promote(attempt.id, taskRecord, verdict.files);
     changes.push({ kind: 'replaceTaskFiles', taskId: taskRecord.id, files });
     // a DAG task succeeded only if it wrote every output it declared (they become artifacts)
     const missing = report.outcome === 'succeeded' ? (taskRecord.outputs ?? []).filter((name) => !files.some((f) => f.path === name)) : [];
     const notWrittenWhy = missing.length > 0 ? `declared output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not written to /output` : undefined;
     // outputs the worker says it put into the object store must be there (DAG service's check)
     const missingWhy =
+      ('failure' in verdict ? verdict.failure : undefined) ??
       notWrittenWhy ??
       (report.outcome === 'succeeded' && report.directUploads && this.directOutputs && (taskRecord.outputs?.length ?? 0) > 0
         ? await this.directOutputs.confirm(taskRecord, files, report.directUploads)
@@ -586,7 +591,7 @@ export class TaskService {
       const exit = report.exitCode;
       if (report.outcome === 'succeeded' && !missingWhy) {
         next = { status: 'succeeded', exitCode: exit, finishedAt, reason: undefined };
-      } else if (report.outcome === 'cancelled') {
+      } else if (report.outcome === 'cancelled' && !missingWhy) {
         // the worker stopped it without being asked (it was shutting down): not the task's fault
         next = { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: 'its worker stopped it; re-queued' };
         requeue = true;
