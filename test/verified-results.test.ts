@@ -109,6 +109,69 @@ describe('a worker that lies about its outputs (raw client)', () => {
   });
 });
 
+describe('log chunks the master counts (raw client)', () => {
+  let master: Master;
+  let raw: RawWorker;
+  let user: ApiClient;
+
+  beforeAll(async () => {
+    master = await startTestMaster();
+    raw = await RawWorker.enrol(master);
+    user = await ApiClient.registered(master.httpUrl, `logs-${Date.now()}@example.com`);
+  });
+  afterAll(async () => {
+    raw?.close();
+    await master?.stop();
+  });
+
+  const line = (attemptId: string, seq: number) => ({ attemptId, seq, stream: 'STDOUT' as const, data: Buffer.from(`line ${seq}\n`), atMs: Date.now() });
+
+  it('refuses a chunk that skips a seq with the seq to resend from, and stores all four in order after the resend', async () => {
+    const task = await submit(user, { name: 'log-gap' });
+    const spec = await raw.assignmentOf(task.id);
+    raw.started(spec);
+    const first = await raw.streamLogs([1, 2, 4, 3].map((seq) => line(spec.attemptId, seq)));
+    expect(first).toHaveProperty('error');
+    const error = (first as { error: { code: number; details: string; metadata: grpc.Metadata } }).error;
+    expect(error.code).toBe(grpc.status.OUT_OF_RANGE);
+    expect(error.details).toContain('expected seq 3');
+    expect(error.metadata.get('wharf-expected-seq')).toEqual(['3']);
+    // resend from the seq the master named, as the worker's log shipper does
+    const resent = await raw.streamLogs([3, 4].map((seq) => line(spec.attemptId, seq)));
+    expect(resent).toEqual({ ack: { lastSeq: 4, attemptId: spec.attemptId } });
+    await raw.result(spec, { logChunks: 4 });
+    const done = await finished(user, task.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts[0]!.logChunksMissing).toBe(0);
+    const log = await user.request('GET', `/api/tasks/${task.id}/logs`);
+    expect(log.text).toBe('line 1\nline 2\nline 3\nline 4\n');
+  });
+
+  it('takes one attempt per log stream and names it in the ack', async () => {
+    const a = await submit(user, { name: 'log-one-a' });
+    const b = await submit(user, { name: 'log-one-b' });
+    const specA = await raw.assignmentOf(a.id);
+    const specB = await raw.assignmentOf(b.id);
+    const mixed = await raw.streamLogs([line(specA.attemptId, 1), line(specB.attemptId, 1)]);
+    expect(mixed).toMatchObject({ error: { code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('one log stream carries one attempt') } });
+    expect(await raw.streamLogs([line(specB.attemptId, 1)])).toEqual({ ack: { lastSeq: 1, attemptId: specB.attemptId } });
+    for (const spec of [specA, specB]) await raw.result(spec, { logChunks: 1 });
+  });
+
+  it('says in the log and on the attempt when fewer chunks arrived than the worker sent, without failing the task', async () => {
+    const task = await submit(user, { name: 'log-short' });
+    const spec = await raw.assignmentOf(task.id);
+    raw.started(spec);
+    expect(await raw.streamLogs([1, 2, 3].map((seq) => line(spec.attemptId, seq)))).toMatchObject({ ack: { lastSeq: 3 } });
+    await raw.result(spec, { logChunks: 5 });
+    const done = await finished(user, task.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts[0]!.logChunksMissing).toBe(2);
+    const log = await user.request('GET', `/api/tasks/${task.id}/logs`);
+    expect(log.text).toBe('line 1\nline 2\nline 3\nwharf: the worker sent 5 log chunks, the master received 3\n');
+  });
+});
+
 describe('a real worker on Docker', () => {
   let master: Master;
   let worker: WorkerHandle;

@@ -17,6 +17,7 @@ import { notFound, WharfError } from '../errors.js';
 import type { FileStore, StoredFile } from '../files/file-store.js';
 import { verifyReportedFiles } from '../files/verify-reported-files.js';
 import type { Logger } from '../logger.js';
+import { checkLogChunks } from '../logs/log-chunk-check.js';
 import type { LogStore } from '../logs/log-store.js';
 import { planPlacements, type TaskSnapshot } from '../scheduler/placement.js';
 import { TaskQueue } from '../scheduler/task-queue.js';
@@ -62,6 +63,8 @@ export interface AttemptReport {
   inputs?: InputReport[] | undefined;
   /** DAG tasks with direct output uploads: the declared outputs the worker put into the object store */
   directUploads?: { name: string; sha256: string; size: number }[] | undefined;
+  /** how many log chunks the worker sent for the attempt */
+  logChunks?: number | undefined;
 }
 
 /**
@@ -551,6 +554,8 @@ export class TaskService {
     const finishedAt = report.finishedAt ?? now;
     const attemptStatus = attempt.status === 'cancelling' && report.outcome !== 'succeeded' ? 'cancelled' : ATTEMPT_OUTCOMES[report.outcome];
     const startsNow = startedAt !== undefined && attempt.status === 'assigned';
+    // reports: the worker's log chunk count against what the master applied (logs/log-chunk-check.ts)
+    const logCheck = checkLogChunks(report.logChunks ?? 0, this.logs.chunksReceived(attempt.taskId, attempt.id));
     const attemptPatch = {
       status: attemptStatus,
       exitCode: report.exitCode,
@@ -558,6 +563,7 @@ export class TaskService {
       finishedAt,
       error: report.error || undefined,
       inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
+      logChunksMissing: logCheck.missing,
     };
     const changes: StoreChange[] = [
       { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch },
@@ -637,6 +643,7 @@ export class TaskService {
         applyPatch(attempt, attemptPatch);
         this.attempts.delete(attempt.id);
         this.registry.release(attempt.workerId, attempt.resources);
+        if (logCheck.note) this.logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
         this.logs.closeAttempt(attempt.id);
         if (task && next) {
           if (runningNotice) this.emit({ ...task, status: 'running', startedAt: next.startedAt });

@@ -117,6 +117,11 @@ export interface Attempt {
   error?: string | undefined;
   /** DAG tasks: how each input was staged on the worker (cache hit or download) */
   inputReports?: InputReport[] | undefined;
+  /**
+   * Log chunks the worker said it sent (AttemptResult.log_chunks) that the master never
+   * applied; 0 when all arrived. Set when the result is recorded.
+   */
+  logChunksMissing?: number | undefined;
 }
 
 export interface OutputFileRecord {

@@ -29,7 +29,10 @@ export interface AttemptResult {
    */
   'files'?: (_wharf_v1_OutputFile)[];
   /**
-   * how many log chunks the worker sent for this attempt
+   * How many log chunks the worker sent for this attempt (its last seq). When the master
+   * applied fewer, it adds a system line to the task's log ("wharf: the worker sent N log
+   * chunks, the master received M") and shows the difference as the attempt's
+   * logChunksMissing; the task's outcome does not change.
    */
   'logChunks'?: (number | string | Long);
   /**
@@ -69,7 +72,10 @@ export interface AttemptResult__Output {
    */
   'files': (_wharf_v1_OutputFile__Output)[];
   /**
-   * how many log chunks the worker sent for this attempt
+   * How many log chunks the worker sent for this attempt (its last seq). When the master
+   * applied fewer, it adds a system line to the task's log ("wharf: the worker sent N log
+   * chunks, the master received M") and shows the difference as the attempt's
+   * logChunksMissing; the task's outcome does not change.
    */
   'logChunks': (number);
   /**
