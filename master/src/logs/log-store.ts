@@ -69,7 +69,10 @@ export class LogStore {
 
   /** How many of the attempt's chunks were applied (seqs are contiguous from 1, so the last seq). */
   chunksReceived(taskId: string, attemptId: string): number {
-    return this.attemptLog(taskId, attemptId).lastSeq;
+    const open = this.open.get(attemptId);
+    if (open) return open.lastSeq;
+    // an attempt that sent no log (most sim tasks) costs one stat, no folder
+    return existsSync(this.pathOf(taskId, attemptId)) ? this.attemptLog(taskId, attemptId).lastSeq : 0;
   }
 
   /** A note from the master itself (not deduplicated). */
