@@ -643,7 +643,7 @@ export class TaskService {
         applyPatch(attempt, attemptPatch);
         this.attempts.delete(attempt.id);
         this.registry.release(attempt.workerId, attempt.resources);
-        if (logCheck.note) this.logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
+        if (logCheck.note) this.logs.appendSystem(attempt.taskId, attempt.id, logCheck.note); // reports: missing log chunks, said in the log
         this.logs.closeAttempt(attempt.id);
         if (task && next) {
           if (runningNotice) this.emit({ ...task, status: 'running', startedAt: next.startedAt });
