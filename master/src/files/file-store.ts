@@ -280,7 +280,7 @@ export class FileStore {
       })();
       this.attempts.set(attemptId, pending);
       // a load that failed (an I/O error) is tried again by the next caller
-      pending.catch(() => {
+      void pending.catch(() => {
         if (this.attempts.get(attemptId) === pending) this.attempts.delete(attemptId);
       });
     }
