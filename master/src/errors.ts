@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   payload_too_large: 413,
   /** bytes arrived damaged (size or sha256 mismatch); the sender should resend */
   data_corrupted: 422,
+  /** a worker's log chunk skipped a seq; `details.expectedSeq` says where to resend from (gRPC only) */
+  sequence_gap: 409,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

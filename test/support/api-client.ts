@@ -55,7 +55,7 @@ export interface TaskBody {
   reason?: string;
   exitCode?: number;
   workerId?: string;
-  attempts: { id: string; number: number; status: string; workerId: string; exitCode: number | null; error: string | null; startedAt?: string | null; finishedAt?: string | null }[];
+  attempts: { id: string; number: number; status: string; workerId: string; exitCode: number | null; error: string | null; startedAt?: string | null; finishedAt?: string | null; logChunksMissing?: number | null }[];
   files: { path: string; size: number; sha256: string }[];
   events: { kind: string; message: string }[];
 }

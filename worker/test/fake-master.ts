@@ -39,6 +39,15 @@ export class FakeMaster {
   uploadFailures: grpc.status[] = [];
   /** Breaks a log stream after this many chunks, once. */
   breakLogStreamAfter: number | undefined;
+  /**
+   * Pretends the chunk with this seq never arrived, once: the next chunk then skips a seq and
+   * the stream ends with OUT_OF_RANGE and `wharf-expected-seq`, as the real master answers a gap.
+   */
+  missLogChunkOnce: number | undefined;
+  /** The next LogAck names this attempt instead of the stream's, once (an ambiguous ack). */
+  wrongLogAckAttemptOnce: string | undefined;
+  /** The first seq of every log stream, in order (where each resend started). */
+  readonly logStreamFirstSeqs: number[] = [];
 
   readonly registrations: RegisterRequest__Output[] = [];
   readonly heartbeats: Heartbeat__Output[] = [];
@@ -181,27 +190,45 @@ export class FakeMaster {
         }
         this.logCalls += 1;
         let lastSeq = 0;
+        let attemptId = '';
         let inThisCall = 0;
         let done = false;
         call.on('data', (chunk: { attemptId: string; seq: number; stream: string; data: Buffer }) => {
           if (done) return;
           inThisCall += 1;
+          if (inThisCall === 1) this.logStreamFirstSeqs.push(chunk.seq);
           if (this.breakLogStreamAfter !== undefined && inThisCall > this.breakLogStreamAfter) {
             this.breakLogStreamAfter = undefined;
             done = true;
             callback({ code: grpc.status.UNAVAILABLE, details: 'log stream broken by the test' });
             return;
           }
+          if (this.missLogChunkOnce === chunk.seq) {
+            this.missLogChunkOnce = undefined;
+            return;
+          }
+          attemptId = chunk.attemptId;
           let chunks = this.logs.get(chunk.attemptId);
           if (!chunks) {
             chunks = new Map();
             this.logs.set(chunk.attemptId, chunks);
           }
+          // like the master: seqs applied in order without gaps, so the map holds 1..size
+          if (chunk.seq > chunks.size + 1) {
+            done = true;
+            const metadata = new grpc.Metadata();
+            metadata.set('wharf-expected-seq', String(chunks.size + 1));
+            callback({ code: grpc.status.OUT_OF_RANGE, details: `log chunk ${chunk.seq} arrived before ${chunks.size + 1}; expected seq ${chunks.size + 1}`, metadata });
+            return;
+          }
           if (!chunks.has(chunk.seq)) chunks.set(chunk.seq, { seq: chunk.seq, stream: chunk.stream, data: chunk.data });
-          lastSeq = Math.max(lastSeq, ...chunks.keys());
+          lastSeq = chunks.size;
         });
         call.on('end', () => {
-          if (!done) callback(null, { lastSeq });
+          if (done) return;
+          const named = this.wrongLogAckAttemptOnce ?? attemptId;
+          this.wrongLogAckAttemptOnce = undefined;
+          callback(null, { lastSeq, attemptId: named });
         });
       },
       UploadTaskFiles: (call, callback) => {

@@ -243,6 +243,36 @@ describe('worker session', () => {
     expect(result.logChunks).toBe(master.logs.get(task.attemptId)?.size);
   });
 
+  it('resends from the seq the master names when it missed a log chunk, so every line arrives once, in order', async () => {
+    const master = await newMaster();
+    const worker = await newWorker(configFor(master, await newDataDir(), { logBatchBytes: 64 }));
+    await worker.registered;
+    await expect.poll(() => master.connected).toBe(true);
+    master.missLogChunkOnce = 4;
+    const task = spec(sh('for i in $(seq 1 200); do echo "line $i"; done'));
+    master.assign(task);
+    const result = await resultOf(master, task.attemptId);
+    expect(result.outcome).toBe('succeeded');
+    expect(master.logTextOf(task.attemptId)).toBe(Array.from({ length: 200 }, (_, i) => `line ${i + 1}\n`).join(''));
+    // the second stream started at the missed chunk, not at seq 1
+    expect(master.logStreamFirstSeqs.slice(0, 2)).toEqual([1, 4]);
+    expect(result.logChunks).toBe(master.logs.get(task.attemptId)?.size);
+  });
+
+  it('does not take a log ack that names another attempt as its own', async () => {
+    const master = await newMaster();
+    const worker = await newWorker(configFor(master, await newDataDir()));
+    await worker.registered;
+    await expect.poll(() => master.connected).toBe(true);
+    master.wrongLogAckAttemptOnce = 'att-someone-else';
+    const task = spec(sh('echo one; echo two'));
+    master.assign(task);
+    const result = await resultOf(master, task.attemptId);
+    expect(result.outcome).toBe('succeeded');
+    expect(master.logCalls).toBe(2);
+    expect(master.logTextOf(task.attemptId)).toBe('one\ntwo\n');
+  });
+
   it('keeps running through a master restart and delivers the result from the outbox', async () => {
     const master = await newMaster({ autoAckResults: false });
     const dataDir = await newDataDir();

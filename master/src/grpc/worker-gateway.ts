@@ -333,6 +333,7 @@ export class WorkerGateway {
           files: result.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
           inputs: result.inputs.map((i) => ({ name: i.name, sha256: i.sha256, cacheHit: i.cacheHit, bytes: i.bytes })),
           directUploads: result.directUploads?.artifacts.map((a) => ({ name: a.name, sha256: a.sha256, size: a.size })),
+          logChunks: result.logChunks,
         });
         channel.send({ kind: 'resultAck', attemptId: result.attemptId });
         return;
@@ -342,24 +343,28 @@ export class WorkerGateway {
     }
   }
 
+  /**
+   * One attempt's log chunks, in seq order (see LogStore.append): a chunk that skips a seq ends
+   * the stream with OUT_OF_RANGE and `wharf-expected-seq`; the ack names the attempt.
+   */
   private async receiveLogs(call: grpc.ServerReadableStream<LogChunk__Output, LogAck>): Promise<LogAck> {
     const workerId = this.workerIdOf(call.metadata);
-    const known = new Map<string, string>();
+    let attempt: { attemptId: string; taskId: string } | undefined;
     let lastSeq = 0;
     for await (const raw of call) {
       const chunk = raw as LogChunk__Output;
-      let taskId = known.get(chunk.attemptId);
-      if (!taskId) {
+      if (!attempt) {
         const found = await this.deps.tasks.taskOfAttempt(workerId, chunk.attemptId);
         if (!found) throw new WharfError('conflict', `attempt ${chunk.attemptId} does not belong to this worker`);
-        taskId = found.taskId;
-        known.set(chunk.attemptId, taskId);
+        attempt = { attemptId: chunk.attemptId, taskId: found.taskId };
+      } else if (chunk.attemptId !== attempt.attemptId) {
+        throw new WharfError('validation_failed', `attemptId: one log stream carries one attempt (${attempt.attemptId}), got ${chunk.attemptId}`);
       }
       const stream = LOG_STREAMS[chunk.stream] ?? 'system';
-      lastSeq = this.deps.logs.append(taskId, chunk.attemptId, chunk.seq, stream, chunk.data);
+      lastSeq = this.deps.logs.append(attempt.taskId, attempt.attemptId, chunk.seq, stream, chunk.data);
       this.deps.metrics?.countLogBytes(stream, chunk.data.length);
     }
-    return { lastSeq };
+    return { lastSeq, attemptId: attempt?.attemptId ?? '' };
   }
 
   private async receiveFiles(call: grpc.ServerReadableStream<FileChunk__Output, UploadAck>): Promise<UploadAck> {
@@ -371,10 +376,10 @@ export class WorkerGateway {
         const chunk = raw as FileChunk__Output;
         if (!session) {
           attemptId = chunk.attemptId;
-          if (!this.deps.tasks.attemptOf(workerId, chunk.attemptId)) {
-            throw new WharfError('conflict', `attempt ${chunk.attemptId} is no longer this worker's`);
-          }
-          session = this.deps.files.beginUpload(chunk.attemptId);
+          const found = this.deps.tasks.attemptOf(workerId, chunk.attemptId);
+          if (!found) throw new WharfError('conflict', `attempt ${chunk.attemptId} is no longer this worker's`);
+          // every stream of the attempt counts against one cap, the task's disk request when smaller
+          session = await this.deps.files.beginUpload(chunk.attemptId, { diskBytes: found.task.resources.disk });
         } else if (chunk.attemptId !== attemptId) {
           throw new WharfError('validation_failed', 'attemptId: one upload stream carries one attempt');
         }

@@ -23,6 +23,8 @@ export function attemptView(attempt: Attempt) {
     startedAt: iso(attempt.startedAt) ?? null,
     finishedAt: iso(attempt.finishedAt) ?? null,
     error: attempt.error ?? null,
+    // null until the attempt's result is recorded (lost attempts have none)
+    logChunksMissing: attempt.logChunksMissing ?? null,
   };
 }
 

@@ -53,4 +53,43 @@ describe('LogStore', () => {
     logs.append('t', 'a', 2, 'stdout', Buffer.from('b'));
     expect(seen).toEqual(['a']);
   });
+
+  it('refuses a chunk that skips a seq, naming the seq to resend from, and stores nothing out of order', () => {
+    const logs = new LogStore(mkdtempSync(join(tmpdir(), 'wharf-logs-')), 1024);
+    logs.append('t', 'a', 1, 'stdout', Buffer.from('1\n'));
+    logs.append('t', 'a', 2, 'stdout', Buffer.from('2\n'));
+    let refused: unknown;
+    try {
+      logs.append('t', 'a', 4, 'stdout', Buffer.from('4\n'));
+    } catch (error: unknown) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ code: 'sequence_gap', details: { expectedSeq: 3 }, message: expect.stringContaining('expected seq 3') });
+    expect(logs.chunksReceived('t', 'a')).toBe(2);
+    // the worker resends from 3: all four, in order, once
+    logs.append('t', 'a', 3, 'stdout', Buffer.from('3\n'));
+    logs.append('t', 'a', 4, 'stdout', Buffer.from('4\n'));
+    expect(text(logs.read('t', ['a']))).toBe('1\n2\n3\n4\n');
+    expect(logs.chunksReceived('t', 'a')).toBe(4);
+  });
+
+  it('refuses a seq that is not a whole number from 1', () => {
+    const logs = new LogStore(mkdtempSync(join(tmpdir(), 'wharf-logs-')), 1024);
+    for (const seq of [0, -1, 1.5, 2 ** 40]) {
+      expect(() => logs.append('t', 'a', seq, 'stdout', Buffer.from('x'))).toThrow(/seq: must be a whole number from 1/);
+    }
+  });
+
+  it('counts the chunks dropped past the cap as received, also after a restart', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-logs-'));
+    const first = new LogStore(dir, 4);
+    for (let seq = 1; seq <= 5; seq += 1) first.append('t', 'a', seq, 'stdout', Buffer.from('abc'));
+    expect(first.chunksReceived('t', 'a')).toBe(5);
+    first.close();
+    const second = new LogStore(dir, 4);
+    expect(second.chunksReceived('t', 'a')).toBe(5);
+    const out = text(second.read('t', ['a']));
+    expect(out.startsWith('abca')).toBe(true);
+    expect(out.match(/log truncated/g)).toHaveLength(1);
+  });
 });

@@ -1,10 +1,15 @@
 // Task logs on the master's disk, one file per attempt: <data>/logs/<taskId>/<attemptId>.log.
 // Each chunk is a frame [u8 stream][u32 seq][u32 length][bytes], so stdout and stderr stay
 // apart and in order, and a chunk a worker resends (after a broken stream or a master restart)
-// is recognised by its seq and applied once. Past the per-attempt cap one visible marker is
-// written and later output is dropped. Subscribers (log followers) get every applied chunk.
+// is recognised by its seq and applied once. Chunks are applied in seq order without gaps: a
+// chunk that skips one is refused with `sequence_gap` naming the seq to resend from, never
+// stored out of order or lost silently; so the last seq applied is also how many chunks
+// arrived (chunksReceived). Past the per-attempt cap one visible marker is written and later
+// output is dropped (an empty frame still records each later seq). Subscribers (log
+// followers) get every applied chunk.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { WharfError } from '../errors.js';
 
 export type LogStreamName = 'stdout' | 'stderr' | 'system';
 const STREAM_CODES: Record<LogStreamName, number> = { stdout: 0, stderr: 1, system: 2 };
@@ -42,14 +47,32 @@ export class LogStore {
 
   /**
    * Appends a worker's chunk unless its seq was already applied. Answers the highest seq
-   * applied for the attempt (what the worker may consider delivered).
+   * applied for the attempt (what the worker may consider delivered). A chunk that skips a seq
+   * throws `sequence_gap` with `details.expectedSeq`, the seq the worker must resend from.
    */
   append(taskId: string, attemptId: string, seq: number, stream: LogStreamName, data: Buffer): number {
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > 0xffffffff) {
+      throw new WharfError('validation_failed', `seq: must be a whole number from 1 (got ${seq})`);
+    }
     const log = this.attemptLog(taskId, attemptId);
     if (seq <= log.lastSeq) return log.lastSeq;
+    if (seq > log.lastSeq + 1) {
+      const expectedSeq = log.lastSeq + 1;
+      throw new WharfError('sequence_gap', `attempt ${attemptId}: log chunk ${seq} arrived before chunk ${expectedSeq}; expected seq ${expectedSeq}`, {
+        details: { expectedSeq },
+      });
+    }
     log.lastSeq = seq;
     this.write(taskId, log, attemptId, seq, stream, data);
     return log.lastSeq;
+  }
+
+  /** How many of the attempt's chunks were applied (seqs are contiguous from 1, so the last seq). */
+  chunksReceived(taskId: string, attemptId: string): number {
+    const open = this.open.get(attemptId);
+    if (open) return open.lastSeq;
+    // an attempt that sent no log (most sim tasks) costs one stat, no folder
+    return existsSync(this.pathOf(taskId, attemptId)) ? this.attemptLog(taskId, attemptId).lastSeq : 0;
   }
 
   /** A note from the master itself (not deduplicated). */
@@ -68,7 +91,9 @@ export class LogStore {
     for (const attemptId of attemptIds) {
       const path = this.pathOf(taskId, attemptId);
       if (!existsSync(path)) continue;
-      for (const frame of parseFrames(readFileSync(path))) entries.push({ attemptId, stream: frame.stream, data: frame.data });
+      for (const frame of parseFrames(readFileSync(path))) {
+        if (frame.data.length > 0) entries.push({ attemptId, stream: frame.stream, data: frame.data });
+      }
     }
     return entries;
   }
@@ -98,14 +123,18 @@ export class LogStore {
   }
 
   private write(taskId: string, log: AttemptLog, attemptId: string, seq: number, stream: LogStreamName, data: Buffer): void {
-    if (log.truncated) return;
+    if (log.truncated) {
+      // the bytes are dropped, but the seq is kept, so a restarted master still counts the chunk
+      if (seq > 0) this.writeFrame(taskId, log, attemptId, seq, stream, Buffer.alloc(0));
+      return;
+    }
     let payload = data;
     let truncateNow = false;
     if (log.bytes + data.length > this.maxBytesPerAttempt) {
       payload = data.subarray(0, Math.max(0, this.maxBytesPerAttempt - log.bytes));
       truncateNow = true;
     }
-    if (payload.length > 0) this.writeFrame(taskId, log, attemptId, seq, stream, payload);
+    if (payload.length > 0 || seq > 0) this.writeFrame(taskId, log, attemptId, seq, stream, payload);
     if (truncateNow) {
       log.truncated = true;
       const marker = Buffer.from(
@@ -124,7 +153,7 @@ export class LogStore {
     writeSync(log.fd, Buffer.concat([header, data]));
     log.bytes += data.length;
     const listeners = this.listeners.get(taskId);
-    if (listeners) for (const listener of listeners) listener({ attemptId, stream, data });
+    if (listeners && data.length > 0) for (const listener of listeners) listener({ attemptId, stream, data });
   }
 
   private attemptLog(taskId: string, attemptId: string): AttemptLog {

@@ -34,6 +34,11 @@ export interface Attempt {
   error?: string | undefined;
   /** DAG tasks: how each input was staged on the worker (cache hit or download) */
   inputReports?: InputReport[] | undefined;
+  /**
+   * Log chunks the worker said it sent (AttemptResult.log_chunks) that the master never
+   * applied; 0 when all arrived. Set when the result is recorded.
+   */
+  logChunksMissing?: number | undefined;
 }
 
 /** What the worker reported about staging one input (cache hit or download). */
@@ -61,4 +66,6 @@ export interface AttemptReport {
   inputs?: InputReport[] | undefined;
   /** DAG tasks with direct output uploads: the declared outputs the worker put into the object store */
   directUploads?: { name: string; sha256: string; size: number }[] | undefined;
+  /** how many log chunks the worker sent for the attempt */
+  logChunks?: number | undefined;
 }

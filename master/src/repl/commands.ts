@@ -537,7 +537,7 @@ function commandList(): Command[] {
                 a.exitCode === undefined ? '-' : String(a.exitCode),
                 isoTime(a.startedAt),
                 isoTime(a.finishedAt),
-                cell(a.error, 80),
+                cell([a.error, a.logChunksMissing ? `${a.logChunksMissing} log chunks missing` : ''].filter((part) => part).join('; '), 80),
               ]),
               s,
             ),

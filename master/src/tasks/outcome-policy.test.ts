@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Attempt, AttemptStatus } from '../records/attempt.js';
 import type { Task } from '../records/task.js';
-import { decideOutcome, ENDING_RULES, retryDelayMs, type Ending, type OutcomeDecision } from './outcome-policy.js';
+import { decideOutcome, endingOf, ENDING_RULES, retryDelayMs, type Ending, type OutcomeDecision } from './outcome-policy.js';
 
 function mockTask(patch: Partial<Task> = {}): Task {
   return {
@@ -102,6 +102,23 @@ const ROWS: Row[] = [
     ending: { outcome: 'unverified', exitCode: 0, error: 'declared output "a" not written to /output' },
     decision: { kind: 'retry', attemptStatus: 'failed', reason: 'declared output "a" not written to /output; retry 1 of 2 in 2s', delayMs: 1500, retriesUsed: 1 },
   },
+  {
+    when: 'its worker stopped it unasked, but its files do not verify',
+    ending: endingOf({ outcome: 'cancelled', exitCode: 143 }, 'result does not match the uploaded files: file out.txt is listed in the result (3 bytes, sha256 none) but never arrived'),
+    decision: {
+      kind: 'retry',
+      attemptStatus: 'failed',
+      reason: 'result does not match the uploaded files: file out.txt is listed in the result (3 bytes, sha256 none) but never arrived; retry 1 of 2 in 2s',
+      delayMs: 1500,
+      retriesUsed: 1,
+    },
+  },
+  {
+    when: 'a non-zero exit whose outputs passed their cap, no retry left',
+    task: { retriesUsed: 2 },
+    ending: endingOf({ outcome: 'failed', exitCode: 1 }, 'outputs of attempt attempt-1 exceed the cap of 10 bytes (10B, WHARF_MAX_OUTPUT_BYTES)'),
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'outputs of attempt attempt-1 exceed the cap of 10 bytes (10B, WHARF_MAX_OUTPUT_BYTES)', retriesUsed: 3 },
+  },
   // a person cancelled the task: the task has ended already; only the attempt is recorded
   {
     when: 'cancelled by a person, the task then exited non-zero',
@@ -165,6 +182,21 @@ describe('decideOutcome', () => {
     decideOutcome(mockTask(), mockAttempt(), { outcome: 'cancelled' }, spy);
     decideOutcome(mockTask({ retriesUsed: 1 }), mockAttempt(), { outcome: 'failed', exitCode: 1 }, spy);
     expect(asked).toEqual([2]);
+  });
+});
+
+describe('endingOf', () => {
+  it('is what the worker reported when the master found nothing', () => {
+    const reported: Ending = { outcome: 'cancelled', exitCode: 143 };
+    expect(endingOf(reported, undefined)).toBe(reported);
+  });
+
+  it.each(['succeeded', 'failed', 'timed_out', 'error', 'cancelled'] as const)('turns a %s report the master found wrong into unverified, keeping its exit code', (outcome) => {
+    expect(endingOf({ outcome, exitCode: 7, error: 'from the worker' }, 'file a: the result claims …')).toEqual({
+      outcome: 'unverified',
+      exitCode: 7,
+      error: 'file a: the result claims …',
+    });
   });
 });
 

@@ -4,7 +4,8 @@
 // outcome-policy.test.ts. The report system (systems/report-system.ts) applies the decision.
 //
 // An ending is what the worker reported (succeeded, failed, timed_out, error, cancelled) or what
-// the master found (unverified: a result that said succeeded and did not hold up). A new kind of
+// the master found (unverified: a result that did not hold up; what the master finds overrides
+// what the worker reported, see endingOf). A new kind of
 // ending (preempted, stopped by a partitioned worker, timed out by the master, a file whose
 // digest does not match) is a new row: its attempt status, whether a person's cancel overrides
 // it, what it does to the task (succeed; charge a retry, else fail; re-queue uncharged), and the
@@ -39,7 +40,10 @@ export const ENDING_RULES: Readonly<Record<AttemptEnding, EndingRule>> = {
   error: { attemptStatus: 'error', cancelOverrides: true, effect: 'charge', reason: (_task, ending) => ending.error ?? 'the worker could not run it' },
   // the worker stopped it without being asked (it was shutting down): not the task's fault
   cancelled: { attemptStatus: 'cancelled', cancelOverrides: true, effect: 'requeue', reason: () => 'its worker stopped it; re-queued' },
-  // it said succeeded, and the master found otherwise (a declared output missing, ...): a failure
+  // the master found the result does not hold up: a success missing a declared output or a direct
+  // upload, or, whatever the worker reported, files that are not what the master received (or
+  // outputs past their cap). A failure, charged; a worker's `cancelled` report whose files do not
+  // verify is charged too, not re-queued for free
   unverified: { attemptStatus: 'failed', cancelOverrides: false, effect: 'charge', reason: (_task, ending) => ending.error ?? 'the result did not hold up' },
 };
 
@@ -52,6 +56,17 @@ export type OutcomeDecision =
   | { kind: 'requeue'; attemptStatus: AttemptStatus; reason: string }
   /** the task has moved on (cancelled, ended, or on another attempt): only the attempt is recorded */
   | { kind: 'settle'; attemptStatus: AttemptStatus };
+
+/**
+ * The ending of a worker's result: what it reported, unless the master found the result does not
+ * hold up (`finding`: why). The finding overrides every reported outcome, `cancelled` included:
+ * a result whose files do not verify is a charged failure, never a free re-queue. The exit code
+ * stays the worker's.
+ */
+export function endingOf(reported: Ending, finding: string | undefined): Ending {
+  if (!finding) return reported;
+  return { outcome: 'unverified', exitCode: reported.exitCode, error: finding };
+}
 
 /**
  * What the end of `attempt` means for `task`. `retryDelayMs(n)`: how long the n-th retry waits

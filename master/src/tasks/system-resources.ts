@@ -58,8 +58,8 @@ export interface TaskSystemResources {
   logger: Logger;
   /** task change listeners */
   changes: TaskChangeFeed;
-  files: Pick<FileStore, 'stagedRecords' | 'promote' | 'discard' | 'stagedAttempts'>;
-  logs: Pick<LogStore, 'closeAttempt'>;
+  files: Pick<FileStore, 'received' | 'stagedRecords' | 'promote' | 'discard' | 'stagedAttempts'>;
+  logs: Pick<LogStore, 'closeAttempt' | 'chunksReceived' | 'appendSystem'>;
   options: TaskSystemOptions;
   hooks: TaskHooks;
 }

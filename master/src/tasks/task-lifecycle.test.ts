@@ -1,6 +1,7 @@
 // The task lifecycle's rules, on the harness (testing/harness.ts): the real systems on a temp
 // SqliteStore, a real registry with recording fake worker channels, a manual clock.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -368,5 +369,104 @@ describe('output files', () => {
     const failed = await harness.task(task[0]!.id);
     expect(failed).toMatchObject({ status: 'failed', reason: 'declared output "model.bin" not written to /output', exitCode: 0 });
     expect(failed.attempts[0]).toMatchObject({ status: 'failed', error: 'declared output "model.bin" not written to /output' });
+  });
+});
+
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+describe('what a result claims, checked', () => {
+  it('fails an attempt whose result claims another sha256 than the master received, charged; the file stays with the master’s digest', async () => {
+    harness = await TaskHarness.start({ clock: new ManualClock() });
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ maxRetries: 1 });
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.upload(attempt.id, { 'out.txt': 'real' });
+    await harness.finished('w-1', attempt.id, 'succeeded', { files: [{ path: 'out.txt', size: 4, sha256: sha('fake') }] });
+    const why = `result does not match the uploaded files: file out.txt: the result claims 4 bytes with sha256 ${sha('fake')}, the master received 4 bytes with sha256 ${sha('real')}`;
+    const retrying = await harness.task(task.id);
+    expect(retrying).toMatchObject({ status: 'queued', retriesUsed: 1 });
+    expect(retrying.reason).toMatch(new RegExp(`^${why.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; retry 1 of 1 in \\d+s$`));
+    expect(retrying.attempts[0]).toMatchObject({ status: 'failed', error: why, exitCode: 0 });
+    expect(retrying.files.map((f) => [f.path, f.size, f.sha256])).toEqual([['out.txt', 4, sha('real')]]);
+  });
+
+  it('charges a worker’s cancelled report whose files do not verify, instead of re-queueing it for free', async () => {
+    harness = await TaskHarness.start({ clock: new ManualClock() });
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ maxRetries: 2 });
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.finished('w-1', attempt.id, 'cancelled', { files: [{ path: 'gone.txt', size: 3, sha256: sha('abc') }] });
+    const charged = await harness.task(task.id);
+    expect(charged).toMatchObject({ status: 'queued', retriesUsed: 1 });
+    expect(charged.reason).toMatch(/^result does not match the uploaded files: file gone\.txt is listed in the result \(3 bytes, sha256 [0-9a-f]{64}\) but never arrived; retry 1 of 2 in \d+s$/);
+    expect(charged.attempts[0]).toMatchObject({ status: 'failed' });
+  });
+
+  it('still re-queues, uncharged, a worker’s cancelled report whose files verify', async () => {
+    harness = await TaskHarness.start({ clock: new ManualClock() });
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ maxRetries: 2 });
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    const files = await harness.upload(attempt.id, { 'partial.txt': 'half' });
+    await harness.finished('w-1', attempt.id, 'cancelled', { files });
+    const requeued = await harness.task(task.id);
+    // back at once (and placed again on w-1): not charged
+    expect(requeued.retriesUsed).toBe(0);
+    expect(requeued.attempts[0]).toMatchObject({ status: 'cancelled' });
+    expect(requeued.events.some((e) => e.kind === 'queued' && e.message === 'its worker stopped it; re-queued')).toBe(true);
+  });
+
+  it('keeps, on success, only the files the result lists; a received file it does not list is deleted', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    const files = await harness.upload(attempt.id, { 'listed.txt': 'listed', 'extra.txt': 'extra' });
+    await harness.finished('w-1', attempt.id, 'succeeded', { files: files.filter((f) => f.path === 'listed.txt') });
+    const done = await harness.task(task.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.files.map((f) => f.path)).toEqual(['listed.txt']);
+    expect(readdirSync(join(harness.dataDir, 'files', HARNESS_USER.id, task.id))).toEqual(['listed.txt']);
+  });
+
+  it('fails an attempt whose outputs passed their cap, whatever the worker reported', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    const session = await harness.files.beginUpload(attempt.id, { diskBytes: 4 });
+    await expect(session.write({ path: 'big.bin', offset: 0, data: Buffer.from('too big'), eof: true, size: 7, sha256: sha('too big') })).rejects.toMatchObject({
+      code: 'payload_too_large',
+    });
+    await session.abort();
+    await harness.finished('w-1', attempt.id, 'failed', { exitCode: 2 });
+    const failed = await harness.task(task.id);
+    expect(failed).toMatchObject({ status: 'failed', exitCode: 2 });
+    expect(failed.reason).toBe(`outputs of attempt ${attempt.id} exceed the cap of 4 bytes (4B, the task's disk request)`);
+  });
+
+  it('counts the log chunks that never arrived: the outcome stands, the attempt says how many, the log says so', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    harness.logs.append(task.id, attempt.id, 1, 'stdout', Buffer.from('one\n'));
+    await harness.finished('w-1', attempt.id, 'succeeded', { logChunks: 3 });
+    const done = await harness.task(task.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts[0]?.logChunksMissing).toBe(2);
+    const log = harness.logs.read(task.id, [attempt.id]).map((e) => `${e.stream}: ${e.data.toString()}`);
+    expect(log).toEqual(['stdout: one\n', 'system: wharf: the worker sent 3 log chunks, the master received 1\n']);
+  });
+
+  it('records 0 missing log chunks when every chunk arrived, and writes no note', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    harness.logs.append(task.id, attempt.id, 1, 'stdout', Buffer.from('one\n'));
+    await harness.finished('w-1', attempt.id, 'succeeded', { logChunks: 1 });
+    expect((await harness.task(task.id)).attempts[0]?.logChunksMissing).toBe(0);
+    expect(harness.logs.read(task.id, [attempt.id])).toHaveLength(1);
   });
 });

@@ -36,8 +36,10 @@
 //   Attempt (attempt.status)
 //
 //   assigned ──started──▶ running ──result──▶ succeeded · failed · timed_out · error · cancelled
-//      │  (a result may come while assigned)          (a success that does not hold up: failed)
-//      ├──cancel (assigned or running)──▶ cancelling ──result──▶ cancelled (succeeded if it had)
+//      │  (a result may come while assigned)   (a result that does not hold up: failed, charged —
+//      │                                         a declared output missing, files not as received)
+//      ├──cancel (assigned or running)──▶ cancelling ──result──▶ cancelled (succeeded if it had,
+//      │                                                          failed if it did not hold up)
 //      └──its worker lost (assigned, running or cancelling)──▶ lost; a running attempt its worker
 //         came back without is lost too, an assigned one it never accepted is sent again
 import type { WorkerRegistry } from '../cluster/worker-registry.js';

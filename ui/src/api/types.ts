@@ -30,6 +30,8 @@ export interface Attempt {
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
+  /** log chunks the worker sent that the master never received; null until the result is recorded */
+  logChunksMissing?: number | null;
 }
 
 export interface OutputFile {

@@ -55,6 +55,16 @@ describe('the task page', () => {
     expect(attempts[1]).toContain('running');
   });
 
+  it('says when log chunks the worker sent never arrived', async () => {
+    const [first, second] = details.attempts;
+    const task = { ...details, attempts: [{ ...first!, logChunksMissing: 2 }, { ...second!, logChunksMissing: 0 }] };
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task } }]);
+    await screen.findByRole('heading', { name: /nightly/ });
+    const attempts = [...document.querySelectorAll('.attempt')].map((a) => a.textContent ?? '');
+    expect(attempts[0]).toContain('2 log chunks the worker sent never arrived');
+    expect(attempts[1]).not.toContain('never arrived');
+  });
+
   it('streams the log live, pauses and resumes, and shows the end', async () => {
     renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: details } }]);
     const socket = await socketFor('/ws/tasks/t1/logs');

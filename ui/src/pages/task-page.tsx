@@ -45,6 +45,11 @@ export function AttemptsTimeline({ attempts, now = Date.now() }: { attempts: Att
               {a.finishedAt ? ` → ${formatTime(a.finishedAt)}` : ''}
             </div>
             {a.error ? <div className="attempt-error">{a.error}</div> : null}
+            {a.logChunksMissing ? (
+              <div className="attempt-error">
+                {a.logChunksMissing} log chunk{a.logChunksMissing === 1 ? '' : 's'} the worker sent never arrived
+              </div>
+            ) : null}
           </li>
         );
       })}

@@ -1,14 +1,17 @@
-// Ships one attempt's logs to the master over StreamTaskLogs. Bytes go through the batcher
-// into frames; each frame is written to the attempt's spool before it is sent, so a broken
-// stream (or a worker restart) is replayed from seq 1 with identical frames — the master
-// applies each seq once. finish() ends the stream and waits for LogAck.lastSeq ≥ the last seq.
+// Ships one attempt's logs to the master over StreamTaskLogs (one stream carries this attempt
+// only). Bytes go through the batcher into frames; each frame is written to the attempt's
+// spool before it is sent, so a broken stream (or a worker restart) is replayed from seq 1 with
+// identical frames — the master applies each seq once. When the master answers OUT_OF_RANGE
+// (a chunk skipped a seq it never got) the frames are resent at once from the seq it names
+// (`wharf-expected-seq`). finish() ends the stream and waits for a LogAck that names this
+// attempt with lastSeq ≥ the last seq.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import type { LogAck__Output, LogChunk } from '@wharf/proto';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
 import type { GatewayConnection } from '../session/gateway-connection.js';
-import { describeGrpcError, grpcStatusOf, writeMessage } from '../session/gateway-connection.js';
+import { describeGrpcError, grpcStatusOf, grpcTrailerOf, writeMessage } from '../session/gateway-connection.js';
 import { LogBatcher, type LogFrame, type LogStreamName } from './log-batcher.js';
 import { LogSpool } from './log-spool.js';
 
@@ -45,6 +48,8 @@ const PERMANENT = new Set<grpc.status>([
   grpc.status.UNIMPLEMENTED,
 ]);
 const MAX_SHORT_ACKS = 3;
+/** Gap answers in a row that move the expected seq no further before the shipper gives up. */
+const MAX_STUCK_GAP_ANSWERS = 3;
 
 export class LogShipper {
   private readonly batcher: LogBatcher;
@@ -56,6 +61,8 @@ export class LogShipper {
   private spoolBroken = false;
   private call: LogCall | undefined;
   private callSentSeq = 0;
+  /** The seq the next call starts from: 1, or the one the master asked for after a gap. */
+  private nextCallFrom = 1;
   private finishing = false;
   private wake: (() => void) | undefined;
   private readonly done: Promise<LogShipResult>;
@@ -173,6 +180,8 @@ export class LogShipper {
   private async pump(): Promise<LogShipResult> {
     const signal = this.abort.signal;
     let shortAcks = 0;
+    let stuckGaps = 0;
+    let lastExpected = 0;
     while (!signal.aborted) {
       const needCall = this.spooledSeq > this.callSentSeq || this.allSpooled();
       if (!needCall) {
@@ -184,7 +193,8 @@ export class LogShipper {
         if (!this.call) {
           this.call = await this.openCall(signal);
           if (!this.call) break;
-          this.callSentSeq = 0;
+          this.callSentSeq = Math.max(0, Math.min(this.nextCallFrom - 1, this.spooledSeq));
+          this.nextCallFrom = 1;
         }
         const call = this.call;
         while (this.callSentSeq < this.spooledSeq) {
@@ -200,9 +210,14 @@ export class LogShipper {
           this.call = undefined;
           this.callSentSeq = 0;
           this.backoff.reset();
-          if (ack.lastSeq >= this.batcher.lastSeq) return { acknowledged: true, chunks: this.batcher.lastSeq };
+          if (ack.attemptId === this.options.attemptId && ack.lastSeq >= this.batcher.lastSeq) {
+            return { acknowledged: true, chunks: this.batcher.lastSeq };
+          }
           shortAcks += 1;
-          this.options.logger.warn({ lastSeq: ack.lastSeq, expected: this.batcher.lastSeq }, 'log ack short of the last frame; resending');
+          this.options.logger.warn(
+            { lastSeq: ack.lastSeq, ackAttemptId: ack.attemptId, expected: this.batcher.lastSeq },
+            'log ack short of the last frame (or for another attempt); resending',
+          );
           if (shortAcks >= MAX_SHORT_ACKS) return { acknowledged: false, chunks: this.batcher.lastSeq };
         }
       } catch (error: unknown) {
@@ -211,6 +226,20 @@ export class LogShipper {
         this.callSentSeq = 0;
         if (signal.aborted) break;
         const code = grpcStatusOf(error);
+        if (code === grpc.status.OUT_OF_RANGE) {
+          // the master missed chunks: everything before `expected` arrived, resend from there now
+          const expected = Number(grpcTrailerOf(error, 'wharf-expected-seq'));
+          const from = Number.isSafeInteger(expected) && expected >= 1 ? expected : 1;
+          stuckGaps = from > lastExpected ? 0 : stuckGaps + 1;
+          lastExpected = from;
+          if (stuckGaps >= MAX_STUCK_GAP_ANSWERS) {
+            this.options.logger.warn({ reason: describeGrpcError(error) }, 'the master keeps missing the same log chunks; not sending them');
+            return { acknowledged: false, chunks: this.batcher.lastSeq };
+          }
+          this.options.logger.info({ from, reason: describeGrpcError(error) }, 'the master missed log chunks; resending from the seq it expects');
+          this.nextCallFrom = from;
+          continue;
+        }
         if (code !== undefined && PERMANENT.has(code)) {
           this.options.logger.warn({ reason: describeGrpcError(error) }, 'the master refused this attempt\'s logs; not sending them');
           return { acknowledged: false, chunks: this.batcher.lastSeq };

@@ -1,6 +1,8 @@
 // Uploads what an attempt wrote to its output folder over UploadTaskFiles (one call per try):
 // every regular file in ≤ 1 MiB chunks, then an eof chunk with size and sha256. Refusals the
-// master means (bad path, quota, permission) are final; FAILED_PRECONDITION means the attempt
+// master means (bad path, the attempt's output cap, permission) are final and become the
+// attempt's error (RESOURCE_EXHAUSTED: the master fails the attempt with the cap whatever the
+// result says, so retrying cannot help); FAILED_PRECONDITION means the attempt
 // is no longer this worker's. While the master cannot be reached (UNAVAILABLE, a deadline, a
 // dropped call) the upload is retried with backoff for as long as it takes: a master restart
 // must not fail a task that succeeded. Anything else (DATA_LOSS, an unexpected error) is

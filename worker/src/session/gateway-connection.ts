@@ -76,6 +76,13 @@ export function grpcStatusOf(error: unknown): grpc.status | undefined {
   return undefined;
 }
 
+/** A value the master put in a failed call's trailing metadata (`wharf-expected-seq`, ...). */
+export function grpcTrailerOf(error: unknown, key: string): string | undefined {
+  if (typeof error !== 'object' || error === null || !('metadata' in error) || !(error.metadata instanceof grpc.Metadata)) return undefined;
+  const value = error.metadata.get(key)[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** A short description of a call error for logs and results. */
 export function describeGrpcError(error: unknown): string {
   const code = grpcStatusOf(error);

@@ -4,12 +4,17 @@
 // each still conditional on its own (Store.commitMany), so a burst of reports costs one
 // transaction. Starts go first, and a start whose result came in the same round is folded into
 // the result's commit. A result is applied once, to the task's current attempt only; a duplicate,
-// or a result for an attempt given away meanwhile, is acknowledged without effect.
+// or a result for an attempt given away meanwhile, is acknowledged without effect. A result's
+// claims are checked, not believed: its files against what the master received and hashed
+// (files/verify-reported-files.ts), its log chunk count against what the master applied
+// (logs/log-chunk-check.ts).
+import { verifyReportedFiles, type VerifiedFiles } from '../../files/verify-reported-files.js';
+import { checkLogChunks } from '../../logs/log-chunk-check.js';
 import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport } from '../../records/attempt.js';
 import type { OutputFileRecord } from '../../records/output-file.js';
 import type { Task } from '../../records/task.js';
 import { applyPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
-import { decideOutcome, retryDelayMs, type Ending, type OutcomeDecision } from '../outcome-policy.js';
+import { decideOutcome, endingOf, retryDelayMs, type OutcomeDecision } from '../outcome-policy.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { DispatchSystem } from './dispatch-system.js';
@@ -186,16 +191,21 @@ export class ReportSystem {
     const task = state.tasks.get(attempt.taskId);
     const taskRecord = task ?? (await store.getTask(attempt.taskId));
     if (!taskRecord) return undefined;
-    // the records now, the files once the result is stored (afterCommit below)
-    const fileRecords = await files.stagedRecords(attempt.id, taskRecord, report.files);
-    // a result that says succeeded and does not hold up ends `unverified`: a failure
-    const unverified = await this.checkResult(taskRecord, report, fileRecords);
-    const ending: Ending = unverified ? { outcome: 'unverified', exitCode: report.exitCode, error: unverified } : report;
+    // the task's files are what the master received and hashed, never the worker's claim; a
+    // result that lists other files fails (verify-reported-files.ts). The records now, with the
+    // master's digests; the files once the result is stored (afterCommit below)
+    const verdict = verifyReportedFiles(await files.received(attempt.id), report.files);
+    const fileRecords = await files.stagedRecords(attempt.id, taskRecord, verdict.files);
+    // a result that does not hold up ends `unverified`: a failure, charged
+    const ending = endingOf(report, await this.checkResult(taskRecord, report, verdict, fileRecords));
     const backoff = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
     const decision = decideOutcome(taskRecord, attempt, ending, (retry) => retryDelayMs(retry, backoff, random));
 
     const finishedAt = report.finishedAt ?? now;
     const startsNow = startedAt !== undefined && attempt.status === 'assigned';
+    // the worker's log chunk count against what the master applied: a gap does not change the
+    // outcome, it is made visible (logChunksMissing, and a line in the log once applied)
+    const logCheck = checkLogChunks(report.logChunks ?? 0, logs.chunksReceived(attempt.taskId, attempt.id));
     const attemptPatch = {
       status: decision.attemptStatus,
       exitCode: report.exitCode,
@@ -203,6 +213,7 @@ export class ReportSystem {
       finishedAt,
       error: ending.error || undefined,
       inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
+      logChunksMissing: logCheck.missing,
     };
     const stored: StoreChange[] = [
       { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch },
@@ -236,6 +247,7 @@ export class ReportSystem {
         applyPatch(attempt, attemptPatch);
         state.attempts.delete(attempt.id);
         registry.release(attempt.workerId, attempt.resources);
+        if (logCheck.note) logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
         logs.closeAttempt(attempt.id);
         if (task && next) {
           if (runningNotice) changes.emit({ ...task, status: 'running', startedAt: next.startedAt });
@@ -254,10 +266,12 @@ export class ReportSystem {
   }
 
   /**
-   * Why a result that says `succeeded` does not hold up, or undefined; the first check that
-   * fails names the reason. Checks of what a result claims go here.
+   * Why a result does not hold up, or undefined; the first check that fails names the reason.
+   * Checks of what a result claims go here. Its files must be what the master received,
+   * whatever the outcome (`verdict`); a success must also have written its declared outputs.
    */
-  private async checkResult(task: Task, report: AttemptReport, files: readonly OutputFileRecord[]): Promise<string | undefined> {
+  private async checkResult(task: Task, report: AttemptReport, verdict: VerifiedFiles, files: readonly OutputFileRecord[]): Promise<string | undefined> {
+    if ('failure' in verdict) return verdict.failure;
     if (report.outcome !== 'succeeded') return undefined;
     const { directOutputs } = this.resources.hooks;
     return (

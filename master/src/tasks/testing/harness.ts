@@ -272,7 +272,7 @@ export class TaskHarness {
 
   /** Uploads output files for the attempt the way UploadTaskFiles does (staged, checked); answers them as a result lists them. */
   async upload(attemptId: string, files: Record<string, string>): Promise<AttemptReport['files']> {
-    const session = this.files.beginUpload(attemptId);
+    const session = await this.files.beginUpload(attemptId);
     for (const [path, text] of Object.entries(files)) {
       const data = Buffer.from(text);
       const sha256 = createHash('sha256').update(data).digest('hex');

@@ -20,9 +20,19 @@ export interface AttemptResult {
   'startedAtMs'?: (number | string | Long);
   'finishedAtMs'?: (number | string | Long);
   'error'?: (string);
+  /**
+   * The attempt's files, each as uploaded (UploadAck answers the size and sha256 the master
+   * computed). The master keeps its own digests, never these: a file listed with another size
+   * or sha256 than the master received, a file listed that never arrived, or an attempt whose
+   * uploads passed their cap fails the attempt with a reason naming the file and both sides
+   * (retried while the task's retries allow). Files uploaded but not listed are dropped.
+   */
   'files'?: (_wharf_v1_OutputFile)[];
   /**
-   * how many log chunks the worker sent for this attempt
+   * How many log chunks the worker sent for this attempt (its last seq). When the master
+   * applied fewer, it adds a system line to the task's log ("wharf: the worker sent N log
+   * chunks, the master received M") and shows the difference as the attempt's
+   * logChunksMissing; the task's outcome does not change.
    */
   'logChunks'?: (number | string | Long);
   /**
@@ -53,9 +63,19 @@ export interface AttemptResult__Output {
   'startedAtMs': (number);
   'finishedAtMs': (number);
   'error': (string);
+  /**
+   * The attempt's files, each as uploaded (UploadAck answers the size and sha256 the master
+   * computed). The master keeps its own digests, never these: a file listed with another size
+   * or sha256 than the master received, a file listed that never arrived, or an attempt whose
+   * uploads passed their cap fails the attempt with a reason naming the file and both sides
+   * (retried while the task's retries allow). Files uploaded but not listed are dropped.
+   */
   'files': (_wharf_v1_OutputFile__Output)[];
   /**
-   * how many log chunks the worker sent for this attempt
+   * How many log chunks the worker sent for this attempt (its last seq). When the master
+   * applied fewer, it adds a system line to the task's log ("wharf: the worker sent N log
+   * chunks, the master received M") and shows the difference as the attempt's
+   * logChunksMissing; the task's outcome does not change.
    */
   'logChunks': (number);
   /**
