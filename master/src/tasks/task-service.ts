@@ -93,6 +93,8 @@ export interface TaskDetails extends Task {
 }
 
 export type TaskChangeListener = (task: Task) => void;
+/** Told of every attempt that reached a final status (succeeded, failed, timed_out, error, cancelled, lost). */
+export type AttemptFinishedListener = (attempt: Attempt) => void;
 
 /** A report from a worker, waiting to be applied with the others that arrived meanwhile. */
 interface PendingReport<T, R> {
@@ -128,6 +130,7 @@ export class TaskService {
   /** attempts in assigned, running or cancelling */
   private readonly attempts = new Map<string, Attempt>();
   private readonly listeners = new Set<TaskChangeListener>();
+  private readonly attemptListeners = new Set<AttemptFinishedListener>();
   private chain: Promise<unknown> = Promise.resolve();
   /** worker reports waiting for the next drain step (see `drainReports`) */
   private readonly pendingStarts: PendingReport<{ workerId: string; attemptId: string; at: number }, void>[] = [];
@@ -158,6 +161,12 @@ export class TaskService {
     return () => this.listeners.delete(listener);
   }
 
+  /** Observes every attempt that ends (for metrics); answers an unsubscribe. */
+  onAttemptFinished(listener: AttemptFinishedListener): () => void {
+    this.attemptListeners.add(listener);
+    return () => this.attemptListeners.delete(listener);
+  }
+
   /** The DAG service's hook for outputs uploaded straight to the object store (see DirectOutputUploads). */
   useDirectOutputUploads(hooks: DirectOutputUploads): void {
     this.directOutputs = hooks;
@@ -176,6 +185,16 @@ export class TaskService {
         listener(task);
       } catch (error: unknown) {
         this.logger.error({ err: error, taskId: task.id }, 'task change listener failed');
+      }
+    }
+  }
+
+  private emitAttemptFinished(attempt: Attempt): void {
+    for (const listener of this.attemptListeners) {
+      try {
+        listener({ ...attempt });
+      } catch (error: unknown) {
+        this.logger.error({ err: error, attemptId: attempt.id }, 'attempt listener failed');
       }
     }
   }
@@ -633,6 +652,7 @@ export class TaskService {
         this.attempts.delete(attempt.id);
         this.registry.release(attempt.workerId, attempt.resources);
         this.logs.closeAttempt(attempt.id);
+        this.emitAttemptFinished(attempt);
         if (task && next) {
           if (runningNotice) this.emit({ ...task, status: 'running', startedAt: next.startedAt });
           applyPatch(task, next);
@@ -670,6 +690,7 @@ export class TaskService {
     this.attempts.delete(attempt.id);
     this.registry.release(attempt.workerId, attempt.resources);
     this.logs.closeAttempt(attempt.id);
+    this.emitAttemptFinished({ ...attempt, status: 'lost', finishedAt: now, error: why });
     await this.files.discard(attempt.id);
     if (requeue) {
       applyPatch(task, taskPatch);
