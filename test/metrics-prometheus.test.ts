@@ -152,8 +152,10 @@ describe('GET /metrics', () => {
     expect(finished(afterFailures, 'failed') - finished(before, 'failed')).toBe(1);
     expect(finished(afterFailures, 'timed_out') - finished(before, 'timed_out')).toBe(1);
 
-    // the gpu task of the first test still waits: the oldest wait grows while it does
-    const waited = sample(afterFailures, 'wharf_queue_oldest_wait_seconds')!;
+    // a task no worker can take waits: the oldest wait grows while it does
+    expect((await user.request('POST', '/api/tasks', { image: TEST_IMAGE, command: 'true', resources: { gpu: 1 } })).status).toBe(201);
+    const waited = sample(await scrape(), 'wharf_queue_oldest_wait_seconds')!;
+    expect(waited).toBeGreaterThanOrEqual(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(sample(await scrape(), 'wharf_queue_oldest_wait_seconds')).toBeGreaterThanOrEqual(waited + 0.299);
 
