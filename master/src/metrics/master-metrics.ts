@@ -25,8 +25,8 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** What the scrape-time gauges read and the hooks listen to. */
 export interface MetricsSources {
-  tasks: TaskService;
-  registry: WorkerRegistry;
+  tasks: Pick<TaskService, 'counts' | 'onTaskChange' | 'onAttemptFinished'>;
+  registry: Pick<WorkerRegistry, 'counts' | 'list' | 'onWorkerEvent'>;
   /** the master's data dir (its filesystem's free space is exported) */
   dataDir: string;
 }
@@ -232,22 +232,20 @@ export class MasterMetrics {
     // the data dir holds the SQLite store, task logs, output files and (without S3) artifacts
     new Gauge({
       name: 'wharf_data_dir_available_bytes',
-      help: 'Bytes free for the master on the filesystem of its data dir (statfs, at scrape time).',
+      help: 'Bytes free for the master on the filesystem of its data dir (statfs, at scrape time; NaN when it cannot be read).',
       registers,
       async collect() {
-        this.reset();
         const stats = await statfsOrUndefined(dataDir);
-        if (stats) this.set(stats.bavail * stats.bsize);
+        this.set(stats ? stats.bavail * stats.bsize : Number.NaN);
       },
     });
     new Gauge({
       name: 'wharf_data_dir_size_bytes',
-      help: "Size of the filesystem of the master's data dir (statfs, at scrape time).",
+      help: "Size of the filesystem of the master's data dir (statfs, at scrape time; NaN when it cannot be read).",
       registers,
       async collect() {
-        this.reset();
         const stats = await statfsOrUndefined(dataDir);
-        if (stats) this.set(stats.blocks * stats.bsize);
+        this.set(stats ? stats.blocks * stats.bsize : Number.NaN);
       },
     });
     // every known worker, lost ones included: its name and status for joins on worker_id
@@ -408,7 +406,7 @@ export class MasterMetrics {
   }
 }
 
-/** The data dir's filesystem figures, or undefined when it cannot be read (the gauge then has no sample). */
+/** The data dir's filesystem figures, or undefined when it cannot be read (the gauges then show NaN: unknown, not 0). */
 async function statfsOrUndefined(path: string): Promise<{ bavail: number; bsize: number; blocks: number } | undefined> {
   try {
     return await statfs(path);
