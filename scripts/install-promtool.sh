@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure `promtool` (Prometheus' checker, used by test/metrics-prometheus.test.ts to run
-# `promtool check metrics` on GET /metrics) is on this machine.
+# `promtool check metrics` on GET /metrics, and by test/monitoring.test.ts to check and unit-test
+# the alert rules in deploy/monitoring/) is on this machine.
 # 1. If promtool is already on PATH (or /usr/bin/promtool exists), print its path.
 # 2. Otherwise, as root with apt, install Debian's `prometheus` package (it ships promtool).
 # Prints the promtool path on stdout and exits 0, or exits 1 with a message that says why.

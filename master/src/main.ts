@@ -104,11 +104,13 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     historyMs: config.telemetryHistoryMs,
   });
-  metrics.bind({ tasks, registry });
+  metrics.bind({ tasks, registry, dataDir: config.dataDir });
   await registry.load();
   await tasks.recover();
   await dags.recover();
-  telemetry.seed(await store.listUnfinishedTasks());
+  const unfinished = await store.listUnfinishedTasks();
+  telemetry.seed(unfinished);
+  metrics.seed(unfinished);
 
   const heartbeatStats = new HeartbeatStats();
   const gateway = new WorkerGateway({

@@ -2,9 +2,13 @@
 // masters can run in one process (tests). Gauges that mirror live state (tasks by state, queue
 // depth, workers by status, heartbeat lag) are computed when scraped; counters and histograms
 // are fed by the task-change and worker-event hooks, the gRPC gateway (log and upload bytes),
-// the timed store (store-operation latency) and the WebSocket server.
+// the timed store (store-operation latency) and the WebSocket server. The alert rules and the
+// Grafana board in deploy/monitoring/ are written against these names (test/monitoring.test.ts
+// checks that every name they use is exported here).
+import { statfs } from 'node:fs/promises';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
+import type { Attempt, AttemptStatus } from '../records/attempt.js';
 import { TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../records/task.js';
 import type { TaskService } from '../tasks/task-service.js';
 
@@ -13,7 +17,20 @@ const TASK_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 /** Store operations: 50 µs to 5 s. */
 const STORE_LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
 
+/** The WebSocket channels (live/live-client.ts LiveChannel): their series exist from the start. */
+const WEBSOCKET_CHANNELS = ['telemetry', 'events', 'logs'];
+/** The final statuses of an attempt, each a value of wharf_task_attempts_finished_total{outcome}. */
+const FINISHED_ATTEMPT_OUTCOMES: readonly AttemptStatus[] = ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'lost'];
+
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** What the scrape-time gauges read and the hooks listen to. */
+export interface MetricsSources {
+  tasks: Pick<TaskService, 'counts' | 'onTaskChange' | 'onAttemptFinished'>;
+  registry: Pick<WorkerRegistry, 'counts' | 'list' | 'onWorkerEvent'>;
+  /** the master's data dir (its filesystem's free space is exported) */
+  dataDir: string;
+}
 
 export class MasterMetrics {
   readonly registry = new Registry();
@@ -26,8 +43,12 @@ export class MasterMetrics {
   private readonly wsConnections: Gauge<'channel'>;
   private readonly wsMessages: Counter<'channel'>;
   private readonly wsLagged: Counter<'channel'>;
+  private readonly attemptsFinished: Counter<'outcome'>;
+  private readonly workersLost: Counter;
   /** when each live task last entered `queued` / `assigned` (epoch ms) */
   private readonly queuedAt = new Map<string, number>();
+  /** queued tasks: from when they may be placed (entering the queue, or the end of a retry's backoff) */
+  private readonly readyAt = new Map<string, number>();
   private readonly assignedAt = new Map<string, number>();
   private readonly unsubscribers: (() => void)[] = [];
 
@@ -96,10 +117,22 @@ export class MasterMetrics {
       labelNames: ['channel'],
       registers,
     });
+    // for the alert rules and the Grafana board (deploy/monitoring/)
+    this.attemptsFinished = new Counter({
+      name: 'wharf_task_attempts_finished_total',
+      help: 'Attempts that ended since the master started, by outcome: succeeded, failed (non-zero exit, a declared output missing, or output files that are not what the master received), timed_out, error (the worker could not run it: image pull, bad command...), cancelled, lost (its worker went silent or restarted without it).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.workersLost = new Counter({
+      name: 'wharf_workers_lost_total',
+      help: 'Times a worker was marked lost (silent past the heartbeat TTL, or not back within the reconnect grace after a master restart) since the master started.',
+      registers,
+    });
   }
 
   /** Connects the scrape-time gauges and the task/worker hooks. Call once, at start. */
-  bind(deps: { tasks: TaskService; registry: WorkerRegistry }): void {
+  bind(deps: MetricsSources): void {
     const { tasks, registry } = deps;
     const registers = [this.registry];
     new Gauge({
@@ -173,15 +206,145 @@ export class MasterMetrics {
     // every terminal state starts at 0, so a rate() over it works from the first scrape
     for (const state of TERMINAL_TASK_STATUSES) this.tasksFinished.inc({ state }, 0);
     this.unsubscribers.push(tasks.onTaskChange((task) => this.taskChanged(task)));
+    this.bindOperations(deps);
+  }
+
+  /**
+   * The metrics the alert rules and the Grafana board in deploy/monitoring/ need beyond the
+   * ones above: the oldest wait in the queue, finished attempts by outcome, lost workers, the
+   * data dir's free space, and per worker its capacity, reservations and last usage sample.
+   */
+  private bindOperations(deps: MetricsSources): void {
+    const { tasks, registry, dataDir } = deps;
+    const registers = [this.registry];
+    const now = this.now;
+    const readyAt = this.readyAt;
+    new Gauge({
+      name: 'wharf_queue_oldest_wait_seconds',
+      help: 'How long the longest-waiting queued task has been placeable without being placed (a retry counts from the end of its backoff); 0 when none waits.',
+      registers,
+      collect() {
+        const at = now();
+        let oldest = at;
+        for (const since of readyAt.values()) oldest = Math.min(oldest, since);
+        this.set(Math.max(0, at - oldest) / 1000);
+      },
+    });
+    // the data dir holds the SQLite store, task logs, output files and (without S3) artifacts
+    new Gauge({
+      name: 'wharf_data_dir_available_bytes',
+      help: 'Bytes free for the master on the filesystem of its data dir (statfs, at scrape time; NaN when it cannot be read).',
+      registers,
+      async collect() {
+        const stats = await statfsOrUndefined(dataDir);
+        this.set(stats ? stats.bavail * stats.bsize : Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'wharf_data_dir_size_bytes',
+      help: "Size of the filesystem of the master's data dir (statfs, at scrape time; NaN when it cannot be read).",
+      registers,
+      async collect() {
+        const stats = await statfsOrUndefined(dataDir);
+        this.set(stats ? stats.blocks * stats.bsize : Number.NaN);
+      },
+    });
+    // every known worker, lost ones included: its name and status for joins on worker_id
+    // (Prometheus' info-metric pattern: `... * on (worker_id) group_left (worker_name) wharf_worker_info`)
+    new Gauge({
+      name: 'wharf_worker_info',
+      help: 'Always 1, one series per known worker, with its name, status (ready, draining, lost) and Wharf version as labels.',
+      labelNames: ['worker_id', 'worker_name', 'status', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { record } of registry.list()) {
+          this.set({ worker_id: record.id, worker_name: record.name, status: record.status, version: record.version }, 1);
+        }
+      },
+    });
+    // per worker that is not lost; a lost worker's reservations were released and its last
+    // usage sample is stale, so it has no series (the board's sums are over live workers)
+    const perWorker = (name: string, help: string, value: (worker: LiveWorker) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['worker_id', 'worker_name'],
+        registers,
+        collect() {
+          this.reset();
+          for (const worker of registry.list()) {
+            if (worker.record.status === 'lost') continue;
+            this.set({ worker_id: worker.record.id, worker_name: worker.record.name }, value(worker));
+          }
+        },
+      });
+    };
+    perWorker('wharf_worker_cpu_capacity_cores', 'CPU cores each worker that is not lost offers to tasks.', (w) => w.record.capacity.cpu);
+    perWorker('wharf_worker_cpu_reserved_cores', 'CPU cores reserved on each worker by the attempts placed on it.', (w) => w.reserved.cpu);
+    perWorker('wharf_worker_memory_capacity_bytes', 'Memory each worker that is not lost offers to tasks.', (w) => w.record.capacity.memory);
+    perWorker('wharf_worker_memory_reserved_bytes', 'Memory reserved on each worker by the attempts placed on it.', (w) => w.reserved.memory);
+    perWorker('wharf_worker_gpu_capacity', 'GPUs each worker that is not lost offers to tasks.', (w) => w.record.capacity.gpu);
+    perWorker('wharf_worker_gpu_reserved', 'GPUs reserved on each worker by the attempts placed on it.', (w) => w.reserved.gpu);
+    perWorker('wharf_worker_disk_capacity_bytes', 'Disk each worker that is not lost offers to tasks.', (w) => w.record.capacity.disk);
+    perWorker('wharf_worker_disk_reserved_bytes', 'Disk reserved on each worker by the attempts placed on it.', (w) => w.reserved.disk);
+    new Gauge({
+      name: 'wharf_worker_usage_ratio',
+      help: "Each worker's host usage from its last heartbeat sample, 0 to 1, by resource (cpu, memory, disk; gpu when it has one); workers that are lost or have not sampled yet have none.",
+      labelNames: ['worker_id', 'worker_name', 'resource'],
+      registers,
+      collect() {
+        this.reset();
+        for (const worker of registry.list()) {
+          const usage = worker.usage;
+          if (worker.record.status === 'lost' || !usage) continue;
+          const labels = { worker_id: worker.record.id, worker_name: worker.record.name };
+          this.set({ ...labels, resource: 'cpu' }, usage.cpuPercent / 100);
+          this.set({ ...labels, resource: 'memory' }, usage.memoryPercent / 100);
+          this.set({ ...labels, resource: 'disk' }, usage.diskPercent / 100);
+          if (usage.gpuPercent !== undefined) this.set({ ...labels, resource: 'gpu' }, usage.gpuPercent / 100);
+        }
+      },
+    });
+    for (const outcome of FINISHED_ATTEMPT_OUTCOMES) this.attemptsFinished.inc({ outcome }, 0);
+    // the first client cut off as lagged must show as an increase, not as a new series
+    for (const channel of WEBSOCKET_CHANNELS) {
+      this.wsConnections.inc({ channel }, 0);
+      this.wsMessages.inc({ channel }, 0);
+      this.wsLagged.inc({ channel }, 0);
+    }
+    this.workersLost.inc(0);
+    this.unsubscribers.push(
+      tasks.onAttemptFinished((attempt) => this.attemptFinished(attempt)),
+      registry.onWorkerEvent((event) => {
+        if (event.kind === 'lost') this.workersLost.inc();
+      }),
+    );
+  }
+
+  /**
+   * After a master restart: the queued tasks found in the store (the task service re-queues
+   * them without announcing each), so the oldest wait counts them from the start. A task that
+   * never ran waits since its submission; a re-queued one since this start (when it re-entered
+   * the queue before the restart is not stored).
+   */
+  seed(unfinished: readonly Task[]): void {
+    for (const task of unfinished) if (task.status === 'queued') this.taskChanged(task);
+  }
+
+  attemptFinished(attempt: Pick<Attempt, 'status'>): void {
+    this.attemptsFinished.inc({ outcome: attempt.status });
   }
 
   /** Feeds the latency histograms and finished counters from one task change. */
-  taskChanged(task: Pick<Task, 'id' | 'status' | 'createdAt' | 'attemptCount'>): void {
+  taskChanged(task: Pick<Task, 'id' | 'status' | 'createdAt' | 'attemptCount' | 'notBefore'>): void {
     const at = this.now();
     const status: TaskStatus = task.status;
+    if (status !== 'queued') this.readyAt.delete(task.id);
     if (status === 'queued') {
       // a new submission waits since it was created; a re-queued task since now
       if (!this.queuedAt.has(task.id)) this.queuedAt.set(task.id, task.attemptCount === 0 ? task.createdAt : at);
+      this.readyAt.set(task.id, Math.max(this.queuedAt.get(task.id)!, task.notBefore ?? 0));
       this.assignedAt.delete(task.id);
       return;
     }
@@ -241,5 +404,14 @@ export class MasterMetrics {
   close(): void {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.registry.clear();
+  }
+}
+
+/** The data dir's filesystem figures, or undefined when it cannot be read (the gauges then show NaN: unknown, not 0). */
+async function statfsOrUndefined(path: string): Promise<{ bavail: number; bsize: number; blocks: number } | undefined> {
+  try {
+    return await statfs(path);
+  } catch {
+    return undefined;
   }
 }

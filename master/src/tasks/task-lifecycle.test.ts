@@ -470,3 +470,52 @@ describe('what a result claims, checked', () => {
     expect(harness.logs.read(task.id, [attempt.id])).toHaveLength(1);
   });
 });
+
+describe('attempts that end, as listeners hear them (metrics count them by outcome)', () => {
+  it('tells of each applied result and each lost attempt once, with its final status; a duplicate or stale result is not told', async () => {
+    harness = await TaskHarness.start({ clock: new ManualClock() });
+    const heard: [string, string, string | undefined][] = [];
+    harness.tasks.onAttemptFinished((attempt) => heard.push([attempt.id, attempt.status, attempt.error]));
+    await harness.connectWorker('w-1', { capacity: { cpu: 1 } });
+    await harness.connectWorker('w-2', { capacity: { cpu: 1 } });
+    const ok = await harness.submit({ name: 'ok' });
+    const doomed = await harness.submit({ name: 'doomed' });
+    const first = harness.assignmentOf('w-1', ok.id).attempt;
+    const second = harness.assignmentOf('w-2', doomed.id).attempt;
+
+    await harness.finished('w-1', first.id, 'succeeded');
+    expect(await harness.finished('w-1', first.id, 'succeeded')).toBe('ignored');
+    await harness.started('w-2', second.id);
+    await harness.silenceWorker('w-2');
+    // the lost worker's late result for the attempt it lost
+    expect(await harness.finished('w-2', second.id, 'failed')).toBe('ignored');
+
+    expect(heard).toEqual([
+      [first.id, 'succeeded', undefined],
+      [second.id, 'lost', 'worker w-2 was lost'],
+    ]);
+  });
+
+  it('tells a result that did not hold up as failed', async () => {
+    harness = await TaskHarness.start();
+    const heard: string[] = [];
+    harness.tasks.onAttemptFinished((attempt) => heard.push(attempt.status));
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.finished('w-1', attempt.id, 'succeeded', { files: [{ path: 'never.txt', size: 1, sha256: 'a'.repeat(64) }] });
+    expect(heard).toEqual(['failed']);
+  });
+
+  it('keeps applying results when a listener throws', async () => {
+    harness = await TaskHarness.start();
+    harness.tasks.onAttemptFinished(() => {
+      throw new Error('a broken listener');
+    });
+    await harness.connectWorker('w-1');
+    const task = await harness.submit();
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    expect(await harness.finished('w-1', attempt.id, 'succeeded')).toBe('applied');
+    expect((await harness.task(task.id)).status).toBe('succeeded');
+  });
+});

@@ -61,8 +61,10 @@ import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
 import { SubmissionSystem, type SubmitOptions } from './systems/submission-system.js';
 import { TimerSystem } from './systems/timer-system.js';
-import { TaskChangeFeed, type TaskChangeListener } from './task-change-feed.js';
+import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
+
+export type { AttemptFinishedListener, TaskChangeListener };
 
 export interface TaskServiceOptions extends TaskSystemOptions {
   /** default: the system clock */
@@ -112,6 +114,11 @@ export class TaskService {
 
   onTaskChange(listener: TaskChangeListener): () => void {
     return this.resources.changes.subscribe(listener);
+  }
+
+  /** Observes every attempt that ends: its result applied, or lost (for metrics); answers an unsubscribe. */
+  onAttemptFinished(listener: AttemptFinishedListener): () => void {
+    return this.resources.changes.subscribeAttemptFinished(listener);
   }
 
   /** The DAG service's hook for outputs uploaded straight to the object store (see DirectOutputUploads). */

@@ -108,9 +108,8 @@ export class RecoverySystem {
     const { clock, state, store, registry, logs, files, changes, logger } = this.resources;
     const now = clock.now();
     const task = state.tasks.get(attempt.taskId);
-    const stored: StoreChange[] = [
-      { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: { status: 'lost', finishedAt: now, error: why } },
-    ];
+    const attemptPatch = { status: 'lost' as const, finishedAt: now, error: why };
+    const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch }];
     const requeue = task !== undefined && task.currentAttemptId === attempt.id;
     const taskPatch = { status: 'queued' as const, workerId: undefined, currentAttemptId: undefined, reason: `attempt ${attempt.number} lost: ${why}` };
     if (requeue) {
@@ -123,6 +122,7 @@ export class RecoverySystem {
     state.attempts.delete(attempt.id);
     registry.release(attempt.workerId, attempt.resources);
     logs.closeAttempt(attempt.id);
+    changes.emitAttemptFinished({ ...attempt, ...attemptPatch });
     await files.discard(attempt.id);
     if (requeue) {
       applyPatch(task, taskPatch);

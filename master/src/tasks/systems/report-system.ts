@@ -249,6 +249,7 @@ export class ReportSystem {
         registry.release(attempt.workerId, attempt.resources);
         if (logCheck.note) logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
         logs.closeAttempt(attempt.id);
+        changes.emitAttemptFinished(attempt);
         if (task && next) {
           if (runningNotice) changes.emit({ ...task, status: 'running', startedAt: next.startedAt });
           applyPatch(task, next);
