@@ -4,12 +4,11 @@
 // outcome-policy.test.ts. The report system (systems/report-system.ts) applies the decision.
 //
 // An ending is what the worker reported (succeeded, failed, timed_out, error, cancelled) or what
-// the master found (unverified: a result that did not hold up; what the master finds overrides
-// what the worker reported, see endingOf). A new kind of
-// ending (preempted, stopped by a partitioned worker, timed out by the master, a file whose
-// digest does not match) is a new row: its attempt status, whether a person's cancel overrides
-// it, what it does to the task (succeed; charge a retry, else fail; re-queue uncharged), and the
-// reason people see.
+// the master found (unverified: a result that did not hold up — a declared output missing, files
+// that are not what the master received; the finding overrides what the worker reported, see
+// endingOf). A new kind of ending (preempted, stopped by a partitioned worker, timed out by the
+// master) is a new row: its attempt status, whether a person's cancel overrides it, what it does
+// to the task (succeed; charge a retry, else fail; re-queue uncharged), and the reason people see.
 import type { Attempt, AttemptStatus, ReportedOutcome } from '../records/attempt.js';
 import { TERMINAL_TASK_STATUSES, type Task } from '../records/task.js';
 
