@@ -129,12 +129,13 @@ export async function startTestWorker(
   return worker;
 }
 
-/** A worker in its own process (built dist), so a test can SIGKILL it. */
+/** A worker in its own process (built dist), so a test can SIGKILL it; `dataDir` to restart one on the same data. */
 export function spawnWorkerProcess(
   master: { grpcAddress: string; joinToken: string },
   args: string[] = [],
+  options: { dataDir?: string } = {},
 ): { child: ChildProcess; dataDir: string; output: () => string } {
-  const dataDir = tempDir('worker-proc');
+  const dataDir = options.dataDir ?? tempDir('worker-proc');
   let output = '';
   const child = spawn(
     process.execPath,

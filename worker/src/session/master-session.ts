@@ -104,6 +104,7 @@ export class MasterSession implements AttemptReporter {
    * the outbox are only cleaned up.
    */
   async recover(): Promise<void> {
+    await this.reapLeftovers();
     for (const runtime of this.options.runtimes.values()) {
       let found;
       try {
@@ -123,6 +124,29 @@ export class MasterSession implements AttemptReporter {
         }
         log.info({ running: recovered.running }, 'recovered an attempt from before the restart');
         this.startRunner({ kind: 'recovered', recovered }, runtime);
+      }
+    }
+  }
+
+  /**
+   * Runtimes that cannot re-attach (exec) kill what an earlier worker process left running; the
+   * folders of those attempts go, unless their result still waits in the outbox.
+   */
+  private async reapLeftovers(): Promise<void> {
+    for (const runtime of this.options.runtimes.values()) {
+      if (!runtime.reapLeftovers) continue;
+      let reaped: string[];
+      try {
+        reaped = await runtime.reapLeftovers();
+      } catch (error: unknown) {
+        this.logger.error({ err: error, runtime: runtime.name }, 'cannot stop what an earlier worker process left running');
+        continue;
+      }
+      for (const attemptId of reaped) {
+        if (this.runners.has(attemptId) || this.options.outbox.has(attemptId) || !isSafeAttemptId(attemptId)) continue;
+        await rm(attemptPaths(this.options.attemptsDir, attemptId).root, { recursive: true, force: true }).catch((error: unknown) =>
+          this.logger.warn({ err: error, attemptId }, 'cannot remove the folder of a leftover attempt'),
+        );
       }
     }
   }
