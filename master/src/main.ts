@@ -7,6 +7,7 @@ import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
 import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
 import { AuthService } from './auth/auth-service.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
+import { LostWorkerFence } from './cluster/lost-worker-fence.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
 import type { MasterConfig } from './config/master-config.js';
 import { resolveSecrets } from './config/secrets.js';
@@ -76,6 +77,8 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   const registry = new WorkerRegistry(store, logger.child({ component: 'cluster' }), {
     heartbeatTtlMs: config.heartbeatTtlMs,
     reconnectGraceMs: config.reconnectGraceMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    maxStopAfterMs: config.maxStopAfterMs,
   });
   const logs = new LogStore(config.dataDir, config.maxLogBytesPerAttempt);
   const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask);
@@ -94,10 +97,10 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     inputUrl: presign ? (sha256) => presign(sha256, 6 * 3600) : undefined,
   });
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
+  // a lost worker's attempts are re-queued once it must have stopped them (fencing)
+  const fence = new LostWorkerFence(registry, tasks, logger.child({ component: 'fence' }));
   registry.setListener({
-    workerLost: (workerId) => {
-      tasks.workerLost(workerId).catch((error: unknown) => logger.error({ err: error, workerId }, 'requeue of a lost worker failed'));
-    },
+    workerLost: (workerId) => fence.workerLost(workerId),
     workerReady: () => tasks.scheduleSoon(),
   });
   const telemetry = new TelemetryService(registry, tasks, {
@@ -107,6 +110,8 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   metrics.bind({ tasks, registry });
   await registry.load();
   await tasks.recover();
+  // workers lost before the restart whose attempts were not yet re-queued: the bound runs from now
+  fence.holdLostWorkers(tasks.attemptsByWorker().keys());
   await dags.recover();
   telemetry.seed(await store.listUnfinishedTasks());
 
@@ -120,6 +125,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     logger: logger.child({ component: 'grpc' }),
     joinToken: secrets.joinToken,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatTtlMs: config.heartbeatTtlMs,
     heartbeatStats,
     metrics,
     artifacts,
@@ -185,6 +191,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
       if (stopped) return;
       stopped = true;
       clearInterval(livenessTimer);
+      fence.stop();
       tasks.stop();
       dags.stop();
       registry.closeAll();

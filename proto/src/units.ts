@@ -63,3 +63,20 @@ export function parseCpu(input: string | number): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*$/.exec(input);
   return match ? Number(match[1]) : undefined;
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration: "250ms", "5s", "1.5m", "12h", "2d", or a plain number of milliseconds. */
+export function parseDurationMs(input: string | number): number | undefined {
+  if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input : undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(input);
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1));
+}
+
+/** A duration as parseDurationMs reads it back, for messages that name a setting: 250ms, 1.5s, 15s, 10m. */
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}

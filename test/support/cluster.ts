@@ -116,6 +116,9 @@ export function workerConfig(master: { grpcAddress: string; joinToken: string },
     reconnectMaxMs: 500,
     pidsLimit: 256,
     logLevel: 'silent',
+    // test masters use a 1.5 s heartbeat TTL, the default --stop-after: in-process workers ride
+    // through the master restarts the suites make (fencing has suites of its own)
+    stopAfterMs: 10_000,
     ...overrides,
   };
 }

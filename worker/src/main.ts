@@ -75,6 +75,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
     attemptsDir,
     logger,
     cache,
+    contactFile: path.join(config.dataDir, 'last-contact.json'),
   });
 
   try {

@@ -34,7 +34,7 @@ import { toGrpcError } from './grpc-errors.js';
 
 const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
-const OUTCOMES = new Set<AttemptReport['outcome']>(['succeeded', 'failed', 'timed_out', 'cancelled', 'error']);
+const OUTCOMES = new Set<AttemptReport['outcome']>(['succeeded', 'failed', 'timed_out', 'cancelled', 'error', 'stopped']);
 const LOG_STREAMS: Record<string, LogStreamName> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
 
 export interface WorkerGatewayDeps {
@@ -46,6 +46,8 @@ export interface WorkerGatewayDeps {
   logger: Logger;
   joinToken: string;
   heartbeatIntervalMs: number;
+  /** told to workers at Register: their default stop-after (fencing) */
+  heartbeatTtlMs: number;
   /** heartbeat handling times, for GET /api/cluster/stats */
   heartbeatStats?: HeartbeatStats | undefined;
   /** counts log and upload bytes for GET /metrics; absent = not counted */
@@ -225,6 +227,7 @@ export class WorkerGateway {
       runtimes,
       labels: request.labels,
       version: request.version,
+      fencing: request.fencing ? { stopAfterMs: request.fencing.stopAfterMs, stopGraceMs: request.fencing.stopGraceMs } : undefined,
     });
     const stopAttempts = await this.deps.tasks.workerRegistered(
       request.workerId,
@@ -234,6 +237,7 @@ export class WorkerGateway {
       workerId: request.workerId,
       sessionToken: this.deps.auth.issueWorkerToken(request.workerId),
       heartbeatIntervalMs: this.deps.heartbeatIntervalMs,
+      heartbeatTtlMs: this.deps.heartbeatTtlMs,
       stopAttempts,
       draining: live.record.status === 'draining',
     };
@@ -303,7 +307,9 @@ export class WorkerGateway {
           heartbeat.runningAttempts,
           heartbeat.cachedArtifacts.slice(0, 1000),
         );
-        if (!alive) channel.close();
+        // the ack is the worker's proof of contact (fencing): only for a heartbeat that counted
+        if (alive) channel.send({ heartbeatAck: { sentAtMs: heartbeat.sentAtMs } });
+        else channel.close();
         this.deps.heartbeatStats?.record(Number(process.hrtime.bigint() - startedNs));
         return;
       }

@@ -7,8 +7,9 @@
 // Connect stream. The worker acks, reports `started`, streams logs, uploads outputs and sends
 // its result; the result is applied only to the task's current attempt (a duplicate is acked
 // without effect), then the task succeeds, fails, or is re-queued with backoff while retries
-// remain. A lost worker's attempts become `lost` and their tasks re-queue at once, not charged
-// to retries. Every change goes through `serial`, so no two events interleave, and every
+// remain. A lost worker's attempts become `lost` and their tasks re-queue, not charged to
+// retries, once the worker must have stopped them (cluster/lost-worker-fence.ts decides when and
+// calls workerLost). Every change goes through `serial`, so no two events interleave, and every
 // multi-record change is one conditional store commit. See task-types.ts for the diagram.
 import { randomUUID } from 'node:crypto';
 import type { User } from '../auth/user-types.js';
@@ -51,7 +52,8 @@ export interface TaskServiceOptions {
 /** What a worker reports at the end of an attempt (from gRPC AttemptResult). */
 export interface AttemptReport {
   attemptId: string;
-  outcome: 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'error';
+  /** stopped: the worker lost contact with the master and stopped the attempt itself (fencing) */
+  outcome: 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'error' | 'stopped';
   exitCode?: number | undefined;
   startedAt?: number | undefined;
   finishedAt?: number | undefined;
@@ -119,6 +121,7 @@ const ATTEMPT_OUTCOMES: Record<AttemptReport['outcome'], AttemptStatus> = {
   timed_out: 'timed_out',
   cancelled: 'cancelled',
   error: 'error',
+  stopped: 'stopped',
 };
 
 export class TaskService {
@@ -139,6 +142,8 @@ export class TaskService {
   private wakeAt: number | undefined;
   private stopped = false;
   private directOutputs: DirectOutputUploads | undefined;
+  /** tasks whose reason says their lost worker's attempt is held until it must have stopped */
+  private readonly heldForFence = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -183,7 +188,9 @@ export class TaskService {
   /**
    * After a master restart: queued tasks re-enter the queue; assigned and running attempts
    * keep their reservations while their workers reconnect (the registry gives them a grace
-   * period; a worker that does not come back is lost and its attempts re-queue then).
+   * period; a worker that does not come back is lost and its attempts re-queue once its fencing
+   * bound has passed). Attempts of a worker already lost before the restart are left for the
+   * fence too (main.ts); those of a worker the master does not know are lost at once.
    */
   async recover(): Promise<void> {
     const attempts = await this.store.listActiveAttempts();
@@ -195,10 +202,8 @@ export class TaskService {
       this.active.set(task.id, task);
       if (task.status === 'queued') this.enqueue(task);
     }
-    // a lost worker's attempts that were not yet re-queued when the master stopped
     for (const attempt of attempts) {
-      const worker = this.registry.get(attempt.workerId);
-      if (!worker || worker.record.status === 'lost') await this.loseAttempt(attempt, 'its worker was lost');
+      if (!this.registry.get(attempt.workerId)) await this.loseAttempt(attempt, 'its worker is unknown');
     }
     this.logger.info({ queued: this.queue.size, activeAttempts: this.attempts.size }, 'task state recovered');
     this.scheduleSoon();
@@ -341,7 +346,11 @@ export class TaskService {
       const held = new Set(reported);
       const stop = reported.filter((id) => this.attempts.get(id)?.workerId !== workerId);
       for (const attempt of [...this.attempts.values()]) {
-        if (attempt.workerId !== workerId || held.has(attempt.id)) continue;
+        if (attempt.workerId !== workerId) continue;
+        if (held.has(attempt.id)) {
+          this.clearFenceReason(attempt);
+          continue;
+        }
         // The worker does not hold an attempt we think it runs. One never accepted is simply
         // sent again when the stream opens; one that was running is gone with the old process.
         if (attempt.status !== 'assigned') await this.loseAttempt(attempt, 'the worker restarted without it');
@@ -361,6 +370,24 @@ export class TaskService {
     this.scheduleSoon();
   }
 
+  /**
+   * The worker is lost; its attempts stay its own until `requeueAt` (cluster/lost-worker-fence.ts),
+   * and their tasks say so.
+   */
+  workerAwaitingFence(workerId: string, requeueAt: number): Promise<void> {
+    return this.serial(async () => {
+      const at = new Date(requeueAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      for (const attempt of this.attempts.values()) {
+        const task = this.active.get(attempt.taskId);
+        if (attempt.workerId !== workerId || task?.currentAttemptId !== attempt.id) continue;
+        task.reason = `worker ${workerId} lost; re-queued at ${at} once it must have stopped`;
+        this.heldForFence.add(task.id);
+        this.emit(task);
+      }
+    });
+  }
+
+  /** Re-queues every attempt the worker still holds, now (called once its fencing bound has passed). */
   workerLost(workerId: string): Promise<void> {
     return this.serial(async () => {
       for (const attempt of [...this.attempts.values()]) {
@@ -368,6 +395,14 @@ export class TaskService {
       }
       this.scheduleSoon();
     });
+  }
+
+  /** The worker came back holding the attempt: its task no longer waits for the fence. */
+  private clearFenceReason(attempt: Attempt): void {
+    const task = this.active.get(attempt.taskId);
+    if (!task || !this.heldForFence.delete(task.id) || task.currentAttemptId !== attempt.id) return;
+    task.reason = undefined;
+    this.emit(task);
   }
 
   /** The attempt belongs to this worker and may still send logs or outputs. */
@@ -590,6 +625,11 @@ export class TaskService {
         // the worker stopped it without being asked (it was shutting down): not the task's fault
         next = { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: 'its worker stopped it; re-queued' };
         requeue = true;
+      } else if (report.outcome === 'stopped') {
+        // the worker lost the master and stopped it before the master gave it away (fencing)
+        const why = report.error ?? 'its worker lost contact with the master';
+        next = { status: 'queued', workerId: undefined, currentAttemptId: undefined, reason: `${why}; re-queued` };
+        requeue = true;
       } else {
         const why = missingWhy ??
           (report.outcome === 'timed_out'
@@ -631,6 +671,7 @@ export class TaskService {
       applied: () => {
         applyPatch(attempt, attemptPatch);
         this.attempts.delete(attempt.id);
+        this.heldForFence.delete(attempt.taskId);
         this.registry.release(attempt.workerId, attempt.resources);
         this.logs.closeAttempt(attempt.id);
         if (task && next) {
@@ -651,7 +692,7 @@ export class TaskService {
     return Math.round(ceiling * (0.5 + 0.5 * (this.options.random ?? Math.random)()));
   }
 
-  /** An attempt whose worker is gone: lost, and its task re-queued at once, not charged. */
+  /** An attempt whose worker is gone (or must have stopped it): lost, and its task re-queued at once, not charged. */
   private async loseAttempt(attempt: Attempt, why: string): Promise<void> {
     const now = this.now();
     const task = this.active.get(attempt.taskId);
@@ -668,6 +709,7 @@ export class TaskService {
     }
     await this.store.commit(changes);
     this.attempts.delete(attempt.id);
+    this.heldForFence.delete(attempt.taskId);
     this.registry.release(attempt.workerId, attempt.resources);
     this.logs.closeAttempt(attempt.id);
     await this.files.discard(attempt.id);

@@ -14,6 +14,7 @@ export const TERMINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(['succeed
  * assigned: sent to a worker; running: the worker started it; the rest are final.
  * lost: the worker went silent or the master restarted and nobody claimed it.
  * cancelling: the user cancelled; the worker has been told to stop and has not yet confirmed.
+ * stopped: the worker lost contact with the master and stopped it itself (fencing); not charged.
  */
 export type AttemptStatus =
   | 'assigned'
@@ -24,6 +25,7 @@ export type AttemptStatus =
   | 'timed_out'
   | 'cancelled'
   | 'error'
+  | 'stopped'
   | 'lost';
 export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'running', 'cancelling'];
 
