@@ -91,8 +91,12 @@ describe('exec tasks and a killed worker', () => {
       const tasks = await Promise.all(ids.map(task));
       return tasks.every((t) => t.status === 'running') ? tasks.map((t) => t.attempts[0]!.id) : undefined;
     }, 60_000);
-    // each task: its shell, two sleeps and the watcher
-    await waitFor('the task processes', async () => (await taskProcesses()).length >= 6 * 4 || undefined, 30_000);
+    // each task: its shell and two sleeps (and the worker's watcher)
+    const allRunning = async (attempts: ReadonlySet<string>) => {
+      const processes = await taskProcesses();
+      return attempts.size === 6 && [...attempts].every((a) => processes.filter((p) => p.attemptId === a).length >= 3);
+    };
+    await waitFor('the task processes', async () => (await allRunning(new Set(firstAttempts))) || undefined, 30_000);
     for (const attemptId of firstAttempts) expect(existsSync(join(first.dataDir, 'attempts', attemptId))).toBe(true);
 
     first.child.kill('SIGKILL');
@@ -113,7 +117,7 @@ describe('exec tasks and a killed worker', () => {
       expect(t.attempts.map((a) => a.status)).toEqual(['lost', 'running']);
     }
     const secondAttempts = new Set(rerun.map((t) => t.attempts[1]!.id));
-    await waitFor('the new task processes', async () => (await taskProcesses()).length >= 6 * 4 || undefined, 30_000);
+    await waitFor('the new task processes', async () => (await allRunning(secondAttempts)) || undefined, 30_000);
     const running = await taskProcesses();
     // only processes of the new attempts: nothing of the old ones runs beside them
     expect(running.filter((p) => !secondAttempts.has(p.attemptId ?? ''))).toEqual([]);

@@ -58,5 +58,5 @@ export interface TaskBody {
   retriesUsed?: number;
   attempts: { id: string; number: number; status: string; workerId: string; exitCode: number | null; error: string | null; startedAt?: string | null; finishedAt?: string | null }[];
   files: { path: string; size: number; sha256: string }[];
-  events: { kind: string; message: string }[];
+  events: { kind: string; message: string; at?: string }[];
 }
