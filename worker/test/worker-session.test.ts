@@ -420,7 +420,7 @@ describe('worker fencing (no contact with the master)', () => {
     const result = await resultOf(master, task.attemptId, 15_000);
     expect(result.outcome).toBe('stopped');
     expect(result.error).toMatch(/^stopped: no contact with the master for [\d.]+s \(--stop-after 1s\)$/);
-    expect(result.files).toEqual([]); // a stopped attempt runs again elsewhere: no partial outputs
+    expect(result.files.map((f) => f.path)).toEqual(['partial.txt']); // what it wrote until then, as for a cancel
     expect(await processesWith(marker)).toEqual([]);
     expect(master.logTextOf(task.attemptId, ['SYSTEM'])).toContain('no contact with the master');
 

@@ -11,8 +11,9 @@
 // Exactly one result per attempt, except when the attempt is dropped: abandon() (the master
 // gave it to another worker, or the worker stops its tasks on shutdown) and detach() (the
 // worker stops but leaves the task running for a restarted worker to recover). An attempt
-// stopped because the worker lost the master (stopForLostContact, fencing) reports `stopped`
-// and uploads no outputs (the task runs again elsewhere); its logs and result wait for the master.
+// stopped because the worker lost the master (stopForLostContact, fencing) reports `stopped`;
+// its logs, outputs and result wait for the master like any other (it refuses the outputs of
+// an attempt it has given away).
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -218,8 +219,7 @@ export class AttemptRunner {
         if (this.drop === 'abandon') this.requestStop(0);
         else if (this.stopOutcome) this.requestStop(this.options.config.cancelGraceSeconds);
         await this.supervise(handle, shipper, result);
-        // a task stopped for lost contact runs again elsewhere: its partial outputs are not wanted
-        if (!this.drop && this.stopOutcome?.outcome !== 'stopped') await this.uploadOutputs(handle, shipper, result);
+        if (!this.drop) await this.uploadOutputs(handle, shipper, result);
       }
       if (this.drop) return;
 
