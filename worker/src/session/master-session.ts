@@ -117,11 +117,6 @@ export class MasterSession implements AttemptReporter {
     return this.draining;
   }
 
-  /** Whether the worker has lost contact with the master for longer than --stop-after (fencing). */
-  get isCutOff(): boolean {
-    return this.fence.isLost;
-  }
-
   /** Attempt ids this worker runs now. */
   runningAttemptIds(): string[] {
     return [...this.runners.keys()];
