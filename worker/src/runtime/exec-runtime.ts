@@ -139,6 +139,8 @@ export class ExecRuntime implements TaskRuntime {
     child.stderr?.once('close', pipeClosed);
 
     const groups = this.groups;
+    // recorded before anything can remove the record (a quick task may exit meanwhile)
+    const recorded = groups ? this.record(groups, spec, pid, startedAtMs) : Promise.resolve();
     const state: ProcessState = {
       child,
       pid,
@@ -150,24 +152,29 @@ export class ExecRuntime implements TaskRuntime {
           state.hasExited = true;
           killGroup(pid, 'SIGKILL'); // leftovers of the task (and its watcher), as when a container ends
           lifeline?.destroy();
-          groups?.remove(spec.attemptId).catch((error: unknown) => {
-            this.options.logger?.warn({ err: error, attemptId: spec.attemptId }, 'cannot remove a process group record');
-          });
+          if (groups) {
+            recorded
+              .then(() => groups.remove(spec.attemptId))
+              .catch((error: unknown) => this.options.logger?.warn({ err: error, attemptId: spec.attemptId }, 'cannot remove a process group record'));
+          }
           resolve({ exitCode: code ?? 128 + signalNumber(signal) });
         });
       }),
     };
-    if (groups) {
-      try {
-        const startTicks = await processStartTicks(pid);
-        await groups.add({ attemptId: spec.attemptId, taskId: spec.taskId, pgid: pid, startTicks, startedAtMs });
-      } catch (error: unknown) {
-        this.options.logger?.warn({ err: error, attemptId: spec.attemptId }, 'cannot record the task\'s process group; a restarted worker will not find it');
-      }
-    }
+    await recorded;
     const handle: RuntimeHandle = { runtime: 'exec', attemptId: spec.attemptId, taskId: spec.taskId, startedAtMs };
     this.handles.set(handle, state);
     return handle;
+  }
+
+  /** Records the task's process group for a restarted worker (never throws). */
+  private async record(groups: ProcessGroupRecords, spec: TaskSpec__Output, pid: number, startedAtMs: number): Promise<void> {
+    try {
+      const startTicks = await processStartTicks(pid);
+      await groups.add({ attemptId: spec.attemptId, taskId: spec.taskId, pgid: pid, startTicks, startedAtMs });
+    } catch (error: unknown) {
+      this.options.logger?.warn({ err: error, attemptId: spec.attemptId }, 'cannot record the task\'s process group; a restarted worker will not find it');
+    }
   }
 
   /** setpriv if it can set a parent-death signal here (tried once), else undefined with a warning. */
