@@ -115,6 +115,8 @@ export class SimCluster {
           labels: {},
           running: [],
           version: 'bench',
+          // a simulated worker runs nothing it would have to stop; it declares the default bound
+          fencing: { stopAfterMs: 0, stopGraceMs: 0 },
         },
         { deadline: Date.now() + 60_000 },
         (error, response) => (error || !response ? reject(error ?? new Error('no response')) : resolve(response)),

@@ -25,6 +25,8 @@ Usage: wharf-master [--flag value ...]   (each flag also reads from its WHARF_* 
   --heartbeat-interval D    WHARF_HEARTBEAT_INTERVAL  (5s)
   --heartbeat-ttl D         WHARF_HEARTBEAT_TTL       worker lost after this silence (15s)
   --reconnect-grace D       WHARF_RECONNECT_GRACE     after a master restart (30s)
+  --max-stop-after D        WHARF_MAX_STOP_AFTER      longest fencing bound (a worker's --stop-after + its stop grace)
+                                                      this master holds a lost worker's tasks for (10m)
   --retry-backoff D         WHARF_RETRY_BACKOFF       first retry delay (1s), doubling
   --retry-backoff-max D     WHARF_RETRY_BACKOFF_MAX   (5m)
   --cancel-grace D          WHARF_CANCEL_GRACE        SIGTERM to SIGKILL on cancel (10s)

@@ -76,6 +76,8 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   const registry = new WorkerRegistry(store, logger.child({ component: 'cluster' }), {
     heartbeatTtlMs: config.heartbeatTtlMs,
     reconnectGraceMs: config.reconnectGraceMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    maxStopAfterMs: config.maxStopAfterMs,
   });
   const logs = new LogStore(config.dataDir, config.maxLogBytesPerAttempt);
   const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask);
@@ -95,6 +97,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   });
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
   registry.setListener({
+    // its attempts are held until it must have stopped them (fencing), then re-queued
     workerLost: (workerId) => {
       tasks.workerLost(workerId).catch((error: unknown) => logger.error({ err: error, workerId }, 'requeue of a lost worker failed'));
     },
@@ -122,6 +125,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     logger: logger.child({ component: 'grpc' }),
     joinToken: secrets.joinToken,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatTtlMs: config.heartbeatTtlMs,
     heartbeatStats,
     metrics,
     artifacts,

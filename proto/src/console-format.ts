@@ -42,6 +42,7 @@ const STATUS_COLOURS: Record<string, keyof Omit<Style, 'enabled' | 'status'>> = 
   timed_out: 'red',
   error: 'red',
   lost: 'red',
+  stopped: 'yellow',
   cancelled: 'dim',
   pending: 'dim',
   upstream_failed: 'red',

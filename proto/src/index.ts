@@ -23,6 +23,8 @@ export type { OutputFile, OutputFile__Output } from './generated/wharf/v1/Output
 export type { Resources, Resources__Output } from './generated/wharf/v1/Resources.js';
 export type { Usage, Usage__Output } from './generated/wharf/v1/Usage.js';
 export type { CancelAttempt__Output } from './generated/wharf/v1/CancelAttempt.js';
+export type { Fencing, Fencing__Output } from './generated/wharf/v1/Fencing.js';
+export type { HeartbeatAck, HeartbeatAck__Output } from './generated/wharf/v1/HeartbeatAck.js';
 export type { ArtifactRequest, ArtifactRequest__Output } from './generated/wharf/v1/ArtifactRequest.js';
 export type { InputReport, InputReport__Output } from './generated/wharf/v1/InputReport.js';
 export type { TaskInput, TaskInput__Output } from './generated/wharf/v1/TaskInput.js';
@@ -30,7 +32,7 @@ export type { ArtifactDigest, ArtifactDigest__Output } from './generated/wharf/v
 export type { ArtifactUploadRequest, ArtifactUploadRequest__Output } from './generated/wharf/v1/ArtifactUploadRequest.js';
 export type { ArtifactUploadPlan, ArtifactUploadPlan__Output } from './generated/wharf/v1/ArtifactUploadPlan.js';
 
-export { parseBytes, parseCpu, formatBytes } from './units.js';
+export { parseBytes, parseCpu, formatBytes, parseDurationMs, formatDurationMs } from './units.js';
 
 /** Absolute path of wharf.proto (one level above src/ and dist/). */
 export const PROTO_PATH = fileURLToPath(new URL('../wharf.proto', import.meta.url));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, parseBytes, parseCpu } from './units.js';
+import { formatBytes, formatDurationMs, parseBytes, parseCpu, parseDurationMs } from './units.js';
 
 describe('parseBytes', () => {
   it('reads binary and decimal suffixes in any case', () => {
@@ -40,5 +40,19 @@ describe('formatBytes', () => {
     expect(formatBytes(2 * 1024 ** 3)).toBe('2Gi');
     expect(formatBytes(1536)).toBe('1.5Ki');
     expect(formatBytes(12)).toBe('12B');
+  });
+});
+
+describe('durations', () => {
+  it('parses what people write and prints it back the same way', () => {
+    expect([parseDurationMs('250ms'), parseDurationMs('1.5s'), parseDurationMs('2m'), parseDurationMs('300'), parseDurationMs('soon')]).toEqual([
+      250,
+      1500,
+      120_000,
+      300,
+      undefined,
+    ]);
+    for (const ms of [0, 250, 1500, 15_000, 90_000, 600_000]) expect(parseDurationMs(formatDurationMs(ms))).toBe(ms);
+    expect([formatDurationMs(15_000), formatDurationMs(600_000), formatDurationMs(1500)]).toEqual(['15s', '10m', '1.5s']);
   });
 });

@@ -74,3 +74,10 @@ export function parseDurationMs(input: string | number): number | undefined {
   if (!match) return undefined;
   return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1));
 }
+
+/** A duration as parseDurationMs reads it back, for messages that name a setting: 250ms, 1.5s, 15s, 10m. */
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}

@@ -55,7 +55,8 @@ export interface TaskBody {
   reason?: string;
   exitCode?: number;
   workerId?: string;
+  retriesUsed?: number;
   attempts: { id: string; number: number; status: string; workerId: string; exitCode: number | null; error: string | null; startedAt?: string | null; finishedAt?: string | null; logChunksMissing?: number | null }[];
   files: { path: string; size: number; sha256: string }[];
-  events: { kind: string; message: string }[];
+  events: { kind: string; message: string; at?: string }[];
 }

@@ -116,6 +116,9 @@ export function workerConfig(master: { grpcAddress: string; joinToken: string },
     reconnectMaxMs: 500,
     pidsLimit: 256,
     logLevel: 'silent',
+    // test masters use a 1.5 s heartbeat TTL, the default --stop-after: in-process workers ride
+    // through the master restarts the suites make (fencing has suites of its own)
+    stopAfterMs: 10_000,
     ...overrides,
   };
 }
@@ -129,12 +132,13 @@ export async function startTestWorker(
   return worker;
 }
 
-/** A worker in its own process (built dist), so a test can SIGKILL it. */
+/** A worker in its own process (built dist), so a test can SIGKILL it; `dataDir` to restart one on the same data. */
 export function spawnWorkerProcess(
   master: { grpcAddress: string; joinToken: string },
   args: string[] = [],
+  options: { dataDir?: string } = {},
 ): { child: ChildProcess; dataDir: string; output: () => string } {
-  const dataDir = tempDir('worker-proc');
+  const dataDir = options.dataDir ?? tempDir('worker-proc');
   let output = '';
   const child = spawn(
     process.execPath,

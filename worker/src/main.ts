@@ -47,7 +47,8 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
   const kubernetes = config.runtimes.includes('kubernetes') ? await createKubernetesSetup(config, workerId, logger) : undefined;
   for (const name of config.runtimes) {
     if (name === 'kubernetes' && kubernetes) runtimes.set(name, kubernetes.runtime);
-    else runtimes.set(name, name === 'docker' ? await createDockerRuntime(config, workerId, logger) : new ExecRuntime());
+    else if (name === 'docker') runtimes.set(name, await createDockerRuntime(config, workerId, logger));
+    else runtimes.set(name, new ExecRuntime({ stateDir: path.join(config.dataDir, 'exec-groups'), logger: logger.child({ component: 'exec' }) }));
   }
 
   const capacity = kubernetes?.capacity ?? (await detectCapacity(config.dataDir, config.capacityCaps));
@@ -74,6 +75,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
     attemptsDir,
     logger,
     cache,
+    contactFile: path.join(config.dataDir, 'last-contact.json'),
   });
 
   try {

@@ -26,13 +26,20 @@ export interface FakeMasterOptions {
   heartbeatIntervalMs?: number;
   /** Acknowledge every result as it arrives (default true). */
   autoAckResults?: boolean;
+  /** Answer each heartbeat with a HeartbeatAck, as the real master does (default true). */
+  ackHeartbeats?: boolean;
+  /** RegisterResponse.heartbeat_ttl_ms: a worker's default --stop-after (default 10 s, so restart tests ride through) */
+  heartbeatTtlMs?: number;
   port?: number;
 }
 
 export class FakeMaster {
   joinToken: string;
   autoAckResults: boolean;
+  /** false: heartbeats are received but not acknowledged (the worker sees no contact) */
+  ackHeartbeats: boolean;
   heartbeatIntervalMs: number;
+  heartbeatTtlMs: number;
   /** Attempt ids the next Register answer asks the worker to stop. */
   stopAttemptsOnRegister: string[] = [];
   /** Fails the next UploadTaskFiles calls with these codes, one per call. */
@@ -69,6 +76,8 @@ export class FakeMaster {
     this.joinToken = options.joinToken ?? 'join-secret';
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 200;
     this.autoAckResults = options.autoAckResults ?? true;
+    this.ackHeartbeats = options.ackHeartbeats ?? true;
+    this.heartbeatTtlMs = options.heartbeatTtlMs ?? 10_000;
     this.port = options.port ?? 0;
   }
 
@@ -157,6 +166,7 @@ export class FakeMaster {
           workerId: call.request.workerId,
           sessionToken,
           heartbeatIntervalMs: this.heartbeatIntervalMs,
+          heartbeatTtlMs: this.heartbeatTtlMs,
           stopAttempts,
           draining: false,
         });
@@ -168,7 +178,10 @@ export class FakeMaster {
         }
         this.streams.add(call);
         call.on('data', (message: WorkerMessage__Output) => {
-          if (message.heartbeat) this.heartbeats.push(message.heartbeat);
+          if (message.heartbeat) {
+            this.heartbeats.push(message.heartbeat);
+            if (this.ackHeartbeats) call.write({ heartbeatAck: { sentAtMs: message.heartbeat.sentAtMs } });
+          }
           if (message.accepted) this.accepted.push(message.accepted.attemptId);
           if (message.event) this.events.push(message.event);
           if (message.result) {

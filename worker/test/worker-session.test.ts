@@ -2,7 +2,7 @@
 // heartbeats, assignments, logs, outputs, results and the outbox, reconnects, cancel,
 // timeouts, and recovery of a running container after a worker restart.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -401,5 +401,98 @@ describe('worker restart with Docker', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(master.resultOf(task.attemptId)).toBeUndefined();
     await expect.poll(async () => readdir(path.join(dataDir, 'attempts'))).toEqual([]);
+  });
+});
+
+describe('worker fencing (no contact with the master)', () => {
+  /** Live processes whose environment holds this marker (exec tasks of a test). */
+  async function processesWith(marker: string): Promise<number[]> {
+    const found: number[] = [];
+    for (const name of await readdir('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const environ = await readFile(`/proc/${name}/environ`, 'utf8');
+        const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+        if (environ.split('\0').includes(marker) && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) found.push(Number(name));
+      } catch {
+        // gone
+      }
+    }
+    return found;
+  }
+
+  it('declares its bound at Register: --stop-after, or 0 for the master\'s heartbeat TTL, and its cancel grace', async () => {
+    const master = await newMaster();
+    const withFlag = await newWorker(configFor(master, await newDataDir(), { stopAfterMs: 4000, cancelGraceSeconds: 3 }));
+    await withFlag.registered;
+    const byDefault = await newWorker(configFor(master, await newDataDir()));
+    await byDefault.registered;
+    expect(master.registrations.map((r) => r.fencing)).toEqual([
+      { stopAfterMs: 4000, stopGraceMs: 3000 },
+      { stopAfterMs: 0, stopGraceMs: 1000 },
+    ]);
+  });
+
+  it('stops its running attempts once no heartbeat is acknowledged for --stop-after, reports them stopped, and takes no new ones until contact is back', async () => {
+    const master = await newMaster();
+    const worker = await newWorker(configFor(master, await newDataDir(), { stopAfterMs: 1000 }));
+    await worker.registered;
+    await expect.poll(() => master.connected).toBe(true);
+    const marker = `WHARF_FENCE_TEST=${randomUUID()}`;
+    const [key, value] = marker.split('=') as [string, string];
+    const task = spec(sh('echo started; echo partial > "$WHARF_OUTPUT_DIR/partial.txt"; sleep 60 & sleep 60; wait'), { env: { [key]: value } });
+    master.assign(task);
+    await expect.poll(() => master.logTextOf(task.attemptId), { timeout: 10_000 }).toBe('started\n');
+    expect((await processesWith(marker)).length).toBeGreaterThan(0);
+
+    // the master still hears the worker but its answers no longer arrive: no proof of contact
+    master.ackHeartbeats = false;
+    const result = await resultOf(master, task.attemptId, 15_000);
+    expect(result.outcome).toBe('stopped');
+    expect(result.error).toMatch(/^stopped: no contact with the master for [\d.]+s \(--stop-after 1s\)$/);
+    expect(result.files.map((f) => f.path)).toEqual(['partial.txt']); // what it wrote until then, as for a cancel
+    expect(await processesWith(marker)).toEqual([]);
+    expect(master.logTextOf(task.attemptId, ['SYSTEM'])).toContain('no contact with the master');
+
+    // cut off: an assignment is refused at once, nothing is started
+    const refused = spec(sh('echo should-not-run'), { env: { [key]: value } });
+    master.assign(refused);
+    const refusal = await resultOf(master, refused.attemptId);
+    expect(refusal.outcome).toBe('stopped');
+    expect(refusal.error).toMatch(/^not started: no contact with the master for [\d.]+s \(--stop-after 1s\)$/);
+    expect(master.events.filter((e) => e.attemptId === refused.attemptId)).toEqual([]);
+
+    // contact is back: the next assignment runs
+    master.ackHeartbeats = true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const next = spec(sh('echo back'));
+    master.assign(next);
+    expect((await resultOf(master, next.attemptId)).outcome).toBe('succeeded');
+    expect(master.logTextOf(next.attemptId)).toBe('back\n');
+  });
+
+  it('stops at once the container it recovers after a restart when its last contact is older than --stop-after, and delivers that result when the master is back', async () => {
+    const master = await newMaster({ autoAckResults: true });
+    const dataDir = await newDataDir();
+    const first = await newWorker(configFor(master, dataDir, { stopAfterMs: 1000 }));
+    await first.registered;
+    await expect.poll(() => master.connected).toBe(true);
+    const task = spec(['sleep', '60'], { runtime: 'docker' });
+    master.assign(task);
+    await expect.poll(() => master.events.some((e) => e.attemptId === task.attemptId && e.kind === 'started'), { timeout: 15_000 }).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // the last contact reaches the disk (at most once a second)
+    await first.stop({ leaveRunning: true });
+    await master.stop(); // and the master goes away
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // longer than --stop-after
+
+    const containers = () => docker.listContainers({ all: true, filters: { label: [`wharf.attempt=${task.attemptId}`] } });
+    expect((await containers())[0]?.State).toBe('running');
+    await newWorker(configFor(master, dataDir, { stopAfterMs: 1000 }));
+    // no master to ask: the worker stops what it recovered on its own
+    await expect.poll(async () => (await containers())[0]?.State ?? 'gone', { timeout: 15_000 }).not.toBe('running');
+    await master.start();
+    const result = await resultOf(master, task.attemptId, 20_000);
+    expect(result.outcome).toBe('stopped');
+    expect(result.error).toMatch(/^stopped: no contact with the master for/);
   });
 });

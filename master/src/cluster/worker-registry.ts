@@ -1,13 +1,16 @@
 // The cluster's workers as the master sees them live: their record (stored), the open Connect
 // channel, the resources reserved by attempts placed on them, their last usage sample and
 // heartbeat. A worker silent past the heartbeat TTL is marked lost (checkLiveness, driven by a
-// timer in main.ts) and the listeners are told, so its attempts can be re-queued at once.
+// timer in main.ts) and the listeners are told. A lost worker keeps its reservations: its
+// attempts stay its own until its fencing bound has passed (the task service's recovery system
+// holds them), and a worker that returns before then keeps them.
 import type { Logger } from '../logger.js';
 import { ZERO_RESOURCES, type Resources, type Runtime } from '../records/resources.js';
 import type { WorkerRecord, WorkerStatus, WorkerUsage } from '../records/worker.js';
 import type { MasterDown } from '../records/master-down.js';
 import { addResources, type WorkerSnapshot } from '../scheduler/placement.js';
 import type { Store } from '../store/store.js';
+import { resolveFencing, type DeclaredFencing } from './worker-fencing.js';
 
 /** How the master talks down to one worker: domain messages, which the gRPC layer translates. */
 export interface WorkerChannel {
@@ -24,6 +27,12 @@ export interface LiveWorker {
   reportedAttempts: string[];
   /** sha256s the worker's artifact cache holds (its last heartbeat; capped), for placement affinity */
   cachedArtifacts?: ReadonlySet<string> | undefined;
+  /**
+   * When the master last heard from the worker (Register, stream open, heartbeat); after a
+   * master restart, the restart (the worker may have been heard from until the master stopped).
+   * The fencing bound runs from here.
+   */
+  lastContactAt: number;
 }
 
 export interface RegistrationInput {
@@ -34,6 +43,8 @@ export interface RegistrationInput {
   runtimes: Runtime[];
   labels: Record<string, string>;
   version: string;
+  /** what the worker declared (RegisterRequest.fencing); undefined = none, refused */
+  fencing: DeclaredFencing | undefined;
 }
 
 export interface WorkerRegistryListener {
@@ -62,7 +73,14 @@ export class WorkerRegistry {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
-    private readonly options: { heartbeatTtlMs: number; reconnectGraceMs: number; now?: () => number },
+    private readonly options: {
+      heartbeatTtlMs: number;
+      reconnectGraceMs: number;
+      /** for the fencing checks at Register (cluster/worker-fencing.ts) */
+      heartbeatIntervalMs: number;
+      maxStopAfterMs: number;
+      now?: () => number;
+    },
   ) {}
 
   private now(): number {
@@ -98,12 +116,19 @@ export class WorkerRegistry {
     const now = this.now();
     for (const record of await this.store.listWorkers()) {
       const lastSeen = record.status === 'lost' ? record.lastHeartbeatAt : now + this.options.reconnectGraceMs - this.options.heartbeatTtlMs;
-      this.workers.set(record.id, { record: { ...record, lastHeartbeatAt: lastSeen }, reserved: { ...ZERO_RESOURCES }, reportedAttempts: [] });
+      this.workers.set(record.id, {
+        record: { ...record, lastHeartbeatAt: lastSeen },
+        reserved: { ...ZERO_RESOURCES },
+        reportedAttempts: [],
+        lastContactAt: now,
+      });
     }
     this.sortedIds = undefined;
   }
 
+  /** Throws `validation_failed` when the worker's fencing is missing or out of bounds. */
   async register(input: RegistrationInput): Promise<LiveWorker> {
+    const fencing = resolveFencing(input.fencing, this.options);
     const now = this.now();
     const existing = this.workers.get(input.workerId);
     const status: WorkerStatus = existing?.record.status === 'draining' ? 'draining' : 'ready';
@@ -118,16 +143,17 @@ export class WorkerRegistry {
       version: input.version,
       registeredAt: existing?.record.registeredAt ?? now,
       lastHeartbeatAt: now,
+      fencing,
     };
     await this.store.saveWorker(record);
-    const wasLost = existing?.record.status === 'lost';
     const live: LiveWorker = {
       record,
-      // a lost worker's reservations were released when it was lost
-      reserved: existing && !wasLost ? existing.reserved : { ...ZERO_RESOURCES },
+      // a lost worker keeps the reservations of the attempts not yet given away
+      reserved: existing ? existing.reserved : { ...ZERO_RESOURCES },
       usage: existing?.usage,
       channel: existing?.channel,
       reportedAttempts: existing?.reportedAttempts ?? [],
+      lastContactAt: now,
     };
     this.workers.set(record.id, live);
     this.sortedIds = undefined;
@@ -142,6 +168,7 @@ export class WorkerRegistry {
     if (worker.channel && worker.channel !== channel) worker.channel.close();
     worker.channel = channel;
     worker.record.lastHeartbeatAt = this.now();
+    worker.lastContactAt = worker.record.lastHeartbeatAt;
     this.listener?.workerReady(workerId);
     this.notify(worker.record.status === 'draining' ? 'draining' : 'ready', workerId);
     return true;
@@ -159,6 +186,7 @@ export class WorkerRegistry {
     const worker = this.workers.get(workerId);
     if (!worker || worker.record.status === 'lost') return false;
     worker.record.lastHeartbeatAt = this.now();
+    worker.lastContactAt = worker.record.lastHeartbeatAt;
     if (usage) worker.usage = usage;
     worker.reportedAttempts = runningAttempts;
     if (cachedArtifacts !== undefined) worker.cachedArtifacts = new Set(cachedArtifacts);
@@ -182,7 +210,8 @@ export class WorkerRegistry {
     const worker = this.workers.get(workerId);
     if (!worker || worker.record.status === 'lost') return;
     worker.record.status = 'lost';
-    worker.reserved = { ...ZERO_RESOURCES };
+    // reservations stay: the attempts are the worker's until they are re-queued (the task
+    // service holds them until the worker's fencing bound has passed)
     worker.channel?.close();
     worker.channel = undefined;
     this.sortedIds = undefined;

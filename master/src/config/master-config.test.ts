@@ -13,6 +13,7 @@ describe('master config', () => {
     expect(config.grpc.port).toBe(50051);
     expect(config.heartbeatIntervalMs).toBe(5000);
     expect(config.heartbeatTtlMs).toBe(15000);
+    expect(config.maxStopAfterMs).toBe(600_000);
     expect(config.maxLogBytesPerAttempt).toBe(64 * 1024 ** 2);
   });
 
@@ -40,6 +41,9 @@ describe('master config', () => {
       /must be longer than WHARF_HEARTBEAT_INTERVAL/,
     );
     expect(() => loadMasterConfig([], { WHARF_MONGO_DB: 'wharf' })).toThrow(/WHARF_MONGO_DB is set but WHARF_MONGO_URL is not/);
+    expect(() => loadMasterConfig(['--max-stop-after', '10s'], {})).toThrow(
+      /WHARF_MAX_STOP_AFTER \(--max-stop-after, 10000ms\) must not be shorter than WHARF_HEARTBEAT_TTL \(15000ms\)/,
+    );
   });
 
   it('chooses MongoDB only when WHARF_MONGO_URL is given, with the database from WHARF_MONGO_DB', () => {

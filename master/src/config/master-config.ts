@@ -29,6 +29,7 @@ const FLAGS: Record<string, string> = {
   'heartbeat-interval': 'WHARF_HEARTBEAT_INTERVAL',
   'heartbeat-ttl': 'WHARF_HEARTBEAT_TTL',
   'reconnect-grace': 'WHARF_RECONNECT_GRACE',
+  'max-stop-after': 'WHARF_MAX_STOP_AFTER',
   'retry-backoff': 'WHARF_RETRY_BACKOFF',
   'retry-backoff-max': 'WHARF_RETRY_BACKOFF_MAX',
   'cancel-grace': 'WHARF_CANCEL_GRACE',
@@ -157,6 +158,7 @@ const schema = z.object({
   WHARF_HEARTBEAT_INTERVAL: duration('WHARF_HEARTBEAT_INTERVAL', '5s'),
   WHARF_HEARTBEAT_TTL: duration('WHARF_HEARTBEAT_TTL', '15s'),
   WHARF_RECONNECT_GRACE: duration('WHARF_RECONNECT_GRACE', '30s'),
+  WHARF_MAX_STOP_AFTER: duration('WHARF_MAX_STOP_AFTER', '10m'),
   WHARF_RETRY_BACKOFF: duration('WHARF_RETRY_BACKOFF', '1s'),
   WHARF_RETRY_BACKOFF_MAX: duration('WHARF_RETRY_BACKOFF_MAX', '5m'),
   WHARF_CANCEL_GRACE: duration('WHARF_CANCEL_GRACE', '10s'),
@@ -201,6 +203,8 @@ export interface MasterConfig {
   heartbeatIntervalMs: number;
   heartbeatTtlMs: number;
   reconnectGraceMs: number;
+  /** the longest fencing bound (stop-after + stop grace) a worker may declare: how long a lost worker's tasks may be held */
+  maxStopAfterMs: number;
   retryBackoffMs: number;
   retryBackoffMaxMs: number;
   cancelGraceMs: number;
@@ -251,6 +255,11 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
       `WHARF_HEARTBEAT_TTL (${v.WHARF_HEARTBEAT_TTL}ms) must be longer than WHARF_HEARTBEAT_INTERVAL (${v.WHARF_HEARTBEAT_INTERVAL}ms)`,
     );
   }
+  if (v.WHARF_MAX_STOP_AFTER < v.WHARF_HEARTBEAT_TTL) {
+    throw new ConfigError(
+      `WHARF_MAX_STOP_AFTER (--max-stop-after, ${v.WHARF_MAX_STOP_AFTER}ms) must not be shorter than WHARF_HEARTBEAT_TTL (${v.WHARF_HEARTBEAT_TTL}ms), the workers' default --stop-after`,
+    );
+  }
   if (v.WHARF_RETRY_BACKOFF_MAX < v.WHARF_RETRY_BACKOFF) {
     throw new ConfigError('WHARF_RETRY_BACKOFF_MAX must not be shorter than WHARF_RETRY_BACKOFF');
   }
@@ -269,6 +278,7 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
     heartbeatIntervalMs: v.WHARF_HEARTBEAT_INTERVAL,
     heartbeatTtlMs: v.WHARF_HEARTBEAT_TTL,
     reconnectGraceMs: v.WHARF_RECONNECT_GRACE,
+    maxStopAfterMs: v.WHARF_MAX_STOP_AFTER,
     retryBackoffMs: v.WHARF_RETRY_BACKOFF,
     retryBackoffMaxMs: v.WHARF_RETRY_BACKOFF_MAX,
     cancelGraceMs: v.WHARF_CANCEL_GRACE,

@@ -77,12 +77,14 @@ describe('master messages on the wire', () => {
     expect(wire.assign?.directOutputs?.names).toEqual(['model.bin']);
   });
 
-  it('translates cancel, result acknowledgement and drain orders', () => {
+  it('translates cancel, result acknowledgement, drain orders and heartbeat acknowledgements', () => {
     expect(overTheWire({ kind: 'cancel', attemptId: 'a-1', reason: 'cancelled by ada@example.com', graceSeconds: 10 })).toMatchObject({
       payload: 'cancel',
       cancel: { attemptId: 'a-1', reason: 'cancelled by ada@example.com', graceSeconds: 10 },
     });
     expect(overTheWire({ kind: 'resultAck', attemptId: 'a-2' })).toMatchObject({ payload: 'resultAck', resultAck: { attemptId: 'a-2' } });
     expect(overTheWire({ kind: 'drain', draining: true })).toMatchObject({ payload: 'drain', drain: { draining: true } });
+    // the worker's proof of contact (fencing) echoes the heartbeat's send time, ms past 2^32 included
+    expect(overTheWire({ kind: 'heartbeatAck', sentAtMs: 1_893_456_000_123 })).toMatchObject({ payload: 'heartbeatAck', heartbeatAck: { sentAtMs: 1_893_456_000_123 } });
   });
 });

@@ -18,6 +18,8 @@ export function toMasterMessage(down: MasterDown): MasterMessage {
       return { resultAck: { attemptId: down.attemptId } };
     case 'drain':
       return { drain: { draining: down.draining } };
+    case 'heartbeatAck':
+      return { heartbeatAck: { sentAtMs: down.sentAtMs } };
   }
 }
 

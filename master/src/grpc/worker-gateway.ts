@@ -28,7 +28,7 @@ import type { FileStore, UploadSession } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore, LogStreamName } from '../logs/log-store.js';
 import type { MasterMetrics } from '../metrics/master-metrics.js';
-import type { AttemptReport } from '../records/attempt.js';
+import { REPORTED_OUTCOMES, type AttemptReport } from '../records/attempt.js';
 import { RUNTIMES, type Runtime } from '../records/resources.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { toGrpcError } from './grpc-errors.js';
@@ -36,7 +36,7 @@ import { toMasterMessage } from './master-messages.js';
 
 const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
-const OUTCOMES = new Set<AttemptReport['outcome']>(['succeeded', 'failed', 'timed_out', 'cancelled', 'error']);
+const OUTCOMES: ReadonlySet<string> = new Set(REPORTED_OUTCOMES);
 const LOG_STREAMS: Record<string, LogStreamName> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
 
 export interface WorkerGatewayDeps {
@@ -48,6 +48,8 @@ export interface WorkerGatewayDeps {
   logger: Logger;
   joinToken: string;
   heartbeatIntervalMs: number;
+  /** told to workers at Register: their default stop-after (fencing) */
+  heartbeatTtlMs: number;
   /** heartbeat handling times, for GET /api/cluster/stats */
   heartbeatStats?: HeartbeatStats | undefined;
   /** counts log and upload bytes for GET /metrics; absent = not counted */
@@ -227,6 +229,7 @@ export class WorkerGateway {
       runtimes,
       labels: request.labels,
       version: request.version,
+      fencing: request.fencing ? { stopAfterMs: request.fencing.stopAfterMs, stopGraceMs: request.fencing.stopGraceMs } : undefined,
     });
     const stopAttempts = await this.deps.tasks.workerRegistered(
       request.workerId,
@@ -236,6 +239,7 @@ export class WorkerGateway {
       workerId: request.workerId,
       sessionToken: this.deps.auth.issueWorkerToken(request.workerId),
       heartbeatIntervalMs: this.deps.heartbeatIntervalMs,
+      heartbeatTtlMs: this.deps.heartbeatTtlMs,
       stopAttempts,
       draining: live.record.status === 'draining',
     };
@@ -305,7 +309,9 @@ export class WorkerGateway {
           heartbeat.runningAttempts,
           heartbeat.cachedArtifacts.slice(0, 1000),
         );
-        if (!alive) channel.close();
+        // the ack is the worker's proof of contact (fencing): only for a heartbeat that counted
+        if (alive) channel.send({ kind: 'heartbeatAck', sentAtMs: heartbeat.sentAtMs });
+        else channel.close();
         this.deps.heartbeatStats?.record(Number(process.hrtime.bigint() - startedNs));
         return;
       }
@@ -320,9 +326,7 @@ export class WorkerGateway {
       }
       case 'result': {
         const result = message.result!;
-        const outcome = OUTCOMES.has(result.outcome as AttemptReport['outcome'])
-          ? (result.outcome as AttemptReport['outcome'])
-          : 'error';
+        const outcome = OUTCOMES.has(result.outcome) ? (result.outcome as AttemptReport['outcome']) : 'error';
         await this.deps.tasks.attemptFinished(workerId, {
           attemptId: result.attemptId,
           outcome,

@@ -95,6 +95,7 @@ function worker(id: string, status: WorkerStatus, usage?: WorkerUsage): LiveWork
     reserved: { cpu: 1.5, memory: 2 ** 30, gpu: 0, disk: 0 },
     usage,
     reportedAttempts: [],
+    lastContactAt: 0,
   };
 }
 
@@ -145,7 +146,7 @@ describe('wharf_queue_oldest_wait_seconds', () => {
 describe('finished attempts and lost workers', () => {
   it('counts every attempt that ends by its outcome, each outcome exported from 0', async () => {
     const t = setup();
-    for (const outcome of ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'lost']) {
+    for (const outcome of ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'lost']) {
       expect(await t.value(`wharf_task_attempts_finished_total{outcome="${outcome}"}`)).toBe(0);
     }
     const end = (status: Attempt['status']) => t.sources.attemptListeners.forEach((listener) => listener({ status } as Attempt));
@@ -153,9 +154,11 @@ describe('finished attempts and lost workers', () => {
     end('failed');
     end('lost');
     end('timed_out');
+    end('stopped');
     expect(await t.value('wharf_task_attempts_finished_total{outcome="failed"}')).toBe(2);
     expect(await t.value('wharf_task_attempts_finished_total{outcome="lost"}')).toBe(1);
     expect(await t.value('wharf_task_attempts_finished_total{outcome="timed_out"}')).toBe(1);
+    expect(await t.value('wharf_task_attempts_finished_total{outcome="stopped"}')).toBe(1);
     expect(await t.value('wharf_task_attempts_finished_total{outcome="succeeded"}')).toBe(0);
   });
 

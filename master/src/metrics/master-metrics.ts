@@ -20,7 +20,7 @@ const STORE_LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
 /** The WebSocket channels (live/live-client.ts LiveChannel): their series exist from the start. */
 const WEBSOCKET_CHANNELS = ['telemetry', 'events', 'logs'];
 /** The final statuses of an attempt, each a value of wharf_task_attempts_finished_total{outcome}. */
-const FINISHED_ATTEMPT_OUTCOMES: readonly AttemptStatus[] = ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'lost'];
+const FINISHED_ATTEMPT_OUTCOMES: readonly AttemptStatus[] = ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'lost'];
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -120,7 +120,7 @@ export class MasterMetrics {
     // for the alert rules and the Grafana board (deploy/monitoring/)
     this.attemptsFinished = new Counter({
       name: 'wharf_task_attempts_finished_total',
-      help: 'Attempts that ended since the master started, by outcome: succeeded, failed (non-zero exit, a declared output missing, or output files that are not what the master received), timed_out, error (the worker could not run it: image pull, bad command...), cancelled, lost (its worker went silent or restarted without it).',
+      help: 'Attempts that ended since the master started, by outcome: succeeded, failed (non-zero exit, a declared output missing, or output files that are not what the master received), timed_out, error (the worker could not run it: image pull, bad command...), cancelled, stopped (its worker lost contact with the master and stopped it; re-queued, not charged), lost (its worker went silent or restarted without it).',
       labelNames: ['outcome'],
       registers,
     });

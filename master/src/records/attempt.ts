@@ -7,6 +7,7 @@ import type { Resources } from './resources.js';
  * assigned: sent to a worker; running: the worker started it; the rest are final.
  * lost: the worker went silent or the master restarted and nobody claimed it.
  * cancelling: the user cancelled; the worker has been told to stop and has not yet confirmed.
+ * stopped: the worker lost contact with the master and stopped it itself (fencing); not charged.
  */
 export type AttemptStatus =
   | 'assigned'
@@ -17,6 +18,7 @@ export type AttemptStatus =
   | 'timed_out'
   | 'cancelled'
   | 'error'
+  | 'stopped'
   | 'lost';
 export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'running', 'cancelling'];
 
@@ -49,9 +51,12 @@ export interface InputReport {
   bytes: number;
 }
 
-/** How a worker says an attempt ended (gRPC AttemptResult.outcome). */
-export type ReportedOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'error';
-export const REPORTED_OUTCOMES: readonly ReportedOutcome[] = ['succeeded', 'failed', 'timed_out', 'cancelled', 'error'];
+/**
+ * How a worker says an attempt ended (gRPC AttemptResult.outcome). stopped: the worker lost
+ * contact with the master and stopped it itself before the master gave it away (fencing).
+ */
+export type ReportedOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'error' | 'stopped';
+export const REPORTED_OUTCOMES: readonly ReportedOutcome[] = ['succeeded', 'failed', 'timed_out', 'cancelled', 'error', 'stopped'];
 
 /** What a worker reports at the end of an attempt (translated from gRPC AttemptResult in grpc/). */
 export interface AttemptReport {

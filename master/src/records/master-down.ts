@@ -8,7 +8,9 @@ export type MasterDown =
   | { kind: 'assign'; assignment: Assignment }
   | { kind: 'cancel'; attemptId: string; reason: string; graceSeconds: number }
   | { kind: 'resultAck'; attemptId: string }
-  | { kind: 'drain'; draining: boolean };
+  | { kind: 'drain'; draining: boolean }
+  /** a heartbeat counted: the worker's proof of contact (fencing); `sentAtMs` echoes the heartbeat's */
+  | { kind: 'heartbeatAck'; sentAtMs: number };
 
 /** Run this attempt of this task. */
 export interface Assignment {

@@ -22,4 +22,15 @@ export interface WorkerRecord {
   version: string;
   registeredAt: number;
   lastHeartbeatAt: number;
+  /** The bound the worker applies when it loses the master (cluster/worker-fencing.ts); absent for records of workers that declared none. */
+  fencing?: WorkerFencing | undefined;
+}
+
+/**
+ * A worker stops its attempts once it has had no contact with the master for stopAfterMs,
+ * giving each stopGraceMs between SIGTERM and SIGKILL.
+ */
+export interface WorkerFencing {
+  stopAfterMs: number;
+  stopGraceMs: number;
 }

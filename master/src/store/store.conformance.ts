@@ -98,6 +98,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         version: '0.1.0',
         registeredAt: 1,
         lastHeartbeatAt: 1,
+        fencing: { stopAfterMs: 15_000, stopGraceMs: 10_000 },
       };
       await store.saveWorker(worker);
       await store.saveWorker({ ...worker, status: 'lost' });

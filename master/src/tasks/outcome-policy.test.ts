@@ -92,6 +92,17 @@ const ROWS: Row[] = [
     decision: { kind: 'requeue', attemptStatus: 'cancelled', reason: 'its worker stopped it; re-queued' },
   },
   {
+    when: 'its worker lost the master and stopped it itself (fencing), on the last retry',
+    task: { retriesUsed: 2 },
+    ending: { outcome: 'stopped', exitCode: 143, error: 'stopped: no contact with the master for 15s (--stop-after 15s)' },
+    decision: { kind: 'requeue', attemptStatus: 'stopped', reason: 'stopped: no contact with the master for 15s (--stop-after 15s); re-queued' },
+  },
+  {
+    when: 'its worker stopped it when cut off, without saying why',
+    ending: { outcome: 'stopped' },
+    decision: { kind: 'requeue', attemptStatus: 'stopped', reason: 'its worker lost contact with the master; re-queued' },
+  },
+  {
     when: 'it said succeeded but did not hold up (a declared output missing)',
     task: { maxRetries: 0 },
     ending: { outcome: 'unverified', exitCode: 0, error: 'declared output "model.bin" not written to /output' },
@@ -133,6 +144,24 @@ const ROWS: Row[] = [
     attempt: 'cancelling',
     ending: { outcome: 'cancelled' },
     decision: { kind: 'settle', attemptStatus: 'cancelled' },
+  },
+  {
+    when: 'cancelled by a person, then its worker was cut off and stopped it',
+    task: { status: 'cancelled' },
+    attempt: 'cancelling',
+    ending: { outcome: 'stopped', exitCode: 143, error: 'stopped: no contact with the master for 15s (--stop-after 15s)' },
+    decision: { kind: 'settle', attemptStatus: 'cancelled' },
+  },
+  {
+    when: 'its worker stopped it when cut off, but its files do not verify',
+    ending: endingOf({ outcome: 'stopped', exitCode: 143 }, 'result does not match the uploaded files: file out.txt was never uploaded'),
+    decision: {
+      kind: 'retry',
+      attemptStatus: 'failed',
+      reason: 'result does not match the uploaded files: file out.txt was never uploaded; retry 1 of 2 in 2s',
+      delayMs: 1500,
+      retriesUsed: 1,
+    },
   },
   {
     when: 'cancelled by a person, the task had succeeded before it stopped',
@@ -180,6 +209,7 @@ describe('decideOutcome', () => {
     };
     decideOutcome(mockTask({ retriesUsed: 2 }), mockAttempt(), { outcome: 'failed', exitCode: 1 }, spy);
     decideOutcome(mockTask(), mockAttempt(), { outcome: 'cancelled' }, spy);
+    decideOutcome(mockTask(), mockAttempt(), { outcome: 'stopped' }, spy);
     decideOutcome(mockTask({ retriesUsed: 1 }), mockAttempt(), { outcome: 'failed', exitCode: 1 }, spy);
     expect(asked).toEqual([2]);
   });
@@ -191,7 +221,7 @@ describe('endingOf', () => {
     expect(endingOf(reported, undefined)).toBe(reported);
   });
 
-  it.each(['succeeded', 'failed', 'timed_out', 'error', 'cancelled'] as const)('turns a %s report the master found wrong into unverified, keeping its exit code', (outcome) => {
+  it.each(['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped'] as const)('turns a %s report the master found wrong into unverified, keeping its exit code', (outcome) => {
     expect(endingOf({ outcome, exitCode: 7, error: 'from the worker' }, 'file a: the result claims …')).toEqual({
       outcome: 'unverified',
       exitCode: 7,

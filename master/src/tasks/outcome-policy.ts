@@ -3,11 +3,11 @@
 // retry delay comes in) — so each rule is one row of ENDING_RULES and one row of
 // outcome-policy.test.ts. The report system (systems/report-system.ts) applies the decision.
 //
-// An ending is what the worker reported (succeeded, failed, timed_out, error, cancelled) or what
+// An ending is what the worker reported (succeeded, failed, timed_out, error, cancelled, stopped) or what
 // the master found (unverified: a result that did not hold up — a declared output missing, files
 // that are not what the master received; the finding overrides what the worker reported, see
-// endingOf). A new kind of ending (preempted, stopped by a partitioned worker, timed out by the
-// master) is a new row: its attempt status, whether a person's cancel overrides it, what it does
+// endingOf). A new kind of ending (preempted, timed out by the master) is a new row, as `stopped`
+// (a partitioned worker's own stop, fencing) was: its attempt status, whether a person's cancel overrides it, what it does
 // to the task (succeed; charge a retry, else fail; re-queue uncharged), and the reason people see.
 import type { Attempt, AttemptStatus, ReportedOutcome } from '../records/attempt.js';
 import { TERMINAL_TASK_STATUSES, type Task } from '../records/task.js';
@@ -39,6 +39,14 @@ export const ENDING_RULES: Readonly<Record<AttemptEnding, EndingRule>> = {
   error: { attemptStatus: 'error', cancelOverrides: true, effect: 'charge', reason: (_task, ending) => ending.error ?? 'the worker could not run it' },
   // the worker stopped it without being asked (it was shutting down): not the task's fault
   cancelled: { attemptStatus: 'cancelled', cancelOverrides: true, effect: 'requeue', reason: () => 'its worker stopped it; re-queued' },
+  // the worker lost contact with the master and stopped it before the master gave it away
+  // (fencing): not the task's fault either; the worker's message says how long it was cut off
+  stopped: {
+    attemptStatus: 'stopped',
+    cancelOverrides: true,
+    effect: 'requeue',
+    reason: (_task, ending) => `${ending.error ?? 'its worker lost contact with the master'}; re-queued`,
+  },
   // the master found the result does not hold up: a success missing a declared output or a direct
   // upload, or, whatever the worker reported, files that are not what the master received (or
   // outputs past their cap). A failure, charged; a worker's `cancelled` report whose files do not

@@ -177,7 +177,7 @@ describe('cancel', () => {
 });
 
 describe('workers that go away', () => {
-  it('re-queues a lost worker’s attempt at once, not charged to retries, and places it elsewhere', async () => {
+  it('holds a lost worker’s attempt until it must have stopped it, then re-queues it, not charged to retries, and places it elsewhere', async () => {
     harness = await TaskHarness.start();
     await harness.connectWorker('w-1');
     const task = await harness.submit({ maxRetries: 0 });
@@ -185,7 +185,13 @@ describe('workers that go away', () => {
     await harness.started('w-1', first.id);
     await harness.connectWorker('w-2');
 
+    // last contact at 0 s: stop-after 15 s (the TTL) + 2 s grace + 2 s margin
     await harness.silenceWorker('w-1');
+    const held = await harness.task(task.id);
+    expect(held).toMatchObject({ status: 'running', reason: 'worker w-1 lost; re-queued at 2030-01-01T00:00:19Z once it must have stopped' });
+    expect(held.attempts.map((a) => [a.workerId, a.status])).toEqual([['w-1', 'running']]);
+
+    await harness.advance(5000);
     const moved = await harness.task(task.id);
     expect(moved.attempts.map((a) => [a.workerId, a.status])).toEqual([
       ['w-1', 'lost'],
@@ -217,6 +223,7 @@ describe('workers that go away', () => {
     await harness.started('w-1', stale.id);
     await harness.connectWorker('w-2');
     await harness.silenceWorker('w-1');
+    await harness.advance(5000); // past its fencing bound
     const current = harness.assignmentOf('w-2', task.id).attempt;
 
     const { stopAttempts } = await harness.connectWorker('w-1', { holding: [stale.id] });
@@ -242,7 +249,7 @@ describe('workers that go away', () => {
 });
 
 describe('a master restart', () => {
-  it('re-queues queued tasks, keeps running attempts for their returning worker, and loses those of one that never returns', async () => {
+  it('re-queues queued tasks, keeps running attempts for their returning worker, and loses those of one that never returns once its bound has passed', async () => {
     harness = await TaskHarness.start({ heartbeatTtlMs: 1000 });
     await harness.connectWorker('w-1', { capacity: { cpu: 1 } });
     await harness.connectWorker('w-2', { capacity: { cpu: 1 } });
@@ -266,7 +273,10 @@ describe('a master restart', () => {
     expect((await harness.task(a.id)).status).toBe('succeeded');
     expect(harness.assignmentOf('w-1', waiting.id).attempt.number).toBe(1);
 
+    // lost a TTL after the restart (its last contact); held for stop-after 1 s + 2 s grace + 2 s margin from the restart
     await harness.silenceWorker('w-2');
+    expect((await harness.task(b.id)).status).toBe('running');
+    await harness.advance(5000);
     const lost = await harness.task(b.id);
     expect(lost.status).toBe('queued');
     expect(lost.attempts.map((x) => [x.status, x.error])).toEqual([['lost', 'worker w-2 was lost']]);
@@ -487,6 +497,8 @@ describe('attempts that end, as listeners hear them (metrics count them by outco
     expect(await harness.finished('w-1', first.id, 'succeeded')).toBe('ignored');
     await harness.started('w-2', second.id);
     await harness.silenceWorker('w-2');
+    expect(heard).toHaveLength(1); // held until w-2 must have stopped it: not over yet
+    await harness.advance(5000); // past its fencing bound
     // the lost worker's late result for the attempt it lost
     expect(await harness.finished('w-2', second.id, 'failed')).toBe('ignored');
 

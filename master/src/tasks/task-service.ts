@@ -8,9 +8,10 @@
 //   reports     started / progress / result from workers, group-committed; a result is applied
 //               once, to the current attempt only
 //   cancellation  a person cancels: the task ends at once, the worker is told to stop
-//   recovery    master restart; workers registering, connecting and lost (attempts lost and
+//   recovery    master restart; workers registering, connecting and lost (a lost worker's
+//               attempts held until it must have stopped them — fencing — then lost and
 //               re-queued, not charged)
-//   timers      the wake-up when a retry's backoff ends
+//   timers      the wake-up when a retry's backoff ends; a lost worker's fencing bound
 //   queries     reads
 //
 // The loop: a submission is stored and queued; a scheduling pass places it; the worker acks,
@@ -28,20 +29,25 @@
 //    │  │                 │                     │        ├─ succeed ───────────────────▶ succeeded
 //    │  │                 │                     │        ├─ fail (no retry left) ──────▶ failed
 //    │  └─── backoff ◀────┼─────────────────────┼────────┼─ retry: charged, waits until notBefore
-//    ├──── at once ◀──────┼─────────────────────┼────────┴─ requeue: its worker stopped it unasked
-//    └──── at once ◀──────┴─────────────────────┴── attempt lost: its worker was lost, or came back
-//                                                   without it; not charged to retries
+//    ├──── at once ◀──────┼─────────────────────┼────────┴─ requeue: its worker stopped it unasked,
+//    │                    │                     │            or stopped it when cut off (fencing)
+//    └──── at once ◀──────┴─────────────────────┴── attempt lost: its worker was lost and its
+//                                                   fencing bound passed (held until then: the task
+//                                                   stays assigned/running, its reason says until
+//                                                   when), or it came back without it; not charged
 //   queued · assigned · running ──cancel──▶ cancelled (at once)
 //
 //   Attempt (attempt.status)
 //
 //   assigned ──started──▶ running ──result──▶ succeeded · failed · timed_out · error · cancelled
+//      │                                       · stopped (its worker was cut off; not charged)
 //      │  (a result may come while assigned)   (a result that does not hold up: failed, charged —
 //      │                                         a declared output missing, files not as received)
 //      ├──cancel (assigned or running)──▶ cancelling ──result──▶ cancelled (succeeded if it had,
 //      │                                                          failed if it did not hold up)
-//      └──its worker lost (assigned, running or cancelling)──▶ lost; a running attempt its worker
-//         came back without is lost too, an assigned one it never accepted is sent again
+//      └──its worker lost (assigned, running or cancelling), once its fencing bound passed──▶ lost;
+//         a worker back before then keeps it; a running attempt its worker came back without is
+//         lost too, an assigned one it never accepted is sent again
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
@@ -109,7 +115,7 @@ export class TaskService {
     this.queries = new QuerySystem(this.resources);
     this.cancellation = new CancellationSystem(this.resources, this.queries);
     this.reports = new ReportSystem(this.resources, this.dispatch);
-    this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation);
+    this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers);
   }
 
   onTaskChange(listener: TaskChangeListener): () => void {
@@ -200,6 +206,10 @@ export class TaskService {
     this.recovery.workerConnected(workerId);
   }
 
+  /**
+   * The registry marked the worker lost: its attempts stay its own until it must have stopped
+   * them (its fencing bound), then they are lost and their tasks re-queued, not charged.
+   */
   workerLost(workerId: string): Promise<void> {
     return this.recovery.workerLost(workerId);
   }

@@ -13,8 +13,10 @@ import type { CancelAttempt as _wharf_v1_CancelAttempt, CancelAttempt__Output as
 import type { DeclaredOutputs as _wharf_v1_DeclaredOutputs, DeclaredOutputs__Output as _wharf_v1_DeclaredOutputs__Output } from './wharf/v1/DeclaredOutputs.js';
 import type { DirectUploads as _wharf_v1_DirectUploads, DirectUploads__Output as _wharf_v1_DirectUploads__Output } from './wharf/v1/DirectUploads.js';
 import type { DrainOrder as _wharf_v1_DrainOrder, DrainOrder__Output as _wharf_v1_DrainOrder__Output } from './wharf/v1/DrainOrder.js';
+import type { Fencing as _wharf_v1_Fencing, Fencing__Output as _wharf_v1_Fencing__Output } from './wharf/v1/Fencing.js';
 import type { FileChunk as _wharf_v1_FileChunk, FileChunk__Output as _wharf_v1_FileChunk__Output } from './wharf/v1/FileChunk.js';
 import type { Heartbeat as _wharf_v1_Heartbeat, Heartbeat__Output as _wharf_v1_Heartbeat__Output } from './wharf/v1/Heartbeat.js';
+import type { HeartbeatAck as _wharf_v1_HeartbeatAck, HeartbeatAck__Output as _wharf_v1_HeartbeatAck__Output } from './wharf/v1/HeartbeatAck.js';
 import type { InputReport as _wharf_v1_InputReport, InputReport__Output as _wharf_v1_InputReport__Output } from './wharf/v1/InputReport.js';
 import type { LogAck as _wharf_v1_LogAck, LogAck__Output as _wharf_v1_LogAck__Output } from './wharf/v1/LogAck.js';
 import type { LogChunk as _wharf_v1_LogChunk, LogChunk__Output as _wharf_v1_LogChunk__Output } from './wharf/v1/LogChunk.js';
@@ -51,8 +53,10 @@ export interface ProtoGrpcType {
       DeclaredOutputs: MessageTypeDefinition<_wharf_v1_DeclaredOutputs, _wharf_v1_DeclaredOutputs__Output>
       DirectUploads: MessageTypeDefinition<_wharf_v1_DirectUploads, _wharf_v1_DirectUploads__Output>
       DrainOrder: MessageTypeDefinition<_wharf_v1_DrainOrder, _wharf_v1_DrainOrder__Output>
+      Fencing: MessageTypeDefinition<_wharf_v1_Fencing, _wharf_v1_Fencing__Output>
       FileChunk: MessageTypeDefinition<_wharf_v1_FileChunk, _wharf_v1_FileChunk__Output>
       Heartbeat: MessageTypeDefinition<_wharf_v1_Heartbeat, _wharf_v1_Heartbeat__Output>
+      HeartbeatAck: MessageTypeDefinition<_wharf_v1_HeartbeatAck, _wharf_v1_HeartbeatAck__Output>
       InputReport: MessageTypeDefinition<_wharf_v1_InputReport, _wharf_v1_InputReport__Output>
       LogAck: MessageTypeDefinition<_wharf_v1_LogAck, _wharf_v1_LogAck__Output>
       LogChunk: MessageTypeDefinition<_wharf_v1_LogChunk, _wharf_v1_LogChunk__Output>

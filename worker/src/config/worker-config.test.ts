@@ -142,6 +142,16 @@ describe('loadWorkerConfig', () => {
     expect(configError([...REQUIRED, '--log-level', 'loud'])).toContain('--log-level or WHARF_LOG_LEVEL');
   });
 
+  it('reads --stop-after as a duration, and leaves it to the master\'s heartbeat TTL when unset', () => {
+    expect(loadWorkerConfig([...REQUIRED, '--stop-after', '15s'], {}).stopAfterMs).toBe(15_000);
+    expect(loadWorkerConfig(REQUIRED, { WHARF_STOP_AFTER: '1.5m' }).stopAfterMs).toBe(90_000);
+    expect(loadWorkerConfig(REQUIRED, {}).stopAfterMs).toBeUndefined();
+    expect(configError([...REQUIRED, '--stop-after', 'soon'])).toBe(
+      'invalid --stop-after or WHARF_STOP_AFTER "soon": expected a duration from 100ms to 1d, e.g. 15s or 2m',
+    );
+    expect(configError([...REQUIRED, '--stop-after', '10ms'])).toContain('--stop-after or WHARF_STOP_AFTER');
+  });
+
   it('reports every bad setting in one line', () => {
     const message = configError(['--memory', 'x']);
     expect(message).not.toContain('\n');

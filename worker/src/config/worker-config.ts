@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseBytes, parseCpu } from '@wharf/proto';
+import { parseBytes, parseCpu, parseDurationMs } from '@wharf/proto';
 
 export type RuntimeName = 'docker' | 'exec' | 'kubernetes';
 
@@ -19,6 +19,11 @@ export interface WorkerConfig {
   labels: Record<string, string>;
   heartbeatIntervalMs: number;
   cancelGraceSeconds: number;
+  /**
+   * Fencing: stop every running attempt after this long without contact with the master
+   * (--stop-after); absent = the master's heartbeat TTL, learned at Register.
+   */
+  stopAfterMs?: number;
   logBatchMs: number;
   logBatchBytes: number;
   reconnectBaseMs: number;
@@ -83,6 +88,7 @@ const SETTINGS = {
   labels: { flag: '--label', env: 'WHARF_LABELS' },
   heartbeatMs: { flag: '--heartbeat-ms', env: 'WHARF_HEARTBEAT_MS' },
   cancelGraceSeconds: { flag: '--cancel-grace-seconds', env: 'WHARF_CANCEL_GRACE_SECONDS' },
+  stopAfter: { flag: '--stop-after', env: 'WHARF_STOP_AFTER' },
   logBatchMs: { flag: '--log-batch-ms', env: 'WHARF_LOG_BATCH_MS' },
   logBatchBytes: { flag: '--log-batch-bytes', env: 'WHARF_LOG_BATCH_BYTES' },
   reconnectBaseMs: { flag: '--reconnect-base-ms', env: 'WHARF_RECONNECT_BASE_MS' },
@@ -298,6 +304,17 @@ const SettingsSchema = z.object({
   }),
   heartbeatMs: intSetting('heartbeatMs', 5000, 100, 600_000),
   cancelGraceSeconds: intSetting('cancelGraceSeconds', 10, 0, 3600),
+  stopAfter: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const ms = parseDurationMs(value);
+      if (ms === undefined || ms < 100 || ms > 86_400_000) {
+        return fail(ctx, `invalid ${where('stopAfter')} "${value}": expected a duration from 100ms to 1d, e.g. 15s or 2m`);
+      }
+      return ms;
+    }),
   logBatchMs: intSetting('logBatchMs', 50, 1, 60_000),
   logBatchBytes: intSetting('logBatchBytes', 65536, 1, MAX_LOG_FRAME_BYTES),
   reconnectBaseMs: intSetting('reconnectBaseMs', 250, 1, 600_000),
@@ -416,6 +433,7 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
     logLevel: s.logLevel,
   };
   if (s.dockerSocket !== undefined) config.dockerSocketPath = s.dockerSocket;
+  if (s.stopAfter !== undefined) config.stopAfterMs = s.stopAfter;
   if (s.cacheMaxBytes !== undefined) config.cacheMaxBytes = s.cacheMaxBytes;
   const kubernetes = compileKubernetes(s, readRaw(argv, env));
   if (kubernetes) config.kubernetes = kubernetes;

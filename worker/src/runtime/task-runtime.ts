@@ -144,6 +144,12 @@ export interface TaskRuntime {
   collectOutputs(handle: RuntimeHandle): Promise<string>;
   /** What this runtime still holds for this worker after a restart. */
   recover(): Promise<RecoveredAttempt[]>;
+  /**
+   * Runtimes that cannot re-attach to what they ran (exec): kills what an earlier worker process
+   * left running and answers those attempts' ids; the worker removes their folders and reports
+   * nothing for them (the master treats them as lost).
+   */
+  reapLeftovers?(): Promise<string[]>;
   stats?(handle: RuntimeHandle): Promise<RuntimeStats>;
   /** Releases what the task held (removes the container). Idempotent. */
   cleanup(handle: RuntimeHandle): Promise<void>;

@@ -10,7 +10,10 @@
 //
 // Exactly one result per attempt, except when the attempt is dropped: abandon() (the master
 // gave it to another worker, or the worker stops its tasks on shutdown) and detach() (the
-// worker stops but leaves the task running for a restarted worker to recover).
+// worker stops but leaves the task running for a restarted worker to recover). An attempt
+// stopped because the worker lost the master (stopForLostContact, fencing) reports `stopped`;
+// its logs, outputs and result wait for the master like any other (it refuses the outputs of
+// an attempt it has given away).
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -83,7 +86,9 @@ export class AttemptRunner {
   private shipper: LogShipper | undefined;
   private stopping: Promise<void> | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
-  private stopOutcome: { outcome: 'cancelled' | 'timed_out'; message: string } | undefined;
+  private stopOutcome: { outcome: 'cancelled' | 'timed_out' | 'stopped'; message: string } | undefined;
+  /** the task's process or container has ended (its exit is known) */
+  private taskEnded = false;
   private drop: 'abandon' | 'detach' | undefined;
   /** pins on cached inputs, released when the attempt ends */
   private readonly staged: StagedInput[] = [];
@@ -125,6 +130,27 @@ export class AttemptRunner {
     this.shipper?.note(`cancel requested${reason ? ` (${reason})` : ''}; stopping the task`);
     this.startAbort.abort();
     this.requestStop(graceSeconds);
+  }
+
+  /**
+   * The worker lost contact with the master (fencing): stop the task (SIGTERM, grace, SIGKILL)
+   * and report `stopped` with `message`. Answers whether there was a task to stop.
+   */
+  stopForLostContact(graceSeconds: number, message: string): boolean {
+    if (this.ended || this.drop || this.stopOutcome || this.taskEnded) return false;
+    const source = this.options.source;
+    if (source.kind === 'recovered' && !source.recovered.running) return false; // it ended while the worker was away
+    this.stopOutcome = { outcome: 'stopped', message };
+    this.logger.warn({ graceSeconds }, 'stopping the attempt: no contact with the master');
+    this.shipper?.note(`${message}; stopping the task`);
+    this.startAbort.abort();
+    this.requestStop(graceSeconds);
+    return true;
+  }
+
+  /** Whether the attempt was stopped because the worker lost the master (its result is still delivered). */
+  get stoppedForLostContact(): boolean {
+    return this.stopOutcome?.outcome === 'stopped';
   }
 
   /** Stops the task and drops its result (the attempt is no longer ours, or the worker stops). */
@@ -232,7 +258,7 @@ export class AttemptRunner {
   private async startTask(shipper: LogShipper, result: StoredResult): Promise<RuntimeHandle | undefined> {
     const { runtime, source } = this.options;
     if (source.kind !== 'assigned') return undefined;
-    const failed = (outcome: 'error' | 'cancelled', message: string): undefined => {
+    const failed = (outcome: 'error' | 'cancelled' | 'stopped', message: string): undefined => {
       result.outcome = outcome;
       result.error = message;
       result.finishedAtMs = Date.now();
@@ -243,7 +269,7 @@ export class AttemptRunner {
       shipper.note(message);
       return failed('error', message);
     }
-    if (this.stopOutcome) return failed('cancelled', this.stopOutcome.message);
+    if (this.stopOutcome) return failed(this.stopOutcome.outcome === 'stopped' ? 'stopped' : 'cancelled', this.stopOutcome.message);
     const startOptions: StartOptions = {
       onEvent: (kind, message) => this.options.reporter.event(this.attemptId, kind, message, Date.now()),
       note: (text) => shipper.note(text),
@@ -255,21 +281,21 @@ export class AttemptRunner {
         Object.assign(startOptions, await this.stageInputs(assignment, runtime, shipper, result));
       } catch (error: unknown) {
         const stop = this.currentStopOutcome();
-        if (stop) return failed('cancelled', stop.message);
+        if (stop) return failed(stop.outcome === 'stopped' ? 'stopped' : 'cancelled', stop.message);
         const message = `cannot stage the task's inputs: ${errorMessage(error)}`;
         this.logger.warn({ reason: message }, 'cannot stage inputs');
         shipper.note(message);
         return failed('error', message);
       }
       const stop = this.currentStopOutcome(); // may have been set while inputs were staged
-      if (stop) return failed('cancelled', stop.message);
+      if (stop) return failed(stop.outcome === 'stopped' ? 'stopped' : 'cancelled', stop.message);
     }
     try {
       return await runtime.start(assignment.spec, this.options.paths, startOptions);
     } catch (error: unknown) {
       const stop = this.currentStopOutcome(); // may have been set while start() ran
       if (stop || (error instanceof RuntimeError && error.code === 'cancelled')) {
-        return failed('cancelled', stop?.message ?? 'cancelled before the task started');
+        return failed(stop?.outcome === 'stopped' ? 'stopped' : 'cancelled', stop?.message ?? 'cancelled before the task started');
       }
       const message = errorMessage(error);
       this.logger.warn({ reason: message }, 'cannot start the task');
@@ -358,6 +384,7 @@ export class AttemptRunner {
     this.armTimeout(handle, shipper);
     try {
       const exit = await runtime.wait(handle, signal);
+      this.taskEnded = true;
       result.finishedAtMs = Date.now();
       result.exitCode = exit.exitCode;
       result.hasExitCode = true;

@@ -10,8 +10,15 @@
 //      assign (accept at once, run an AttemptRunner), cancel, resultAck (forget the result,
 //      remove the attempt's folder) and drain.
 //   3. When the stream ends or fails (master restart, network), wait with exponential backoff
-//      and full jitter, then go to 1. Running attempts are never stopped because the
-//      connection dropped; their results wait in the outbox.
+//      and full jitter, then go to 1. Running attempts are not stopped because the connection
+//      dropped; their results wait in the outbox.
+//   4. Fencing (contact-fence.ts): every heartbeat the master acknowledges, and every Register
+//      it answers, proves contact. When none has for --stop-after (default: the master's
+//      heartbeat TTL), every running attempt is stopped (SIGTERM, --cancel-grace-seconds,
+//      SIGKILL) and reported `stopped`, and assignments are refused until contact is back: by
+//      then the master may have given them to another worker. The results and logs of those
+//      attempts are delivered when the master can be reached again, even when it has given the
+//      attempts away meanwhile (it acknowledges them without effect).
 import { rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -26,6 +33,7 @@ import type {
   TaskSpec__Output,
   WorkerMessage,
 } from '@wharf/proto';
+import { formatDurationMs } from '@wharf/proto';
 import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
 import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
 import type { ArtifactCache } from '../cache/artifact-cache.js';
@@ -36,6 +44,8 @@ import type { UsageSampler } from '../telemetry/usage-sampler.js';
 import { AttemptRunner, type AttemptEventKind, type AttemptReporter, type AttemptSource } from './attempt-runner.js';
 import { attemptPaths, isSafeAttemptId } from './attempt-paths.js';
 import { assignmentOf } from './assignment.js';
+import { ContactFence } from './contact-fence.js';
+import { ContactRecorder, readContactRecord } from './contact-record.js';
 import { describeGrpcError, grpcStatusOf, type GatewayConnection } from './gateway-connection.js';
 
 export interface MasterSessionOptions {
@@ -53,6 +63,8 @@ export interface MasterSessionOptions {
   logger: Logger;
   /** DAG input cache; its digests go into heartbeats for placement affinity */
   cache?: ArtifactCache | undefined;
+  /** where the last contact with the master is kept across restarts (<dataDir>/last-contact.json); absent = not kept */
+  contactFile?: string | undefined;
 }
 
 const REGISTER_DEADLINE_MS = 10_000;
@@ -77,9 +89,21 @@ export class MasterSession implements AttemptReporter {
   private heartbeatIntervalMs: number;
   private draining = false;
   private readonly logger: Logger;
+  /** proof of contact with the master; trips after --stop-after without (see step 4 above) */
+  private readonly fence: ContactFence;
+  private readonly contactRecorder: ContactRecorder | undefined;
+  /** whether the stop-after in force is the master's heartbeat TTL (no --stop-after) */
+  private stopAfterIsMasterTtl = false;
+  private warnedNoTtl = false;
 
   constructor(private readonly options: MasterSessionOptions) {
     this.logger = options.logger.child({ component: 'session' });
+    this.contactRecorder = options.contactFile ? new ContactRecorder(options.contactFile, this.logger) : undefined;
+    this.fence = new ContactFence({
+      onLost: (silentMs, stopAfterMs) => this.stopForLostContact(silentMs, stopAfterMs),
+      onRestored: () => this.logger.info('contact with the master is back; taking assignments again'),
+      onContact: (sentAt) => this.recordContact(sentAt),
+    });
     this.heartbeatIntervalMs = options.config.heartbeatIntervalMs;
     this.backoffOptions = { baseMs: options.config.reconnectBaseMs, maxMs: options.config.reconnectMaxMs };
     this.registered = new Promise<void>((resolve, reject) => {
@@ -105,6 +129,7 @@ export class MasterSession implements AttemptReporter {
    * the outbox are only cleaned up.
    */
   async recover(): Promise<void> {
+    await this.reapLeftovers();
     for (const runtime of this.options.runtimes.values()) {
       let found;
       try {
@@ -126,6 +151,52 @@ export class MasterSession implements AttemptReporter {
         this.startRunner({ kind: 'recovered', recovered }, runtime);
       }
     }
+    await this.resumeContact();
+  }
+
+  /**
+   * After a restart: the last contact of the previous process still counts, so tasks recovered
+   * while the master cannot be reached are stopped in time (at once, if that contact is older
+   * than the stop-after).
+   */
+  private async resumeContact(): Promise<void> {
+    if (!this.options.contactFile) return;
+    const record = await readContactRecord(this.options.contactFile);
+    if (!record) return;
+    const agoMs = Math.max(0, Date.now() - record.lastContactAtMs);
+    this.stopAfterIsMasterTtl = this.options.config.stopAfterMs === undefined;
+    this.fence.contact(this.fence.now() - agoMs);
+    this.fence.setStopAfter(this.options.config.stopAfterMs ?? record.stopAfterMs);
+  }
+
+  /** Keeps the newest contact on disk (throttled; see contact-record.ts). */
+  private recordContact(sentAt: number): void {
+    const stopAfterMs = this.fence.stopAfter;
+    if (!this.contactRecorder || stopAfterMs === undefined) return;
+    this.contactRecorder.note({ lastContactAtMs: Math.floor(Date.now() - (this.fence.now() - sentAt)), stopAfterMs });
+  }
+
+  /**
+   * Runtimes that cannot re-attach (exec) kill what an earlier worker process left running; the
+   * folders of those attempts go, unless their result still waits in the outbox.
+   */
+  private async reapLeftovers(): Promise<void> {
+    for (const runtime of this.options.runtimes.values()) {
+      if (!runtime.reapLeftovers) continue;
+      let reaped: string[];
+      try {
+        reaped = await runtime.reapLeftovers();
+      } catch (error: unknown) {
+        this.logger.error({ err: error, runtime: runtime.name }, 'cannot stop what an earlier worker process left running');
+        continue;
+      }
+      for (const attemptId of reaped) {
+        if (this.runners.has(attemptId) || this.options.outbox.has(attemptId) || !isSafeAttemptId(attemptId)) continue;
+        await rm(attemptPaths(this.options.attemptsDir, attemptId).root, { recursive: true, force: true }).catch((error: unknown) =>
+          this.logger.warn({ err: error, attemptId }, 'cannot remove the folder of a leftover attempt'),
+        );
+      }
+    }
   }
 
   start(): void {
@@ -138,6 +209,8 @@ export class MasterSession implements AttemptReporter {
     this.stream?.cancel();
     this.rejectRegistered(new Error('the worker stopped before it registered with the master'));
     await this.loopDone;
+    this.fence.stop();
+    await this.contactRecorder?.flush();
     const runners = [...this.runners.values()];
     await Promise.all(
       runners.map((runner) => (options.leaveRunning ? runner.detach() : runner.abandon(this.options.config.cancelGraceSeconds))),
@@ -162,9 +235,10 @@ export class MasterSession implements AttemptReporter {
     while (!signal.aborted) {
       let healthy = false;
       try {
+        const sentAt = this.fence.now();
         const response = await this.register();
         if (signal.aborted) break;
-        this.applyRegistration(response);
+        this.applyRegistration(response, sentAt);
         this.resolveRegistered();
         healthy = await this.converse(response.sessionToken);
       } catch (error: unknown) {
@@ -214,6 +288,8 @@ export class MasterSession implements AttemptReporter {
           .map((result) => ({ attemptId: result.attemptId, taskId: result.taskId })),
       ],
       version,
+      // 0: the master's heartbeat TTL, which it answers with
+      fencing: { stopAfterMs: config.stopAfterMs ?? 0, stopGraceMs: config.cancelGraceSeconds * 1000 },
     };
     return new Promise((resolve, reject) => {
       const call = gateway.client.Register(request, { deadline: Date.now() + REGISTER_DEADLINE_MS }, (error, response) => {
@@ -226,10 +302,19 @@ export class MasterSession implements AttemptReporter {
     });
   }
 
-  private applyRegistration(response: RegisterResponse__Output): void {
+  /** `sentAt`: when the Register left (monotonic); its answer proves contact since then. */
+  private applyRegistration(response: RegisterResponse__Output, sentAt: number): void {
     if (response.workerId && response.workerId !== this.options.workerId) {
       this.logger.warn({ masterWorkerId: response.workerId }, 'the master answered with another worker id');
     }
+    this.fence.contact(sentAt);
+    const stopAfterMs = this.options.config.stopAfterMs ?? (response.heartbeatTtlMs > 0 ? response.heartbeatTtlMs : undefined);
+    this.stopAfterIsMasterTtl = this.options.config.stopAfterMs === undefined;
+    if (stopAfterMs === undefined && !this.warnedNoTtl) {
+      this.warnedNoTtl = true;
+      this.logger.warn('the master did not say its heartbeat TTL: this worker will not stop its tasks when it loses the master; set --stop-after');
+    }
+    this.fence.setStopAfter(stopAfterMs);
     this.options.gateway.setSessionToken(response.sessionToken);
     if (response.heartbeatIntervalMs > 0) {
       this.heartbeatIntervalMs = response.heartbeatIntervalMs;
@@ -238,7 +323,7 @@ export class MasterSession implements AttemptReporter {
     this.setDraining(response.draining);
     for (const attemptId of response.stopAttempts) this.dropAttempt(attemptId);
     this.logger.info(
-      { running: this.runners.size, stopAttempts: response.stopAttempts.length, heartbeatMs: this.heartbeatIntervalMs },
+      { running: this.runners.size, stopAttempts: response.stopAttempts.length, heartbeatMs: this.heartbeatIntervalMs, stopAfterMs },
       'registered with the master',
     );
   }
@@ -294,7 +379,7 @@ export class MasterSession implements AttemptReporter {
       heartbeat: {
         usage: this.options.sampler.latest(),
         runningAttempts: this.runningAttemptIds(),
-        sentAtMs: Date.now(),
+        sentAtMs: this.fence.heartbeatSent(),
         cachedArtifacts: this.options.cache?.digests(1000) ?? [],
       },
     });
@@ -323,6 +408,9 @@ export class MasterSession implements AttemptReporter {
       case 'drain':
         this.setDraining(message.drain?.draining ?? false);
         return;
+      case 'heartbeatAck':
+        if (message.heartbeatAck) this.fence.heartbeatAcked(message.heartbeatAck.sentAtMs);
+        return;
       default:
         this.logger.debug({ payload: message.payload }, 'ignoring an unknown message from the master');
     }
@@ -335,6 +423,16 @@ export class MasterSession implements AttemptReporter {
       return;
     }
     this.send({ accepted: { attemptId } });
+    if (this.fence.isLost) {
+      // cut off: the master may hand this attempt to someone else at any moment. Not remembered,
+      // so the same assignment sent again once contact is back runs.
+      const now = Date.now();
+      this.logger.warn({ attemptId, taskId: spec.taskId }, 'refusing an assignment: no contact with the master within --stop-after');
+      this.send({
+        result: { attemptId, taskId: spec.taskId, outcome: 'stopped', error: `not started: ${this.lostContactMessage()}`, startedAtMs: now, finishedAtMs: now },
+      });
+      return;
+    }
     if (!isSafeAttemptId(attemptId)) {
       this.remember(attemptId);
       const now = Date.now();
@@ -389,10 +487,18 @@ export class MasterSession implements AttemptReporter {
     void this.forget(attemptId);
   }
 
-  /** The master gave this attempt to another worker: stop it, drop its result. */
+  /**
+   * The master gave this attempt to another worker: stop it, drop its result. An attempt this
+   * worker already stopped because it was cut off (fencing) keeps its result and logs: they are
+   * delivered, and the master acknowledges them without effect.
+   */
   private dropAttempt(attemptId: string): void {
     this.remember(attemptId);
     const runner = this.runners.get(attemptId);
+    if (runner?.stoppedForLostContact || (!runner && this.options.outbox.get(attemptId)?.outcome === 'stopped')) {
+      this.logger.info({ attemptId }, 'the master gave away an attempt this worker stopped when it lost contact; delivering its result anyway');
+      return;
+    }
     if (runner) {
       this.logger.info({ attemptId }, 'the master gave this attempt to another worker; stopping it');
       void runner.abandon(0);
@@ -410,6 +516,25 @@ export class MasterSession implements AttemptReporter {
     } catch (error: unknown) {
       this.logger.warn({ err: error, attemptId }, 'cannot remove an acknowledged attempt');
     }
+  }
+
+  /** No contact for longer than the stop-after: stop every running attempt (fencing). */
+  private stopForLostContact(silentMs: number, stopAfterMs: number): void {
+    const message = `stopped: ${this.lostContactMessage(silentMs, stopAfterMs)}`;
+    const stopping = [...this.runners.values()].filter((runner) => runner.stopForLostContact(this.options.config.cancelGraceSeconds, message));
+    this.logger.warn(
+      { silentMs: Math.round(silentMs), stopAfterMs, stopping: stopping.map((runner) => runner.attemptId) },
+      'no contact with the master within --stop-after: stopping every running attempt and taking no new ones until it answers again',
+    );
+  }
+
+  /** "no contact with the master for 15.2s (--stop-after 15s, the master's heartbeat TTL)" */
+  private lostContactMessage(silentMs?: number, stopAfterMs?: number): string {
+    const bound = stopAfterMs ?? this.fence.stopAfter ?? 0;
+    const last = this.fence.lastContactAt;
+    const silent = silentMs ?? (last === undefined ? bound : this.fence.now() - last);
+    const why = this.stopAfterIsMasterTtl ? `--stop-after ${formatDurationMs(bound)}, the master's heartbeat TTL` : `--stop-after ${formatDurationMs(bound)}`;
+    return `no contact with the master for ${formatDurationMs(Math.round(silent / 100) * 100)} (${why})`;
   }
 
   private remember(attemptId: string): void {

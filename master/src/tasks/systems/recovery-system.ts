@@ -2,24 +2,39 @@
 //
 // - Master restart (`recover`): queued tasks re-enter the queue; assigned and running attempts
 //   keep their reservations while their workers reconnect (the registry gives them a grace
-//   period; a worker that does not come back is lost, and its attempts re-queue then); output
+//   period; a worker that does not come back is lost, and its attempts are held as below, the
+//   bound running from the restart); attempts of a worker already lost when the master stopped
+//   are held the same way, those of a worker the master does not know are lost at once; output
 //   files a stored result lists and that were not yet moved into place are moved now.
 // - A worker (re)registers listing what it holds: attempts given to someone else are answered
-//   for it to stop; a running attempt it no longer holds is lost (restarted without it).
+//   for it to stop; a running attempt it no longer holds is lost (restarted without it). A lost
+//   worker back before its bound has passed keeps what it holds, reservations included.
 // - A worker's stream opens: it gets again what it has not acknowledged (assignments, cancels).
-// - A worker is lost: each of its attempts is `lost` and its task re-queued at once, not charged
-//   to retries (`loseAttempt`, the one place an attempt is lost).
+// - A worker is lost (fencing): its attempts stay its own until it must have stopped them —
+//   last contact + stop-after + stop grace + margin (cluster/worker-fencing.ts fencedRequeueAt),
+//   a timer on the resources' clock (TimerSystem) — and their tasks say so. Then each attempt is
+//   `lost` and its task re-queued, not charged to retries (`loseAttempt`, the one place an
+//   attempt is lost). A worker record that declares no bound has its attempts lost at once.
+import { fencedRequeueAt } from '../../cluster/worker-fencing.js';
 import { ACTIVE_ATTEMPT_STATUSES, type Attempt } from '../../records/attempt.js';
 import { applyPatch, type StoreChange } from '../../store/store.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { CancellationSystem } from './cancellation-system.js';
 import type { DispatchSystem } from './dispatch-system.js';
+import type { TimerSystem } from './timer-system.js';
+
+/** The TimerSystem key of a lost worker's hold. */
+const holdKey = (workerId: string): string => `lost-worker:${workerId}`;
 
 export class RecoverySystem {
+  /** lost workers whose attempts are held until they must have stopped them: when they are re-queued */
+  private readonly held = new Map<string, number>();
+
   constructor(
     private readonly resources: TaskSystemResources,
     private readonly dispatch: DispatchSystem,
     private readonly cancellation: CancellationSystem,
+    private readonly timers: TimerSystem,
   ) {}
 
   /** After a master restart, from the store (before workers connect). */
@@ -34,10 +49,14 @@ export class RecoverySystem {
       state.tasks.set(task.id, task);
       if (task.status === 'queued') state.enqueue(task);
     }
-    // a lost worker's attempts that were not yet re-queued when the master stopped
+    // attempts of a worker the master does not know: nobody will claim them
     for (const attempt of attempts) {
-      const worker = registry.get(attempt.workerId);
-      if (!worker || worker.record.status === 'lost') await this.loseAttempt(attempt, 'its worker was lost');
+      if (!registry.get(attempt.workerId)) await this.loseAttempt(attempt, 'its worker is unknown');
+    }
+    // a worker already lost when the master stopped, its attempts not yet re-queued: held for its
+    // bound from now (the registry takes the restart as its last contact)
+    for (const workerId of new Set(attempts.map((attempt) => attempt.workerId))) {
+      if (registry.get(workerId)?.record.status === 'lost') await this.fenceLostWorker(workerId);
     }
     await this.finishPromotions();
     logger.info({ queued: state.queue.size, activeAttempts: state.attempts.size }, 'task state recovered');
@@ -51,10 +70,15 @@ export class RecoverySystem {
   workerRegistered(workerId: string, reported: readonly string[]): Promise<string[]> {
     const { serial, state, logger } = this.resources;
     return serial.run(async () => {
+      const returnedInTime = this.release(workerId);
+      if (returnedInTime) logger.info({ workerId }, 'a lost worker returned before its attempts were re-queued; it keeps those it holds');
       const held = new Set(reported);
       const stop = reported.filter((id) => state.attempts.get(id)?.workerId !== workerId);
       for (const attempt of state.attemptsOn(workerId)) {
-        if (held.has(attempt.id)) continue;
+        if (held.has(attempt.id)) {
+          if (returnedInTime) this.clearHoldReason(attempt);
+          continue;
+        }
         // The worker does not hold an attempt we think it runs. One never accepted is simply
         // sent again when the stream opens; one that was running is gone with the old process.
         if (attempt.status !== 'assigned') await this.loseAttempt(attempt, 'the worker restarted without it');
@@ -71,11 +95,73 @@ export class RecoverySystem {
     this.dispatch.scheduleSoon();
   }
 
+  /** The registry marked the worker lost: its attempts are held until it must have stopped them. */
   workerLost(workerId: string): Promise<void> {
     return this.resources.serial.run(async () => {
-      for (const attempt of this.resources.state.attemptsOn(workerId)) await this.loseAttempt(attempt, `worker ${workerId} was lost`);
+      await this.fenceLostWorker(workerId);
       this.dispatch.scheduleSoon();
     });
+  }
+
+  /**
+   * Holds the lost worker's attempts until its fencing bound has passed (a timer), or loses them
+   * now when it declares none. Runs on the serial executor (or in `recover`, before it starts).
+   */
+  private async fenceLostWorker(workerId: string): Promise<void> {
+    const { state, registry, clock, changes, logger } = this.resources;
+    const attempts = state.attemptsOn(workerId);
+    if (attempts.length === 0) return;
+    const now = clock.now();
+    const worker = registry.get(workerId);
+    const requeueAt = worker ? fencedRequeueAt(worker, now) : now;
+    if (requeueAt <= now) {
+      this.release(workerId);
+      for (const attempt of attempts) await this.loseAttempt(attempt, `worker ${workerId} was lost`);
+      return;
+    }
+    this.held.set(workerId, requeueAt);
+    this.timers.set(holdKey(workerId), requeueAt, () => this.boundPassed(workerId));
+    const at = new Date(requeueAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const attempt of attempts) {
+      const task = state.tasks.get(attempt.taskId);
+      if (task?.currentAttemptId !== attempt.id) continue;
+      // shown, not stored: the task's status and attempt are unchanged
+      task.reason = `worker ${workerId} lost; re-queued at ${at} once it must have stopped`;
+      changes.emit(task);
+    }
+    logger.info(
+      { workerId, requeueAt: new Date(requeueAt).toISOString(), attempts: attempts.length },
+      `holding the lost worker's attempts for ${Math.ceil((requeueAt - now) / 1000)}s, until it must have stopped them`,
+    );
+  }
+
+  /** The hold's timer fired: re-queue what the worker still holds, unless it came back meanwhile. */
+  private boundPassed(workerId: string): void {
+    const { serial, registry, state, logger } = this.resources;
+    serial
+      .run(async () => {
+        // registered again (its workerRegistered keeps what it holds and ends the hold) or released
+        if (!this.held.has(workerId) || registry.get(workerId)?.record.status !== 'lost') return;
+        this.release(workerId);
+        for (const attempt of state.attemptsOn(workerId)) await this.loseAttempt(attempt, `worker ${workerId} was lost`);
+        this.dispatch.scheduleSoon();
+      })
+      .catch((error: unknown) => logger.error({ err: error, workerId }, 'requeue of a lost worker failed'));
+  }
+
+  /** Ends the worker's hold, if it had one (its timer too); answers whether it had. */
+  private release(workerId: string): boolean {
+    if (!this.held.delete(workerId)) return false;
+    this.timers.clear(holdKey(workerId));
+    return true;
+  }
+
+  /** The worker came back holding the attempt: its task no longer waits for the bound. */
+  private clearHoldReason(attempt: Attempt): void {
+    const task = this.resources.state.tasks.get(attempt.taskId);
+    if (task?.currentAttemptId !== attempt.id) return;
+    task.reason = undefined;
+    this.resources.changes.emit(task);
   }
 
   /**
@@ -103,7 +189,7 @@ export class RecoverySystem {
     }
   }
 
-  /** An attempt whose worker is gone: lost, and its task re-queued at once, not charged. */
+  /** An attempt whose worker is gone (or must have stopped it): lost, and its task re-queued at once, not charged. */
   private async loseAttempt(attempt: Attempt, why: string): Promise<void> {
     const { clock, state, store, registry, logs, files, changes, logger } = this.resources;
     const now = clock.now();

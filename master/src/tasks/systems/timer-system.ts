@@ -1,11 +1,13 @@
 // Timers of the task lifecycle, one keyed table on the resources' clock (so the test harness
-// fires them by advancing a manual clock). Today one key: the dispatch system's wake-up when the
-// earliest retry backoff ends. A timer fires a little after its time (TIMER_SLACK_MS), so what
+// fires them by advancing a manual clock). Today: the dispatch system's wake-up when the
+// earliest retry backoff ends, and the recovery system's end of each lost worker's fencing bound
+// (`lost-worker:<id>`, when its attempts are re-queued). A timer fires a little after its time (TIMER_SLACK_MS), so what
 // it waits for is due by the clock when it runs. Master-enforced attempt timeouts belong here.
 import type { ClockTimer } from '../clock.js';
 import type { TaskSystemResources } from '../system-resources.js';
 
-const TIMER_SLACK_MS = 5;
+/** How late after its time a timer fires (exported for tests that step the clock to the edge). */
+export const TIMER_SLACK_MS = 5;
 
 export class TimerSystem {
   private readonly timers = new Map<string, { at: number; timer: ClockTimer }>();

@@ -3,12 +3,14 @@
 // SqliteStore, FileStore and LogStore in a temp dir and a real WorkerRegistry whose workers are
 // attached through FakeWorkerChannel (a recording fake of the gRPC Connect stream), on a
 // ManualClock. A worker is driven the way the gateway drives the systems (register, connect,
-// started, result); nothing runs, so a lifecycle rule gets a test in milliseconds. The Docker
+// started, result); nothing runs, so a lifecycle rule gets a test in milliseconds. Workers declare
+// the fencing bound real ones do (HARNESS_FENCING: stop-after = the TTL, 2 s grace). The Docker
 // end-to-end suites prove the wiring; this proves the rules.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DeclaredFencing } from '../../cluster/worker-fencing.js';
 import { WorkerRegistry, type WorkerChannel } from '../../cluster/worker-registry.js';
 import { FileStore } from '../../files/file-store.js';
 import { silentLogger, type Logger } from '../../logger.js';
@@ -87,12 +89,16 @@ export class FakeWorkerChannel implements WorkerChannel {
 
 export const HARNESS_ADMIN: User = { id: 'user-admin', email: 'admin@example.com', name: 'Admin', role: 'admin', createdAt: 0 };
 export const HARNESS_USER: User = { id: 'user-ada', email: 'ada@example.com', name: 'Ada', role: 'user', createdAt: 0 };
+/** What harness workers declare at Register unless told otherwise: stop after the master's TTL, 2 s grace. */
+export const HARNESS_FENCING: DeclaredFencing = { stopAfterMs: 0, stopGraceMs: 2000 };
 
 export interface HarnessOptions {
   /** default: retries back off 1 s, at most 10 s, with no jitter; cancel grace 2 s */
   tasks?: Partial<TaskServiceOptions>;
-  /** default: 15 s */
+  /** default: 15 s; also the reconnect grace after a restart */
   heartbeatTtlMs?: number;
+  /** default: a third of the TTL (the shortest stop-after a worker may declare is two of these) */
+  heartbeatIntervalMs?: number;
   /** an existing data dir (a restarted master); default: a new temp dir */
   dataDir?: string;
   clock?: ManualClock;
@@ -121,7 +127,13 @@ export class TaskHarness {
     const logger = options.logger ?? silentLogger();
     const heartbeatTtlMs = options.heartbeatTtlMs ?? 15_000;
     this.store = new SqliteStore(join(dataDir, 'wharf.db'));
-    this.registry = new WorkerRegistry(this.store, logger, { heartbeatTtlMs, reconnectGraceMs: heartbeatTtlMs, now: () => clock.now() });
+    this.registry = new WorkerRegistry(this.store, logger, {
+      heartbeatTtlMs,
+      reconnectGraceMs: heartbeatTtlMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.floor(heartbeatTtlMs / 3),
+      maxStopAfterMs: 10 * 60_000,
+      now: () => clock.now(),
+    });
     this.files = new FileStore(dataDir, 64 * 1024 * 1024);
     this.logs = new LogStore(dataDir, 1024 * 1024);
     this.tasks = new TaskService(this.store, this.registry, this.logs, this.files, logger, {
@@ -186,7 +198,7 @@ export class TaskHarness {
    */
   async connectWorker(
     id: string,
-    options: { capacity?: Partial<Resources>; runtimes?: Runtime[]; labels?: Record<string, string>; holding?: string[] } = {},
+    options: { capacity?: Partial<Resources>; runtimes?: Runtime[]; labels?: Record<string, string>; holding?: string[]; fencing?: DeclaredFencing } = {},
   ): Promise<{ channel: FakeWorkerChannel; stopAttempts: string[] }> {
     await this.registry.register({
       workerId: id,
@@ -196,6 +208,7 @@ export class TaskHarness {
       runtimes: options.runtimes ?? ['docker'],
       labels: options.labels ?? {},
       version: 'harness',
+      fencing: options.fencing ?? HARNESS_FENCING,
     });
     const stopAttempts = await this.tasks.workerRegistered(id, options.holding ?? []);
     const channel = new FakeWorkerChannel();

@@ -12,7 +12,11 @@ export interface AttemptResult {
   'attemptId'?: (string);
   'taskId'?: (string);
   /**
-   * "succeeded" | "failed" | "timed_out" | "cancelled" | "error"
+   * "succeeded" | "failed" | "timed_out" | "cancelled" | "error" | "stopped"
+   * stopped: the worker stopped the attempt on its own because it had lost contact with the
+   * master for longer than its Fencing.stop_after_ms (or refused an assignment for that
+   * reason); `error` says so. The master re-queues the task without charging a retry, or,
+   * when it has already given the attempt to another worker, acknowledges it without effect.
    */
   'outcome'?: (string);
   'exitCode'?: (number);
@@ -55,7 +59,11 @@ export interface AttemptResult__Output {
   'attemptId': (string);
   'taskId': (string);
   /**
-   * "succeeded" | "failed" | "timed_out" | "cancelled" | "error"
+   * "succeeded" | "failed" | "timed_out" | "cancelled" | "error" | "stopped"
+   * stopped: the worker stopped the attempt on its own because it had lost contact with the
+   * master for longer than its Fencing.stop_after_ms (or refused an assignment for that
+   * reason); `error` says so. The master re-queues the task without charging a retry, or,
+   * when it has already given the attempt to another worker, acknowledges it without effect.
    */
   'outcome': (string);
   'exitCode': (number);

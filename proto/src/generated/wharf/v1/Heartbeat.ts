@@ -6,6 +6,10 @@ import type { Long } from '@grpc/proto-loader';
 export interface Heartbeat {
   'usage'?: (_wharf_v1_Usage | null);
   'runningAttempts'?: (string)[];
+  /**
+   * when the worker sent it (ms since the epoch, by its clock), echoed in HeartbeatAck; the
+   * worker keeps it increasing so an ack names exactly one heartbeat
+   */
   'sentAtMs'?: (number | string | Long);
   /**
    * sha256s in the worker's artifact cache, most recently used first (at most 1000), for
@@ -17,6 +21,10 @@ export interface Heartbeat {
 export interface Heartbeat__Output {
   'usage': (_wharf_v1_Usage__Output | null);
   'runningAttempts': (string)[];
+  /**
+   * when the worker sent it (ms since the epoch, by its clock), echoed in HeartbeatAck; the
+   * worker keeps it increasing so an ack names exactly one heartbeat
+   */
   'sentAtMs': (number);
   /**
    * sha256s in the worker's artifact cache, most recently used first (at most 1000), for

@@ -11,6 +11,11 @@ export interface RegisterResponse {
    */
   'stopAttempts'?: (string)[];
   'draining'?: (boolean);
+  /**
+   * The master declares a worker lost after this long without a heartbeat; a worker whose
+   * Fencing.stop_after_ms is 0 stops its attempts after this long without contact.
+   */
+  'heartbeatTtlMs'?: (number);
 }
 
 export interface RegisterResponse__Output {
@@ -23,4 +28,9 @@ export interface RegisterResponse__Output {
    */
   'stopAttempts': (string)[];
   'draining': (boolean);
+  /**
+   * The master declares a worker lost after this long without a heartbeat; a worker whose
+   * Fencing.stop_after_ms is 0 stops its attempts after this long without contact.
+   */
+  'heartbeatTtlMs': (number);
 }
