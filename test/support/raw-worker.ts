@@ -59,6 +59,8 @@ export class RawWorker {
           labels: {},
           running: [],
           version: 'raw-test-client',
+          // the master admits only workers that declare a fencing bound; the default one (the TTL)
+          fencing: { stopAfterMs: 0, stopGraceMs: 0 },
         },
         (error, response) => (error || !response ? reject(error ?? new Error('no Register answer')) : resolve(response)),
       );
