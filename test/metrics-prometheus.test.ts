@@ -159,9 +159,10 @@ describe('GET /metrics', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(sample(await scrape(), 'wharf_queue_oldest_wait_seconds')).toBeGreaterThanOrEqual(waited + 0.299);
 
-    // a running task's reservation is on its worker; when that worker goes silent it is lost,
-    // the attempt is lost, and the worker's per-worker series are gone (its usage is stale)
-    const second = await startTestWorker(master, { name: 'metrics-second', labels: { pool: 'second' } });
+    // a running task's reservation is on its worker; when that worker goes silent it is lost and
+    // its per-worker series are gone (its usage is stale); its attempt is lost once the worker
+    // must have stopped it (fencing: its --stop-after 1.5 s + 2 s grace + 2 s margin)
+    const second = await startTestWorker(master, { name: 'metrics-second', labels: { pool: 'second' }, stopAfterMs: 1500 });
     extraWorkers.push(second);
     const running = await user.request<{ task: { id: string } }>('POST', '/api/tasks', {
       image: TEST_IMAGE,
@@ -182,10 +183,14 @@ describe('GET /metrics', () => {
       const text = await scrape();
       return sample(text, 'wharf_workers_lost_total') === 1 ? text : undefined;
     });
-    expect(finished(afterLoss, 'lost') - finished(before, 'lost')).toBe(1);
     expect(afterLoss).not.toContain(`wharf_worker_cpu_capacity_cores${secondLabels}`);
     expect(afterLoss).not.toContain(`wharf_worker_usage_ratio{worker_id="${second.workerId}"`);
     expect(afterLoss).toContain(`wharf_worker_info{worker_id="${second.workerId}",worker_name="metrics-second",status="lost"`);
+    const afterRequeue = await waitFor('the lost worker’s attempt to be lost once its fencing bound passed', async () => {
+      const text = await scrape();
+      return finished(text, 'lost') - finished(before, 'lost') >= 1 ? text : undefined;
+    });
+    expect(finished(afterRequeue, 'lost') - finished(before, 'lost')).toBe(1);
     expect((await user.request('DELETE', `/api/tasks/${running.body.task.id}`)).status).toBe(202);
 
     const check = spawnSync(promtool(), ['check', 'metrics'], { input: afterLoss, encoding: 'utf8' });
