@@ -97,12 +97,14 @@ class ReplProcess {
     return printed.slice(printed.indexOf('\n') + 1).replace(this.piped ? /wharf> \n$/ : /wharf> $/, '');
   }
 
-  banner(): { httpUrl: string; grpcAddress: string; joinToken: string } {
+  banner(): { httpUrl: string; grpcAddress: string; joinToken: string; caHash: string } {
     const text = this.text;
     return {
       httpUrl: /API and dashboard:\s+(\S+)/.exec(text)![1]!,
       grpcAddress: /Worker port \(gRPC\):\s+(\S+)/.exec(text)![1]!,
+      // a first start: the token was generated, so the banner shows it
       joinToken: /Join token:\s+(\S+)/.exec(text)![1]!,
+      caHash: /Join a worker:.* --ca-hash (sha256:[0-9a-f]{64})/.exec(text)![1]!,
     };
   }
 

@@ -6,10 +6,14 @@ import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
 import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
 import { AuthService } from './auth/auth-service.js';
+import { TokenBucketLimiter } from './auth/rate-limiter.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
+import { JoinTokens } from './cluster/join-tokens.js';
+import { WorkerIdentity } from './cluster/worker-identity.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
 import type { MasterConfig } from './config/master-config.js';
-import { resolveSecrets } from './config/secrets.js';
+import { regenerateJoinToken, resolveSecrets } from './config/secrets.js';
+import { ClusterPki } from './pki/cluster-pki.js';
 import { FileStore } from './files/file-store.js';
 import { WorkerGateway } from './grpc/worker-gateway.js';
 import { createHttpApp } from './http/http-app.js';
@@ -29,7 +33,16 @@ export interface MasterHandle {
   grpcPort: number;
   httpUrl: string;
   grpcAddress: string;
+  /** the start join token (one of the join tokens; see cluster/join-tokens.ts) */
   joinToken: string;
+  /** where the start token is kept, when the master keeps it (<dataDir>/join-token) */
+  joinTokenFile?: string | undefined;
+  /** `sha256:…` of the serving CA: what workers pin with --ca-hash */
+  caHash: string;
+  /** the serving CA (PEM): GET /api/cluster/ca.crt, and what a worker may pass with --ca-file */
+  caCertificatePem: string;
+  /** the line that joins a worker (the token inline only when it was generated on this start) */
+  joinCommand: string;
   admin: { email: string; password: string };
   /** secrets generated on this start (first start of this data dir) */
   generatedSecrets: string[];
@@ -37,6 +50,10 @@ export interface MasterHandle {
   tasks: TaskService;
   registry: WorkerRegistry;
   auth: AuthService;
+  /** join tokens (REST /api/join-tokens, the REPL) */
+  joinTokens: JoinTokens;
+  /** worker certificates: enrolment, checks, removal */
+  identity: WorkerIdentity;
   /** task logs on disk (the REPL reads and follows them like REST does) */
   logs: LogStore;
   /** task outputs on disk (the REPL's `download`) */
@@ -72,6 +89,28 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     loginRateLimitPerMinute: config.loginRateLimitPerMinute,
   });
   await auth.ensureAdmin(config.admin.email, secrets.adminPassword);
+  const pki = await ClusterPki.load(
+    {
+      dataDir: config.dataDir,
+      caCertFile: config.tls.caCertFile,
+      caKeyFile: config.tls.caKeyFile,
+      certFile: config.tls.certFile,
+      keyFile: config.tls.keyFile,
+      extraNames: config.tls.sans,
+      hosts: [config.grpc.host, config.http.host, ...(config.grpc.publicAddress ? [hostOf(config.grpc.publicAddress)] : [])],
+      workerCertValidityMs: config.tls.workerCertValidityMs,
+    },
+    logger.child({ component: 'pki' }),
+  );
+  // the start token is one of the join tokens; a generated one an admin revoked is replaced
+  const joinTokens = new JoinTokens(store, logger.child({ component: 'join-tokens' }));
+  let joinToken = secrets.joinToken;
+  const tokenSource = config.joinToken ? 'config' : 'generated';
+  if (!(await joinTokens.ensureStartToken(joinToken, tokenSource)).usable && tokenSource === 'generated') {
+    joinToken = regenerateJoinToken(config.dataDir);
+    secrets.generated.push('join-token');
+    await joinTokens.ensureStartToken(joinToken, tokenSource);
+  }
 
   const registry = new WorkerRegistry(store, logger.child({ component: 'cluster' }), {
     heartbeatTtlMs: config.heartbeatTtlMs,
@@ -110,21 +149,45 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   await dags.recover();
   telemetry.seed(await store.listUnfinishedTasks());
 
+  const identity = new WorkerIdentity({
+    registry,
+    store,
+    joinTokens,
+    signer: pki,
+    logger: logger.child({ component: 'identity' }),
+    onRefused: (reason, rpc) => metrics.countWorkerRefusal(rpc, reason),
+  });
+  await identity.load();
+
+  const grpcHost = config.grpc.host === '0.0.0.0' || config.grpc.host === '::' ? 'localhost' : config.grpc.host;
   const heartbeatStats = new HeartbeatStats();
+  // the gRPC port is bound before the address is known (port 0): the refusal reads it late
+  let grpcAddress = config.grpc.publicAddress ?? `${grpcHost}:${config.grpc.port}`;
+  const joinTokenFile = tokenSource === 'generated' ? join(config.dataDir, 'join-token') : undefined;
+  const joinCommand = (): string =>
+    `./runWorker.sh --master ${grpcAddress} ${
+      secrets.generated.includes('join-token') ? `--token ${joinToken}` : joinTokenFile ? `--token-file ${joinTokenFile}` : '--token-file <file with the join token>'
+    } --ca-hash ${pki.caHash}`;
   const gateway = new WorkerGateway({
     registry,
     tasks,
-    auth,
+    identity,
+    tls: { clientCaPem: pki.clientCaPem, certChainPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem, servingCaPem: pki.servingCaPem },
+    get cleartextRefusal() {
+      return `this master serves gRPC over TLS; join with --ca-hash ${pki.caHash} (see the join line the master prints: ./runWorker.sh --master ${grpcAddress} --token-file <file> --ca-hash ${pki.caHash})`;
+    },
+    enrolmentLimiter: new TokenBucketLimiter(config.joinRateLimit.perMinute, config.joinRateLimit.burst),
     logs,
     files,
     logger: logger.child({ component: 'grpc' }),
-    joinToken: secrets.joinToken,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatStats,
     metrics,
     artifacts,
   });
+  identity.onRemoved((workerId) => gateway.disconnectWorker(workerId));
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
+  grpcAddress = config.grpc.publicAddress ?? `${grpcHost}:${grpcPort}`;
 
   const app = createHttpApp({
     auth,
@@ -136,6 +199,9 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     telemetry,
     metrics,
     dags,
+    joinTokens,
+    identity,
+    cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
     logger: logger.child({ component: 'http' }),
   });
   const server: Server = await new Promise((resolve, reject) => {
@@ -158,22 +224,27 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   );
 
   const displayHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
-  const grpcHost = config.grpc.host === '0.0.0.0' || config.grpc.host === '::' ? 'localhost' : config.grpc.host;
-  logger.info({ httpPort, grpcPort, dataDir: config.dataDir }, 'master started');
+  logger.info({ httpPort, grpcPort, dataDir: config.dataDir, caHash: pki.caHash }, 'master started');
 
   let stopped = false;
   return {
     httpPort,
     grpcPort,
     httpUrl: `http://${displayHost}:${httpPort}`,
-    grpcAddress: config.grpc.publicAddress ?? `${grpcHost}:${grpcPort}`,
-    joinToken: secrets.joinToken,
+    grpcAddress,
+    joinToken,
+    joinTokenFile,
+    caHash: pki.caHash,
+    caCertificatePem: pki.servingCaPem,
+    joinCommand: joinCommand(),
     admin: { email: config.admin.email, password: secrets.adminPassword },
     generatedSecrets: secrets.generated,
     store,
     tasks,
     registry,
     auth,
+    joinTokens,
+    identity,
     logs,
     files,
     logger,
@@ -201,4 +272,12 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
       logger.info('master stopped');
     },
   };
+}
+
+/** The host of `host:port` (or `[v6]:port`). */
+function hostOf(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  const colon = address.lastIndexOf(':');
+  return colon > 0 ? address.slice(0, colon) : address;
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { addResources, type WorkerSnapshot } from '../scheduler/placement.js';
 import type { Store } from '../store/store.js';
 import { ZERO_RESOURCES, type Resources, type Runtime } from '../tasks/task-types.js';
-import type { WorkerRecord, WorkerStatus, WorkerUsage } from './worker-types.js';
+import type { WorkerCertificateRef, WorkerRecord, WorkerStatus, WorkerUsage } from './worker-types.js';
 
 /** How the master talks down to one worker; the gRPC layer provides it. */
 export interface WorkerChannel {
@@ -56,6 +56,8 @@ export interface RegistrationInput {
   runtimes: Runtime[];
   labels: Record<string, string>;
   version: string;
+  /** enrolment: the certificate the master just issued (a re-registration keeps the stored one) */
+  certificate?: WorkerCertificateRef | undefined;
 }
 
 export interface WorkerRegistryListener {
@@ -66,9 +68,10 @@ export interface WorkerRegistryListener {
 /**
  * What happened to a worker, for observers (telemetry, WebSockets, metrics): `joined` on
  * (re)registration, `ready`/`draining` when its stream opens or an admin drains/activates it,
- * `lost`, `disconnected` when its stream closes, `heartbeat` on every heartbeat.
+ * `lost`, `disconnected` when its stream closes, `heartbeat` on every heartbeat, `removed`
+ * when an admin removed it (it is no longer in the registry then).
  */
-export type WorkerEventKind = 'joined' | 'ready' | 'draining' | 'lost' | 'disconnected' | 'heartbeat';
+export type WorkerEventKind = 'joined' | 'ready' | 'draining' | 'lost' | 'disconnected' | 'heartbeat' | 'removed';
 export interface WorkerEvent {
   kind: WorkerEventKind;
   workerId: string;
@@ -140,6 +143,8 @@ export class WorkerRegistry {
       version: input.version,
       registeredAt: existing?.record.registeredAt ?? now,
       lastHeartbeatAt: now,
+      certificate: input.certificate ?? existing?.record.certificate,
+      pendingCertificate: input.certificate ? undefined : existing?.record.pendingCertificate,
     };
     await this.store.saveWorker(record);
     const wasLost = existing?.record.status === 'lost';
@@ -156,6 +161,25 @@ export class WorkerRegistry {
     this.logger.info({ workerId: record.id, name: record.name, rejoined: Boolean(existing) }, 'worker registered');
     this.notify('joined', record.id);
     return live;
+  }
+
+  /** A renewed certificate was issued: accepted beside the current one until the worker uses it. */
+  async setPendingCertificate(workerId: string, certificate: WorkerCertificateRef): Promise<void> {
+    const worker = this.workers.get(workerId);
+    if (!worker) return;
+    worker.record.pendingCertificate = certificate;
+    await this.store.saveWorker(worker.record);
+  }
+
+  /** The worker presented its renewed certificate: from now on only that one is accepted. */
+  async promotePendingCertificate(workerId: string): Promise<void> {
+    const worker = this.workers.get(workerId);
+    const pending = worker?.record.pendingCertificate;
+    if (!worker || !pending) return;
+    worker.record.certificate = pending;
+    worker.record.pendingCertificate = undefined;
+    await this.store.saveWorker(worker.record);
+    this.logger.info({ workerId, serial: pending.serial }, 'worker switched to its renewed certificate');
   }
 
   attach(workerId: string, channel: WorkerChannel): boolean {
@@ -212,6 +236,24 @@ export class WorkerRegistry {
     this.logger.warn({ workerId, why }, 'worker lost');
     this.listener?.workerLost(workerId);
     this.notify('lost', workerId);
+  }
+
+  /**
+   * Forgets a worker an admin removed: closes its stream, deletes its record, and tells the
+   * listener it is lost, so its attempts take the lost-worker path. Answers the record it had.
+   */
+  async remove(workerId: string): Promise<WorkerRecord | undefined> {
+    const worker = this.workers.get(workerId);
+    if (!worker) return undefined;
+    this.workers.delete(workerId);
+    this.sortedIds = undefined;
+    worker.channel?.close();
+    worker.channel = undefined;
+    await this.store.deleteWorker(workerId);
+    this.logger.warn({ workerId, name: worker.record.name }, 'worker removed');
+    this.listener?.workerLost(workerId);
+    this.notify('removed', workerId);
+    return worker.record;
   }
 
   async setDraining(workerId: string, draining: boolean): Promise<LiveWorker | undefined> {

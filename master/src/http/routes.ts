@@ -1,8 +1,10 @@
 // REST routes. Transport only: parse and validate, call the domain services, shape the reply.
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthService } from '../auth/auth-service.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
+import type { JoinTokens } from '../cluster/join-tokens.js';
+import type { WorkerIdentity } from '../cluster/worker-identity.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
@@ -12,7 +14,9 @@ import type { LogStore } from '../logs/log-store.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { DagService } from '../dags/dag-service.js';
 import type { TaskService } from '../tasks/task-service.js';
+import { clusterRoutes, publicClusterRoutes, type ClusterInfo } from './cluster-routes.js';
 import { dagRoutes } from './dag-routes.js';
+import { handle, parseBody } from './handle.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { TASK_STATUSES, type TaskStatus } from '../tasks/task-types.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
@@ -30,25 +34,12 @@ export interface RouteDeps {
   telemetry: TelemetryService;
   /** DAG runs (POST/GET/DELETE /api/dags...); absent = no DAG routes */
   dags?: DagService | undefined;
+  /** joining workers: join tokens, the join line and CA, worker removal; absent = no such routes */
+  joinTokens?: JoinTokens | undefined;
+  identity?: WorkerIdentity | undefined;
+  cluster?: ClusterInfo | undefined;
 }
 
-type Handler = (req: Request, res: Response) => Promise<void> | void;
-
-/** Express 5 forwards rejected promises; this keeps handlers short and typed. */
-const handle =
-  (fn: Handler) =>
-  (req: Request, res: Response, next: NextFunction): void => {
-    Promise.resolve()
-      .then(() => fn(req, res))
-      .catch(next);
-  };
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (typeof body !== 'object' || body === null) throw new WharfError('validation_failed', 'body: must be a JSON object');
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
-  return parsed.data;
-}
 
 const registerSchema = z.object({
   email: z.email('must be an email address').max(254),
@@ -92,8 +83,13 @@ export function apiRoutes(deps: RouteDeps): Router {
     }),
   );
 
+  if (deps.cluster) router.use(publicClusterRoutes(deps.cluster));
+
   router.use(requireUser(auth));
   if (deps.dags) router.use(dagRoutes(deps.dags));
+  if (deps.joinTokens && deps.identity && deps.cluster) {
+    router.use(clusterRoutes({ joinTokens: deps.joinTokens, identity: deps.identity, cluster: deps.cluster }));
+  }
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
 

@@ -62,7 +62,7 @@ export function matchLiveRoute(pathname: string): Route | undefined {
   return undefined;
 }
 
-const WORKER_EVENTS = new Set(['joined', 'ready', 'draining', 'lost']);
+const WORKER_EVENTS = new Set(['joined', 'ready', 'draining', 'lost', 'removed']);
 
 export class LiveServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
@@ -249,7 +249,8 @@ export class LiveServer {
     for (const [client, user] of this.eventClients) {
       if (user.role !== 'admin') continue;
       if (message === undefined) {
-        const worker = this.deps.telemetry.restView(workerId);
+        // a removed worker has no view any more: its id says which one went
+        const worker = event === 'removed' ? { id: workerId } : this.deps.telemetry.restView(workerId);
         if (!worker) return;
         message = JSON.stringify({ type: 'worker', event, worker });
       }

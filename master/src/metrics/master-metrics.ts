@@ -26,6 +26,8 @@ export class MasterMetrics {
   private readonly wsConnections: Gauge<'channel'>;
   private readonly wsMessages: Counter<'channel'>;
   private readonly wsLagged: Counter<'channel'>;
+  private readonly registerFailures: Counter<'reason'>;
+  private readonly workerCallRefusals: Counter<'rpc' | 'reason'>;
   /** when each live task last entered `queued` / `assigned` (epoch ms) */
   private readonly queuedAt = new Map<string, number>();
   private readonly assignedAt = new Map<string, number>();
@@ -94,6 +96,18 @@ export class MasterMetrics {
       name: 'wharf_websocket_lagged_total',
       help: 'WebSocket clients cut off because their unsent buffer passed the bound, by channel.',
       labelNames: ['channel'],
+      registers,
+    });
+    this.registerFailures = new Counter({
+      name: 'wharf_worker_register_failures_total',
+      help: 'Register calls the master refused, by reason (invalid_token, expired_token, revoked_token, used_up_token, impersonation, rate_limited, invalid_request, no_certificate, unknown_worker, revoked_certificate, superseded_certificate).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.workerCallRefusals = new Counter({
+      name: 'wharf_worker_call_refusals_total',
+      help: 'Worker calls other than Register refused for their credentials (no, revoked, superseded or unknown certificate), by RPC and reason.',
+      labelNames: ['rpc', 'reason'],
       registers,
     });
   }
@@ -227,6 +241,12 @@ export class MasterMetrics {
 
   webSocketSent(channel: string): void {
     this.wsMessages.inc({ channel });
+  }
+
+  /** A worker call refused for its credentials: Register in the failures counter, the rest apart. */
+  countWorkerRefusal(rpc: string, reason: string): void {
+    if (rpc === 'Register') this.registerFailures.inc({ reason });
+    else this.workerCallRefusals.inc({ rpc, reason });
   }
 
   webSocketLagged(channel: string): void {

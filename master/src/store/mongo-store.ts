@@ -25,6 +25,7 @@
 //   one is enough; see database/docker-compose.yml) to get the full guarantee.
 import { MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document, type Filter, type TransactionOptions } from 'mongodb';
 import type { User, UserWithPassword } from '../auth/user-types.js';
+import type { JoinTokenRecord, RevokedCertificate } from '../cluster/credential-types.js';
 import type { WorkerRecord } from '../cluster/worker-types.js';
 import { WharfError } from '../errors.js';
 import type { DagRun } from '../dags/dag-types.js';
@@ -69,9 +70,11 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'dags_by_name', key: { name: 1, createdAt: -1, _id: -1 } },
     { name: 'dags_by_status', key: { status: 1, createdAt: 1, _id: 1 } },
   ],
+  join_tokens: [{ name: 'join_tokens_in_order', key: { _seq: 1 } }],
+  revoked_certificates: [{ name: 'revoked_certificates_in_order', key: { _seq: 1 } }],
 };
 
-type CollectionName = 'users' | 'workers' | 'tasks' | 'attempts' | 'files' | 'events' | 'dags';
+type CollectionName = 'users' | 'workers' | 'tasks' | 'attempts' | 'files' | 'events' | 'dags' | 'join_tokens' | 'revoked_certificates';
 
 /** A record keyed by its own id (users, workers, tasks, attempts). */
 interface Keyed extends Document {
@@ -129,6 +132,8 @@ export class MongoStore implements Store {
   private readonly files: Collection;
   private readonly events: Collection;
   private readonly dags: Collection<Keyed>;
+  private readonly joinTokens: Collection<Keyed>;
+  private readonly revokedCertificates: Collection<Keyed>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -143,6 +148,8 @@ export class MongoStore implements Store {
     this.files = db.collection('files');
     this.events = db.collection('events');
     this.dags = db.collection<Keyed>('dags');
+    this.joinTokens = db.collection<Keyed>('join_tokens');
+    this.revokedCertificates = db.collection<Keyed>('revoked_certificates');
   }
 
   /**
@@ -228,6 +235,62 @@ export class MongoStore implements Store {
 
   async listWorkers(): Promise<WorkerRecord[]> {
     return (await this.workers.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as WorkerRecord[];
+  }
+
+  async deleteWorker(id: string): Promise<void> {
+    await this.workers.deleteOne({ _id: id });
+  }
+
+  // join tokens and revoked certificates
+
+  async insertJoinToken(token: JoinTokenRecord): Promise<void> {
+    try {
+      await this.joinTokens.insertOne({ _id: token.id, _seq: new ObjectId(), ...plain(token) });
+    } catch (error: unknown) {
+      if (isDuplicateKey(error)) throw new WharfError('conflict', `a join token with id ${token.id} already exists`);
+      throw error;
+    }
+  }
+
+  async getJoinToken(id: string): Promise<JoinTokenRecord | undefined> {
+    return ((await this.joinTokens.findOne({ _id: id }, RECORD)) ?? undefined) as JoinTokenRecord | undefined;
+  }
+
+  async listJoinTokens(): Promise<JoinTokenRecord[]> {
+    return (await this.joinTokens.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as JoinTokenRecord[];
+  }
+
+  /** One conditional update: the condition (usable at `now`) and the count are one atomic step. */
+  async useJoinToken(id: string, now: number): Promise<boolean> {
+    const result = await this.joinTokens.updateOne(
+      {
+        _id: id,
+        revokedAt: { $exists: false },
+        $and: [
+          { $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: now } }] },
+          { $or: [{ usageLimit: { $exists: false } }, { $expr: { $lt: ['$uses', '$usageLimit'] } }] },
+        ],
+      },
+      { $inc: { uses: 1 }, $set: { lastUsedAt: now } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async revokeJoinToken(id: string, at: number): Promise<boolean> {
+    const result = await this.joinTokens.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: at } });
+    return result.modifiedCount === 1;
+  }
+
+  async revokeCertificate(entry: RevokedCertificate): Promise<void> {
+    await this.revokedCertificates.updateOne(
+      { _id: entry.fingerprint256 },
+      { $setOnInsert: { _seq: new ObjectId(), ...plain(entry) } },
+      { upsert: true },
+    );
+  }
+
+  async listRevokedCertificates(): Promise<RevokedCertificate[]> {
+    return (await this.revokedCertificates.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as RevokedCertificate[];
   }
 
   // tasks and attempts

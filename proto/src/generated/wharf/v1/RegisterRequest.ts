@@ -4,9 +4,14 @@ import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_R
 import type { RunningAttempt as _wharf_v1_RunningAttempt, RunningAttempt__Output as _wharf_v1_RunningAttempt__Output } from '../../wharf/v1/RunningAttempt.js';
 
 export interface RegisterRequest {
+  /**
+   * Enrolment only (no client certificate): a join token `<id>.<secret>`. Ignored when the
+   * call presents a client certificate.
+   */
   'joinToken'?: (string);
   /**
-   * stable across restarts, kept in the worker's data dir
+   * Enrolment: empty (the master assigns the id). With a client certificate: empty or the
+   * certificate's id; any other id is refused (PERMISSION_DENIED).
    */
   'workerId'?: (string);
   'name'?: (string);
@@ -22,12 +27,24 @@ export interface RegisterRequest {
    */
   'running'?: (_wharf_v1_RunningAttempt)[];
   'version'?: (string);
+  /**
+   * PEM PKCS#10 certificate signing request for an ECDSA P-256 key the worker generated. Required
+   * at enrolment. With a client certificate: optional, sent when the worker's certificate has
+   * less than a third of its life left; the answer then carries a renewed certificate for the
+   * same worker id. Subject and extensions of the request are ignored.
+   */
+  'csr'?: (string);
 }
 
 export interface RegisterRequest__Output {
+  /**
+   * Enrolment only (no client certificate): a join token `<id>.<secret>`. Ignored when the
+   * call presents a client certificate.
+   */
   'joinToken': (string);
   /**
-   * stable across restarts, kept in the worker's data dir
+   * Enrolment: empty (the master assigns the id). With a client certificate: empty or the
+   * certificate's id; any other id is refused (PERMISSION_DENIED).
    */
   'workerId': (string);
   'name': (string);
@@ -43,4 +60,11 @@ export interface RegisterRequest__Output {
    */
   'running': (_wharf_v1_RunningAttempt__Output)[];
   'version': (string);
+  /**
+   * PEM PKCS#10 certificate signing request for an ECDSA P-256 key the worker generated. Required
+   * at enrolment. With a client certificate: optional, sent when the worker's certificate has
+   * less than a third of its life left; the answer then carries a renewed certificate for the
+   * same worker id. Subject and extensions of the request are ignored.
+   */
+  'csr': (string);
 }

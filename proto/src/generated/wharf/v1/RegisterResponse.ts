@@ -2,8 +2,10 @@
 
 
 export interface RegisterResponse {
+  /**
+   * the worker's id (assigned by the master at enrolment)
+   */
   'workerId'?: (string);
-  'sessionToken'?: (string);
   'heartbeatIntervalMs'?: (number);
   /**
    * Attempts the worker reported that the master no longer gives it (lost and handed to
@@ -11,11 +13,23 @@ export interface RegisterResponse {
    */
   'stopAttempts'?: (string)[];
   'draining'?: (boolean);
+  /**
+   * When the request carried a csr: the worker's new certificate (PEM, subject CN = worker_id,
+   * clientAuth). The worker keeps it and its key, and presents it on every later call; the
+   * previous certificate is refused once the new one has been used.
+   */
+  'certificate'?: (string);
+  /**
+   * With `certificate`: the serving CA (PEM) the worker verifies the master with from now on.
+   */
+  'caCertificate'?: (string);
 }
 
 export interface RegisterResponse__Output {
+  /**
+   * the worker's id (assigned by the master at enrolment)
+   */
   'workerId': (string);
-  'sessionToken': (string);
   'heartbeatIntervalMs': (number);
   /**
    * Attempts the worker reported that the master no longer gives it (lost and handed to
@@ -23,4 +37,14 @@ export interface RegisterResponse__Output {
    */
   'stopAttempts': (string)[];
   'draining': (boolean);
+  /**
+   * When the request carried a csr: the worker's new certificate (PEM, subject CN = worker_id,
+   * clientAuth). The worker keeps it and its key, and presents it on every later call; the
+   * previous certificate is refused once the new one has been used.
+   */
+  'certificate': (string);
+  /**
+   * With `certificate`: the serving CA (PEM) the worker verifies the master with from now on.
+   */
+  'caCertificate': (string);
 }
