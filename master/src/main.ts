@@ -1,6 +1,5 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
@@ -13,10 +12,11 @@ import { WorkerIdentity } from './cluster/worker-identity.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
 import type { MasterConfig } from './config/master-config.js';
 import { regenerateJoinToken, resolveSecrets } from './config/secrets.js';
-import { ClusterPki } from './pki/cluster-pki.js';
+import { ClusterPki, loadHttpsCertificate } from './pki/cluster-pki.js';
 import { FileStore } from './files/file-store.js';
 import { WorkerGateway } from './grpc/worker-gateway.js';
 import { createHttpApp } from './http/http-app.js';
+import { isLoopbackHost, listenHttp } from './http/http-listener.js';
 import { createLogger, type Logger } from './logger.js';
 import { LiveServer } from './live/live-server.js';
 import { LogStore } from './logs/log-store.js';
@@ -204,12 +204,18 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
     logger: logger.child({ component: 'http' }),
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.http.port, config.http.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  const address = server.address();
-  const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+  // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
+  // when the API listens beyond loopback
+  const https =
+    config.tls.http === 'on' || (config.tls.http === 'auto' && (config.tls.httpCertFile !== undefined || !isLoopbackHost(config.http.host)));
+  const httpTls = !https
+    ? undefined
+    : config.tls.httpCertFile && config.tls.httpKeyFile
+      ? loadHttpsCertificate(config.tls.httpCertFile, config.tls.httpKeyFile)
+      : { certPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem };
+  const listener = await listenHttp(app, { host: config.http.host, port: config.http.port, tls: httpTls, logger: logger.child({ component: 'http' }) });
+  const server = listener.server;
+  const httpPort = listener.port;
   const live = new LiveServer(
     { auth, tasks, registry, logs, telemetry, metrics, logger: logger.child({ component: 'live' }) },
     config.ws,
@@ -230,7 +236,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   return {
     httpPort,
     grpcPort,
-    httpUrl: `http://${displayHost}:${httpPort}`,
+    httpUrl: `${listener.scheme}://${displayHost}:${httpPort}`,
     grpcAddress,
     joinToken,
     joinTokenFile,
@@ -261,8 +267,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
       registry.closeAll();
       await live.close();
       telemetry.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
       await gateway.close();
       await tasks.idle();
       await dags.idle();

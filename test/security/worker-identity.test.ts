@@ -11,7 +11,7 @@ import { CHANNEL_OPTIONS, loadWharfProto } from '@wharf/proto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../../worker/src/main.js';
 import { ApiClient, type TaskBody } from '../support/api-client.js';
-import { capturingLogger, removeTempDirs, spawnWorkerProcess, startTestMaster, startTestWorker, waitFor } from '../support/cluster.js';
+import { capturingLogger, removeTempDirs, spawnWorkerProcess, startTestMaster, startTestWorker, tempDir, waitFor } from '../support/cluster.js';
 import { callError, RawWorker } from '../support/raw-worker.js';
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
@@ -35,8 +35,8 @@ async function master(env: Record<string, string> = {}, logger?: ReturnType<type
   return started;
 }
 
-async function worker(m: Master, name: string): Promise<WorkerHandle> {
-  const started = await startTestWorker(m, { name, runtimes: ['exec'] });
+async function worker(m: Master, name: string, dataDir?: string): Promise<WorkerHandle> {
+  const started = await startTestWorker(m, { name, runtimes: ['exec'], ...(dataDir ? { dataDir } : {}) });
   workers.push(started);
   return started;
 }
@@ -215,5 +215,57 @@ describe('a worker is its certificate, not a claimed id', () => {
     } finally {
       spawned.child.kill('SIGTERM');
     }
+  });
+
+  it('refuses a removed worker on its next call, also after a master restart, and runs its task elsewhere', async () => {
+    const m = await master();
+    const dataDir = tempDir('removed-worker');
+    const doomed = await worker(m, 'doomed', dataDir);
+    const admin = await ApiClient.admin(m.httpUrl);
+    const submitted = await admin.request<{ task: { id: string } }>('POST', '/api/tasks', {
+      runtime: 'exec',
+      command: ['sh', '-c', 'sleep 2; echo done'],
+    });
+    const taskId = submitted.body.task.id;
+    await waitFor('the task running on the doomed worker', async () => (await admin.request<{ task: TaskBody }>('GET', `/api/tasks/${taskId}`)).body.task.status === 'running');
+
+    const user = await ApiClient.registered(m.httpUrl, 'not-admin@example.com');
+    expect((await user.request('DELETE', `/api/workers/${doomed.workerId}`)).status).toBe(403);
+    const removed = await admin.request<{ worker: { id: string; removed: boolean } }>('DELETE', `/api/workers/${doomed.workerId}`);
+    expect(removed.status).toBe(200);
+    expect(removed.body.worker).toMatchObject({ id: doomed.workerId, removed: true });
+    expect((await admin.request('DELETE', `/api/workers/${doomed.workerId}`)).status).toBe(404);
+    expect((await admin.request<{ workers: { id: string }[] }>('GET', '/api/workers')).body.workers.map((w) => w.id)).not.toContain(doomed.workerId);
+
+    // the worker process keeps trying: its certificate is refused on every call
+    await waitFor('the removed worker to be refused', async () => (await metric(m, /^wharf_worker_register_failures_total\{reason="revoked_certificate"\}/)) >= 1, 15_000);
+    const identity = {
+      keyPem: readFileSync(join(dataDir, 'tls', 'worker.key'), 'utf8'),
+      certPem: readFileSync(join(dataDir, 'tls', 'worker.crt'), 'utf8'),
+    };
+    const replay = (await raw(m)).as(identity);
+    raws.push(replay);
+    expect(await replay.connect().ended).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    expect((await callError(replay.register({}))).details).toContain(`the certificate of worker ${doomed.workerId} was revoked`);
+
+    // its attempt went down the lost-worker path: another worker runs the task
+    const other = await worker(m, 'other');
+    const done = await waitFor('the task to finish on the other worker', async () => {
+      const task = (await admin.request<{ task: TaskBody }>('GET', `/api/tasks/${taskId}`)).body.task;
+      return task.status === 'succeeded' ? task : undefined;
+    }, 30_000);
+    expect(done.attempts.map((a) => [a.workerId, a.status])).toEqual([
+      [doomed.workerId, 'lost'],
+      [other.workerId, 'succeeded'],
+    ]);
+
+    // the revocation is kept: a restarted master refuses the certificate too
+    await m.stop();
+    masters.splice(masters.indexOf(m), 1);
+    const restarted = await startTestMaster({}, m.dataDir);
+    masters.push(restarted);
+    const again = (await RawWorker.open(restarted)).as(identity);
+    raws.push(again);
+    expect((await callError(again.register({}))).code).toBe(grpc.status.PERMISSION_DENIED);
   });
 });

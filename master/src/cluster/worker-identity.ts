@@ -232,7 +232,7 @@ export class WorkerIdentity {
       }
     }
     const record = (await this.options.registry.remove(workerId)) ?? worker.record;
-    this.logger.warn({ workerId, name: record.name, by }, 'worker removed: its certificate is revoked');
+    this.logger.info({ workerId, name: record.name, by }, 'worker removed: its certificate is revoked');
     return record;
   }
 

@@ -250,7 +250,7 @@ export class WorkerRegistry {
     worker.channel?.close();
     worker.channel = undefined;
     await this.store.deleteWorker(workerId);
-    this.logger.warn({ workerId, name: worker.record.name }, 'worker removed');
+    this.logger.info({ workerId, name: worker.record.name }, 'worker removed');
     this.listener?.workerLost(workerId);
     this.notify('removed', workerId);
     return worker.record;

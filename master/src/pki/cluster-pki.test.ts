@@ -47,7 +47,7 @@ describe('cluster PKI', () => {
     // a CSR whose signature does not match its key (bytes changed)
     const body = csrPem.split('\n').slice(1, -2).join('');
     const der = Buffer.from(body, 'base64');
-    der[der.length - 5] ^= 0xff;
+    der.writeUInt8(der.readUInt8(der.length - 5) ^ 0xff, der.length - 5);
     const forged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
     await expect(publicKeyOfCsr(forged)).rejects.toMatchObject({ code: 'validation_failed' });
     await expect(pki.checkCsr('not a csr')).rejects.toThrow(/not a PEM certificate signing request/);

@@ -181,6 +181,18 @@ export class ClusterPki {
   }
 }
 
+/** The operator's HTTPS certificate (WHARF_HTTP_TLS_CERT/KEY): readable, and the key fits. */
+export function loadHttpsCertificate(certFile: string, keyFile: string): { certPem: string; keyPem: string } {
+  const certPem = readPem(certFile, 'WHARF_HTTP_TLS_CERT');
+  const keyPem = readPem(keyFile, 'WHARF_HTTP_TLS_KEY');
+  const [leaf] = splitPemCertificates(certPem);
+  if (!leaf) throw new PkiError(`WHARF_HTTP_TLS_CERT (${certFile}) holds no PEM certificate`);
+  if (!new X509Certificate(leaf).checkPrivateKey(privateKeyOf(keyPem, 'WHARF_HTTP_TLS_KEY'))) {
+    throw new PkiError(`WHARF_HTTP_TLS_KEY (${keyFile}) is not the key of the first certificate in WHARF_HTTP_TLS_CERT (${certFile})`);
+  }
+  return { certPem, keyPem };
+}
+
 function readPem(file: string, setting: string): string {
   try {
     return readFileSync(file, 'utf8');

@@ -173,6 +173,7 @@ export class MasterSession implements AttemptReporter {
     const backoff = new Backoff(this.backoffOptions);
     while (!signal.aborted) {
       let healthy = false;
+      let refused = false;
       try {
         const response = await this.register();
         if (signal.aborted) break;
@@ -182,10 +183,13 @@ export class MasterSession implements AttemptReporter {
       } catch (error: unknown) {
         if (signal.aborted) break;
         this.logFailure(error);
+        const code = grpcStatusOf(error);
+        refused = code === grpc.status.PERMISSION_DENIED || code === grpc.status.UNAUTHENTICATED;
       }
       if (healthy) backoff.reset();
       if (signal.aborted) break;
-      const delayMs = backoff.nextDelayMs();
+      // refused credentials do not heal in a moment (an admin must act): ask again only rarely
+      const delayMs = refused ? this.backoffOptions.maxMs : backoff.nextDelayMs();
       this.logger.debug({ delayMs }, 'reconnecting to the master');
       await sleep(delayMs, signal);
     }
