@@ -34,11 +34,6 @@ export class ClusterServerCredentials extends grpc.ServerCredentials {
     );
   }
 
-  /** A new server certificate (renewed or rotated) for new connections. */
-  update(material: ServerTlsMaterial): void {
-    this.updateSecureContextOptions({ ca: [material.clientCaPem], cert: material.certChainPem, key: material.keyPem, minVersion: 'TLSv1.2' });
-  }
-
   override _equals(other: grpc.ServerCredentials): boolean {
     return other === this;
   }

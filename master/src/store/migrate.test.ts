@@ -107,6 +107,10 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
     { kind: 'insertDag', dag: ended },
     { kind: 'insertDag', dag: running },
   ]);
+  const token = { secretHash: 'ab'.repeat(32), description: '', createdBy: 'admin@example.com', createdAt: base, uses: 0 };
+  await store.insertJoinToken({ ...token, id: 'wharf_start1', startToken: true, uses: 4, lastUsedAt: base + 2 });
+  await store.insertJoinToken({ ...token, id: 'wharf_rack04', description: 'rack 4', usageLimit: 2, expiresAt: base + 3600_000 });
+  await store.revokeCertificate({ fingerprint256: 'AA:BB', serial: '01', workerId: 'w-gone', revokedAt: base, notAfter: base + 1, reason: 'worker removed by admin@example.com' });
   return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
@@ -133,6 +137,8 @@ async function dump(store: Store) {
     files: await store.listFiles({}),
     dags: await Promise.all((await store.listDagIds()).map((id) => store.getDag(id))),
     unfinishedDags: (await store.listUnfinishedDags()).map((d) => d.id),
+    joinTokens: await store.listJoinTokens(),
+    revokedCertificates: await store.listRevokedCertificates(),
   };
 }
 
@@ -157,6 +163,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     events: counts(3, 3, 0, 0),
     files: counts(2, 2, 0, 0),
     dags: counts(2, 2, 0, 0),
+    joinTokens: counts(2, 2, 0, 0),
+    revokedCertificates: counts(1, 1, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -170,6 +178,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     events: counts(3, 0, 0, 3),
     files: counts(2, 0, 0, 2),
     dags: counts(2, 0, 0, 2),
+    joinTokens: counts(2, 0, 0, 2),
+    revokedCertificates: counts(1, 0, 0, 1),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -183,6 +193,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     { kind: 'updateDag', dagId: runningDagId, expectVersion: 1, patch: { version: 2, cancelRequested: true } },
   ]);
   await source.saveWorker(worker('w-2'));
+  await source.revokeJoinToken('wharf_rack04', 7);
   const third = await migrateStore(source, target);
   expect(third.problems).toEqual([]);
   expect(third.counts.tasks).toEqual(counts(450, 0, 1, 449));
@@ -190,6 +201,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
   expect(third.counts.events).toEqual(counts(5, 2, 0, 3));
   expect(third.counts.workers).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.dags).toEqual(counts(2, 0, 1, 1));
+  expect(third.counts.joinTokens).toEqual(counts(2, 0, 1, 1));
   expect(await dump(target)).toEqual(await dump(source));
   expect((await target.getTask(queuedTaskId))?.status).toBe('assigned');
   expect(await target.getDag(runningDagId)).toMatchObject({ version: 2, cancelRequested: true, status: 'running' });
