@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start a Wharf master from environment variables and flags (see --help):
 #   WHARF_DATA_DIR=/var/lib/wharf WHARF_HOST=0.0.0.0 ./runMaster.sh
-# Installs and builds on first use.
+# Installs and builds on first use. Workers reach it over TLS: the banner prints the join line
+# with the CA hash (and the admin password and join token on the start that generated them).
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh >&2
