@@ -86,6 +86,12 @@ export class FakeMaster {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The fake's CA (PEM), for a worker's --ca-file. */
+  get caPem(): string {
+    if (!this.ca) throw new Error('start the fake master first');
+    return this.ca.certPem;
+  }
+
   /** `sha256:…` of the fake's CA, for the worker's --ca-hash. */
   get caHash(): string {
     if (!this.ca) throw new Error('start the fake master first');

@@ -2,7 +2,7 @@
 // heartbeats, assignments, logs, outputs, results and the outbox, reconnects, cancel,
 // timeouts, and recovery of a running container after a worker restart.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -320,6 +320,40 @@ describe('worker session', () => {
     await expect(startWorker(configFor(master, await newDataDir(), { joinToken: undefined }), { logger })).rejects.toThrow(
       /has not joined a master yet .*--token-file FILE or WHARF_JOIN_TOKEN/,
     );
+  });
+
+  it('trusts a CA given as a file, checks the master\'s name (or the one --tls-server-name gives), and says what to do when the master changed', async () => {
+    const master = await newMaster();
+    const dir = await newDataDir();
+    const caFile = path.join(dir, 'master-ca.crt');
+    await writeFile(caFile, master.caPem);
+    // --ca-file instead of a hash; the address dialled by a name the certificate carries
+    const byFile = await newWorker(configFor(master, await newDataDir(), { caHash: undefined, caFile, masterAddress: `localhost:${master.port}` }));
+    await byFile.registered;
+
+    // a name the certificate does not carry: refused (and not joined), saying what to change
+    const lines: string[] = [];
+    const capture = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const giveUp = new AbortController();
+    const wrongName = startWorker(configFor(master, await newDataDir(), { tlsServerName: 'elsewhere.example' }), { logger: capture, signal: giveUp.signal });
+    await expect.poll(() => lines.some((l) => l.includes('--tls-server-name')), { timeout: 10_000 }).toBe(true);
+    giveUp.abort();
+    await expect(wrongName).rejects.toThrow(/stopped before the worker joined/);
+    expect(master.registrations).toHaveLength(2); // byFile's join and registration only
+    // --tls-server-name naming one it does carry works
+    const named = await newWorker(configFor(master, await newDataDir(), { tlsServerName: 'localhost' }));
+    await named.registered;
+
+    // the master was set up anew (another CA): the worker says to remove its tls folder and join again
+    const joinedDir = await newDataDir();
+    const first = await newWorker(configFor(master, joinedDir));
+    await first.registered;
+    await first.stop();
+    const other = await newMaster();
+    lines.length = 0;
+    const lost = await startWorker(configFor(other, joinedDir, { caHash: undefined }), { logger: capture });
+    workers.push(lost);
+    await expect.poll(() => lines.find((l) => l.includes('cannot verify the master')), { timeout: 10_000 }).toContain(`remove <data-dir>/tls on this worker and join again`);
   });
 
   it('reports a clear error when the image cannot be found or pulled', async () => {

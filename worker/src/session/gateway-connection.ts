@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadWharfProto, type WorkerGatewayClient } from '@wharf/proto';
+import { splitHostPort } from '../identity/ca-discovery.js';
 
 export interface GatewayTls {
   /** the CA the master's certificate must chain to (PEM) */
@@ -48,7 +49,7 @@ export class GatewayConnection {
   private makeClient(): WorkerGatewayClient {
     const proto = loadWharfProto();
     const { caPem, keyPem, certPem, serverName } = this.tlsOptions;
-    const host = this.masterAddress.replace(/^\[(.*)\]:\d+$/, '$1').replace(/:\d+$/, '');
+    const { host } = splitHostPort(this.masterAddress);
     const expectedName = serverName ?? host;
     const credentials = grpc.credentials.createSsl(
       Buffer.from(caPem),
