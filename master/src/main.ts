@@ -161,7 +161,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
 
   const grpcHost = config.grpc.host === '0.0.0.0' || config.grpc.host === '::' ? 'localhost' : config.grpc.host;
   const heartbeatStats = new HeartbeatStats();
-  // the gRPC port is bound before the address is known (port 0): the refusal reads it late
+  // with port 0 the address is known once the port is bound: the refusal reads it when used
   let grpcAddress = config.grpc.publicAddress ?? `${grpcHost}:${config.grpc.port}`;
   const joinTokenFile = tokenSource === 'generated' ? join(config.dataDir, 'join-token') : undefined;
   const joinCommand = (): string =>
@@ -173,9 +173,8 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     tasks,
     identity,
     tls: { clientCaPem: pki.clientCaPem, certChainPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem, servingCaPem: pki.servingCaPem },
-    get cleartextRefusal() {
-      return `this master serves gRPC over TLS; join with --ca-hash ${pki.caHash} (see the join line the master prints: ./runWorker.sh --master ${grpcAddress} --token-file <file> --ca-hash ${pki.caHash})`;
-    },
+    cleartextRefusal: () =>
+      `this master serves gRPC over TLS; join with --ca-hash ${pki.caHash} (see the join line the master prints: ./runWorker.sh --master ${grpcAddress} --token-file <file> --ca-hash ${pki.caHash})`,
     enrolmentLimiter: new TokenBucketLimiter(config.joinRateLimit.perMinute, config.joinRateLimit.burst),
     logs,
     files,

@@ -140,7 +140,9 @@ describe('a worker is its certificate, not a claimed id', () => {
     );
     client.close();
     expect(error.code).toBe(grpc.status.UNAVAILABLE);
-    expect(error.details).toContain(`this master serves gRPC over TLS; join with --ca-hash ${m.caHash}`);
+    expect(error.details).toBe(
+      `this master serves gRPC over TLS; join with --ca-hash ${m.caHash} (see the join line the master prints: ./runWorker.sh --master ${m.grpcAddress} --token-file <file> --ca-hash ${m.caHash})`,
+    );
     // and a plain HTTP/1 request to the gRPC port gets a 400 saying the same
     const http = await fetch(`http://${m.grpcAddress}/`);
     expect(http.status).toBe(400);

@@ -116,7 +116,7 @@ export class FakeMaster {
       certChainPem: this.serverCert.certPem + this.ca.certPem,
       keyPem: this.serverCert.keyPem,
     });
-    const tlsPort = new GrpcTlsPort(server, credentials, { refusal: 'fake master: TLS only', logger: pino({ level: 'silent' }) });
+    const tlsPort = new GrpcTlsPort(server, credentials, { refusal: () => 'fake master: TLS only', logger: pino({ level: 'silent' }) });
     this.port = await tlsPort.listen('127.0.0.1', this.port);
     this.server = server;
     this.tlsPort = tlsPort;

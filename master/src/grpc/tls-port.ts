@@ -60,7 +60,12 @@ export class GrpcTlsPort {
   constructor(
     server: grpc.Server,
     credentials: grpc.ServerCredentials,
-    private readonly options: { refusal: string; logger: Logger; onHttp2Server?: (http2Server: EventEmitter) => void },
+    private readonly options: {
+      /** what a cleartext client is told (read when one comes: it may name the bound port) */
+      refusal: () => string;
+      logger: Logger;
+      onHttp2Server?: (http2Server: EventEmitter) => void;
+    },
   ) {
     this.injector = server.createConnectionInjector(credentials) as ConnectionInjector;
     // the injector's http2 server is the newest one grpc-js keeps (an internal of grpc-js
@@ -79,7 +84,7 @@ export class GrpcTlsPort {
           ':status': 200,
           'content-type': 'application/grpc',
           'grpc-status': String(grpc.status.UNAVAILABLE),
-          'grpc-message': percentEncodeGrpcMessage(options.refusal),
+          'grpc-message': percentEncodeGrpcMessage(options.refusal()),
         },
         { endStream: true },
       );
@@ -150,7 +155,7 @@ export class GrpcTlsPort {
       if (isHttp2) {
         this.cleartext.emit('connection', replayingStream(socket));
       } else {
-        const body = `${JSON.stringify({ error: { code: 'tls_required', message: this.options.refusal } })}\n`;
+        const body = `${JSON.stringify({ error: { code: 'tls_required', message: this.options.refusal() } })}\n`;
         socket.end(
           `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );

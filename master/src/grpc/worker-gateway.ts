@@ -47,7 +47,7 @@ export interface WorkerGatewayDeps {
   /** the server certificate and the CA client certificates must chain to */
   tls: ServerTlsMaterial & { servingCaPem: string };
   /** what a cleartext client is told (names the CA hash and the join line) */
-  cleartextRefusal: string;
+  cleartextRefusal: () => string;
   /** Register calls without a client certificate, per source address; absent = unlimited */
   enrolmentLimiter?: TokenBucketLimiter | undefined;
   logs: LogStore;
