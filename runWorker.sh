@@ -1,31 +1,48 @@
 #!/usr/bin/env bash
-# Join this machine to a Wharf master:
-#   ./runWorker.sh --master HOST:PORT --token TOKEN [--name NAME] [--runtimes docker,exec|kubernetes]
-#                  [--cpu N] [--memory 4Gi] [--gpu N] [--label k=v] [--k8s-namespace NS] ...
-# Checks Node >= 20.19 and a Docker engine, installs and builds Wharf, then runs the worker.
-# The worker dials out to the master; it needs no open port.
+# Join this machine to a Wharf master (the master prints this line at start):
+#   ./runWorker.sh --master HOST:PORT --token-file FILE --ca-hash sha256:HEX [--name NAME]
+#                  [--runtimes docker,exec|kubernetes] [--cpu N] [--memory 4Gi] [--label k=v]
+#                  [--stop-after 15s] [--cancel-grace-seconds 10] ...
+# --stop-after: cut off from the master this long, the worker stops its tasks on its own (default:
+# the master's heartbeat TTL; the master must allow it: WHARF_MAX_STOP_AFTER).
+# The join token (--token-file FILE, or WHARF_JOIN_TOKEN) and the CA hash are needed only the
+# first time: the worker then keeps a certificate in its data dir and authenticates with it.
+# --token TOKEN works too, but any user can read it in `ps` while this script starts.
+# Checks Node >= 20.19 and a Docker engine, installs and builds Wharf (WHARF_SKIP_SETUP=1 skips
+# that on a machine that has built it), then runs the worker. It dials out; it needs no open port.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
-master="" token="" runtimes=""
-args=("$@")
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+master="" token="" token_file="" runtimes=""
+# what the worker gets: everything but --token, whose value goes in its environment instead
+args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --master) master=${2:-}; shift 2 ;;
-    --master=*) master=${1#*=}; shift ;;
+    --master) master=${2:-}; args+=("$1" "${2:-}"); shift 2 ;;
+    --master=*) master=${1#*=}; args+=("$1"); shift ;;
     --token) token=${2:-}; shift 2 ;;
     --token=*) token=${1#*=}; shift ;;
-    --runtimes) runtimes=${2:-}; shift 2 ;;
-    --runtimes=*) runtimes=${1#*=}; shift ;;
+    --token-file) token_file=${2:-}; args+=("$1" "${2:-}"); shift 2 ;;
+    --token-file=*) token_file=${1#*=}; args+=("$1"); shift ;;
+    --runtimes) runtimes=${2:-}; args+=("$1" "${2:-}"); shift 2 ;;
+    --runtimes=*) runtimes=${1#*=}; args+=("$1"); shift ;;
     -h|--help) usage; exit 0 ;;
-    *) shift ;;
+    *) args+=("$1"); shift ;;
   esac
 done
 master=${master:-${WHARF_MASTER:-}}
-token=${token:-${WHARF_JOIN_TOKEN:-}}
+export WHARF_DATA_DIR=${WHARF_DATA_DIR:-$HOME/.wharf/worker}
 [ -n "$master" ] || { echo "runWorker: --master HOST:PORT (or WHARF_MASTER) is required" >&2; usage >&2; exit 2; }
-[ -n "$token" ] || { echo "runWorker: --token TOKEN (or WHARF_JOIN_TOKEN) is required; the master prints it at start" >&2; exit 2; }
+if [ -n "$token" ]; then
+  echo "runWorker: warning: --token puts the join token where every user of this machine can read it (ps); use --token-file FILE or WHARF_JOIN_TOKEN" >&2
+  export WHARF_JOIN_TOKEN=$token
+fi
+token_file=${token_file:-${WHARF_JOIN_TOKEN_FILE:-}}
+if [ ! -s "$WHARF_DATA_DIR/tls/worker.crt" ] && [ -z "${WHARF_JOIN_TOKEN:-}" ] && [ -z "$token_file" ]; then
+  echo "runWorker: this worker has not joined yet: give the join token with --token-file FILE (or WHARF_JOIN_TOKEN); the master prints its join line at start" >&2
+  exit 2
+fi
 
 if ! command -v node >/dev/null 2>&1; then
   echo "runWorker: Node.js >= 20.19 is required (https://nodejs.org or your package manager)" >&2; exit 1
@@ -42,6 +59,5 @@ if [[ ",$runtimes," == *",docker,"* ]]; then
   fi
 fi
 
-bash scripts/setup.sh >&2
-export WHARF_DATA_DIR=${WHARF_DATA_DIR:-$HOME/.wharf/worker}
+if [ "${WHARF_SKIP_SETUP:-}" != 1 ]; then bash scripts/setup.sh >&2; fi
 exec node worker/dist/cli.js "${args[@]}"

@@ -31,24 +31,31 @@ WHARF_DATA_DIR=$data WHARF_HTTP_PORT=$http_port WHARF_GRPC_PORT=$grpc_port \
   node master/dist/cli.js "$@" &
 pids+=($!)
 
-for _ in $(seq 1 100); do
-  [ -s "$data/join-token" ] && curl -fsS "http://127.0.0.1:$http_port/health" >/dev/null 2>&1 && break
+# the API answers on http:// (loopback default) or https:// (WHARF_TLS=on) with the master's CA
+api=""
+for _ in $(seq 1 150); do
+  if [ -s "$data/tls/ca.crt" ]; then
+    for base in "http://127.0.0.1:$http_port" "https://127.0.0.1:$http_port"; do
+      if curl -fsS --cacert "$data/tls/ca.crt" "$base/health" >/dev/null 2>&1; then api=$base; break 2; fi
+    done
+  fi
   sleep 0.2
 done
-if ! curl -fsS "http://127.0.0.1:$http_port/health" >/dev/null 2>&1; then
-  echo "run: the master did not come up on port $http_port" >&2; exit 1
-fi
-token=${WHARF_JOIN_TOKEN:-$(cat "$data/join-token")}
+[ -n "$api" ] || { echo "run: the master did not come up on port $http_port" >&2; exit 1; }
+# the CA hash workers pin (the header of GET /api/cluster/ca.crt, the same as the join line's)
+ca_hash=$(curl -fsS --cacert "$data/tls/ca.crt" -D - -o /dev/null "$api/api/cluster/ca.crt" | tr -d '\r' | sed -n 's/^[Xx]-[Ww]harf-[Cc]a-[Hh]ash: //p')
 
-WHARF_DATA_DIR=$worker_data node worker/dist/cli.js --master "127.0.0.1:$grpc_port" --token "$token" \
+# the local worker reads the join token from a file (never on a command line) the first time;
+# later starts use the certificate it keeps in its data dir
+if [ -n "${WHARF_JOIN_TOKEN:-}" ]; then token_args=(); else token_args=(--token-file "$data/join-token"); fi
+WHARF_DATA_DIR=$worker_data node worker/dist/cli.js --master "127.0.0.1:$grpc_port" "${token_args[@]}" --ca-hash "$ca_hash" \
   --name "local-$(hostname)" --runtimes "$runtimes" &
 pids+=($!)
 
 echo ""
-echo "  Wharf is running. Dashboard/API: http://localhost:$http_port  (Ctrl-C stops master and worker)"
-echo "  Admin login: ${WHARF_ADMIN_EMAIL:-admin@wharf.local} / $(cat "$data/admin-password" 2>/dev/null || echo "\$WHARF_ADMIN_PASSWORD")"
-echo "  Join token:  $token"
-echo "  Join another machine: ./runWorker.sh --master <this-host>:$grpc_port --token $token"
+echo "  Wharf is running. Dashboard/API: ${api/127.0.0.1/localhost}  (Ctrl-C stops master and worker)"
+echo "  (the admin password and the join token are printed above only when they were made on this start)"
+echo "  Join another machine: ./runWorker.sh --master <this-host>:$grpc_port --token-file <copy of $data/join-token> --ca-hash $ca_hash"
 echo "  (the master listens on localhost only; start it with WHARF_HOST=0.0.0.0 to accept remote workers)"
 echo ""
 wait -n "${pids[@]}"

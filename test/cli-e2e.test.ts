@@ -2,15 +2,18 @@
 // cli-pack` makes), installed with npm into a temp prefix, and that installed binary run as a
 // real process against a real master and a worker on the real Docker engine, over loopback.
 // Terminal behaviour (colours, the Ctrl-C prompt) is checked on a real pseudo-terminal made by
-// util-linux `script`; https with the cluster's own CA through a TLS terminator in front of the
-// master, with a CA and certificate made by openssl for this test.
+// util-linux `script`; https with a CA given by --cacert: through a TLS terminator in front of the
+// master (a CA and certificate made by openssl for this test), and a master serving HTTPS itself
+// with the cluster CA it publishes.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { get as httpsGet } from 'node:https';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { caCertificateHash } from '@wharf/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
@@ -512,5 +515,42 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     const token = (await wharf(['token', 'create', 'tls-ci'], { home: tlsHome })).stdout.trim();
     const ci = await wharf(['whoami'], { env: { WHARF_URL: url, WHARF_TOKEN: token, WHARF_CACERT: join(dir, 'ca.crt') }, home: tempDir('cli-tls-ci') });
     expect(ci.stdout).toContain('admin@wharf.local (admin)');
+  });
+
+  it('logs in to a master that serves HTTPS itself (WHARF_TLS=on) with the CA it publishes at /api/cluster/ca.crt, and runs a task over it', async () => {
+    const tlsMaster = await startTestMaster({ WHARF_TLS: 'on', WHARF_CANCEL_GRACE: '1s' });
+    cleanups.push(() => tlsMaster.stop());
+    expect(tlsMaster.httpUrl).toMatch(/^https:\/\//);
+    const tlsWorker = await startTestWorker(tlsMaster, { name: `${workerName}-tls` });
+    cleanups.push(() => tlsWorker.stop());
+    // what the docs tell a user: fetch the CA without verification (curl -k), check it against
+    // the hash the master printed, then trust only it
+    const caPem = await new Promise<string>((resolve, reject) => {
+      httpsGet(`${tlsMaster.httpUrl}/api/cluster/ca.crt`, { rejectUnauthorized: false }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => (res.headers['x-wharf-ca-hash'] === tlsMaster.caHash ? resolve(text) : reject(new Error(`CA hash ${String(res.headers['x-wharf-ca-hash'])}`))));
+      }).on('error', reject);
+    });
+    expect(caCertificateHash(caPem)).toBe(tlsMaster.caHash);
+    const caFile = join(tempDir('cli-cluster-ca'), 'wharf-ca.crt');
+    writeFileSync(caFile, caPem);
+    const tlsHome = tempDir('cli-cluster-tls-home');
+
+    const untrusted = await wharf(['login', tlsMaster.httpUrl, '--email', 'admin@wharf.local', '--password-stdin'], { input: 'admin-password', home: tlsHome });
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toContain('--cacert');
+    const login = await wharf(['login', tlsMaster.httpUrl, '--cacert', caFile, '--email', 'admin@wharf.local', '--password-stdin'], {
+      input: 'admin-password',
+      home: tlsHome,
+    });
+    expect(login.stderr).toBe('');
+    expect(login.code).toBe(0);
+    // REST and the log WebSocket (wss) with the master's own certificate
+    const run = await wharf(['run', 'wharf/busybox', '--', 'sh', '-c', 'echo over-cluster-tls; exit 3'], { home: tlsHome });
+    expect(run.stdout).toBe('over-cluster-tls\n');
+    expect(run.code).toBe(3);
+    const workers = await wharf(['workers'], { home: tlsHome });
+    expect(workers.stdout).toContain(`${workerName}-tls`);
   });
 });

@@ -1,7 +1,7 @@
 // Fencing end to end over a partition that lasts less than the master's heartbeat TTL: a worker
 // whose --stop-after is shorter stops its task on its own, the master (which never declared it
 // lost) re-queues the task uncharged when the `stopped` result arrives, and the task runs once
-// more. Real master, real worker, real processes, gRPC over loopback through a relay the test
+// more. Real master, real worker, real processes, gRPC over TLS on loopback through a relay the test
 // cuts (test/support/partition-proxy.ts).
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -46,7 +46,7 @@ describe('a partition shorter than the heartbeat TTL', () => {
     const proxy = await PartitionProxy.start({ host: '127.0.0.1', port: master.grpcPort });
     cleanups.push(() => proxy.close());
     const worker = await startTestWorker(
-      { grpcAddress: proxy.address, joinToken: master.joinToken },
+      { grpcAddress: proxy.address, joinToken: master.joinToken, caHash: master.caHash },
       { name: 'fenced', runtimes: ['exec'], stopAfterMs: 1000, cancelGraceSeconds: 1 },
     );
     cleanups.push(() => worker.stop());

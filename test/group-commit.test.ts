@@ -20,7 +20,7 @@ describe('group commit of worker reports', () => {
       if (list.at(-1) !== task.status) list.push(task.status);
       seen.set(task.id, list);
     });
-    cluster = new SimCluster({ grpcAddress: master.grpcAddress, joinToken: master.joinToken, workers: 8 });
+    cluster = new SimCluster({ grpcAddress: master.grpcAddress, joinToken: master.joinToken, caHash: master.caHash, workers: 8 });
     await cluster.start();
   });
 

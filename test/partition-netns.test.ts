@@ -146,9 +146,11 @@ describe.skipIf(reason !== undefined)('a worker cut off by a real network partit
     workerA = spawn(
       'ip',
       ['netns', 'exec', netns, process.execPath, join(REPO_ROOT, 'worker/dist/cli.js'),
-        '--master', `${subnet.host}:${master.grpcPort}`, '--token', master.joinToken, '--name', 'part-a',
+        // the master started after the veth pair exists and listens on its host end, so its
+        // server certificate names that address, which A dials and checks
+        '--master', `${subnet.host}:${master.grpcPort}`, '--ca-hash', master.caHash, '--name', 'part-a',
         '--runtimes', 'docker', '--cancel-grace-seconds', String(GRACE_S), '--reconnect-max-ms', '2000', '--log-level', 'debug'],
-      { env: { ...process.env, WHARF_DATA_DIR: dataDirA }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...process.env, WHARF_DATA_DIR: dataDirA, WHARF_JOIN_TOKEN: master.joinToken }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     workerA.stdout?.on('data', (d: Buffer) => (workerAOutput += d.toString()));
     workerA.stderr?.on('data', (d: Buffer) => (workerAOutput += d.toString()));

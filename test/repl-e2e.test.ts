@@ -97,12 +97,14 @@ class ReplProcess {
     return printed.slice(printed.indexOf('\n') + 1).replace(this.piped ? /wharf> \n$/ : /wharf> $/, '');
   }
 
-  banner(): { httpUrl: string; grpcAddress: string; joinToken: string } {
+  banner(): { httpUrl: string; grpcAddress: string; joinToken: string; caHash: string } {
     const text = this.text;
     return {
       httpUrl: /API and dashboard:\s+(\S+)/.exec(text)![1]!,
       grpcAddress: /Worker port \(gRPC\):\s+(\S+)/.exec(text)![1]!,
+      // a first start: the token was generated, so the banner shows it
       joinToken: /Join token:\s+(\S+)/.exec(text)![1]!,
+      caHash: /Join a worker:.* --ca-hash (sha256:[0-9a-f]{64})/.exec(text)![1]!,
     };
   }
 
@@ -212,6 +214,17 @@ describe('the REPL on a terminal', () => {
     await repl.expect(/dag submit $/, from, 10_000);
     repl.send(`${dir}/pipe\t`);
     await repl.expect(new RegExp(`dag submit ${dir}/pipeline-one\\.yaml$`), from, 10_000);
+    repl.send('\x15'); // Ctrl-U: the line is not run
+    await repl.run('');
+  });
+
+  it('completes join-token actions and the id of a token to revoke with Tab', async () => {
+    const { id } = /(?<id>wharf_[a-z0-9]{6})\./.exec(await repl.run('join-token create --uses 1 for tab'))!.groups!;
+    const from = repl.mark();
+    repl.send('join-token re\t');
+    await repl.expect(/join-token revoke $/, from, 10_000);
+    repl.send(`${id!.slice(0, 9)}\t`);
+    await repl.expect(new RegExp(`join-token revoke ${id}`), from, 10_000);
     repl.send('\x15'); // Ctrl-U: the line is not run
     await repl.run('');
   });
@@ -346,6 +359,41 @@ describe('the REPL on piped stdin (--repl)', () => {
     expect(await repl.run('workers')).toMatch(/piped-worker\s+draining\s+yes/);
     expect(await repl.run(`activate ${prefix}`)).toMatch(/is ready: it takes new tasks again/);
     expect((await api.request<{ worker: { status: string } }>('GET', `/api/workers/${worker.workerId}`)).body.worker.status).toBe('ready');
+  });
+
+  it('makes, lists and revokes join tokens, and removes a worker that joined with one', async () => {
+    const created = await repl.run('join-token create --expires 2h --uses 2 rack five');
+    const secret = /secret:\s+(\S+)/.exec(created)![1]!;
+    const id = secret.split('.')[0]!;
+    expect(secret).toMatch(/^wharf_[a-z0-9]{6}\.[a-z0-9]{32}$/);
+    expect(created).toMatch(/join a worker:\s+\.\/runWorker\.sh --master \S+ --token-file <file holding the secret> --ca-hash sha256:[0-9a-f]{64}/);
+    expect(created).toContain('the secret is shown this once');
+    expect(await repl.run('join-tokens')).toMatch(new RegExp(`${id}\\s+active\\s+0/2\\s+\\S+\\s+admin@wharf.local\\s+rack five`));
+
+    const joined = await startTestWorker({ ...repl.banner(), joinToken: secret }, { name: 'token-worker', runtimes: ['exec'] });
+    workers.push(joined);
+    const listed = await repl.run('join-tokens');
+    expect(listed).toMatch(new RegExp(`${id}\\s+active\\s+1/2`));
+    expect(listed).not.toContain(secret.split('.')[1]);
+    expect(listed).toMatch(/\(start token\)/);
+    expect(await repl.run(`join-token revoke ${id}`)).toBe(`join token ${id} is revoked: no new worker can join with it\n`);
+    expect(await repl.run('join-tokens')).toMatch(new RegExp(`${id}\\s+revoked\\s+1/2`));
+    for (const [command, expected] of [
+      ['join-token', /^error: join-token: create or revoke\?/],
+      ['join-token create --uses many', /^error: join-token: --uses takes a whole number 1-1000000 \(got "many"\)/],
+      ['join-token create --expires soon', /^error: join-token: --expires takes a duration/],
+      ['join-token revoke wharf_nosuch', /^error: join token wharf_nosuch not found$/],
+    ] as const) {
+      expect((await repl.run(command)).trimEnd(), command).toMatch(expected);
+    }
+
+    // stopped first: a removed worker that keeps asking is refused and logged at warn, and those
+    // lines would land between the REPL's (a connected worker's removal: test/security)
+    await joined.stop();
+    expect(await repl.run(`remove-worker ${joined.workerId.slice(0, 8)}`)).toMatch(/^worker [0-9a-f]{8} \(token-worker\) is removed: its certificate is revoked/);
+    const left = await api.request<{ workers: { id: string }[] }>('GET', '/api/workers');
+    expect(left.body.workers.map((w) => w.id)).not.toContain(joined.workerId);
+    expect(left.body.workers.map((w) => w.id)).toContain(worker.workerId);
   });
 
   it("lists, shows and downloads a finished task's outputs, byte for byte as REST serves them", async () => {

@@ -304,6 +304,39 @@ describe('the dashboard in a real browser', () => {
     expect(await userPage.getByRole('button', { name: 'Drain' }).count()).toBe(0);
   });
 
+  it('lets an admin copy the join line, make a join token whose secret shows once, and remove the worker that joined with it', async () => {
+    const admin = await ApiClient.admin(master.httpUrl);
+    const page = await newPage({ token: admin.token! });
+    await page.goto('/workers');
+    expect(await page.getByTestId('join-command').textContent()).toBe(
+      `./runWorker.sh --master ${master.grpcAddress} --token-file <file with a join token> --ca-hash ${master.caHash}`,
+    );
+    await page.getByLabel('Description').fill('from the browser');
+    await page.getByLabel('Expires in').fill('1h');
+    await page.getByLabel('Uses').fill('1');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.getByTestId('new-token-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^wharf_[a-z0-9]{6}\.[a-z0-9]{32}$/);
+    const joined = await startTestWorker({ ...master, joinToken: secret }, { name: 'joined-from-ui', runtimes: ['exec'] });
+    try {
+      await page.getByRole('button', { name: 'Done' }).click();
+      expect(await page.getByTestId('new-token-secret').count()).toBe(0);
+      await page.reload();
+      const tokenRow = page.locator(`tr[data-token="${secret.split('.')[0]}"]`);
+      expect(await tokenRow.locator('.badge').textContent()).toBe('used up');
+      expect(await page.content()).not.toContain(secret.split('.')[1]);
+      await page.locator(`tr[data-worker="${joined.workerId}"]`).getByRole('link', { name: 'joined-from-ui' }).click();
+      await page.getByRole('button', { name: 'Remove' }).click();
+      await page.getByRole('button', { name: 'Remove worker' }).click();
+      await page.waitForURL((url) => url.pathname === '/workers');
+      const left = await admin.request<{ workers: { id: string }[] }>('GET', '/api/workers');
+      expect(left.body.workers.map((w) => w.id)).not.toContain(joined.workerId);
+      expect(left.body.workers.map((w) => w.id)).toContain(worker.workerId);
+    } finally {
+      await joined.stop();
+    }
+  });
+
   it('cancels a running task and resubmits it', async () => {
     const client = await userClient();
     const task = await submit(client, { image: TEST_IMAGE, name: 'to-cancel', command: 'echo started; sleep 60', resources: { memory: '32Mi' } });

@@ -17,7 +17,7 @@ export const NOMAD_C1M_PLACEMENTS_PER_S = 3750;
 
 export async function runSchedulingScenario(options: SchedulingOptions): Promise<ScenarioResult> {
   const master = await startMasterProcess();
-  const cluster = new SimCluster({ grpcAddress: master.grpcAddress, joinToken: master.joinToken, workers: options.workers });
+  const cluster = new SimCluster({ grpcAddress: master.grpcAddress, joinToken: master.joinToken, caHash: master.caHash, workers: options.workers });
   try {
     await cluster.start();
     const readyDeadline = Date.now() + 120_000;

@@ -31,7 +31,7 @@ export async function runHeartbeatScenario(options: HeartbeatOptions): Promise<S
     WHARF_HEARTBEAT_INTERVAL: options.interval,
     WHARF_HEARTBEAT_TTL: options.ttl ?? `${intervalMs * 3}ms`,
   });
-  const cluster = new SimCluster({ grpcAddress: master.grpcAddress, joinToken: master.joinToken, workers: options.workers, runTasks: false });
+  const cluster = new SimCluster({ grpcAddress: master.grpcAddress, joinToken: master.joinToken, caHash: master.caHash, workers: options.workers, runTasks: false });
   try {
     const registerStart = Date.now();
     await cluster.start();

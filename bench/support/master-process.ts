@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { caCertificateHash } from '@wharf/proto';
 import { ApiClient } from '../../test/support/api-client.js';
 import { REPO_ROOT, freePort } from '../../test/support/cluster.js';
 import { sleep } from './types.js';
@@ -14,6 +15,8 @@ export interface MasterProcess {
   httpUrl: string;
   grpcAddress: string;
   joinToken: string;
+  /** the master's CA hash (workers pin it with --ca-hash) */
+  caHash: string;
   admin: ApiClient;
   /** utime+stime of the master process, in seconds of CPU */
   cpuSeconds(): number;
@@ -27,7 +30,7 @@ export async function startMasterProcess(env: Record<string, string> = {}): Prom
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-master-'));
   const httpPort = await freePort();
   const grpcPort = await freePort();
-  const joinToken = 'wharf_bench_join_token_0123456789';
+  const joinToken = 'wharf_bench0.join_token_0123456789abcdef';
   // WHARF_BENCH_PROFILE=<dir>: write a V8 CPU profile of the master into <dir> when it stops
   const profileDir = process.env.WHARF_BENCH_PROFILE;
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -42,6 +45,9 @@ export async function startMasterProcess(env: Record<string, string> = {}): Prom
       WHARF_JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789',
       WHARF_ADMIN_PASSWORD: 'admin-password',
       WHARF_LOGIN_RATE_LIMIT: '1000',
+      // the simulated workers all join from 127.0.0.1 at once
+      WHARF_JOIN_RATE_LIMIT: '100000',
+      WHARF_JOIN_RATE_BURST: '100000',
       WHARF_LOG_LEVEL: 'warn',
       ...env,
     },
@@ -77,6 +83,8 @@ export async function startMasterProcess(env: Record<string, string> = {}): Prom
     httpUrl,
     grpcAddress: `127.0.0.1:${grpcPort}`,
     joinToken,
+    // the CA the master made in its data dir at start
+    caHash: caCertificateHash(readFileSync(join(dataDir, 'tls', 'ca.crt'))),
     admin,
     cpuSeconds() {
       // fields after the ")" of comm: state is 3rd field overall; utime 14th, stime 15th

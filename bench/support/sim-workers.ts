@@ -1,26 +1,29 @@
-// Simulated workers: real gRPC clients speaking the real protocol (Register, then one Connect
-// stream each with its session token), offering only the `sim` runtime. On `assign` they
-// accept, report `started` and a succeeded result at once; they heartbeat at the interval the
-// master returns. Many workers share a few channels.
+// Simulated workers: real gRPC clients speaking the real protocol over TLS, offering only the
+// `sim` runtime. Each joins like a real worker (its own key, a CSR and the join token in a
+// Register without a certificate) and then opens its Connect stream on a channel of its own
+// that presents its certificate: workers cannot share channels, since a channel is one TLS
+// identity. On `assign` they accept, report `started` and a succeeded result at once; they
+// heartbeat at the interval the master returns.
 import * as grpc from '@grpc/grpc-js';
 import {
   CHANNEL_OPTIONS,
-  SESSION_METADATA_KEY,
   loadWharfProto,
   type MasterMessage__Output,
   type RegisterResponse__Output,
   type WorkerGatewayClient,
   type WorkerMessage,
 } from '@wharf/proto';
+import { discoverPinnedCa } from '../../worker/src/identity/ca-discovery.js';
+import { newKeyAndCsr } from '../../worker/src/identity/worker-credentials.js';
 
 export interface SimClusterOptions {
   grpcAddress: string;
   joinToken: string;
+  /** the master's CA hash (its join line's --ca-hash) */
+  caHash: string;
   workers: number;
   /** per worker; default 64 cores, 64 GiB */
   capacity?: { cpu: number; memory: number };
-  /** workers per gRPC channel (default 250) */
-  workersPerChannel?: number;
   /** register this many at once (default 50) */
   registerConcurrency?: number;
   /** answer assignments (default true) */
@@ -36,6 +39,7 @@ export interface AssignRecord {
 
 interface SimWorker {
   id: string;
+  client: WorkerGatewayClient;
   call?: grpc.ClientDuplexStream<WorkerMessage, MasterMessage__Output>;
   timer?: NodeJS.Timeout;
   firstBeat?: NodeJS.Timeout;
@@ -49,35 +53,40 @@ export class SimCluster {
   /** streams that ended or failed while the cluster was running (a worker wrongly dropped) */
   streamsLost = 0;
   heartbeatIntervalMs = 0;
-  private readonly clients: WorkerGatewayClient[] = [];
   private readonly workers: SimWorker[] = [];
+  private enrolment: WorkerGatewayClient | undefined;
+  private caPem = '';
   private stopping = false;
   private onAck: (() => void) | undefined;
 
   constructor(private readonly options: SimClusterOptions) {}
 
   async start(): Promise<void> {
-    const proto = loadWharfProto();
-    const perChannel = this.options.workersPerChannel ?? 250;
-    const channels = Math.max(1, Math.ceil(this.options.workers / perChannel));
-    for (let i = 0; i < channels; i += 1) {
-      this.clients.push(
-        new proto.wharf.v1.WorkerGateway(this.options.grpcAddress, grpc.credentials.createInsecure(), {
-          ...CHANNEL_OPTIONS,
-          'grpc.use_local_subchannel_pool': 1,
-        }),
-      );
-    }
+    this.caPem = await discoverPinnedCa(this.options.grpcAddress, this.options.caHash);
+    this.enrolment = this.client();
     const concurrency = this.options.registerConcurrency ?? 50;
     const prefix = `sim-${process.pid}-${Date.now().toString(36)}`;
     for (let start = 0; start < this.options.workers; start += concurrency) {
       const batch: Promise<void>[] = [];
-      for (let i = start; i < Math.min(this.options.workers, start + concurrency); i += 1) {
-        const client = this.clients[i % channels]!;
-        batch.push(this.startWorker(client, `${prefix}-${i}`));
-      }
+      for (let i = start; i < Math.min(this.options.workers, start + concurrency); i += 1) batch.push(this.startWorker(`${prefix}-${i}`));
       await Promise.all(batch);
     }
+  }
+
+  /** A channel of its own: without a key and certificate it can only join. */
+  private client(identity?: { keyPem: string; certPem: string }): WorkerGatewayClient {
+    const proto = loadWharfProto();
+    const credentials = grpc.credentials.createSsl(
+      Buffer.from(this.caPem),
+      identity ? Buffer.from(identity.keyPem) : null,
+      identity ? Buffer.from(identity.certPem) : null,
+    );
+    return new proto.wharf.v1.WorkerGateway(this.options.grpcAddress, credentials, {
+      ...CHANNEL_OPTIONS,
+      'grpc.use_local_subchannel_pool': 1,
+      // the master's certificate names localhost; an IP as TLS server name draws a Node warning
+      'grpc.ssl_target_name_override': 'localhost',
+    });
   }
 
   /** Resolves when `count` results have been acknowledged, or rejects at the deadline. */
@@ -101,14 +110,16 @@ export class SimCluster {
     });
   }
 
-  private register(client: WorkerGatewayClient, workerId: string): Promise<RegisterResponse__Output> {
+  /** Joins: the master registers the worker and signs its key. */
+  private register(name: string, csr: string): Promise<RegisterResponse__Output> {
     const capacity = this.options.capacity ?? { cpu: 64, memory: 64 * 1024 ** 3 };
     return new Promise((resolve, reject) => {
-      client.Register(
+      this.enrolment!.Register(
         {
           joinToken: this.options.joinToken,
-          workerId,
-          name: workerId,
+          workerId: '',
+          csr,
+          name,
           hostname: 'bench',
           capacity: { cpu: capacity.cpu, memory: capacity.memory, gpu: 0, disk: 0 },
           runtimes: ['sim'],
@@ -124,13 +135,14 @@ export class SimCluster {
     });
   }
 
-  private async startWorker(client: WorkerGatewayClient, workerId: string): Promise<void> {
-    const registered = await this.register(client, workerId);
+  private async startWorker(name: string): Promise<void> {
+    const { keyPem, csrPem } = await newKeyAndCsr();
+    const registered = await this.register(name, csrPem);
     this.heartbeatIntervalMs = registered.heartbeatIntervalMs;
-    const metadata = new grpc.Metadata();
-    metadata.set(SESSION_METADATA_KEY, `Bearer ${registered.sessionToken}`);
-    const call = client.Connect(metadata);
-    const worker: SimWorker = { id: workerId, call };
+    const workerId = registered.workerId;
+    const client = this.client({ keyPem, certPem: registered.certificate });
+    const call = client.Connect();
+    const worker: SimWorker = { id: workerId, client, call };
     this.workers.push(worker);
     const runTasks = this.options.runTasks ?? true;
     call.on('data', (message: MasterMessage__Output) => {
@@ -188,6 +200,7 @@ export class SimCluster {
       worker.call?.cancel();
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
-    for (const client of this.clients) client.close();
+    for (const worker of this.workers) worker.client.close();
+    this.enrolment?.close();
   }
 }

@@ -19,7 +19,16 @@ Usage: wharf-master [--flag value ...]   (each flag also reads from its WHARF_* 
   --public-grpc-address A   WHARF_PUBLIC_GRPC_ADDRESS address workers should dial, shown in the join line
   --jwt-secret S            WHARF_JWT_SECRET          (generated into the data dir when absent)
   --jwt-ttl D               WHARF_JWT_TTL             token lifetime (12h)
-  --join-token T            WHARF_JOIN_TOKEN          cluster join token (generated when absent)
+  --join-token T            WHARF_JOIN_TOKEN          the start join token, <id>.<secret> (generated into the data
+                                                      dir when absent); admins create more: POST /api/join-tokens
+  --join-rate-limit N       WHARF_JOIN_RATE_LIMIT     joins (Register without a certificate) per minute per address (10)
+  --join-rate-burst N       WHARF_JOIN_RATE_BURST     ... of which at once (20)
+  --tls-san NAMES           WHARF_TLS_SAN             extra names/addresses for the generated server certificate (a,b)
+  --tls-ca-cert F / --tls-ca-key F   WHARF_TLS_CA_CERT / _KEY   your CA for worker certificates (else generated)
+  --tls-cert F / --tls-key F         WHARF_TLS_CERT / _KEY      your server certificate chain (leaf..root) and key
+  --worker-cert-ttl D       WHARF_WORKER_CERT_TTL     worker certificates last this long (365d; renewed at 2/3)
+  --tls [on|off|auto]       WHARF_TLS                 HTTPS for REST and the dashboard (auto: unless loopback-only)
+  --http-tls-cert F / --http-tls-key F   WHARF_HTTP_TLS_CERT / _KEY   another certificate for HTTPS
   --admin-email E           WHARF_ADMIN_EMAIL         (admin@wharf.local)
   --admin-password P        WHARF_ADMIN_PASSWORD      (generated when absent)
   --heartbeat-interval D    WHARF_HEARTBEAT_INTERVAL  (5s)
@@ -70,14 +79,20 @@ async function main(): Promise<void> {
     ? createReplLogger({ level: config.logLevel, console: replConsole, terminal: replTerminal, colour: colourWanted(process.stdout, process.env) })
     : undefined;
   const master = await startMaster(config, replLogger ? { logger: replLogger } : {});
+  // secrets are shown only when they were made on this start: a restart does not print them again
+  const generated = new Set(master.generatedSecrets);
+  const passwordNote = config.admin.password ? '(password from WHARF_ADMIN_PASSWORD)' : `(password in ${join(config.dataDir, 'admin-password')})`;
   const lines = [
     '',
     `  Wharf master is up`,
     `  API and dashboard:  ${master.httpUrl}`,
-    `  Worker port (gRPC): ${master.grpcAddress}`,
-    `  Admin login:        ${master.admin.email} / ${master.admin.password}`,
-    `  Join token:         ${master.joinToken}`,
-    `  Join a worker:      ./runWorker.sh --master ${master.grpcAddress} --token ${master.joinToken}`,
+    `  Worker port (gRPC): ${master.grpcAddress} (TLS)`,
+    `  CA hash:            ${master.caHash}`,
+    generated.has('admin-password')
+      ? `  Admin login:        ${master.admin.email} / ${master.admin.password}`
+      : `  Admin login:        ${master.admin.email} ${passwordNote}`,
+    ...(generated.has('join-token') ? [`  Join token:         ${master.joinToken}`] : []),
+    `  Join a worker:      ${master.joinCommand}`,
     '',
   ];
   if (replOn) lines.push(`  Type help for the console's commands; exit stops the master.`, '');

@@ -5,7 +5,8 @@
 //              telemetry, metrics (and the root helpers): never a transport folder
 //   transport  grpc/, http/, live/, repl/: translate and delegate
 //
-// Only grpc/ speaks the wire: elsewhere '@wharf/proto' gives unit helpers, never a message type.
+// Only grpc/ speaks the wire: elsewhere '@wharf/proto' gives helpers (units, the CA hash, the atomic
+// write), never a message type.
 // tasks/ is entered through its facade (task-service.ts) and its submission rules (task-input.ts):
 // no other folder reaches into its systems or takes a record from it. Test helpers (testing/)
 // serve tests only. And no import cycles.
@@ -18,8 +19,8 @@ const SRC = import.meta.dirname;
 const TRANSPORT = new Set(['grpc', 'http', 'live', 'repl']);
 /** The modules of tasks/ that other folders may import. */
 const TASKS_ENTRIES = new Set(['tasks/task-service.ts', 'tasks/task-input.ts']);
-/** What '@wharf/proto' may give outside grpc/: unit helpers, no wire shapes. */
-const PROTO_HELPERS = new Set(['parseBytes', 'parseCpu', 'formatBytes']);
+/** What '@wharf/proto' may give outside grpc/: unit helpers, the CA hash, the atomic write; no wire shapes. */
+const PROTO_HELPERS = new Set(['parseBytes', 'parseCpu', 'formatBytes', 'caCertificateHash', 'CA_HASH_PATTERN', 'writeFileAtomic']);
 
 interface ModuleImport {
   /** the imported module, relative to master/src (relative imports only) */

@@ -1,18 +1,22 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
 import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
 import { AuthService } from './auth/auth-service.js';
+import { TokenBucketLimiter } from './auth/rate-limiter.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
+import { JoinTokens } from './cluster/join-tokens.js';
+import { WorkerIdentity } from './cluster/worker-identity.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
 import type { MasterConfig } from './config/master-config.js';
-import { resolveSecrets } from './config/secrets.js';
+import { regenerateJoinToken, resolveSecrets } from './config/secrets.js';
+import { ClusterPki, loadHttpsCertificate } from './pki/cluster-pki.js';
 import { FileStore } from './files/file-store.js';
 import { WorkerGateway } from './grpc/worker-gateway.js';
 import { createHttpApp } from './http/http-app.js';
+import { isLoopbackHost, listenHttp } from './http/http-listener.js';
 import { createLogger, type Logger } from './logger.js';
 import { LiveServer } from './live/live-server.js';
 import { LogStore } from './logs/log-store.js';
@@ -29,7 +33,16 @@ export interface MasterHandle {
   grpcPort: number;
   httpUrl: string;
   grpcAddress: string;
+  /** the start join token (one of the join tokens; see cluster/join-tokens.ts) */
   joinToken: string;
+  /** where the start token is kept, when the master keeps it (<dataDir>/join-token) */
+  joinTokenFile?: string | undefined;
+  /** `sha256:…` of the serving CA: what workers pin with --ca-hash */
+  caHash: string;
+  /** the serving CA (PEM): GET /api/cluster/ca.crt, and what a worker may pass with --ca-file */
+  caCertificatePem: string;
+  /** the line that joins a worker (the token inline only when it was generated on this start) */
+  joinCommand: string;
   admin: { email: string; password: string };
   /** secrets generated on this start (first start of this data dir) */
   generatedSecrets: string[];
@@ -37,6 +50,10 @@ export interface MasterHandle {
   tasks: TaskService;
   registry: WorkerRegistry;
   auth: AuthService;
+  /** join tokens (REST /api/join-tokens, the REPL) */
+  joinTokens: JoinTokens;
+  /** worker certificates: enrolment, checks, removal */
+  identity: WorkerIdentity;
   /** task logs on disk (the REPL reads and follows them like REST does) */
   logs: LogStore;
   /** task outputs on disk (the REPL's `download`) */
@@ -72,6 +89,28 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     loginRateLimitPerMinute: config.loginRateLimitPerMinute,
   });
   await auth.ensureAdmin(config.admin.email, secrets.adminPassword);
+  const pki = await ClusterPki.load(
+    {
+      dataDir: config.dataDir,
+      caCertFile: config.tls.caCertFile,
+      caKeyFile: config.tls.caKeyFile,
+      certFile: config.tls.certFile,
+      keyFile: config.tls.keyFile,
+      extraNames: config.tls.sans,
+      hosts: [config.grpc.host, config.http.host, ...(config.grpc.publicAddress ? [hostOf(config.grpc.publicAddress)] : [])],
+      workerCertValidityMs: config.tls.workerCertValidityMs,
+    },
+    logger.child({ component: 'pki' }),
+  );
+  // the start token is one of the join tokens; a generated one an admin revoked is replaced
+  const joinTokens = new JoinTokens(store, logger.child({ component: 'join-tokens' }));
+  let joinToken = secrets.joinToken;
+  const tokenSource = config.joinToken ? 'config' : 'generated';
+  if (!(await joinTokens.ensureStartToken(joinToken, tokenSource)).usable && tokenSource === 'generated') {
+    joinToken = regenerateJoinToken(config.dataDir);
+    secrets.generated.push('join-token');
+    await joinTokens.ensureStartToken(joinToken, tokenSource);
+  }
 
   const registry = new WorkerRegistry(store, logger.child({ component: 'cluster' }), {
     heartbeatTtlMs: config.heartbeatTtlMs,
@@ -101,6 +140,10 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     workerLost: (workerId) => {
       tasks.workerLost(workerId).catch((error: unknown) => logger.error({ err: error, workerId }, 'requeue of a lost worker failed'));
     },
+    // removed by an admin (cluster/worker-identity.ts): held the same way, from its last contact
+    workerRemoved: (worker) => {
+      tasks.workerRemoved(worker).catch((error: unknown) => logger.error({ err: error, workerId: worker.record.id }, 'requeue of a removed worker failed'));
+    },
     workerReady: () => tasks.scheduleSoon(),
   });
   const telemetry = new TelemetryService(registry, tasks, {
@@ -115,22 +158,45 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   telemetry.seed(unfinished);
   metrics.seed(unfinished);
 
+  const identity = new WorkerIdentity({
+    registry,
+    store,
+    joinTokens,
+    signer: pki,
+    logger: logger.child({ component: 'identity' }),
+    onRefused: (reason, rpc) => metrics.countWorkerRefusal(rpc, reason),
+  });
+  await identity.load();
+
+  const grpcHost = config.grpc.host === '0.0.0.0' || config.grpc.host === '::' ? 'localhost' : config.grpc.host;
   const heartbeatStats = new HeartbeatStats();
+  // with port 0 the address is known once the port is bound: the refusal reads it when used
+  let grpcAddress = config.grpc.publicAddress ?? `${grpcHost}:${config.grpc.port}`;
+  const joinTokenFile = tokenSource === 'generated' ? join(config.dataDir, 'join-token') : undefined;
+  const joinCommand = (): string =>
+    `./runWorker.sh --master ${grpcAddress} ${
+      secrets.generated.includes('join-token') ? `--token ${joinToken}` : joinTokenFile ? `--token-file ${joinTokenFile}` : '--token-file <file with the join token>'
+    } --ca-hash ${pki.caHash}`;
   const gateway = new WorkerGateway({
     registry,
     tasks,
-    auth,
+    identity,
+    tls: { clientCaPem: pki.clientCaPem, certChainPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem, servingCaPem: pki.servingCaPem },
+    cleartextRefusal: () =>
+      `this master serves gRPC over TLS; join with --ca-hash ${pki.caHash} (see the join line the master prints: ./runWorker.sh --master ${grpcAddress} --token-file <file> --ca-hash ${pki.caHash})`,
+    enrolmentLimiter: new TokenBucketLimiter(config.joinRateLimit.perMinute, config.joinRateLimit.burst),
     logs,
     files,
     logger: logger.child({ component: 'grpc' }),
-    joinToken: secrets.joinToken,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTtlMs: config.heartbeatTtlMs,
     heartbeatStats,
     metrics,
     artifacts,
   });
+  identity.onRemoved((workerId) => gateway.disconnectWorker(workerId));
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
+  grpcAddress = config.grpc.publicAddress ?? `${grpcHost}:${grpcPort}`;
 
   const app = createHttpApp({
     auth,
@@ -142,14 +208,23 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     telemetry,
     metrics,
     dags,
+    joinTokens,
+    identity,
+    cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
     logger: logger.child({ component: 'http' }),
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.http.port, config.http.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  const address = server.address();
-  const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+  // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
+  // when the API listens beyond loopback
+  const https =
+    config.tls.http === 'on' || (config.tls.http === 'auto' && (config.tls.httpCertFile !== undefined || !isLoopbackHost(config.http.host)));
+  const httpTls = !https
+    ? undefined
+    : config.tls.httpCertFile && config.tls.httpKeyFile
+      ? loadHttpsCertificate(config.tls.httpCertFile, config.tls.httpKeyFile)
+      : { certPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem };
+  const listener = await listenHttp(app, { host: config.http.host, port: config.http.port, tls: httpTls, logger: logger.child({ component: 'http' }) });
+  const server = listener.server;
+  const httpPort = listener.port;
   const live = new LiveServer(
     { auth, tasks, registry, logs, telemetry, metrics, logger: logger.child({ component: 'live' }) },
     config.ws,
@@ -164,22 +239,27 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   );
 
   const displayHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
-  const grpcHost = config.grpc.host === '0.0.0.0' || config.grpc.host === '::' ? 'localhost' : config.grpc.host;
-  logger.info({ httpPort, grpcPort, dataDir: config.dataDir }, 'master started');
+  logger.info({ httpPort, grpcPort, dataDir: config.dataDir, caHash: pki.caHash }, 'master started');
 
   let stopped = false;
   return {
     httpPort,
     grpcPort,
-    httpUrl: `http://${displayHost}:${httpPort}`,
-    grpcAddress: config.grpc.publicAddress ?? `${grpcHost}:${grpcPort}`,
-    joinToken: secrets.joinToken,
+    httpUrl: `${listener.scheme}://${displayHost}:${httpPort}`,
+    grpcAddress,
+    joinToken,
+    joinTokenFile,
+    caHash: pki.caHash,
+    caCertificatePem: pki.servingCaPem,
+    joinCommand: joinCommand(),
     admin: { email: config.admin.email, password: secrets.adminPassword },
     generatedSecrets: secrets.generated,
     store,
     tasks,
     registry,
     auth,
+    joinTokens,
+    identity,
     logs,
     files,
     logger,
@@ -196,8 +276,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
       registry.closeAll();
       await live.close();
       telemetry.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
       await gateway.close();
       await tasks.idle();
       await dags.idle();
@@ -207,4 +286,12 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
       logger.info('master stopped');
     },
   };
+}
+
+/** The host of `host:port` (or `[v6]:port`). */
+function hostOf(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  const colon = address.lastIndexOf(':');
+  return colon > 0 ? address.slice(0, colon) : address;
 }

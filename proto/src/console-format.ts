@@ -21,7 +21,7 @@ export interface Style {
   green(text: string): string;
   yellow(text: string): string;
   cyan(text: string): string;
-  /** a task, attempt or worker status in its colour */
+  /** a task, attempt, worker or join token status in its colour */
   status(status: string): string;
 }
 
@@ -46,6 +46,11 @@ const STATUS_COLOURS: Record<string, keyof Omit<Style, 'enabled' | 'status'>> = 
   cancelled: 'dim',
   pending: 'dim',
   upstream_failed: 'red',
+  // join tokens
+  active: 'green',
+  expired: 'dim',
+  used_up: 'dim',
+  revoked: 'red',
 };
 
 export function createStyle(enabled: boolean): Style {

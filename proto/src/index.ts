@@ -33,6 +33,8 @@ export type { ArtifactUploadRequest, ArtifactUploadRequest__Output } from './gen
 export type { ArtifactUploadPlan, ArtifactUploadPlan__Output } from './generated/wharf/v1/ArtifactUploadPlan.js';
 
 export { parseBytes, parseCpu, formatBytes, parseDurationMs, formatDurationMs } from './units.js';
+export { CA_HASH_PATTERN, caCertificateHash } from './ca-hash.js';
+export { writeFileAtomic } from './atomic-write.js';
 
 /** Absolute path of wharf.proto (one level above src/ and dist/). */
 export const PROTO_PATH = fileURLToPath(new URL('../wharf.proto', import.meta.url));
@@ -45,9 +47,6 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   defaults: true,
   oneofs: true,
 };
-
-/** Metadata key that carries a worker's session token after Register. */
-export const SESSION_METADATA_KEY = 'authorization';
 
 /** Generous message limits: log frames are at most 64 KiB, file chunks 1 MiB. */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {

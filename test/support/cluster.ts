@@ -1,5 +1,7 @@
 // Test harness: a real master and real workers in this process (or a worker in a child
-// process, for kill tests), each on its own ports (0) and temp dirs, talking gRPC over loopback.
+// process, for kill tests), each on its own ports (0) and temp dirs, talking gRPC over TLS on
+// loopback. Workers join the way an operator's would: the join token and the CA hash of the
+// master's join line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -69,6 +71,7 @@ export async function freePort(): Promise<number> {
 export async function startTestMaster(
   env: Record<string, string> = {},
   givenDataDir?: string,
+  options: { logger?: pino.Logger } = {},
 ): Promise<MasterHandle & { dataDir: string; config: MasterConfig }> {
   const dataDir = givenDataDir ?? tempDir('master');
   const database = testMongoUrl && env.WHARF_MONGO_URL === undefined ? testDatabaseFor(dataDir) : undefined;
@@ -86,9 +89,12 @@ export async function startTestMaster(
     WHARF_CANCEL_GRACE: '2s',
     WHARF_ADMIN_PASSWORD: 'admin-password',
     WHARF_LOGIN_RATE_LIMIT: '1000',
+    // many workers join from 127.0.0.1 in the suites; the limit has its own test
+    WHARF_JOIN_RATE_LIMIT: '10000',
+    WHARF_JOIN_RATE_BURST: '10000',
     ...env,
   });
-  const master = await startMaster(config, { logger: testLogger('master') });
+  const master = await startMaster(config, { logger: options.logger ?? testLogger('master') });
   if (database && givenDataDir === undefined) {
     const stop = master.stop.bind(master);
     master.stop = async () => {
@@ -99,10 +105,18 @@ export async function startTestMaster(
   return Object.assign(master, { dataDir, config });
 }
 
-export function workerConfig(master: { grpcAddress: string; joinToken: string }, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+/** What a worker needs to join a master: its join line. */
+export interface JoinLine {
+  grpcAddress: string;
+  joinToken: string;
+  caHash: string;
+}
+
+export function workerConfig(master: JoinLine, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
   return {
     masterAddress: master.grpcAddress,
     joinToken: master.joinToken,
+    caHash: master.caHash,
     name: 'test-worker',
     dataDir: tempDir('worker'),
     runtimes: ['docker'],
@@ -124,7 +138,7 @@ export function workerConfig(master: { grpcAddress: string; joinToken: string },
 }
 
 export async function startTestWorker(
-  master: { grpcAddress: string; joinToken: string },
+  master: JoinLine,
   overrides: Partial<WorkerConfig> = {},
 ): Promise<WorkerHandle> {
   const worker = await startWorker(workerConfig(master, overrides), { logger: testLogger('worker') });
@@ -132,9 +146,9 @@ export async function startTestWorker(
   return worker;
 }
 
-/** A worker in its own process (built dist), so a test can SIGKILL it; `dataDir` to restart one on the same data. */
+/** A worker in its own process (built dist), so a test can SIGKILL it; `dataDir` to restart one on the same data. The join token goes in its environment, not its argv. */
 export function spawnWorkerProcess(
-  master: { grpcAddress: string; joinToken: string },
+  master: JoinLine,
   args: string[] = [],
   options: { dataDir?: string } = {},
 ): { child: ChildProcess; dataDir: string; output: () => string } {
@@ -146,8 +160,11 @@ export function spawnWorkerProcess(
       // WHARF_BENCH_PROFILE=<dir>: a V8 CPU profile of the worker, written when it stops
       ...(process.env.WHARF_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WHARF_BENCH_PROFILE}`] : []),
       join(REPO_ROOT, 'worker/dist/cli.js'),
-      '--master', master.grpcAddress, '--token', master.joinToken, '--heartbeat-ms', '300', ...args],
-    { env: { ...process.env, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      '--master', master.grpcAddress, '--ca-hash', master.caHash, '--heartbeat-ms', '300', ...args],
+    {
+      env: { ...process.env, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'info', WHARF_JOIN_TOKEN: master.joinToken },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -172,4 +189,11 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** A logger that keeps its JSON lines (for tests that check what the master logged). */
+export function capturingLogger(level = 'info'): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
+  const kept: string[] = [];
+  const logger = pino({ level }, { write: (line: string) => void kept.push(line) });
+  return { logger, lines: () => kept.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }

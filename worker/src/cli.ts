@@ -3,14 +3,18 @@
 // variables (see --help). A bad setting prints one line and exits 2; SIGINT/SIGTERM stop the
 // worker gracefully (running tasks are stopped), a second signal exits at once.
 import process from 'node:process';
-import { describeWorkerSettings, loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config/worker-config.js';
+import { describeWorkerSettings, loadWorkerConfig, tokenOnCommandLine, WorkerConfigError, type WorkerConfig } from './config/worker-config.js';
 import { createWorkerLogger } from './logger.js';
 import { startWorker } from './main.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: wharf-worker --master HOST:PORT --token TOKEN [options]\n\nflag                     environment variable');
+    console.log(
+      'usage: wharf-worker --master HOST:PORT --token-file FILE --ca-hash sha256:HEX [options]\n' +
+        '  The join token and the CA hash are needed only to join (the first start); after that the\n' +
+        '  worker authenticates with the certificate the master gave it (<data-dir>/tls).\n\nflag                     environment variable',
+    );
     for (const line of describeWorkerSettings()) console.log(line);
     return;
   }
@@ -25,7 +29,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createWorkerLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
-  const worker = await startWorker(config, { logger });
+  if (tokenOnCommandLine(argv)) {
+    logger.warn('the join token was given with --token: any user of this machine can read it in `ps`; use --token-file FILE or WHARF_JOIN_TOKEN');
+  }
+  // a signal while the worker is still joining gives up the wait
+  const starting = new AbortController();
+  const onEarlySignal = (): void => starting.abort();
+  process.once('SIGINT', onEarlySignal);
+  process.once('SIGTERM', onEarlySignal);
+  const worker = await startWorker(config, { logger, signal: starting.signal });
+  process.off('SIGINT', onEarlySignal);
+  process.off('SIGTERM', onEarlySignal);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;

@@ -1,8 +1,12 @@
-// FakeMaster: a test double of the master's WorkerGateway on real gRPC over loopback. It
-// records what a worker sends and lets a test assign, cancel, break streams and restart.
-import { createHash } from 'node:crypto';
+// FakeMaster: a test double of the master's WorkerGateway on real gRPC over loopback, over TLS
+// the way the master serves it (the master's own pki and TLS port code): a worker joins with the
+// join token and a CSR, and every other call must present the certificate it got. It records
+// what a worker sends and lets a test assign, cancel, break streams and restart.
+import { createHash, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
 import {
+  caCertificateHash,
   loadWharfProto,
   type AttemptEvent__Output,
   type AttemptResult__Output,
@@ -14,6 +18,15 @@ import {
   type WorkerGatewayHandlers,
   type WorkerMessage__Output,
 } from '@wharf/proto';
+import { ClusterServerCredentials, GrpcTlsPort } from '../../master/src/grpc/tls-port.js';
+import {
+  createCertificateAuthority,
+  importSigningKey,
+  issueCertificate,
+  issueServerCertificate,
+  publicKeyOfCsr,
+  type KeyAndCertificate,
+} from '../../master/src/pki/certificates.js';
 
 export interface ReceivedLogChunk {
   seq: number;
@@ -66,10 +79,16 @@ export class FakeMaster {
   logCalls = 0;
   uploadCalls = 0;
 
+  /** join tokens refused (Register without a certificate and a wrong token) */
+  refusedJoins = 0;
+  /** how long the certificates this fake signs last */
+  workerCertValidityMs = 3600_000;
+
   private server: grpc.Server | undefined;
+  private tlsPort: GrpcTlsPort | undefined;
   private streams = new Set<grpc.ServerDuplexStream<WorkerMessage__Output, MasterMessage>>();
-  private sessionCounter = 0;
-  private validSessions = new Set<string>();
+  private ca: KeyAndCertificate | undefined;
+  private serverCert: KeyAndCertificate | undefined;
   port = 0;
 
   constructor(options: FakeMasterOptions = {}) {
@@ -85,24 +104,49 @@ export class FakeMaster {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The fake's CA (PEM), for a worker's --ca-file. */
+  get caPem(): string {
+    if (!this.ca) throw new Error('start the fake master first');
+    return this.ca.certPem;
+  }
+
+  /** `sha256:…` of the fake's CA, for the worker's --ca-hash. */
+  get caHash(): string {
+    if (!this.ca) throw new Error('start the fake master first');
+    return caCertificateHash(this.ca.certPem);
+  }
+
   async start(): Promise<void> {
+    // one CA and server certificate per fake, kept across restarts (like a master's data dir)
+    this.ca ??= await createCertificateAuthority({ commonName: 'fake-master-ca', validityMs: 3600_000 });
+    this.serverCert ??= await issueServerCertificate({
+      issuerCertPem: this.ca.certPem,
+      issuerKey: await importSigningKey(this.ca.keyPem),
+      subjectCommonName: 'fake-master',
+      altNames: ['localhost', '127.0.0.1'],
+      validityMs: 3600_000,
+    });
     const proto = loadWharfProto();
     const server = new grpc.Server();
     server.addService(proto.wharf.v1.WorkerGateway.service, this.handlers());
-    this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`127.0.0.1:${this.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-        error ? reject(error) : resolve(port),
-      );
+    const credentials = new ClusterServerCredentials({
+      clientCaPem: this.ca.certPem,
+      certChainPem: this.serverCert.certPem + this.ca.certPem,
+      keyPem: this.serverCert.keyPem,
     });
+    const tlsPort = new GrpcTlsPort(server, credentials, { refusal: () => 'fake master: TLS only', logger: pino({ level: 'silent' }) });
+    this.port = await tlsPort.listen('127.0.0.1', this.port);
     this.server = server;
+    this.tlsPort = tlsPort;
   }
 
-  /** Stops at once, breaking every stream (a master crash). Sessions do not survive it. */
+  /** Stops at once, breaking every stream (a master crash). */
   async stop(): Promise<void> {
+    this.tlsPort?.forceClose();
     this.server?.forceShutdown();
+    this.tlsPort = undefined;
     this.server = undefined;
     this.streams.clear();
-    this.validSessions.clear();
   }
 
   /** Crash and come back on the same port. */
@@ -144,36 +188,65 @@ export class FakeMaster {
       .join('');
   }
 
-  private authorised(metadata: grpc.Metadata): boolean {
-    const value = metadata.get('authorization')[0];
-    return typeof value === 'string' && this.validSessions.has(value.replace(/^Bearer /, ''));
+  /** The worker id of a call's verified client certificate, if it has one. */
+  private workerOf(call: { getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } } }): string | undefined {
+    const cn = call.getAuthContext().sslPeerCertificate?.subject?.CN;
+    return Array.isArray(cn) ? cn[0] : cn;
+  }
+
+  private authorised(call: Parameters<FakeMaster['workerOf']>[0]): boolean {
+    return this.workerOf(call) !== undefined;
+  }
+
+  /** Signs a worker's CSR for `workerId` with the fake's CA. */
+  private async sign(csrPem: string, workerId: string): Promise<string> {
+    return issueCertificate({
+      issuerCertPem: this.ca!.certPem,
+      issuerKey: await importSigningKey(this.ca!.keyPem),
+      subjectCommonName: workerId,
+      publicKey: await publicKeyOfCsr(csrPem),
+      usage: 'client',
+      validityMs: this.workerCertValidityMs,
+      backdateMs: Math.min(60_000, Math.floor(this.workerCertValidityMs / 20)),
+    });
   }
 
   private handlers(): WorkerGatewayHandlers {
     return {
       Register: (call, callback) => {
-        if (call.request.joinToken !== this.joinToken) {
-          callback({ code: grpc.status.UNAUTHENTICATED, details: 'bad join token' });
+        const known = this.workerOf(call);
+        if (!known && call.request.joinToken !== this.joinToken) {
+          this.refusedJoins += 1;
+          callback({ code: grpc.status.UNAUTHENTICATED, details: 'invalid join token' });
           return;
         }
         this.registrations.push(call.request);
-        this.sessionCounter += 1;
-        const sessionToken = `session-${this.sessionCounter}`;
-        this.validSessions.add(sessionToken);
+        if (!call.request.fencing) {
+          // as the master: every Register, joining included, declares the worker's fencing bound
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: 'fencing: this master only admits workers that stop their tasks when they lose it' });
+          return;
+        }
+        const workerId = known ?? `fake-${randomUUID()}`;
         const stopAttempts = this.stopAttemptsOnRegister;
         this.stopAttemptsOnRegister = [];
-        callback(null, {
-          workerId: call.request.workerId,
-          sessionToken,
-          heartbeatIntervalMs: this.heartbeatIntervalMs,
-          heartbeatTtlMs: this.heartbeatTtlMs,
-          stopAttempts,
-          draining: false,
-        });
+        const certificate = call.request.csr ? this.sign(call.request.csr, workerId) : Promise.resolve('');
+        certificate.then(
+          (certPem) =>
+            callback(null, {
+              workerId,
+              heartbeatIntervalMs: this.heartbeatIntervalMs,
+              heartbeatTtlMs: this.heartbeatTtlMs,
+              stopAttempts,
+              draining: false,
+              certificate: certPem,
+              caCertificate: certPem ? this.ca!.certPem : '',
+            }),
+          (error: unknown) => callback({ code: grpc.status.INVALID_ARGUMENT, details: `csr: ${String(error)}` }),
+        );
       },
       Connect: (call) => {
-        if (!this.authorised(call.metadata)) {
-          call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'bad session' });
+        if (!this.authorised(call)) {
+          call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'no client certificate' });
           return;
         }
         this.streams.add(call);
@@ -197,8 +270,8 @@ export class FakeMaster {
         call.on('cancelled', () => this.streams.delete(call));
       },
       StreamTaskLogs: (call, callback) => {
-        if (!this.authorised(call.metadata)) {
-          callback({ code: grpc.status.UNAUTHENTICATED, details: 'bad session' });
+        if (!this.authorised(call)) {
+          callback({ code: grpc.status.UNAUTHENTICATED, details: 'no client certificate' });
           return;
         }
         this.logCalls += 1;
@@ -245,8 +318,8 @@ export class FakeMaster {
         });
       },
       UploadTaskFiles: (call, callback) => {
-        if (!this.authorised(call.metadata)) {
-          callback({ code: grpc.status.UNAUTHENTICATED, details: 'bad session' });
+        if (!this.authorised(call)) {
+          callback({ code: grpc.status.UNAUTHENTICATED, details: 'no client certificate' });
           return;
         }
         this.uploadCalls += 1;
@@ -280,6 +353,14 @@ export class FakeMaster {
           else if (error) callback({ code: grpc.status.DATA_LOSS, details: error });
           else callback(null, { files: stored });
         });
+      },
+      // DAG artifacts are not part of this fake (worker/test/s3-worker-transfer.test.ts and the
+      // master's own suites cover them)
+      FetchArtifact: (call) => {
+        call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'the fake master keeps no artifacts' });
+      },
+      PrepareArtifactUploads: (_call, callback) => {
+        callback({ code: grpc.status.UNIMPLEMENTED, details: 'the fake master keeps no artifacts' });
       },
     };
   }

@@ -425,15 +425,16 @@ describe('kubernetes worker setup against the stand-in', () => {
     ];
     const kubeconfigFile = await standin.writeKubeconfig(dir);
     const base = ['--master', 'master.local:7070', '--token', 't', '--runtimes', 'kubernetes', '--data-dir', path.join(dir, 'w')];
-    const fromQuota = await createKubernetesSetup(loadWorkerConfig(base, { KUBECONFIG: kubeconfigFile }), 'w1', logger);
-    expect(fromQuota.runtime.namespace).toBe('wharf-test');
+    const fromQuota = await createKubernetesSetup(loadWorkerConfig(base, { KUBECONFIG: kubeconfigFile }), logger);
+    expect(fromQuota.namespace).toBe('wharf-test');
+    expect(fromQuota.createRuntime('w1').namespace).toBe('wharf-test');
     expect(fromQuota.capacity).toEqual({ cpu: 6.5, memory: 32 * 2 ** 30, gpu: 2, disk: 0 });
 
-    const fromFlags = await createKubernetesSetup(loadWorkerConfig([...base, '--cpu', '3', '--memory', '4Gi'], { KUBECONFIG: kubeconfigFile }), 'w1', logger);
+    const fromFlags = await createKubernetesSetup(loadWorkerConfig([...base, '--cpu', '3', '--memory', '4Gi'], { KUBECONFIG: kubeconfigFile }), logger);
     expect(fromFlags.capacity).toEqual({ cpu: 3, memory: 4 * 2 ** 30, gpu: 2, disk: 0 });
 
     standin.quotas = [];
-    await expect(createKubernetesSetup(loadWorkerConfig(base, { KUBECONFIG: kubeconfigFile }), 'w1', logger)).rejects.toThrow(
+    await expect(createKubernetesSetup(loadWorkerConfig(base, { KUBECONFIG: kubeconfigFile }), logger)).rejects.toThrow(
       'the kubernetes worker does not know how much the cluster offers: set --cpu and --memory (WHARF_CPU, WHARF_MEMORY), or create a ResourceQuota with requests.cpu and requests.memory in namespace wharf-test',
     );
   });
@@ -441,7 +442,7 @@ describe('kubernetes worker setup against the stand-in', () => {
   it('fails at start with what to check when the namespace is not served', async () => {
     const kubeconfigFile = await standin.writeKubeconfig(dir);
     const argv = ['--master', 'm:1', '--token', 't', '--runtimes', 'kubernetes', '--k8s-namespace', 'elsewhere', '--cpu', '1', '--memory', '1Gi'];
-    await expect(createKubernetesSetup(loadWorkerConfig(argv, { KUBECONFIG: kubeconfigFile }), 'w1', logger)).rejects.toThrow(
+    await expect(createKubernetesSetup(loadWorkerConfig(argv, { KUBECONFIG: kubeconfigFile }), logger)).rejects.toThrow(
       /does not let this worker list pods in namespace elsewhere: .*\(HTTP 404\); check the config, --k8s-namespace/,
     );
   });

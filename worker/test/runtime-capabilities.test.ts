@@ -1,6 +1,6 @@
 // The worker asks a runtime what it can do, never its name: a runtime that declares
 // `stagesInputsItself` gets a task's inputs as URLs (and no staged folder), whatever it is
-// called. A MasterSession on real gRPC against the FakeMaster, with a recording fake runtime
+// called. A MasterSession on real gRPC (TLS, a worker certificate) against the FakeMaster, with a recording fake runtime
 // (named `exec` on purpose: the name must not matter) that runs nothing.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskSpec } from '@wharf/proto';
 import type { RuntimeName, WorkerConfig } from '../src/config/worker-config.js';
+import { enrol } from '../src/identity/enrolment.js';
 import { ResultOutbox } from '../src/outbox/result-outbox.js';
 import { OutputUploader } from '../src/outputs/output-uploader.js';
 import type {
@@ -24,7 +25,7 @@ import type {
   TaskRuntime,
 } from '../src/runtime/task-runtime.js';
 import { GatewayConnection } from '../src/session/gateway-connection.js';
-import { MasterSession } from '../src/session/master-session.js';
+import { declaredFencing, MasterSession } from '../src/session/master-session.js';
 import { UsageSampler } from '../src/telemetry/usage-sampler.js';
 import { FakeMaster } from './fake-master.js';
 
@@ -95,13 +96,23 @@ async function startSession(runtime: TaskRuntime): Promise<void> {
     logLevel: 'silent',
   };
   const backoff = { baseMs: 50, maxMs: 400 };
-  gateway = new GatewayConnection(master.address, backoff);
+  const capacity = { cpu: 1, memory: 1024 ** 3, gpu: 0, disk: 1024 ** 3 };
+  // joined as a worker joins: the token and a CSR; every later call presents the certificate
+  const joined = await enrol({
+    masterAddress: master.address,
+    caPem: master.caPem,
+    joinToken: 'join-secret',
+    fields: { name: 'capabilities', hostname: 'test', capacity, runtimes: ['exec'], labels: {}, version: 'test', fencing: declaredFencing(config) },
+    backoff,
+    logger,
+  });
+  gateway = new GatewayConnection(master.address, backoff, { caPem: master.caPem, keyPem: joined.keyPem, certPem: joined.certPem });
   session = new MasterSession({
     config,
-    workerId: `w-${randomUUID()}`,
+    workerId: joined.workerId,
     hostname: 'test',
     version: 'test',
-    capacity: { cpu: 1, memory: 1024 ** 3, gpu: 0, disk: 1024 ** 3 },
+    capacity,
     gateway,
     outbox: await ResultOutbox.open(path.join(dataDir, 'outbox'), logger),
     sampler: new UsageSampler({ dataDir, intervalMs: 200, hasGpu: false, logger }),

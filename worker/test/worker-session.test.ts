@@ -2,7 +2,7 @@
 // heartbeats, assignments, logs, outputs, results and the outbox, reconnects, cancel,
 // timeouts, and recovery of a running container after a worker restart.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -44,6 +44,7 @@ function configFor(master: FakeMaster, dataDir: string, extra: Partial<WorkerCon
   return {
     masterAddress: master.address,
     joinToken: 'join-secret',
+    caHash: master.caHash,
     name: 'test-worker',
     dataDir,
     runtimes: ['exec', 'docker'],
@@ -95,14 +96,19 @@ async function resultOf(master: FakeMaster, attemptId: string, timeout = 20_000)
 }
 
 describe('worker session', () => {
-  it('registers with a stable id, its capacity, runtimes and labels, then heartbeats', async () => {
+  it('joins with the token and a CSR, then registers with its certificate, its capacity, runtimes and labels, and heartbeats', async () => {
     const master = await newMaster();
     const dataDir = await newDataDir();
     const worker = await newWorker(configFor(master, dataDir));
     await worker.registered;
-    const [registration] = master.registrations;
+    const [joining, registration] = master.registrations;
+    // joining: the token, no id (the master assigns it), a certificate signing request
+    expect(joining).toMatchObject({ joinToken: 'join-secret', workerId: '', running: [] });
+    expect(joining?.csr).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----/);
+    // from then on: the certificate says who we are; the token is never sent again
     expect(registration).toMatchObject({
-      joinToken: 'join-secret',
+      joinToken: '',
+      csr: '',
       workerId: worker.workerId,
       name: 'test-worker',
       hostname: os.hostname(),
@@ -123,11 +129,18 @@ describe('worker session', () => {
     expect(sampled.hasGpu).toBe(false);
     expect(sampled.memoryPercent).toBeGreaterThan(0);
     expect(master.heartbeats.slice(master.heartbeats.indexOf(master.heartbeats.find((h) => h.usage)!)).every((h) => h.usage)).toBe(true);
-    expect(((await stat(path.join(dataDir, 'worker-id'))).mode & 0o777).toString(8)).toBe('600');
+    expect(worker.workerId).toMatch(/^fake-/);
+    for (const file of ['worker.key', 'worker.crt', 'ca.crt']) {
+      expect(((await stat(path.join(dataDir, 'tls', file))).mode & 0o777).toString(8)).toBe('600');
+    }
+    expect(((await stat(path.join(dataDir, 'tls'))).mode & 0o777).toString(8)).toBe('700');
 
+    // a restart keeps the identity: no second join, no token needed
     await worker.stop();
-    const again = await newWorker(configFor(master, dataDir));
+    const again = await newWorker(configFor(master, dataDir, { joinToken: undefined }));
+    await again.registered;
     expect(again.workerId).toBe(worker.workerId);
+    expect(master.registrations.filter((r) => r.joinToken !== '')).toHaveLength(1);
   });
 
   it('runs an exec task: accepted, started, logs in order, outputs, one result, cleaned up after the ack', async () => {
@@ -283,9 +296,10 @@ describe('worker session', () => {
     const task = spec(sh('echo begin; sleep 2; echo end; echo done > "$WHARF_OUTPUT_DIR/f.txt"'));
     master.assign(task);
     await expect.poll(() => master.logTextOf(task.attemptId), { timeout: 10_000 }).toContain('begin');
+    const before = master.registrations.length;
     await master.restart(600);
     // the worker comes back and says what it still runs
-    await expect.poll(() => master.registrations.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => master.registrations.length, { timeout: 10_000 }).toBeGreaterThan(before);
     expect(master.registrations.at(-1)?.running).toEqual([{ attemptId: task.attemptId, taskId: task.taskId }]);
 
     const result = await resultOf(master, task.attemptId);
@@ -303,16 +317,73 @@ describe('worker session', () => {
 
   it('keeps retrying while the master refuses the join token', async () => {
     const master = await newMaster({ joinToken: 'another-token' });
-    const worker = await newWorker(configFor(master, await newDataDir()));
-    let registered = false;
-    void worker.registered.then(() => {
-      registered = true;
+    // joining comes before anything else: the start waits until the master takes the token
+    const starting = newWorker(configFor(master, await newDataDir()));
+    let started = false;
+    void starting.then(() => {
+      started = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    expect(registered).toBe(false);
+    await expect.poll(() => master.refusedJoins, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    expect(started).toBe(false);
     master.joinToken = 'join-secret';
+    const worker = await starting;
     await worker.registered;
-    expect(master.registrations).toHaveLength(1);
+    expect(master.registrations.map((r) => r.joinToken)).toEqual(['join-secret', '']);
+  });
+
+  it('refuses a master whose CA is not the pinned one, showing both hashes, and saves nothing', async () => {
+    const master = await newMaster();
+    const other = await newMaster();
+    const dataDir = await newDataDir();
+    const error = await startWorker(configFor(master, dataDir, { caHash: other.caHash }), { logger }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(String(error)).toContain(`--ca-hash expects ${other.caHash}, but the master's CA is ${master.caHash}`);
+    expect(master.registrations).toEqual([]);
+    await expect(readdir(path.join(dataDir, 'tls'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('says what to pass when it has neither a CA pin nor a join token', async () => {
+    const master = await newMaster();
+    await expect(startWorker(configFor(master, await newDataDir(), { caHash: undefined }), { logger })).rejects.toThrow(/pass --ca-hash sha256:/);
+    await expect(startWorker(configFor(master, await newDataDir(), { joinToken: undefined }), { logger })).rejects.toThrow(
+      /has not joined a master yet .*--token-file FILE or WHARF_JOIN_TOKEN/,
+    );
+  });
+
+  it('trusts a CA given as a file, checks the master\'s name (or the one --tls-server-name gives), and says what to do when the master changed', async () => {
+    const master = await newMaster();
+    const dir = await newDataDir();
+    const caFile = path.join(dir, 'master-ca.crt');
+    await writeFile(caFile, master.caPem);
+    // --ca-file instead of a hash; the address dialled by a name the certificate carries
+    const byFile = await newWorker(configFor(master, await newDataDir(), { caHash: undefined, caFile, masterAddress: `localhost:${master.port}` }));
+    await byFile.registered;
+
+    // a name the certificate does not carry: refused (and not joined), saying what to change
+    const lines: string[] = [];
+    const capture = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const giveUp = new AbortController();
+    const wrongName = startWorker(configFor(master, await newDataDir(), { tlsServerName: 'elsewhere.example' }), { logger: capture, signal: giveUp.signal });
+    await expect.poll(() => lines.some((l) => l.includes('--tls-server-name')), { timeout: 10_000 }).toBe(true);
+    giveUp.abort();
+    await expect(wrongName).rejects.toThrow(/stopped before the worker joined/);
+    expect(master.registrations).toHaveLength(2); // byFile's join and registration only
+    // --tls-server-name naming one it does carry works
+    const named = await newWorker(configFor(master, await newDataDir(), { tlsServerName: 'localhost' }));
+    await named.registered;
+
+    // the master was set up anew (another CA): the worker says to remove its tls folder and join again
+    const joinedDir = await newDataDir();
+    const first = await newWorker(configFor(master, joinedDir));
+    await first.registered;
+    await first.stop();
+    const other = await newMaster();
+    lines.length = 0;
+    const lost = await startWorker(configFor(other, joinedDir, { caHash: undefined }), { logger: capture });
+    workers.push(lost);
+    await expect.poll(() => lines.find((l) => l.includes('cannot verify the master')), { timeout: 10_000 }).toContain(`remove <data-dir>/tls on this worker and join again`);
   });
 
   it('reports a clear error when the image cannot be found or pulled', async () => {
@@ -421,15 +492,18 @@ describe('worker fencing (no contact with the master)', () => {
     return found;
   }
 
-  it('declares its bound at Register: --stop-after, or 0 for the master\'s heartbeat TTL, and its cancel grace', async () => {
+  it('declares its bound at every Register, joining included: --stop-after, or 0 for the master\'s heartbeat TTL, and its cancel grace', async () => {
     const master = await newMaster();
     const withFlag = await newWorker(configFor(master, await newDataDir(), { stopAfterMs: 4000, cancelGraceSeconds: 3 }));
     await withFlag.registered;
     const byDefault = await newWorker(configFor(master, await newDataDir()));
     await byDefault.registered;
-    expect(master.registrations.map((r) => r.fencing)).toEqual([
-      { stopAfterMs: 4000, stopGraceMs: 3000 },
-      { stopAfterMs: 0, stopGraceMs: 1000 },
+    // each worker: the joining Register (a CSR, no certificate yet), then the one with its certificate
+    expect(master.registrations.map((r) => [r.csr !== '', r.fencing])).toEqual([
+      [true, { stopAfterMs: 4000, stopGraceMs: 3000 }],
+      [false, { stopAfterMs: 4000, stopGraceMs: 3000 }],
+      [true, { stopAfterMs: 0, stopGraceMs: 1000 }],
+      [false, { stopAfterMs: 0, stopGraceMs: 1000 }],
     ]);
   });
 

@@ -7,7 +7,7 @@ import type { WharfError } from '../errors.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { AuthService } from './auth-service.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter, TokenBucketLimiter } from './rate-limiter.js';
 
 const secret = 'x'.repeat(40);
 function service(limit = 10) {
@@ -35,10 +35,10 @@ describe('AuthService', () => {
     await expect(auth.authenticate(expired)).rejects.toMatchObject({ message: 'token expired; log in again' });
   });
 
-  it('does not accept a worker session token as a user token', async () => {
+  it('does not accept a token of another type (the worker session tokens of old masters)', async () => {
     const auth = service();
-    await expect(auth.authenticate(auth.issueWorkerToken('w1'))).rejects.toMatchObject({ code: 'unauthenticated' });
-    expect(auth.verifyWorkerToken(auth.issueWorkerToken('w1'))).toBe('w1');
+    const worker = jwt.sign({ sub: 'w1', role: 'user', typ: 'worker' }, secret, { expiresIn: '30d' });
+    await expect(auth.authenticate(worker)).rejects.toMatchObject({ code: 'unauthenticated', message: 'invalid token' });
   });
 
   it('rate-limits login attempts per client and email', async () => {
@@ -75,5 +75,22 @@ describe('passwords and limiter', () => {
     expect(limiter.hit('k')).toBe(1);
     now = 1000;
     expect(limiter.hit('k')).toBe(0);
+  });
+});
+
+describe('token bucket', () => {
+  it('passes a burst, then refills at the rate, per key', () => {
+    let now = 0;
+    const bucket = new TokenBucketLimiter(6, 3, () => now); // one token per 10 s, three at once
+    expect([bucket.take('a'), bucket.take('a'), bucket.take('a')]).toEqual([0, 0, 0]);
+    expect(bucket.take('a')).toBe(10);
+    expect(bucket.take('b')).toBe(0);
+    now = 5_000;
+    expect(bucket.take('a')).toBe(5);
+    now = 10_000;
+    expect(bucket.take('a')).toBe(0);
+    expect(bucket.take('a')).toBeGreaterThan(0);
+    now = 1_000_000;
+    expect([bucket.take('a'), bucket.take('a'), bucket.take('a'), bucket.take('a') > 0]).toEqual([0, 0, 0, true]);
   });
 });

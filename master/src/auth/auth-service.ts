@@ -18,7 +18,8 @@ export interface AuthResult {
 interface TokenClaims {
   sub: string;
   role: Role;
-  typ: 'user' | 'worker';
+  /** always `user`: workers authenticate with certificates (cluster/worker-identity.ts) */
+  typ: 'user';
 }
 
 export class AuthService {
@@ -87,16 +88,6 @@ export class AuthService {
     const user = await this.store.getUser(claims.sub);
     if (!user) throw new WharfError('unauthenticated', 'the user of this token no longer exists');
     return user;
-  }
-
-  /** A worker's session token, issued at Register. */
-  issueWorkerToken(workerId: string): string {
-    const claims: TokenClaims = { sub: workerId, role: 'user', typ: 'worker' };
-    return jwt.sign(claims, this.jwtKey, { algorithm: 'HS256', expiresIn: '30d' });
-  }
-
-  verifyWorkerToken(token: string): string {
-    return this.verify(token, 'worker').sub;
   }
 
   private verify(token: string, typ: TokenClaims['typ']): TokenClaims {

@@ -6,7 +6,7 @@
 // holds them), and a worker that returns before then keeps them.
 import type { Logger } from '../logger.js';
 import { ZERO_RESOURCES, type Resources, type Runtime } from '../records/resources.js';
-import type { WorkerRecord, WorkerStatus, WorkerUsage } from '../records/worker.js';
+import type { WorkerCertificateRef, WorkerFencing, WorkerRecord, WorkerStatus, WorkerUsage } from '../records/worker.js';
 import type { MasterDown } from '../records/master-down.js';
 import { addResources, type WorkerSnapshot } from '../scheduler/placement.js';
 import type { Store } from '../store/store.js';
@@ -45,19 +45,27 @@ export interface RegistrationInput {
   version: string;
   /** what the worker declared (RegisterRequest.fencing); undefined = none, refused */
   fencing: DeclaredFencing | undefined;
+  /** enrolment: the certificate the master just issued (a re-registration keeps the stored one) */
+  certificate?: WorkerCertificateRef | undefined;
 }
 
 export interface WorkerRegistryListener {
   workerLost(workerId: string): void;
+  /** an admin removed the worker: it is no longer in the registry; `worker` is how it was then */
+  workerRemoved(worker: RemovedWorker): void;
   workerReady(workerId: string): void;
 }
+
+/** A removed worker as the registry last knew it: its record (its fencing bound) and last contact. */
+export type RemovedWorker = Pick<LiveWorker, 'record' | 'lastContactAt'>;
 
 /**
  * What happened to a worker, for observers (telemetry, WebSockets, metrics): `joined` on
  * (re)registration, `ready`/`draining` when its stream opens or an admin drains/activates it,
- * `lost`, `disconnected` when its stream closes, `heartbeat` on every heartbeat.
+ * `lost`, `disconnected` when its stream closes, `heartbeat` on every heartbeat, `removed`
+ * when an admin removed it (it is no longer in the registry then).
  */
-export type WorkerEventKind = 'joined' | 'ready' | 'draining' | 'lost' | 'disconnected' | 'heartbeat';
+export type WorkerEventKind = 'joined' | 'ready' | 'draining' | 'lost' | 'disconnected' | 'heartbeat' | 'removed';
 export interface WorkerEvent {
   kind: WorkerEventKind;
   workerId: string;
@@ -126,9 +134,25 @@ export class WorkerRegistry {
     this.sortedIds = undefined;
   }
 
+  /**
+   * The bound a worker declared, as this master applies it; throws `validation_failed` when it
+   * is missing or out of bounds. (The gateway asks before a join uses up a token.)
+   */
+  checkFencing(declared: DeclaredFencing | undefined): WorkerFencing {
+    return resolveFencing(declared, this.options);
+  }
+
+  /**
+   * The longest bound (stop-after + grace) this master admits: how long the attempts of a worker
+   * it no longer knows (removed before a restart) are held, since its own bound is gone with it.
+   */
+  longestFencingBoundMs(): number {
+    return this.options.maxStopAfterMs;
+  }
+
   /** Throws `validation_failed` when the worker's fencing is missing or out of bounds. */
   async register(input: RegistrationInput): Promise<LiveWorker> {
-    const fencing = resolveFencing(input.fencing, this.options);
+    const fencing = this.checkFencing(input.fencing);
     const now = this.now();
     const existing = this.workers.get(input.workerId);
     const status: WorkerStatus = existing?.record.status === 'draining' ? 'draining' : 'ready';
@@ -144,6 +168,8 @@ export class WorkerRegistry {
       registeredAt: existing?.record.registeredAt ?? now,
       lastHeartbeatAt: now,
       fencing,
+      certificate: input.certificate ?? existing?.record.certificate,
+      pendingCertificate: input.certificate ? undefined : existing?.record.pendingCertificate,
     };
     await this.store.saveWorker(record);
     const live: LiveWorker = {
@@ -160,6 +186,25 @@ export class WorkerRegistry {
     this.logger.info({ workerId: record.id, name: record.name, rejoined: Boolean(existing) }, 'worker registered');
     this.notify('joined', record.id);
     return live;
+  }
+
+  /** A renewed certificate was issued: accepted beside the current one until the worker uses it. */
+  async setPendingCertificate(workerId: string, certificate: WorkerCertificateRef): Promise<void> {
+    const worker = this.workers.get(workerId);
+    if (!worker) return;
+    worker.record.pendingCertificate = certificate;
+    await this.store.saveWorker(worker.record);
+  }
+
+  /** The worker presented its renewed certificate: from now on only that one is accepted. */
+  async promotePendingCertificate(workerId: string): Promise<void> {
+    const worker = this.workers.get(workerId);
+    const pending = worker?.record.pendingCertificate;
+    if (!worker || !pending) return;
+    worker.record.certificate = pending;
+    worker.record.pendingCertificate = undefined;
+    await this.store.saveWorker(worker.record);
+    this.logger.info({ workerId, serial: pending.serial }, 'worker switched to its renewed certificate');
   }
 
   attach(workerId: string, channel: WorkerChannel): boolean {
@@ -219,6 +264,27 @@ export class WorkerRegistry {
     this.logger.warn({ workerId, why }, 'worker lost');
     this.listener?.workerLost(workerId);
     this.notify('lost', workerId);
+  }
+
+  /**
+   * Forgets a worker an admin removed: closes its stream (no heartbeat of it counts from now on,
+   * so its last contact is final), deletes its record, and tells the listener, whose attempts
+   * then take the lost-worker path: held until the worker must have stopped them (its fencing
+   * bound from that last contact), then re-queued. Answers the record it had.
+   */
+  async remove(workerId: string): Promise<WorkerRecord | undefined> {
+    const worker = this.workers.get(workerId);
+    if (!worker) return undefined;
+    this.workers.delete(workerId);
+    this.sortedIds = undefined;
+    worker.channel?.close();
+    worker.channel = undefined;
+    const removed: RemovedWorker = { record: worker.record, lastContactAt: worker.lastContactAt };
+    await this.store.deleteWorker(workerId);
+    this.logger.info({ workerId, name: worker.record.name }, 'worker removed');
+    this.listener?.workerRemoved(removed);
+    this.notify('removed', workerId);
+    return worker.record;
   }
 
   async setDraining(workerId: string, draining: boolean): Promise<LiveWorker | undefined> {

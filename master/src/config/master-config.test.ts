@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,19 @@ describe('master config', () => {
     expect(() => loadMasterConfig([], { WHARF_MONGO_URL: 'mongodb://h', WHARF_MONGO_DB: 'a.b' })).toThrow(/WHARF_MONGO_DB .*must be 1-63/);
   });
 
+  it('takes TLS settings in pairs, and join tokens only in the <id>.<secret> form', () => {
+    expect(loadMasterConfig([], {}).tls).toMatchObject({ http: 'auto', sans: [], workerCertValidityMs: 365 * 86_400_000 });
+    expect(loadMasterConfig(['--tls'], {}).tls.http).toBe('on');
+    expect(loadMasterConfig(['--tls', 'off', '--tls-san', 'a.example, 10.0.0.1'], {}).tls).toMatchObject({ http: 'off', sans: ['a.example', '10.0.0.1'] });
+    expect(() => loadMasterConfig([], { WHARF_TLS_CA_CERT: '/x/ca.crt' })).toThrow(/WHARF_TLS_CA_CERT is set but WHARF_TLS_CA_KEY is not: give both/);
+    expect(() => loadMasterConfig([], { WHARF_TLS_KEY: '/x/k' })).toThrow(/WHARF_TLS_KEY is set but WHARF_TLS_CERT is not/);
+    expect(() => loadMasterConfig([], { WHARF_TLS: 'off', WHARF_HTTP_TLS_CERT: '/c', WHARF_HTTP_TLS_KEY: '/k' })).toThrow(/WHARF_TLS is off/);
+    expect(() => loadMasterConfig([], { WHARF_TLS: 'maybe' })).toThrow(/WHARF_TLS \(--tls\) must be on, off or auto/);
+    expect(() => loadMasterConfig([], { WHARF_JOIN_TOKEN: 'a-long-token-without-a-dot' })).toThrow(/WHARF_JOIN_TOKEN \(--join-token\) must look like <id>.<secret>/);
+    expect(loadMasterConfig([], { WHARF_JOIN_TOKEN: 'wharf_abc123.0123456789abcdef0123' }).joinToken).toBe('wharf_abc123.0123456789abcdef0123');
+    expect(loadMasterConfig([], {}).joinRateLimit).toEqual({ perMinute: 10, burst: 20 });
+  });
+
   it('parses durations', () => {
     expect(parseDurationMs('250ms')).toBe(250);
     expect(parseDurationMs('1.5m')).toBe(90_000);
@@ -76,11 +89,21 @@ describe('secrets', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wharf-secrets-'));
     const first = resolveSecrets(dir, {});
     expect(first.generated.sort()).toEqual(['admin-password', 'join-token', 'jwt-secret']);
+    expect(first.joinToken).toMatch(/^wharf_[a-z0-9]{6}\.[a-z0-9]{32}$/);
     expect(statSync(join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
     const second = resolveSecrets(dir, {});
     expect(second.generated).toEqual([]);
     expect(second.jwtSecret).toBe(first.jwtSecret);
     expect(second.joinToken).toBe(first.joinToken);
     expect(resolveSecrets(dir, { joinToken: 'given-token-1234567' }).joinToken).toBe('given-token-1234567');
+  });
+
+  it('replaces a kept join token from before tokens had the <id>.<secret> form, and says it made one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-secrets-'));
+    writeFileSync(join(dir, 'join-token'), 'wharf_oldstyletokenwithoutanydot1234\n');
+    const resolved = resolveSecrets(dir, {});
+    expect(resolved.joinToken).toMatch(/^wharf_[a-z0-9]{6}\./);
+    expect(resolved.generated).toContain('join-token');
+    expect(readFileSync(join(dir, 'join-token'), 'utf8').trim()).toBe(resolved.joinToken);
   });
 });

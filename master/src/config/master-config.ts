@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parseBytes } from '@wharf/proto';
 import { z } from 'zod';
 import { parseS3Config, type S3Config } from '../artifacts/s3-config.js';
+import { JOIN_TOKEN_PATTERN } from '../cluster/join-tokens.js';
 import { parseDurationMs } from './durations.js';
 
 /** flag name -> environment variable */
@@ -24,6 +25,18 @@ const FLAGS: Record<string, string> = {
   'jwt-secret': 'WHARF_JWT_SECRET',
   'jwt-ttl': 'WHARF_JWT_TTL',
   'join-token': 'WHARF_JOIN_TOKEN',
+  'join-rate-limit': 'WHARF_JOIN_RATE_LIMIT',
+  'join-rate-burst': 'WHARF_JOIN_RATE_BURST',
+  // TLS (pki/cluster-pki.ts): the cluster CA and server certificate are generated unless given
+  tls: 'WHARF_TLS',
+  'tls-san': 'WHARF_TLS_SAN',
+  'tls-ca-cert': 'WHARF_TLS_CA_CERT',
+  'tls-ca-key': 'WHARF_TLS_CA_KEY',
+  'tls-cert': 'WHARF_TLS_CERT',
+  'tls-key': 'WHARF_TLS_KEY',
+  'http-tls-cert': 'WHARF_HTTP_TLS_CERT',
+  'http-tls-key': 'WHARF_HTTP_TLS_KEY',
+  'worker-cert-ttl': 'WHARF_WORKER_CERT_TTL',
   'admin-email': 'WHARF_ADMIN_EMAIL',
   'admin-password': 'WHARF_ADMIN_PASSWORD',
   'heartbeat-interval': 'WHARF_HEARTBEAT_INTERVAL',
@@ -74,6 +87,7 @@ export function readRawConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
     if (value === undefined) {
       const next = argv[i + 1];
       if (name === 'WHARF_ALLOW_USER_EXEC' && (next === undefined || next.startsWith('--'))) value = 'true';
+      else if (name === 'WHARF_TLS' && (next === undefined || next.startsWith('--'))) value = 'on';
       else if (next === undefined) throw new ConfigError(`flag --${flag} needs a value`);
       else {
         value = next;
@@ -135,6 +149,19 @@ const boolean = (name: string) =>
       return z.NEVER;
     });
 
+const wholeNumber = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number >= 1 (got "${value}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 const optionalSecret = (name: string, minLength: number) =>
   z
     .string()
@@ -152,7 +179,24 @@ const schema = z.object({
   WHARF_PUBLIC_GRPC_ADDRESS: z.string().optional(),
   WHARF_JWT_SECRET: optionalSecret('WHARF_JWT_SECRET', 32),
   WHARF_JWT_TTL: duration('WHARF_JWT_TTL', '12h'),
-  WHARF_JOIN_TOKEN: optionalSecret('WHARF_JOIN_TOKEN', 16),
+  WHARF_JOIN_TOKEN: z
+    .string()
+    .regex(
+      JOIN_TOKEN_PATTERN,
+      'WHARF_JOIN_TOKEN must look like <id>.<secret>: an id of 3-40 lower-case letters, digits or "_", a dot, and a secret of 16-128 letters, digits, "-" or "_" (e.g. wharf_ab12cd.<32 random characters>); leave it unset to have one generated',
+    )
+    .optional(),
+  WHARF_JOIN_RATE_LIMIT: wholeNumber('WHARF_JOIN_RATE_LIMIT', '10'),
+  WHARF_JOIN_RATE_BURST: wholeNumber('WHARF_JOIN_RATE_BURST', '20'),
+  WHARF_TLS: z.enum(['on', 'off', 'auto'], 'WHARF_TLS must be on, off or auto').default('auto'),
+  WHARF_TLS_SAN: z.string().optional(),
+  WHARF_TLS_CA_CERT: z.string().optional(),
+  WHARF_TLS_CA_KEY: z.string().optional(),
+  WHARF_TLS_CERT: z.string().optional(),
+  WHARF_TLS_KEY: z.string().optional(),
+  WHARF_HTTP_TLS_CERT: z.string().optional(),
+  WHARF_HTTP_TLS_KEY: z.string().optional(),
+  WHARF_WORKER_CERT_TTL: duration('WHARF_WORKER_CERT_TTL', '365d'),
   WHARF_ADMIN_EMAIL: z.email('WHARF_ADMIN_EMAIL must be an email address').default('admin@wharf.local'),
   WHARF_ADMIN_PASSWORD: optionalSecret('WHARF_ADMIN_PASSWORD', 8),
   WHARF_HEARTBEAT_INTERVAL: duration('WHARF_HEARTBEAT_INTERVAL', '5s'),
@@ -165,17 +209,7 @@ const schema = z.object({
   WHARF_MAX_OUTPUT_BYTES: bytes('WHARF_MAX_OUTPUT_BYTES', '10Gi'),
   WHARF_MAX_LOG_BYTES: bytes('WHARF_MAX_LOG_BYTES', '64Mi'),
   WHARF_ALLOW_USER_EXEC: boolean('WHARF_ALLOW_USER_EXEC'),
-  WHARF_LOGIN_RATE_LIMIT: z
-    .string()
-    .default('10')
-    .transform((value, ctx) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1) {
-        ctx.addIssue({ code: 'custom', message: `WHARF_LOGIN_RATE_LIMIT must be a whole number >= 1 (got "${value}")` });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  WHARF_LOGIN_RATE_LIMIT: wholeNumber('WHARF_LOGIN_RATE_LIMIT', '10'),
   WHARF_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WHARF_WS_PING_INTERVAL: duration('WHARF_WS_PING_INTERVAL', '30s'),
   WHARF_WS_MAX_BUFFER: bytes('WHARF_WS_MAX_BUFFER', '4Mi'),
@@ -199,6 +233,25 @@ export interface MasterConfig {
   jwtSecret?: string | undefined;
   jwtTtlMs: number;
   joinToken?: string | undefined;
+  /** Register calls without a client certificate (joins), per source address: a token bucket */
+  joinRateLimit: { perMinute: number; burst: number };
+  /**
+   * TLS. gRPC is always TLS; the cluster CA and the server certificate are generated into
+   * <dataDir>/tls unless the operator's files are given. `http`: HTTPS for REST and the
+   * dashboard (`auto` = HTTPS unless the HTTP listener is loopback-only).
+   */
+  tls: {
+    caCertFile?: string | undefined;
+    caKeyFile?: string | undefined;
+    certFile?: string | undefined;
+    keyFile?: string | undefined;
+    /** extra names and addresses for the generated server certificate */
+    sans: string[];
+    workerCertValidityMs: number;
+    http: 'on' | 'off' | 'auto';
+    httpCertFile?: string | undefined;
+    httpKeyFile?: string | undefined;
+  };
   admin: { email: string; password?: string | undefined };
   heartbeatIntervalMs: number;
   heartbeatTtlMs: number;
@@ -263,6 +316,22 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
   if (v.WHARF_RETRY_BACKOFF_MAX < v.WHARF_RETRY_BACKOFF) {
     throw new ConfigError('WHARF_RETRY_BACKOFF_MAX must not be shorter than WHARF_RETRY_BACKOFF');
   }
+  for (const [a, b] of [
+    ['WHARF_TLS_CA_CERT', 'WHARF_TLS_CA_KEY'],
+    ['WHARF_TLS_CERT', 'WHARF_TLS_KEY'],
+    ['WHARF_HTTP_TLS_CERT', 'WHARF_HTTP_TLS_KEY'],
+  ] as const) {
+    if ((v[a] === undefined) !== (v[b] === undefined)) {
+      const [given, missing] = v[a] === undefined ? [b, a] : [a, b];
+      throw new ConfigError(`${given} is set but ${missing} is not: give both (a certificate and its key), or neither`);
+    }
+  }
+  if (v.WHARF_TLS === 'off' && v.WHARF_HTTP_TLS_CERT !== undefined) {
+    throw new ConfigError('WHARF_HTTP_TLS_CERT is set but WHARF_TLS is off: unset WHARF_TLS (or set it to on) to serve HTTPS with that certificate');
+  }
+  if (v.WHARF_WORKER_CERT_TTL < 1000) {
+    throw new ConfigError(`WHARF_WORKER_CERT_TTL (--worker-cert-ttl) must be at least 1s (got ${v.WHARF_WORKER_CERT_TTL}ms)`);
+  }
   const s3 = parseS3Config(raw);
   if (s3.problems.length > 0) throw new ConfigError(`invalid configuration: ${s3.problems.join('; ')}`);
   const host = v.WHARF_HOST ?? '127.0.0.1';
@@ -274,6 +343,18 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
     jwtSecret: v.WHARF_JWT_SECRET,
     jwtTtlMs: v.WHARF_JWT_TTL,
     joinToken: v.WHARF_JOIN_TOKEN,
+    joinRateLimit: { perMinute: v.WHARF_JOIN_RATE_LIMIT, burst: v.WHARF_JOIN_RATE_BURST },
+    tls: {
+      caCertFile: absolute(v.WHARF_TLS_CA_CERT),
+      caKeyFile: absolute(v.WHARF_TLS_CA_KEY),
+      certFile: absolute(v.WHARF_TLS_CERT),
+      keyFile: absolute(v.WHARF_TLS_KEY),
+      sans: (v.WHARF_TLS_SAN ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''),
+      workerCertValidityMs: v.WHARF_WORKER_CERT_TTL,
+      http: v.WHARF_TLS,
+      httpCertFile: absolute(v.WHARF_HTTP_TLS_CERT),
+      httpKeyFile: absolute(v.WHARF_HTTP_TLS_KEY),
+    },
     admin: { email: v.WHARF_ADMIN_EMAIL, password: v.WHARF_ADMIN_PASSWORD },
     heartbeatIntervalMs: v.WHARF_HEARTBEAT_INTERVAL,
     heartbeatTtlMs: v.WHARF_HEARTBEAT_TTL,
@@ -294,6 +375,10 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
         ? undefined
         : { url: v.WHARF_MONGO_URL, database: v.WHARF_MONGO_DB ?? 'wharf', startTimeoutMs: v.WHARF_MONGO_START_TIMEOUT },
   };
+}
+
+function absolute(file: string | undefined): string | undefined {
+  return file === undefined ? undefined : resolve(file);
 }
 
 export function loadMasterConfig(argv: readonly string[], env: NodeJS.ProcessEnv): MasterConfig {

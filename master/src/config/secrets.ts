@@ -1,8 +1,10 @@
 // Secrets the operator did not give are generated once and kept in the data dir (mode 0600),
-// so a restart keeps sessions, worker tokens and the admin login valid. Never a literal in code.
+// so a restart keeps sessions, the start join token and the admin login valid. Never a literal
+// in code.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { generateJoinToken, JOIN_TOKEN_PATTERN } from '../cluster/join-tokens.js';
 
 export interface ResolvedSecrets {
   jwtSecret: string;
@@ -12,11 +14,20 @@ export interface ResolvedSecrets {
   generated: string[];
 }
 
-function readOrCreate(dir: string, file: string, make: () => string, generated: string[]): string {
+/**
+ * The secret in <dir>/<file>, made on the first start. A kept value that `valid` rejects (a
+ * join token from before tokens had the `<id>.<secret>` form) is replaced, and counts as made.
+ */
+function readOrCreate(dir: string, file: string, make: () => string, generated: string[], valid: (value: string) => boolean = () => true): string {
   const path = join(dir, file);
   if (existsSync(path)) {
     chmodSync(path, 0o600);
-    return readFileSync(path, 'utf8').trim();
+    const kept = readFileSync(path, 'utf8').trim();
+    if (valid(kept)) return kept;
+    const value = make();
+    writeFileSync(path, `${value}\n`, { mode: 0o600 });
+    generated.push(file);
+    return value;
   }
   const value = make();
   writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
@@ -32,8 +43,15 @@ export function resolveSecrets(
   const generated: string[] = [];
   const jwtSecret = given.jwtSecret ?? readOrCreate(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'), generated);
   const joinToken =
-    given.joinToken ?? readOrCreate(dataDir, 'join-token', () => `wharf_${randomBytes(24).toString('base64url')}`, generated);
+    given.joinToken ?? readOrCreate(dataDir, 'join-token', generateJoinToken, generated, (value) => JOIN_TOKEN_PATTERN.test(value));
   const adminPassword =
     given.adminPassword ?? readOrCreate(dataDir, 'admin-password', () => randomBytes(12).toString('base64url'), generated);
   return { jwtSecret, joinToken, adminPassword, generated };
+}
+
+/** A new start join token in <dataDir>/join-token (the kept one was revoked by an admin). */
+export function regenerateJoinToken(dataDir: string): string {
+  const value = generateJoinToken();
+  writeFileSync(join(dataDir, 'join-token'), `${value}\n`, { mode: 0o600 });
+  return value;
 }

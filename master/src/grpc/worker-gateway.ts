@@ -1,8 +1,9 @@
-// The gRPC side of the master: workers dial in here. Transport only: each handler checks the
-// caller, translates protobuf into domain calls on the registry and the task service, and
-// maps errors back. The master never dials a worker.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// The gRPC side of the master: workers dial in here, over TLS (tls-port.ts). Transport only:
+// each handler takes the caller's identity from its verified client certificate
+// (cluster/worker-identity.ts decides), translates protobuf into domain calls on the registry
+// and the task service, and maps errors back. The master never dials a worker.
 import type { EventEmitter } from 'node:events';
+import type { PeerCertificate as TlsPeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import {
   CHANNEL_OPTIONS,
@@ -20,8 +21,9 @@ import {
 import type { ArtifactBackend } from '../artifacts/artifact-backend.js';
 import { sendArtifact } from '../artifacts/artifact-sender.js';
 import { prepareArtifactUploads } from '../artifacts/artifact-upload-targets.js';
-import type { AuthService } from '../auth/auth-service.js';
+import type { TokenBucketLimiter } from '../auth/rate-limiter.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
+import { certificateRef, type PeerCertificate, type WorkerIdentity } from '../cluster/worker-identity.js';
 import type { WorkerChannel, WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import type { FileStore, UploadSession } from '../files/file-store.js';
@@ -33,20 +35,26 @@ import { RUNTIMES, type Runtime } from '../records/resources.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { toGrpcError } from './grpc-errors.js';
 import { toMasterMessage } from './master-messages.js';
+import { ClusterServerCredentials, GrpcTlsPort, type ServerTlsMaterial } from './tls-port.js';
 
 const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;
-const ID = /^[A-Za-z0-9_-]{1,128}$/;
 const OUTCOMES: ReadonlySet<string> = new Set(REPORTED_OUTCOMES);
 const LOG_STREAMS: Record<string, LogStreamName> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
 
 export interface WorkerGatewayDeps {
   registry: WorkerRegistry;
   tasks: TaskService;
-  auth: AuthService;
+  /** enrolment, certificate checks, renewal (cluster/worker-identity.ts) */
+  identity: WorkerIdentity;
+  /** the server certificate and the CA client certificates must chain to */
+  tls: ServerTlsMaterial & { servingCaPem: string };
+  /** what a cleartext client is told (names the CA hash and the join line) */
+  cleartextRefusal: () => string;
+  /** Register calls without a client certificate, per source address; absent = unlimited */
+  enrolmentLimiter?: TokenBucketLimiter | undefined;
   logs: LogStore;
   files: FileStore;
   logger: Logger;
-  joinToken: string;
   heartbeatIntervalMs: number;
   /** told to workers at Register: their default stop-after (fencing) */
   heartbeatTtlMs: number;
@@ -66,16 +74,15 @@ const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
  * for its Server, which keeps HTTP/2's 64 KiB
  * stream and connection windows: measured, that held a 256 MiB upload at ~55 MB/s on loopback
  * while both processes sat idle waiting for WINDOW_UPDATEs. This widens them through two
- * internals of grpc-js 1.14 (the options handed to http2.createServer, and its http2 servers,
- * whose sessions get a larger connection window). When a later grpc-js lacks them, nothing
- * breaks: the defaults stay and the master says so once.
+ * internals of grpc-js 1.14 (the options handed to http2.createServer, and the http2 server of
+ * the connection injector tls-port.ts uses, whose sessions get a larger connection window).
+ * When a later grpc-js lacks them, nothing breaks: the defaults stay and the master says so once.
  */
 interface GrpcServerInternals {
   commonServerOptions?: { settings?: Record<string, unknown> };
-  http2Servers?: Map<EventEmitter, unknown>;
 }
 
-/** Before bind: the per-stream window, through the options grpc-js hands to http2.createServer. */
+/** Before the port opens: the per-stream window, through the options grpc-js hands to http2.createServer. */
 function widenStreamWindow(server: grpc.Server, logger: Logger): void {
   const internals = server as unknown as GrpcServerInternals;
   if (!internals.commonServerOptions) {
@@ -85,78 +92,103 @@ function widenStreamWindow(server: grpc.Server, logger: Logger): void {
   internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: RECEIVE_WINDOW_BYTES };
 }
 
-/** After bind: the connection window of every new session of grpc-js's http2 servers. */
-function widenConnectionWindow(server: grpc.Server, logger: Logger): void {
-  const internals = server as unknown as GrpcServerInternals;
-  if (!(internals.http2Servers instanceof Map)) {
-    logger.warn('grpc-js internals changed: cannot widen the HTTP/2 connection window; uploads will be slower');
-    return;
-  }
-  for (const http2Server of internals.http2Servers.keys()) {
-    http2Server.on('session', (session: { setLocalWindowSize?: (size: number) => void }) => {
-      try {
-        session.setLocalWindowSize?.(RECEIVE_WINDOW_BYTES);
-      } catch (error: unknown) {
-        logger.debug({ err: error }, 'could not widen a session window');
-      }
-    });
-  }
+/** The connection window of every new session of one of grpc-js's http2 servers. */
+function widenConnectionWindow(http2Server: EventEmitter, logger: Logger): void {
+  http2Server.on('session', (session: { setLocalWindowSize?: (size: number) => void }) => {
+    try {
+      session.setLocalWindowSize?.(RECEIVE_WINDOW_BYTES);
+    } catch (error: unknown) {
+      logger.debug({ err: error }, 'could not widen a session window');
+    }
+  });
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+/** Any server call: what the gateway needs to know who is calling. */
+interface IncomingCall {
+  getAuthContext(): { sslPeerCertificate?: TlsPeerCertificate | undefined };
+  getPeer(): string;
+}
+
+/** The verified client certificate of a call (grpc-js sets it only when it chains to the CA). */
+function peerCertificateOf(call: IncomingCall): PeerCertificate | undefined {
+  const certificate = call.getAuthContext().sslPeerCertificate;
+  if (!certificate) return undefined;
+  const cn: unknown = certificate.subject?.CN;
+  const commonName = Array.isArray(cn) ? String(cn[0] ?? '') : typeof cn === 'string' ? cn : '';
+  return { commonName, fingerprint256: certificate.fingerprint256, serial: certificate.serialNumber };
+}
+
+/** The caller's address without its port ("10.0.0.5", "::1"), for the per-address rate limit. */
+export function peerAddressOf(peer: string): string {
+  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(peer);
+  if (bracketed) return bracketed[1]!;
+  const colon = peer.lastIndexOf(':');
+  return colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
 }
 
 export class WorkerGateway {
   private readonly server = new grpc.Server(CHANNEL_OPTIONS);
-  private readonly joinTokenDigest: Buffer;
+  private port: GrpcTlsPort | undefined;
+  /** every open stream of each worker, ended when the worker is removed */
+  private readonly openCalls = new Map<string, Set<() => void>>();
 
   constructor(private readonly deps: WorkerGatewayDeps) {
-    this.joinTokenDigest = digest(deps.joinToken);
     const proto = loadWharfProto();
     this.server.addService(proto.wharf.v1.WorkerGateway.service, this.handlers());
   }
 
-  /** Binds and answers the port actually bound (useful with port 0). */
+  /** Listens over TLS and answers the port actually bound (useful with port 0). */
   listen(host: string, port: number): Promise<number> {
     widenStreamWindow(this.server, this.deps.logger);
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-        if (error) return reject(error);
-        widenConnectionWindow(this.server, this.deps.logger);
-        resolve(bound);
-      });
+    const credentials = new ClusterServerCredentials(this.deps.tls);
+    this.port = new GrpcTlsPort(this.server, credentials, {
+      refusal: this.deps.cleartextRefusal,
+      logger: this.deps.logger,
+      onHttp2Server: (http2Server) => widenConnectionWindow(http2Server, this.deps.logger),
     });
+    return this.port.listen(host, port);
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 2000);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  forceClose(): void {
+  async close(): Promise<void> {
+    await this.port?.close(2000);
     this.server.forceShutdown();
   }
 
-  private workerIdOf(metadata: grpc.Metadata): string {
-    const header = metadata.get('authorization')[0];
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    if (!token) throw new WharfError('unauthenticated', 'missing session token; call Register first');
-    return this.deps.auth.verifyWorkerToken(token);
+  forceClose(): void {
+    this.port?.forceClose();
+    this.server.forceShutdown();
+  }
+
+  /** Ends every open call of a worker (it was removed: its certificate no longer counts). */
+  disconnectWorker(workerId: string): void {
+    const calls = this.openCalls.get(workerId);
+    this.openCalls.delete(workerId);
+    for (const end of calls ?? []) end();
+  }
+
+  /** Keeps an open call's ender until the call is over. */
+  private track(workerId: string, end: () => void): () => void {
+    let calls = this.openCalls.get(workerId);
+    if (!calls) {
+      calls = new Set();
+      this.openCalls.set(workerId, calls);
+    }
+    calls.add(end);
+    return () => {
+      const current = this.openCalls.get(workerId);
+      current?.delete(end);
+      if (current?.size === 0) this.openCalls.delete(workerId);
+    };
+  }
+
+  private workerIdOf(call: IncomingCall, rpc: string): string {
+    return this.deps.identity.authenticate(peerCertificateOf(call), { rpc, peer: call.getPeer() });
   }
 
   private handlers(): WorkerGatewayHandlers {
     return {
       Register: (call, callback) => {
-        this.register(call.request).then(
+        this.register(call.request, call).then(
           (response) => callback(null, response),
           (error: unknown) => callback(toGrpcError(error)),
         );
@@ -178,7 +210,7 @@ export class WorkerGateway {
       FetchArtifact: (call) => {
         Promise.resolve()
           .then(() => {
-            const workerId = this.workerIdOf(call.metadata);
+            const workerId = this.workerIdOf(call, 'FetchArtifact');
             const { attemptId, sha256 } = call.request;
             if (!this.deps.tasks.attemptNeedsArtifact(workerId, attemptId, sha256)) {
               throw new WharfError('forbidden', `attempt ${attemptId} of this worker does not take artifact ${sha256} as an input`);
@@ -194,7 +226,7 @@ export class WorkerGateway {
       PrepareArtifactUploads: (call, callback) => {
         Promise.resolve()
           .then(() => {
-            const workerId = this.workerIdOf(call.metadata);
+            const workerId = this.workerIdOf(call, 'PrepareArtifactUploads');
             const found = this.deps.tasks.attemptOf(workerId, call.request.attemptId);
             if (!found) throw new WharfError('conflict', `attempt ${call.request.attemptId} is no longer this worker's`);
             if (!this.deps.artifacts) throw new WharfError('unavailable', 'this master keeps no artifacts');
@@ -209,10 +241,36 @@ export class WorkerGateway {
     };
   }
 
-  private async register(request: RegisterRequest__Output): Promise<RegisterResponse> {
-    const given = digest(request.joinToken);
-    if (!timingSafeEqual(given, this.joinTokenDigest)) throw new WharfError('unauthenticated', 'wrong join token');
-    if (!ID.test(request.workerId)) throw new WharfError('validation_failed', 'workerId: must be 1-128 letters, digits, "-" or "_"');
+  /**
+   * Without a client certificate: enrolment (a join token, no worker id, a CSR), rate-limited per
+   * address. With one: the worker it names re-registers (and renews when it sends a CSR).
+   */
+  private async register(request: RegisterRequest__Output, call: IncomingCall): Promise<RegisterResponse> {
+    const context = { rpc: 'Register', peer: call.getPeer() };
+    const certificate = peerCertificateOf(call);
+    const identity = this.deps.identity;
+    let workerId: string;
+    if (!certificate) {
+      const wait = this.deps.enrolmentLimiter?.take(peerAddressOf(context.peer)) ?? 0;
+      if (wait > 0) {
+        throw identity.refuse('rate_limited', 'rate_limited', context, {}, `too many join attempts from this address; try again in ${wait}s`, {
+          retryAfterSeconds: wait,
+        });
+      }
+      identity.checkEnrolmentClaim(request.workerId, context);
+      workerId = '';
+    } else {
+      workerId = identity.authenticate(certificate, context);
+      if (request.workerId !== '' && request.workerId !== workerId) {
+        throw identity.refuse(
+          'impersonation',
+          'forbidden',
+          context,
+          { workerId, claimedWorkerId: request.workerId },
+          `this certificate is worker ${workerId}'s; it cannot register as worker ${request.workerId}`,
+        );
+      }
+    }
     const capacity = request.capacity;
     if (!capacity || capacity.cpu < 0 || capacity.memory < 0 || capacity.gpu < 0 || capacity.disk < 0) {
       throw new WharfError('validation_failed', 'capacity: must be given and not negative');
@@ -221,34 +279,48 @@ export class WorkerGateway {
     if (runtimes.length === 0) {
       throw new WharfError('validation_failed', `runtimes: none of ${JSON.stringify(request.runtimes)} is known (${KNOWN_RUNTIMES.join(', ')})`);
     }
+    const fencing = request.fencing ? { stopAfterMs: request.fencing.stopAfterMs, stopGraceMs: request.fencing.stopGraceMs } : undefined;
+    this.deps.registry.checkFencing(fencing);
+    // the fields are checked before a join token's use is counted or a certificate signed
+    let issued;
+    if (!certificate) {
+      const enrolled = await identity.enrol(request.joinToken, request.csr, context);
+      workerId = enrolled.workerId;
+      issued = enrolled.issued;
+    } else if (request.csr !== '') {
+      issued = await identity.renew(workerId, request.csr, context);
+    }
     const live = await this.deps.registry.register({
-      workerId: request.workerId,
-      name: request.name || request.hostname || request.workerId,
+      workerId,
+      name: request.name || request.hostname || workerId,
       hostname: request.hostname,
       capacity: { cpu: capacity.cpu, memory: capacity.memory, gpu: capacity.gpu, disk: capacity.disk },
       runtimes,
       labels: request.labels,
       version: request.version,
-      fencing: request.fencing ? { stopAfterMs: request.fencing.stopAfterMs, stopGraceMs: request.fencing.stopGraceMs } : undefined,
+      fencing,
+      // enrolment: the new worker's certificate (a renewal is pending until used)
+      certificate: !certificate && issued ? certificateRef(issued) : undefined,
     });
     const stopAttempts = await this.deps.tasks.workerRegistered(
-      request.workerId,
+      workerId,
       request.running.map((r) => r.attemptId),
     );
     return {
-      workerId: request.workerId,
-      sessionToken: this.deps.auth.issueWorkerToken(request.workerId),
+      workerId,
       heartbeatIntervalMs: this.deps.heartbeatIntervalMs,
       heartbeatTtlMs: this.deps.heartbeatTtlMs,
       stopAttempts,
       draining: live.record.status === 'draining',
+      certificate: issued?.certPem ?? '',
+      caCertificate: issued ? this.deps.tls.servingCaPem : '',
     };
   }
 
   private connect(call: grpc.ServerDuplexStream<WorkerMessage__Output, MasterMessage>): void {
     let workerId: string;
     try {
-      workerId = this.workerIdOf(call.metadata);
+      workerId = this.workerIdOf(call, 'Connect');
     } catch (error: unknown) {
       call.emit('error', toGrpcError(error));
       return;
@@ -270,6 +342,7 @@ export class WorkerGateway {
       return;
     }
     logger.debug('worker stream open');
+    const untrack = this.track(workerId, () => channel.close());
     this.deps.tasks.workerConnected(workerId);
     call.on('data', (message: WorkerMessage__Output) => {
       this.onWorkerMessage(workerId, message, channel).catch((error: unknown) => {
@@ -281,6 +354,7 @@ export class WorkerGateway {
         open = false;
         call.end();
       }
+      untrack();
       this.deps.registry.detach(workerId, channel);
       logger.debug('worker stream closed');
     };
@@ -352,7 +426,16 @@ export class WorkerGateway {
    * the stream with OUT_OF_RANGE and `wharf-expected-seq`; the ack names the attempt.
    */
   private async receiveLogs(call: grpc.ServerReadableStream<LogChunk__Output, LogAck>): Promise<LogAck> {
-    const workerId = this.workerIdOf(call.metadata);
+    const workerId = this.workerIdOf(call, 'StreamTaskLogs');
+    const untrack = this.track(workerId, () => call.destroy(new WharfError('forbidden', 'this worker was removed')));
+    try {
+      return await this.receiveLogChunks(workerId, call);
+    } finally {
+      untrack();
+    }
+  }
+
+  private async receiveLogChunks(workerId: string, call: grpc.ServerReadableStream<LogChunk__Output, LogAck>): Promise<LogAck> {
     let attempt: { attemptId: string; taskId: string } | undefined;
     let lastSeq = 0;
     for await (const raw of call) {
@@ -372,7 +455,16 @@ export class WorkerGateway {
   }
 
   private async receiveFiles(call: grpc.ServerReadableStream<FileChunk__Output, UploadAck>): Promise<UploadAck> {
-    const workerId = this.workerIdOf(call.metadata);
+    const workerId = this.workerIdOf(call, 'UploadTaskFiles');
+    const untrack = this.track(workerId, () => call.destroy(new WharfError('forbidden', 'this worker was removed')));
+    try {
+      return await this.receiveFileChunks(workerId, call);
+    } finally {
+      untrack();
+    }
+  }
+
+  private async receiveFileChunks(workerId: string, call: grpc.ServerReadableStream<FileChunk__Output, UploadAck>): Promise<UploadAck> {
     let session: UploadSession | undefined;
     let attemptId: string | undefined;
     try {

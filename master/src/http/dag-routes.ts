@@ -1,6 +1,6 @@
 // REST routes of DAG runs (docs/DAGS.md, docs/API.md). Transport only: read the body (YAML or
 // JSON), call the DAG service, shape the reply. Mounted by routes.ts after authentication.
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { parseMetricsLimit } from '../dags/dag-metrics.js';
 import type { DagService } from '../dags/dag-service.js';
@@ -9,15 +9,8 @@ import { WharfError } from '../errors.js';
 import type { DagRun } from '../records/dag.js';
 import { describeIssues } from '../tasks/task-input.js';
 import { currentUser } from './authenticate.js';
+import { handle } from './handle.js';
 
-type Handler = (req: Request, res: Response) => Promise<void> | void;
-const handle =
-  (fn: Handler) =>
-  (req: Request, res: Response, next: NextFunction): void => {
-    Promise.resolve()
-      .then(() => fn(req, res))
-      .catch(next);
-  };
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), name: z.string().regex(DAG_NAME_PATTERN).optional() });

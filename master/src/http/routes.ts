@@ -1,8 +1,10 @@
 // REST routes. Transport only: parse and validate, call the domain services, shape the reply.
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthService } from '../auth/auth-service.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
+import type { JoinTokens } from '../cluster/join-tokens.js';
+import type { WorkerIdentity } from '../cluster/worker-identity.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
@@ -13,8 +15,10 @@ import type { LogStore } from '../logs/log-store.js';
 import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
-import { apiTokenRoutes } from './token-routes.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
+import { clusterRoutes, publicClusterRoutes, type ClusterInfo } from './cluster-routes.js';
+import { handle, parseBody } from './handle.js';
+import { apiTokenRoutes } from './token-routes.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
 import { dagRoutes } from './dag-routes.js';
 import { fileView, taskView, userView, workerView } from './views.js';
@@ -31,24 +35,10 @@ export interface RouteDeps {
   telemetry: TelemetryService;
   /** DAG runs (POST/GET/DELETE /api/dags...); absent = no DAG routes */
   dags?: DagService | undefined;
-}
-
-type Handler = (req: Request, res: Response) => Promise<void> | void;
-
-/** Express 5 forwards rejected promises; this keeps handlers short and typed. */
-const handle =
-  (fn: Handler) =>
-  (req: Request, res: Response, next: NextFunction): void => {
-    Promise.resolve()
-      .then(() => fn(req, res))
-      .catch(next);
-  };
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (typeof body !== 'object' || body === null) throw new WharfError('validation_failed', 'body: must be a JSON object');
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
-  return parsed.data;
+  /** joining workers: join tokens, the join line and CA, worker removal; absent = no such routes */
+  joinTokens?: JoinTokens | undefined;
+  identity?: WorkerIdentity | undefined;
+  cluster?: ClusterInfo | undefined;
 }
 
 const registerSchema = z.object({
@@ -93,9 +83,14 @@ export function apiRoutes(deps: RouteDeps): Router {
     }),
   );
 
+  if (deps.cluster) router.use(publicClusterRoutes(deps.cluster));
+
   router.use(requireUser(auth));
   if (deps.dags) router.use(dagRoutes(deps.dags));
   router.use(apiTokenRoutes(auth.apiTokens));
+  if (deps.joinTokens && deps.identity && deps.cluster) {
+    router.use(clusterRoutes({ joinTokens: deps.joinTokens, identity: deps.identity, cluster: deps.cluster }));
+  }
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
 

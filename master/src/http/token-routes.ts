@@ -1,7 +1,7 @@
 // REST routes of API tokens (docs/API.md, "API tokens"). Transport only: validate, call the
 // ApiTokenService, shape the reply. Mounted by routes.ts after authentication, so an API token
 // may itself create, list and revoke tokens of its user.
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { parseDurationMs } from '@wharf/proto/units';
 import { z } from 'zod';
 import type { ApiTokenService } from '../auth/api-token-service.js';
@@ -9,15 +9,7 @@ import type { ApiTokenRecord } from '../records/api-token.js';
 import { WharfError } from '../errors.js';
 import { describeIssues } from '../tasks/task-input.js';
 import { currentUser } from './authenticate.js';
-
-type Handler = (req: Request, res: Response) => Promise<void> | void;
-const handle =
-  (fn: Handler) =>
-  (req: Request, res: Response, next: NextFunction): void => {
-    Promise.resolve()
-      .then(() => fn(req, res))
-      .catch(next);
-  };
+import { handle } from './handle.js';
 
 const DAY_MS = 86_400_000;
 /** lifetime when `expiresIn` is not given */

@@ -62,7 +62,7 @@ export function matchLiveRoute(pathname: string): Route | undefined {
   return undefined;
 }
 
-const WORKER_EVENTS = new Set(['joined', 'ready', 'draining', 'lost']);
+const WORKER_EVENTS = new Set(['joined', 'ready', 'draining', 'lost', 'removed']);
 
 export class LiveServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
@@ -250,9 +250,14 @@ export class LiveServer {
     for (const [client, user] of this.eventClients) {
       if (user.role !== 'admin') continue;
       if (message === undefined) {
-        const telemetry = this.deps.telemetry.worker(workerId);
-        if (!telemetry) return;
-        message = JSON.stringify({ type: 'worker', event, worker: workerView(telemetry.worker, telemetry.runningTasks) });
+        // a removed worker has no view any more: its id says which one went
+        if (event === 'removed') {
+          message = JSON.stringify({ type: 'worker', event, worker: { id: workerId } });
+        } else {
+          const telemetry = this.deps.telemetry.worker(workerId);
+          if (!telemetry) return;
+          message = JSON.stringify({ type: 'worker', event, worker: workerView(telemetry.worker, telemetry.runningTasks) });
+        }
       }
       client.send(message);
     }

@@ -7,6 +7,7 @@
 // checks that every name they use is exported here).
 import { statfs } from 'node:fs/promises';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { IDENTITY_REFUSALS } from '../cluster/worker-identity.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { Attempt, AttemptStatus } from '../records/attempt.js';
 import { TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../records/task.js';
@@ -45,6 +46,8 @@ export class MasterMetrics {
   private readonly wsLagged: Counter<'channel'>;
   private readonly attemptsFinished: Counter<'outcome'>;
   private readonly workersLost: Counter;
+  private readonly registerFailures: Counter<'reason'>;
+  private readonly workerCallRefusals: Counter<'rpc' | 'reason'>;
   /** when each live task last entered `queued` / `assigned` (epoch ms) */
   private readonly queuedAt = new Map<string, number>();
   /** queued tasks: from when they may be placed (entering the queue, or the end of a retry's backoff) */
@@ -127,6 +130,18 @@ export class MasterMetrics {
     this.workersLost = new Counter({
       name: 'wharf_workers_lost_total',
       help: 'Times a worker was marked lost (silent past the heartbeat TTL, or not back within the reconnect grace after a master restart) since the master started.',
+      registers,
+    });
+    this.registerFailures = new Counter({
+      name: 'wharf_worker_register_failures_total',
+      help: 'Register calls the master refused, by reason (invalid_token, expired_token, revoked_token, used_up_token, impersonation, rate_limited, invalid_request, no_certificate, unknown_worker, revoked_certificate, superseded_certificate).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.workerCallRefusals = new Counter({
+      name: 'wharf_worker_call_refusals_total',
+      help: 'Worker calls other than Register refused for their credentials (no, revoked, superseded or unknown certificate), by RPC and reason.',
+      labelNames: ['rpc', 'reason'],
       registers,
     });
   }
@@ -307,6 +322,8 @@ export class MasterMetrics {
       },
     });
     for (const outcome of FINISHED_ATTEMPT_OUTCOMES) this.attemptsFinished.inc({ outcome }, 0);
+    // a Register refusal (a guessed token, an impersonation) shows as an increase from its first
+    for (const reason of IDENTITY_REFUSALS) this.registerFailures.inc({ reason }, 0);
     // the first client cut off as lagged must show as an increase, not as a new series
     for (const channel of WEBSOCKET_CHANNELS) {
       this.wsConnections.inc({ channel }, 0);
@@ -390,6 +407,12 @@ export class MasterMetrics {
 
   webSocketSent(channel: string): void {
     this.wsMessages.inc({ channel });
+  }
+
+  /** A worker call refused for its credentials: Register in the failures counter, the rest apart. */
+  countWorkerRefusal(rpc: string, reason: string): void {
+    if (rpc === 'Register') this.registerFailures.inc({ reason });
+    else this.workerCallRefusals.inc({ rpc, reason });
   }
 
   webSocketLagged(channel: string): void {

@@ -11,6 +11,14 @@ export interface WorkerUsage {
   gpuPercent?: number | undefined;
 }
 
+/** A worker certificate the master issued, as the worker record keeps it. */
+export interface WorkerCertificateRef {
+  /** SHA-256 of the certificate's DER, upper-case hex with colons (as node:tls prints it) */
+  fingerprint256: string;
+  serial: string;
+  notAfter: number;
+}
+
 export interface WorkerRecord {
   id: string;
   name: string;
@@ -24,6 +32,14 @@ export interface WorkerRecord {
   lastHeartbeatAt: number;
   /** The bound the worker applies when it loses the master (cluster/worker-fencing.ts); absent for records of workers that declared none. */
   fencing?: WorkerFencing | undefined;
+  /** the certificate the worker authenticates with (absent: enrolled before certificates existed) */
+  certificate?: WorkerCertificateRef | undefined;
+  /**
+   * A renewed certificate the master issued but the worker has not used yet. Both are accepted
+   * until the worker presents the new one; then it becomes `certificate` and the old one is
+   * refused. (A lost renewal answer thus never locks a worker out.)
+   */
+  pendingCertificate?: WorkerCertificateRef | undefined;
 }
 
 /**

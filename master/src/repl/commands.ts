@@ -9,7 +9,10 @@ import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { formatBytes } from '@wharf/proto';
 import type { AuthService } from '../auth/auth-service.js';
+import type { JoinTokens } from '../cluster/join-tokens.js';
+import type { WorkerIdentity } from '../cluster/worker-identity.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
+import { parseDurationMs } from '../config/durations.js';
 import { DEFAULT_METRICS_LIMIT, MAX_METRICS_LIMIT } from '../dags/dag-metrics.js';
 import type { DagService } from '../dags/dag-service.js';
 import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-spec.js';
@@ -20,6 +23,7 @@ import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type Task, type TaskStatus } fro
 import type { User } from '../records/user.js';
 import { parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
+import { joinTokenView } from '../http/cluster-routes.js';
 import { cacheSummaryLine, dagDetailsView, dagFileContentType, dagMetricsTable, dagRunsTable } from './dag-views.js';
 import {
   ago,
@@ -47,7 +51,14 @@ export interface ReplServices {
   logs: LogStore;
   files: FileStore;
   dags: DagService;
+  /** join tokens (join-tokens, join-token create/revoke) */
+  joinTokens: JoinTokens;
+  /** worker certificates (remove-worker) */
+  identity: WorkerIdentity;
+  /** the start join token */
   joinToken: string;
+  /** `sha256:…` of the CA workers pin */
+  caHash: string;
   grpcAddress: string;
   httpUrl: string;
 }
@@ -77,7 +88,7 @@ export interface ReplContext {
 }
 
 /** What a positional argument is, for Tab. */
-export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'dagName' | 'file' | 'none';
+export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'dagName' | 'file' | 'joinToken' | 'none';
 
 export interface Command {
   name: string;
@@ -153,7 +164,7 @@ const WORKER_HEADERS = ['ID', 'NAME', 'STATUS', 'CONNECTED', 'RUNTIMES', 'CPU', 
 
 function workersTable(ctx: ReplContext): string {
   const workers = ctx.services.registry.list();
-  if (workers.length === 0) return ctx.style.dim('no workers have joined yet (see `token`)');
+  if (workers.length === 0) return ctx.style.dim('no workers have joined yet (see `token` and `join-token create`)');
   const running = ctx.services.tasks.attemptsByWorker();
   const idLength = distinctPrefixLength(workers.map((w) => w.record.id));
   return table(
@@ -779,12 +790,138 @@ function commandList(): Command[] {
     {
       name: 'token',
       usage: 'token',
-      summary: 'the cluster join token and the line that joins a worker',
+      summary: 'the start join token, the CA hash and the line that joins a worker',
       args: [],
       run(ctx, args) {
         expectArgs(this, args, 0, 0);
-        const { joinToken, grpcAddress } = ctx.services;
-        ctx.print(fields([['join token', joinToken], ['join a worker', `./runWorker.sh --master ${grpcAddress} --token ${joinToken}`]], ctx.style));
+        const { joinToken, grpcAddress, caHash } = ctx.services;
+        ctx.print(
+          fields(
+            [
+              ['join token', joinToken],
+              ['ca hash', caHash],
+              ['join a worker', `./runWorker.sh --master ${grpcAddress} --token-file <file holding the token> --ca-hash ${caHash}`],
+            ],
+            ctx.style,
+          ),
+        );
+        ctx.print(ctx.style.dim('the token admits new workers only; join-token create makes one with an expiry and a use limit'));
+      },
+    },
+    {
+      name: 'join-tokens',
+      usage: 'join-tokens',
+      summary: 'the join tokens: state, uses, expiry, who made them (never their secrets)',
+      args: [],
+      async run(ctx, args) {
+        expectArgs(this, args, 0, 0);
+        const tokens = await ctx.services.joinTokens.list();
+        const now = ctx.now();
+        ctx.print(
+          table(
+            ['ID', 'STATE', 'USES', 'EXPIRES', 'CREATED BY', 'DESCRIPTION'],
+            tokens.map((token) => {
+              const view = joinTokenView(token, now);
+              return [
+                token.id,
+                ctx.style.status(view.state),
+                `${token.uses}${token.usageLimit === undefined ? '' : `/${token.usageLimit}`}`,
+                token.expiresAt === undefined ? 'never' : isoTime(token.expiresAt),
+                cell(token.createdBy, 40),
+                cell(token.startToken ? `${token.description} (start token)` : token.description, 60),
+              ];
+            }),
+            ctx.style,
+          ),
+        );
+      },
+    },
+    {
+      name: 'join-token',
+      usage: 'join-token create [--expires 24h] [--uses N] [description] | join-token revoke <id>',
+      summary: 'make a join token (its secret is shown once) or revoke one',
+      details: [
+        'join-token create   a new token `<id>.<secret>`; --expires D (e.g. 30m, 24h, 7d; none = never),',
+        '                    --uses N (how many workers it may admit; none = any number); the rest of the',
+        '                    line is its description. The secret is printed once and never stored.',
+        'join-token revoke <id>  no new worker can join with it; workers that joined keep their certificates',
+        '                    (remove-worker takes one out).',
+      ].join('\n'),
+      args: ['joinToken', 'joinToken'],
+      flags: ['--expires', '--uses'],
+      async run(ctx, args) {
+        const [action, ...rest] = args;
+        if (action === 'revoke') {
+          expectArgs(this, rest, 1, 1);
+          const token = await ctx.services.joinTokens.revoke(rest[0]!, ctx.admin.email);
+          ctx.print(`join token ${token.id} is revoked: no new worker can join with it`);
+          return;
+        }
+        if (action !== 'create') throw usageError(this, action === undefined ? 'create or revoke?' : `unknown action "${cell(action, 40)}"`);
+        let expiresInMs: number | undefined;
+        let usageLimit: number | undefined;
+        const words: string[] = [];
+        for (let i = 0; i < rest.length; i += 1) {
+          const word = rest[i]!;
+          const [flag, inline] = word.startsWith('--') ? (word.split(/=(.*)/s, 2) as [string, string | undefined]) : [word, undefined];
+          if (flag === '--expires' || flag === '--uses') {
+            const value = inline ?? rest[++i];
+            if (flag === '--expires') {
+              const ms = value === undefined ? undefined : parseDurationMs(value);
+              if (ms === undefined || ms <= 0 || ms > 365 * 86_400_000) throw usageError(this, `--expires takes a duration from 1s to 365d such as 24h (got ${value === undefined ? 'nothing' : `"${cell(value, 40)}"`})`);
+              expiresInMs = ms;
+            } else {
+              if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) {
+                throw usageError(this, `--uses takes a whole number 1-1000000 (got ${value === undefined ? 'nothing' : `"${cell(value, 40)}"`})`);
+              }
+              usageLimit = Number(value);
+            }
+          } else if (word.startsWith('-')) {
+            throw usageError(this, `unknown option ${cell(word, 40)}`);
+          } else {
+            words.push(word);
+          }
+        }
+        const description = words.join(' ');
+        if (description.length > 200) throw usageError(this, 'the description may be at most 200 characters');
+        const { token, secret } = await ctx.services.joinTokens.create({ description, expiresInMs, usageLimit }, ctx.admin.email);
+        const { grpcAddress, caHash } = ctx.services;
+        ctx.print(
+          fields(
+            [
+              ['id', token.id],
+              ['secret', ctx.style.bold(secret)],
+              ['expires', token.expiresAt === undefined ? 'never' : isoTime(token.expiresAt)],
+              ['uses', token.usageLimit === undefined ? 'any number' : String(token.usageLimit)],
+              ['join a worker', `./runWorker.sh --master ${grpcAddress} --token-file <file holding the secret> --ca-hash ${caHash}`],
+            ],
+            ctx.style,
+          ),
+        );
+        ctx.print(ctx.style.dim('the secret is shown this once; keep it in a file (mode 600) for --token-file'));
+      },
+    },
+    {
+      name: 'remove-worker',
+      usage: 'remove-worker <worker>',
+      summary: 'take a worker out: its certificate is revoked, its stream closed, its tasks run elsewhere',
+      details: [
+        'The worker\'s certificate goes on the revocation list (checked on every call, kept across',
+        'restarts); its attempts are treated like a lost worker\'s: held until it must have stopped',
+        'them (its --stop-after + stop grace from its last contact; it may run them until it notices',
+        'it is cut off), then re-queued. It can only come back by joining again with a join token, as',
+        'a new worker with a new id.',
+      ].join('\n'),
+      args: ['worker'],
+      async run(ctx, args) {
+        expectArgs(this, args, 1, 1);
+        const id = ctx.ids.workerId(args[0]!);
+        const running = ctx.services.tasks.attemptsByWorker().get(id) ?? 0;
+        const record = await ctx.services.identity.remove(id, ctx.admin.email);
+        ctx.print(
+          `worker ${id.slice(0, 8)} (${cell(record.name, 40)}) is removed: its certificate is revoked` +
+            (running > 0 ? `; ${running === 1 ? 'its task runs' : `its ${running} tasks run`} elsewhere once it must have stopped ${running === 1 ? 'it' : 'them'}` : ''),
+        );
       },
     },
     {

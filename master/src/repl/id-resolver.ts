@@ -1,6 +1,7 @@
 // Ids as people type them: a unique prefix names a task or a worker; an ambiguous prefix is an
 // error that lists the candidates. Tasks are looked up through the task service (as the admin,
 // so every task is visible); workers through the registry; DAG runs through the DAG service.
+import type { JoinTokens } from '../cluster/join-tokens.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
@@ -30,7 +31,14 @@ export class IdResolver {
     private readonly registry: WorkerRegistry,
     private readonly admin: User,
     private readonly dags: DagService,
+    private readonly joinTokens?: JoinTokens,
   ) {}
+
+  /** Join token ids starting with `prefix` (revoked ones left out), for Tab. */
+  async joinTokenCandidates(prefix: string): Promise<string[]> {
+    const tokens = (await this.joinTokens?.list()) ?? [];
+    return tokens.filter((t) => t.revokedAt === undefined && t.id.startsWith(prefix)).map((t) => t.id);
+  }
 
   /** The full id of the one DAG run whose id starts with `prefix` (among the newest DAG_SCAN_LIMIT). */
   async dagId(prefix: string): Promise<string> {

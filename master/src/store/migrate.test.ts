@@ -110,6 +110,10 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
   // API tokens: one used and expiring, one never used
   await store.insertApiToken(mockApiToken({ userId: alice.id, name: 'ci', createdAt: base, expiresAt: base + 86_400_000, lastUsedAt: base + 5 }));
   await store.insertApiToken(mockApiToken({ userId: alice.id, name: 'laptop', createdAt: base + 1 }));
+  const token = { secretHash: 'ab'.repeat(32), description: '', createdBy: 'admin@example.com', createdAt: base, uses: 0 };
+  await store.insertJoinToken({ ...token, id: 'wharf_start1', startToken: true, uses: 4, lastUsedAt: base + 2 });
+  await store.insertJoinToken({ ...token, id: 'wharf_rack04', description: 'rack 4', usageLimit: 2, expiresAt: base + 3600_000 });
+  await store.revokeCertificate({ fingerprint256: 'AA:BB', serial: '01', workerId: 'w-gone', revokedAt: base, notAfter: base + 1, reason: 'worker removed by admin@example.com' });
   return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
@@ -137,6 +141,8 @@ async function dump(store: Store) {
     dags: await Promise.all((await store.listDagIds()).map((id) => store.getDag(id))),
     unfinishedDags: (await store.listUnfinishedDags()).map((d) => d.id),
     apiTokens: await store.listApiTokens({}),
+    joinTokens: await store.listJoinTokens(),
+    revokedCertificates: await store.listRevokedCertificates(),
   };
 }
 
@@ -162,6 +168,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     files: counts(2, 2, 0, 0),
     dags: counts(2, 2, 0, 0),
     apiTokens: counts(2, 2, 0, 0),
+    joinTokens: counts(2, 2, 0, 0),
+    revokedCertificates: counts(1, 1, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -176,6 +184,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     files: counts(2, 0, 0, 2),
     dags: counts(2, 0, 0, 2),
     apiTokens: counts(2, 0, 0, 2),
+    joinTokens: counts(2, 0, 0, 2),
+    revokedCertificates: counts(1, 0, 0, 1),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -191,6 +201,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
   await source.saveWorker(worker('w-2'));
   const [ci] = await source.listApiTokens({});
   await source.touchApiToken(ci!.id, Date.now() + 60_000);
+  await source.revokeJoinToken('wharf_rack04', 7);
   const third = await migrateStore(source, target);
   expect(third.problems).toEqual([]);
   expect(third.counts.tasks).toEqual(counts(450, 0, 1, 449));
@@ -199,6 +210,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
   expect(third.counts.workers).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.dags).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.apiTokens).toEqual(counts(2, 0, 1, 1));
+  expect(third.counts.joinTokens).toEqual(counts(2, 0, 1, 1));
   expect(await dump(target)).toEqual(await dump(source));
   expect((await target.getTask(queuedTaskId))?.status).toBe('assigned');
   expect(await target.getDag(runningDagId)).toMatchObject({ version: 2, cancelRequested: true, status: 'running' });

@@ -5,8 +5,10 @@
 // task's history) and a record already equal in the target is left alone.
 //
 // Record kinds: users (with password hashes), workers, tasks, attempts, task events,
-// output-file metadata, DAG runs and API tokens (their hashes); these are every table
-// SqliteStore keeps. Log bytes,
+// output-file metadata, DAG runs, join tokens and API tokens (their hashes; secrets are never
+// stored) and revoked worker certificates; these are every table SqliteStore keeps. The
+// cluster CA and its key stay in <data>/tls: move them with the data dir, or every worker must
+// join again. Log bytes,
 // output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
 // <data>/files, <data>/artifacts) and are not touched here; artifacts in S3 stay in the bucket.
 //
@@ -21,8 +23,8 @@ import type { Task } from '../records/task.js';
 import type { UserWithPassword } from '../records/user.js';
 import type { AttemptPatch, Store, StoreChange, TaskPatch } from './store.js';
 
-export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags' | 'apiTokens';
-export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files', 'dags', 'apiTokens'];
+export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags' | 'joinTokens' | 'revokedCertificates' | 'apiTokens';
+export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files', 'dags', 'joinTokens', 'revokedCertificates', 'apiTokens'];
 
 export interface KindCounts {
   /** records read from the source */
@@ -237,6 +239,38 @@ export async function migrateStore(
   }
   onProgress(`dags: ${counts.dags.read} read`);
 
+  // join tokens: new ones inserted; a revocation in the source is brought over; other changes
+  // (uses counted since the last copy) cannot be written through the contract and are listed
+  for (const token of await source.listJoinTokens()) {
+    counts.joinTokens.read += 1;
+    const existing = await target.getJoinToken(token.id);
+    if (!existing) {
+      await target.insertJoinToken(token);
+      counts.joinTokens.inserted += 1;
+    } else if (same(existing, token)) {
+      counts.joinTokens.unchanged += 1;
+    } else if (existing.secretHash !== token.secretHash) {
+      skip('joinTokens', `join token ${token.id} exists in the target as another token; left as it is`);
+    } else if (existing.revokedAt === undefined && token.revokedAt !== undefined && same({ ...existing, revokedAt: token.revokedAt }, token)) {
+      await target.revokeJoinToken(token.id, token.revokedAt);
+      counts.joinTokens.updated += 1;
+    } else {
+      skip('joinTokens', `join token ${token.id} differs between source and target (used since the last copy?); left as it is`);
+    }
+  }
+  onProgress(`joinTokens: ${counts.joinTokens.read} read`);
+
+  const revokedInTarget = new Set((await target.listRevokedCertificates()).map((entry) => entry.fingerprint256));
+  for (const entry of await source.listRevokedCertificates()) {
+    counts.revokedCertificates.read += 1;
+    if (revokedInTarget.has(entry.fingerprint256)) {
+      counts.revokedCertificates.unchanged += 1;
+      continue;
+    }
+    await target.revokeCertificate(entry);
+    counts.revokedCertificates.inserted += 1;
+  }
+  onProgress(`revokedCertificates: ${counts.revokedCertificates.read} read`);
   // API tokens (their secrets' hashes): the contract has no update beyond the last use, so a
   // token that differs otherwise is reported and left as the target has it
   for (const token of await source.listApiTokens({})) {
@@ -268,7 +302,7 @@ export async function migrateStore(
 export function formatReport(report: MigrationReport): string {
   const lines = RECORD_KINDS.map((kind) => {
     const c = report.counts[kind];
-    return `  ${kind.padEnd(10)} ${String(c.read).padStart(7)} read: ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped`;
+    return `  ${kind.padEnd(19)} ${String(c.read).padStart(7)} read: ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped`;
   });
   if (report.problems.length > 0) lines.push('', 'Not copied:', ...report.problems.map((p) => `  - ${p}`));
   return lines.join('\n');

@@ -27,6 +27,7 @@ import { MongoClient, MongoServerError, ObjectId, type ClientSession, type Colle
 import type { ApiTokenRecord } from '../records/api-token.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
+import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
 import type { DagRun } from '../records/dag.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
@@ -72,6 +73,8 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'dags_by_name', key: { name: 1, createdAt: -1, _id: -1 } },
     { name: 'dags_by_status', key: { status: 1, createdAt: 1, _id: 1 } },
   ],
+  join_tokens: [{ name: 'join_tokens_in_order', key: { _seq: 1 } }],
+  revoked_certificates: [{ name: 'revoked_certificates_in_order', key: { _seq: 1 } }],
   // API tokens: found by the secret's hash; (user, name) is unique
   api_tokens: [
     { name: 'api_tokens_by_hash', key: { secretHash: 1 }, unique: true },
@@ -80,7 +83,7 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
   ],
 };
 
-type CollectionName = 'users' | 'workers' | 'tasks' | 'attempts' | 'files' | 'events' | 'dags' | 'api_tokens';
+type CollectionName = 'users' | 'workers' | 'tasks' | 'attempts' | 'files' | 'events' | 'dags' | 'join_tokens' | 'revoked_certificates' | 'api_tokens';
 
 /** A record keyed by its own id (users, workers, tasks, attempts). */
 interface Keyed extends Document {
@@ -138,6 +141,8 @@ export class MongoStore implements Store {
   private readonly files: Collection;
   private readonly events: Collection;
   private readonly dags: Collection<Keyed>;
+  private readonly joinTokens: Collection<Keyed>;
+  private readonly revokedCertificates: Collection<Keyed>;
   private readonly apiTokens: Collection<Keyed>;
 
   private constructor(
@@ -153,6 +158,8 @@ export class MongoStore implements Store {
     this.files = db.collection('files');
     this.events = db.collection('events');
     this.dags = db.collection<Keyed>('dags');
+    this.joinTokens = db.collection<Keyed>('join_tokens');
+    this.revokedCertificates = db.collection<Keyed>('revoked_certificates');
     this.apiTokens = db.collection<Keyed>('api_tokens');
   }
 
@@ -239,6 +246,62 @@ export class MongoStore implements Store {
 
   async listWorkers(): Promise<WorkerRecord[]> {
     return (await this.workers.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as WorkerRecord[];
+  }
+
+  async deleteWorker(id: string): Promise<void> {
+    await this.workers.deleteOne({ _id: id });
+  }
+
+  // join tokens and revoked certificates
+
+  async insertJoinToken(token: JoinTokenRecord): Promise<void> {
+    try {
+      await this.joinTokens.insertOne({ _id: token.id, _seq: new ObjectId(), ...plain(token) });
+    } catch (error: unknown) {
+      if (isDuplicateKey(error)) throw new WharfError('conflict', `a join token with id ${token.id} already exists`);
+      throw error;
+    }
+  }
+
+  async getJoinToken(id: string): Promise<JoinTokenRecord | undefined> {
+    return ((await this.joinTokens.findOne({ _id: id }, RECORD)) ?? undefined) as JoinTokenRecord | undefined;
+  }
+
+  async listJoinTokens(): Promise<JoinTokenRecord[]> {
+    return (await this.joinTokens.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as JoinTokenRecord[];
+  }
+
+  /** One conditional update: the condition (usable at `now`) and the count are one atomic step. */
+  async useJoinToken(id: string, now: number): Promise<boolean> {
+    const result = await this.joinTokens.updateOne(
+      {
+        _id: id,
+        revokedAt: { $exists: false },
+        $and: [
+          { $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: now } }] },
+          { $or: [{ usageLimit: { $exists: false } }, { $expr: { $lt: ['$uses', '$usageLimit'] } }] },
+        ],
+      },
+      { $inc: { uses: 1 }, $set: { lastUsedAt: now } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async revokeJoinToken(id: string, at: number): Promise<boolean> {
+    const result = await this.joinTokens.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: at } });
+    return result.modifiedCount === 1;
+  }
+
+  async revokeCertificate(entry: RevokedCertificate): Promise<void> {
+    await this.revokedCertificates.updateOne(
+      { _id: entry.fingerprint256 },
+      { $setOnInsert: { _seq: new ObjectId(), ...plain(entry) } },
+      { upsert: true },
+    );
+  }
+
+  async listRevokedCertificates(): Promise<RevokedCertificate[]> {
+    return (await this.revokedCertificates.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as RevokedCertificate[];
   }
 
   // tasks and attempts

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
+import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
 import type { DagRun } from '../records/dag.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
@@ -39,6 +40,10 @@ CREATE TABLE IF NOT EXISTS dags (
 CREATE INDEX IF NOT EXISTS dags_by_created ON dags (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS dags_by_name ON dags (name, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS dags_by_status ON dags (status, created_at, id);
+CREATE TABLE IF NOT EXISTS join_tokens (
+  id TEXT PRIMARY KEY, expires_at INTEGER, usage_limit INTEGER, uses INTEGER NOT NULL,
+  last_used_at INTEGER, revoked_at INTEGER, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_certificates (fingerprint TEXT PRIMARY KEY, data TEXT NOT NULL);
 `;
 
 // API tokens: their own table, found by the secret's hash; (user, name) is unique
@@ -47,6 +52,27 @@ CREATE TABLE IF NOT EXISTS api_tokens (
   id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
   created_at INTEGER NOT NULL, data TEXT NOT NULL, UNIQUE (user_id, name));
 `;
+/** A join token row: the counters in columns (updated in place), the rest as JSON. */
+interface JoinTokenRow {
+  id: string;
+  expires_at: number | null;
+  usage_limit: number | null;
+  uses: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  data: string;
+}
+
+function joinTokenOf(row: JoinTokenRow | undefined): JoinTokenRecord | undefined {
+  if (!row) return undefined;
+  const fixed = JSON.parse(row.data) as Pick<JoinTokenRecord, 'secretHash' | 'description' | 'createdBy' | 'createdAt' | 'startToken'>;
+  const token: JoinTokenRecord = { id: row.id, ...fixed, uses: row.uses };
+  if (row.expires_at !== null) token.expiresAt = row.expires_at;
+  if (row.usage_limit !== null) token.usageLimit = row.usage_limit;
+  if (row.last_used_at !== null) token.lastUsedAt = row.last_used_at;
+  if (row.revoked_at !== null) token.revokedAt = row.revoked_at;
+  return token;
+}
 
 type Row = { data: string };
 
@@ -87,6 +113,19 @@ export class SqliteStore implements Store {
       saveWorker: db.prepare('INSERT INTO workers (id, data) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
       workerById: db.prepare<[string], Row>('SELECT data FROM workers WHERE id = ?'),
       allWorkers: db.prepare<[], Row>('SELECT data FROM workers ORDER BY rowid'),
+      deleteWorker: db.prepare('DELETE FROM workers WHERE id = ?'),
+      insertJoinToken: db.prepare(
+        'INSERT INTO join_tokens (id, expires_at, usage_limit, uses, last_used_at, revoked_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      joinTokenById: db.prepare<[string], JoinTokenRow>('SELECT * FROM join_tokens WHERE id = ?'),
+      allJoinTokens: db.prepare<[], JoinTokenRow>('SELECT * FROM join_tokens ORDER BY rowid'),
+      useJoinToken: db.prepare(
+        `UPDATE join_tokens SET uses = uses + 1, last_used_at = ?
+         WHERE id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND (usage_limit IS NULL OR uses < usage_limit)`,
+      ),
+      revokeJoinToken: db.prepare('UPDATE join_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      revokeCertificate: db.prepare('INSERT INTO revoked_certificates (fingerprint, data) VALUES (?, ?) ON CONFLICT(fingerprint) DO NOTHING'),
+      allRevokedCertificates: db.prepare<[], Row>('SELECT data FROM revoked_certificates ORDER BY rowid'),
       insertTask: db.prepare('INSERT INTO tasks (id, user_id, status, created_at, data) VALUES (?, ?, ?, ?, ?)'),
       taskById: db.prepare<[string], Row>('SELECT data FROM tasks WHERE id = ?'),
       updateTask: db.prepare('UPDATE tasks SET status = ?, data = ? WHERE id = ?'),
@@ -173,6 +212,47 @@ export class SqliteStore implements Store {
 
   async listWorkers(): Promise<WorkerRecord[]> {
     return this.statements.allWorkers.all().map((row) => JSON.parse(row.data) as WorkerRecord);
+  }
+
+  async deleteWorker(id: string): Promise<void> {
+    this.statements.deleteWorker.run(id);
+  }
+
+  async insertJoinToken(token: JoinTokenRecord): Promise<void> {
+    const { id, expiresAt, usageLimit, uses, lastUsedAt, revokedAt, secretHash, description, createdBy, createdAt, startToken } = token;
+    const fixed = { secretHash, description, createdBy, createdAt, startToken };
+    try {
+      this.statements.insertJoinToken.run(id, expiresAt ?? null, usageLimit ?? null, uses, lastUsedAt ?? null, revokedAt ?? null, JSON.stringify(fixed));
+    } catch (error: unknown) {
+      if (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_CONSTRAINT')) {
+        throw new WharfError('conflict', `a join token with id ${id} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async getJoinToken(id: string): Promise<JoinTokenRecord | undefined> {
+    return joinTokenOf(this.statements.joinTokenById.get(id));
+  }
+
+  async listJoinTokens(): Promise<JoinTokenRecord[]> {
+    return this.statements.allJoinTokens.all().map((row) => joinTokenOf(row)!);
+  }
+
+  async useJoinToken(id: string, now: number): Promise<boolean> {
+    return this.statements.useJoinToken.run(now, id, now).changes === 1;
+  }
+
+  async revokeJoinToken(id: string, at: number): Promise<boolean> {
+    return this.statements.revokeJoinToken.run(at, id).changes === 1;
+  }
+
+  async revokeCertificate(entry: RevokedCertificate): Promise<void> {
+    this.statements.revokeCertificate.run(entry.fingerprint256, JSON.stringify(entry));
+  }
+
+  async listRevokedCertificates(): Promise<RevokedCertificate[]> {
+    return this.statements.allRevokedCertificates.all().map((row) => JSON.parse(row.data) as RevokedCertificate);
   }
 
   async getTask(id: string): Promise<Task | undefined> {

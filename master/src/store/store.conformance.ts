@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiTokenRecord } from '../records/api-token.js';
+import type { JoinTokenRecord } from '../records/credentials.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
@@ -401,6 +402,62 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect((await store.getAttempt(attempt.id))?.inputReports).toEqual(inputReports);
     });
 
+    it('forgets a removed worker and keeps the certificates of its record', async () => {
+      const certificate = { fingerprint256: 'AA:BB', serial: '01', notAfter: 2_000_000_000_000 };
+      const worker = mockWorker('w-removed', { certificate, pendingCertificate: { ...certificate, fingerprint256: 'CC:DD' } });
+      await store.saveWorker(worker);
+      expect(await store.getWorker('w-removed')).toEqual(worker);
+      await store.deleteWorker('w-removed');
+      await store.deleteWorker('w-never-was');
+      expect(await store.getWorker('w-removed')).toBeUndefined();
+      expect(await store.listWorkers()).toEqual([]);
+    });
+
+    it('keeps join tokens, refuses a second one with the same id, and revokes once', async () => {
+      const token = mockJoinToken({ id: 'wharf_aaaaaa', description: 'rack 4', expiresAt: Date.now() + 60_000, usageLimit: 3, startToken: true });
+      await store.insertJoinToken(token);
+      await expect(store.insertJoinToken({ ...token, description: 'again' })).rejects.toMatchObject({ code: 'conflict' });
+      expect(await store.getJoinToken('wharf_aaaaaa')).toEqual(token);
+      await store.insertJoinToken(mockJoinToken({ id: 'wharf_bbbbbb' }));
+      expect((await store.listJoinTokens()).map((t) => t.id)).toEqual(['wharf_aaaaaa', 'wharf_bbbbbb']);
+      expect(await store.revokeJoinToken('wharf_bbbbbb', 1234)).toBe(true);
+      expect(await store.revokeJoinToken('wharf_bbbbbb', 5678)).toBe(false);
+      expect(await store.revokeJoinToken('wharf_nobody', 5678)).toBe(false);
+      expect((await store.getJoinToken('wharf_bbbbbb'))?.revokedAt).toBe(1234);
+    });
+
+    it('counts a join token use only while the token is usable: not revoked, not expired, under its limit', async () => {
+      const now = Date.now();
+      await store.insertJoinToken(mockJoinToken({ id: 'wharf_limit2', usageLimit: 2 }));
+      expect(await store.useJoinToken('wharf_limit2', now)).toBe(true);
+      expect(await store.useJoinToken('wharf_limit2', now + 1)).toBe(true);
+      expect(await store.useJoinToken('wharf_limit2', now + 2)).toBe(false);
+      expect(await store.getJoinToken('wharf_limit2')).toMatchObject({ uses: 2, lastUsedAt: now + 1 });
+      await store.insertJoinToken(mockJoinToken({ id: 'wharf_expire', expiresAt: now + 1000 }));
+      expect(await store.useJoinToken('wharf_expire', now)).toBe(true);
+      expect(await store.useJoinToken('wharf_expire', now + 1000)).toBe(false);
+      await store.insertJoinToken(mockJoinToken({ id: 'wharf_revoke' }));
+      await store.revokeJoinToken('wharf_revoke', now);
+      expect(await store.useJoinToken('wharf_revoke', now)).toBe(false);
+      expect(await store.useJoinToken('wharf_nobody', now)).toBe(false);
+      await store.insertJoinToken(mockJoinToken({ id: 'wharf_nolimit' }));
+      for (let i = 0; i < 5; i += 1) expect(await store.useJoinToken('wharf_nolimit', now)).toBe(true);
+    });
+
+    it('lets exactly N of N+3 concurrent uses of a token limited to N through', async () => {
+      await store.insertJoinToken(mockJoinToken({ id: 'wharf_race05', usageLimit: 5 }));
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.useJoinToken('wharf_race05', Date.now())));
+      expect(results.filter(Boolean)).toHaveLength(5);
+      expect((await store.getJoinToken('wharf_race05'))?.uses).toBe(5);
+    });
+
+    it('keeps revoked certificates once each, in order', async () => {
+      const entry = { fingerprint256: 'AA:01', serial: '01', workerId: 'w1', revokedAt: 1, notAfter: 2, reason: 'worker removed by a@b.c' };
+      await store.revokeCertificate(entry);
+      await store.revokeCertificate({ ...entry, revokedAt: 99 });
+      await store.revokeCertificate({ ...entry, fingerprint256: 'AA:02', serial: '02' });
+      expect(await store.listRevokedCertificates()).toEqual([entry, { ...entry, fingerprint256: 'AA:02', serial: '02' }]);
+    });
     // ---- API tokens -----------------------------------------------------------------------
     describe('API tokens', () => {
       it('keeps a token, finds it by id and by secret hash, and lists it per user oldest first', async () => {
@@ -448,6 +505,33 @@ export function mockApiToken(overrides: Partial<ApiTokenRecord> = {}): ApiTokenR
     secretHash: createHash('sha256').update(randomUUID()).digest('hex'),
     hint: 'wharf_pat_abcdef',
     createdAt: Date.now(),
+    ...overrides,
+  };
+}
+
+function mockWorker(id: string, overrides: Partial<WorkerRecord> = {}): WorkerRecord {
+  return {
+    id,
+    name: id,
+    hostname: 'host',
+    status: 'ready',
+    runtimes: ['docker'],
+    labels: {},
+    capacity: { cpu: 1, memory: 1, gpu: 0, disk: 0 },
+    version: '0.1.0',
+    registeredAt: 1,
+    lastHeartbeatAt: 1,
+    ...overrides,
+  };
+}
+
+function mockJoinToken(overrides: Partial<JoinTokenRecord> & { id: string }): JoinTokenRecord {
+  return {
+    secretHash: 'f'.repeat(64),
+    description: '',
+    createdBy: 'admin@wharf.local',
+    createdAt: Date.now(),
+    uses: 0,
     ...overrides,
   };
 }

@@ -13,6 +13,7 @@ import type { WorkerRecord } from '../records/worker.js';
 // finished) nothing is applied and commit answers false, so a duplicate report or a retried
 // request can never apply a change twice.
 import type { ApiTokenRecord } from '../records/api-token.js';
+import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
 
 export interface TaskPage {
   tasks: Task[];
@@ -81,6 +82,29 @@ export interface Store {
   saveWorker(worker: WorkerRecord): Promise<void>;
   getWorker(id: string): Promise<WorkerRecord | undefined>;
   listWorkers(): Promise<WorkerRecord[]>;
+  /** Forgets a worker (an admin removed it); no-op when unknown. */
+  deleteWorker(id: string): Promise<void>;
+
+  // join tokens (cluster/join-tokens.ts)
+  /** Throws WharfError('conflict') when the id is taken. */
+  insertJoinToken(token: JoinTokenRecord): Promise<void>;
+  getJoinToken(id: string): Promise<JoinTokenRecord | undefined>;
+  /** oldest first */
+  listJoinTokens(): Promise<JoinTokenRecord[]>;
+  /**
+   * Counts one use of the token, atomically, only when it is usable at `now`: not revoked, not
+   * expired, and under its usage limit. Answers whether the use was counted, so two enrolments
+   * racing for the last use of a token cannot both get it.
+   */
+  useJoinToken(id: string, now: number): Promise<boolean>;
+  /** Marks the token revoked at `at`; answers false when unknown or already revoked. */
+  revokeJoinToken(id: string, at: number): Promise<boolean>;
+
+  // worker certificates that must not be accepted again (cluster/worker-identity.ts)
+  /** Adds an entry; one for the same fingerprint is kept as it was. */
+  revokeCertificate(entry: RevokedCertificate): Promise<void>;
+  /** oldest first */
+  listRevokedCertificates(): Promise<RevokedCertificate[]>;
 
   // tasks and attempts
   getTask(id: string): Promise<Task | undefined>;

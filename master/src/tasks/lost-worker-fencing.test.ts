@@ -217,3 +217,67 @@ describe('a lost worker’s attempts (fencing)', () => {
     expect(harness.registry.get('w3')).toBeUndefined();
   });
 });
+
+describe('a removed worker’s attempts (an admin removed it; its certificate is revoked)', () => {
+  it('are held until its last contact + stop-after + stop grace + margin, though the registry forgot it, then re-queued lost and uncharged', async () => {
+    const { task, attemptId } = await runningTask();
+    harness.clock.advance(1000);
+    const lastContact = harness.clock.now();
+    harness.registry.heartbeat('w1', undefined, [attemptId]);
+    const channel = harness.channel('w1');
+    await harness.registry.remove('w1');
+    await harness.settle();
+    expect(channel.closed).toBe(true);
+    expect(harness.registry.get('w1')).toBeUndefined();
+    // nothing it sends counts any more: the bound runs from the last contact before the removal
+    harness.clock.advance(500);
+    expect(harness.registry.heartbeat('w1', undefined, [attemptId])).toBe(false);
+    const requeueAt = lastContact + BOUND;
+    const held = await harness.task(task.id);
+    expect(held.status).toBe('running');
+    expect(held.reason).toBe(`worker w1 removed; re-queued at ${isoSeconds(requeueAt)} once it must have stopped`);
+    expect(held.attempts.map((a) => a.status)).toEqual(['running']);
+
+    await advanceTo(requeueAt - 1);
+    expect(await statusOf(task.id)).toBe('running');
+    await advanceTo(requeueAt + TIMER_SLACK_MS);
+    const requeued = await harness.task(task.id);
+    expect(requeued.status).toBe('queued');
+    expect(requeued.retriesUsed).toBe(0);
+    expect(requeued.attempts.map((a) => [a.status, a.error])).toEqual([['lost', 'worker w1 was removed']]);
+  });
+
+  it('go to another worker only once the bound has passed', async () => {
+    const { task } = await runningTask();
+    const removedAt = harness.clock.now();
+    await harness.registry.remove('w1');
+    await harness.connectWorker('w2');
+    /** Moves the clock to `at` a second at a time, w2 heartbeating (it stays ready). */
+    const advanceWithW2To = async (at: number): Promise<void> => {
+      while (harness.clock.now() < at) {
+        await advanceTo(Math.min(at, harness.clock.now() + 1000));
+        harness.registry.heartbeat('w2', undefined, []);
+      }
+    };
+    await advanceWithW2To(removedAt + BOUND - 1);
+    expect(harness.channel('w2').assignments()).toEqual([]);
+    await advanceWithW2To(removedAt + BOUND + TIMER_SLACK_MS);
+    expect(harness.channel('w2').assignments().map((a) => [a.task.id, a.attempt.number])).toEqual([[task.id, 2]]);
+  });
+
+  it('are held after a master restart for the longest bound the master admits, since the removed worker’s record (and bound) is gone', async () => {
+    const { task } = await runningTask();
+    await harness.registry.remove('w1');
+    await harness.settle();
+    harness.clock.advance(1000);
+    harness = await harness.restart();
+    const requeueAt = harness.clock.now() + harness.registry.longestFencingBoundMs() + MARGIN;
+    const held = await harness.task(task.id);
+    expect(held.status).toBe('running');
+    expect(held.reason).toBe(`worker w1 unknown (removed); re-queued at ${isoSeconds(requeueAt)} once it must have stopped`);
+    await advanceTo(requeueAt - 1);
+    expect(await statusOf(task.id)).toBe('running');
+    await advanceTo(requeueAt + TIMER_SLACK_MS);
+    expect((await harness.task(task.id)).attempts.map((a) => [a.status, a.error])).toEqual([['lost', 'its worker is unknown']]);
+  });
+});

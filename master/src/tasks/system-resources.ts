@@ -42,8 +42,8 @@ export interface TaskHooks {
   directOutputs?: DirectOutputUploads | undefined;
 }
 
-/** The registry as the task systems use it: reservations, each worker's channel, the placement snapshot. */
-export type TaskRegistry = Pick<WorkerRegistry, 'reserve' | 'release' | 'send' | 'get' | 'schedulingSnapshot'>;
+/** The registry as the task systems use it: reservations, each worker's channel, the placement snapshot, the fencing limit. */
+export type TaskRegistry = Pick<WorkerRegistry, 'reserve' | 'release' | 'send' | 'get' | 'schedulingSnapshot' | 'longestFencingBoundMs'>;
 
 export interface TaskSystemResources {
   store: Store;

@@ -8,10 +8,10 @@
 //   reports     started / progress / result from workers, group-committed; a result is applied
 //               once, to the current attempt only
 //   cancellation  a person cancels: the task ends at once, the worker is told to stop
-//   recovery    master restart; workers registering, connecting and lost (a lost worker's
-//               attempts held until it must have stopped them — fencing — then lost and
-//               re-queued, not charged)
-//   timers      the wake-up when a retry's backoff ends; a lost worker's fencing bound
+//   recovery    master restart; workers registering, connecting, lost and removed (their
+//               attempts held until the worker must have stopped them — fencing — then lost
+//               and re-queued, not charged)
+//   timers      the wake-up when a retry's backoff ends; a lost or removed worker's fencing bound
 //   queries     reads
 //
 // The loop: a submission is stored and queued; a scheduling pass places it; the worker acks,
@@ -31,8 +31,8 @@
 //    │  └─── backoff ◀────┼─────────────────────┼────────┼─ retry: charged, waits until notBefore
 //    ├──── at once ◀──────┼─────────────────────┼────────┴─ requeue: its worker stopped it unasked,
 //    │                    │                     │            or stopped it when cut off (fencing)
-//    └──── at once ◀──────┴─────────────────────┴── attempt lost: its worker was lost and its
-//                                                   fencing bound passed (held until then: the task
+//    └──── at once ◀──────┴─────────────────────┴── attempt lost: its worker was lost (or removed)
+//                                                   and its fencing bound passed (held until then: the task
 //                                                   stays assigned/running, its reason says until
 //                                                   when), or it came back without it; not charged
 //   queued · assigned · running ──cancel──▶ cancelled (at once)
@@ -45,10 +45,10 @@
 //      │                                         a declared output missing, files not as received)
 //      ├──cancel (assigned or running)──▶ cancelling ──result──▶ cancelled (succeeded if it had,
 //      │                                                          failed if it did not hold up)
-//      └──its worker lost (assigned, running or cancelling), once its fencing bound passed──▶ lost;
+//      └──its worker lost or removed (assigned, running or cancelling), once its bound passed──▶ lost;
 //         a worker back before then keeps it; a running attempt its worker came back without is
 //         lost too, an assigned one it never accepted is sent again
-import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import type { RemovedWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -212,6 +212,15 @@ export class TaskService {
    */
   workerLost(workerId: string): Promise<void> {
     return this.recovery.workerLost(workerId);
+  }
+
+  /**
+   * An admin removed the worker (its certificate is revoked): like a lost worker, its attempts
+   * are held until it must have stopped them — it may run them until it notices it is cut off —
+   * then lost and their tasks re-queued, not charged.
+   */
+  workerRemoved(worker: RemovedWorker): Promise<void> {
+    return this.recovery.workerRemoved(worker);
   }
 
   /** Asks for a scheduling pass (a worker became ready). */

@@ -142,6 +142,7 @@ export class TelemetryService {
 
   private workerEvent(kind: WorkerEventKind | 'running', workerId: string): void {
     if (kind === 'heartbeat') this.recordSample(workerId);
+    if (kind === 'removed') this.histories.delete(workerId);
     for (const listener of this.listeners) listener({ kind, workerId });
   }
 

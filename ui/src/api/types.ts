@@ -267,3 +267,25 @@ export interface DagRunMetrics {
   bytesDownloaded: number;
   nodes: string[];
 }
+
+/** A join token as GET /api/join-tokens lists it (never its secret). */
+export interface JoinToken {
+  id: string;
+  description: string;
+  createdBy: string;
+  createdAt: string | null;
+  expiresAt: string | null;
+  usageLimit: number | null;
+  uses: number;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  startToken: boolean;
+  state: 'active' | 'expired' | 'used_up' | 'revoked';
+}
+
+/** GET /api/cluster/join: what a worker needs to join this master. */
+export interface ClusterJoin {
+  grpcAddress: string;
+  caHash: string;
+  command: string;
+}

@@ -1,7 +1,7 @@
 // One worker: capacity and reservations, history charts (GET /api/workers/:id/metrics, then
-// live from /ws/telemetry/:id), what it runs now, and Drain / Activate for admins.
+// live from /ws/telemetry/:id), what it runs now, and Drain / Activate / Remove for admins.
 import { useEffect, useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useNavigate, useParams } from 'react-router-dom';
 import { ApiError } from '../api/client.ts';
 import { ago, formatBytes, formatCpu, formatPercent, formatTime } from '../api/format.ts';
 import type { Worker } from '../api/types.ts';
@@ -19,6 +19,8 @@ export function WorkerPage() {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [override, setOverride] = useState<Worker | null>(null);
+  const [confirmRemove, setConfirmRemove] = useState(false);
+  const navigate = useNavigate();
   const current = workers?.find((w) => w.id === id);
   // the answer of Drain/Activate shows at once; the next live message replaces it
   useEffect(() => setOverride(null), [current]);
@@ -34,6 +36,18 @@ export function WorkerPage() {
     } catch (failure: unknown) {
       setActionError(failure instanceof Error ? failure.message : String(failure));
     } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      await api.delete(`/api/workers/${encodeURIComponent(id)}`);
+      navigate('/workers', { replace: true });
+    } catch (failure: unknown) {
+      setActionError(failure instanceof Error ? failure.message : String(failure));
       setBusy(false);
     }
   };
@@ -68,9 +82,9 @@ export function WorkerPage() {
           {worker.name} <StatusBadge status={worker.status} />
         </h1>
         <LiveIndicator {...live} />
-        {user?.role === 'admin' && worker.status !== 'lost' ? (
+        {user?.role === 'admin' ? (
           <div className="actions">
-            {worker.status === 'draining' ? (
+            {worker.status === 'lost' ? null : worker.status === 'draining' ? (
               <button type="button" className="btn" disabled={busy} onClick={() => void act('activate')}>
                 Activate
               </button>
@@ -79,9 +93,31 @@ export function WorkerPage() {
                 Drain
               </button>
             )}
+            <button type="button" className="btn btn-danger" disabled={busy || confirmRemove} onClick={() => setConfirmRemove(true)}>
+              Remove
+            </button>
           </div>
         ) : null}
       </div>
+      {confirmRemove ? (
+        <div className="notice confirm" role="alertdialog" aria-label={`Remove ${worker.name}?`}>
+          <span>
+            Remove {worker.name}? Its certificate is revoked and its stream closed
+            {worker.runningTasks === 0
+              ? ''
+              : worker.runningTasks === 1
+                ? '; its task runs elsewhere once the worker must have stopped it'
+                : `; its ${worker.runningTasks} tasks run elsewhere once the worker must have stopped them`}
+            . It can come back only by joining again with a join token.
+          </span>
+          <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void remove()}>
+            Remove worker
+          </button>
+          <button type="button" className="btn" disabled={busy} onClick={() => setConfirmRemove(false)}>
+            Cancel
+          </button>
+        </div>
+      ) : null}
       {actionError ? <ErrorBox error={actionError} /> : null}
 
       <div className="grid-2">

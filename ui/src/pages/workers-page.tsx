@@ -1,12 +1,16 @@
-// Every worker: status, reserved against capacity as bars, live usage.
+// Every worker: status, reserved against capacity as bars, live usage; for admins, how to join
+// one (the join line and the join tokens).
 import { Link } from 'react-router-dom';
 import { ago, formatBytes, formatCpu, formatPercent } from '../api/format.ts';
 import { ResourceBar } from '../components/resource-bar.tsx';
 import { Empty, ErrorBox, LiveIndicator, Loading } from '../components/states.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { useAuth } from '../auth/auth.tsx';
 import { useTelemetry } from '../live/use-telemetry.ts';
+import { JoinPanel } from './join-panel.tsx';
 
 export function WorkersPage() {
+  const { user } = useAuth();
   const { workers, error, live, reload } = useTelemetry({ maxPoints: 2 });
   return (
     <section className="page">
@@ -79,6 +83,7 @@ export function WorkersPage() {
           </table>
         </div>
       )}
+      {user?.role === 'admin' ? <JoinPanel /> : null}
     </section>
   );
 }

@@ -26,10 +26,11 @@
 // cache and report `hit: true`.
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
+import { writeFileAtomic } from '@wharf/proto';
 import { VerifyingFileSink, type ExpectedArtifact } from './verifying-file-sink.js';
 
 export { ArtifactVerificationError, type ExpectedArtifact } from './verifying-file-sink.js';
@@ -421,23 +422,6 @@ export async function placeReadOnly(source: string, dest: string): Promise<void>
     await copyFile(source, tmp, fsConstants.COPYFILE_FICLONE);
     await chmod(tmp, 0o444);
     await rename(tmp, dest);
-  } catch (error: unknown) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}
-
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  const handle = await open(tmp, 'w', 0o644);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, file);
   } catch (error: unknown) {
     await rm(tmp, { force: true });
     throw error;

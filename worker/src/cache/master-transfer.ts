@@ -11,7 +11,7 @@ import { TransferError } from './presigned-transfer.js';
 /** An ArtifactFetcher that streams artifact `sha256` from the master for attempt `attemptId`. */
 export function fetchFromMaster(gateway: GatewayConnection, attemptId: string, sha256: string, signal?: AbortSignal): ArtifactFetcher {
   return async (sink: Writable) => {
-    const metadata = await gateway.sessionMetadata(signal);
+    const metadata = await gateway.callMetadata(signal);
     if (!metadata) throw new TransferError('artifact download aborted');
     const call = gateway.client.fetchArtifact({ attemptId, sha256 }, metadata);
     const onAbort = (): void => call.cancel();

@@ -1,7 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadWorkerConfig, WorkerConfigError } from './worker-config.js';
+import { loadWorkerConfig, tokenOnCommandLine, WorkerConfigError } from './worker-config.js';
 
 const REQUIRED = ['--master', 'master.local:7070', '--token', 'secret'];
 
@@ -109,9 +110,27 @@ describe('loadWorkerConfig', () => {
     expect(loadWorkerConfig(REQUIRED, { DOCKER_HOST: 'tcp://10.0.0.1:2375' }).dockerSocketPath).toBeUndefined();
   });
 
-  it('names the flag and the variable when the master or the token is missing', () => {
+  it('names the flag and the variable when the master is missing; the token is only needed to join', () => {
     expect(configError(['--token', 't'])).toBe('the master address is missing: set --master or WHARF_MASTER to HOST:PORT');
-    expect(configError(['--master', 'm:1'])).toBe('the join token is missing: set --token or WHARF_JOIN_TOKEN');
+    expect(loadWorkerConfig(['--master', 'm:1'], {}).joinToken).toBeUndefined();
+  });
+
+  it('reads the join token from --token-file (never needing it on the command line), and the CA pin', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-token-'));
+    const file = path.join(dir, 'token');
+    writeFileSync(file, 'wharf_abc123.0123456789abcdef0123456789abcdef\n', { mode: 0o600 });
+    const hash = `sha256:${'ab'.repeat(32)}`;
+    const config = loadWorkerConfig(['--master', 'm:1', '--token-file', file, '--ca-hash', hash.toUpperCase().replace('SHA256', 'sha256')], {});
+    expect(config.joinToken).toBe('wharf_abc123.0123456789abcdef0123456789abcdef');
+    expect(config.caHash).toBe(hash);
+    expect(loadWorkerConfig(['--master', 'm:1'], { WHARF_JOIN_TOKEN_FILE: file }).joinToken).toBe('wharf_abc123.0123456789abcdef0123456789abcdef');
+    expect(configError(['--master', 'm:1', '--token-file', path.join(dir, 'missing')])).toMatch(/^cannot read the join token from --token-file/);
+    expect(configError(['--master', 'm:1', '--token-file', file, '--token', 't'])).toBe('give the join token once: --token-file or --token, not both');
+    expect(configError(['--master', 'm:1', '--ca-hash', 'abc'])).toContain('expected sha256:<64 hex digits>');
+    expect(configError(['--master', 'm:1', '--ca-hash', hash, '--insecure-skip-ca-verification'])).toMatch(/^give one of --ca-hash/);
+    expect(loadWorkerConfig(['--master', 'm:1', '--insecure-skip-ca-verification'], {}).insecureSkipCaVerification).toBe(true);
+    expect(tokenOnCommandLine(['--master', 'm:1', '--token=x'])).toBe(true);
+    expect(tokenOnCommandLine(['--master', 'm:1', '--token-file', file])).toBe(false);
   });
 
   it('refuses a master address without a port', () => {
@@ -153,7 +172,7 @@ describe('loadWorkerConfig', () => {
   });
 
   it('reports every bad setting in one line', () => {
-    const message = configError(['--memory', 'x']);
+    const message = configError(['--memory', 'x', '--cpu', 'two']);
     expect(message).not.toContain('\n');
     expect(message.split('; ')).toHaveLength(3);
   });

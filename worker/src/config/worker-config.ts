@@ -2,16 +2,29 @@
 //   raw      — strings as given by command-line flags (which win) and WHARF_* environment variables
 //   validated — zod schema: types, defaults and one clear message per bad value
 //   compiled — WorkerConfig: sizes in bytes, cores as numbers, durations as …Ms
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseBytes, parseCpu, parseDurationMs } from '@wharf/proto';
+import { CA_HASH_PATTERN, parseBytes, parseCpu, parseDurationMs } from '@wharf/proto';
 
 export type RuntimeName = 'docker' | 'exec' | 'kubernetes';
 
 export interface WorkerConfig {
   masterAddress: string;
-  joinToken: string;
+  /**
+   * The join token (--token-file, WHARF_JOIN_TOKEN, or --token): needed only to join, when the
+   * data dir holds no certificate yet (worker/src/identity/).
+   */
+  joinToken?: string | undefined;
+  /** How the worker trusts the master on first contact: the CA's hash (kubeadm's format)... */
+  caHash?: string | undefined;
+  /** ...or the CA certificate itself (PEM file). */
+  caFile?: string | undefined;
+  /** Throwaway labs only: trust whatever CA the master presents on first contact. */
+  insecureSkipCaVerification?: boolean | undefined;
+  /** The name the master's certificate must carry, when it differs from the --master host (NAT). */
+  tlsServerName?: string | undefined;
   name: string;
   dataDir: string;
   runtimes: RuntimeName[];
@@ -78,6 +91,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const SETTINGS = {
   master: { flag: '--master', env: 'WHARF_MASTER' },
   token: { flag: '--token', env: 'WHARF_JOIN_TOKEN' },
+  tokenFile: { flag: '--token-file', env: 'WHARF_JOIN_TOKEN_FILE' },
+  caHash: { flag: '--ca-hash', env: 'WHARF_CA_HASH' },
+  caFile: { flag: '--ca-file', env: 'WHARF_CA_FILE' },
+  insecureSkipCaVerification: { flag: '--insecure-skip-ca-verification', env: 'WHARF_INSECURE_SKIP_CA_VERIFICATION' },
+  tlsServerName: { flag: '--tls-server-name', env: 'WHARF_TLS_SERVER_NAME' },
   name: { flag: '--name', env: 'WHARF_WORKER_NAME' },
   dataDir: { flag: '--data-dir', env: 'WHARF_DATA_DIR' },
   runtimes: { flag: '--runtimes', env: 'WHARF_RUNTIMES' },
@@ -109,6 +127,8 @@ const SETTINGS = {
 } as const;
 
 type SettingKey = keyof typeof SETTINGS;
+/** Settings whose flag may stand alone (meaning true). */
+const BOOLEAN_SETTINGS: readonly SettingKey[] = ['insecureSkipCaVerification'];
 /** Settings whose flag may repeat; their variable holds a comma-separated list. */
 const LIST_SETTINGS = ['labels', 'k8sNodeSelector', 'k8sTolerations', 'k8sImagePullSecrets'] as const;
 type ListSettingKey = (typeof LIST_SETTINGS)[number];
@@ -146,6 +166,8 @@ function readFlags(argv: string[]): Partial<Record<SettingKey, string[]>> {
     let value: string;
     if (eq >= 0) {
       value = arg.slice(eq + 1);
+    } else if (BOOLEAN_SETTINGS.includes(key)) {
+      value = 'true';
     } else {
       const next = argv[i + 1];
       if (next === undefined || next.startsWith('--')) {
@@ -261,8 +283,31 @@ const SettingsSchema = z.object({
       return value.trim();
     }),
   token: z
-    .string({ error: `the join token is missing: set ${where('token')}` })
-    .refine((t) => t.trim() !== '', { error: `the join token is empty: set ${where('token')}` }),
+    .string()
+    .optional()
+    .refine((t) => t === undefined || t.trim() !== '', { error: `the join token is empty: set ${where('token')}` }),
+  tokenFile: z.string().optional(),
+  caHash: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const hash = value.trim().toLowerCase();
+      if (!CA_HASH_PATTERN.test(hash)) {
+        return fail(ctx, `invalid ${where('caHash')} "${value}": expected sha256:<64 hex digits>, as in the join line the master prints`);
+      }
+      return hash;
+    }),
+  caFile: z.string().optional(),
+  insecureSkipCaVerification: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || ['false', '0', 'no'].includes(value)) return false;
+      if (['true', '1', 'yes'].includes(value)) return true;
+      return fail(ctx, `invalid ${where('insecureSkipCaVerification')} "${value}": expected true or false`);
+    }),
+  tlsServerName: z.string().optional(),
   name: z.string().optional(),
   dataDir: z.string().optional(),
   runtimes: z
@@ -410,6 +455,11 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
       `${where('reconnectMaxMs')} (${s.reconnectMaxMs}) must not be below ${where('reconnectBaseMs')} (${s.reconnectBaseMs})`,
     );
   }
+  const trust = [s.caHash !== undefined, s.caFile !== undefined, s.insecureSkipCaVerification].filter(Boolean).length;
+  if (trust > 1) {
+    throw new WorkerConfigError(`give one of ${where('caHash')}, ${where('caFile')} and ${SETTINGS.insecureSkipCaVerification.flag}`);
+  }
+  const joinToken = readJoinToken(s.token, s.tokenFile, argv);
   const capacityCaps: WorkerConfig['capacityCaps'] = {};
   if (s.cpu !== undefined) capacityCaps.cpu = s.cpu;
   if (s.memory !== undefined) capacityCaps.memory = s.memory;
@@ -417,7 +467,7 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
   if (s.disk !== undefined) capacityCaps.disk = s.disk;
   const config: WorkerConfig = {
     masterAddress: s.master,
-    joinToken: s.token.trim(),
+    joinToken,
     name: s.name?.trim() || os.hostname(),
     dataDir: path.resolve(s.dataDir ?? path.join(env['HOME'] ?? os.homedir(), '.wharf', 'worker')),
     runtimes: s.runtimes,
@@ -432,12 +482,41 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
     pidsLimit: s.pidsLimit,
     logLevel: s.logLevel,
   };
+  if (s.caHash !== undefined) config.caHash = s.caHash;
+  if (s.caFile !== undefined) config.caFile = path.resolve(s.caFile);
+  if (s.insecureSkipCaVerification) config.insecureSkipCaVerification = true;
+  if (s.tlsServerName !== undefined && s.tlsServerName.trim() !== '') config.tlsServerName = s.tlsServerName.trim();
   if (s.dockerSocket !== undefined) config.dockerSocketPath = s.dockerSocket;
   if (s.stopAfter !== undefined) config.stopAfterMs = s.stopAfter;
   if (s.cacheMaxBytes !== undefined) config.cacheMaxBytes = s.cacheMaxBytes;
   const kubernetes = compileKubernetes(s, readRaw(argv, env));
   if (kubernetes) config.kubernetes = kubernetes;
   return config;
+}
+
+/**
+ * The join token: from --token-file (or WHARF_JOIN_TOKEN_FILE), else --token / WHARF_JOIN_TOKEN.
+ * Absent is fine here: a worker that has joined needs none (startWorker says so when it does).
+ */
+function readJoinToken(token: string | undefined, tokenFile: string | undefined, argv: readonly string[]): string | undefined {
+  if (tokenFile !== undefined && tokenOnCommandLine(argv)) {
+    throw new WorkerConfigError(`give the join token once: ${SETTINGS.tokenFile.flag} or ${SETTINGS.token.flag}, not both`);
+  }
+  if (tokenFile === undefined) return token?.trim();
+  let text: string;
+  try {
+    text = readFileSync(tokenFile, 'utf8');
+  } catch (error: unknown) {
+    throw new WorkerConfigError(`cannot read the join token from ${where('tokenFile')} "${tokenFile}": ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const value = text.trim();
+  if (value === '') throw new WorkerConfigError(`${where('tokenFile')} "${tokenFile}" is empty: it must hold the join token`);
+  return value;
+}
+
+/** Whether --token was given on the command line (visible to anyone running `ps`). */
+export function tokenOnCommandLine(argv: readonly string[]): boolean {
+  return argv.some((arg) => arg === SETTINGS.token.flag || arg.startsWith(`${SETTINGS.token.flag}=`));
 }
 
 /** The kubernetes runtime's settings, or undefined when the worker does not offer it. */

@@ -253,7 +253,7 @@ export class LogShipper {
   }
 
   private async openCall(signal: AbortSignal): Promise<LogCall | undefined> {
-    const metadata = await this.options.gateway.sessionMetadata(signal);
+    const metadata = await this.options.gateway.callMetadata(signal);
     if (!metadata) return undefined;
     let resolveAck!: (ack: LogAck__Output) => void;
     let rejectAck!: (error: unknown) => void;

@@ -87,7 +87,7 @@ export async function uploadDeclaredOutputs(request: DirectUploadRequest): Promi
 }
 
 async function prepare(request: DirectUploadRequest, artifacts: ArtifactDigest__Output[]): Promise<ArtifactUploadPlan__Output> {
-  const metadata = await request.gateway.sessionMetadata(request.signal);
+  const metadata = await request.gateway.callMetadata(request.signal);
   if (!metadata) throw new Error('worker stopping');
   return new Promise((resolve, reject) => {
     request.gateway.client.PrepareArtifactUploads(

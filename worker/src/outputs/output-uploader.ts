@@ -76,7 +76,7 @@ export class OutputUploader {
   }
 
   private async uploadOnce(attemptId: string, files: OutputFileEntry[], signal?: AbortSignal): Promise<UploadAck__Output> {
-    const metadata = await this.options.gateway.sessionMetadata(signal);
+    const metadata = await this.options.gateway.callMetadata(signal);
     if (!metadata) throw new Error('worker stopping');
     let callError: unknown;
     let call!: grpc.ClientWritableStream<FileChunk>;

@@ -1,7 +1,8 @@
 // Builds the kubernetes runtime from the worker's config (called by worker/src/main.ts): finds
 // the cluster (KUBECONFIG / --k8s-kubeconfig, else the in-cluster service account, else
 // ~/.kube/config), picks the namespace, checks that the API answers and lets this worker list
-// pods, and works out the capacity the worker advertises.
+// pods, and works out the capacity the worker advertises. The runtime itself is made once the
+// worker id is known (after joining the master: pods are labelled with it).
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,8 +17,10 @@ import { KubernetesRuntime, kubeErrorMessage } from './kubernetes-runtime.js';
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export interface KubernetesSetup {
-  runtime: KubernetesRuntime;
   capacity: Resources__Output;
+  namespace: string;
+  /** the runtime for this worker (its pods carry the worker id) */
+  createRuntime(workerId: string): KubernetesRuntime;
 }
 
 /** The cluster connection and the namespace to use. Throws with what to set when there is none. */
@@ -58,7 +61,7 @@ export function loadKubeConfig(k8s: KubernetesWorkerConfig): { kubeConfig: KubeC
   return { kubeConfig, namespace, source };
 }
 
-export async function createKubernetesSetup(config: WorkerConfig, workerId: string, logger: Logger): Promise<KubernetesSetup> {
+export async function createKubernetesSetup(config: WorkerConfig, logger: Logger): Promise<KubernetesSetup> {
   const k8s = config.kubernetes;
   if (!k8s) throw new Error('the kubernetes runtime is not configured (--runtimes kubernetes)');
   const { kubeConfig, namespace, source } = loadKubeConfig(k8s);
@@ -72,19 +75,23 @@ export async function createKubernetesSetup(config: WorkerConfig, workerId: stri
     );
   }
   const capacity = await kubernetesCapacity(core, namespace, config.capacityCaps);
-  const runtime = new KubernetesRuntime({
-    kubeConfig,
-    workerId,
-    namespace,
-    ...(k8s.serviceAccount !== undefined ? { serviceAccount: k8s.serviceAccount } : {}),
-    nodeSelector: k8s.nodeSelector,
-    tolerations: k8s.tolerations,
-    imagePullSecrets: k8s.imagePullSecrets,
-    helperImage: k8s.helperImage,
-    ...(k8s.cacheHostPath !== undefined ? { cacheHostPath: k8s.cacheHostPath } : {}),
-    pendingTimeoutMs: k8s.pendingTimeoutMs,
-    logger: logger.child({ component: 'kubernetes', namespace }),
-  });
   logger.info({ server: kubeConfig.getCurrentCluster()?.server, namespace, source, capacity }, 'kubernetes runtime ready');
-  return { runtime, capacity };
+  return {
+    capacity,
+    namespace,
+    createRuntime: (workerId) =>
+      new KubernetesRuntime({
+        kubeConfig,
+        workerId,
+        namespace,
+        ...(k8s.serviceAccount !== undefined ? { serviceAccount: k8s.serviceAccount } : {}),
+        nodeSelector: k8s.nodeSelector,
+        tolerations: k8s.tolerations,
+        imagePullSecrets: k8s.imagePullSecrets,
+        helperImage: k8s.helperImage,
+        ...(k8s.cacheHostPath !== undefined ? { cacheHostPath: k8s.cacheHostPath } : {}),
+        pendingTimeoutMs: k8s.pendingTimeoutMs,
+        logger: logger.child({ component: 'kubernetes', namespace }),
+      }),
+  };
 }

@@ -1,36 +1,99 @@
-// The worker's one gRPC channel to the master and the session token every call after
-// Register carries. The session loop sets the token after each successful Register; log and
-// upload streams wait for a token and always use the newest one.
+// The worker's gRPC channel to the master: TLS, verified with the CA the worker trusts, and
+// (once the worker has joined) presenting the worker's certificate on every call. The session
+// loop marks the first successful Register; log and upload streams wait for it. A renewed
+// certificate replaces the channel: new calls use the new one, calls in flight finish on the
+// old one.
+import { isIP } from 'node:net';
+import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, SESSION_METADATA_KEY, loadWharfProto, type WorkerGatewayClient } from '@wharf/proto';
+import { CHANNEL_OPTIONS, loadWharfProto, type WorkerGatewayClient } from '@wharf/proto';
+import { splitHostPort } from '../identity/ca-discovery.js';
+
+export interface GatewayTls {
+  /** the CA the master's certificate must chain to (PEM) */
+  caPem: string;
+  /** the worker's key and certificate (PEM); absent while joining */
+  keyPem?: string | undefined;
+  certPem?: string | undefined;
+  /** the name the master's certificate must carry, when not the --master host */
+  serverName?: string | undefined;
+}
+
+/** How long a replaced channel stays open for the calls still running on it. */
+const RETIRED_CHANNEL_GRACE_MS = 10 * 60_000;
+/**
+ * SNI for a master dialled by IP address: Node warns (DEP0123) when a TLS server name is an
+ * IP, so the handshake carries this name while the certificate is still checked against the
+ * address the worker dialled (the master's certificate lists its addresses).
+ */
+const IP_SNI_NAME = 'wharf-master';
 
 export class GatewayConnection {
-  readonly client: WorkerGatewayClient;
-  private sessionToken: string | undefined;
+  private current: WorkerGatewayClient;
+  private readonly retired = new Set<WorkerGatewayClient>();
+  private registered = false;
   private waiters: (() => void)[] = [];
 
-  constructor(masterAddress: string, reconnect: { baseMs: number; maxMs: number }) {
+  constructor(
+    private readonly masterAddress: string,
+    private readonly reconnect: { baseMs: number; maxMs: number },
+    private tlsOptions: GatewayTls,
+  ) {
+    this.current = this.makeClient();
+  }
+
+  get client(): WorkerGatewayClient {
+    return this.current;
+  }
+
+  private makeClient(): WorkerGatewayClient {
     const proto = loadWharfProto();
+    const { caPem, keyPem, certPem, serverName } = this.tlsOptions;
+    const { host } = splitHostPort(this.masterAddress);
+    const expectedName = serverName ?? host;
+    const credentials = grpc.credentials.createSsl(
+      Buffer.from(caPem),
+      keyPem ? Buffer.from(keyPem) : null,
+      certPem ? Buffer.from(certPem) : null,
+      { checkServerIdentity: (_name, cert) => tls.checkServerIdentity(expectedName, cert) },
+    );
     // The channel's own reconnect backoff follows ours: grpc-js would otherwise wait up to
     // two minutes before it dials a master that came back.
     const options: grpc.ChannelOptions = {
       ...CHANNEL_OPTIONS,
-      'grpc.initial_reconnect_backoff_ms': reconnect.baseMs,
-      'grpc.max_reconnect_backoff_ms': reconnect.maxMs,
+      'grpc.initial_reconnect_backoff_ms': this.reconnect.baseMs,
+      'grpc.max_reconnect_backoff_ms': this.reconnect.maxMs,
+      'grpc.ssl_target_name_override': serverName ?? (isIP(host) ? IP_SNI_NAME : host),
     };
-    this.client = new proto.wharf.v1.WorkerGateway(masterAddress, grpc.credentials.createInsecure(), options);
+    return new proto.wharf.v1.WorkerGateway(this.masterAddress, credentials, options);
   }
 
-  setSessionToken(token: string): void {
-    this.sessionToken = token;
+  /** A renewed key and certificate: new calls present them; calls in flight finish on the old channel. */
+  useIdentity(keyPem: string, certPem: string): void {
+    this.tlsOptions = { ...this.tlsOptions, keyPem, certPem };
+    const old = this.current;
+    this.current = this.makeClient();
+    this.retired.add(old);
+    setTimeout(() => {
+      this.retired.delete(old);
+      old.close();
+    }, RETIRED_CHANNEL_GRACE_MS).unref();
+  }
+
+  /** The session registered: streams waiting in callMetadata may go. */
+  markRegistered(): void {
+    this.registered = true;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
   }
 
-  /** Call metadata with the current session token; waits for the first Register. Undefined when aborted. */
-  async sessionMetadata(signal?: AbortSignal): Promise<grpc.Metadata | undefined> {
-    while (this.sessionToken === undefined) {
+  /**
+   * Metadata for a call, once the worker has registered with the master (the master knows what
+   * it runs then); undefined when aborted first. Identity travels in the TLS handshake, not here.
+   */
+  async callMetadata(signal?: AbortSignal): Promise<grpc.Metadata | undefined> {
+    while (!this.registered) {
       if (signal?.aborted) return undefined;
       await new Promise<void>((resolve) => {
         const onAbort = (): void => resolve();
@@ -42,13 +105,13 @@ export class GatewayConnection {
       });
     }
     if (signal?.aborted) return undefined;
-    const metadata = new grpc.Metadata();
-    metadata.set(SESSION_METADATA_KEY, `Bearer ${this.sessionToken}`);
-    return metadata;
+    return new grpc.Metadata();
   }
 
   close(): void {
-    this.client.close();
+    this.current.close();
+    for (const client of this.retired) client.close();
+    this.retired.clear();
   }
 }
 

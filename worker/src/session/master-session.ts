@@ -1,11 +1,14 @@
 // The worker's conversation with the master. Main loop, until stop():
 //
-//   1. Register (unary) with the join token, our capacity and every attempt we still run —
+//   1. Register (unary, over TLS with the worker's certificate: the worker has joined before
+//      the session starts, see identity/) with our capacity and every attempt we still run —
 //      running in this process after a reconnect, or recovered from the runtimes after a
-//      restart. The answer carries a session token, the heartbeat interval and the attempts
-//      the master has given to someone else meanwhile: those are stopped and their results
-//      dropped at once.
-//   2. Connect (bidi stream, `authorization: Bearer <session token>`): a heartbeat at once and
+//      restart. The answer carries the heartbeat interval and the attempts the master has
+//      given to someone else meanwhile: those are stopped and their results dropped at once.
+//      When the certificate is due for renewal, the Register carries a CSR and the answer the
+//      renewed certificate (identity/certificate-renewal.ts); a timer ends the stream when the
+//      renewal falls due, so a long-lived connection renews too.
+//   2. Connect (bidi stream): a heartbeat at once and
 //      then every interval; every result still in the outbox is sent again. Down come
 //      assign (accept at once, run an AttemptRunner), cancel, resultAck (forget the result,
 //      remove the attempt's folder) and drain.
@@ -26,6 +29,7 @@ import type {
   ClientDuplexStream,
 } from '@grpc/grpc-js';
 import type {
+  Fencing,
   MasterMessage__Output,
   RegisterRequest,
   RegisterResponse__Output,
@@ -41,6 +45,8 @@ import type { OutputUploader } from '../outputs/output-uploader.js';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
 import type { TaskRuntime } from '../runtime/task-runtime.js';
 import type { UsageSampler } from '../telemetry/usage-sampler.js';
+import type { CertificateRenewal } from '../identity/certificate-renewal.js';
+import { tlsHint } from '../identity/enrolment.js';
 import { AttemptRunner, type AttemptEventKind, type AttemptReporter, type AttemptSource } from './attempt-runner.js';
 import { attemptPaths, isSafeAttemptId } from './attempt-paths.js';
 import { assignmentOf } from './assignment.js';
@@ -51,6 +57,8 @@ import { describeGrpcError, grpcStatusOf, type GatewayConnection } from './gatew
 export interface MasterSessionOptions {
   config: WorkerConfig;
   workerId: string;
+  /** the worker's certificate: renewed through Register when due */
+  certificate?: CertificateRenewal | undefined;
   hostname: string;
   version: string;
   capacity: Resources__Output;
@@ -72,6 +80,16 @@ const REGISTER_DEADLINE_MS = 10_000;
 const HEALTHY_STREAM_MS = 5_000;
 /** How many settled attempt ids to remember for recognising repeated assignments. */
 const SETTLED_MEMORY = 10_000;
+/** setTimeout's limit (about 24.8 days): a renewal further away is checked again then. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The bound this worker declares at every Register, joining included (the master refuses a
+ * Register without one): stop-after 0 = the master's heartbeat TTL, which it answers with.
+ */
+export function declaredFencing(config: Pick<WorkerConfig, 'stopAfterMs' | 'cancelGraceSeconds'>): Fencing {
+  return { stopAfterMs: config.stopAfterMs ?? 0, stopGraceMs: config.cancelGraceSeconds * 1000 };
+}
 
 export class MasterSession implements AttemptReporter {
   /** Resolves after the first successful Register; rejects if the session stops before. */
@@ -88,6 +106,9 @@ export class MasterSession implements AttemptReporter {
   private stream: ClientDuplexStream<WorkerMessage, MasterMessage__Output> | undefined;
   private heartbeatIntervalMs: number;
   private draining = false;
+  private renewalTimer: NodeJS.Timeout | undefined;
+  /** the stream is being ended on purpose, for a certificate renewal */
+  private renewing = false;
   private readonly logger: Logger;
   /** proof of contact with the master; trips after --stop-after without (see step 4 above) */
   private readonly fence: ContactFence;
@@ -206,6 +227,7 @@ export class MasterSession implements AttemptReporter {
   /** Ends the session. Running attempts are stopped (results dropped), or left running with leaveRunning. */
   async stop(options: { leaveRunning?: boolean } = {}): Promise<void> {
     this.loopAbort.abort();
+    clearTimeout(this.renewalTimer);
     this.stream?.cancel();
     this.rejectRegistered(new Error('the worker stopped before it registered with the master'));
     await this.loopDone;
@@ -234,20 +256,24 @@ export class MasterSession implements AttemptReporter {
     const backoff = new Backoff(this.backoffOptions);
     while (!signal.aborted) {
       let healthy = false;
+      let refused = false;
       try {
         const sentAt = this.fence.now();
         const response = await this.register();
         if (signal.aborted) break;
-        this.applyRegistration(response, sentAt);
+        await this.applyRegistration(response, sentAt);
         this.resolveRegistered();
-        healthy = await this.converse(response.sessionToken);
+        healthy = await this.converse();
       } catch (error: unknown) {
         if (signal.aborted) break;
         this.logFailure(error);
+        const code = grpcStatusOf(error);
+        refused = code === grpc.status.PERMISSION_DENIED || code === grpc.status.UNAUTHENTICATED;
       }
       if (healthy) backoff.reset();
       if (signal.aborted) break;
-      const delayMs = backoff.nextDelayMs();
+      // refused credentials do not heal in a moment (an admin must act): ask again only rarely
+      const delayMs = refused ? this.backoffOptions.maxMs : backoff.nextDelayMs();
       this.logger.debug({ delayMs }, 'reconnecting to the master');
       await sleep(delayMs, signal);
     }
@@ -255,24 +281,29 @@ export class MasterSession implements AttemptReporter {
 
   private logFailure(error: unknown): void {
     const code = grpcStatusOf(error);
+    const fields = { master: this.options.config.masterAddress, reason: describeGrpcError(error) };
+    const tlsDir = `${this.options.config.dataDir}/tls`;
     if (code === grpc.status.UNAUTHENTICATED) {
       this.logger.error(
-        { master: this.options.config.masterAddress, reason: describeGrpcError(error) },
-        'the master refused the join token; check --token / WHARF_JOIN_TOKEN (retrying)',
+        fields,
+        `the master did not accept this worker's certificate (expired, or from another cluster): remove ${tlsDir} and join again with a join token (retrying)`,
       );
+    } else if (code === grpc.status.PERMISSION_DENIED) {
+      this.logger.error(fields, `the master refused this worker (removed by an admin?): to join again, remove ${tlsDir} and start with a join token (retrying)`);
     } else {
-      this.logger.warn(
-        { master: this.options.config.masterAddress, reason: describeGrpcError(error) },
-        'cannot reach the master (retrying)',
-      );
+      const hint = tlsHint(error);
+      if (hint) this.logger.error({ ...fields, hint }, 'cannot verify the master (retrying)');
+      else this.logger.warn(fields, 'cannot reach the master (retrying)');
     }
   }
 
-  private register(): Promise<RegisterResponse__Output> {
+  private async register(): Promise<RegisterResponse__Output> {
     const { config, workerId, hostname, version, capacity, gateway } = this.options;
     const request: RegisterRequest = {
-      joinToken: config.joinToken,
+      // the certificate says who we are; the join token was for joining only
+      joinToken: '',
       workerId,
+      csr: (await this.options.certificate?.csrIfDue()) ?? '',
       name: config.name,
       hostname,
       capacity,
@@ -288,8 +319,7 @@ export class MasterSession implements AttemptReporter {
           .map((result) => ({ attemptId: result.attemptId, taskId: result.taskId })),
       ],
       version,
-      // 0: the master's heartbeat TTL, which it answers with
-      fencing: { stopAfterMs: config.stopAfterMs ?? 0, stopGraceMs: config.cancelGraceSeconds * 1000 },
+      fencing: declaredFencing(config),
     };
     return new Promise((resolve, reject) => {
       const call = gateway.client.Register(request, { deadline: Date.now() + REGISTER_DEADLINE_MS }, (error, response) => {
@@ -303,7 +333,7 @@ export class MasterSession implements AttemptReporter {
   }
 
   /** `sentAt`: when the Register left (monotonic); its answer proves contact since then. */
-  private applyRegistration(response: RegisterResponse__Output, sentAt: number): void {
+  private async applyRegistration(response: RegisterResponse__Output, sentAt: number): Promise<void> {
     if (response.workerId && response.workerId !== this.options.workerId) {
       this.logger.warn({ masterWorkerId: response.workerId }, 'the master answered with another worker id');
     }
@@ -315,7 +345,10 @@ export class MasterSession implements AttemptReporter {
       this.logger.warn('the master did not say its heartbeat TTL: this worker will not stop its tasks when it loses the master; set --stop-after');
     }
     this.fence.setStopAfter(stopAfterMs);
-    this.options.gateway.setSessionToken(response.sessionToken);
+    await this.options.certificate?.accept(response);
+    this.renewing = false;
+    this.scheduleRenewal();
+    this.options.gateway.markRegistered();
     if (response.heartbeatIntervalMs > 0) {
       this.heartbeatIntervalMs = response.heartbeatIntervalMs;
       this.options.sampler.setIntervalMs(response.heartbeatIntervalMs);
@@ -328,11 +361,27 @@ export class MasterSession implements AttemptReporter {
     );
   }
 
+  /** When the certificate falls due, ends the stream: the next Register renews it. */
+  private scheduleRenewal(): void {
+    const certificate = this.options.certificate;
+    if (!certificate) return;
+    clearTimeout(this.renewalTimer);
+    const wait = Math.max(0, certificate.dueAt - Date.now());
+    this.renewalTimer = setTimeout(() => {
+      if (Date.now() < certificate.dueAt) {
+        this.scheduleRenewal();
+        return;
+      }
+      this.logger.info('the certificate is due for renewal: registering again');
+      this.renewing = true;
+      this.stream?.cancel();
+    }, Math.min(wait, MAX_TIMER_MS));
+    this.renewalTimer.unref();
+  }
+
   /** Runs one Connect stream to its end; returns whether it was healthy (for the backoff). */
-  private async converse(sessionToken: string): Promise<boolean> {
-    const metadata = new grpc.Metadata();
-    metadata.set('authorization', `Bearer ${sessionToken}`);
-    const call = this.options.gateway.client.Connect(metadata);
+  private async converse(): Promise<boolean> {
+    const call = this.options.gateway.client.Connect();
     this.stream = call;
     const openedAt = Date.now();
     let received = false;
@@ -351,7 +400,7 @@ export class MasterSession implements AttemptReporter {
       heartbeat = setInterval(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
       for (const result of this.options.outbox.list()) this.send({ result });
       const error = await ended;
-      if (!this.loopAbort.signal.aborted) {
+      if (!this.loopAbort.signal.aborted && !this.renewing) {
         if (error !== undefined) this.logger.warn({ reason: describeGrpcError(error) }, 'connection to the master lost');
         else this.logger.warn('the master ended the connection');
       }

@@ -4,8 +4,10 @@
 //   keep their reservations while their workers reconnect (the registry gives them a grace
 //   period; a worker that does not come back is lost, and its attempts are held as below, the
 //   bound running from the restart); attempts of a worker already lost when the master stopped
-//   are held the same way, those of a worker the master does not know are lost at once; output
-//   files a stored result lists and that were not yet moved into place are moved now.
+//   are held the same way; those of a worker the master no longer knows (removed, its record and
+//   bound gone with it) are held for the longest bound the master admits (--max-stop-after) from
+//   the restart; output files a stored result lists and that were not yet moved into place are
+//   moved now.
 // - A worker (re)registers listing what it holds: attempts given to someone else are answered
 //   for it to stop; a running attempt it no longer holds is lost (restarted without it). A lost
 //   worker back before its bound has passed keeps what it holds, reservations included.
@@ -15,7 +17,12 @@
 //   a timer on the resources' clock (TimerSystem) — and their tasks say so. Then each attempt is
 //   `lost` and its task re-queued, not charged to retries (`loseAttempt`, the one place an
 //   attempt is lost). A worker record that declares no bound has its attempts lost at once.
-import { fencedRequeueAt } from '../../cluster/worker-fencing.js';
+// - A worker is removed by an admin: the same hold, from its last contact (the registry has
+//   forgotten it; `workerRemoved` gets how it was). Its certificate is revoked and its stream
+//   closed, so no heartbeat of it is acknowledged again: it stops its attempts within its bound,
+//   and only then are they given to others — one task never runs twice at once.
+import type { RemovedWorker } from '../../cluster/worker-registry.js';
+import { FENCING_MARGIN_MS, fencedRequeueAt } from '../../cluster/worker-fencing.js';
 import { ACTIVE_ATTEMPT_STATUSES, type Attempt } from '../../records/attempt.js';
 import { applyPatch, type StoreChange } from '../../store/store.js';
 import type { TaskSystemResources } from '../system-resources.js';
@@ -26,9 +33,25 @@ import type { TimerSystem } from './timer-system.js';
 /** The TimerSystem key of a lost worker's hold. */
 const holdKey = (workerId: string): string => `lost-worker:${workerId}`;
 
+/** Why a worker's attempts are held: the words of the task's reason and of the lost attempt's error. */
+type HoldCause = 'lost' | 'removed' | 'unknown';
+
+/** A held task's reason, before "; re-queued at …". */
+const HELD_BECAUSE: Record<HoldCause, (workerId: string) => string> = {
+  lost: (id) => `worker ${id} lost`,
+  removed: (id) => `worker ${id} removed`,
+  unknown: (id) => `worker ${id} unknown (removed)`,
+};
+/** The error of an attempt lost when the hold ends. */
+const LOST_BECAUSE: Record<HoldCause, (workerId: string) => string> = {
+  lost: (id) => `worker ${id} was lost`,
+  removed: (id) => `worker ${id} was removed`,
+  unknown: () => 'its worker is unknown',
+};
+
 export class RecoverySystem {
-  /** lost workers whose attempts are held until they must have stopped them: when they are re-queued */
-  private readonly held = new Map<string, number>();
+  /** lost (or removed) workers whose attempts are held until they must have stopped them: why */
+  private readonly held = new Map<string, HoldCause>();
 
   constructor(
     private readonly resources: TaskSystemResources,
@@ -49,14 +72,16 @@ export class RecoverySystem {
       state.tasks.set(task.id, task);
       if (task.status === 'queued') state.enqueue(task);
     }
-    // attempts of a worker the master does not know: nobody will claim them
-    for (const attempt of attempts) {
-      if (!registry.get(attempt.workerId)) await this.loseAttempt(attempt, 'its worker is unknown');
-    }
-    // a worker already lost when the master stopped, its attempts not yet re-queued: held for its
-    // bound from now (the registry takes the restart as its last contact)
+    const now = this.resources.clock.now();
     for (const workerId of new Set(attempts.map((attempt) => attempt.workerId))) {
-      if (registry.get(workerId)?.record.status === 'lost') await this.fenceLostWorker(workerId);
+      const worker = registry.get(workerId);
+      // a worker the master no longer knows (removed while its attempts were held): nobody will
+      // claim them, but it may still run them; its own bound went with its record, so the
+      // longest one this master admits, from now
+      if (!worker) await this.holdAttempts(workerId, now + registry.longestFencingBoundMs() + FENCING_MARGIN_MS, 'unknown');
+      // a worker already lost when the master stopped, its attempts not yet re-queued: held for
+      // its bound from now (the registry takes the restart as its last contact)
+      else if (worker.record.status === 'lost') await this.fenceLostWorker(workerId);
     }
     await this.finishPromotions();
     logger.info({ queued: state.queue.size, activeAttempts: state.attempts.size }, 'task state recovered');
@@ -103,35 +128,48 @@ export class RecoverySystem {
     });
   }
 
+  /** An admin removed the worker: its attempts are held until it must have stopped them. */
+  workerRemoved(worker: RemovedWorker): Promise<void> {
+    return this.resources.serial.run(async () => {
+      await this.holdAttempts(worker.record.id, fencedRequeueAt(worker, this.resources.clock.now()), 'removed');
+      this.dispatch.scheduleSoon();
+    });
+  }
+
   /**
    * Holds the lost worker's attempts until its fencing bound has passed (a timer), or loses them
    * now when it declares none. Runs on the serial executor (or in `recover`, before it starts).
    */
   private async fenceLostWorker(workerId: string): Promise<void> {
-    const { state, registry, clock, changes, logger } = this.resources;
+    const now = this.resources.clock.now();
+    const worker = this.resources.registry.get(workerId);
+    await this.holdAttempts(workerId, worker ? fencedRequeueAt(worker, now) : now, 'lost');
+  }
+
+  /** Holds the worker's attempts until `requeueAt` (a timer; at once when that has come), saying so on their tasks. */
+  private async holdAttempts(workerId: string, requeueAt: number, cause: HoldCause): Promise<void> {
+    const { state, clock, changes, logger } = this.resources;
     const attempts = state.attemptsOn(workerId);
     if (attempts.length === 0) return;
     const now = clock.now();
-    const worker = registry.get(workerId);
-    const requeueAt = worker ? fencedRequeueAt(worker, now) : now;
     if (requeueAt <= now) {
       this.release(workerId);
-      for (const attempt of attempts) await this.loseAttempt(attempt, `worker ${workerId} was lost`);
+      for (const attempt of attempts) await this.loseAttempt(attempt, LOST_BECAUSE[cause](workerId));
       return;
     }
-    this.held.set(workerId, requeueAt);
+    this.held.set(workerId, cause);
     this.timers.set(holdKey(workerId), requeueAt, () => this.boundPassed(workerId));
     const at = new Date(requeueAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const attempt of attempts) {
       const task = state.tasks.get(attempt.taskId);
       if (task?.currentAttemptId !== attempt.id) continue;
       // shown, not stored: the task's status and attempt are unchanged
-      task.reason = `worker ${workerId} lost; re-queued at ${at} once it must have stopped`;
+      task.reason = `${HELD_BECAUSE[cause](workerId)}; re-queued at ${at} once it must have stopped`;
       changes.emit(task);
     }
     logger.info(
-      { workerId, requeueAt: new Date(requeueAt).toISOString(), attempts: attempts.length },
-      `holding the lost worker's attempts for ${Math.ceil((requeueAt - now) / 1000)}s, until it must have stopped them`,
+      { workerId, cause, requeueAt: new Date(requeueAt).toISOString(), attempts: attempts.length },
+      `holding the ${cause} worker's attempts for ${Math.ceil((requeueAt - now) / 1000)}s, until it must have stopped them`,
     );
   }
 
@@ -140,10 +178,13 @@ export class RecoverySystem {
     const { serial, registry, state, logger } = this.resources;
     serial
       .run(async () => {
-        // registered again (its workerRegistered keeps what it holds and ends the hold) or released
-        if (!this.held.has(workerId) || registry.get(workerId)?.record.status !== 'lost') return;
+        const cause = this.held.get(workerId);
+        // registered again (its workerRegistered keeps what it holds and ends the hold) or released;
+        // a removed (or unknown) worker is not in the registry and cannot come back
+        const worker = registry.get(workerId);
+        if (cause === undefined || (worker !== undefined && worker.record.status !== 'lost')) return;
         this.release(workerId);
-        for (const attempt of state.attemptsOn(workerId)) await this.loseAttempt(attempt, `worker ${workerId} was lost`);
+        for (const attempt of state.attemptsOn(workerId)) await this.loseAttempt(attempt, LOST_BECAUSE[cause](workerId));
         this.dispatch.scheduleSoon();
       })
       .catch((error: unknown) => logger.error({ err: error, workerId }, 'requeue of a lost worker failed'));

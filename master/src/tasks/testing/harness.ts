@@ -148,6 +148,7 @@ export class TaskHarness {
     // as main.ts wires them
     this.registry.setListener({
       workerLost: (workerId) => void this.tasks.workerLost(workerId),
+      workerRemoved: (worker) => void this.tasks.workerRemoved(worker),
       workerReady: () => this.tasks.scheduleSoon(),
     });
   }

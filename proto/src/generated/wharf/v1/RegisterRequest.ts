@@ -5,9 +5,14 @@ import type { RunningAttempt as _wharf_v1_RunningAttempt, RunningAttempt__Output
 import type { Fencing as _wharf_v1_Fencing, Fencing__Output as _wharf_v1_Fencing__Output } from '../../wharf/v1/Fencing.js';
 
 export interface RegisterRequest {
+  /**
+   * Enrolment only (no client certificate): a join token `<id>.<secret>`. Ignored when the
+   * call presents a client certificate.
+   */
   'joinToken'?: (string);
   /**
-   * stable across restarts, kept in the worker's data dir
+   * Enrolment: empty (the master assigns the id). With a client certificate: empty or the
+   * certificate's id; any other id is refused (PERMISSION_DENIED).
    */
   'workerId'?: (string);
   'name'?: (string);
@@ -24,6 +29,13 @@ export interface RegisterRequest {
   'running'?: (_wharf_v1_RunningAttempt)[];
   'version'?: (string);
   /**
+   * PEM PKCS#10 certificate signing request for an ECDSA P-256 key the worker generated. Required
+   * at enrolment. With a client certificate: optional, sent when the worker's certificate has
+   * less than a third of its life left; the answer then carries a renewed certificate for the
+   * same worker id. Subject and extensions of the request are ignored.
+   */
+  'csr'?: (string);
+  /**
    * Required: how this worker stops its attempts when it loses the master. A Register without
    * it, or with a bound longer than the master allows (--max-stop-after), is refused
    * (INVALID_ARGUMENT).
@@ -32,9 +44,14 @@ export interface RegisterRequest {
 }
 
 export interface RegisterRequest__Output {
+  /**
+   * Enrolment only (no client certificate): a join token `<id>.<secret>`. Ignored when the
+   * call presents a client certificate.
+   */
   'joinToken': (string);
   /**
-   * stable across restarts, kept in the worker's data dir
+   * Enrolment: empty (the master assigns the id). With a client certificate: empty or the
+   * certificate's id; any other id is refused (PERMISSION_DENIED).
    */
   'workerId': (string);
   'name': (string);
@@ -50,6 +67,13 @@ export interface RegisterRequest__Output {
    */
   'running': (_wharf_v1_RunningAttempt__Output)[];
   'version': (string);
+  /**
+   * PEM PKCS#10 certificate signing request for an ECDSA P-256 key the worker generated. Required
+   * at enrolment. With a client certificate: optional, sent when the worker's certificate has
+   * less than a third of its life left; the answer then carries a renewed certificate for the
+   * same worker id. Subject and extensions of the request are ignored.
+   */
+  'csr': (string);
   /**
    * Required: how this worker stops its attempts when it loses the master. A Register without
    * it, or with a bound longer than the master allows (--max-stop-after), is refused

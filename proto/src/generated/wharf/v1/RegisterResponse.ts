@@ -2,8 +2,10 @@
 
 
 export interface RegisterResponse {
+  /**
+   * the worker's id (assigned by the master at enrolment)
+   */
   'workerId'?: (string);
-  'sessionToken'?: (string);
   'heartbeatIntervalMs'?: (number);
   /**
    * Attempts the worker reported that the master no longer gives it (lost and handed to
@@ -12,6 +14,16 @@ export interface RegisterResponse {
   'stopAttempts'?: (string)[];
   'draining'?: (boolean);
   /**
+   * When the request carried a csr: the worker's new certificate (PEM, subject CN = worker_id,
+   * clientAuth). The worker keeps it and its key, and presents it on every later call; the
+   * previous certificate is refused once the new one has been used.
+   */
+  'certificate'?: (string);
+  /**
+   * With `certificate`: the serving CA (PEM) the worker verifies the master with from now on.
+   */
+  'caCertificate'?: (string);
+  /**
    * The master declares a worker lost after this long without a heartbeat; a worker whose
    * Fencing.stop_after_ms is 0 stops its attempts after this long without contact.
    */
@@ -19,8 +31,10 @@ export interface RegisterResponse {
 }
 
 export interface RegisterResponse__Output {
+  /**
+   * the worker's id (assigned by the master at enrolment)
+   */
   'workerId': (string);
-  'sessionToken': (string);
   'heartbeatIntervalMs': (number);
   /**
    * Attempts the worker reported that the master no longer gives it (lost and handed to
@@ -28,6 +42,16 @@ export interface RegisterResponse__Output {
    */
   'stopAttempts': (string)[];
   'draining': (boolean);
+  /**
+   * When the request carried a csr: the worker's new certificate (PEM, subject CN = worker_id,
+   * clientAuth). The worker keeps it and its key, and presents it on every later call; the
+   * previous certificate is refused once the new one has been used.
+   */
+  'certificate': (string);
+  /**
+   * With `certificate`: the serving CA (PEM) the worker verifies the master with from now on.
+   */
+  'caCertificate': (string);
   /**
    * The master declares a worker lost after this long without a heartbeat; a worker whose
    * Fencing.stop_after_ms is 0 stops its attempts after this long without contact.

@@ -1,0 +1,135 @@
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JoinToken, WorkerTelemetry } from '../api/types.ts';
+import { USER } from '../test-support/fakes.ts';
+import { renderApp } from '../test-support/render-app.tsx';
+
+afterEach(cleanup);
+
+const ADMIN = { ...USER, email: 'admin@wharf.local', role: 'admin' as const };
+const HASH = `sha256:${'ab'.repeat(32)}`;
+const COMMAND = `./runWorker.sh --master m.example:50051 --token-file <file with a join token> --ca-hash ${HASH}`;
+
+const worker: WorkerTelemetry = {
+  id: 'w-1',
+  name: 'rack-4',
+  hostname: 'host',
+  status: 'ready',
+  connected: true,
+  runtimes: ['docker'],
+  labels: {},
+  capacity: { cpu: 4, memory: 8 * 1024 ** 3, gpu: 0, disk: 0 },
+  reserved: { cpu: 1, memory: 1024 ** 3, gpu: 0, disk: 0 },
+  usage: null,
+  runningTasks: 2,
+  version: '0.1.0',
+  registeredAt: '2025-01-01T10:00:00.000Z',
+  lastHeartbeatAt: '2025-01-01T10:00:00.000Z',
+  running: [],
+  at: '2025-01-01T10:00:00.000Z',
+};
+
+const token = (id: string, patch: Partial<JoinToken> = {}): JoinToken => ({
+  id,
+  description: '',
+  createdBy: 'admin@wharf.local',
+  createdAt: '2025-01-01T10:00:00.000Z',
+  expiresAt: null,
+  usageLimit: null,
+  uses: 0,
+  lastUsedAt: null,
+  revokedAt: null,
+  startToken: false,
+  state: 'active',
+  ...patch,
+});
+
+const common = [
+  { path: '/api/workers', body: { workers: [worker] } },
+  { path: '/api/workers/w-1', body: { worker } },
+  { path: /^\/api\/workers\/w-1\/metrics$/, body: { workerId: 'w-1', intervalMs: 5000, samples: [] } },
+  { path: '/api/cluster/join', body: { grpcAddress: 'm.example:50051', caHash: HASH, command: COMMAND } },
+];
+
+describe('joining workers (admins)', () => {
+  it('shows the join line, lists tokens, creates one whose secret shows once, and revokes one', async () => {
+    const listed = [token('wharf_start1', { startToken: true, uses: 3 }), token('wharf_rack04', { description: 'rack 4', usageLimit: 2, uses: 2, state: 'used_up' })];
+    const { calls } = renderApp('/workers', [
+      { path: '/api/auth/me', body: { user: ADMIN } },
+      ...common,
+      { path: '/api/join-tokens', body: { tokens: listed } },
+      {
+        method: 'POST',
+        path: '/api/join-tokens',
+        status: 201,
+        body: { token: token('wharf_new001', { description: 'rack 5', usageLimit: 3 }), secret: 'wharf_new001.0123456789abcdefghijklmnopqrstuv', command: COMMAND },
+      },
+      { method: 'DELETE', path: '/api/join-tokens/wharf_rack04', body: { token: token('wharf_rack04', { state: 'revoked' }) } },
+    ]);
+    expect((await screen.findByTestId('join-command')).textContent).toBe(COMMAND);
+    expect(screen.getByText(HASH)).toBeTruthy();
+    const startRow = await waitFor(() => {
+      const row = document.querySelector('[data-token="wharf_start1"]');
+      if (!row) throw new Error('no token rows yet');
+      return row as HTMLElement;
+    });
+    expect(within(startRow).getByText('start token')).toBeTruthy();
+    const rackRow = document.querySelector('[data-token="wharf_rack04"]') as HTMLElement;
+    expect(within(rackRow).getByText('used up')).toBeTruthy();
+    expect(within(rackRow).getByText('2 / 2')).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText('Description'), { target: { value: 'rack 5' } });
+    fireEvent.change(screen.getByLabelText('Expires in'), { target: { value: '2h' } });
+    fireEvent.change(screen.getByLabelText('Uses'), { target: { value: '3' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create token' }));
+    expect((await screen.findByTestId('new-token-secret')).textContent).toBe('wharf_new001.0123456789abcdefghijklmnopqrstuv');
+    expect(calls.find((c) => c.method === 'POST' && c.path === '/api/join-tokens')?.body).toEqual({ description: 'rack 5', expiresIn: '2h', usageLimit: 3 });
+    // shown once: Done takes it away for good
+    fireEvent.click(screen.getByRole('button', { name: 'Done' }));
+    expect(screen.queryByTestId('new-token-secret')).toBeNull();
+
+    fireEvent.click(within(rackRow).getByRole('button', { name: 'Revoke' }));
+    await waitFor(() => expect(calls.some((c) => c.method === 'DELETE' && c.path === '/api/join-tokens/wharf_rack04')).toBe(true));
+  });
+
+  it('shows the API\'s field errors at the field', async () => {
+    renderApp('/workers', [
+      { path: '/api/auth/me', body: { user: ADMIN } },
+      ...common,
+      { path: '/api/join-tokens', body: { tokens: [] } },
+      {
+        method: 'POST',
+        path: '/api/join-tokens',
+        status: 400,
+        body: { error: { code: 'validation_failed', message: 'expiresIn: must be a duration from 1s to 365d, such as 30m, 24h or 7d' } },
+      },
+    ]);
+    fireEvent.change(await screen.findByLabelText('Expires in'), { target: { value: 'soon' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create token' }));
+    expect(await screen.findByText('must be a duration from 1s to 365d, such as 30m, 24h or 7d')).toBeTruthy();
+    expect(screen.getByLabelText('Expires in').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('shows users neither the join line nor the tokens', async () => {
+    const { calls } = renderApp('/workers', [{ path: '/api/auth/me', body: { user: USER } }, ...common]);
+    await screen.findByText('rack-4');
+    expect(screen.queryByText('Join tokens')).toBeNull();
+    expect(calls.some((c) => c.path.startsWith('/api/join-tokens') || c.path === '/api/cluster/join')).toBe(false);
+  });
+
+  it('removes a worker after a confirmation, then shows the workers', async () => {
+    const { calls, path } = renderApp('/workers/w-1', [
+      { path: '/api/auth/me', body: { user: ADMIN } },
+      ...common,
+      { path: '/api/join-tokens', body: { tokens: [] } },
+      { method: 'DELETE', path: '/api/workers/w-1', body: { worker: { id: 'w-1', name: 'rack-4', removed: true } } },
+    ]);
+    fireEvent.click(await screen.findByRole('button', { name: 'Remove' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Remove rack-4?' });
+    expect(dialog.textContent).toContain('its 2 tasks run elsewhere');
+    expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Remove worker' }));
+    await waitFor(() => expect(path()).toBe('/workers'));
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual(['/api/workers/w-1']);
+  });
+});
