@@ -91,6 +91,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     retryBackoffMaxMs: config.retryBackoffMaxMs,
     cancelGraceMs: config.cancelGraceMs,
     allowUserExec: config.allowUserExec,
+    limits: config.taskLimits,
     inputUrl: presign ? (sha256) => presign(sha256, 6 * 3600) : undefined,
   });
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));

@@ -435,7 +435,7 @@ function commandList(): Command[] {
         'The first word is the image, the rest the command as argv (use sh -c \'...\' for a shell line).',
         'With --runtime exec (a host process) there is no image: every word is the command.',
         'Options may come anywhere; after -- every word belongs to the command.',
-        '  --cpu 0.5|500m   --memory 512Mi   --disk 1Gi   --gpu N      resources (default cpu 0.5, memory 256Mi)',
+        '  --cpu 0.5|500m   --memory 512Mi   --disk 1Gi   --gpu N      resources (defaults: WHARF_TASK_DEFAULT_*)',
         '  --priority N     0-100, higher first (50)      --retries N  retries after a failure (0)',
         '  --timeout S      seconds, or 90s, 5m, 2h (none)',
         '  --name X         (the image name)              --runtime docker|exec (docker)',

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { AttemptReport } from '../records/attempt.js';
 import type { OutputFileRecord } from '../records/output-file.js';
+import type { TaskLimits } from '../records/resources.js';
 import type { Task } from '../records/task.js';
 import type { SerialExecutor } from '../serial-executor.js';
 import type { Store } from '../store/store.js';
@@ -19,6 +20,8 @@ export interface TaskSystemOptions {
   retryBackoffMaxMs: number;
   cancelGraceMs: number;
   allowUserExec: boolean;
+  /** min/default/max cpu, memory and disk of a task (task-limits.ts); default DEFAULT_TASK_LIMITS */
+  limits?: TaskLimits | undefined;
   /**
    * DAG inputs with an object store (S3): a presigned GET URL the worker fetches the artifact
    * from directly. Absent, or answering undefined: the worker fetches it from the master

@@ -57,7 +57,7 @@ import { DispatchSystem } from './systems/dispatch-system.js';
 import { QuerySystem } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
-import { SubmissionSystem, type SubmitOptions } from './systems/submission-system.js';
+import { SubmissionSystem, type SubmissionPlace, type SubmitOptions } from './systems/submission-system.js';
 import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
@@ -124,9 +124,13 @@ export class TaskService {
     return task!;
   }
 
-  /** Throws `forbidden` when the user may not submit one of these tasks (exec needs an admin). */
-  checkSubmission(user: User, inputs: readonly Pick<NewTask, 'runtime'>[]): void {
-    this.submission.checkSubmission(user, inputs);
+  /**
+   * Throws `forbidden` when the user may not submit one of these tasks (an admin-only setting:
+   * exec, network host, capAdd, a user name or root), `validation_failed` when its resources are
+   * outside the configured limits. `place` names a refused task in the message.
+   */
+  checkSubmission(user: User, inputs: readonly NewTask[], place?: SubmissionPlace): void {
+    this.submission.checkSubmission(user, inputs, place);
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
