@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadWorkerConfig } from '../src/config/worker-config.js';
 import { buildTaskPod } from '../src/runtime/kubernetes-pod-spec.js';
-import type { AttemptSpec } from '../src/runtime/task-runtime.js';
+import { DEFAULT_ISOLATION, type AttemptSpec } from '../src/runtime/task-runtime.js';
 
 const DEPLOY_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/kubernetes');
 
@@ -102,6 +102,7 @@ describe('task pods built by the runtime', () => {
     resources: { cpu: 3.5, memory: 8 * 2 ** 30, gpu: 1, disk: 20 * 2 ** 30 },
     timeoutSeconds: 3600,
     userId: 'ada',
+    isolation: DEFAULT_ISOLATION,
   };
 
   it.each([

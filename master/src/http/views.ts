@@ -23,6 +23,8 @@ export function attemptView(attempt: Attempt) {
     startedAt: iso(attempt.startedAt) ?? null,
     finishedAt: iso(attempt.finishedAt) ?? null,
     error: attempt.error ?? null,
+    // what the worker applied to the container (limits, user, capabilities, network), once started
+    effective: attempt.effective ?? null,
   };
 }
 
@@ -52,6 +54,12 @@ export function taskView(task: Task | TaskDetails) {
     maxRetries: task.maxRetries,
     retriesUsed: task.retriesUsed,
     timeoutSeconds: task.timeoutSeconds,
+    // how the container is isolated, with the defaults shown
+    network: task.network ?? 'default',
+    user: task.user ?? null,
+    readOnlyRootFilesystem: task.readOnlyRootFilesystem ?? false,
+    capAdd: task.capAdd ?? [],
+    pullPolicy: task.pullPolicy ?? 'IfNotPresent',
     createdAt: iso(task.createdAt),
     startedAt: iso(task.startedAt),
     finishedAt: iso(task.finishedAt),

@@ -44,7 +44,7 @@ import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
-import type { Attempt, AttemptReport } from '../records/attempt.js';
+import type { Attempt, AttemptReport, EffectiveSettings } from '../records/attempt.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { DagTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
@@ -220,8 +220,9 @@ export class TaskService {
   }
 
   /** The worker reports the attempt's container runs. */
-  attemptStarted(workerId: string, attemptId: string, at: number): Promise<void> {
-    return this.reports.attemptStarted(workerId, attemptId, at);
+  /** `effective`: what the worker's runtime applied to the task, kept on the attempt. */
+  attemptStarted(workerId: string, attemptId: string, at: number, effective?: EffectiveSettings): Promise<void> {
+    return this.reports.attemptStarted(workerId, attemptId, at, effective);
   }
 
   /** Progress before the task runs (pulling the image...), kept as task events. */

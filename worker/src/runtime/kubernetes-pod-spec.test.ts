@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTaskPod, cpuQuantity, labelValueOf, podNameOf, PodSpecError, type PodSpecSettings } from './kubernetes-pod-spec.js';
-import type { AttemptSpec } from './task-runtime.js';
+import { DEFAULT_ISOLATION, type AttemptSpec } from './task-runtime.js';
 
 const settings: PodSpecSettings = {
   workerId: 'worker-1',
@@ -25,6 +25,7 @@ function spec(extra: Partial<AttemptSpec> = {}): AttemptSpec {
     resources: { cpu: 0, memory: 0, gpu: 0, disk: 0 },
     timeoutSeconds: 0,
     userId: 'u',
+    isolation: DEFAULT_ISOLATION,
     ...extra,
   };
 }

@@ -26,7 +26,7 @@ import type { OutputUploader } from '../outputs/output-uploader.js';
 import type { BackoffOptions } from '../retry/backoff.js';
 import { sleep } from '../retry/backoff.js';
 import { RuntimeError, errorMessage } from '../runtime/runtime-error.js';
-import type { AttemptPaths, RecoveredAttempt, RuntimeHandle, StartOptions, TaskRuntime } from '../runtime/task-runtime.js';
+import type { AttemptPaths, EffectiveSettings, RecoveredAttempt, RuntimeHandle, StartOptions, TaskRuntime } from '../runtime/task-runtime.js';
 import { spoolFileOf } from './attempt-paths.js';
 import type { Assignment } from './assignment.js';
 import type { GatewayConnection } from './gateway-connection.js';
@@ -35,7 +35,8 @@ export type AttemptEventKind = 'pulling' | 'pulled' | 'pull_progress' | 'started
 
 /** How a runner tells the master about its attempt (implemented by the session). */
 export interface AttemptReporter {
-  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number): void;
+  /** `effective`: with `started`, what the runtime applied to the task (when it says) */
+  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number, effective?: EffectiveSettings): void;
   result(result: StoredResult): void;
 }
 
@@ -191,7 +192,7 @@ export class AttemptRunner {
       if (handle) {
         this.handle = handle;
         result.startedAtMs = handle.startedAtMs;
-        reporter.event(this.attemptId, 'started', `started on runtime ${handle.runtime}`, handle.startedAtMs);
+        reporter.event(this.attemptId, 'started', `started on runtime ${handle.runtime}`, handle.startedAtMs, handle.effective);
         if (this.drop === 'abandon') this.requestStop(0);
         else if (this.stopOutcome) this.requestStop(this.options.config.cancelGraceSeconds);
         await this.supervise(handle, shipper, result);
@@ -361,8 +362,11 @@ export class AttemptRunner {
       result.finishedAtMs = Date.now();
       result.exitCode = exit.exitCode;
       result.hasExitCode = true;
-      result.outcome = this.stopOutcome?.outcome ?? (exit.exitCode === 0 ? 'succeeded' : 'failed');
-      result.error = this.stopOutcome?.message ?? '';
+      // a reason from the runtime (a limit it hit, a kill from outside) fails the task whatever its exit code
+      result.outcome = this.stopOutcome?.outcome ?? (exit.reason === undefined && exit.exitCode === 0 ? 'succeeded' : 'failed');
+      result.error = this.stopOutcome?.message ?? exit.reason ?? '';
+      if (!this.stopOutcome && exit.reason) shipper.note(exit.reason);
+      if (exit.note) shipper.note(exit.note);
     } catch (error: unknown) {
       if (this.drop) return;
       result.finishedAtMs = Date.now();

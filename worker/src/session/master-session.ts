@@ -31,7 +31,7 @@ import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
 import type { ArtifactCache } from '../cache/artifact-cache.js';
 import type { OutputUploader } from '../outputs/output-uploader.js';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
-import type { TaskRuntime } from '../runtime/task-runtime.js';
+import type { EffectiveSettings, TaskRuntime } from '../runtime/task-runtime.js';
 import type { UsageSampler } from '../telemetry/usage-sampler.js';
 import { AttemptRunner, type AttemptEventKind, type AttemptReporter, type AttemptSource } from './attempt-runner.js';
 import { attemptPaths, isSafeAttemptId } from './attempt-paths.js';
@@ -146,8 +146,8 @@ export class MasterSession implements AttemptReporter {
 
   // ------------------------------------------------------------------ AttemptReporter
 
-  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number): void {
-    this.send({ event: { attemptId, kind, message, atMs } });
+  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number, effective?: EffectiveSettings): void {
+    this.send({ event: { attemptId, kind, message, atMs, ...(effective ? { effective } : {}) } });
   }
 
   result(result: StoredResult): void {

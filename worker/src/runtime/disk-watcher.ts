@@ -1,0 +1,123 @@
+// Enforces a task's `disk` on its writable space where the engine cannot (Docker's overlay2 on
+// ext4 has no size option): it measures what the task wrote, and when that passes the limit it
+// calls onExceeded once (the runtime kills the task and says why). It measures more often as
+// the task nears the limit: the next look comes after half the time the last growth rate needs
+// to reach it, between minIntervalMs and maxIntervalMs. So a task can get past its limit by at
+// most what it writes in one short interval plus one measurement (the bound is stated in
+// docs/ARCHITECTURE.md); the runtime measures once more when the task ends, so a task that
+// stops just past its limit still fails.
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface DiskWatcherOptions {
+  /** bytes */
+  limit: number;
+  /** bytes the task has written now */
+  measure: () => Promise<number>;
+  onExceeded: (usedBytes: number) => void;
+  /** a measurement that failed (logged by the caller); the next look comes as usual */
+  onError?: (error: unknown) => void;
+  /**
+   * This many measurements in a row failed: the limit cannot be held (say, a task that made its
+   * files unreadable to the worker), so the runtime stops the task as if it had passed it.
+   */
+  onUnmeasurable: (error: unknown) => void;
+  /** default 5 */
+  maxFailures?: number;
+  minIntervalMs?: number;
+  maxIntervalMs?: number;
+}
+
+export class DiskWatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private last: { at: number; used: number } | undefined;
+  private failures = 0;
+  /** the most this task was seen to use */
+  peakBytes = 0;
+
+  constructor(private readonly options: DiskWatcherOptions) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.look(), delayMs);
+    this.timer.unref?.();
+  }
+
+  private async look(): Promise<void> {
+    const { limit, measure, onExceeded, onError } = this.options;
+    const minMs = this.options.minIntervalMs ?? 100;
+    const maxMs = this.options.maxIntervalMs ?? 1000;
+    let used: number;
+    try {
+      used = await measure();
+    } catch (error: unknown) {
+      if (this.stopped) return;
+      this.failures += 1;
+      onError?.(error);
+      if (this.failures >= (this.options.maxFailures ?? 5)) {
+        this.stopped = true;
+        this.options.onUnmeasurable(error);
+        return;
+      }
+      this.schedule(minMs);
+      return;
+    }
+    this.failures = 0;
+    if (this.stopped) return;
+    this.peakBytes = Math.max(this.peakBytes, used);
+    if (used > limit) {
+      this.stopped = true;
+      onExceeded(used);
+      return;
+    }
+    const now = Date.now();
+    let delayMs = maxMs;
+    if (this.last && used > this.last.used && now > this.last.at) {
+      const bytesPerMs = (used - this.last.used) / (now - this.last.at);
+      delayMs = Math.min(maxMs, Math.max(minMs, (limit - used) / bytesPerMs / 2));
+    }
+    this.last = { at: now, used };
+    this.schedule(delayMs);
+  }
+}
+
+/**
+ * The bytes of the regular files under `dir` (apparent sizes: a sparse file counts in full, as it
+ * would be uploaded), without following links. Files that vanish while it counts are skipped.
+ */
+export async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error: unknown) {
+    if (isGone(error)) return 0;
+    throw error;
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await directoryBytes(full);
+    else if (entry.isFile()) {
+      try {
+        total += (await lstat(full)).size;
+      } catch (error: unknown) {
+        if (!isGone(error)) throw error;
+      }
+    }
+  }
+  return total;
+}
+
+function isGone(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ENOTDIR');
+}
