@@ -21,6 +21,8 @@ import { timeStoreOperations } from './metrics/timed-store.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { DagService } from './dags/dag-service.js';
+import { RegistryCredentialService } from './registries/registry-credential-service.js';
+import { SecretBox } from './registries/secret-box.js';
 import { TaskService } from './tasks/task-service.js';
 import { TelemetryService } from './telemetry/telemetry-service.js';
 
@@ -94,6 +96,10 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     limits: config.taskLimits,
     inputUrl: presign ? (sha256) => presign(sha256, 6 * 3600) : undefined,
   });
+  // users' registry credentials, sealed with the data dir's key; assignments carry them when needed
+  const registryCredentials = new RegistryCredentialService(store, new SecretBox(secrets.credentialsKey), logger.child({ component: 'registries' }));
+  await registryCredentials.load();
+  tasks.useRegistryCredentials(registryCredentials);
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
   registry.setListener({
     workerLost: (workerId) => {
@@ -137,6 +143,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     telemetry,
     metrics,
     dags,
+    registryCredentials,
     logger: logger.child({ component: 'http' }),
   });
   const server: Server = await new Promise((resolve, reject) => {

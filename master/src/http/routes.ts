@@ -13,6 +13,8 @@ import type { LogStore } from '../logs/log-store.js';
 import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
+import type { RegistryCredentialService } from '../registries/registry-credential-service.js';
+import { registryCredentialRoutes } from './registry-credential-routes.js';
 import { apiTokenRoutes } from './token-routes.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
@@ -31,6 +33,8 @@ export interface RouteDeps {
   telemetry: TelemetryService;
   /** DAG runs (POST/GET/DELETE /api/dags...); absent = no DAG routes */
   dags?: DagService | undefined;
+  /** registry credentials (POST/GET/DELETE /api/registry-credentials); absent = no such routes */
+  registryCredentials?: RegistryCredentialService | undefined;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
@@ -96,6 +100,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   router.use(requireUser(auth));
   if (deps.dags) router.use(dagRoutes(deps.dags));
   router.use(apiTokenRoutes(auth.apiTokens));
+  if (deps.registryCredentials) router.use(registryCredentialRoutes(deps.registryCredentials));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
 

@@ -14,7 +14,7 @@ import type { WorkerRecord } from '../records/worker.js';
 import { migrateStore, type KindCounts, type RecordKind } from './migrate.js';
 import { MongoStore } from './mongo-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import { mockApiToken, mockAttempt, mockDag, mockTask } from './store.conformance.js';
+import { mockApiToken, mockAttempt, mockDag, mockRegistryCredential, mockTask } from './store.conformance.js';
 import type { Store } from './store.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -110,6 +110,8 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
   // API tokens: one used and expiring, one never used
   await store.insertApiToken(mockApiToken({ userId: alice.id, name: 'ci', createdAt: base, expiresAt: base + 86_400_000, lastUsedAt: base + 5 }));
   await store.insertApiToken(mockApiToken({ userId: alice.id, name: 'laptop', createdAt: base + 1 }));
+  // registry credentials: sealed passwords, copied as they are
+  await store.putRegistryCredential(mockRegistryCredential({ userId: alice.id, registry: 'ghcr.io', createdAt: base }));
   return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
@@ -137,6 +139,7 @@ async function dump(store: Store) {
     dags: await Promise.all((await store.listDagIds()).map((id) => store.getDag(id))),
     unfinishedDags: (await store.listUnfinishedDags()).map((d) => d.id),
     apiTokens: await store.listApiTokens({}),
+    registryCredentials: await store.listRegistryCredentials({}),
   };
 }
 
@@ -162,6 +165,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     files: counts(2, 2, 0, 0),
     dags: counts(2, 2, 0, 0),
     apiTokens: counts(2, 2, 0, 0),
+    registryCredentials: counts(1, 1, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -176,6 +180,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     files: counts(2, 0, 0, 2),
     dags: counts(2, 0, 0, 2),
     apiTokens: counts(2, 0, 0, 2),
+    registryCredentials: counts(1, 0, 0, 1),
   });
   expect(await dump(target)).toEqual(await dump(source));
 

@@ -5,8 +5,9 @@
 // task's history) and a record already equal in the target is left alone.
 //
 // Record kinds: users (with password hashes), workers, tasks, attempts, task events,
-// output-file metadata, DAG runs and API tokens (their hashes); these are every table
-// SqliteStore keeps. Log bytes,
+// output-file metadata, DAG runs, API tokens (their hashes) and registry credentials (their
+// passwords still sealed: the target master needs this data dir's credentials-key to read
+// them); these are every table SqliteStore keeps. Log bytes,
 // output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
 // <data>/files, <data>/artifacts) and are not touched here; artifacts in S3 stay in the bucket.
 //
@@ -21,8 +22,8 @@ import type { Task } from '../records/task.js';
 import type { UserWithPassword } from '../records/user.js';
 import type { AttemptPatch, Store, StoreChange, TaskPatch } from './store.js';
 
-export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags' | 'apiTokens';
-export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files', 'dags', 'apiTokens'];
+export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags' | 'apiTokens' | 'registryCredentials';
+export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files', 'dags', 'apiTokens', 'registryCredentials'];
 
 export interface KindCounts {
   /** records read from the source */
@@ -261,6 +262,27 @@ export async function migrateStore(
   }
   onProgress(`apiTokens: ${counts.apiTokens.read} read`);
 
+  // registry credentials (sealed): matched by id; the target keeps one per user and registry, so
+  // one it holds under another id for the same user and registry is reported and left alone
+  for (const credential of await source.listRegistryCredentials({})) {
+    const c = counts.registryCredentials;
+    c.read += 1;
+    const existing = await target.getRegistryCredential(credential.id);
+    if (existing && same(existing, credential)) {
+      c.unchanged += 1;
+      continue;
+    }
+    const clash = (await target.listRegistryCredentials({ userId: credential.userId })).find((t) => t.registry === credential.registry && t.id !== credential.id);
+    if (clash) {
+      skip('registryCredentials', `credential ${credential.id} (${credential.registry}): the target keeps credential ${clash.id} for that user and registry; left as it is`);
+      continue;
+    }
+    await target.putRegistryCredential(credential);
+    if (existing) c.updated += 1;
+    else c.inserted += 1;
+  }
+  onProgress(`registryCredentials: ${counts.registryCredentials.read} read`);
+
   return { counts, problems };
 }
 
@@ -268,7 +290,7 @@ export async function migrateStore(
 export function formatReport(report: MigrationReport): string {
   const lines = RECORD_KINDS.map((kind) => {
     const c = report.counts[kind];
-    return `  ${kind.padEnd(10)} ${String(c.read).padStart(7)} read: ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped`;
+    return `  ${kind.padEnd(19)} ${String(c.read).padStart(7)} read: ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped`;
   });
   if (report.problems.length > 0) lines.push('', 'Not copied:', ...report.problems.map((p) => `  - ${p}`));
   return lines.join('\n');

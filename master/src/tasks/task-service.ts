@@ -51,7 +51,7 @@ import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
 import type { Store, TaskPage } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
-import type { DirectOutputUploads, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
+import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
 import { QuerySystem } from './systems/query-system.js';
@@ -110,6 +110,11 @@ export class TaskService {
 
   onTaskChange(listener: TaskChangeListener): () => void {
     return this.resources.changes.subscribe(listener);
+  }
+
+  /** Where assignments get their owner's registry credentials from (see RegistryAuthSource). */
+  useRegistryCredentials(source: RegistryAuthSource): void {
+    this.resources.hooks.registryAuth = source;
   }
 
   /** The DAG service's hook for outputs uploaded straight to the object store (see DirectOutputUploads). */
