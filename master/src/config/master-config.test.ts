@@ -93,12 +93,15 @@ describe('secrets', () => {
   it('generates missing secrets once, keeps them with mode 0600 and reuses them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wharf-secrets-'));
     const first = resolveSecrets(dir, {});
-    expect(first.generated.sort()).toEqual(['admin-password', 'join-token', 'jwt-secret']);
+    expect(first.generated.sort()).toEqual(['admin-password', 'credentials-key', 'join-token', 'jwt-secret']);
     expect(statSync(join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'credentials-key')).mode & 0o777).toBe(0o600);
+    expect(first.credentialsKey).toHaveLength(32);
     const second = resolveSecrets(dir, {});
     expect(second.generated).toEqual([]);
     expect(second.jwtSecret).toBe(first.jwtSecret);
     expect(second.joinToken).toBe(first.joinToken);
+    expect(second.credentialsKey.equals(first.credentialsKey)).toBe(true);
     expect(resolveSecrets(dir, { joinToken: 'given-token-1234567' }).joinToken).toBe('given-token-1234567');
   });
 });
