@@ -61,7 +61,8 @@ export class UploadSession {
       if (chunk.offset !== 0) throw new WharfError('validation_failed', `file ${path} must start at offset 0`);
       const finalPath = join(this.stagingDir, ...path.split('/'));
       await mkdir(dirname(finalPath), { recursive: true });
-      const tempPath = `${finalPath}.part-${randomBytes(6).toString('hex')}`;
+      // a short temporary name beside it: a name of up to 255 bytes plus a suffix would not fit
+      const tempPath = join(dirname(finalPath), `.wharf-part-${randomBytes(6).toString('hex')}`);
       this.current = { path, tempPath, finalPath, handle: await open(tempPath, 'wx', 0o644), hash: createHash('sha256'), written: 0 };
     }
     const file = this.current;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -67,5 +68,18 @@ describe('directoryBytes', () => {
     symlinkSync('/etc/passwd', path.join(dir, 'link'));
     expect(await directoryBytes(dir)).toBe(150);
     expect(await directoryBytes(path.join(dir, 'missing'))).toBe(0);
+  });
+
+  it('counts a tree deeper than Node can walk (a task cannot hide bytes by nesting them)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wharf-du-deep-'));
+    const segment = 'd'.repeat(250);
+    execFileSync('sh', ['-c', `cd "${dir}" && for i in $(seq 1 17); do mkdir ${segment} && cd -P ${segment}; done && head -c 1048576 /dev/zero > f`]);
+    try {
+      const bytes = await directoryBytes(dir);
+      expect(bytes).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(bytes).toBeLessThan(2 * 1024 * 1024);
+    } finally {
+      execFileSync('rm', ['-rf', dir]);
+    }
   });
 });

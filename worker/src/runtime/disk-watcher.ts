@@ -6,6 +6,7 @@
 // most what it writes in one short interval plus one measurement (the bound is stated in
 // docs/ARCHITECTURE.md); the runtime measures once more when the task ends, so a task that
 // stops just past its limit still fails.
+import { execFile } from 'node:child_process';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -93,9 +94,31 @@ export class DiskWatcher {
 
 /**
  * The bytes of the regular files under `dir` (apparent sizes: a sparse file counts in full, as it
- * would be uploaded), without following links. Files that vanish while it counts are skipped.
+ * would be uploaded), without following links. Files that vanish while it counts are skipped. A
+ * tree deeper than Node can walk (ENAMETOOLONG) is counted by du(1), which walks relative to each
+ * folder: a task cannot hide bytes from its limit by nesting them deep.
  */
 export async function directoryBytes(dir: string): Promise<number> {
+  try {
+    return await walkBytes(dir);
+  } catch (error: unknown) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'ENAMETOOLONG')) throw error;
+    return duBytes(dir);
+  }
+}
+
+function duBytes(dir: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile('du', ['-s', '-b', '--', dir], { maxBuffer: 1024 * 1024 }, (error, stdout) => {
+      const bytes = Number(/^(\d+)/.exec(stdout)?.[1]);
+      // du counts folders too (a few KiB each): a little more than the files, never less
+      if (Number.isFinite(bytes)) resolve(bytes);
+      else reject(error ?? new Error(`du gave no size for ${dir}`));
+    });
+  });
+}
+
+async function walkBytes(dir: string): Promise<number> {
   let total = 0;
   let entries;
   try {
@@ -106,7 +129,7 @@ export async function directoryBytes(dir: string): Promise<number> {
   }
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += await directoryBytes(full);
+    if (entry.isDirectory()) total += await walkBytes(full);
     else if (entry.isFile()) {
       try {
         total += (await lstat(full)).size;

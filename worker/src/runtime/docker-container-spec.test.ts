@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildContainerSpec, groupNetworkName, MINIMAL_CAPABILITIES, type ContainerSpecSettings } from './docker-container-spec.js';
+import { buildContainerSpec, groupNetworkName, hostAlias, MINIMAL_CAPABILITIES, type ContainerSpecSettings } from './docker-container-spec.js';
 import { DEFAULT_ISOLATION, type AttemptSpec } from './task-runtime.js';
 
 const Mi = 1024 * 1024;
@@ -87,6 +87,10 @@ describe('buildContainerSpec', () => {
     const run = buildContainerSpec(spec({}, { network: 'run', networkGroup: 'dag-42' }), paths, settings, { startedAtMs: 0 });
     expect(run.network).toEqual({ kind: 'group', name: 'wharf-run-dag-42', group: 'dag-42' });
     expect(run.effective.network).toBe('wharf-run-dag-42');
+    // the run's other tasks find it by its name in the DAG
+    expect(run.create.NetworkingConfig).toEqual({ EndpointsConfig: { 'wharf-run-dag-42': { Aliases: ['job'] } } });
+    expect(hostAlias('Train Model_2')).toBe('train-model-2');
+    expect(hostAlias('___')).toBeUndefined();
     expect(groupNetworkName('a/b c')).toBe('wharf-run-a_b_c');
   });
 

@@ -9,7 +9,7 @@
 //   - readOnlyRootFilesystem: the image's files read-only, a tmpfs /tmp, /output (a bind mount)
 //     and /input (read-only) as they are;
 //   - network: the worker's tasks network (a bridge without inter-container traffic), none, host,
-//     or the network of the task's DAG run;
+//     or the network of the task's DAG run, where the run's tasks find each other by task name;
 //   - Docker's own log of the container is bounded (json-file, 2 × 16 MiB): Wharf ships and keeps
 //     its own copy.
 import type Dockerode from 'dockerode';
@@ -59,6 +59,12 @@ export function containerName(attemptId: string): string {
 /** The Docker network of a DAG run's tasks on this worker. */
 export function groupNetworkName(group: string): string {
   return `wharf-run-${group.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100)}`;
+}
+
+/** A task name as a DNS label ("Train Model" -> "train-model"), or undefined when nothing is left. */
+export function hostAlias(name: string): string | undefined {
+  const label = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return label === '' ? undefined : label;
 }
 
 function networkOf(spec: AttemptSpec, settings: ContainerSpecSettings): NetworkChoice {
@@ -135,6 +141,9 @@ export function buildContainerSpec(
     HostConfig: hostConfig,
   };
   if (user !== undefined) create.User = user;
+  // on its run's network a task is found by its name in the DAG (Docker's DNS on the network)
+  const alias = network.kind === 'group' ? hostAlias(spec.name) : undefined;
+  if (network.kind === 'group' && alias) create.NetworkingConfig = { EndpointsConfig: { [network.name]: { Aliases: [alias] } } };
   if (spec.command.length > 0) create.Cmd = spec.command;
   return {
     create,

@@ -22,6 +22,7 @@ import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
 import { LogShipper } from '../logs/log-shipper.js';
 import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
 import { uploadDeclaredOutputs } from '../outputs/direct-artifact-upload.js';
+import { removeTree } from '../outputs/remove-tree.js';
 import type { OutputUploader } from '../outputs/output-uploader.js';
 import type { BackoffOptions } from '../retry/backoff.js';
 import { sleep } from '../retry/backoff.js';
@@ -488,6 +489,6 @@ export class AttemptRunner {
         this.logger.warn({ err: error }, 'could not remove the task\'s container');
       }
     }
-    if (this.drop === 'abandon') await rm(paths.root, { recursive: true, force: true });
+    if (this.drop === 'abandon') await removeTree(paths.root);
   }
 }

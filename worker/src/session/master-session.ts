@@ -12,7 +12,6 @@
 //   3. When the stream ends or fails (master restart, network), wait with exponential backoff
 //      and full jitter, then go to 1. Running attempts are never stopped because the
 //      connection dropped; their results wait in the outbox.
-import { rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type {
@@ -30,6 +29,7 @@ import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
 import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
 import type { ArtifactCache } from '../cache/artifact-cache.js';
 import type { OutputUploader } from '../outputs/output-uploader.js';
+import { removeTree } from '../outputs/remove-tree.js';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
 import type { EffectiveSettings, TaskRuntime } from '../runtime/task-runtime.js';
 import type { UsageSampler } from '../telemetry/usage-sampler.js';
@@ -405,7 +405,8 @@ export class MasterSession implements AttemptReporter {
     try {
       await this.options.outbox.delete(attemptId);
       if (!this.runners.has(attemptId) && isSafeAttemptId(attemptId)) {
-        await rm(attemptPaths(this.options.attemptsDir, attemptId).root, { recursive: true, force: true });
+        // removeTree: a task's /output may be deeper than Node's rm can walk
+        await removeTree(attemptPaths(this.options.attemptsDir, attemptId).root);
       }
     } catch (error: unknown) {
       this.logger.warn({ err: error, attemptId }, 'cannot remove an acknowledged attempt');
