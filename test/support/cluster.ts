@@ -85,6 +85,8 @@ export async function freePort(): Promise<number> {
 export async function startTestMaster(
   env: Record<string, string> = {},
   givenDataDir?: string,
+  /** default: testLogger('master') */
+  logger?: pino.Logger,
 ): Promise<MasterHandle & { dataDir: string; config: MasterConfig }> {
   const dataDir = givenDataDir ?? tempDir('master');
   const database = testMongoUrl && env.WHARF_MONGO_URL === undefined ? testDatabaseFor(dataDir) : undefined;
@@ -104,7 +106,7 @@ export async function startTestMaster(
     WHARF_LOGIN_RATE_LIMIT: '1000',
     ...env,
   });
-  const master = await startMaster(config, { logger: testLogger('master') });
+  const master = await startMaster(config, { logger: logger ?? testLogger('master') });
   if (database && givenDataDir === undefined) {
     const stop = master.stop.bind(master);
     master.stop = async () => {
@@ -140,8 +142,10 @@ export function workerConfig(master: { grpcAddress: string; joinToken: string },
 export async function startTestWorker(
   master: { grpcAddress: string; joinToken: string },
   overrides: Partial<WorkerConfig> = {},
+  /** default: testLogger('worker') */
+  logger?: pino.Logger,
 ): Promise<WorkerHandle> {
-  const worker = await startWorker(workerConfig(master, overrides), { logger: testLogger('worker') });
+  const worker = await startWorker(workerConfig(master, overrides), { logger: logger ?? testLogger('worker') });
   await worker.registered;
   return worker;
 }

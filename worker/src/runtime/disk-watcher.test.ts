@@ -33,6 +33,32 @@ describe('DiskWatcher', () => {
     expect(looks).toHaveLength(4);
   });
 
+  it('slows down while nothing grows, and never looks sooner than four times what a look costs', async () => {
+    const looks: number[] = [];
+    await new Promise<void>((resolve) => {
+      const watcher = new DiskWatcher({
+        limit: 1000,
+        measure: async () => {
+          looks.push(Date.now());
+          if (looks.length === 5) {
+            watcher.stop();
+            resolve();
+          }
+          await new Promise((r) => setTimeout(r, 20)); // each look costs 20 ms
+          return 1;
+        },
+        onExceeded: () => undefined,
+        onUnmeasurable: () => undefined,
+        minIntervalMs: 1,
+        maxIntervalMs: 10_000,
+      });
+      watcher.start();
+    });
+    const gaps = looks.slice(1).map((at, i) => at - looks[i]!);
+    // 20 ms per look: at least 80 ms between the end of one and the next, so 100 ms start to start
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(95);
+  });
+
   it('stops the task when its space cannot be measured several times in a row', async () => {
     const reason = await new Promise<unknown>((resolve) => {
       new DiskWatcher({

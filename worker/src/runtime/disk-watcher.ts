@@ -2,10 +2,12 @@
 // ext4 has no size option): it measures what the task wrote, and when that passes the limit it
 // calls onExceeded once (the runtime kills the task and says why). It measures more often as
 // the task nears the limit: the next look comes after half the time the last growth rate needs
-// to reach it, between minIntervalMs and maxIntervalMs. So a task can get past its limit by at
-// most what it writes in one short interval plus one measurement (the bound is stated in
-// docs/ARCHITECTURE.md); the runtime measures once more when the task ends, so a task that
-// stops just past its limit still fails.
+// to reach it; while nothing grows the looks slow down (doubling) to maxIntervalMs; and a look
+// never comes sooner than four times what the last one took, so watching costs at most a fifth
+// of the time. So a task can get past its limit by at most what it writes in one interval (half
+// a second by default) plus one look and the kill (the bound measured is in
+// docs/ARCHITECTURE.md); the runtime measures once more when the task ends, so a task that stops
+// just past its limit still fails.
 import { execFile } from 'node:child_process';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +36,7 @@ export class DiskWatcher {
   private stopped = false;
   private last: { at: number; used: number } | undefined;
   private failures = 0;
+  private idleDelayMs = 0;
   /** the most this task was seen to use */
   peakBytes = 0;
 
@@ -56,8 +59,9 @@ export class DiskWatcher {
 
   private async look(): Promise<void> {
     const { limit, measure, onExceeded, onError } = this.options;
-    const minMs = this.options.minIntervalMs ?? 100;
-    const maxMs = this.options.maxIntervalMs ?? 1000;
+    const minMs = this.options.minIntervalMs ?? 50;
+    const maxMs = this.options.maxIntervalMs ?? 500;
+    const startedAt = Date.now();
     let used: number;
     try {
       used = await measure();
@@ -82,13 +86,19 @@ export class DiskWatcher {
       return;
     }
     const now = Date.now();
-    let delayMs = maxMs;
+    // never look again sooner than four times what this look cost
+    const floorMs = Math.max(minMs, 4 * (now - startedAt));
+    let delayMs: number;
     if (this.last && used > this.last.used && now > this.last.at) {
       const bytesPerMs = (used - this.last.used) / (now - this.last.at);
-      delayMs = Math.min(maxMs, Math.max(minMs, (limit - used) / bytesPerMs / 2));
+      delayMs = (limit - used) / bytesPerMs / 2;
+      this.idleDelayMs = minMs;
+    } else {
+      this.idleDelayMs = Math.min(maxMs, Math.max(minMs, this.idleDelayMs * 2));
+      delayMs = this.idleDelayMs;
     }
     this.last = { at: now, used };
-    this.schedule(delayMs);
+    this.schedule(Math.min(Math.max(maxMs, floorMs), Math.max(floorMs, delayMs)));
   }
 }
 

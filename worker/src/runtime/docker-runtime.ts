@@ -44,7 +44,7 @@ export interface DockerRuntimeOptions {
   taskNetwork?: string | undefined;
   /** Tasks that name no user run as this one (--default-user). */
   defaultUser?: string | undefined;
-  /** How often a disk limit is checked (default 100 ms to 1 s, faster near the limit). */
+  /** How often a disk limit is checked (default every 50 to 500 ms, faster near the limit). */
   diskCheck?: { minIntervalMs: number; maxIntervalMs: number } | undefined;
 }
 
