@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildContainerSpec, groupNetworkName, hostAlias, MINIMAL_CAPABILITIES, type ContainerSpecSettings } from './docker-container-spec.js';
-import { DEFAULT_ISOLATION, type AttemptSpec } from './task-runtime.js';
+import { buildContainerSpec, groupNetworkName, hostAlias, type ContainerSpecSettings } from './docker-container-spec.js';
+import { DEFAULT_ISOLATION, MINIMAL_CAPABILITIES, type AttemptSpec } from './task-runtime.js';
 
 const Mi = 1024 * 1024;
 const settings: ContainerSpecSettings = { workerId: 'w-1', pidsLimit: 256, taskNetwork: 'wharf-tasks' };

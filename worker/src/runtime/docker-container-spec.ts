@@ -13,11 +13,8 @@
 //   - Docker's own log of the container is bounded (json-file, 2 × 16 MiB): Wharf ships and keeps
 //     its own copy.
 import type Dockerode from 'dockerode';
-import type { AttemptPaths, AttemptSpec, EffectiveSettings } from './task-runtime.js';
+import { MINIMAL_CAPABILITIES, type AttemptPaths, type AttemptSpec, type EffectiveSettings } from './task-runtime.js';
 import { RuntimeError } from './runtime-error.js';
-
-/** Capabilities a task keeps (Docker's defaults without NET_RAW, MKNOD, SYS_CHROOT, SETFCAP, SETPCAP, AUDIT_WRITE). */
-export const MINIMAL_CAPABILITIES: readonly string[] = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'];
 
 /** Docker's json-file log of a container: at most this much, in this many files. */
 export const CONTAINER_LOG_MAX_SIZE = '16m';

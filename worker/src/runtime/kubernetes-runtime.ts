@@ -51,6 +51,7 @@ import {
   PodSpecError,
   TASK_CONTAINER,
   buildTaskPod,
+  effectiveOfPod,
   labelValueOf,
   podNameOf,
 } from './kubernetes-pod-spec.js';
@@ -158,6 +159,10 @@ export class KubernetesRuntime implements TaskRuntime {
       throw error;
     }
     const podName = manifest.metadata?.name ?? podNameOf(spec.attemptId);
+    if (spec.registryAuth) {
+      // the pod pulls with the worker's imagePullSecrets, never with credentials the master sent
+      options.note?.(`registry credentials stored in Wharf for ${spec.registryAuth.serverAddress} are not used by the kubernetes runtime; the pod pulls with this worker's image pull secrets`);
+    }
     const created = await this.createPod(manifest);
     options.note?.(`created pod ${podName} in namespace ${this.options.namespace}`);
     const tracker = this.track(podName, created);
@@ -175,7 +180,13 @@ export class KubernetesRuntime implements TaskRuntime {
       throw error;
     }
     if (spec.timeoutSeconds > 0) await this.tightenDeadline(tracker, podName, spec.timeoutSeconds);
-    const handle: RuntimeHandle = { runtime: 'kubernetes', attemptId: spec.attemptId, taskId: spec.taskId, startedAtMs: started.startedAtMs };
+    const handle: RuntimeHandle = {
+      runtime: 'kubernetes',
+      attemptId: spec.attemptId,
+      taskId: spec.taskId,
+      startedAtMs: started.startedAtMs,
+      effective: effectiveOfPod(spec),
+    };
     this.handles.set(handle, state);
     return handle;
   }

@@ -44,6 +44,12 @@ export interface AttemptIsolation {
   pullPolicy: string;
 }
 
+/**
+ * The Linux capabilities every task keeps (Docker's defaults without NET_RAW, MKNOD, SYS_CHROOT,
+ * SETFCAP, SETPCAP and AUDIT_WRITE); a task gets these plus its capAdd, nothing else.
+ */
+export const MINIMAL_CAPABILITIES: readonly string[] = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'];
+
 export const DEFAULT_ISOLATION: AttemptIsolation = {
   network: 'default',
   networkGroup: '',
