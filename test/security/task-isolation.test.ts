@@ -140,7 +140,7 @@ describe('limits that always hold', () => {
       NanoCpus: 500_000_000,
       Memory: 256 * Mi,
       MemorySwap: 256 * Mi,
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '16m', 'max-file': '2' } },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '256m', 'max-file': '2' } },
     });
     expect(live.attempts[0]?.effective).toMatchObject({ cpu: 0.5, memory: 256 * Mi, noNewPrivileges: true, network: TEST_TASK_NETWORK });
     expect((await ada.request('DELETE', `/api/tasks/${sleeper.id}`)).status).toBe(202);

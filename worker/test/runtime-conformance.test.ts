@@ -376,7 +376,7 @@ describe('DockerRuntime limits and their reasons', () => {
   it('bounds Docker\'s own log of the container and reports what it applied', async () => {
     const handle = await startTask('true', { isolation: { ...DEFAULT_ISOLATION, readOnlyRootFilesystem: true, user: '1000:1000' } });
     const info = await docker.getContainer(`wharf-${handle.attemptId}`).inspect();
-    expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '16m', 'max-file': '2' } });
+    expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '256m', 'max-file': '2' } });
     expect(info.HostConfig.CapDrop).toEqual(['ALL']);
     expect(info.Config.User).toBe('1000:1000');
     expect(handle.effective).toMatchObject({ user: '1000:1000', readOnlyRootFilesystem: true, network: NETWORK, noNewPrivileges: true });

@@ -34,7 +34,7 @@ describe('buildContainerSpec', () => {
       CapAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'],
       Binds: ['/data/attempts/a1/output:/output'],
       NetworkMode: 'wharf-tasks',
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '16m', 'max-file': '2' } },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '256m', 'max-file': '2' } },
       NanoCpus: 500_000_000,
       Memory: 32 * Mi,
       MemorySwap: 32 * Mi,
