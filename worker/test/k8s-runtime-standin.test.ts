@@ -176,6 +176,18 @@ describe('KubernetesRuntime against the API server stand-in', () => {
     await runtime.cleanup(handle);
   });
 
+  it('names the memory limit when the kubelet killed the task for memory (OOMKilled), as on Docker', async () => {
+    standin.program = async (pod) => {
+      pod.run();
+      await delay(50);
+      pod.exit(137, 'OOMKilled');
+    };
+    const runtime = makeRuntime();
+    const handle = await startTask(runtime, taskSpec());
+    expect(await runtime.wait(handle)).toEqual({ exitCode: 137, reason: 'out of memory (limit 128Mi)' });
+    await runtime.cleanup(handle);
+  });
+
   it('fails the start at once on an image pull error, with Kubernetes\' reason, and deletes the pod', async () => {
     standin.program = (pod) => {
       pod.waiting('ErrImagePull', 'rpc error: pull access denied for registry.example/nope, repository does not exist');
