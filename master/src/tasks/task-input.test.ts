@@ -64,6 +64,8 @@ describe('parseTaskInput', () => {
     [{ image: 'a', capAdd: ['NET_SNIFF'] }, /^capAdd\.0: "NET_SNIFF" is not a Linux capability/],
     [{ image: 'a', pullPolicy: 'Sometimes' }, /^pullPolicy: /],
     [{ image: 'a', readOnlyRootFilesystem: 'yes' }, /^readOnlyRootFilesystem: /],
+    [{ runtime: 'exec', command: 'true', network: 'none' }, /^network: applies to container tasks \(docker, kubernetes\), not to exec tasks$/],
+    [{ runtime: 'sim', image: 'sim', user: '1000' }, /^user: applies to container tasks/],
     [[1, 2], /body: must be a JSON object/],
   ])('refuses %j naming the field', (body, message) => {
     expect(() => parseTaskInput(body)).toThrow(message);

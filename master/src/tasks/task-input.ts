@@ -136,6 +136,11 @@ export function parseTaskInput(body: unknown): NewTask {
     throw new WharfError('validation_failed', 'resources.memory: must be at least 6Mi (Docker refuses less)');
   }
   const capAdd = input.capAdd && input.capAdd.length > 0 ? [...new Set(input.capAdd)].sort() : undefined;
+  if (input.runtime === 'exec' || input.runtime === 'sim') {
+    // a host process (or nothing at all) has no container to isolate: refused, not ignored
+    const given = (['network', 'user', 'readOnlyRootFilesystem', 'capAdd', 'pullPolicy'] as const).find((field) => input[field] !== undefined);
+    if (given) throw new WharfError('validation_failed', `${given}: applies to container tasks (docker, kubernetes), not to ${input.runtime} tasks`);
+  }
   return {
     name: input.name ?? (image ? (image.split('/').pop() ?? image).split(/[:@]/)[0]! : (command[0] ?? 'task')),
     image,

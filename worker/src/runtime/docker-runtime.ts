@@ -106,24 +106,24 @@ export class DockerRuntime implements TaskRuntime {
     await this.ensureImage(spec, options);
     throwIfAborted(options.signal);
     const groupNetwork = await this.joinNetwork(built.network);
+    let container: Dockerode.Container;
+    try {
+      await mkdir(paths.output, { recursive: true });
+      await chmod(paths.output, 0o777); // writable by non-root container users
+      container = await this.create(built.create);
+    } catch (error: unknown) {
+      await this.leaveNetwork(groupNetwork);
+      if (error instanceof RuntimeError) throw error;
+      throw new RuntimeError('create_failed', `cannot prepare the container: ${errorMessage(error)}`, { cause: error });
+    }
     const state: ContainerState = {
-      container: undefined as unknown as Dockerode.Container,
+      container,
       outputDir: paths.output,
       memoryLimit: spec.resources.memory,
       diskLimit: spec.resources.disk,
       stoppedByWharf: false,
       groupNetwork,
     };
-    try {
-      await mkdir(paths.output, { recursive: true });
-      await chmod(paths.output, 0o777); // writable by non-root container users
-      state.container = await this.create(built.create);
-    } catch (error: unknown) {
-      await this.leaveNetwork(groupNetwork);
-      if (error instanceof RuntimeError) throw error;
-      throw new RuntimeError('create_failed', `cannot prepare the container: ${errorMessage(error)}`, { cause: error });
-    }
-    const container = state.container;
     try {
       throwIfAborted(options.signal);
       await container.start();
