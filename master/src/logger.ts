@@ -16,9 +16,13 @@ export interface MasterLoggerOptions {
   destination?: pino.DestinationStream | undefined;
 }
 
+/** Fields never written to the log (two levels deep). */
+export const REDACTED = ['password', '*.password', '*.*.password', 'registryAuth', '*.registryAuth', 'passwordHash', '*.passwordHash'];
+
 export function createLogger(options: MasterLoggerOptions): Logger {
   const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
-  const settings = { name: options.name ?? 'wharf-master', level: options.level };
+  // passwords and registry credentials are never logged, wherever they appear in a logged object
+  const settings = { name: options.name ?? 'wharf-master', level: options.level, redact: { paths: REDACTED, censor: '[redacted]' } };
   if (pretty) {
     // a synchronous pretty stream (not a transport thread): nothing is lost at process.exit
     return pino(

@@ -25,6 +25,8 @@ import { timeStoreOperations } from './metrics/timed-store.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { DagService } from './dags/dag-service.js';
+import { RegistryCredentialService } from './registries/registry-credential-service.js';
+import { SecretBox } from './registries/secret-box.js';
 import { TaskService } from './tasks/task-service.js';
 import { TelemetryService } from './telemetry/telemetry-service.js';
 
@@ -132,8 +134,13 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     retryBackoffMaxMs: config.retryBackoffMaxMs,
     cancelGraceMs: config.cancelGraceMs,
     allowUserExec: config.allowUserExec,
+    limits: config.taskLimits,
     inputUrl: presign ? (sha256) => presign(sha256, 6 * 3600) : undefined,
   });
+  // users' registry credentials, sealed with the data dir's key; assignments carry them when needed
+  const registryCredentials = new RegistryCredentialService(store, new SecretBox(secrets.credentialsKey), logger.child({ component: 'registries' }));
+  await registryCredentials.load();
+  tasks.useRegistryCredentials(registryCredentials);
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
   registry.setListener({
     // its attempts are held until it must have stopped them (fencing), then re-queued
@@ -211,6 +218,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     joinTokens,
     identity,
     cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
+    registryCredentials,
     logger: logger.child({ component: 'http' }),
   });
   // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or

@@ -31,6 +31,8 @@ export type { TaskInput, TaskInput__Output } from './generated/wharf/v1/TaskInpu
 export type { ArtifactDigest, ArtifactDigest__Output } from './generated/wharf/v1/ArtifactDigest.js';
 export type { ArtifactUploadRequest, ArtifactUploadRequest__Output } from './generated/wharf/v1/ArtifactUploadRequest.js';
 export type { ArtifactUploadPlan, ArtifactUploadPlan__Output } from './generated/wharf/v1/ArtifactUploadPlan.js';
+export type { EffectiveSettings, EffectiveSettings__Output } from './generated/wharf/v1/EffectiveSettings.js';
+export type { RegistryAuth, RegistryAuth__Output } from './generated/wharf/v1/RegistryAuth.js';
 
 export { parseBytes, parseCpu, formatBytes, parseDurationMs, formatDurationMs } from './units.js';
 export { CA_HASH_PATTERN, caCertificateHash } from './ca-hash.js';

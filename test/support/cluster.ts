@@ -2,8 +2,8 @@
 // process, for kill tests), each on its own ports (0) and temp dirs, talking gRPC over TLS on
 // loopback. Workers join the way an operator's would: the join token and the CA hash of the
 // master's join line.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,15 +18,31 @@ import { startWorker, type WorkerHandle } from '../../worker/src/main.js';
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const TEST_IMAGE = 'wharf/busybox:latest';
 
+/**
+ * The Docker network the test workers put tasks on (a worker creates it when missing): one per
+ * test file, since networks are machine-global, and removed by removeTempDirs.
+ */
+export const TEST_TASK_NETWORK = `wharf-test-${randomBytes(4).toString('hex')}`;
+
+function removeTestNetworks(): void {
+  try {
+    const ids = execFileSync('docker', ['network', 'ls', '-q', '--filter', `name=^${TEST_TASK_NETWORK}$`]).toString().split(/\s+/).filter(Boolean);
+    if (ids.length > 0) execFileSync('docker', ['network', 'rm', ...ids], { stdio: 'ignore' });
+  } catch {
+    // no engine, or a container still on it: nothing more to do here
+  }
+}
+
 const tempDirs: string[] = [];
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `wharf-${prefix}-`));
   tempDirs.push(dir);
   return dir;
 }
-/** Removes the temp dirs at once, then drops the MongoDB databases of test masters (if any). */
+/** Removes the temp dirs and this file's tasks network at once, then drops the MongoDB databases of test masters (if any). */
 export async function removeTempDirs(): Promise<void> {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeTestNetworks();
   await dropTestDatabases([...testDatabases.splice(0)]);
 }
 
@@ -133,6 +149,7 @@ export function workerConfig(master: JoinLine, overrides: Partial<WorkerConfig> 
     // test masters use a 1.5 s heartbeat TTL, the default --stop-after: in-process workers ride
     // through the master restarts the suites make (fencing has suites of its own)
     stopAfterMs: 10_000,
+    taskNetwork: TEST_TASK_NETWORK,
     ...overrides,
   };
 }
@@ -140,8 +157,9 @@ export function workerConfig(master: JoinLine, overrides: Partial<WorkerConfig> 
 export async function startTestWorker(
   master: JoinLine,
   overrides: Partial<WorkerConfig> = {},
+  options: { logger?: pino.Logger } = {},
 ): Promise<WorkerHandle> {
-  const worker = await startWorker(workerConfig(master, overrides), { logger: testLogger('worker') });
+  const worker = await startWorker(workerConfig(master, overrides), { logger: options.logger ?? testLogger('worker') });
   await worker.registered;
   return worker;
 }
@@ -160,7 +178,7 @@ export function spawnWorkerProcess(
       // WHARF_BENCH_PROFILE=<dir>: a V8 CPU profile of the worker, written when it stops
       ...(process.env.WHARF_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WHARF_BENCH_PROFILE}`] : []),
       join(REPO_ROOT, 'worker/dist/cli.js'),
-      '--master', master.grpcAddress, '--ca-hash', master.caHash, '--heartbeat-ms', '300', ...args],
+      '--master', master.grpcAddress, '--ca-hash', master.caHash, '--heartbeat-ms', '300', '--task-network', TEST_TASK_NETWORK, ...args],
     {
       env: { ...process.env, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'info', WHARF_JOIN_TOKEN: master.joinToken },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,8 +13,12 @@ export interface WorkerLoggerOptions {
   destination?: DestinationStream | undefined;
 }
 
+/** Fields never written to the log, wherever they appear in a logged object (two levels deep). */
+export const REDACTED = ['password', '*.password', '*.*.password', 'registryAuth', '*.registryAuth', 'authconfig', '*.authconfig'];
+
 export function createWorkerLogger(options: WorkerLoggerOptions): Logger {
-  const base = { level: options.level, base: { service: 'wharf-worker' } };
+  // registry credentials travel in assignments; nothing logs them, and these paths make sure
+  const base = { level: options.level, base: { service: 'wharf-worker' }, redact: { paths: REDACTED, censor: '[redacted]' } };
   const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
   if (pretty) {
     return pino(

@@ -219,7 +219,17 @@ async function createDockerRuntime(config: WorkerConfig, workerId: string, logge
       { cause: error },
     );
   }
-  return new DockerRuntime({ docker, workerId, pidsLimit: config.pidsLimit, logger: logger.child({ component: 'docker' }) });
+  const runtime = new DockerRuntime({
+    docker,
+    workerId,
+    pidsLimit: config.pidsLimit,
+    logger: logger.child({ component: 'docker' }),
+    taskNetwork: config.taskNetwork,
+    defaultUser: config.defaultUser,
+  });
+  // the tasks network (a bridge without traffic between tasks): made now, or the worker says why not
+  await runtime.prepare();
+  return runtime;
 }
 
 /** The worker package's version (worker/package.json, one level above src/ and dist/). */

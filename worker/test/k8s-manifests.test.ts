@@ -6,12 +6,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { Namespace, PersistentVolumeClaim, Pod, ServiceAccount } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadWorkerConfig } from '../src/config/worker-config.js';
 import { buildTaskPod } from '../src/runtime/kubernetes-pod-spec.js';
-import type { AttemptSpec } from '../src/runtime/task-runtime.js';
+import { DEFAULT_ISOLATION, type AttemptSpec } from '../src/runtime/task-runtime.js';
 
 const DEPLOY_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/kubernetes');
 
@@ -22,6 +23,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/ServiceAccount': ServiceAccount,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'apps/v1/Deployment': Deployment,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 };
@@ -45,6 +47,7 @@ describe('deploy/kubernetes manifests', () => {
     expect(docs.map(({ doc }) => `${doc.kind}/${doc.metadata.name}`).sort()).toEqual([
       'Deployment/wharf-worker',
       'Namespace/wharf',
+      'NetworkPolicy/wharf-task-isolation',
       'PersistentVolumeClaim/wharf-worker-data',
       'Role/wharf-worker',
       'Role/wharf-worker-quota-reader',
@@ -57,6 +60,22 @@ describe('deploy/kubernetes manifests', () => {
       if (!Model) throw new Error(`${file}: no schema for ${doc.apiVersion} ${doc.kind}`);
       expect(() => new Model(doc as never).validate(), `${file} ${doc.kind}/${doc.metadata.name}`).not.toThrow();
     }
+  });
+
+  it('keeps every task pod closed to incoming connections (the NetworkPolicy selects the label task pods carry)', async () => {
+    const policy = (await loadDocs()).find(({ doc }) => doc.kind === 'NetworkPolicy')?.doc as Doc & {
+      spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: unknown[] };
+    };
+    const task: AttemptSpec = {
+      taskId: 't-1', attemptId: 'a-1', attemptNumber: 1, name: 'job', image: 'busybox', command: [], env: {}, runtime: 'kubernetes',
+      resources: { cpu: 1, memory: 2 ** 26, gpu: 0, disk: 0 }, timeoutSeconds: 0, userId: 'u', isolation: DEFAULT_ISOLATION,
+    };
+    const pod = buildTaskPod({ spec: task, outputDir: '/o' }, {
+      workerId: 'w', namespace: 'wharf', nodeSelector: {}, tolerations: [], imagePullSecrets: [], helperImage: 'busybox:1.36', pendingTimeoutSeconds: 300,
+    });
+    for (const [key, value] of Object.entries(policy.spec.podSelector.matchLabels)) expect(pod.metadata?.labels?.[key]).toBe(value);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.ingress).toEqual([]);
   });
 
   it('the schema check catches a broken manifest (so the test above can fail)', async () => {
@@ -102,6 +121,7 @@ describe('task pods built by the runtime', () => {
     resources: { cpu: 3.5, memory: 8 * 2 ** 30, gpu: 1, disk: 20 * 2 ** 30 },
     timeoutSeconds: 3600,
     userId: 'ada',
+    isolation: DEFAULT_ISOLATION,
   };
 
   it.each([

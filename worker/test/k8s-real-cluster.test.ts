@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesRuntime } from '../src/runtime/kubernetes-runtime.js';
 import { loadKubeConfig } from '../src/runtime/kubernetes-setup.js';
 import { RuntimeError } from '../src/runtime/runtime-error.js';
-import type { AttemptPaths, AttemptSpec, RuntimeLogEntry } from '../src/runtime/task-runtime.js';
+import { DEFAULT_ISOLATION, type AttemptPaths, type AttemptSpec, type RuntimeLogEntry } from '../src/runtime/task-runtime.js';
 
 const KUBECONFIG = process.env['KUBECONFIG'];
 if (!KUBECONFIG) {
@@ -64,7 +64,7 @@ describe.skipIf(!KUBECONFIG)('KubernetesRuntime on a real cluster', () => {
   function spec(command: string[], extra: Partial<AttemptSpec> = {}): AttemptSpec {
     return {
       taskId: randomUUID(), attemptId: randomUUID(), attemptNumber: 1, name: 'real', image: IMAGE, command, env: { GREETING: 'hi' },
-      runtime: 'kubernetes', resources: { cpu: 0.1, memory: 64 * 2 ** 20, gpu: 0, disk: 0 }, timeoutSeconds: 0, userId: 't', ...extra,
+      runtime: 'kubernetes', resources: { cpu: 0.1, memory: 64 * 2 ** 20, gpu: 0, disk: 0 }, timeoutSeconds: 0, userId: 't', isolation: DEFAULT_ISOLATION, ...extra,
     };
   }
   const pathsOf = (s: AttemptSpec): AttemptPaths => {

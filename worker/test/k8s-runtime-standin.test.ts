@@ -15,7 +15,7 @@ import { walkOutputFiles } from '../src/outputs/output-walk.js';
 import { KubernetesRuntime, PodFailure } from '../src/runtime/kubernetes-runtime.js';
 import { createKubernetesSetup } from '../src/runtime/kubernetes-setup.js';
 import { RuntimeError } from '../src/runtime/runtime-error.js';
-import type { AttemptPaths, AttemptSpec, RuntimeHandle, RuntimeLogEntry } from '../src/runtime/task-runtime.js';
+import { DEFAULT_ISOLATION, type AttemptPaths, type AttemptSpec, type RuntimeHandle, type RuntimeLogEntry } from '../src/runtime/task-runtime.js';
 import { K8sApiStandin, type SimulatedPod } from './k8s-api-standin.js';
 
 const logger = pino({ level: 'silent' });
@@ -72,6 +72,7 @@ function taskSpec(extra: Partial<AttemptSpec> = {}): AttemptSpec {
     resources: { cpu: 0.5, memory: 128 * 1024 * 1024, gpu: 0, disk: 0 },
     timeoutSeconds: 0,
     userId: 'tester',
+    isolation: DEFAULT_ISOLATION,
     ...extra,
   };
 }
@@ -172,6 +173,18 @@ describe('KubernetesRuntime against the API server stand-in', () => {
     const [entries, exit] = await Promise.all([collect(runtime.logs(handle)), runtime.wait(handle)]);
     expect(exit.exitCode).toBe(3);
     expect(textOf(entries)).toBe('about to fail\n');
+    await runtime.cleanup(handle);
+  });
+
+  it('names the memory limit when the kubelet killed the task for memory (OOMKilled), as on Docker', async () => {
+    standin.program = async (pod) => {
+      pod.run();
+      await delay(50);
+      pod.exit(137, 'OOMKilled');
+    };
+    const runtime = makeRuntime();
+    const handle = await startTask(runtime, taskSpec());
+    expect(await runtime.wait(handle)).toEqual({ exitCode: 137, reason: 'out of memory (limit 128Mi)' });
     await runtime.cleanup(handle);
   });
 

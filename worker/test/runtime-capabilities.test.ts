@@ -175,6 +175,7 @@ describe('a runtime that stages inputs itself', () => {
       resources: { cpu: 0, memory: 0, gpu: 0, disk: 0 },
       timeoutSeconds: 0,
       userId: 'u1',
+      isolation: { network: 'default', networkGroup: '', user: undefined, readOnlyRootFilesystem: false, capAdd: [], pullPolicy: 'IfNotPresent' },
     });
   });
 

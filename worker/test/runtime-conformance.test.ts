@@ -11,11 +11,16 @@ import { walkOutputFiles } from '../src/outputs/output-walk.js';
 import { DockerRuntime } from '../src/runtime/docker-runtime.js';
 import { ExecRuntime } from '../src/runtime/exec-runtime.js';
 import { RuntimeError } from '../src/runtime/runtime-error.js';
-import type { AttemptPaths, AttemptSpec, RuntimeHandle, RuntimeLogEntry, TaskRuntime } from '../src/runtime/task-runtime.js';
+import { DEFAULT_ISOLATION, type AttemptPaths, type AttemptSpec, type RuntimeHandle, type RuntimeLogEntry, type TaskRuntime } from '../src/runtime/task-runtime.js';
 
 const IMAGE = 'wharf/busybox:latest';
 const docker = new Dockerode();
 const logger = pino({ level: 'silent' });
+/** this file's tasks network (machine-global: a unique name, removed in afterAll) */
+const NETWORK = `wharf-conf-${randomUUID().slice(0, 8)}`;
+afterAll(async () => {
+  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+});
 
 interface RuntimeFixture {
   name: 'docker' | 'exec';
@@ -29,7 +34,7 @@ interface RuntimeFixture {
 const fixtures: RuntimeFixture[] = [
   {
     name: 'docker',
-    create: (workerId) => new DockerRuntime({ docker, workerId, pidsLimit: 256, logger }),
+    create: (workerId) => new DockerRuntime({ docker, workerId, pidsLimit: 256, logger, taskNetwork: NETWORK }),
     outputDir: '/output',
     recoversTasks: true,
   },
@@ -55,6 +60,7 @@ function taskSpec(runtime: string, command: string[], extra: Partial<AttemptSpec
     resources: { cpu: 0, memory: 0, gpu: 0, disk: 0 },
     timeoutSeconds: 0,
     userId: 'tester',
+    isolation: DEFAULT_ISOLATION,
     ...extra,
   };
 }
@@ -281,7 +287,7 @@ describe('DockerRuntime image handling', () => {
   });
 
   it('fails clearly and quickly when an image is neither local nor pullable', async () => {
-    const runtime = new DockerRuntime({ docker, workerId, pidsLimit: 256, logger });
+    const runtime = new DockerRuntime({ docker, workerId, pidsLimit: 256, logger, taskNetwork: NETWORK });
     const spec = taskSpec('docker', [], { image: 'wharf-test/does-not-exist:1' });
     const root = path.join(dataDir, spec.attemptId);
     const events: string[] = [];
@@ -300,5 +306,99 @@ describe('DockerRuntime image handling', () => {
     expect(events).toEqual(['pulling']);
     expect(notes[0]).toContain('pulling');
     expect(await docker.listContainers({ all: true, filters: { label: [`wharf.worker=${workerId}`] } })).toEqual([]);
+  });
+});
+
+describe('DockerRuntime limits and their reasons', () => {
+  let dataDir: string;
+  const workerId = `conformance-limits-${randomUUID()}`;
+  const runtime = new DockerRuntime({ docker, workerId, pidsLimit: 256, logger, taskNetwork: NETWORK, diskCheck: { minIntervalMs: 50, maxIntervalMs: 250 } });
+  const handles: RuntimeHandle[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'wharf-limits-'));
+  });
+  afterAll(async () => {
+    for (const handle of handles) await runtime.cleanup(handle).catch(() => undefined);
+    await removeWorkerContainers(workerId);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function startTask(script: string, extra: Partial<AttemptSpec> = {}): Promise<RuntimeHandle> {
+    const spec = taskSpec('docker', sh(script), extra);
+    const root = path.join(dataDir, spec.attemptId);
+    const handle = await runtime.start(spec, { root, output: path.join(root, 'output'), work: path.join(root, 'work') });
+    handles.push(handle);
+    return handle;
+  }
+
+  it('says "out of memory (limit 32Mi)" when the kernel killed the task inside its memory limit', async () => {
+    const handle = await startTask('x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo ${#x}', { resources: { cpu: 0.5, memory: 32 * 1024 ** 2, gpu: 0, disk: 0 } });
+    const exit = await runtime.wait(handle);
+    expect(exit).toEqual({ exitCode: 137, reason: 'out of memory (limit 32Mi)' });
+  });
+
+  it('says so when a task was killed from outside Wharf, and not when Wharf stopped it', async () => {
+    const outside = await startTask('sleep 60');
+    await docker.getContainer(`wharf-${outside.attemptId}`).kill({ signal: 'SIGKILL' });
+    const exit = await runtime.wait(outside);
+    expect(exit.exitCode).toBe(137);
+    expect(exit.reason).toMatch(/^killed by SIGKILL, not by Wharf and not for lack of memory/);
+
+    const ours = await startTask('sleep 60');
+    await runtime.stop(ours, 0);
+    expect(await runtime.wait(ours)).toEqual({ exitCode: 137 });
+  });
+
+  it('stops a task that writes past its disk limit, in /output or in its own layer, with the limit as the reason', async () => {
+    const disk = 10 * 1024 ** 2;
+    const layer = await startTask('dd if=/dev/zero of=/big bs=1M count=200 2>/dev/null; sleep 30', { resources: { cpu: 1, memory: 64 * 1024 ** 2, gpu: 0, disk } });
+    const exit = await runtime.wait(layer);
+    expect(exit.exitCode).toBe(137);
+    expect(exit.reason).toMatch(/^disk limit 10Mi exceeded \(wrote [\d.]+[KMG]i\)$/);
+
+    const output = await startTask('dd if=/dev/zero of=/output/big bs=1M count=200 2>/dev/null; sleep 30', { resources: { cpu: 1, memory: 64 * 1024 ** 2, gpu: 0, disk } });
+    expect((await runtime.wait(output)).reason).toMatch(/^disk limit 10Mi exceeded/);
+  });
+
+  it('fails a task that ends just past its disk limit, between two looks', async () => {
+    // a short task: it is gone before a look can catch it, the look at its end does
+    const slow = new DockerRuntime({ docker, workerId, pidsLimit: 256, logger, taskNetwork: NETWORK, diskCheck: { minIntervalMs: 60_000, maxIntervalMs: 60_000 } });
+    const spec = taskSpec('docker', sh('sleep 0.5; dd if=/dev/zero of=/output/f bs=1M count=12 2>/dev/null'), { resources: { cpu: 1, memory: 64 * 1024 ** 2, gpu: 0, disk: 10 * 1024 ** 2 } });
+    const root = path.join(dataDir, spec.attemptId);
+    const handle = await slow.start(spec, { root, output: path.join(root, 'output'), work: path.join(root, 'work') });
+    const exit = await slow.wait(handle);
+    await slow.cleanup(handle);
+    expect(exit.exitCode).toBe(0);
+    expect(exit.reason).toBe('disk limit 10Mi exceeded (wrote 12Mi)');
+  });
+
+  it('bounds Docker\'s own log of the container and reports what it applied', async () => {
+    const handle = await startTask('true', { isolation: { ...DEFAULT_ISOLATION, readOnlyRootFilesystem: true, user: '1000:1000' } });
+    const info = await docker.getContainer(`wharf-${handle.attemptId}`).inspect();
+    expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '256m', 'max-file': '2' } });
+    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(info.Config.User).toBe('1000:1000');
+    expect(handle.effective).toMatchObject({ user: '1000:1000', readOnlyRootFilesystem: true, network: NETWORK, noNewPrivileges: true });
+    await runtime.wait(handle);
+  });
+
+  it('refuses to pull with pullPolicy Never, naming the policy', async () => {
+    const spec = taskSpec('docker', [], { image: 'wharf-test/not-here:1', isolation: { ...DEFAULT_ISOLATION, pullPolicy: 'Never' } });
+    const root = path.join(dataDir, spec.attemptId);
+    const events: string[] = [];
+    const error: unknown = await runtime.start(spec, { root, output: path.join(root, 'output'), work: path.join(root, 'work') }, { onEvent: (kind) => events.push(kind) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'image_unavailable', message: 'image "wharf-test/not-here:1" is not on this worker and the task\'s pullPolicy is Never' });
+    expect(events).toEqual([]);
+  });
+
+  it('pulls an image that is present when pullPolicy is Always', async () => {
+    const spec = taskSpec('docker', [], { isolation: { ...DEFAULT_ISOLATION, pullPolicy: 'Always' } });
+    const root = path.join(dataDir, spec.attemptId);
+    const events: string[] = [];
+    // wharf/busybox exists only on this engine, so the pull it must try fails: proof it tried
+    const error: unknown = await runtime.start(spec, { root, output: path.join(root, 'output'), work: path.join(root, 'work') }, { onEvent: (kind) => events.push(kind) }).catch((e: unknown) => e);
+    expect(events).toEqual(['pulling']);
+    expect(error).toMatchObject({ code: 'image_unavailable', message: expect.stringMatching(/^pull of image "wharf\/busybox:latest" failed \(pullPolicy Always\): /) });
   });
 });

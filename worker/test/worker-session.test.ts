@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import Dockerode from 'dockerode';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { TaskSpec } from '@wharf/proto';
 import type { WorkerConfig } from '../src/config/worker-config.js';
 import { startWorker, type WorkerHandle } from '../src/main.js';
@@ -19,6 +19,11 @@ const docker = new Dockerode();
 
 const masters: FakeMaster[] = [];
 const workers: WorkerHandle[] = [];
+/** this file's tasks network (machine-global: a unique name, removed in afterAll) */
+const TASK_NETWORK = `wharf-session-${randomUUID().slice(0, 8)}`;
+afterAll(async () => {
+  await new Dockerode().getNetwork(TASK_NETWORK).remove().catch(() => undefined);
+});
 const dirs: string[] = [];
 
 afterEach(async () => {
@@ -58,6 +63,7 @@ function configFor(master: FakeMaster, dataDir: string, extra: Partial<WorkerCon
     reconnectMaxMs: 400,
     pidsLimit: 256,
     logLevel: 'silent',
+    taskNetwork: TASK_NETWORK,
     ...extra,
   };
 }

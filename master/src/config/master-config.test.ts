@@ -36,6 +36,28 @@ describe('master config', () => {
     expect(() => loadMasterConfig(['--http-port'], {})).toThrow(ConfigError);
   });
 
+  it('has task limits with a CPU quota and a memory limit for every task, and takes them from env and flags', () => {
+    expect(loadMasterConfig([], {}).taskLimits).toEqual({
+      cpu: { min: 0.01, default: 0.5, max: undefined },
+      memory: { min: 6 * 1024 ** 2, default: 256 * 1024 ** 2, max: undefined },
+      disk: { min: 0, default: 0, max: undefined },
+    });
+    const config = loadMasterConfig(['--task-max-cpu', '4', '--task-default-disk', '1Gi'], { WHARF_TASK_MIN_MEMORY: '32Mi', WHARF_TASK_MAX_MEMORY: '8Gi', WHARF_TASK_MIN_CPU: '100m' });
+    expect(config.taskLimits).toEqual({
+      cpu: { min: 0.1, default: 0.5, max: 4 },
+      memory: { min: 32 * 1024 ** 2, default: 256 * 1024 ** 2, max: 8 * 1024 ** 3 },
+      disk: { min: 0, default: 1024 ** 3, max: undefined },
+    });
+  });
+
+  it('refuses task limits that contradict each other or allow a task without limits', () => {
+    expect(() => loadMasterConfig([], { WHARF_TASK_MIN_CPU: '0' })).toThrow(/WHARF_TASK_MIN_CPU must be above 0/);
+    expect(() => loadMasterConfig([], { WHARF_TASK_MIN_MEMORY: '1Mi' })).toThrow(/WHARF_TASK_MIN_MEMORY must be at least 6Mi/);
+    expect(() => loadMasterConfig([], { WHARF_TASK_MAX_MEMORY: '128Mi' })).toThrow(/WHARF_TASK_DEFAULT_MEMORY must not be above WHARF_TASK_MAX_MEMORY/);
+    expect(() => loadMasterConfig([], { WHARF_TASK_MIN_CPU: '1' })).toThrow(/WHARF_TASK_DEFAULT_CPU must not be below WHARF_TASK_MIN_CPU/);
+    expect(() => loadMasterConfig([], { WHARF_TASK_MAX_CPU: 'lots' })).toThrow(/WHARF_TASK_MAX_CPU \(--task-max-cpu\) must be cores such as 0.5/);
+  });
+
   it('refuses conflicting settings', () => {
     expect(() => loadMasterConfig([], { WHARF_HEARTBEAT_INTERVAL: '20s', WHARF_HEARTBEAT_TTL: '10s' })).toThrow(
       /must be longer than WHARF_HEARTBEAT_INTERVAL/,
@@ -88,13 +110,16 @@ describe('secrets', () => {
   it('generates missing secrets once, keeps them with mode 0600 and reuses them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wharf-secrets-'));
     const first = resolveSecrets(dir, {});
-    expect(first.generated.sort()).toEqual(['admin-password', 'join-token', 'jwt-secret']);
+    expect(first.generated.sort()).toEqual(['admin-password', 'credentials-key', 'join-token', 'jwt-secret']);
     expect(first.joinToken).toMatch(/^wharf_[a-z0-9]{6}\.[a-z0-9]{32}$/);
     expect(statSync(join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'credentials-key')).mode & 0o777).toBe(0o600);
+    expect(first.credentialsKey).toHaveLength(32);
     const second = resolveSecrets(dir, {});
     expect(second.generated).toEqual([]);
     expect(second.jwtSecret).toBe(first.jwtSecret);
     expect(second.joinToken).toBe(first.joinToken);
+    expect(second.credentialsKey.equals(first.credentialsKey)).toBe(true);
     expect(resolveSecrets(dir, { joinToken: 'given-token-1234567' }).joinToken).toBe('given-token-1234567');
   });
 

@@ -7,10 +7,11 @@
 // secrets.ts, which generates them once and keeps them in the data dir with mode 0600.
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { parseBytes } from '@wharf/proto';
+import { parseBytes, parseCpu } from '@wharf/proto';
 import { z } from 'zod';
 import { parseS3Config, type S3Config } from '../artifacts/s3-config.js';
 import { JOIN_TOKEN_PATTERN } from '../cluster/join-tokens.js';
+import type { TaskLimits } from '../records/resources.js';
 import { parseDurationMs } from './durations.js';
 
 /** flag name -> environment variable */
@@ -49,6 +50,16 @@ const FLAGS: Record<string, string> = {
   'max-output-bytes': 'WHARF_MAX_OUTPUT_BYTES',
   'max-log-bytes': 'WHARF_MAX_LOG_BYTES',
   'allow-user-exec': 'WHARF_ALLOW_USER_EXEC',
+  // what a task gets when it names no amount, and the bounds of a non-admin's request
+  'task-min-cpu': 'WHARF_TASK_MIN_CPU',
+  'task-default-cpu': 'WHARF_TASK_DEFAULT_CPU',
+  'task-max-cpu': 'WHARF_TASK_MAX_CPU',
+  'task-min-memory': 'WHARF_TASK_MIN_MEMORY',
+  'task-default-memory': 'WHARF_TASK_DEFAULT_MEMORY',
+  'task-max-memory': 'WHARF_TASK_MAX_MEMORY',
+  'task-min-disk': 'WHARF_TASK_MIN_DISK',
+  'task-default-disk': 'WHARF_TASK_DEFAULT_DISK',
+  'task-max-disk': 'WHARF_TASK_MAX_DISK',
   'login-rate-limit': 'WHARF_LOGIN_RATE_LIMIT',
   'log-level': 'WHARF_LOG_LEVEL',
   'ws-ping-interval': 'WHARF_WS_PING_INTERVAL',
@@ -120,6 +131,23 @@ const bytes = (name: string, fallback: string) =>
       const n = parseBytes(value);
       if (n === undefined || n <= 0) {
         ctx.addIssue({ code: 'custom', message: `${name} must be a size such as 512Mi or 10Gi (got "${value}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** A task limit: a size (0 allowed) or cores; `fallback` undefined = unset (no maximum). */
+const amount = (name: string, kind: 'bytes' | 'cpu', fallback?: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const given = value ?? fallback;
+      if (given === undefined) return undefined;
+      const n = kind === 'bytes' ? parseBytes(given) : parseCpu(given);
+      if (n === undefined) {
+        const example = kind === 'bytes' ? 'a size such as 512Mi or 10Gi' : 'cores such as 0.5, 2 or 500m';
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${example} (got "${given}")` });
         return z.NEVER;
       }
       return n;
@@ -209,6 +237,15 @@ const schema = z.object({
   WHARF_MAX_OUTPUT_BYTES: bytes('WHARF_MAX_OUTPUT_BYTES', '10Gi'),
   WHARF_MAX_LOG_BYTES: bytes('WHARF_MAX_LOG_BYTES', '64Mi'),
   WHARF_ALLOW_USER_EXEC: boolean('WHARF_ALLOW_USER_EXEC'),
+  WHARF_TASK_MIN_CPU: amount('WHARF_TASK_MIN_CPU', 'cpu', '10m'),
+  WHARF_TASK_DEFAULT_CPU: amount('WHARF_TASK_DEFAULT_CPU', 'cpu', '0.5'),
+  WHARF_TASK_MAX_CPU: amount('WHARF_TASK_MAX_CPU', 'cpu'),
+  WHARF_TASK_MIN_MEMORY: amount('WHARF_TASK_MIN_MEMORY', 'bytes', '6Mi'),
+  WHARF_TASK_DEFAULT_MEMORY: amount('WHARF_TASK_DEFAULT_MEMORY', 'bytes', '256Mi'),
+  WHARF_TASK_MAX_MEMORY: amount('WHARF_TASK_MAX_MEMORY', 'bytes'),
+  WHARF_TASK_MIN_DISK: amount('WHARF_TASK_MIN_DISK', 'bytes', '0'),
+  WHARF_TASK_DEFAULT_DISK: amount('WHARF_TASK_DEFAULT_DISK', 'bytes', '0'),
+  WHARF_TASK_MAX_DISK: amount('WHARF_TASK_MAX_DISK', 'bytes'),
   WHARF_LOGIN_RATE_LIMIT: wholeNumber('WHARF_LOGIN_RATE_LIMIT', '10'),
   WHARF_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WHARF_WS_PING_INTERVAL: duration('WHARF_WS_PING_INTERVAL', '30s'),
@@ -264,6 +301,8 @@ export interface MasterConfig {
   maxOutputBytesPerTask: number;
   maxLogBytesPerAttempt: number;
   allowUserExec: boolean;
+  /** min/default/max cpu, memory and disk of a task (tasks/task-limits.ts) */
+  taskLimits: TaskLimits;
   /** login attempts per minute per client address and email */
   loginRateLimitPerMinute: number;
   logLevel: string;
@@ -332,6 +371,21 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
   if (v.WHARF_WORKER_CERT_TTL < 1000) {
     throw new ConfigError(`WHARF_WORKER_CERT_TTL (--worker-cert-ttl) must be at least 1s (got ${v.WHARF_WORKER_CERT_TTL}ms)`);
   }
+  const taskLimits: TaskLimits = {
+    cpu: { min: v.WHARF_TASK_MIN_CPU ?? 0, default: v.WHARF_TASK_DEFAULT_CPU ?? 0, max: v.WHARF_TASK_MAX_CPU },
+    memory: { min: v.WHARF_TASK_MIN_MEMORY ?? 0, default: v.WHARF_TASK_DEFAULT_MEMORY ?? 0, max: v.WHARF_TASK_MAX_MEMORY },
+    disk: { min: v.WHARF_TASK_MIN_DISK ?? 0, default: v.WHARF_TASK_DEFAULT_DISK ?? 0, max: v.WHARF_TASK_MAX_DISK },
+  };
+  const limitIssues: string[] = [];
+  for (const [key, limit] of Object.entries(taskLimits)) {
+    const kind = key.toUpperCase();
+    if (limit.default < limit.min) limitIssues.push(`WHARF_TASK_DEFAULT_${kind} must not be below WHARF_TASK_MIN_${kind}`);
+    if (limit.max !== undefined && limit.default > limit.max) limitIssues.push(`WHARF_TASK_DEFAULT_${kind} must not be above WHARF_TASK_MAX_${kind}`);
+  }
+  // a task below these could never get a quota or a limit: the point of the minimums
+  if (taskLimits.cpu.min <= 0) limitIssues.push('WHARF_TASK_MIN_CPU must be above 0 (every non-admin task gets a CPU quota)');
+  if (taskLimits.memory.min < 6 * 1024 * 1024) limitIssues.push('WHARF_TASK_MIN_MEMORY must be at least 6Mi (every non-admin task gets a memory limit; Docker refuses less)');
+  if (limitIssues.length > 0) throw new ConfigError(`invalid configuration: ${limitIssues.join('; ')}`);
   const s3 = parseS3Config(raw);
   if (s3.problems.length > 0) throw new ConfigError(`invalid configuration: ${s3.problems.join('; ')}`);
   const host = v.WHARF_HOST ?? '127.0.0.1';
@@ -366,6 +420,7 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
     maxOutputBytesPerTask: v.WHARF_MAX_OUTPUT_BYTES,
     maxLogBytesPerAttempt: v.WHARF_MAX_LOG_BYTES,
     allowUserExec: v.WHARF_ALLOW_USER_EXEC,
+    taskLimits,
     loginRateLimitPerMinute: v.WHARF_LOGIN_RATE_LIMIT,
     logLevel: v.WHARF_LOG_LEVEL,
     ws: { pingIntervalMs: v.WHARF_WS_PING_INTERVAL, maxBufferedBytes: v.WHARF_WS_MAX_BUFFER },

@@ -10,6 +10,8 @@ export interface ResolvedSecrets {
   jwtSecret: string;
   joinToken: string;
   adminPassword: string;
+  /** 32 bytes: the AES-256-GCM key registry credentials are stored encrypted with (never given by config) */
+  credentialsKey: Buffer;
   /** which of them were generated on this start (first start of this data dir) */
   generated: string[];
 }
@@ -46,7 +48,11 @@ export function resolveSecrets(
     given.joinToken ?? readOrCreate(dataDir, 'join-token', generateJoinToken, generated, (value) => JOIN_TOKEN_PATTERN.test(value));
   const adminPassword =
     given.adminPassword ?? readOrCreate(dataDir, 'admin-password', () => randomBytes(12).toString('base64url'), generated);
-  return { jwtSecret, joinToken, adminPassword, generated };
+  const credentialsKey = Buffer.from(readOrCreate(dataDir, 'credentials-key', () => randomBytes(32).toString('base64'), generated), 'base64');
+  if (credentialsKey.length !== 32) {
+    throw new Error(`${join(dataDir, 'credentials-key')} must hold 32 bytes in base64; it holds ${credentialsKey.length} (restore it from a backup: without it stored registry credentials cannot be read)`);
+  }
+  return { jwtSecret, joinToken, adminPassword, credentialsKey, generated };
 }
 
 /** A new start join token in <dataDir>/join-token (the kept one was revoked by an admin). */

@@ -101,8 +101,8 @@ export class DagService {
 
   /** Stores a new run and queues its root tasks, in one store commit. */
   submit(user: User, spec: DagSpec): Promise<DagRun> {
-    // every task is checked now (exec needs an admin), not when it becomes ready
-    this.tasks.checkSubmission(user, spec.tasks);
+    // every task is checked now (admin-only settings, resource limits), not when it becomes ready
+    this.tasks.checkSubmission(user, spec.tasks, (index) => `task "${spec.tasks[index]?.name ?? index}": `);
     return this.serial.run(async () => {
       const now = this.now();
       const run: DagRun = {

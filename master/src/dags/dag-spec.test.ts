@@ -48,7 +48,8 @@ describe('parseDagFile', () => {
       command: ['sh', '-c', 'mkdir -p /output && seq 1 100000 > /output/data.txt'],
       env: {},
       runtime: 'docker',
-      resources: { cpu: 0.5, memory: 256 * 1024 * 1024, gpu: 0, disk: 0 },
+      // no amounts given: the submission applies the configured defaults
+      resources: {},
       priority: 50,
       maxRetries: 0,
       timeoutSeconds: 0,

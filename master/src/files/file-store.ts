@@ -74,6 +74,8 @@ export class UploadSession {
     if (!this.current) {
       if (chunk.offset !== 0) throw new WharfError('validation_failed', `file ${path} must start at offset 0`);
       const finalPath = join(uploads.stagingDir, ...path.split('/'));
+      // a short temporary name (the attempt id and 12 hex digits): an output name may use all of
+      // Linux's 255 bytes, so the name plus a suffix would not fit
       const tempPath = join(this.partialDir, `${uploads.attemptId}-${randomBytes(6).toString('hex')}`);
       this.current = { path, tempPath, finalPath, handle: await open(tempPath, 'wx', 0o644), hash: createHash('sha256'), written: 0 };
     }

@@ -53,6 +53,34 @@ describe('master messages on the wire', () => {
       useCache: false,
     });
     expect(wire.assign?.directOutputs ?? null).toBeNull();
+    // a plain task: every container setting at its default, and no credentials
+    expect(wire.assign).toMatchObject({ network: '', networkGroup: '', user: '', readOnlyRootFilesystem: false, capAdd: [], pullPolicy: '' });
+    expect(wire.assign?.registryAuth ?? null).toBeNull();
+  });
+
+  it('carries the container settings, a run network with its group, and registry credentials', () => {
+    const hardened: Task = {
+      ...task,
+      dagId: 'run-7',
+      network: 'run',
+      user: '1000:1000',
+      readOnlyRootFilesystem: true,
+      capAdd: ['NET_ADMIN'],
+      pullPolicy: 'Always',
+    };
+    const wire = overTheWire({
+      kind: 'assign',
+      assignment: { task: hardened, attempt, registryAuth: { serverAddress: 'registry.example:5000', username: 'ada', password: 's3cret' } },
+    });
+    expect(wire.assign).toMatchObject({
+      network: 'run',
+      networkGroup: 'run-7',
+      user: '1000:1000',
+      readOnlyRootFilesystem: true,
+      capAdd: ['NET_ADMIN'],
+      pullPolicy: 'Always',
+      registryAuth: { serverAddress: 'registry.example:5000', username: 'ada', password: 's3cret' },
+    });
   });
 
   it('gives DAG inputs their URL (empty = fetch from the master) and the task cache setting', () => {

@@ -3,14 +3,14 @@
 // how it looks in wharf.proto.
 import type { MasterMessage, TaskSpec } from '@wharf/proto';
 import type { Attempt } from '../records/attempt.js';
-import type { AssignedInput, MasterDown } from '../records/master-down.js';
+import type { AssignedInput, MasterDown, RegistryAuth } from '../records/master-down.js';
 import type { Task } from '../records/task.js';
 
 export function toMasterMessage(down: MasterDown): MasterMessage {
   switch (down.kind) {
     case 'assign': {
-      const { task, attempt, inputs, directOutputs } = down.assignment;
-      return { assign: toTaskSpec(task, attempt, inputs, directOutputs) };
+      const { task, attempt, inputs, directOutputs, registryAuth } = down.assignment;
+      return { assign: toTaskSpec(task, attempt, inputs, directOutputs, registryAuth) };
     }
     case 'cancel':
       return { cancel: { attemptId: down.attemptId, reason: down.reason, graceSeconds: down.graceSeconds } };
@@ -26,9 +26,17 @@ export function toMasterMessage(down: MasterDown): MasterMessage {
 /**
  * The assignment of one attempt. `inputs`: DAG tasks only (an empty url = FetchArtifact from the
  * master), with the task's cache setting; `directOutputs`: the declared outputs a worker PUTs
- * straight into the object store (S3 artifact backend), absent otherwise.
+ * straight into the object store (S3 artifact backend), absent otherwise; `registryAuth`: the
+ * owner's credentials for the image's registry, absent when there are none. The container
+ * settings go only when they differ from the default, so the wire of a plain task is unchanged.
  */
-export function toTaskSpec(task: Task, attempt: Attempt, inputs?: readonly AssignedInput[], directOutputs?: readonly string[]): TaskSpec {
+export function toTaskSpec(
+  task: Task,
+  attempt: Attempt,
+  inputs?: readonly AssignedInput[],
+  directOutputs?: readonly string[],
+  registryAuth?: RegistryAuth,
+): TaskSpec {
   return {
     taskId: task.id,
     attemptId: attempt.id,
@@ -48,5 +56,12 @@ export function toTaskSpec(task: Task, attempt: Attempt, inputs?: readonly Assig
         }
       : {}),
     ...(directOutputs && directOutputs.length > 0 ? { directOutputs: { names: [...directOutputs] } } : {}),
+    ...(task.network && task.network !== 'default' ? { network: task.network } : {}),
+    ...(task.network === 'run' && task.dagId ? { networkGroup: task.dagId } : {}),
+    ...(task.user !== undefined ? { user: task.user } : {}),
+    ...(task.readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}),
+    ...(task.capAdd && task.capAdd.length > 0 ? { capAdd: [...task.capAdd] } : {}),
+    ...(task.pullPolicy && task.pullPolicy !== 'IfNotPresent' ? { pullPolicy: task.pullPolicy } : {}),
+    ...(registryAuth ? { registryAuth: { serverAddress: registryAuth.serverAddress, username: registryAuth.username, password: registryAuth.password } } : {}),
   };
 }

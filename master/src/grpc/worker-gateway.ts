@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   CHANNEL_OPTIONS,
   loadWharfProto,
+  type EffectiveSettings__Output,
   type FileChunk__Output,
   type LogAck,
   type LogChunk__Output,
@@ -30,7 +31,7 @@ import type { FileStore, UploadSession } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore, LogStreamName } from '../logs/log-store.js';
 import type { MasterMetrics } from '../metrics/master-metrics.js';
-import { REPORTED_OUTCOMES, type AttemptReport } from '../records/attempt.js';
+import { REPORTED_OUTCOMES, type AttemptReport, type EffectiveSettings } from '../records/attempt.js';
 import { RUNTIMES, type Runtime } from '../records/resources.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { toGrpcError } from './grpc-errors.js';
@@ -124,6 +125,24 @@ export function peerAddressOf(peer: string): string {
   if (bracketed) return bracketed[1]!;
   const colon = peer.lastIndexOf(':');
   return colon > 0 && /^\d+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
+}
+
+/** The settings a worker says it applied, as the attempt keeps them; bounded, whatever the worker sends. */
+function effectiveOf(wire: EffectiveSettings__Output | null | undefined): EffectiveSettings | undefined {
+  if (!wire) return undefined;
+  const text = (value: string) => value.slice(0, 200);
+  return {
+    cpu: wire.cpu,
+    memory: wire.memory,
+    disk: wire.disk,
+    pidsLimit: wire.pidsLimit,
+    user: text(wire.user),
+    readOnlyRootFilesystem: wire.readOnlyRootFilesystem,
+    noNewPrivileges: wire.noNewPrivileges,
+    capabilities: wire.capabilities.slice(0, 64).map(text),
+    network: text(wire.network),
+    pullPolicy: text(wire.pullPolicy),
+  };
 }
 
 export class WorkerGateway {
@@ -394,7 +413,7 @@ export class WorkerGateway {
       case 'event': {
         const event = message.event!;
         const at = event.atMs || Date.now();
-        if (event.kind === 'started') await this.deps.tasks.attemptStarted(workerId, event.attemptId, at);
+        if (event.kind === 'started') await this.deps.tasks.attemptStarted(workerId, event.attemptId, at, effectiveOf(event.effective));
         else await this.deps.tasks.attemptProgress(workerId, event.attemptId, event.kind, event.message, at);
         return;
       }

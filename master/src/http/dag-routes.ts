@@ -48,17 +48,31 @@ export function dagSummaryView(run: DagRun) {
   };
 }
 
+/**
+ * The body parsers of `POST /api/dags`, mounted by the app before its general JSON parser (16
+ * MiB): a DAG file, YAML or JSON, is read up to MAX_DAG_FILE_BYTES of its actual bytes, so the
+ * limit holds whatever the transfer encoding (a chunked body has no Content-Length to check)
+ * and whatever the content encoding (gzip is counted inflated). Past it: 413.
+ */
+export function dagBodyParsers(): express.RequestHandler[] {
+  const onlyPost =
+    (parser: express.RequestHandler): express.RequestHandler =>
+    (req, res, next) => {
+      if (req.method === 'POST' && (req.path === '/' || req.path === '')) parser(req, res, next);
+      else next();
+    };
+  return [
+    onlyPost(express.json({ limit: MAX_DAG_FILE_BYTES })),
+    onlyPost(express.text({ type: YAML_TYPES, limit: MAX_DAG_FILE_BYTES })),
+  ];
+}
+
 export function dagRoutes(dags: DagService): Router {
   const router = Router();
-  // DAG files may come as YAML (or plain text); JSON bodies are parsed by the app's express.json
-  const text = express.text({ type: YAML_TYPES, limit: MAX_DAG_FILE_BYTES });
 
   router.post(
     '/dags',
-    text,
     handle(async (req, res) => {
-      const length = Number(req.headers['content-length'] ?? 0);
-      if (length > MAX_DAG_FILE_BYTES) throw new WharfError('payload_too_large', `body: a DAG file may be at most ${MAX_DAG_FILE_BYTES} bytes`);
       const body: unknown = typeof req.body === 'string' || Buffer.isBuffer(req.body) || (req.body && Object.keys(req.body as object).length > 0) ? req.body : undefined;
       const spec = parseDagFile(body, req.headers['content-type']);
       const run = await dags.submit(currentUser(res), spec);

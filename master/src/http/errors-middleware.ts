@@ -10,7 +10,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const type = typeof error === 'object' && error !== null && 'type' in error ? String(error.type) : undefined;
     if (error instanceof WharfError) wharf = error;
     else if (type === 'entity.parse.failed') wharf = new WharfError('validation_failed', 'body: not valid JSON');
-    else if (type === 'entity.too.large') wharf = new WharfError('payload_too_large', 'body: larger than the limit');
+    else if (type === 'entity.too.large') wharf = new WharfError('payload_too_large', `body: larger than the limit${limitOf(error)}`);
     else if (status !== undefined && status >= 400 && status < 500) wharf = new WharfError('validation_failed', 'bad request');
     else wharf = WharfError.from(error);
     if (wharf.code === 'internal') logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
@@ -22,6 +22,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     res.status(wharf.httpStatus).json({ error: { code: wharf.code, message: wharf.message, ...wharf.details } });
   };
+}
+
+/** " of N bytes" from body-parser's error, when it says. */
+function limitOf(error: unknown): string {
+  const limit = typeof error === 'object' && error !== null && 'limit' in error ? Number(error.limit) : Number.NaN;
+  return Number.isFinite(limit) ? ` of ${limit} bytes` : '';
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Logger } from '../logger.js';
 import { METRICS_CONTENT_TYPE, type MasterMetrics } from '../metrics/master-metrics.js';
 import { requireUser } from './authenticate.js';
+import { dagBodyParsers } from './dag-routes.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
 import { staticUi } from './static-ui.js';
@@ -13,6 +14,9 @@ export function createHttpApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // a DAG file has its own, smaller limit (1 MiB), enforced on the bytes read whatever the
+  // transfer encoding; a body already read is skipped by the general parser below
+  app.use('/api/dags', dagBodyParsers());
   // 16 MiB: room for a batch of 1,000 submissions
   app.use(express.json({ limit: '16mb' }));
   app.get('/health', (_req, res) => {

@@ -15,9 +15,11 @@ import type { LogStore } from '../logs/log-store.js';
 import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
+import type { RegistryCredentialService } from '../registries/registry-credential-service.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { clusterRoutes, publicClusterRoutes, type ClusterInfo } from './cluster-routes.js';
 import { handle, parseBody } from './handle.js';
+import { registryCredentialRoutes } from './registry-credential-routes.js';
 import { apiTokenRoutes } from './token-routes.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
 import { dagRoutes } from './dag-routes.js';
@@ -39,6 +41,8 @@ export interface RouteDeps {
   joinTokens?: JoinTokens | undefined;
   identity?: WorkerIdentity | undefined;
   cluster?: ClusterInfo | undefined;
+  /** registry credentials (POST/GET/DELETE /api/registry-credentials); absent = no such routes */
+  registryCredentials?: RegistryCredentialService | undefined;
 }
 
 const registerSchema = z.object({
@@ -91,6 +95,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   if (deps.joinTokens && deps.identity && deps.cluster) {
     router.use(clusterRoutes({ joinTokens: deps.joinTokens, identity: deps.identity, cluster: deps.cluster }));
   }
+  if (deps.registryCredentials) router.use(registryCredentialRoutes(deps.registryCredentials));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
 

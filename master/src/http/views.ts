@@ -25,6 +25,8 @@ export function attemptView(attempt: Attempt) {
     error: attempt.error ?? null,
     // null until the attempt's result is recorded (lost attempts have none)
     logChunksMissing: attempt.logChunksMissing ?? null,
+    // what the worker applied to the container (limits, user, capabilities, network), once started
+    effective: attempt.effective ?? null,
   };
 }
 
@@ -54,6 +56,12 @@ export function taskView(task: Task | TaskDetails) {
     maxRetries: task.maxRetries,
     retriesUsed: task.retriesUsed,
     timeoutSeconds: task.timeoutSeconds,
+    // how the container is isolated, with the defaults shown
+    network: task.network ?? 'default',
+    user: task.user ?? null,
+    readOnlyRootFilesystem: task.readOnlyRootFilesystem ?? false,
+    capAdd: task.capAdd ?? [],
+    pullPolicy: task.pullPolicy ?? 'IfNotPresent',
     createdAt: iso(task.createdAt),
     startedAt: iso(task.startedAt),
     finishedAt: iso(task.finishedAt),

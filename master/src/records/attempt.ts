@@ -41,6 +41,32 @@ export interface Attempt {
    * applied; 0 when all arrived. Set when the result is recorded.
    */
   logChunksMissing?: number | undefined;
+  /** what the worker actually applied to the container (reported when it started) */
+  effective?: EffectiveSettings | undefined;
+}
+
+/**
+ * The settings a task's container actually ran with, as its worker reports them at start: the
+ * limits, the user, the capabilities, the network. A runtime that cannot apply a setting says
+ * so by what it reports (exec: the worker's own user and network).
+ */
+export interface EffectiveSettings {
+  /** cores of CPU quota; 0 = none */
+  cpu: number;
+  /** bytes of memory limit (swap included); 0 = none */
+  memory: number;
+  /** bytes of writable space before the task is stopped; 0 = not watched */
+  disk: number;
+  pidsLimit: number;
+  /** "uid[:gid]" or a name; "" = the image's own user */
+  user: string;
+  readOnlyRootFilesystem: boolean;
+  noNewPrivileges: boolean;
+  /** the container's capabilities, sorted, without the CAP_ prefix */
+  capabilities: string[];
+  /** the network it joined: the worker's tasks network, "none", "host" or a run's network */
+  network: string;
+  pullPolicy: string;
 }
 
 /** What the worker reported about staging one input (cache hit or download). */

@@ -20,6 +20,16 @@ export interface Assignment {
   inputs?: AssignedInput[] | undefined;
   /** S3 artifact backend: declared outputs the worker PUTs straight into the object store */
   directOutputs?: readonly string[] | undefined;
+  /** the task owner's stored credentials for the image's registry, when there are any */
+  registryAuth?: RegistryAuth | undefined;
+}
+
+/** Credentials for pulling from one registry (sent only inside the assignment that needs them). */
+export interface RegistryAuth {
+  /** host[:port]; "docker.io" for Docker Hub */
+  serverAddress: string;
+  username: string;
+  password: string;
 }
 
 /** One input of an assignment and where the worker gets it. */

@@ -4,13 +4,41 @@
 // it, at the top of tasks/task-service.ts.
 import type { Attempt } from './attempt.js';
 import type { OutputFileRecord } from './output-file.js';
-import type { Resources, Runtime } from './resources.js';
+import type { ResourceRequest, Resources, Runtime } from './resources.js';
 
 export type TaskStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled'];
 export const TERMINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
-export interface Task {
+/**
+ * default: the worker's tasks network (reaches the outside, not other tasks); none: no network;
+ * host: the worker's own network stack (admins only); run: a network of the task's DAG run,
+ * shared with the run's other tasks that ask for it on the same worker.
+ */
+export type TaskNetwork = 'default' | 'none' | 'host' | 'run';
+export const TASK_NETWORKS: readonly TaskNetwork[] = ['default', 'none', 'host', 'run'];
+
+/** When the worker pulls the task's image (Kubernetes' imagePullPolicy). */
+export type PullPolicy = 'IfNotPresent' | 'Always' | 'Never';
+export const PULL_POLICIES: readonly PullPolicy[] = ['IfNotPresent', 'Always', 'Never'];
+
+/**
+ * How a task's container is set up beyond its resources. Every field is optional: absent means
+ * the default (network `default`, the image's user or the worker's --default-user, a writable
+ * root filesystem, no added capabilities, pull policy `IfNotPresent`).
+ */
+export interface ContainerSettings {
+  network?: TaskNetwork | undefined;
+  /** "uid", "uid:gid" (or a user name, admins only) */
+  user?: string | undefined;
+  /** the image's files read-only; /tmp and /output stay writable */
+  readOnlyRootFilesystem?: boolean | undefined;
+  /** Linux capabilities added to the minimal set, without the CAP_ prefix (admins only) */
+  capAdd?: string[] | undefined;
+  pullPolicy?: PullPolicy | undefined;
+}
+
+export interface Task extends ContainerSettings {
   id: string;
   name: string;
   userId: string;
@@ -72,13 +100,14 @@ export interface TaskEvent {
 }
 
 /** A validated submission (tasks/task-input.ts), the same for REST, the REPL and the UI. */
-export interface NewTask {
+export interface NewTask extends ContainerSettings {
   name: string;
   image: string;
   command: string[];
   env: Record<string, string>;
   runtime: Runtime;
-  resources: Resources;
+  /** what was asked for; the task gets these with the configured defaults and limits applied */
+  resources: ResourceRequest;
   priority: number;
   maxRetries: number;
   timeoutSeconds: number;

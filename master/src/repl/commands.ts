@@ -21,6 +21,7 @@ import type { FileStore } from '../files/file-store.js';
 import type { LogStore } from '../logs/log-store.js';
 import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
+import type { EffectiveSettings } from '../records/attempt.js';
 import { parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { joinTokenView } from '../http/cluster-routes.js';
@@ -104,6 +105,30 @@ export interface Command {
 
 const usageError = (command: Command, problem: string) =>
   new WharfError('validation_failed', `${command.name}: ${problem} (usage: ${command.usage})`);
+
+/** The task's container settings in one line ("network none, user 1000, read-only root, +NET_ADMIN, pull Always"). */
+function containerSettings(t: Pick<Task, 'network' | 'user' | 'readOnlyRootFilesystem' | 'capAdd' | 'pullPolicy'>): string {
+  return [
+    `network ${t.network ?? 'default'}`,
+    `user ${t.user ?? '(default)'}`,
+    ...(t.readOnlyRootFilesystem ? ['read-only root'] : []),
+    ...(t.capAdd ?? []).map((c) => `+${c}`),
+    `pull ${t.pullPolicy ?? 'IfNotPresent'}`,
+  ].join(', ');
+}
+
+/** What a worker applied, in one line. */
+function appliedSettings(e: EffectiveSettings): string {
+  return [
+    `cpu ${e.cpu || 'unlimited'}`,
+    `memory ${e.memory ? formatBytes(e.memory) : 'unlimited'}`,
+    ...(e.disk ? [`disk ${formatBytes(e.disk)}`] : []),
+    `user ${e.user || '(image)'}`,
+    `network ${e.network}`,
+    ...(e.readOnlyRootFilesystem ? ['read-only root'] : []),
+    `caps ${e.capabilities.join(' ')}`,
+  ].join(', ');
+}
 
 function expectArgs(command: Command, args: readonly string[], min: number, max: number): void {
   if (args.length < min) throw usageError(command, min === 1 && max === 1 ? `needs ${command.usage.split(' ')[1] ?? 'an argument'}` : 'missing arguments');
@@ -446,11 +471,13 @@ function commandList(): Command[] {
         'The first word is the image, the rest the command as argv (use sh -c \'...\' for a shell line).',
         'With --runtime exec (a host process) there is no image: every word is the command.',
         'Options may come anywhere; after -- every word belongs to the command.',
-        '  --cpu 0.5|500m   --memory 512Mi   --disk 1Gi   --gpu N      resources (default cpu 0.5, memory 256Mi)',
+        '  --cpu 0.5|500m   --memory 512Mi   --disk 1Gi   --gpu N      resources (defaults: WHARF_TASK_DEFAULT_*)',
         '  --priority N     0-100, higher first (50)      --retries N  retries after a failure (0)',
         '  --timeout S      seconds, or 90s, 5m, 2h (none)',
         '  --name X         (the image name)              --runtime docker|exec (docker)',
         '  --env K=V        repeatable                    --label K=V  the worker must carry it; repeatable',
+        '  --network default|none|host   --user UID[:GID]   --read-only (root filesystem; /tmp, /output writable)',
+        '  --cap-add CAP    add a Linux capability; repeatable   --pull IfNotPresent|Always|Never (IfNotPresent)',
         "Example: submit wharf/busybox sh -c 'echo hi; date > /output/now.txt' --cpu 0.25 --memory 64Mi --retries 1",
       ].join('\n'),
       args: ['none'],
@@ -524,6 +551,7 @@ function commandList(): Command[] {
           ['priority', String(t.priority)],
           ['retries', `${t.retriesUsed} of ${t.maxRetries} used`],
           ['timeout', t.timeoutSeconds ? `${t.timeoutSeconds}s` : 'none'],
+          ['container', containerSettings(t)],
           ['env', cell(Object.keys(t.env).join(', ') || '-', 200)],
           ['labels', cell(formatMap(t.labels), 200)],
           ['owner', t.userId],
@@ -533,6 +561,9 @@ function commandList(): Command[] {
           ['finished', isoTime(t.finishedAt)],
           ['exit code', t.exitCode === undefined ? '-' : String(t.exitCode)],
         );
+        // what the worker applied to the latest attempt that started
+        const effective = [...t.attempts].reverse().find((a) => a.effective)?.effective;
+        if (effective) pairs.push(['applied', cell(appliedSettings(effective), 300)]);
         const parts = [fields(pairs, s)];
         if (t.attempts.length > 0) {
           parts.push(

@@ -52,6 +52,19 @@ describe('submit arguments', () => {
     expect(() => submit('img --verbose')).toThrow('submit: unknown option --verbose');
   });
 
+  it('reads the container settings: network, user, --read-only, repeated --cap-add, --pull', () => {
+    expect(submit('img --network none --user 1000:1000 --read-only --cap-add NET_ADMIN --cap-add SYS_PTRACE --pull Always')).toEqual({
+      image: 'img',
+      network: 'none',
+      user: '1000:1000',
+      readOnlyRootFilesystem: true,
+      capAdd: ['NET_ADMIN', 'SYS_PTRACE'],
+      pullPolicy: 'Always',
+    });
+    expect(() => submit('img --read-only=yes')).toThrow('submit: --read-only takes no value');
+    expect(() => parseTaskInput(submit('img --pull Sometimes'))).toThrow(/^pullPolicy: /);
+  });
+
   it('leaves the rules about tasks to the same validation as REST', () => {
     expect(() => parseTaskInput(submit('img --priority 101'))).toThrow(/^priority: /);
     expect(() => parseTaskInput(submit('--memory 64Mi'))).toThrow('image: is required for the docker runtime');

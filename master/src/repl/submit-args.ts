@@ -4,7 +4,7 @@
 import { parseDurationMs } from '../config/durations.js';
 import { WharfError } from '../errors.js';
 
-type FlagKind = 'text' | 'int' | 'duration' | 'pair';
+type FlagKind = 'text' | 'int' | 'duration' | 'pair' | 'list' | 'switch';
 
 /** flag -> how its value is read */
 export const SUBMIT_FLAGS: Readonly<Record<string, FlagKind>> = {
@@ -19,11 +19,17 @@ export const SUBMIT_FLAGS: Readonly<Record<string, FlagKind>> = {
   env: 'pair',
   label: 'pair',
   runtime: 'text',
+  network: 'text',
+  user: 'text',
+  'read-only': 'switch',
+  'cap-add': 'list',
+  pull: 'text',
 };
 
 export const SUBMIT_USAGE =
   'submit <image> [command...] [--cpu N] [--memory 512Mi] [--disk 1Gi] [--gpu N] [--priority N] [--retries N] ' +
-  '[--timeout S] [--name X] [--env K=V]... [--label K=V]... [--runtime docker|exec]';
+  '[--timeout S] [--name X] [--env K=V]... [--label K=V]... [--runtime docker|exec] [--network default|none|host] ' +
+  '[--user UID[:GID]] [--read-only] [--cap-add CAP]... [--pull IfNotPresent|Always|Never]';
 
 const usageError = (message: string) => new WharfError('validation_failed', message);
 
@@ -37,6 +43,7 @@ export function parseSubmitArgs(words: readonly string[]): Record<string, unknow
   const positional: string[] = [];
   const single = new Map<string, string>();
   const pairs: Record<'env' | 'label', Record<string, string>> = { env: {}, label: {} };
+  const lists: Record<string, string[]> = {};
   let i = 0;
   for (; i < words.length; i += 1) {
     const word = words[i]!;
@@ -54,6 +61,11 @@ export function parseSubmitArgs(words: readonly string[]): Record<string, unknow
     if (!kind) {
       throw usageError(`submit: unknown option --${flag} (options: ${Object.keys(SUBMIT_FLAGS).map((f) => `--${f}`).join(' ')}; put the command after -- to pass options to it)`);
     }
+    if (kind === 'switch') {
+      if (eq >= 0) throw usageError(`submit: --${flag} takes no value`);
+      single.set(flag, 'true');
+      continue;
+    }
     let value: string | undefined;
     if (eq >= 0) value = word.slice(eq + 1);
     else {
@@ -68,6 +80,10 @@ export function parseSubmitArgs(words: readonly string[]): Record<string, unknow
       const target = pairs[flag as 'env' | 'label'];
       if (key in target) throw usageError(`submit: --${flag} ${key} is given twice`);
       target[key] = value.slice(at + 1);
+      continue;
+    }
+    if (kind === 'list') {
+      (lists[flag] ??= []).push(value);
       continue;
     }
     if (single.has(flag)) throw usageError(`submit: --${flag} is given twice`);
@@ -117,5 +133,14 @@ export function parseSubmitArgs(words: readonly string[]): Record<string, unknow
   if (timeoutSeconds !== undefined) body.timeoutSeconds = timeoutSeconds;
   if (Object.keys(pairs.env).length > 0) body.env = pairs.env;
   if (Object.keys(pairs.label).length > 0) body.labels = pairs.label;
+  // the container settings go as they are: parseTaskInput checks them, as for REST
+  const network = single.get('network');
+  if (network !== undefined) body.network = network;
+  const user = single.get('user');
+  if (user !== undefined) body.user = user;
+  if (single.has('read-only')) body.readOnlyRootFilesystem = true;
+  if (lists['cap-add']) body.capAdd = lists['cap-add'];
+  const pull = single.get('pull');
+  if (pull !== undefined) body.pullPolicy = pull;
   return body;
 }

@@ -14,7 +14,7 @@ import type { WorkerRecord } from '../records/worker.js';
 import { migrateStore, type KindCounts, type RecordKind } from './migrate.js';
 import { MongoStore } from './mongo-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import { mockApiToken, mockAttempt, mockDag, mockTask } from './store.conformance.js';
+import { mockApiToken, mockAttempt, mockDag, mockRegistryCredential, mockTask } from './store.conformance.js';
 import type { Store } from './store.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -114,6 +114,8 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
   await store.insertJoinToken({ ...token, id: 'wharf_start1', startToken: true, uses: 4, lastUsedAt: base + 2 });
   await store.insertJoinToken({ ...token, id: 'wharf_rack04', description: 'rack 4', usageLimit: 2, expiresAt: base + 3600_000 });
   await store.revokeCertificate({ fingerprint256: 'AA:BB', serial: '01', workerId: 'w-gone', revokedAt: base, notAfter: base + 1, reason: 'worker removed by admin@example.com' });
+  // registry credentials: sealed passwords, copied as they are
+  await store.putRegistryCredential(mockRegistryCredential({ userId: alice.id, registry: 'ghcr.io', createdAt: base }));
   return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
@@ -143,6 +145,7 @@ async function dump(store: Store) {
     apiTokens: await store.listApiTokens({}),
     joinTokens: await store.listJoinTokens(),
     revokedCertificates: await store.listRevokedCertificates(),
+    registryCredentials: await store.listRegistryCredentials({}),
   };
 }
 
@@ -170,6 +173,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     apiTokens: counts(2, 2, 0, 0),
     joinTokens: counts(2, 2, 0, 0),
     revokedCertificates: counts(1, 1, 0, 0),
+    registryCredentials: counts(1, 1, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -186,6 +190,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     apiTokens: counts(2, 0, 0, 2),
     joinTokens: counts(2, 0, 0, 2),
     revokedCertificates: counts(1, 0, 0, 1),
+    registryCredentials: counts(1, 0, 0, 1),
   });
   expect(await dump(target)).toEqual(await dump(source));
 

@@ -6,9 +6,10 @@
 //
 // Record kinds: users (with password hashes), workers, tasks, attempts, task events,
 // output-file metadata, DAG runs, join tokens and API tokens (their hashes; secrets are never
-// stored) and revoked worker certificates; these are every table SqliteStore keeps. The
-// cluster CA and its key stay in <data>/tls: move them with the data dir, or every worker must
-// join again. Log bytes,
+// stored), revoked worker certificates and registry credentials (their passwords still sealed:
+// the target master needs this data dir's credentials-key to read them); these are every table
+// SqliteStore keeps. The cluster CA and its key stay in <data>/tls: move them with the data dir,
+// or every worker must join again. Log bytes,
 // output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
 // <data>/files, <data>/artifacts) and are not touched here; artifacts in S3 stay in the bucket.
 //
@@ -23,8 +24,31 @@ import type { Task } from '../records/task.js';
 import type { UserWithPassword } from '../records/user.js';
 import type { AttemptPatch, Store, StoreChange, TaskPatch } from './store.js';
 
-export type RecordKind = 'users' | 'workers' | 'tasks' | 'attempts' | 'events' | 'files' | 'dags' | 'joinTokens' | 'revokedCertificates' | 'apiTokens';
-export const RECORD_KINDS: readonly RecordKind[] = ['users', 'workers', 'tasks', 'attempts', 'events', 'files', 'dags', 'joinTokens', 'revokedCertificates', 'apiTokens'];
+export type RecordKind =
+  | 'users'
+  | 'workers'
+  | 'tasks'
+  | 'attempts'
+  | 'events'
+  | 'files'
+  | 'dags'
+  | 'joinTokens'
+  | 'revokedCertificates'
+  | 'apiTokens'
+  | 'registryCredentials';
+export const RECORD_KINDS: readonly RecordKind[] = [
+  'users',
+  'workers',
+  'tasks',
+  'attempts',
+  'events',
+  'files',
+  'dags',
+  'joinTokens',
+  'revokedCertificates',
+  'apiTokens',
+  'registryCredentials',
+];
 
 export interface KindCounts {
   /** records read from the source */
@@ -294,6 +318,27 @@ export async function migrateStore(
     }
   }
   onProgress(`apiTokens: ${counts.apiTokens.read} read`);
+
+  // registry credentials (sealed): matched by id; the target keeps one per user and registry, so
+  // one it holds under another id for the same user and registry is reported and left alone
+  for (const credential of await source.listRegistryCredentials({})) {
+    const c = counts.registryCredentials;
+    c.read += 1;
+    const existing = await target.getRegistryCredential(credential.id);
+    if (existing && same(existing, credential)) {
+      c.unchanged += 1;
+      continue;
+    }
+    const clash = (await target.listRegistryCredentials({ userId: credential.userId })).find((t) => t.registry === credential.registry && t.id !== credential.id);
+    if (clash) {
+      skip('registryCredentials', `credential ${credential.id} (${credential.registry}): the target keeps credential ${clash.id} for that user and registry; left as it is`);
+      continue;
+    }
+    await target.putRegistryCredential(credential);
+    if (existing) c.updated += 1;
+    else c.inserted += 1;
+  }
+  onProgress(`registryCredentials: ${counts.registryCredentials.read} read`);
 
   return { counts, problems };
 }

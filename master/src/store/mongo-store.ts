@@ -25,6 +25,7 @@
 //   one is enough; see database/docker-compose.yml) to get the full guarantee.
 import { MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document, type Filter, type TransactionOptions } from 'mongodb';
 import type { ApiTokenRecord } from '../records/api-token.js';
+import type { RegistryCredentialRecord } from '../records/registry-credential.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
@@ -81,9 +82,25 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'api_tokens_by_user_name', key: { userId: 1, name: 1 }, unique: true },
     { name: 'api_tokens_in_order', key: { createdAt: 1, _id: 1 } },
   ],
+  // registry credentials: one per (user, registry)
+  registry_credentials: [
+    { name: 'registry_credentials_by_user_registry', key: { userId: 1, registry: 1 }, unique: true },
+    { name: 'registry_credentials_in_order', key: { createdAt: 1, _id: 1 } },
+  ],
 };
 
-type CollectionName = 'users' | 'workers' | 'tasks' | 'attempts' | 'files' | 'events' | 'dags' | 'join_tokens' | 'revoked_certificates' | 'api_tokens';
+type CollectionName =
+  | 'users'
+  | 'workers'
+  | 'tasks'
+  | 'attempts'
+  | 'files'
+  | 'events'
+  | 'dags'
+  | 'join_tokens'
+  | 'revoked_certificates'
+  | 'api_tokens'
+  | 'registry_credentials';
 
 /** A record keyed by its own id (users, workers, tasks, attempts). */
 interface Keyed extends Document {
@@ -144,6 +161,7 @@ export class MongoStore implements Store {
   private readonly joinTokens: Collection<Keyed>;
   private readonly revokedCertificates: Collection<Keyed>;
   private readonly apiTokens: Collection<Keyed>;
+  private readonly registryCredentials: Collection<Keyed>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -161,6 +179,7 @@ export class MongoStore implements Store {
     this.joinTokens = db.collection<Keyed>('join_tokens');
     this.revokedCertificates = db.collection<Keyed>('revoked_certificates');
     this.apiTokens = db.collection<Keyed>('api_tokens');
+    this.registryCredentials = db.collection<Keyed>('registry_credentials');
   }
 
   /**
@@ -538,6 +557,34 @@ export class MongoStore implements Store {
   }
 
   // ---- end of API tokens ----------------------------------------------------------------
+
+  // ---- registry credentials --------------------------------------------------------------
+
+  async putRegistryCredential(credential: RegistryCredentialRecord): Promise<RegistryCredentialRecord> {
+    const { id, userId, registry, username, secret, createdAt } = plain(credential);
+    // (user, registry) already stored: the new username and secret replace the old, the id stays
+    const stored = await this.registryCredentials.findOneAndUpdate(
+      { userId, registry },
+      { $set: { username, secret, createdAt }, $setOnInsert: { _id: id, id } }, // userId and registry come from the filter
+      { upsert: true, returnDocument: 'after', ...RECORD },
+    );
+    return stored as unknown as RegistryCredentialRecord;
+  }
+
+  async getRegistryCredential(id: string): Promise<RegistryCredentialRecord | undefined> {
+    return ((await this.registryCredentials.findOne({ _id: id }, RECORD)) ?? undefined) as RegistryCredentialRecord | undefined;
+  }
+
+  async listRegistryCredentials(filter: { userId?: string | undefined }): Promise<RegistryCredentialRecord[]> {
+    const query: Filter<Keyed> = filter.userId === undefined ? {} : { userId: filter.userId };
+    return (await this.registryCredentials.find(query, { ...RECORD, sort: { createdAt: 1, _id: 1 } }).toArray()) as unknown as RegistryCredentialRecord[];
+  }
+
+  async deleteRegistryCredential(id: string): Promise<boolean> {
+    return (await this.registryCredentials.deleteOne({ _id: id })).deletedCount > 0;
+  }
+
+  // ---- end of registry credentials -------------------------------------------------------
 
   async close(): Promise<void> {
     await this.client.close();

@@ -2,6 +2,7 @@
 // documents with their queried fields in indexed columns beside them.
 import Database from 'better-sqlite3';
 import type { ApiTokenRecord } from '../records/api-token.js';
+import type { RegistryCredentialRecord } from '../records/registry-credential.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
@@ -74,6 +75,13 @@ function joinTokenOf(row: JoinTokenRow | undefined): JoinTokenRecord | undefined
   return token;
 }
 
+// registry credentials: one per (user, registry); the password column is never plain text
+const REGISTRY_CREDENTIAL_SCHEMA = `
+CREATE TABLE IF NOT EXISTS registry_credentials (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, registry TEXT NOT NULL, created_at INTEGER NOT NULL,
+  data TEXT NOT NULL, UNIQUE (user_id, registry));
+`;
+
 type Row = { data: string };
 
 function parse<T>(row: Row | undefined): T | undefined {
@@ -92,6 +100,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly apiTokenStatements;
+  private readonly credentialStatements;
   /** One transaction per commit; nested inside `commitMany`'s transaction it is a savepoint. */
   private readonly applyGroup: Database.Transaction<(changes: readonly StoreChange[]) => void>;
   private readonly applyGroups: Database.Transaction<(groups: readonly (readonly StoreChange[])[]) => boolean[]>;
@@ -103,6 +112,7 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.db.exec(API_TOKEN_SCHEMA);
+    this.db.exec(REGISTRY_CREDENTIAL_SCHEMA);
     const db = this.db;
     this.statements = {
       insertUser: db.prepare('INSERT INTO users (id, email, data) VALUES (?, ?, ?)'),
@@ -148,6 +158,18 @@ export class SqliteStore implements Store {
       updateDag: db.prepare('UPDATE dags SET status = ?, data = ? WHERE id = ?'),
       unfinishedDags: db.prepare<[], Row>("SELECT data FROM dags WHERE status = 'running' ORDER BY created_at, id"),
       dagIds: db.prepare<[], { id: string }>('SELECT id FROM dags ORDER BY created_at, id'),
+    };
+    this.credentialStatements = {
+      // (user, registry) already stored: the new username and secret replace the old, the id stays
+      put: db.prepare(
+        'INSERT INTO registry_credentials (id, user_id, registry, created_at, data) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (user_id, registry) DO UPDATE SET created_at = excluded.created_at, data = json_set(excluded.data, \'$.id\', registry_credentials.id)',
+      ),
+      byUserRegistry: db.prepare<[string, string], Row>('SELECT data FROM registry_credentials WHERE user_id = ? AND registry = ?'),
+      byId: db.prepare<[string], Row>('SELECT data FROM registry_credentials WHERE id = ?'),
+      all: db.prepare<[], Row>('SELECT data FROM registry_credentials ORDER BY created_at, id'),
+      byUser: db.prepare<[string], Row>('SELECT data FROM registry_credentials WHERE user_id = ? ORDER BY created_at, id'),
+      delete: db.prepare('DELETE FROM registry_credentials WHERE id = ?'),
     };
     this.apiTokenStatements = {
       insert: db.prepare('INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at, data) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -459,6 +481,30 @@ export class SqliteStore implements Store {
   }
 
   // ---- end of API tokens ----------------------------------------------------------------
+
+  // ---- registry credentials --------------------------------------------------------------
+
+  async putRegistryCredential(credential: RegistryCredentialRecord): Promise<RegistryCredentialRecord> {
+    const s = this.credentialStatements;
+    s.put.run(credential.id, credential.userId, credential.registry, credential.createdAt, JSON.stringify(credential));
+    return parse<RegistryCredentialRecord>(s.byUserRegistry.get(credential.userId, credential.registry))!;
+  }
+
+  async getRegistryCredential(id: string): Promise<RegistryCredentialRecord | undefined> {
+    return parse<RegistryCredentialRecord>(this.credentialStatements.byId.get(id));
+  }
+
+  async listRegistryCredentials(filter: { userId?: string | undefined }): Promise<RegistryCredentialRecord[]> {
+    const s = this.credentialStatements;
+    const rows = filter.userId === undefined ? s.all.all() : s.byUser.all(filter.userId);
+    return rows.map((row) => JSON.parse(row.data) as RegistryCredentialRecord);
+  }
+
+  async deleteRegistryCredential(id: string): Promise<boolean> {
+    return this.credentialStatements.delete.run(id).changes > 0;
+  }
+
+  // ---- end of registry credentials -------------------------------------------------------
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();

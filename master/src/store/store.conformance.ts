@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { JoinTokenRecord } from '../records/credentials.js';
+import type { RegistryCredentialRecord } from '../records/registry-credential.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
@@ -494,7 +495,46 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       });
     });
     // ---- end of API tokens ----------------------------------------------------------------
+
+    // ---- registry credentials -------------------------------------------------------------
+    describe('registry credentials', () => {
+      it('keeps one per user and registry: a second put replaces the first and keeps its id', async () => {
+        const first = mockRegistryCredential({ userId: 'alice', registry: 'registry.example:5000', username: 'alice', createdAt: 1000 });
+        expect(await store.putRegistryCredential(first)).toEqual(first);
+        const hub = mockRegistryCredential({ userId: 'alice', registry: 'docker.io', createdAt: 2000 });
+        const bobs = mockRegistryCredential({ userId: 'bob', registry: 'registry.example:5000', createdAt: 1500 });
+        await store.putRegistryCredential(hub);
+        await store.putRegistryCredential(bobs);
+        const replacement = mockRegistryCredential({ userId: 'alice', registry: 'registry.example:5000', username: 'alice2', createdAt: 3000 });
+        expect(await store.putRegistryCredential(replacement)).toEqual({ ...replacement, id: first.id });
+        expect(await store.getRegistryCredential(first.id)).toEqual({ ...replacement, id: first.id });
+        expect(await store.getRegistryCredential(replacement.id)).toBeUndefined();
+        expect((await store.listRegistryCredentials({ userId: 'alice' })).map((c) => c.registry)).toEqual(['docker.io', 'registry.example:5000']);
+        expect((await store.listRegistryCredentials({})).map((c) => c.id)).toEqual([bobs.id, hub.id, first.id]);
+      });
+
+      it('deletes a record once', async () => {
+        const credential = mockRegistryCredential();
+        await store.putRegistryCredential(credential);
+        expect(await store.deleteRegistryCredential(credential.id)).toBe(true);
+        expect(await store.deleteRegistryCredential(credential.id)).toBe(false);
+        expect(await store.listRegistryCredentials({})).toEqual([]);
+      });
+    });
+    // ---- end of registry credentials ------------------------------------------------------
   });
+}
+
+export function mockRegistryCredential(overrides: Partial<RegistryCredentialRecord> = {}): RegistryCredentialRecord {
+  return {
+    id: randomUUID(),
+    userId: 'user-1',
+    registry: 'registry.example',
+    username: 'someone',
+    secret: { iv: 'aXY', tag: 'dGFn', data: 'ZGF0YQ' },
+    createdAt: Date.now(),
+    ...overrides,
+  };
 }
 
 export function mockApiToken(overrides: Partial<ApiTokenRecord> = {}): ApiTokenRecord {

@@ -14,6 +14,7 @@ import type { WorkerRecord } from '../records/worker.js';
 // request can never apply a change twice.
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
+import type { RegistryCredentialRecord } from '../records/registry-credential.js';
 
 export interface TaskPage {
   tasks: Task[];
@@ -154,6 +155,17 @@ export interface Store {
   /** sets lastUsedAt; nothing happens for a token that no longer exists */
   touchApiToken(id: string, lastUsedAt: number): Promise<void>;
   // ---- end of API tokens ----------------------------------------------------------------
+
+  // ---- registry credentials (registries/registry-credential-service.ts) ------------------
+  // One record per (user, registry); the password only encrypted. Not part of `commit`.
+  /** Stores the record, replacing the user's record for the same registry (which keeps its id). Answers what is stored. */
+  putRegistryCredential(credential: RegistryCredentialRecord): Promise<RegistryCredentialRecord>;
+  getRegistryCredential(id: string): Promise<RegistryCredentialRecord | undefined>;
+  /** oldest first (createdAt, then id); one user's, or everyone's when userId is absent */
+  listRegistryCredentials(filter: { userId?: string | undefined }): Promise<RegistryCredentialRecord[]>;
+  /** answers false when there was no such record */
+  deleteRegistryCredential(id: string): Promise<boolean>;
+  // ---- end of registry credentials -------------------------------------------------------
 
   close(): Promise<void>;
 }

@@ -31,11 +31,11 @@ async function advanceTo(at: number): Promise<void> {
   await harness.settle();
 }
 
-/** A master with worker w1 running one task (0.5 cpu reserved). */
+/** A master with worker w1 running one task (0.5 cpu and 64 MiB reserved). */
 async function runningTask() {
   harness = await TaskHarness.start({ heartbeatTtlMs: TTL, heartbeatIntervalMs: 500 });
   await harness.connectWorker('w1');
-  const task = await harness.submit({ resources: { cpu: 0.5, memory: 0, gpu: 0, disk: 0 } });
+  const task = await harness.submit({ resources: { cpu: 0.5, memory: 64 * 1024 ** 2, gpu: 0, disk: 0 } });
   const attemptId = harness.assignmentOf('w1', task.id).attempt.id;
   await harness.started('w1', attemptId);
   return { task, attemptId };

@@ -69,6 +69,17 @@ const ROWS: Row[] = [
     decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code unknown', retriesUsed: 1 },
   },
   {
+    when: 'the runtime says why it failed (out of memory), no retries',
+    task: { maxRetries: 0 },
+    ending: { outcome: 'failed', exitCode: 137, error: 'out of memory (limit 32Mi)' },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'out of memory (limit 32Mi); exit code 137', retriesUsed: 1 },
+  },
+  {
+    when: 'it passed its disk limit, with retries left',
+    ending: { outcome: 'failed', exitCode: 137, error: 'disk limit 10Mi exceeded (wrote 12Mi)' },
+    decision: { kind: 'retry', attemptStatus: 'failed', reason: 'disk limit 10Mi exceeded (wrote 12Mi); exit code 137; retry 1 of 2 in 2s', delayMs: 1500, retriesUsed: 1 },
+  },
+  {
     when: 'the worker timed it out, no retries',
     task: { maxRetries: 0, timeoutSeconds: 30 },
     ending: { outcome: 'timed_out', exitCode: 137 },

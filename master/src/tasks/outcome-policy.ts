@@ -34,7 +34,14 @@ interface EndingRule {
 
 export const ENDING_RULES: Readonly<Record<AttemptEnding, EndingRule>> = {
   succeeded: { attemptStatus: 'succeeded', cancelOverrides: false, effect: 'succeed', reason: (_task, ending) => `exit code ${ending.exitCode}` },
-  failed: { attemptStatus: 'failed', cancelOverrides: true, effect: 'charge', reason: (_task, ending) => `exit code ${ending.exitCode ?? 'unknown'}` },
+  // the worker's reason names what ended it when the runtime knows (out of memory (limit 32Mi), a
+  // disk limit, a kill from outside); the exit code follows
+  failed: {
+    attemptStatus: 'failed',
+    cancelOverrides: true,
+    effect: 'charge',
+    reason: (_task, ending) => `${ending.error ? `${ending.error}; ` : ''}exit code ${ending.exitCode ?? 'unknown'}`,
+  },
   timed_out: { attemptStatus: 'timed_out', cancelOverrides: true, effect: 'charge', reason: (task) => `timed out after ${task.timeoutSeconds}s` },
   error: { attemptStatus: 'error', cancelOverrides: true, effect: 'charge', reason: (_task, ending) => ending.error ?? 'the worker could not run it' },
   // the worker stopped it without being asked (it was shutting down): not the task's fault

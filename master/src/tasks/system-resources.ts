@@ -7,6 +7,8 @@ import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { AttemptReport } from '../records/attempt.js';
 import type { OutputFileRecord } from '../records/output-file.js';
+import type { TaskLimits } from '../records/resources.js';
+import type { RegistryAuth } from '../records/master-down.js';
 import type { Task } from '../records/task.js';
 import type { SerialExecutor } from '../serial-executor.js';
 import type { Store } from '../store/store.js';
@@ -19,6 +21,8 @@ export interface TaskSystemOptions {
   retryBackoffMaxMs: number;
   cancelGraceMs: number;
   allowUserExec: boolean;
+  /** min/default/max cpu, memory and disk of a task (task-limits.ts); default DEFAULT_TASK_LIMITS */
+  limits?: TaskLimits | undefined;
   /**
    * DAG inputs with an object store (S3): a presigned GET URL the worker fetches the artifact
    * from directly. Absent, or answering undefined: the worker fetches it from the master
@@ -37,9 +41,18 @@ export interface DirectOutputUploads {
   confirm(task: Task, files: readonly OutputFileRecord[], reported: NonNullable<AttemptReport['directUploads']>): Promise<string | undefined>;
 }
 
+/**
+ * The task owner's credentials for the registry of the task's image, set by the registry
+ * credential service: undefined at once when there are none (most tasks: no promise, no wait).
+ */
+export interface RegistryAuthSource {
+  credentialsFor(task: Task): Promise<RegistryAuth | undefined> | undefined;
+}
+
 /** Hooks other domains set after the systems were built. */
 export interface TaskHooks {
   directOutputs?: DirectOutputUploads | undefined;
+  registryAuth?: RegistryAuthSource | undefined;
 }
 
 /** The registry as the task systems use it: reservations, each worker's channel, the placement snapshot, the fencing limit. */

@@ -31,7 +31,22 @@ describe('parseTaskInput', () => {
     const task = parseTaskInput({ image: 'alpine', command: ['echo', 'a b'] });
     expect(task.command).toEqual(['echo', 'a b']);
     expect(task.priority).toBe(50);
-    expect(task.resources.cpu).toBe(0.5);
+    // absent amounts stay absent: the submission system applies the configured defaults
+    expect(task.resources).toEqual({});
+  });
+
+  it('takes the container settings, normalising capability names and leaving defaults out', () => {
+    const task = parseTaskInput({
+      image: 'a',
+      network: 'none',
+      user: '1000:1000',
+      readOnlyRootFilesystem: true,
+      capAdd: ['cap_net_admin', 'SYS_PTRACE', 'NET_ADMIN'],
+      pullPolicy: 'Always',
+    });
+    expect(task).toMatchObject({ network: 'none', user: '1000:1000', readOnlyRootFilesystem: true, capAdd: ['NET_ADMIN', 'SYS_PTRACE'], pullPolicy: 'Always' });
+    const plain = parseTaskInput({ image: 'a', network: 'default', readOnlyRootFilesystem: false, capAdd: [], pullPolicy: 'IfNotPresent' });
+    for (const field of ['network', 'user', 'readOnlyRootFilesystem', 'capAdd', 'pullPolicy']) expect(plain).not.toHaveProperty(field);
   });
 
   it.each([
@@ -44,6 +59,13 @@ describe('parseTaskInput', () => {
     [{ image: 'a', color: 'red' }, /unknown field "color"/],
     [{ image: 'a', runtime: 'vm' }, /^runtime: /],
     [{ runtime: 'exec' }, /command: is required for the exec runtime/],
+    [{ image: 'a', network: 'bridge' }, /^network: /],
+    [{ image: 'a', user: 'a b' }, /^user: must be a uid, uid:gid, or a user name/],
+    [{ image: 'a', capAdd: ['NET_SNIFF'] }, /^capAdd\.0: "NET_SNIFF" is not a Linux capability/],
+    [{ image: 'a', pullPolicy: 'Sometimes' }, /^pullPolicy: /],
+    [{ image: 'a', readOnlyRootFilesystem: 'yes' }, /^readOnlyRootFilesystem: /],
+    [{ runtime: 'exec', command: 'true', network: 'none' }, /^network: applies to container tasks \(docker, kubernetes\), not to exec tasks$/],
+    [{ runtime: 'sim', image: 'sim', user: '1000' }, /^user: applies to container tasks/],
     [[1, 2], /body: must be a JSON object/],
   ])('refuses %j naming the field', (body, message) => {
     expect(() => parseTaskInput(body)).toThrow(message);

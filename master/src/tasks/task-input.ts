@@ -3,11 +3,32 @@
 import { parseBytes, parseCpu } from '@wharf/proto';
 import { z } from 'zod';
 import { WharfError } from '../errors.js';
-import type { Resources } from '../records/resources.js';
-import type { NewTask } from '../records/task.js';
+import type { ResourceRequest } from '../records/resources.js';
+import { PULL_POLICIES, TASK_NETWORKS, type NewTask, type PullPolicy, type TaskNetwork } from '../records/task.js';
 
 const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** "1000", "1000:1000", "app", "app:staff": a uid or user name, optionally with a gid or group. */
+const USER = /^([0-9]{1,10}|[a-z_][a-z0-9_.-]{0,31})(:([0-9]{1,10}|[a-z_][a-z0-9_.-]{0,31}))?$/;
+
+/** Linux capabilities (capabilities(7)) a task may ask to add, without the CAP_ prefix. */
+export const LINUX_CAPABILITIES: readonly string[] = [
+  'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND', 'BPF', 'CHECKPOINT_RESTORE', 'CHOWN', 'DAC_OVERRIDE',
+  'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'IPC_LOCK', 'IPC_OWNER', 'KILL', 'LEASE', 'LINUX_IMMUTABLE', 'MAC_ADMIN',
+  'MAC_OVERRIDE', 'MKNOD', 'NET_ADMIN', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_RAW', 'PERFMON', 'SETFCAP', 'SETGID',
+  'SETPCAP', 'SETUID', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT', 'SYS_PTRACE',
+  'SYS_RAWIO', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'SYSLOG', 'WAKE_ALARM',
+];
+
+const capability = z.string().transform((value, ctx) => {
+  const name = value.trim().toUpperCase().replace(/^CAP_/, '');
+  if (!LINUX_CAPABILITIES.includes(name)) {
+    ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 40)}" is not a Linux capability (such as NET_ADMIN or SYS_PTRACE)` });
+    return z.NEVER;
+  }
+  return name;
+});
+
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 const quantity = (parse: (v: string | number) => number | undefined, example: string) =>
@@ -47,10 +68,16 @@ export const taskInputSchema = z
     labels: z
       .record(z.string().regex(LABEL_KEY, 'keys must be letters, digits, ".", "_", "-" or "/"'), z.string().max(256))
       .optional(),
+    network: z.enum(TASK_NETWORKS as [TaskNetwork, ...TaskNetwork[]]).optional(),
+    user: z.string().trim().regex(USER, 'must be a uid, uid:gid, or a user name (with :group)').optional(),
+    readOnlyRootFilesystem: z.boolean().optional(),
+    capAdd: z.array(capability).max(LINUX_CAPABILITIES.length).optional(),
+    pullPolicy: z.enum(PULL_POLICIES as [PullPolicy, ...PullPolicy[]]).optional(),
   })
   .strict();
 
-export const DEFAULT_RESOURCES: Resources = { cpu: 0.5, memory: 256 * 1024 * 1024, gpu: 0, disk: 0 };
+/** Docker refuses a memory limit below 6 MiB, whoever asks. */
+export const DOCKER_MIN_MEMORY = 6 * 1024 * 1024;
 
 /** Formats zod issues as "field.path: message; ..." */
 export function describeIssues(error: z.ZodError): string {
@@ -99,14 +126,20 @@ export function parseTaskInput(body: unknown): NewTask {
   if (input.runtime === 'exec' && command.length === 0) {
     throw new WharfError('validation_failed', 'command: is required for the exec runtime');
   }
-  const resources: Resources = {
-    cpu: input.resources?.cpu ?? DEFAULT_RESOURCES.cpu,
-    memory: input.resources?.memory ?? DEFAULT_RESOURCES.memory,
-    gpu: input.resources?.gpu ?? DEFAULT_RESOURCES.gpu,
-    disk: input.resources?.disk ?? DEFAULT_RESOURCES.disk,
-  };
-  if (resources.memory > 0 && resources.memory < 6 * 1024 * 1024) {
+  // absent amounts stay absent: the submission system fills in the configured defaults
+  const resources: ResourceRequest = {};
+  for (const key of ['cpu', 'memory', 'gpu', 'disk'] as const) {
+    const value = input.resources?.[key];
+    if (value !== undefined) resources[key] = value;
+  }
+  if (resources.memory !== undefined && resources.memory > 0 && resources.memory < DOCKER_MIN_MEMORY) {
     throw new WharfError('validation_failed', 'resources.memory: must be at least 6Mi (Docker refuses less)');
+  }
+  const capAdd = input.capAdd && input.capAdd.length > 0 ? [...new Set(input.capAdd)].sort() : undefined;
+  if (input.runtime === 'exec' || input.runtime === 'sim') {
+    // a host process (or nothing at all) has no container to isolate: refused, not ignored
+    const given = (['network', 'user', 'readOnlyRootFilesystem', 'capAdd', 'pullPolicy'] as const).find((field) => input[field] !== undefined);
+    if (given) throw new WharfError('validation_failed', `${given}: applies to container tasks (docker, kubernetes), not to ${input.runtime} tasks`);
   }
   return {
     name: input.name ?? (image ? (image.split('/').pop() ?? image).split(/[:@]/)[0]! : (command[0] ?? 'task')),
@@ -119,5 +152,10 @@ export function parseTaskInput(body: unknown): NewTask {
     maxRetries: input.maxRetries,
     timeoutSeconds: input.timeoutSeconds,
     labels: input.labels ?? {},
+    ...(input.network !== undefined && input.network !== 'default' ? { network: input.network } : {}),
+    ...(input.user !== undefined ? { user: input.user } : {}),
+    ...(input.readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}),
+    ...(capAdd ? { capAdd } : {}),
+    ...(input.pullPolicy !== undefined && input.pullPolicy !== 'IfNotPresent' ? { pullPolicy: input.pullPolicy } : {}),
   };
 }

@@ -52,20 +52,20 @@ import type { RemovedWorker, WorkerRegistry } from '../cluster/worker-registry.j
 import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
-import type { Attempt, AttemptReport } from '../records/attempt.js';
+import type { Attempt, AttemptReport, EffectiveSettings } from '../records/attempt.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { DagTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
 import type { Store, TaskPage } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
-import type { DirectOutputUploads, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
+import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
 import { QuerySystem } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
-import { SubmissionSystem, type SubmitOptions } from './systems/submission-system.js';
+import { SubmissionSystem, type SubmissionPlace, type SubmitOptions } from './systems/submission-system.js';
 import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
@@ -127,6 +127,11 @@ export class TaskService {
     return this.resources.changes.subscribeAttemptFinished(listener);
   }
 
+  /** Where assignments get their owner's registry credentials from (see RegistryAuthSource). */
+  useRegistryCredentials(source: RegistryAuthSource): void {
+    this.resources.hooks.registryAuth = source;
+  }
+
   /** The DAG service's hook for outputs uploaded straight to the object store (see DirectOutputUploads). */
   useDirectOutputUploads(hooks: DirectOutputUploads): void {
     this.resources.hooks.directOutputs = hooks;
@@ -139,9 +144,13 @@ export class TaskService {
     return task!;
   }
 
-  /** Throws `forbidden` when the user may not submit one of these tasks (exec needs an admin). */
-  checkSubmission(user: User, inputs: readonly Pick<NewTask, 'runtime'>[]): void {
-    this.submission.checkSubmission(user, inputs);
+  /**
+   * Throws `forbidden` when the user may not submit one of these tasks (an admin-only setting:
+   * exec, network host, capAdd, a user name or root), `validation_failed` when its resources are
+   * outside the configured limits. `place` names a refused task in the message.
+   */
+  checkSubmission(user: User, inputs: readonly NewTask[], place?: SubmissionPlace): void {
+    this.submission.checkSubmission(user, inputs, place);
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
@@ -244,8 +253,9 @@ export class TaskService {
   }
 
   /** The worker reports the attempt's container runs. */
-  attemptStarted(workerId: string, attemptId: string, at: number): Promise<void> {
-    return this.reports.attemptStarted(workerId, attemptId, at);
+  /** `effective`: what the worker's runtime applied to the task, kept on the attempt. */
+  attemptStarted(workerId: string, attemptId: string, at: number, effective?: EffectiveSettings): Promise<void> {
+    return this.reports.attemptStarted(workerId, attemptId, at, effective);
   }
 
   /** Progress before the task runs (pulling the image...), kept as task events. */

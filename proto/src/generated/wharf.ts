@@ -13,6 +13,7 @@ import type { CancelAttempt as _wharf_v1_CancelAttempt, CancelAttempt__Output as
 import type { DeclaredOutputs as _wharf_v1_DeclaredOutputs, DeclaredOutputs__Output as _wharf_v1_DeclaredOutputs__Output } from './wharf/v1/DeclaredOutputs.js';
 import type { DirectUploads as _wharf_v1_DirectUploads, DirectUploads__Output as _wharf_v1_DirectUploads__Output } from './wharf/v1/DirectUploads.js';
 import type { DrainOrder as _wharf_v1_DrainOrder, DrainOrder__Output as _wharf_v1_DrainOrder__Output } from './wharf/v1/DrainOrder.js';
+import type { EffectiveSettings as _wharf_v1_EffectiveSettings, EffectiveSettings__Output as _wharf_v1_EffectiveSettings__Output } from './wharf/v1/EffectiveSettings.js';
 import type { Fencing as _wharf_v1_Fencing, Fencing__Output as _wharf_v1_Fencing__Output } from './wharf/v1/Fencing.js';
 import type { FileChunk as _wharf_v1_FileChunk, FileChunk__Output as _wharf_v1_FileChunk__Output } from './wharf/v1/FileChunk.js';
 import type { Heartbeat as _wharf_v1_Heartbeat, Heartbeat__Output as _wharf_v1_Heartbeat__Output } from './wharf/v1/Heartbeat.js';
@@ -24,6 +25,7 @@ import type { MasterMessage as _wharf_v1_MasterMessage, MasterMessage__Output as
 import type { OutputFile as _wharf_v1_OutputFile, OutputFile__Output as _wharf_v1_OutputFile__Output } from './wharf/v1/OutputFile.js';
 import type { RegisterRequest as _wharf_v1_RegisterRequest, RegisterRequest__Output as _wharf_v1_RegisterRequest__Output } from './wharf/v1/RegisterRequest.js';
 import type { RegisterResponse as _wharf_v1_RegisterResponse, RegisterResponse__Output as _wharf_v1_RegisterResponse__Output } from './wharf/v1/RegisterResponse.js';
+import type { RegistryAuth as _wharf_v1_RegistryAuth, RegistryAuth__Output as _wharf_v1_RegistryAuth__Output } from './wharf/v1/RegistryAuth.js';
 import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_Resources__Output } from './wharf/v1/Resources.js';
 import type { ResultAck as _wharf_v1_ResultAck, ResultAck__Output as _wharf_v1_ResultAck__Output } from './wharf/v1/ResultAck.js';
 import type { RunningAttempt as _wharf_v1_RunningAttempt, RunningAttempt__Output as _wharf_v1_RunningAttempt__Output } from './wharf/v1/RunningAttempt.js';
@@ -53,6 +55,7 @@ export interface ProtoGrpcType {
       DeclaredOutputs: MessageTypeDefinition<_wharf_v1_DeclaredOutputs, _wharf_v1_DeclaredOutputs__Output>
       DirectUploads: MessageTypeDefinition<_wharf_v1_DirectUploads, _wharf_v1_DirectUploads__Output>
       DrainOrder: MessageTypeDefinition<_wharf_v1_DrainOrder, _wharf_v1_DrainOrder__Output>
+      EffectiveSettings: MessageTypeDefinition<_wharf_v1_EffectiveSettings, _wharf_v1_EffectiveSettings__Output>
       Fencing: MessageTypeDefinition<_wharf_v1_Fencing, _wharf_v1_Fencing__Output>
       FileChunk: MessageTypeDefinition<_wharf_v1_FileChunk, _wharf_v1_FileChunk__Output>
       Heartbeat: MessageTypeDefinition<_wharf_v1_Heartbeat, _wharf_v1_Heartbeat__Output>
@@ -65,6 +68,7 @@ export interface ProtoGrpcType {
       OutputFile: MessageTypeDefinition<_wharf_v1_OutputFile, _wharf_v1_OutputFile__Output>
       RegisterRequest: MessageTypeDefinition<_wharf_v1_RegisterRequest, _wharf_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_wharf_v1_RegisterResponse, _wharf_v1_RegisterResponse__Output>
+      RegistryAuth: MessageTypeDefinition<_wharf_v1_RegistryAuth, _wharf_v1_RegistryAuth__Output>
       Resources: MessageTypeDefinition<_wharf_v1_Resources, _wharf_v1_Resources__Output>
       ResultAck: MessageTypeDefinition<_wharf_v1_ResultAck, _wharf_v1_ResultAck__Output>
       RunningAttempt: MessageTypeDefinition<_wharf_v1_RunningAttempt, _wharf_v1_RunningAttempt__Output>

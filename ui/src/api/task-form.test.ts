@@ -76,7 +76,8 @@ describe('the submit form checks what the API checks', () => {
       maxRetries: 0,
       timeoutSeconds: 0,
     });
-    expect(parseTaskInput(submission).resources).toEqual({ cpu: 0.5, memory: 512 * 1024 ** 2, gpu: 0, disk: 0 });
+    // disk not given: the master fills in its configured default
+    expect(parseTaskInput(submission).resources).toEqual({ cpu: 0.5, memory: 512 * 1024 ** 2, gpu: 0 });
   });
 
   it('refuses an env variable given twice instead of dropping one', () => {
@@ -84,12 +85,28 @@ describe('the submit form checks what the API checks', () => {
     expect(errors.env).toMatch(/"A" is given twice/);
   });
 
-  it('fills the form back from a task so Edit & resubmit sends the same thing', () => {
-    const submitted = { image: 'wharf/busybox', command: 'echo hi', name: 'again', env: { A: '1' }, resources: { cpu: 0.25, memory: '96Mi' }, priority: 70, maxRetries: 2, timeoutSeconds: 30, labels: { zone: 'a' } };
+  it('fills the form back from a task so Edit & resubmit sends the same thing, container settings included', () => {
+    const submitted = {
+      image: 'wharf/busybox',
+      command: 'echo hi',
+      name: 'again',
+      env: { A: '1' },
+      resources: { cpu: 0.25, memory: '96Mi' },
+      priority: 70,
+      maxRetries: 2,
+      timeoutSeconds: 30,
+      labels: { zone: 'a' },
+      network: 'none',
+      user: '1000:1000',
+      readOnlyRootFilesystem: true,
+      pullPolicy: 'Always',
+    };
     const parsed = parseTaskInput(submitted);
-    const task = { ...parsed, id: 't1', userId: 'u', status: 'succeeded', retriesUsed: 0, createdAt: '' } as unknown as Task;
+    // as the API shows the stored task: every amount resolved
+    const task = { ...parsed, resources: { gpu: 0, disk: 0, ...parsed.resources }, id: 't1', userId: 'u', status: 'succeeded', retriesUsed: 0, createdAt: '' } as unknown as Task;
     const { submission, errors } = buildSubmission(formFromTask(task));
     expect(errors).toEqual({});
-    expect(parseTaskInput(submission)).toEqual(parsed);
+    expect(parseTaskInput(submission)).toEqual({ ...parsed, resources: { ...parsed.resources, gpu: 0 } });
+    expect(parseTaskInput(submission)).toMatchObject({ network: 'none', user: '1000:1000', readOnlyRootFilesystem: true, pullPolicy: 'Always' });
   });
 });

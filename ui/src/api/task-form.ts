@@ -2,7 +2,7 @@
 // the API's own rules (master/src/tasks/task-input.ts) so a person learns about a mistake at
 // the field before sending; task-form.test.ts runs both on the same inputs to keep them equal.
 import { parseBytes, parseCpu } from '../../../proto/src/units.ts';
-import type { Task, TaskSubmission } from './types.ts';
+import type { ContainerSettings, Task, TaskSubmission } from './types.ts';
 
 export const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -34,6 +34,8 @@ export interface TaskForm {
   priority: string;
   maxRetries: string;
   timeoutSeconds: string;
+  /** the container settings of a task being resubmitted: not on the form, carried over unchanged */
+  container?: ContainerSettings;
 }
 
 /** Field names as the API names them in its messages. */
@@ -111,6 +113,18 @@ export function formFromTask(task: Task): TaskForm {
     priority: String(task.priority),
     maxRetries: String(task.maxRetries),
     timeoutSeconds: String(task.timeoutSeconds),
+    container: containerOf(task),
+  };
+}
+
+/** A task's container settings that differ from the defaults, as a submission names them. */
+export function containerOf(task: Task): ContainerSettings {
+  return {
+    ...(task.network && task.network !== 'default' ? { network: task.network } : {}),
+    ...(task.user ? { user: task.user } : {}),
+    ...(task.readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}),
+    ...(task.capAdd && task.capAdd.length > 0 ? { capAdd: [...task.capAdd] } : {}),
+    ...(task.pullPolicy && task.pullPolicy !== 'IfNotPresent' ? { pullPolicy: task.pullPolicy } : {}),
   };
 }
 
@@ -127,6 +141,7 @@ export function submissionFromTask(task: Task): TaskSubmission {
     maxRetries: task.maxRetries,
     timeoutSeconds: task.timeoutSeconds,
     labels: task.labels,
+    ...containerOf(task),
   };
 }
 
@@ -232,6 +247,7 @@ export function buildSubmission(form: TaskForm): { submission: TaskSubmission; e
   if (maxRetries !== undefined) submission.maxRetries = maxRetries;
   const timeout = wholeNumber(form.timeoutSeconds, 'timeoutSeconds', 0, 30 * 86400, errors);
   if (timeout !== undefined) submission.timeoutSeconds = timeout;
+  if (form.container) Object.assign(submission, form.container);
 
   return { submission, errors };
 }

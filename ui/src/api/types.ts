@@ -32,6 +32,31 @@ export interface Attempt {
   error: string | null;
   /** log chunks the worker sent that the master never received; null until the result is recorded */
   logChunksMissing?: number | null;
+  /** what the worker applied to the container, once the attempt started (null: not reported) */
+  effective?: EffectiveSettings | null;
+}
+
+/** The settings an attempt's container ran with (docs/API.md, `effective`). */
+export interface EffectiveSettings {
+  cpu: number;
+  memory: number;
+  disk: number;
+  pidsLimit: number;
+  user: string;
+  readOnlyRootFilesystem: boolean;
+  noNewPrivileges: boolean;
+  capabilities: string[];
+  network: string;
+  pullPolicy: string;
+}
+
+/** How a task's container is isolated (each absent = the default). */
+export interface ContainerSettings {
+  network?: 'default' | 'none' | 'host' | 'run';
+  user?: string;
+  readOnlyRootFilesystem?: boolean;
+  capAdd?: string[];
+  pullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
 }
 
 export interface OutputFile {
@@ -51,6 +76,12 @@ export interface TaskEvent {
 
 export interface Task {
   id: string;
+  /** the container settings, defaults shown (older masters leave them out) */
+  network?: ContainerSettings['network'];
+  user?: string | null;
+  readOnlyRootFilesystem?: boolean;
+  capAdd?: string[];
+  pullPolicy?: ContainerSettings['pullPolicy'];
   name: string;
   userId: string;
   image: string;
@@ -156,7 +187,7 @@ export type LogMessage =
   | { type: 'error'; code: string; message: string };
 
 /** The body of POST /api/tasks. */
-export interface TaskSubmission {
+export interface TaskSubmission extends ContainerSettings {
   image?: string;
   command?: string | string[];
   name?: string;

@@ -118,6 +118,38 @@ describe('the task page', () => {
     expect(app.calls.some((c) => c.method === 'DELETE')).toBe(true);
   });
 
+  it("shows the task's container settings and what the worker applied to its latest attempt", async () => {
+    const hardened: TaskDetails = {
+      ...details,
+      network: 'none',
+      user: '1000:1000',
+      readOnlyRootFilesystem: true,
+      capAdd: [],
+      pullPolicy: 'IfNotPresent',
+      attempts: [
+        {
+          ...details.attempts[1]!,
+          effective: {
+            cpu: 0.5,
+            memory: 64 * 1024 ** 2,
+            disk: 0,
+            pidsLimit: 1024,
+            user: '1000:1000',
+            readOnlyRootFilesystem: true,
+            noNewPrivileges: true,
+            capabilities: ['CHOWN', 'KILL'],
+            network: 'none',
+            pullPolicy: 'IfNotPresent',
+          },
+        },
+      ],
+    };
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: hardened } }]);
+    expect((await screen.findByTestId('task-container')).textContent).toBe('network none · user 1000:1000 · read-only root · pull IfNotPresent');
+    const applied = (await screen.findByTestId('attempt-effective')).textContent ?? '';
+    for (const part of ['500m CPU', '64Mi', 'read-only root', 'no new privileges', 'none', 'CHOWN KILL']) expect(applied).toContain(part);
+  });
+
   it('resubmits the same task and opens the copy', async () => {
     const app = renderApp('/tasks/t1', [
       { path: '/api/auth/me', body: { user: USER } },

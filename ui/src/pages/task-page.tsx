@@ -14,6 +14,38 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { TaskLogs } from '../components/task-logs.tsx';
 import { useEvents } from '../live/use-events.ts';
 
+/** The task's container settings in one line: network, user, read-only root, added capabilities, pull policy. */
+function containerLine(t: Task): string {
+  return [
+    `network ${t.network ?? 'default'}`,
+    t.user ? `user ${t.user}` : 'image user',
+    ...(t.readOnlyRootFilesystem ? ['read-only root'] : []),
+    ...(t.capAdd ?? []).map((c) => `+${c}`),
+    `pull ${t.pullPolicy ?? 'IfNotPresent'}`,
+  ].join(' · ');
+}
+
+/** What the worker applied to the latest attempt that started (limits, user, capabilities, network). */
+export function AppliedSettings({ attempts }: { attempts: Attempt[] }) {
+  const effective = [...attempts].reverse().find((a) => a.effective)?.effective;
+  if (!effective) return null;
+  return (
+    <dl className="kv small" data-testid="attempt-effective">
+      <dt>Applied</dt>
+      <dd>
+        {effective.cpu ? `${formatCpu(effective.cpu)} CPU` : 'no CPU quota'} · {effective.memory ? formatBytes(effective.memory) : 'no memory limit'}
+        {effective.disk ? ` · ${formatBytes(effective.disk)} disk` : ''}
+      </dd>
+      <dt>User</dt>
+      <dd>{effective.user || 'the image’s'}{effective.readOnlyRootFilesystem ? ' · read-only root' : ''}{effective.noNewPrivileges ? ' · no new privileges' : ''}</dd>
+      <dt>Network</dt>
+      <dd className="mono">{effective.network}</dd>
+      <dt>Capabilities</dt>
+      <dd className="mono small">{effective.capabilities.join(' ') || 'none'}</dd>
+    </dl>
+  );
+}
+
 export function AttemptsTimeline({ attempts, now = Date.now() }: { attempts: Attempt[]; now?: number }) {
   if (attempts.length === 0) return <Empty>No attempt yet: the task is waiting to be placed.</Empty>;
   const start = Math.min(...attempts.map((a) => Date.parse(a.createdAt)));
@@ -185,6 +217,8 @@ export function TaskPage() {
             </dd>
             <dt>Timeout</dt>
             <dd>{t.timeoutSeconds ? `${t.timeoutSeconds} s` : 'none'}</dd>
+            <dt>Container</dt>
+            <dd data-testid="task-container">{containerLine(t)}</dd>
             {Object.keys(t.env).length ? (
               <>
                 <dt>Env</dt>
@@ -221,6 +255,7 @@ export function TaskPage() {
         <div className="card">
           <h2 className="card-title">Attempts</h2>
           <AttemptsTimeline attempts={t.attempts} />
+          <AppliedSettings attempts={t.attempts} />
         </div>
       </div>
 

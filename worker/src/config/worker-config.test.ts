@@ -146,6 +146,14 @@ describe('loadWorkerConfig', () => {
     expect(configError([], { WHARF_MASTER: 'm:1', WHARF_JOIN_TOKEN: 't', WHARF_CPU: 'two' })).toContain('--cpu or WHARF_CPU');
   });
 
+  it('reads the tasks network and the default user, and refuses Docker\'s own networks and bad users', () => {
+    const config = loadWorkerConfig([...REQUIRED, '--task-network', 'team-tasks', '--default-user', '65534:65534'], {});
+    expect(config).toMatchObject({ taskNetwork: 'team-tasks', defaultUser: '65534:65534' });
+    expect(loadWorkerConfig(REQUIRED, { WHARF_DEFAULT_USER: 'nobody' }).defaultUser).toBe('nobody');
+    expect(configError([...REQUIRED, '--task-network', 'bridge'])).toMatch(/--task-network or WHARF_TASK_NETWORK "bridge": expected a Docker network name of your own/);
+    expect(configError([...REQUIRED, '--default-user', 'a b'])).toMatch(/--default-user or WHARF_DEFAULT_USER "a b": expected uid, uid:gid or a user name/);
+  });
+
   it('refuses unknown flags, repeated flags and flags without a value', () => {
     expect(configError([...REQUIRED, '--colour', 'blue'])).toMatch(/^unknown flag --colour \(known flags: --master/);
     expect(configError([...REQUIRED, '--name', 'a', '--name', 'b'])).toBe('flag --name is given twice');

@@ -43,6 +43,10 @@ export interface WorkerConfig {
   reconnectMaxMs: number;
   pidsLimit: number;
   logLevel: string;
+  /** Docker: the network every task joins unless it asks otherwise; absent = wharf-tasks (--task-network). */
+  taskNetwork?: string;
+  /** Docker: tasks that name no user run as this one, e.g. 65534:65534 (--default-user). */
+  defaultUser?: string;
   /** Size limit of the DAG artifact cache in <dataDir>/cache; absent = 10 GiB (--cache-max-bytes). */
   cacheMaxBytes?: number;
   dockerSocketPath?: string;
@@ -112,6 +116,8 @@ const SETTINGS = {
   reconnectBaseMs: { flag: '--reconnect-base-ms', env: 'WHARF_RECONNECT_BASE_MS' },
   reconnectMaxMs: { flag: '--reconnect-max-ms', env: 'WHARF_RECONNECT_MAX_MS' },
   pidsLimit: { flag: '--pids-limit', env: 'WHARF_PIDS_LIMIT' },
+  taskNetwork: { flag: '--task-network', env: 'WHARF_TASK_NETWORK' },
+  defaultUser: { flag: '--default-user', env: 'WHARF_DEFAULT_USER' },
   cacheMaxBytes: { flag: '--cache-max-bytes', env: 'WHARF_CACHE_MAX_BYTES' },
   logLevel: { flag: '--log-level', env: 'WHARF_LOG_LEVEL' },
   dockerSocket: { flag: '--docker-socket', env: 'DOCKER_HOST' },
@@ -365,6 +371,28 @@ const SettingsSchema = z.object({
   reconnectBaseMs: intSetting('reconnectBaseMs', 250, 1, 600_000),
   reconnectMaxMs: intSetting('reconnectMaxMs', 10_000, 1, 3_600_000),
   pidsLimit: intSetting('pidsLimit', 1024, 1, 4_194_304),
+  taskNetwork: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const name = value.trim();
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name) || ['bridge', 'host', 'none', 'default'].includes(name)) {
+        return fail(ctx, `invalid ${where('taskNetwork')} "${value}": expected a Docker network name of your own (not bridge, host or none)`);
+      }
+      return name;
+    }),
+  defaultUser: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const user = value.trim();
+      if (!/^([0-9]{1,10}|[a-z_][a-z0-9_.-]{0,31})(:([0-9]{1,10}|[a-z_][a-z0-9_.-]{0,31}))?$/.test(user)) {
+        return fail(ctx, `invalid ${where('defaultUser')} "${value}": expected uid, uid:gid or a user name, e.g. 65534:65534`);
+      }
+      return user;
+    }),
   cacheMaxBytes: bytesSetting('cacheMaxBytes'),
   logLevel: z
     .string()
@@ -488,6 +516,8 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
   if (s.tlsServerName !== undefined && s.tlsServerName.trim() !== '') config.tlsServerName = s.tlsServerName.trim();
   if (s.dockerSocket !== undefined) config.dockerSocketPath = s.dockerSocket;
   if (s.stopAfter !== undefined) config.stopAfterMs = s.stopAfter;
+  if (s.taskNetwork !== undefined) config.taskNetwork = s.taskNetwork;
+  if (s.defaultUser !== undefined) config.defaultUser = s.defaultUser;
   if (s.cacheMaxBytes !== undefined) config.cacheMaxBytes = s.cacheMaxBytes;
   const kubernetes = compileKubernetes(s, readRaw(argv, env));
   if (kubernetes) config.kubernetes = kubernetes;

@@ -50,6 +50,13 @@ export class OutputUploader {
   ): Promise<UploadOutcome> {
     const walk = await walkOutputFiles(outputDir);
     for (const skipped of walk.skipped) note(`output ${skipped.path} is a ${skipped.kind}; not uploaded`);
+    const [first, ...more] = walk.tooLong;
+    if (first) {
+      // a clear reason on the attempt, not an internal error halfway through the upload
+      const shown = first.path.length > 120 ? `${first.path.slice(0, 120)}…` : first.path;
+      const others = more.length > 0 ? ` (and ${more.length} more)` : '';
+      return { kind: 'refused', message: `output "${shown}" cannot be kept: ${first.reason}${others}` };
+    }
     if (walk.files.length === 0) return { kind: 'stored', files: [] };
 
     const maxTries = this.options.maxTries ?? 5;

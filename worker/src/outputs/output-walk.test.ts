@@ -49,7 +49,24 @@ describe('walkOutputFiles', () => {
   });
 
   it('finds nothing in a folder that does not exist', async () => {
-    expect(await walkOutputFiles(path.join(dir, 'missing'))).toEqual({ files: [], skipped: [] });
+    expect(await walkOutputFiles(path.join(dir, 'missing'))).toEqual({ files: [], skipped: [], tooLong: [] });
+  });
+
+  it('keeps a 255-byte name, and lists a path past 4096 bytes as too long with the reason', async () => {
+    const name = 'n'.repeat(255);
+    await writeFile(path.join(dir, name), 'kept');
+    // 17 folders of 250 bytes: 4267 bytes below the output folder, made one step at a time
+    const deep = path.join(dir, 'deep');
+    await mkdir(deep);
+    const segment = 'd'.repeat(250);
+    execFileSync('sh', ['-c', `cd "${deep}" && for i in $(seq 1 17); do mkdir ${segment} && cd -P ${segment}; done && echo x > f`]);
+    const walk = await walkOutputFiles(dir);
+    expect(walk.files.map((f) => f.path)).toEqual([name]);
+    expect(walk.tooLong).toHaveLength(1);
+    expect(walk.tooLong[0]?.path.startsWith(`deep/${segment}/`)).toBe(true);
+    expect(walk.tooLong[0]?.reason).toMatch(/passes Linux's limit of 4095 bytes|Wharf keeps output paths up to 4096 bytes/);
+    // Node's rm cannot remove a tree this deep; rm(1) can
+    execFileSync('rm', ['-rf', deep]);
   });
 });
 

@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessGroupRecords } from './exec-process-groups.js';
 import { ExecRuntime, LIFELINE_SCRIPT } from './exec-runtime.js';
-import type { AttemptPaths, AttemptSpec, RuntimeHandle } from './task-runtime.js';
+import { DEFAULT_ISOLATION, type AttemptPaths, type AttemptSpec, type RuntimeHandle } from './task-runtime.js';
 
 const dirs: string[] = [];
 const started: { runtime: ExecRuntime; handle: RuntimeHandle }[] = [];
@@ -40,6 +40,7 @@ function spec(command: string[], env: Record<string, string> = {}): AttemptSpec 
     resources: { cpu: 0, memory: 0, gpu: 0, disk: 0 },
     timeoutSeconds: 0,
     userId: 'tester',
+    isolation: DEFAULT_ISOLATION,
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildTaskPod, cpuQuantity, labelValueOf, podNameOf, PodSpecError, type PodSpecSettings } from './kubernetes-pod-spec.js';
-import type { AttemptSpec } from './task-runtime.js';
+import { buildTaskPod, cpuQuantity, effectiveOfPod, labelValueOf, podNameOf, PodSpecError, type PodSpecSettings } from './kubernetes-pod-spec.js';
+import { DEFAULT_ISOLATION, type AttemptSpec } from './task-runtime.js';
 
 const settings: PodSpecSettings = {
   workerId: 'worker-1',
@@ -12,7 +12,7 @@ const settings: PodSpecSettings = {
   pendingTimeoutSeconds: 300,
 };
 
-function spec(extra: Partial<AttemptSpec> = {}): AttemptSpec {
+function spec(extra: Partial<AttemptSpec> = {}, isolation: Partial<AttemptSpec['isolation']> = {}): AttemptSpec {
   return {
     taskId: '6f1c1d2e-0000-4000-8000-000000000001',
     attemptId: '6f1c1d2e-0000-4000-8000-0000000000a1',
@@ -26,6 +26,7 @@ function spec(extra: Partial<AttemptSpec> = {}): AttemptSpec {
     timeoutSeconds: 0,
     userId: 'u',
     ...extra,
+    isolation: { ...DEFAULT_ISOLATION, ...isolation },
   };
 }
 
@@ -168,6 +169,45 @@ describe('buildTaskPod', () => {
   ])('refuses an input that cannot be staged safely: %o', (input, message) => {
     expect(() => buildTaskPod({ spec: spec(), outputDir: '/o', inputs: [input] }, settings)).toThrow(PodSpecError);
     expect(() => buildTaskPod({ spec: spec(), outputDir: '/o', inputs: [input] }, settings)).toThrow(message);
+  });
+});
+
+describe('task pods are hardened like Docker tasks', () => {
+  const taskOf = (pod: ReturnType<typeof buildTaskPod>) => pod.spec!.containers.find((c) => c.name === 'task')!;
+
+  it('drops every capability but the minimal set, forbids privilege escalation and pulls if not present', () => {
+    const task = taskOf(buildTaskPod({ spec: spec(), outputDir: '/o' }, settings));
+    expect(task.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'] },
+    });
+    expect(task.imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  it('maps user, readOnlyRootFilesystem (with an emptyDir /tmp), capAdd, pullPolicy and network host', () => {
+    const pod = buildTaskPod(
+      {
+        spec: spec({ resources: { cpu: 1, memory: 64 * 2 ** 20, gpu: 0, disk: 10 * 2 ** 20 } }, { user: '1000:2000', readOnlyRootFilesystem: true, capAdd: ['NET_ADMIN'], pullPolicy: 'Always', network: 'host' }),
+        outputDir: '/o',
+      },
+      settings,
+    );
+    const task = taskOf(pod);
+    expect(task.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 2000, readOnlyRootFilesystem: true, capabilities: { add: expect.arrayContaining(['NET_ADMIN']) } });
+    expect(task.imagePullPolicy).toBe('Always');
+    expect(task.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    expect(pod.spec!.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: String(10 * 2 ** 20) } });
+    expect(pod.spec!.hostNetwork).toBe(true);
+    expect(effectiveOfPod(spec({}, { user: '1000', capAdd: ['NET_ADMIN'] }))).toMatchObject({ user: '1000', network: 'pod', noNewPrivileges: true, capabilities: expect.arrayContaining(['NET_ADMIN']) });
+  });
+
+  it.each([
+    [{ user: 'app' }, /user "app": the kubernetes runtime needs a numeric uid/],
+    [{ network: 'none' }, /network "none" is not available on the kubernetes runtime/],
+    [{ network: 'run', networkGroup: 'dag-1' }, /network "run" is not available on the kubernetes runtime/],
+    [{ pullPolicy: 'Sometimes' }, /pullPolicy "Sometimes" is not known/],
+  ])('refuses %j, saying why', (isolation, message) => {
+    expect(() => buildTaskPod({ spec: spec({}, isolation), outputDir: '/o' }, settings)).toThrow(message);
   });
 });
 

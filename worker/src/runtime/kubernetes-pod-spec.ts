@@ -7,7 +7,16 @@
 //       the cache after a verified download
 //   container "task"          the task's image with its own entrypoint; the task's command
 //                             becomes `args` (it replaces only the image's CMD, as in Docker);
-//                             /output (emptyDir) read-write, /input read-only
+//                             /output (emptyDir) read-write, /input read-only; hardened like a
+//                             Docker task: every capability dropped but the minimal set (plus
+//                             capAdd), no privilege escalation, runAsUser/runAsGroup from a
+//                             numeric `user`, readOnlyRootFilesystem with an emptyDir /tmp,
+//                             imagePullPolicy from the task's pullPolicy; network host becomes
+//                             hostNetwork. Not mapped (PodSpecError, the attempt fails saying
+//                             so): network none and run, user names. Keeping pods apart is the
+//                             namespace's NetworkPolicy (deploy/kubernetes/network-policy.yaml);
+//                             registry credentials stored in Wharf are not used (the worker's
+//                             --k8s-image-pull-secret Secrets are)
 //   container "wharf-outputs" a tiny sidecar (helper image) that mounts /output read-only and
 //                             stays alive after the task ends, so the worker can read the
 //                             outputs through the API's exec (`tar cf - -C /output .`, as
@@ -18,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod, V1ResourceRequirements, V1Volume } from '@kubernetes/client-node';
 import type { KubernetesToleration } from '../config/worker-config.js';
-import type { AttemptSpec, RuntimeInput } from './task-runtime.js';
+import { MINIMAL_CAPABILITIES, type AttemptSpec, type EffectiveSettings, type RuntimeInput } from './task-runtime.js';
 
 export const TASK_CONTAINER = 'task';
 export const OUTPUTS_CONTAINER = 'wharf-outputs';
@@ -142,9 +151,18 @@ export function buildTaskPod(task: PodTaskInput, settings: PodSpecSettings): V1P
       { name: 'output', mountPath: '/output' },
       ...(inputs.length > 0 ? [{ name: 'input', mountPath: '/input', readOnly: true }] : []),
     ],
-    securityContext: { allowPrivilegeEscalation: false },
+    securityContext: taskSecurityContext(spec),
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
+  const pullPolicy = spec.isolation.pullPolicy;
+  if (pullPolicy !== 'IfNotPresent' && pullPolicy !== 'Always' && pullPolicy !== 'Never') {
+    throw new PodSpecError(`pullPolicy "${pullPolicy}" is not known to this worker (known: IfNotPresent, Always, Never)`);
+  }
+  taskContainer.imagePullPolicy = pullPolicy;
+  if (spec.isolation.readOnlyRootFilesystem) {
+    // the image's files read-only; /tmp writable (counted against the pod's ephemeral storage)
+    taskContainer.volumeMounts!.push({ name: 'tmp', mountPath: '/tmp' });
+  }
   // `command` would replace the image's ENTRYPOINT; `args` replaces only its CMD
   if (spec.command.length > 0) taskContainer.args = [...spec.command];
   const resources = taskResources(spec);
@@ -160,6 +178,7 @@ export function buildTaskPod(task: PodTaskInput, settings: PodSpecSettings): V1P
   };
 
   const volumes: V1Volume[] = [{ name: 'output', emptyDir: {} }];
+  if (spec.isolation.readOnlyRootFilesystem) volumes.push({ name: 'tmp', emptyDir: spec.resources.disk > 0 ? { sizeLimit: String(spec.resources.disk) } : {} });
   const initContainers: V1Container[] = [];
   if (inputs.length > 0) {
     volumes.push({ name: 'input', emptyDir: {} });
@@ -218,7 +237,59 @@ export function buildTaskPod(task: PodTaskInput, settings: PodSpecSettings): V1P
   if (Object.keys(settings.nodeSelector).length > 0) podSpec.nodeSelector = { ...settings.nodeSelector };
   if (settings.tolerations.length > 0) podSpec.tolerations = settings.tolerations.map((t) => ({ ...t }));
   if (settings.imagePullSecrets.length > 0) podSpec.imagePullSecrets = settings.imagePullSecrets.map((name) => ({ name }));
+  const network = spec.isolation.network;
+  if (network === 'host') podSpec.hostNetwork = true;
+  else if (network !== 'default') {
+    const why =
+      network === 'none' || network === 'run'
+        ? `network "${network}" is not available on the kubernetes runtime (pods share the cluster network; keep them apart with a NetworkPolicy)`
+        : `network "${network}" is not known to this worker (known: default, none, host, run)`;
+    throw new PodSpecError(why);
+  }
   return pod;
+}
+
+/** uid[:gid] as numbers, or a PodSpecError: Kubernetes takes no user names. */
+function numericUser(user: string): { uid: number; gid?: number } {
+  const match = /^(\d{1,10})(?::(\d{1,10}))?$/.exec(user);
+  if (!match) throw new PodSpecError(`user "${user}": the kubernetes runtime needs a numeric uid or uid:gid (runAsUser/runAsGroup)`);
+  return match[2] === undefined ? { uid: Number(match[1]) } : { uid: Number(match[1]), gid: Number(match[2]) };
+}
+
+function capabilitiesOf(spec: AttemptSpec): string[] {
+  return [...new Set([...MINIMAL_CAPABILITIES, ...spec.isolation.capAdd.map((c) => c.toUpperCase().replace(/^CAP_/, ''))])].sort();
+}
+
+function taskSecurityContext(spec: AttemptSpec): NonNullable<V1Container['securityContext']> {
+  const context: NonNullable<V1Container['securityContext']> = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'], add: capabilitiesOf(spec) },
+  };
+  if (spec.isolation.readOnlyRootFilesystem) context.readOnlyRootFilesystem = true;
+  if (spec.isolation.user !== undefined) {
+    const { uid, gid } = numericUser(spec.isolation.user);
+    context.runAsUser = uid;
+    if (gid !== undefined) context.runAsGroup = gid;
+  }
+  return context;
+}
+
+/** What a task pod applies (reported with `started`), from the same rules as buildTaskPod. */
+export function effectiveOfPod(spec: AttemptSpec): EffectiveSettings {
+  return {
+    cpu: spec.resources.cpu,
+    memory: spec.resources.memory,
+    // ephemeral-storage: the kubelet evicts the pod past it
+    disk: spec.resources.disk,
+    // the node's pod pids limit applies; the pod spec has none
+    pidsLimit: 0,
+    user: spec.isolation.user ?? '',
+    readOnlyRootFilesystem: spec.isolation.readOnlyRootFilesystem,
+    noNewPrivileges: true,
+    capabilities: capabilitiesOf(spec),
+    network: spec.isolation.network === 'host' ? 'host' : 'pod',
+    pullPolicy: spec.isolation.pullPolicy,
+  };
 }
 
 /** Requests = limits (a task gets what it reserved on the worker, no more). */

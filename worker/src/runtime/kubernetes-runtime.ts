@@ -34,6 +34,7 @@ import {
   type V1Pod,
   type V1Status,
 } from '@kubernetes/client-node';
+import { formatBytes } from '@wharf/proto';
 import type { Logger } from 'pino';
 import type { KubernetesToleration } from '../config/worker-config.js';
 import { KubernetesLogLineParser, isLogCursorAfter } from './kubernetes-log-lines.js';
@@ -51,6 +52,7 @@ import {
   PodSpecError,
   TASK_CONTAINER,
   buildTaskPod,
+  effectiveOfPod,
   labelValueOf,
   podNameOf,
 } from './kubernetes-pod-spec.js';
@@ -158,6 +160,10 @@ export class KubernetesRuntime implements TaskRuntime {
       throw error;
     }
     const podName = manifest.metadata?.name ?? podNameOf(spec.attemptId);
+    if (spec.registryAuth) {
+      // the pod pulls with the worker's imagePullSecrets, never with credentials the master sent
+      options.note?.(`registry credentials stored in Wharf for ${spec.registryAuth.serverAddress} are not used by the kubernetes runtime; the pod pulls with this worker's image pull secrets`);
+    }
     const created = await this.createPod(manifest);
     options.note?.(`created pod ${podName} in namespace ${this.options.namespace}`);
     const tracker = this.track(podName, created);
@@ -175,7 +181,13 @@ export class KubernetesRuntime implements TaskRuntime {
       throw error;
     }
     if (spec.timeoutSeconds > 0) await this.tightenDeadline(tracker, podName, spec.timeoutSeconds);
-    const handle: RuntimeHandle = { runtime: 'kubernetes', attemptId: spec.attemptId, taskId: spec.taskId, startedAtMs: started.startedAtMs };
+    const handle: RuntimeHandle = {
+      runtime: 'kubernetes',
+      attemptId: spec.attemptId,
+      taskId: spec.taskId,
+      startedAtMs: started.startedAtMs,
+      effective: effectiveOfPod(spec),
+    };
     this.handles.set(handle, state);
     return handle;
   }
@@ -186,7 +198,13 @@ export class KubernetesRuntime implements TaskRuntime {
     const options = signal ? { signal } : {};
     return state.tracker.until<ExitStatus>((pod, gone) => {
       const podState = pod ? readPodState(pod) : undefined;
-      if (podState?.kind === 'ended') return { exitCode: podState.exitCode };
+      if (podState?.kind === 'ended') {
+        // the kubelet's OOM kill inside the task's memory limit names the limit, as on Docker
+        if (podState.reason === 'OOMKilled' && podState.exitCode !== 0 && !state.stopRequested) {
+          return { exitCode: podState.exitCode, reason: `out of memory${memoryLimitOf(pod)}` };
+        }
+        return { exitCode: podState.exitCode };
+      }
       if (state.stopRequested && (gone || podState?.kind === 'failed')) {
         // deleted on our request: Kubernetes killed the task without reporting an exit code
         return { exitCode: lastExit ?? 137 };
@@ -532,6 +550,13 @@ function sinceTimeOf(cursor: string): string | undefined {
   if (!match) return undefined;
   const ms = Date.parse(`${match[1]}Z`);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** " (limit 32Mi)" from the task container's memory limit, or "" when it has none. */
+function memoryLimitOf(pod: V1Pod | undefined): string {
+  const limit = pod?.spec?.containers.find((c) => c.name === TASK_CONTAINER)?.resources?.limits?.['memory'];
+  const bytes = limit === undefined ? Number.NaN : Number(limit);
+  return Number.isFinite(bytes) && bytes > 0 ? ` (limit ${formatBytes(bytes)})` : '';
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -23,6 +23,61 @@ export interface AttemptSpec {
   /** 0 = none */
   timeoutSeconds: number;
   userId: string;
+  /** how the task is isolated; each runtime applies what it can and reports it (RuntimeHandle.effective) */
+  isolation: AttemptIsolation;
+  /** the task owner's credentials for the image's registry, when the master sent some; never logged */
+  registryAuth?: RegistryCredentials | undefined;
+}
+
+/** The task's container settings (wharf.proto TaskSpec fields 20-25), with the defaults filled in. */
+export interface AttemptIsolation {
+  /** "default" (the worker's tasks network), "none", "host" or "run" (the network of networkGroup) */
+  network: string;
+  /** network "run": the DAG run whose network the task joins */
+  networkGroup: string;
+  /** "uid[:gid]" or a name; undefined: the worker's --default-user, else the image's */
+  user: string | undefined;
+  readOnlyRootFilesystem: boolean;
+  /** capabilities added to the minimal set, without CAP_ */
+  capAdd: string[];
+  /** "IfNotPresent", "Always" or "Never" */
+  pullPolicy: string;
+}
+
+/**
+ * The Linux capabilities every task keeps (Docker's defaults without NET_RAW, MKNOD, SYS_CHROOT,
+ * SETFCAP, SETPCAP and AUDIT_WRITE); a task gets these plus its capAdd, nothing else.
+ */
+export const MINIMAL_CAPABILITIES: readonly string[] = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'];
+
+export const DEFAULT_ISOLATION: AttemptIsolation = {
+  network: 'default',
+  networkGroup: '',
+  user: undefined,
+  readOnlyRootFilesystem: false,
+  capAdd: [],
+  pullPolicy: 'IfNotPresent',
+};
+
+/** Credentials for one registry. */
+export interface RegistryCredentials {
+  serverAddress: string;
+  username: string;
+  password: string;
+}
+
+/** What a runtime applied to a task (reported to the master with `started`). */
+export interface EffectiveSettings {
+  cpu: number;
+  memory: number;
+  disk: number;
+  pidsLimit: number;
+  user: string;
+  readOnlyRootFilesystem: boolean;
+  noNewPrivileges: boolean;
+  capabilities: string[];
+  network: string;
+  pullPolicy: string;
 }
 
 /** What the attempt reserved on this worker (0 = not limited). */
@@ -63,6 +118,8 @@ export interface RuntimeHandle {
   readonly taskId: string;
   /** When the container or process actually started (ms since epoch). */
   readonly startedAtMs: number;
+  /** What the runtime applied (limits, user, capabilities, network); absent when it does not say. */
+  readonly effective?: EffectiveSettings | undefined;
 }
 
 export type RuntimeEventKind = 'pulling' | 'pulled' | 'pull_progress';
@@ -114,6 +171,14 @@ export interface LogOptions {
 
 export interface ExitStatus {
   exitCode: number;
+  /**
+   * Why the task failed when the runtime knows better than the exit code: a limit it hit
+   * ("out of memory (limit 32Mi)", "disk limit 10Mi exceeded") or a kill from outside. Set =
+   * the attempt failed, whatever the exit code.
+   */
+  reason?: string | undefined;
+  /** Something the task's owner should know that did not fail it (for the task's log). */
+  note?: string | undefined;
 }
 
 /** Something a runtime still runs (or ran) for this worker, found after a restart. */

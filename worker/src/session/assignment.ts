@@ -3,7 +3,7 @@
 // AttemptSpec; the runner keeps what is its own business (inputs to stage, the cache setting,
 // outputs to upload straight to the object store).
 import type { TaskSpec__Output } from '@wharf/proto';
-import type { AttemptSpec } from '../runtime/task-runtime.js';
+import { DEFAULT_ISOLATION, type AttemptSpec } from '../runtime/task-runtime.js';
 
 /** One input of a DAG task: staged at /input/<name>. */
 export interface AssignedInput {
@@ -40,6 +40,17 @@ export function assignmentOf(spec: TaskSpec__Output, runtime: string): Assignmen
       resources: { cpu: resources?.cpu ?? 0, memory: resources?.memory ?? 0, gpu: resources?.gpu ?? 0, disk: resources?.disk ?? 0 },
       timeoutSeconds: spec.timeoutSeconds,
       userId: spec.userId,
+      isolation: {
+        network: spec.network || DEFAULT_ISOLATION.network,
+        networkGroup: spec.networkGroup,
+        user: spec.user === '' ? undefined : spec.user,
+        readOnlyRootFilesystem: spec.readOnlyRootFilesystem,
+        capAdd: [...spec.capAdd],
+        pullPolicy: spec.pullPolicy || DEFAULT_ISOLATION.pullPolicy,
+      },
+      ...(spec.registryAuth
+        ? { registryAuth: { serverAddress: spec.registryAuth.serverAddress, username: spec.registryAuth.username, password: spec.registryAuth.password } }
+        : {}),
     },
     inputs: spec.inputs.map((input) => ({ name: input.name, sha256: input.sha256, size: input.size, url: input.url === '' ? undefined : input.url })),
     useCache: spec.useCache,

@@ -25,11 +25,12 @@ import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
 import { LogShipper } from '../logs/log-shipper.js';
 import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
 import { uploadDeclaredOutputs } from '../outputs/direct-artifact-upload.js';
+import { removeTree } from '../outputs/remove-tree.js';
 import type { OutputUploader } from '../outputs/output-uploader.js';
 import type { BackoffOptions } from '../retry/backoff.js';
 import { sleep } from '../retry/backoff.js';
 import { RuntimeError, errorMessage } from '../runtime/runtime-error.js';
-import type { AttemptPaths, RecoveredAttempt, RuntimeHandle, StartOptions, TaskRuntime } from '../runtime/task-runtime.js';
+import type { AttemptPaths, EffectiveSettings, RecoveredAttempt, RuntimeHandle, StartOptions, TaskRuntime } from '../runtime/task-runtime.js';
 import { spoolFileOf } from './attempt-paths.js';
 import type { Assignment } from './assignment.js';
 import type { GatewayConnection } from './gateway-connection.js';
@@ -38,7 +39,8 @@ export type AttemptEventKind = 'pulling' | 'pulled' | 'pull_progress' | 'started
 
 /** How a runner tells the master about its attempt (implemented by the session). */
 export interface AttemptReporter {
-  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number): void;
+  /** `effective`: with `started`, what the runtime applied to the task (when it says) */
+  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number, effective?: EffectiveSettings): void;
   result(result: StoredResult): void;
 }
 
@@ -217,7 +219,7 @@ export class AttemptRunner {
       if (handle) {
         this.handle = handle;
         result.startedAtMs = handle.startedAtMs;
-        reporter.event(this.attemptId, 'started', `started on runtime ${handle.runtime}`, handle.startedAtMs);
+        reporter.event(this.attemptId, 'started', `started on runtime ${handle.runtime}`, handle.startedAtMs, handle.effective);
         if (this.drop === 'abandon') this.requestStop(0);
         else if (this.stopOutcome) this.requestStop(this.options.config.cancelGraceSeconds);
         await this.supervise(handle, shipper, result);
@@ -388,8 +390,11 @@ export class AttemptRunner {
       result.finishedAtMs = Date.now();
       result.exitCode = exit.exitCode;
       result.hasExitCode = true;
-      result.outcome = this.stopOutcome?.outcome ?? (exit.exitCode === 0 ? 'succeeded' : 'failed');
-      result.error = this.stopOutcome?.message ?? '';
+      // a reason from the runtime (a limit it hit, a kill from outside) fails the task whatever its exit code
+      result.outcome = this.stopOutcome?.outcome ?? (exit.reason === undefined && exit.exitCode === 0 ? 'succeeded' : 'failed');
+      result.error = this.stopOutcome?.message ?? exit.reason ?? '';
+      if (!this.stopOutcome && exit.reason) shipper.note(exit.reason);
+      if (exit.note) shipper.note(exit.note);
     } catch (error: unknown) {
       if (this.drop) return;
       result.finishedAtMs = Date.now();
@@ -511,6 +516,6 @@ export class AttemptRunner {
         this.logger.warn({ err: error }, 'could not remove the task\'s container');
       }
     }
-    if (this.drop === 'abandon') await rm(paths.root, { recursive: true, force: true });
+    if (this.drop === 'abandon') await removeTree(paths.root);
   }
 }

@@ -22,7 +22,6 @@
 //      then the master may have given them to another worker. The results and logs of those
 //      attempts are delivered when the master can be reached again, even when it has given the
 //      attempts away meanwhile (it acknowledges them without effect).
-import { rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type {
@@ -42,8 +41,9 @@ import type { RuntimeName, WorkerConfig } from '../config/worker-config.js';
 import type { ResultOutbox, StoredResult } from '../outbox/result-outbox.js';
 import type { ArtifactCache } from '../cache/artifact-cache.js';
 import type { OutputUploader } from '../outputs/output-uploader.js';
+import { removeTree } from '../outputs/remove-tree.js';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
-import type { TaskRuntime } from '../runtime/task-runtime.js';
+import type { EffectiveSettings, TaskRuntime } from '../runtime/task-runtime.js';
 import type { UsageSampler } from '../telemetry/usage-sampler.js';
 import type { CertificateRenewal } from '../identity/certificate-renewal.js';
 import { tlsHint } from '../identity/enrolment.js';
@@ -213,7 +213,7 @@ export class MasterSession implements AttemptReporter {
       }
       for (const attemptId of reaped) {
         if (this.runners.has(attemptId) || this.options.outbox.has(attemptId) || !isSafeAttemptId(attemptId)) continue;
-        await rm(attemptPaths(this.options.attemptsDir, attemptId).root, { recursive: true, force: true }).catch((error: unknown) =>
+        await removeTree(attemptPaths(this.options.attemptsDir, attemptId).root).catch((error: unknown) =>
           this.logger.warn({ err: error, attemptId }, 'cannot remove the folder of a leftover attempt'),
         );
       }
@@ -241,8 +241,8 @@ export class MasterSession implements AttemptReporter {
 
   // ------------------------------------------------------------------ AttemptReporter
 
-  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number): void {
-    this.send({ event: { attemptId, kind, message, atMs } });
+  event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number, effective?: EffectiveSettings): void {
+    this.send({ event: { attemptId, kind, message, atMs, ...(effective ? { effective } : {}) } });
   }
 
   result(result: StoredResult): void {
@@ -560,7 +560,8 @@ export class MasterSession implements AttemptReporter {
     try {
       await this.options.outbox.delete(attemptId);
       if (!this.runners.has(attemptId) && isSafeAttemptId(attemptId)) {
-        await rm(attemptPaths(this.options.attemptsDir, attemptId).root, { recursive: true, force: true });
+        // removeTree: a task's /output may be deeper than Node's rm can walk
+        await removeTree(attemptPaths(this.options.attemptsDir, attemptId).root);
       }
     } catch (error: unknown) {
       this.logger.warn({ err: error, attemptId }, 'cannot remove an acknowledged attempt');

@@ -7,7 +7,7 @@
 // the worker's channel. Tasks the plan could not place keep a reason people can act on.
 import { randomUUID } from 'node:crypto';
 import type { Attempt } from '../../records/attempt.js';
-import type { AssignedInput } from '../../records/master-down.js';
+import type { AssignedInput, RegistryAuth } from '../../records/master-down.js';
 import type { Task, TaskInput } from '../../records/task.js';
 import { planPlacements } from '../../scheduler/placement.js';
 import { applyPatch } from '../../store/store.js';
@@ -128,17 +128,35 @@ export class DispatchSystem {
   private sendAssignment(attempt: Attempt): void {
     const task = this.resources.state.tasks.get(attempt.taskId);
     if (!task) return;
-    if (task.inputs && task.inputs.length > 0) {
-      void this.sendAssignmentWithInputs(attempt, task, task.inputs);
+    // the owner's registry credentials, only when the image's registry has some (else undefined at once)
+    const registryAuth = this.resources.hooks.registryAuth?.credentialsFor(task);
+    if ((task.inputs && task.inputs.length > 0) || registryAuth !== undefined) {
+      void this.sendPrepared(attempt, task, registryAuth);
       return;
     }
-    this.send(attempt, task, undefined);
+    this.send(attempt, task, undefined, undefined);
+  }
+
+  /** An assignment that waits for its inputs' URLs or its credentials before it goes. */
+  private async sendPrepared(attempt: Attempt, task: Task, registryAuth: Promise<RegistryAuth | undefined> | undefined): Promise<void> {
+    const { logger, state } = this.resources;
+    const [inputs, auth] = await Promise.all([
+      task.inputs && task.inputs.length > 0 ? this.resolveInputs(task, task.inputs) : undefined,
+      registryAuth?.catch((error: unknown) => {
+        // the pull then fails and says why (unauthorized); the secret is never in the log
+        logger.error({ err: error, taskId: task.id, attemptId: attempt.id }, 'cannot read the task owner\'s registry credentials; assigning without them');
+        return undefined;
+      }),
+    ]);
+    // still the attempt to send (not cancelled or lost while URLs and credentials were made)
+    if (state.attempts.get(attempt.id)?.status !== 'assigned') return;
+    this.send(attempt, task, inputs, auth);
   }
 
   /** DAG inputs: with an object store each gets a presigned URL; otherwise the worker fetches from the master. */
-  private async sendAssignmentWithInputs(attempt: Attempt, task: Task, inputs: readonly TaskInput[]): Promise<void> {
-    const { options, logger, state } = this.resources;
-    const resolved = await Promise.all(
+  private resolveInputs(task: Task, inputs: readonly TaskInput[]): Promise<AssignedInput[]> {
+    const { options, logger } = this.resources;
+    return Promise.all(
       inputs.map(async (input): Promise<AssignedInput> => {
         let url: string | undefined;
         try {
@@ -149,14 +167,11 @@ export class DispatchSystem {
         return { name: input.name, sha256: input.sha256, size: input.size, url };
       }),
     );
-    // still the attempt to send (not cancelled or lost while URLs were made)
-    if (state.attempts.get(attempt.id)?.status !== 'assigned') return;
-    this.send(attempt, task, resolved);
   }
 
-  private send(attempt: Attempt, task: Task, inputs: AssignedInput[] | undefined): void {
+  private send(attempt: Attempt, task: Task, inputs: AssignedInput[] | undefined, registryAuth: RegistryAuth | undefined): void {
     const { hooks, registry } = this.resources;
     const directOutputs = hooks.directOutputs && task.outputs && task.outputs.length > 0 ? task.outputs : undefined;
-    registry.send(attempt.workerId, { kind: 'assign', assignment: { task, attempt, inputs, directOutputs } });
+    registry.send(attempt.workerId, { kind: 'assign', assignment: { task, attempt, inputs, directOutputs, ...(registryAuth ? { registryAuth } : {}) } });
   }
 }

@@ -10,7 +10,7 @@
 // (logs/log-chunk-check.ts).
 import { verifyReportedFiles, type VerifiedFiles } from '../../files/verify-reported-files.js';
 import { checkLogChunks } from '../../logs/log-chunk-check.js';
-import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport } from '../../records/attempt.js';
+import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport, type EffectiveSettings } from '../../records/attempt.js';
 import type { OutputFileRecord } from '../../records/output-file.js';
 import type { Task } from '../../records/task.js';
 import { applyPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
@@ -30,6 +30,8 @@ interface StartReport {
   workerId: string;
   attemptId: string;
   at: number;
+  /** what the worker's runtime applied to the task, when it says */
+  effective?: EffectiveSettings | undefined;
 }
 
 interface ResultReport {
@@ -57,9 +59,9 @@ export class ReportSystem {
   }
 
   /** The worker reports the attempt's container runs. Applied with the reports that arrive meanwhile. */
-  attemptStarted(workerId: string, attemptId: string, at: number): Promise<void> {
+  attemptStarted(workerId: string, attemptId: string, at: number, effective?: EffectiveSettings): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pendingStarts.push({ item: { workerId, attemptId, at }, resolve, reject });
+      this.pendingStarts.push({ item: { workerId, attemptId, at, effective }, resolve, reject });
       this.queueDrain();
     });
   }
@@ -97,10 +99,10 @@ export class ReportSystem {
           const results = this.pendingResults.splice(0);
           // a start whose result came in the same round is folded into the result's commit
           const finishing = new Set(results.map((p) => p.item.report.attemptId));
-          const folded = new Map<string, number>();
+          const folded = new Map<string, StartReport>();
           const starts = this.pendingStarts.splice(0).filter((p) => {
             if (!finishing.has(p.item.attemptId)) return true;
-            if (!folded.has(p.item.attemptId)) folded.set(p.item.attemptId, p.item.at);
+            if (!folded.has(p.item.attemptId)) folded.set(p.item.attemptId, p.item);
             p.resolve();
             return false;
           });
@@ -114,23 +116,23 @@ export class ReportSystem {
   private async applyStarts(items: StartReport[]): Promise<void[]> {
     const seen = new Set<string>();
     const prepared: PreparedChange[] = [];
-    for (const { workerId, attemptId, at } of items) {
+    for (const { workerId, attemptId, at, effective } of items) {
       if (seen.has(attemptId)) continue;
       seen.add(attemptId);
-      const change = this.prepareStart(workerId, attemptId, at);
+      const change = this.prepareStart(workerId, attemptId, at, effective);
       if (change) prepared.push(change);
     }
     await commitPrepared(this.resources.store, prepared);
     return items.map(() => undefined);
   }
 
-  private prepareStart(workerId: string, attemptId: string, at: number): PreparedChange | undefined {
+  private prepareStart(workerId: string, attemptId: string, at: number, effective: EffectiveSettings | undefined): PreparedChange | undefined {
     const { state, changes } = this.resources;
     const attempt = state.attempts.get(attemptId);
     if (!attempt || attempt.workerId !== workerId || attempt.status !== 'assigned') return undefined;
     const task = state.tasks.get(attempt.taskId);
     const current = task !== undefined && task.currentAttemptId === attemptId;
-    const attemptPatch = { status: 'running' as const, startedAt: at };
+    const attemptPatch = { status: 'running' as const, startedAt: at, ...(effective ? { effective } : {}) };
     const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at };
     const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: attemptPatch }];
     if (current) {
@@ -151,8 +153,8 @@ export class ReportSystem {
     };
   }
 
-  /** `startedAt`: starts of these attempts that arrived in the same round, by attempt id. */
-  private async applyResults(items: ResultReport[], startedAt: ReadonlyMap<string, number>): Promise<ResultAnswer[]> {
+  /** `starts`: starts of these attempts that arrived in the same round, by attempt id. */
+  private async applyResults(items: ResultReport[], starts: ReadonlyMap<string, StartReport>): Promise<ResultAnswer[]> {
     const answers: ResultAnswer[] = [];
     const work: Promise<PreparedChange | undefined>[] = [];
     const seen = new Set<string>();
@@ -166,7 +168,7 @@ export class ReportSystem {
       }
       seen.add(report.attemptId);
       answers.push('applied');
-      work.push(this.prepareResult(attempt, report, startedAt.get(report.attemptId)));
+      work.push(this.prepareResult(attempt, report, starts.get(report.attemptId)));
     }
     const prepared = (await Promise.all(work)).filter((change): change is PreparedChange => change !== undefined);
     await commitPrepared(this.resources.store, prepared);
@@ -185,7 +187,8 @@ export class ReportSystem {
    * (attempt and task start time, the `running` event, a `running` notice to listeners) instead
    * of in a commit of its own.
    */
-  private async prepareResult(attempt: Attempt, report: AttemptReport, startedAt?: number): Promise<PreparedChange | undefined> {
+  private async prepareResult(attempt: Attempt, report: AttemptReport, start?: StartReport): Promise<PreparedChange | undefined> {
+    const startedAt = start?.at;
     const { state, store, files, registry, logs, changes, clock, logger, options, random } = this.resources;
     const now = clock.now();
     const task = state.tasks.get(attempt.taskId);
@@ -214,6 +217,7 @@ export class ReportSystem {
       error: ending.error || undefined,
       inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
       logChunksMissing: logCheck.missing,
+      ...(startsNow && start?.effective ? { effective: start.effective } : {}),
     };
     const stored: StoreChange[] = [
       { kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch },

@@ -2,12 +2,21 @@
 // tasks are queued, or none), with the caller's extra changes in the same commit (the DAG
 // engine records "queued, taskId=X" there, so a restart can never dispatch a DAG task twice).
 // Stored tasks join the live state and the queue, and a scheduling pass is asked for.
+//
+// Who may submit what (checkSubmission), the same for REST, the REPL and DAG files:
+//   - resources: the configured defaults fill what was not asked; a non-admin stays within the
+//     configured minimum and maximum (task-limits.ts), so every such task has a CPU quota and a
+//     memory limit — 400 naming the field and the bound;
+//   - admins only (403 naming the field): runtime exec (unless WHARF_ALLOW_USER_EXEC), network
+//     host, capAdd, a user that is a name or uid 0 (a name may map to root inside an image).
 import { randomUUID } from 'node:crypto';
 import { WharfError } from '../../errors.js';
+import { DEFAULT_TASK_LIMITS, type Resources } from '../../records/resources.js';
 import type { DagTaskFields, NewTask, Task } from '../../records/task.js';
 import type { User } from '../../records/user.js';
 import type { StoreChange } from '../../store/store.js';
 import type { TaskSystemResources } from '../system-resources.js';
+import { resolveResources } from '../task-limits.js';
 import type { DispatchSystem } from './dispatch-system.js';
 
 export interface SubmitOptions {
@@ -18,33 +27,74 @@ export interface SubmitOptions {
   extraChanges?: (tasks: readonly Task[]) => StoreChange[];
 }
 
+/** Where a refusal points: "" for one submission, "tasks[2]." in a batch (a DAG names its task). */
+export type SubmissionPlace = (index: number, count: number) => string;
+const batchPlace: SubmissionPlace = (index, count) => (count > 1 ? `tasks[${index}].` : '');
+
+/** A uid:gid without a name and without uid 0. */
+const NON_ROOT_UID = /^(?!0+(:|$))[0-9]{1,10}(:[0-9]{1,10})?$/;
+
 export class SubmissionSystem {
   constructor(
     private readonly resources: TaskSystemResources,
     private readonly dispatch: DispatchSystem,
   ) {}
 
-  /** Throws `forbidden` when the user may not submit one of these tasks (exec needs an admin). */
-  checkSubmission(user: User, inputs: readonly Pick<NewTask, 'runtime'>[]): void {
-    if (user.role !== 'admin' && !this.resources.options.allowUserExec && inputs.some((input) => input.runtime === 'exec')) {
-      throw new WharfError('forbidden', 'runtime: exec tasks run on the worker host; only admins may submit them here');
+  /**
+   * Throws `forbidden` when the user may not submit one of these tasks (an admin-only setting),
+   * `validation_failed` when its resources are outside the limits; answers the resources each
+   * task gets.
+   */
+  checkSubmission(user: User, inputs: readonly NewTask[], place: SubmissionPlace = batchPlace): Resources[] {
+    const limits = this.resources.options.limits ?? DEFAULT_TASK_LIMITS;
+    return inputs.map((input, index) => {
+      const at = place(index, inputs.length);
+      try {
+        if (user.role !== 'admin') this.checkPrivileges(input);
+        return resolveResources(input.resources, user.role, limits);
+      } catch (error: unknown) {
+        if (error instanceof WharfError) throw new WharfError(error.code, `${at}${error.message}`);
+        throw error;
+      }
+    });
+  }
+
+  /** The settings only admins may ask for; each refusal names its field. */
+  private checkPrivileges(input: NewTask): void {
+    const refuse = (message: string): never => {
+      throw new WharfError('forbidden', message);
+    };
+    if (input.runtime === 'exec' && !this.resources.options.allowUserExec) {
+      refuse('runtime: exec tasks run on the worker host; only admins may submit them here');
+    }
+    if (input.network === 'host') refuse("network: host shares the worker's own network stack; only admins may ask for it");
+    if (input.capAdd && input.capAdd.length > 0) refuse(`capAdd: adding capabilities (${input.capAdd.join(', ')}) is for admins only`);
+    if (input.user !== undefined && !NON_ROOT_UID.test(input.user)) {
+      refuse(`user: "${input.user}": give a numeric uid other than 0 (uid or uid:gid); user names and root are for admins only`);
     }
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
   submitMany(user: User, inputs: readonly (NewTask & DagTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+    let resolved: Resources[];
     try {
-      this.checkSubmission(user, inputs);
+      resolved = this.checkSubmission(user, inputs);
+      inputs.forEach((input, index) => {
+        if (input.network === 'run' && input.dagId === undefined) {
+          throw new WharfError('validation_failed', `${batchPlace(index, inputs.length)}network: "run" is the network of a DAG run; only tasks of a DAG file may ask for it`);
+        }
+      });
     } catch (error: unknown) {
       return Promise.reject(error);
     }
     const { serial, clock, store, state, changes } = this.resources;
     return serial.run(async () => {
       const now = clock.now();
-      const tasks: Task[] = inputs.map((input) => ({
+      const tasks: Task[] = inputs.map((input, index) => ({
         id: randomUUID(),
         userId: user.id,
         ...input,
+        resources: resolved[index]!,
         status: 'queued',
         retriesUsed: 0,
         createdAt: now,

@@ -1,5 +1,6 @@
 // Original file: wharf.proto
 
+import type { EffectiveSettings as _wharf_v1_EffectiveSettings, EffectiveSettings__Output as _wharf_v1_EffectiveSettings__Output } from '../../wharf/v1/EffectiveSettings.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -13,6 +14,12 @@ export interface AttemptEvent {
   'kind'?: (string);
   'message'?: (string);
   'atMs'?: (number | string | Long);
+  /**
+   * "started" only: what the runtime actually applied to the task (absent when the runtime
+   * does not say, e.g. exec, or a task recovered after a worker restart)
+   */
+  'effective'?: (_wharf_v1_EffectiveSettings | null);
+  '_effective'?: "effective";
 }
 
 /**
@@ -26,4 +33,10 @@ export interface AttemptEvent__Output {
   'kind': (string);
   'message': (string);
   'atMs': (number);
+  /**
+   * "started" only: what the runtime actually applied to the task (absent when the runtime
+   * does not say, e.g. exec, or a task recovered after a worker restart)
+   */
+  'effective'?: (_wharf_v1_EffectiveSettings__Output | null);
+  '_effective'?: "effective";
 }

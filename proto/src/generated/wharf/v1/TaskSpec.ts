@@ -3,6 +3,7 @@
 import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_Resources__Output } from '../../wharf/v1/Resources.js';
 import type { TaskInput as _wharf_v1_TaskInput, TaskInput__Output as _wharf_v1_TaskInput__Output } from '../../wharf/v1/TaskInput.js';
 import type { DeclaredOutputs as _wharf_v1_DeclaredOutputs, DeclaredOutputs__Output as _wharf_v1_DeclaredOutputs__Output } from '../../wharf/v1/DeclaredOutputs.js';
+import type { RegistryAuth as _wharf_v1_RegistryAuth, RegistryAuth__Output as _wharf_v1_RegistryAuth__Output } from '../../wharf/v1/RegistryAuth.js';
 
 export interface TaskSpec {
   'taskId'?: (string);
@@ -32,7 +33,38 @@ export interface TaskSpec {
    * object store after the task succeeds (PrepareArtifactUploads). Absent with the disk backend.
    */
   'directOutputs'?: (_wharf_v1_DeclaredOutputs | null);
+  /**
+   * How the container is isolated (issue 14); each absent/empty = the default.
+   */
+  'network'?: (string);
+  /**
+   * outside, not other tasks); "none"; "host"; "run": the
+   * network of network_group, shared with its other tasks
+   */
+  'networkGroup'?: (string);
+  /**
+   * "uid[:gid]" or a name; "": the worker's --default-user, else the image's
+   */
+  'user'?: (string);
+  /**
+   * the image's files read-only; /tmp and /output stay writable
+   */
+  'readOnlyRootFilesystem'?: (boolean);
+  /**
+   * capabilities added to the minimal set, without CAP_
+   */
+  'capAdd'?: (string)[];
+  /**
+   * "" / "IfNotPresent" | "Always" | "Never"
+   */
+  'pullPolicy'?: (string);
+  /**
+   * The task owner's credentials for the image's registry, only when the owner stored some for
+   * that registry host. The worker passes them to the engine's pull and never logs or stores them.
+   */
+  'registryAuth'?: (_wharf_v1_RegistryAuth | null);
   '_directOutputs'?: "directOutputs";
+  '_registryAuth'?: "registryAuth";
 }
 
 export interface TaskSpec__Output {
@@ -63,5 +95,36 @@ export interface TaskSpec__Output {
    * object store after the task succeeds (PrepareArtifactUploads). Absent with the disk backend.
    */
   'directOutputs'?: (_wharf_v1_DeclaredOutputs__Output | null);
+  /**
+   * How the container is isolated (issue 14); each absent/empty = the default.
+   */
+  'network': (string);
+  /**
+   * outside, not other tasks); "none"; "host"; "run": the
+   * network of network_group, shared with its other tasks
+   */
+  'networkGroup': (string);
+  /**
+   * "uid[:gid]" or a name; "": the worker's --default-user, else the image's
+   */
+  'user': (string);
+  /**
+   * the image's files read-only; /tmp and /output stay writable
+   */
+  'readOnlyRootFilesystem': (boolean);
+  /**
+   * capabilities added to the minimal set, without CAP_
+   */
+  'capAdd': (string)[];
+  /**
+   * "" / "IfNotPresent" | "Always" | "Never"
+   */
+  'pullPolicy': (string);
+  /**
+   * The task owner's credentials for the image's registry, only when the owner stored some for
+   * that registry host. The worker passes them to the engine's pull and never logs or stores them.
+   */
+  'registryAuth'?: (_wharf_v1_RegistryAuth__Output | null);
   '_directOutputs'?: "directOutputs";
+  '_registryAuth'?: "registryAuth";
 }
