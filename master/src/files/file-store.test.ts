@@ -54,6 +54,29 @@ describe('FileStore', () => {
     await upload.abort();
   });
 
+  it('keeps an output whose name uses all 255 bytes Linux allows, and one 3,000 bytes deep (the half-received file has a short name of its own)', async () => {
+    const { dir, files } = await store();
+    const longName = `${'n'.repeat(251)}.txt`;
+    const deepPath = `${`${'d'.repeat(249)}/`.repeat(12)}${'f'.repeat(10)}`;
+    expect(Buffer.byteLength(longName)).toBe(255);
+    expect(Buffer.byteLength(deepPath)).toBe(3010);
+    const data = Buffer.from('long names\n');
+    const upload = await files.beginUpload('att-long');
+    await upload.write({ path: longName, offset: 0, data, eof: false, size: 0, sha256: '' });
+    // while the file arrives, its temporary name is the attempt's id and a few hex digits, in .partial/
+    const [partial] = readdirSync(join(dir, 'files/.partial'));
+    expect(partial).toMatch(/^att-long-[0-9a-f]{12}$/);
+    await upload.write({ path: longName, offset: data.length, data: Buffer.alloc(0), eof: true, size: data.length, sha256: sha(data) });
+    await uploadFile(upload, deepPath, data);
+    const records = await files.stagedRecords('att-long', { id: 'task-long', userId: 'u' }, upload.files());
+    expect(records.map((r) => r.path)).toEqual([longName, deepPath]);
+    await files.promote('att-long', { id: 'task-long', userId: 'u' }, records);
+    for (const path of [longName, deepPath]) {
+      const download = await files.openForDownload({ userId: 'u', taskId: 'task-long', path });
+      expect(await text(download.stream)).toBe('long names\n');
+    }
+  });
+
   it('does not follow a link out of the task folder on download', async () => {
     const { dir, files } = await store();
     mkdirSync(join(dir, 'files/u/t'), { recursive: true });
