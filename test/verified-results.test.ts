@@ -207,12 +207,17 @@ describe('a real worker on Docker', () => {
     }
   });
 
-  it("refuses outputs past the task's disk request: 20 MiB written with disk 10Mi fails the task with the cap", async () => {
+  it("refuses outputs past the task's disk request: 20 MiB written with disk 10Mi fails the task naming the disk limit, then the cap", async () => {
     const task = await submit(user, { command: 'head -c 20971520 /dev/zero > /output/big.bin', resources: { disk: '10Mi' } });
     const done = await finished(user, task.id, 60_000);
     expect(done.status).toBe('failed');
     const attempt = done.attempts[0]!;
-    expect(done.reason).toBe(`outputs of attempt ${attempt.id} exceed the cap of ${10 * MiB} bytes (10Mi, the task's disk request)`);
+    // the worker's disk watcher stops the task past its limit (or finds it past at exit, whatever
+    // the exit code); the master's cap on the attempt's outputs (the disk request) refuses the file too
+    const cap = `outputs of attempt ${attempt.id} exceed the cap of ${10 * MiB} bytes (10Mi, the task's disk request)`;
+    expect(done.reason).toMatch(/^disk limit 10Mi exceeded \(wrote [\d.]+Mi\); output upload refused: /);
+    expect(done.reason!.endsWith(cap)).toBe(true);
+    expect(done.reason!.split(cap)).toHaveLength(2);
     expect(attempt.status).toBe('failed');
     // refused once, not retried five times by the worker
     const log = await user.request('GET', `/api/tasks/${task.id}/logs`);

@@ -221,7 +221,7 @@ describe('worker session', () => {
     });
   });
 
-  it('turns a refused upload into an error and retries a failed one', async () => {
+  it('turns a refused upload into an error (a failed task stays failed) and retries a failed one', async () => {
     const master = await newMaster();
     const worker = await newWorker(configFor(master, await newDataDir()));
     await worker.registered;
@@ -233,6 +233,14 @@ describe('worker session', () => {
     const refusedResult = await resultOf(master, refused.attemptId);
     expect(refusedResult.outcome).toBe('error');
     expect(refusedResult.error).toMatch(/^output upload refused: RESOURCE_EXHAUSTED: upload failed by the test/);
+
+    // a task that failed on its own stays failed (its cause first) when its outputs are refused too
+    master.uploadFailures = [grpc.status.RESOURCE_EXHAUSTED];
+    const failedAndRefused = spec(sh('echo x > "$WHARF_OUTPUT_DIR/big.bin"; exit 3'));
+    master.assign(failedAndRefused);
+    const failedResult = await resultOf(master, failedAndRefused.attemptId);
+    expect(failedResult).toMatchObject({ outcome: 'failed', exitCode: 3 });
+    expect(failedResult.error).toMatch(/^output upload refused: RESOURCE_EXHAUSTED: upload failed by the test/);
 
     master.uploadFailures = [grpc.status.UNAVAILABLE, grpc.status.DATA_LOSS];
     const callsBefore = master.uploadCalls;

@@ -232,12 +232,28 @@ describe('endingOf', () => {
     expect(endingOf(reported, undefined)).toBe(reported);
   });
 
-  it.each(['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped'] as const)('turns a %s report the master found wrong into unverified, keeping its exit code', (outcome) => {
+  it.each(['succeeded', 'cancelled', 'stopped'] as const)('turns a %s report the master found wrong into unverified, keeping its exit code', (outcome) => {
     expect(endingOf({ outcome, exitCode: 7, error: 'from the worker' }, 'file a: the result claims …')).toEqual({
       outcome: 'unverified',
       exitCode: 7,
       error: 'file a: the result claims …',
     });
+  });
+
+  it.each(['failed', 'timed_out', 'error'] as const)('turns a %s report the master found wrong into unverified, naming the worker\'s cause first', (outcome) => {
+    expect(endingOf({ outcome, exitCode: 137, error: 'disk limit 10Mi exceeded (wrote 24Mi)' }, 'outputs of attempt a exceed the cap of 10485760 bytes')).toEqual({
+      outcome: 'unverified',
+      exitCode: 137,
+      error: 'disk limit 10Mi exceeded (wrote 24Mi); outputs of attempt a exceed the cap of 10485760 bytes',
+    });
+    // a failure without a cause of its own: the finding alone
+    expect(endingOf({ outcome, exitCode: 1 }, 'file a: the result claims …').error).toBe('file a: the result claims …');
+  });
+
+  it('names the finding once when the worker passed the master\'s refusal on in its own reason', () => {
+    const refusal = 'outputs of attempt a exceed the cap of 10485760 bytes (10Mi, the task\'s disk request)';
+    const reported: Ending = { outcome: 'failed', exitCode: 137, error: `disk limit 10Mi exceeded (wrote 24Mi); output upload refused: ${refusal}` };
+    expect(endingOf(reported, refusal).error).toBe(reported.error);
   });
 });
 

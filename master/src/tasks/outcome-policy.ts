@@ -71,15 +71,23 @@ export type OutcomeDecision =
   /** the task has moved on (cancelled, ended, or on another attempt): only the attempt is recorded */
   | { kind: 'settle'; attemptStatus: AttemptStatus };
 
+/** Reported endings that are the task's own failure, with the worker's account of why. */
+const FAILURES_WITH_A_CAUSE: ReadonlySet<AttemptEnding> = new Set(['failed', 'timed_out', 'error']);
+
 /**
  * The ending of a worker's result: what it reported, unless the master found the result does not
  * hold up (`finding`: why). The finding overrides every reported outcome, `cancelled` included:
  * a result whose files do not verify is a charged failure, never a free re-queue. The exit code
- * stays the worker's.
+ * stays the worker's. When the worker reported a failure of the task with its cause (out of
+ * memory, a disk limit, a kill from outside), the reason names that cause first and the finding
+ * after it (once: a worker that passes on the master's refusal already says it), so a task the
+ * disk watcher stopped does not read as if only its outputs were refused.
  */
 export function endingOf(reported: Ending, finding: string | undefined): Ending {
   if (!finding) return reported;
-  return { outcome: 'unverified', exitCode: reported.exitCode, error: finding };
+  const cause = FAILURES_WITH_A_CAUSE.has(reported.outcome) ? reported.error : undefined;
+  const error = !cause ? finding : cause.includes(finding) ? cause : `${cause}; ${finding}`;
+  return { outcome: 'unverified', exitCode: reported.exitCode, error };
 }
 
 /**

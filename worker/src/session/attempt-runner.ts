@@ -454,8 +454,14 @@ export class AttemptRunner {
         if (this.drop) return;
         this.logger.warn({ reason: upload.message }, 'outputs not uploaded');
         shipper.note(upload.message);
-        result.outcome = 'error';
-        result.error = upload.message;
+        // a task that failed on its own stays failed, its cause first (out of memory, a disk
+        // limit: often why its outputs are too big); any other becomes an error
+        if (result.outcome === 'failed' || result.outcome === 'timed_out') {
+          result.error = result.error ? `${result.error}; ${upload.message}` : upload.message;
+        } else {
+          result.outcome = 'error';
+          result.error = upload.message;
+        }
         return;
     }
   }
