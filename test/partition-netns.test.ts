@@ -16,7 +16,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
-import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, tempDir, TEST_IMAGE, waitFor } from './support/cluster.js';
+import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, tempDir, TEST_IMAGE, TEST_TASK_NETWORK, waitFor } from './support/cluster.js';
 
 const docker = new Dockerode();
 const PREFIX = 'wharf-fence-';
@@ -149,7 +149,9 @@ describe.skipIf(reason !== undefined)('a worker cut off by a real network partit
         // the master started after the veth pair exists and listens on its host end, so its
         // server certificate names that address, which A dials and checks
         '--master', `${subnet.host}:${master.grpcPort}`, '--ca-hash', master.caHash, '--name', 'part-a',
-        '--runtimes', 'docker', '--cancel-grace-seconds', String(GRACE_S), '--reconnect-max-ms', '2000', '--log-level', 'debug'],
+        // the file's own tasks network (removed by removeTempDirs), not the machine-wide wharf-tasks
+        '--runtimes', 'docker', '--task-network', TEST_TASK_NETWORK,
+        '--cancel-grace-seconds', String(GRACE_S), '--reconnect-max-ms', '2000', '--log-level', 'debug'],
       { env: { ...process.env, WHARF_DATA_DIR: dataDirA, WHARF_JOIN_TOKEN: master.joinToken }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     workerA.stdout?.on('data', (d: Buffer) => (workerAOutput += d.toString()));
