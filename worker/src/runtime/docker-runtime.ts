@@ -6,7 +6,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { DockerLogFrameParser, isCursorAfter } from './docker-log-frames.js';
-import { RuntimeError, errorMessage } from './runtime-error.js';
+import { RuntimeError, errorMessage, statusCodeOf } from './runtime-error.js';
 import type {
   AttemptPaths,
   AttemptSpec,
@@ -329,13 +329,6 @@ function containerName(attemptId: string): string {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new RuntimeError('cancelled', 'the attempt was cancelled before its container started');
-}
-
-function statusCodeOf(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') {
-    return error.statusCode;
-  }
-  return undefined;
 }
 
 async function removeContainer(container: Dockerode.Container): Promise<void> {
