@@ -1,11 +1,13 @@
 // Runs a task as a Docker container (dockerode). The image is pulled only when it is not on
 // the engine; the container has no TTY, so its log is Docker's multiplexed stream, read with
-// timestamps so a restarted worker can resume right after the last entry it shipped.
+// timestamps so a restarted worker can resume right after the last entry it shipped, and read
+// once more after the exit, because an engine may end the follow stream early
+// (docker-log-reader.ts).
 // Containers carry wharf.* labels; recover() finds this worker's containers by them.
 import { chmod, mkdir } from 'node:fs/promises';
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
-import { DockerLogFrameParser, isCursorAfter } from './docker-log-frames.js';
+import { readContainerLog } from './docker-log-reader.js';
 import { RuntimeError, errorMessage, statusCodeOf } from './runtime-error.js';
 import type {
   AttemptPaths,
@@ -130,26 +132,10 @@ export class DockerRuntime implements TaskRuntime {
     }
   }
 
+  /** The container's log; read again after its exit, so no line is lost (docker-log-reader.ts). */
   async *logs(handle: RuntimeHandle, options: LogOptions = {}): AsyncIterable<RuntimeLogEntry> {
     const { container } = this.stateOf(handle);
-    const after = options.after;
-    const logOptions: Dockerode.ContainerLogsOptions & { follow: true } = {
-      follow: true,
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-    };
-    if (options.signal) logOptions.abortSignal = options.signal;
-    // `since` has whole-second precision here; entries up to the cursor are skipped below.
-    if (after !== undefined) logOptions.since = Number(BigInt(after) / 1_000_000_000n);
-    const stream = (await container.logs(logOptions)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
-    const parser = new DockerLogFrameParser({ timestamps: true });
-    for await (const chunk of stream) {
-      for (const entry of parser.push(chunk)) {
-        if (after !== undefined && entry.cursor !== undefined && !isCursorAfter(entry.cursor, after)) continue;
-        yield entry;
-      }
-    }
+    yield* readContainerLog(container, { after: options.after, signal: options.signal });
   }
 
   async collectOutputs(handle: RuntimeHandle): Promise<string> {
