@@ -159,6 +159,30 @@ describe.each(fixtures)('TaskRuntime conformance: $name', (fixture) => {
     }
   });
 
+  it('delivers every line of tasks that write fast and exit while their log is read slowly', async () => {
+    await setUp();
+    // the reader takes one entry, then waits until the task has exited before reading on: the
+    // Docker engine 20.10 ended such follow streams early (the log file held every line)
+    const lines = 100_000;
+    const expected = Array.from({ length: lines }, (_, i) => `${i + 1}\n`).join('');
+    const readSlowly = async (): Promise<string> => {
+      const handle = await start(taskSpec(fixture.name, sh(`seq 1 ${lines}; sleep 0.5`)));
+      const iterator = runtime.logs(handle)[Symbol.asyncIterator]();
+      const entries: RuntimeLogEntry[] = [];
+      const first = await iterator.next();
+      if (!first.done) entries.push(first.value);
+      expect((await runtime.wait(handle)).exitCode).toBe(0);
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) entries.push(next.value);
+      return textOf(entries, 'stdout');
+    };
+    // three at once: the engine's early end is a race, and each task is one more chance to lose it
+    const texts = await Promise.all([readSlowly(), readSlowly(), readSlowly()]);
+    for (const text of texts) {
+      expect(text.length, `${text.split('\n').length - 1} of ${lines} lines`).toBe(expected.length);
+      expect(text === expected).toBe(true);
+    }
+  }, 60_000);
+
   it('passes the task env and the wharf variables', async () => {
     await setUp();
     const { entries, spec } = await run('echo "greeting=$GREETING"; echo "attempt=$WHARF_ATTEMPT_ID"; echo "task=$WHARF_TASK_ID"', {

@@ -14,6 +14,8 @@
 //     its own copy. The files are large on purpose: following a json-file log across a rotation
 //     loses lines on Docker 20.10 (measured: 2 % of 300,000 lines with 16 MiB files), so what
 //     Wharf keeps of an attempt (WHARF_MAX_LOG_BYTES, 64 MiB) must come from the first file.
+//     The runtime's read after the exit (docker-log-reader.ts) recovers a follow stream that
+//     ended early, not lines skipped at a rotation, so it does not replace the large files.
 import type Dockerode from 'dockerode';
 import { MINIMAL_CAPABILITIES, type AttemptPaths, type AttemptSpec, type EffectiveSettings } from './task-runtime.js';
 import { RuntimeError } from './runtime-error.js';

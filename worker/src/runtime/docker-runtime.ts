@@ -3,18 +3,19 @@
 // master sent some; the container is built by buildContainerSpec (docker-container-spec.ts: its
 // limits, capabilities, user, network and log bounds); it has no TTY, so its log is Docker's
 // multiplexed stream, read with timestamps so a restarted worker can resume right after the last
-// entry it shipped. A task with a disk limit is watched (disk-watcher.ts) and killed past it.
-// When a task ends, the engine's own record says whether it ran out of memory or was killed
-// from outside, and the exit status says so. Containers carry wharf.* labels; recover() finds
-// this worker's containers by them.
+// entry it shipped, and read once more after the exit, because an engine may end the follow
+// stream early (docker-log-reader.ts). A task with a disk limit is watched (disk-watcher.ts) and
+// killed past it. When a task ends, the engine's own record says whether it ran out of memory or
+// was killed from outside, and the exit status says so. Containers carry wharf.* labels;
+// recover() finds this worker's containers by them.
 import { chmod, mkdir } from 'node:fs/promises';
 import { formatBytes } from '@wharf/proto';
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { buildContainerSpec, containerName, LABEL_ATTEMPT, LABEL_DISK, LABEL_GROUP, LABEL_STARTED_AT, LABEL_TASK, LABEL_TIMEOUT, LABEL_WORKER, type NetworkChoice } from './docker-container-spec.js';
-import { DockerLogFrameParser, isCursorAfter } from './docker-log-frames.js';
+import { readContainerLog } from './docker-log-reader.js';
 import { directoryBytes, DiskWatcher } from './disk-watcher.js';
-import { RuntimeError, errorMessage } from './runtime-error.js';
+import { RuntimeError, errorMessage, statusCodeOf } from './runtime-error.js';
 import type {
   AttemptPaths,
   AttemptSpec,
@@ -196,26 +197,10 @@ export class DockerRuntime implements TaskRuntime {
     }
   }
 
+  /** The container's log; read again after its exit, so no line is lost (docker-log-reader.ts). */
   async *logs(handle: RuntimeHandle, options: LogOptions = {}): AsyncIterable<RuntimeLogEntry> {
     const { container } = this.stateOf(handle);
-    const after = options.after;
-    const logOptions: Dockerode.ContainerLogsOptions & { follow: true } = {
-      follow: true,
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-    };
-    if (options.signal) logOptions.abortSignal = options.signal;
-    // `since` has whole-second precision here; entries up to the cursor are skipped below.
-    if (after !== undefined) logOptions.since = Number(BigInt(after) / 1_000_000_000n);
-    const stream = (await container.logs(logOptions)) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
-    const parser = new DockerLogFrameParser({ timestamps: true });
-    for await (const chunk of stream) {
-      for (const entry of parser.push(chunk)) {
-        if (after !== undefined && entry.cursor !== undefined && !isCursorAfter(entry.cursor, after)) continue;
-        yield entry;
-      }
-    }
+    yield* readContainerLog(container, { after: options.after, signal: options.signal });
   }
 
   async collectOutputs(handle: RuntimeHandle): Promise<string> {
@@ -558,13 +543,6 @@ function checkTasksNetwork(name: string, info: { Driver?: string; Options?: Reco
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new RuntimeError('cancelled', 'the attempt was cancelled before its container started');
-}
-
-function statusCodeOf(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') {
-    return error.statusCode;
-  }
-  return undefined;
 }
 
 async function removeContainer(container: Dockerode.Container): Promise<void> {

@@ -32,3 +32,11 @@ export function errorMessage(error: unknown): string {
   }
   return String(error);
 }
+
+/** The HTTP status of a Docker engine error (docker-modem sets `statusCode`), if it has one. */
+export function statusCodeOf(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') {
+    return error.statusCode;
+  }
+  return undefined;
+}
