@@ -11,11 +11,12 @@
 //   - network: the worker's tasks network (a bridge without inter-container traffic), none, host,
 //     or the network of the task's DAG run, where the run's tasks find each other by task name;
 //   - Docker's own log of the container is bounded (json-file, 2 × 256 MiB): Wharf ships and keeps
-//     its own copy. The files are large on purpose: following a json-file log across a rotation
-//     loses lines on Docker 20.10 (measured: 2 % of 300,000 lines with 16 MiB files), so what
-//     Wharf keeps of an attempt (WHARF_MAX_LOG_BYTES, 64 MiB) must come from the first file.
-//     The runtime's read after the exit (docker-log-reader.ts) recovers a follow stream that
-//     ended early, not lines skipped at a rotation, so it does not replace the large files.
+//     its own copy. The files are large as a precaution: a follow of a json-file log on Docker
+//     20.10 lost 2 % of 300,000 lines with 16 MiB files, put down to the rotation before the
+//     runtime read the log again after the exit (docker-log-reader.ts; with it the same test
+//     lost nothing, so the early end of the follow stream was the likelier cause). The re-read
+//     recovers the end of the log, not lines skipped mid-stream, so what Wharf keeps of an
+//     attempt (WHARF_MAX_LOG_BYTES, 64 MiB) should come from the first file.
 import type Dockerode from 'dockerode';
 import { MINIMAL_CAPABILITIES, type AttemptPaths, type AttemptSpec, type EffectiveSettings } from './task-runtime.js';
 import { RuntimeError } from './runtime-error.js';
