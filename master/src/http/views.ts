@@ -55,6 +55,10 @@ export function taskView(task: Task | TaskDetails) {
     labels: task.labels,
     maxRetries: task.maxRetries,
     retriesUsed: task.retriesUsed,
+    // the whole policy, maxRetries included (a task stored before policies existed shows only
+    // maxRetries: it backs off as the master's defaults say)
+    retryPolicy: { maxRetries: task.maxRetries, ...task.retryPolicy },
+    deadLetteredAt: iso(task.deadLetteredAt) ?? null,
     timeoutSeconds: task.timeoutSeconds,
     // how the container is isolated, with the defaults shown
     network: task.network ?? 'default',

@@ -27,6 +27,30 @@ describe('parseTaskInput', () => {
     });
   });
 
+  it('takes a retry policy, its maxRetries as the task\'s own (the old field keeps working)', () => {
+    const task = parseTaskInput({
+      image: 'alpine',
+      retryPolicy: { maxRetries: 3, backoffSeconds: 2, backoffMultiplier: 3, maxBackoffSeconds: 60, retryOn: { exitCodes: [137, 75, 75], outcomes: ['timed_out'] } },
+    });
+    expect(task.maxRetries).toBe(3);
+    expect(task.retryPolicy).toEqual({ backoffSeconds: 2, backoffMultiplier: 3, maxBackoffSeconds: 60, retryOn: { exitCodes: [75, 137], outcomes: ['timed_out'] } });
+    expect(parseTaskInput({ image: 'alpine', maxRetries: 2 })).toMatchObject({ maxRetries: 2 });
+    expect(parseTaskInput({ image: 'alpine', maxRetries: 2, retryPolicy: { maxRetries: 2 } })).toMatchObject({ maxRetries: 2 });
+    expect(parseTaskInput({ image: 'alpine' }).retryPolicy).toBeUndefined();
+  });
+
+  it.each([
+    [{ maxRetries: 1, retryPolicy: { maxRetries: 2 } }, 'retryPolicy.maxRetries: 2 differs from maxRetries 1'],
+    [{ retryPolicy: { backoffSeconds: 10, maxBackoffSeconds: 5 } }, 'retryPolicy.maxBackoffSeconds: 5 is below backoffSeconds 10'],
+    [{ retryPolicy: { backoffMultiplier: 0.5 } }, 'retryPolicy.backoffMultiplier'],
+    [{ retryPolicy: { retryOn: {} } }, 'retryPolicy.retryOn: give exitCodes or outcomes'],
+    [{ retryPolicy: { retryOn: { outcomes: ['cancelled'] } } }, 'retryPolicy.retryOn.outcomes.0'],
+    [{ retryPolicy: { retryOn: { exitCodes: [256] } } }, 'retryPolicy.retryOn.exitCodes.0'],
+    [{ retryPolicy: { tries: 3 } }, 'unknown field "tries"'],
+  ])('refuses the retry policy %j naming the field', (policy, message) => {
+    expect(() => parseTaskInput({ image: 'alpine', ...policy })).toThrow(message);
+  });
+
   it('keeps an argv array as it is and fills defaults', () => {
     const task = parseTaskInput({ image: 'alpine', command: ['echo', 'a b'] });
     expect(task.command).toEqual(['echo', 'a b']);

@@ -120,9 +120,34 @@ describe('retries', () => {
     await harness.started(second.workerId, second.id);
     await harness.finished(second.workerId, second.id, 'failed', { exitCode: 4 });
     const failed = await harness.task(task.id);
-    expect(failed).toMatchObject({ status: 'failed', reason: 'exit code 4', retriesUsed: 2, exitCode: 4 });
+    // one retry was taken: the second failure is not a retry ("Retries 2 of 1 used" before)
+    expect(failed).toMatchObject({ status: 'failed', reason: 'exit code 4', retriesUsed: 1, maxRetries: 1, exitCode: 4 });
+    expect(failed.deadLetteredAt).toBe(harness.clock.now());
+    expect(failed.events.map((e) => e.kind).slice(-2)).toEqual(['failed', 'dead_letter']);
     expect(failed.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
     expect(harness.clock.pendingTimers).toBe(0);
+  });
+
+  it('follows the task\'s own retry policy: its backoff and the exit codes it retries', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ maxRetries: 3, retryPolicy: { backoffSeconds: 4, backoffMultiplier: 3, retryOn: { exitCodes: [75] } } });
+    expect((await harness.task(task.id)).retryPolicy).toEqual({ backoffSeconds: 4, backoffMultiplier: 3, maxBackoffSeconds: 10, retryOn: { exitCodes: [75] } });
+    const first = harness.assignmentOf('w-1', task.id).attempt;
+    await harness.finished('w-1', first.id, 'failed', { exitCode: 75 });
+    // the harness's jitter takes nothing off: the first retry waits the whole 4 s
+    expect((await harness.task(task.id)).notBefore).toBe(harness.clock.now() + 4000);
+    await harness.advance(4100);
+    const second = (await harness.task(task.id)).attempts.at(-1)!;
+    await harness.finished('w-1', second.id, 'failed', { exitCode: 75 });
+    // 4 s × 3 = 12 s, capped at the master's 10 s
+    expect((await harness.task(task.id)).notBefore).toBe(harness.clock.now() + 10_000);
+    await harness.advance(10_100);
+    const third = (await harness.task(task.id)).attempts.at(-1)!;
+    await harness.finished('w-1', third.id, 'failed', { exitCode: 1 });
+    const failed = await harness.task(task.id);
+    expect(failed).toMatchObject({ status: 'failed', retriesUsed: 2, reason: 'exit code 1; not retried (retryOn: exit code 75)' });
+    expect(failed.deadLetteredAt).toBeDefined();
   });
 
   it('re-queues at once, uncharged, a task its worker stopped unasked', async () => {
