@@ -97,6 +97,12 @@ export interface Task extends ContainerSettings {
   retryPolicy?: Omit<RetryPolicy, 'maxRetries'> | undefined;
   /** 0 = no timeout */
   timeoutSeconds: number;
+  /** epoch ms: a task not started (running) by then fails with deadline_exceeded */
+  startDeadline?: number | undefined;
+  /** epoch ms: a task not ended by then is stopped (cancel with grace) and fails with deadline_exceeded */
+  deadline?: number | undefined;
+  /** the deadline that ended it (its reason says more) */
+  deadlineExceeded?: DeadlineKind | undefined;
   /**
    * retries taken: attempts charged to maxRetries that were followed by another attempt (lost
    * attempts are not charged, and the last failure is not a retry), so never above maxRetries
@@ -162,8 +168,14 @@ export interface NewTask extends ContainerSettings {
   /** the rest of the retry policy; absent fields take the master's defaults */
   retryPolicy?: RetryPolicyInput | undefined;
   timeoutSeconds: number;
+  /** epoch ms (see Task) */
+  startDeadline?: number | undefined;
+  /** epoch ms (see Task) */
+  deadline?: number | undefined;
   labels: Record<string, string>;
 }
+
+export type DeadlineKind = 'startDeadline' | 'deadline';
 
 /** The DAG fields a task may carry besides those of a plain submission (see Task). */
 export type DagTaskFields = Partial<Pick<Task, 'dagId' | 'dagTask' | 'inputs' | 'outputs' | 'useCache'>>;

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { HARNESS_USER, ManualClock, TaskHarness } from './testing/harness.js';
+import { HARNESS_ADMIN, HARNESS_USER, ManualClock, TaskHarness } from './testing/harness.js';
 
 let harness: TaskHarness;
 afterEach(async () => {
@@ -554,5 +554,84 @@ describe('attempts that end, as listeners hear them (metrics count them by outco
     const { attempt } = harness.assignmentOf('w-1', task.id);
     expect(await harness.finished('w-1', attempt.id, 'succeeded')).toBe('applied');
     expect((await harness.task(task.id)).status).toBe('succeeded');
+  });
+});
+
+describe('dead letters', () => {
+  /** A task that failed with no retry left (maxRetries 1: two failed attempts). */
+  async function deadLetter(name = 'doomed', user = HARNESS_USER) {
+    const task = await harness.submit({ name, maxRetries: 1 }, user);
+    for (let i = 0; i < 2; i += 1) {
+      const attempt = (await harness.task(task.id)).attempts.at(-1)!;
+      await harness.finished(attempt.workerId, attempt.id, 'failed', { exitCode: 3, error: `boom ${i + 1}` });
+      await harness.advance(1100);
+    }
+    return task;
+  }
+
+  it('lists a task whose retries are exhausted with its last error and attempts, and re-queues it as the same task with its retries reset', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await deadLetter();
+    const { deadLetters } = await harness.tasks.listDeadLetters(HARNESS_USER, { limit: 10 });
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]).toMatchObject({ task: { id: task.id, status: 'failed', retriesUsed: 1 }, lastError: 'boom 2' });
+    expect(deadLetters[0]!.attempts.map((a) => a.number)).toEqual([1, 2]);
+    expect(await harness.tasks.countDeadLetters()).toBe(1);
+
+    const requeued = await harness.tasks.requeueDeadLetter(HARNESS_USER, task.id);
+    expect(requeued).toMatchObject({ id: task.id, status: 'queued', retriesUsed: 0, attemptCount: 2 });
+    expect(requeued.deadLetteredAt).toBeUndefined();
+    expect(requeued.exitCode).toBeUndefined();
+    await harness.settle();
+    // placed again: attempt 3 of the same task, out of the dead letters
+    const again = await harness.task(task.id);
+    expect(again).toMatchObject({ status: 'assigned', attemptCount: 3 });
+    expect(again.events.map((e) => e.kind)).toContain('requeued');
+    expect((await harness.tasks.listDeadLetters(HARNESS_USER, { limit: 10 })).deadLetters).toEqual([]);
+    // and it gets its retries again
+    await harness.finished('w-1', again.attempts.at(-1)!.id, 'failed', { exitCode: 3 });
+    expect(await harness.task(task.id)).toMatchObject({ status: 'queued', retriesUsed: 1 });
+  });
+
+  it('does not take a cancelled task (not a dead letter)', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const cancelled = await harness.submit({ name: 'cancelled' });
+    await harness.tasks.cancel(HARNESS_USER, cancelled.id);
+    await harness.settle();
+    expect(await harness.tasks.countDeadLetters()).toBe(0);
+    await expect(harness.tasks.requeueDeadLetter(HARNESS_USER, cancelled.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('dismisses one: it stays failed, out of the list, and can no longer be re-queued from there', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await deadLetter();
+    const dismissed = await harness.tasks.dismissDeadLetter(HARNESS_USER, task.id);
+    expect(dismissed).toMatchObject({ status: 'failed' });
+    expect(dismissed.deadLetteredAt).toBeUndefined();
+    expect((await harness.tasks.listDeadLetters(HARNESS_USER, { limit: 10 })).deadLetters).toEqual([]);
+    await expect(harness.tasks.requeueDeadLetter(HARNESS_USER, task.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('acts in bulk by ids or by a filter, reporting the tasks it skipped; a user acts only on their own', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1', { capacity: { cpu: 16 } });
+    const a = await deadLetter('alpha');
+    const b = await deadLetter('beta');
+    const c = await deadLetter('beta');
+    const admins = await deadLetter('beta', HARNESS_ADMIN);
+    // a user's filter takes only their own
+    const byFilter = await harness.tasks.dismissDeadLetters(HARNESS_USER, { filter: { name: 'beta' } });
+    expect(byFilter).toEqual({ done: [c.id, b.id], skipped: [], more: false });
+    const byIds = await harness.tasks.requeueDeadLetters(HARNESS_USER, { taskIds: [a.id, b.id, admins.id, 'nope'] });
+    expect(byIds.done).toEqual([a.id]);
+    expect(byIds.skipped.map((s) => [s.taskId, s.code])).toEqual([
+      [b.id, 'conflict'],
+      [admins.id, 'not_found'],
+      ['nope', 'not_found'],
+    ]);
+    expect((await harness.tasks.listDeadLetters(HARNESS_ADMIN, { limit: 10 })).deadLetters.map((d) => d.task.id)).toEqual([admins.id]);
   });
 });

@@ -13,6 +13,8 @@
 //               and re-queued, not charged)
 //   timers      the wake-up when a retry's backoff ends; a lost or removed worker's fencing bound
 //   queries     reads
+//   dead letters  tasks failed through their retry policy: listed, re-queued as the same task
+//               (retries reset) or dismissed, alone or in bulk
 //
 // The loop: a submission is stored and queued; a scheduling pass places it; the worker acks,
 // reports `started`, streams logs, uploads outputs and sends its result; the result makes the
@@ -61,6 +63,7 @@ import type { Store, TaskPage } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
+import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilter, type DeadLetterSelection } from './systems/dead-letter-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
 import { QuerySystem } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
@@ -92,6 +95,7 @@ export class TaskService {
   private readonly cancellation: CancellationSystem;
   private readonly reports: ReportSystem;
   private readonly recovery: RecoverySystem;
+  private readonly deadLetters: DeadLetterSystem;
 
   constructor(store: Store, registry: WorkerRegistry, logs: LogStore, files: FileStore, logger: Logger, options: TaskServiceOptions) {
     const { clock, random, ...systemOptions } = options;
@@ -116,6 +120,7 @@ export class TaskService {
     this.cancellation = new CancellationSystem(this.resources, this.queries);
     this.reports = new ReportSystem(this.resources, this.dispatch);
     this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers);
+    this.deadLetters = new DeadLetterSystem(this.resources, this.dispatch);
   }
 
   onTaskChange(listener: TaskChangeListener): () => void {
@@ -196,6 +201,35 @@ export class TaskService {
   /** Read-only: the queued tasks in dispatch order with why each waits, up to `limit`. For the REPL. */
   queueSnapshot(limit = Number.POSITIVE_INFINITY): { total: number; tasks: { position: number; task: Task }[] } {
     return this.queries.queueSnapshot(limit);
+  }
+
+  // ---------------------------------------------------------------- dead letters
+
+  /** The user's dead letters (an admin's: everyone's), newest first, with their attempts and last error. */
+  listDeadLetters(user: User, query: DeadLetterFilter & { limit: number; cursor?: string | undefined }): Promise<{ deadLetters: DeadLetter[]; nextCursor?: string | undefined }> {
+    return this.deadLetters.list(user, query);
+  }
+
+  countDeadLetters(): Promise<number> {
+    return this.deadLetters.count();
+  }
+
+  /** Back to the queue as the same task, with new attempts and its retries reset. */
+  requeueDeadLetter(user: User, taskId: string): Promise<Task> {
+    return this.deadLetters.requeue(user, taskId);
+  }
+
+  /** Out of the dead letters; the task stays failed. */
+  dismissDeadLetter(user: User, taskId: string): Promise<Task> {
+    return this.deadLetters.dismiss(user, taskId);
+  }
+
+  requeueDeadLetters(user: User, selection: DeadLetterSelection): Promise<BulkAnswer> {
+    return this.deadLetters.requeueMany(user, selection);
+  }
+
+  dismissDeadLetters(user: User, selection: DeadLetterSelection): Promise<BulkAnswer> {
+    return this.deadLetters.dismissMany(user, selection);
   }
 
   // ---------------------------------------------------------------- workers (gRPC, the registry)
