@@ -59,6 +59,10 @@ export function taskView(task: Task | TaskDetails) {
     // maxRetries: it backs off as the master's defaults say)
     retryPolicy: { maxRetries: task.maxRetries, ...task.retryPolicy },
     deadLetteredAt: iso(task.deadLetteredAt) ?? null,
+    startDeadline: iso(task.startDeadline) ?? null,
+    deadline: iso(task.deadline) ?? null,
+    // the deadline that ended it (with the reason deadline_exceeded: …), or null
+    deadlineExceeded: task.deadlineExceeded ?? null,
     timeoutSeconds: task.timeoutSeconds,
     // how the container is isolated, with the defaults shown
     network: task.network ?? 'default',

@@ -51,6 +51,26 @@ describe('parseTaskInput', () => {
     expect(() => parseTaskInput({ image: 'alpine', ...policy })).toThrow(message);
   });
 
+  it('takes deadlines as ISO date-times with a zone or durations from now', () => {
+    const now = Date.UTC(2030, 0, 1);
+    expect(parseTaskInput({ image: 'alpine', startDeadline: '+90s', deadline: '2030-01-01T02:00:00+01:00' }, now)).toMatchObject({
+      startDeadline: now + 90_000,
+      deadline: now + 3_600_000,
+    });
+    expect(parseTaskInput({ image: 'alpine' }, now).startDeadline).toBeUndefined();
+  });
+
+  it.each([
+    [{ startDeadline: 'tomorrow' }, 'startDeadline: "tomorrow" is not an ISO 8601 date-time with its zone'],
+    [{ deadline: '2030-01-01T10:00:00' }, 'deadline: "2030-01-01T10:00:00" is not an ISO 8601 date-time with its zone'],
+    [{ deadline: '+90' }, 'deadline: "+90" is not a duration from now'],
+    [{ deadline: '+400d' }, 'deadline: "+400d" is not a duration from now'],
+    [{ startDeadline: '+10m', deadline: '+5m' }, 'deadline: is before startDeadline'],
+    [{ deadline: 1893456000000 }, 'deadline: '],
+  ])('refuses the deadline %j naming the field', (fields, message) => {
+    expect(() => parseTaskInput({ image: 'alpine', ...fields })).toThrow(message);
+  });
+
   it('keeps an argv array as it is and fills defaults', () => {
     const task = parseTaskInput({ image: 'alpine', command: ['echo', 'a b'] });
     expect(task.command).toEqual(['echo', 'a b']);

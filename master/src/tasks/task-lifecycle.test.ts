@@ -635,3 +635,87 @@ describe('dead letters', () => {
     expect((await harness.tasks.listDeadLetters(HARNESS_ADMIN, { limit: 10 })).deadLetters.map((d) => d.task.id)).toEqual([admins.id]);
   });
 });
+
+describe('deadlines', () => {
+  it('fails a task not started by its startDeadline with deadline_exceeded; not a dead letter', async () => {
+    harness = await TaskHarness.start();
+    const task = await harness.submit({ startDeadline: harness.clock.now() + 5000, maxRetries: 3 });
+    await harness.advance(4900);
+    expect((await harness.task(task.id)).status).toBe('queued');
+    await harness.advance(200);
+    const failed = await harness.task(task.id);
+    expect(failed).toMatchObject({ status: 'failed', deadlineExceeded: 'startDeadline' });
+    expect(failed.reason).toMatch(/^deadline_exceeded: not started by its startDeadline 2030-01-01T00:00:05\.000Z \(still queued\)$/);
+    expect(failed.deadLetteredAt).toBeUndefined();
+    expect(failed.events.map((e) => e.kind)).toEqual(['submitted', 'deadline_exceeded']);
+    expect(harness.tasks.queueSnapshot().total).toBe(0);
+    // a worker joining later gets nothing
+    const { channel } = await harness.connectWorker('w-1');
+    expect(channel.assignments()).toHaveLength(0);
+    expect(harness.clock.pendingTimers).toBe(0);
+  });
+
+  it('leaves a task that started in time alone, its start deadline disarmed', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ startDeadline: harness.clock.now() + 5000 });
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.started('w-1', attempt.id);
+    expect(harness.clock.pendingTimers).toBe(0);
+    await harness.advance(10_000);
+    expect((await harness.task(task.id)).status).toBe('running');
+  });
+
+  it('stops a task still running at its deadline: failed at once, the worker told to stop it with grace, the attempt ends with the deadline as its error', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ deadline: harness.clock.now() + 60_000 });
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.started('w-1', attempt.id);
+    await harness.advance(60_100);
+    const failed = await harness.task(task.id);
+    expect(failed).toMatchObject({ status: 'failed', deadlineExceeded: 'deadline' });
+    expect(failed.reason).toBe('deadline_exceeded: not finished by its deadline 2030-01-01T00:01:00.000Z (stopped on w-1)');
+    expect(harness.channel('w-1').cancels()).toEqual([{ kind: 'cancel', attemptId: attempt.id, reason: failed.reason, graceSeconds: 2 }]);
+    // the reservation stays until the worker confirms the stop
+    expect(harness.registry.get('w-1')?.reserved.cpu).toBe(1);
+    await harness.finished('w-1', attempt.id, 'cancelled', { exitCode: 143 });
+    const settled = await harness.task(task.id);
+    expect(settled.attempts[0]).toMatchObject({ status: 'cancelled', error: failed.reason });
+    expect(settled.status).toBe('failed');
+    expect(harness.registry.get('w-1')?.reserved.cpu).toBe(0);
+  });
+
+  it('ends a retry still waiting at the deadline', async () => {
+    harness = await TaskHarness.start({ tasks: { retryBackoffMs: 30_000, retryBackoffMaxMs: 30_000 } });
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ deadline: harness.clock.now() + 10_000, maxRetries: 2 });
+    await harness.finished('w-1', harness.assignmentOf('w-1', task.id).attempt.id, 'failed', { exitCode: 1 });
+    expect((await harness.task(task.id)).status).toBe('queued');
+    await harness.advance(10_100);
+    expect(await harness.task(task.id)).toMatchObject({ status: 'failed', deadlineExceeded: 'deadline', retriesUsed: 1 });
+  });
+
+  it('survive a master restart: re-armed in recovery, and one that passed while the master was down fires at once', async () => {
+    harness = await TaskHarness.start();
+    const queued = await harness.submit({ name: 'queued', startDeadline: harness.clock.now() + 5000 });
+    const later = await harness.submit({ name: 'later', startDeadline: harness.clock.now() + 60_000 });
+    harness = await harness.restart();
+    await harness.advance(5100);
+    expect(await harness.task(queued.id)).toMatchObject({ status: 'failed', deadlineExceeded: 'startDeadline' });
+    expect((await harness.task(later.id)).status).toBe('queued');
+    // the master is down past the second deadline: it fires as the master comes back
+    harness.clock.advance(60_000);
+    harness = await harness.restart();
+    await harness.advance(10);
+    expect(await harness.task(later.id)).toMatchObject({ status: 'failed', deadlineExceeded: 'startDeadline' });
+  });
+
+  it('refuses a deadline that has already passed, naming the field', async () => {
+    harness = await TaskHarness.start();
+    await expect(harness.submit({ deadline: harness.clock.now() - 1 })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'deadline: 2029-12-31T23:59:59.999Z has already passed',
+    });
+  });
+});

@@ -11,8 +11,11 @@
 //   recovery    master restart; workers registering, connecting, lost and removed (their
 //               attempts held until the worker must have stopped them — fencing — then lost
 //               and re-queued, not charged)
-//   timers      the wake-up when a retry's backoff ends; a lost or removed worker's fencing bound
+//   timers      the wake-up when a retry's backoff ends; a lost or removed worker's fencing bound;
+//               deadlines
 //   queries     reads
+//   deadlines   a task not started by its startDeadline, or not ended by its deadline, fails
+//               (deadline_exceeded); its attempt is stopped with grace
 //   dead letters  tasks failed through their retry policy: listed, re-queued as the same task
 //               (retries reset) or dismissed, alone or in bulk
 //
@@ -38,6 +41,8 @@
 //                                                   stays assigned/running, its reason says until
 //                                                   when), or it came back without it; not charged
 //   queued · assigned · running ──cancel──▶ cancelled (at once)
+//   queued · assigned ──startDeadline passed──▶ failed (deadline_exceeded, at once; not a dead letter)
+//   queued · assigned · running ──deadline passed──▶ failed (deadline_exceeded, at once; the attempt stopped)
 //
 //   Attempt (attempt.status)
 //
@@ -63,6 +68,7 @@ import type { Store, TaskPage } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
+import { DeadlineSystem } from './systems/deadline-system.js';
 import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilter, type DeadLetterSelection } from './systems/dead-letter-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
 import { QuerySystem } from './systems/query-system.js';
@@ -96,6 +102,7 @@ export class TaskService {
   private readonly reports: ReportSystem;
   private readonly recovery: RecoverySystem;
   private readonly deadLetters: DeadLetterSystem;
+  private readonly deadlines: DeadlineSystem;
 
   constructor(store: Store, registry: WorkerRegistry, logs: LogStore, files: FileStore, logger: Logger, options: TaskServiceOptions) {
     const { clock, random, ...systemOptions } = options;
@@ -121,6 +128,7 @@ export class TaskService {
     this.reports = new ReportSystem(this.resources, this.dispatch);
     this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers);
     this.deadLetters = new DeadLetterSystem(this.resources, this.dispatch);
+    this.deadlines = new DeadlineSystem(this.resources, this.cancellation, this.timers);
   }
 
   onTaskChange(listener: TaskChangeListener): () => void {
@@ -235,8 +243,9 @@ export class TaskService {
   // ---------------------------------------------------------------- workers (gRPC, the registry)
 
   /** After a master restart: the live state from the store. */
-  recover(): Promise<void> {
-    return this.recovery.recover();
+  async recover(): Promise<void> {
+    await this.recovery.recover();
+    this.deadlines.armAll();
   }
 
   /** A worker (re)registered with the attempts it holds; answers those it must stop. */

@@ -214,7 +214,8 @@ export class ReportSystem {
       exitCode: report.exitCode,
       startedAt: attempt.startedAt ?? (startsNow ? startedAt : undefined) ?? report.startedAt,
       finishedAt,
-      error: ending.error || undefined,
+      // an attempt the master stopped says why (a deadline) rather than what the stop looked like
+      error: (attempt.status === 'cancelling' ? attempt.error : undefined) || ending.error || undefined,
       inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
       logChunksMissing: logCheck.missing,
       ...(startsNow && start?.effective ? { effective: start.effective } : {}),

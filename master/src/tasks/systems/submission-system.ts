@@ -48,10 +48,15 @@ export class SubmissionSystem {
    */
   checkSubmission(user: User, inputs: readonly NewTask[], place: SubmissionPlace = batchPlace): Resources[] {
     const limits = this.resources.options.limits ?? DEFAULT_TASK_LIMITS;
+    const now = this.resources.clock.now();
     return inputs.map((input, index) => {
       const at = place(index, inputs.length);
       try {
         if (user.role !== 'admin') this.checkPrivileges(input);
+        for (const field of ['startDeadline', 'deadline'] as const) {
+          const when = input[field];
+          if (when !== undefined && when <= now) throw new WharfError('validation_failed', `${field}: ${new Date(when).toISOString()} has already passed`);
+        }
         return resolveResources(input.resources, user.role, limits);
       } catch (error: unknown) {
         if (error instanceof WharfError) throw new WharfError(error.code, `${at}${error.message}`);
