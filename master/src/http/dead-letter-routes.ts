@@ -5,9 +5,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { WharfError } from '../errors.js';
-import type { DeadLetter, DeadLetterSelection } from '../tasks/systems/dead-letter-system.js';
-import { MAX_BULK } from '../tasks/systems/dead-letter-system.js';
-import type { TaskService } from '../tasks/task-service.js';
+import { MAX_DEAD_LETTER_BULK as MAX_BULK, type DeadLetter, type DeadLetterSelection, type TaskService } from '../tasks/task-service.js';
 import { describeIssues } from '../tasks/task-input.js';
 import { currentUser } from './authenticate.js';
 import { handle, parseBody } from './handle.js';

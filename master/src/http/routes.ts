@@ -149,13 +149,13 @@ export function apiRoutes(deps: RouteDeps): Router {
   /** The worker as the API shows it, or 404. */
   const shownWorker = (worker: LiveWorker | undefined, id: string) => {
     if (!worker) throw new WharfError('not_found', `worker ${id} not found`);
-    return workerView(worker, tasks.attemptsByWorker().get(worker.record.id) ?? 0);
+    return workerView(worker, tasks.attemptsByWorker().get(worker.record.id) ?? 0, tasks.gpuIdsInUse(worker.record.id));
   };
   router.get(
     '/workers',
     handle((_req, res) => {
       const running = tasks.attemptsByWorker();
-      res.json({ workers: registry.list().map((w) => workerView(w, running.get(w.record.id) ?? 0)) });
+      res.json({ workers: registry.list().map((w) => workerView(w, running.get(w.record.id) ?? 0, tasks.gpuIdsInUse(w.record.id))) });
     }),
   );
   router.get(

@@ -27,6 +27,8 @@ export function attemptView(attempt: Attempt) {
     logChunksMissing: attempt.logChunksMissing ?? null,
     // what the worker applied to the container (limits, user, capabilities, network), once started
     effective: attempt.effective ?? null,
+    // the GPU device ids assigned to it ([]: none, or its worker offers a count only)
+    gpuIds: attempt.gpuIds ?? [],
   };
 }
 
@@ -93,7 +95,7 @@ export function workerTelemetryView(telemetry: WorkerTelemetry) {
   return { ...workerView(telemetry.worker, telemetry.runningTasks), running: telemetry.running, at: iso(telemetry.at) };
 }
 
-export function workerView(worker: LiveWorker, runningTasks: number) {
+export function workerView(worker: LiveWorker, runningTasks: number, gpuIdsInUse?: readonly string[]) {
   const r = worker.record;
   return {
     id: r.id,
@@ -105,6 +107,9 @@ export function workerView(worker: LiveWorker, runningTasks: number) {
     labels: r.labels,
     capacity: r.capacity,
     reserved: worker.reserved,
+    // its GPU device ids ([]: a count only) and those its active attempts hold
+    gpuIds: r.gpuIds ?? [],
+    gpuIdsInUse: gpuIdsInUse ?? [],
     usage: worker.usage ?? null,
     runningTasks,
     version: r.version,

@@ -22,10 +22,8 @@ import type { LogStore } from '../logs/log-store.js';
 import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
 import type { EffectiveSettings } from '../records/attempt.js';
-import { describeRetryOn } from '../tasks/outcome-policy.js';
 import { parseTaskInput } from '../tasks/task-input.js';
-import { MAX_BULK } from '../tasks/systems/dead-letter-system.js';
-import type { TaskService } from '../tasks/task-service.js';
+import { describeRetryOn, MAX_DEAD_LETTER_BULK as MAX_BULK, type TaskService } from '../tasks/task-service.js';
 import { joinTokenView } from '../http/cluster-routes.js';
 import { cacheSummaryLine, dagDetailsView, dagFileContentType, dagMetricsTable, dagRunsTable } from './dag-views.js';
 import {
@@ -117,6 +115,14 @@ function containerSettings(t: Pick<Task, 'network' | 'user' | 'readOnlyRootFiles
     ...(t.capAdd ?? []).map((c) => `+${c}`),
     `pull ${t.pullPolicy ?? 'IfNotPresent'}`,
   ].join(', ');
+}
+
+/** A task's deadlines in one line ("start by 2030-…; end by 2030-… (exceeded)"). */
+function deadlinesLine(t: Pick<Task, 'startDeadline' | 'deadline' | 'deadlineExceeded'>): string {
+  const parts: string[] = [];
+  if (t.startDeadline !== undefined) parts.push(`start by ${isoTime(t.startDeadline)}${t.deadlineExceeded === 'startDeadline' ? ' (exceeded)' : ''}`);
+  if (t.deadline !== undefined) parts.push(`end by ${isoTime(t.deadline)}${t.deadlineExceeded === 'deadline' ? ' (exceeded)' : ''}`);
+  return parts.join('; ') || 'none';
 }
 
 /** The rest of a task's retry policy, after its retries ("; backoff 5s ×2 up to 300s; retry on exit codes 75"). */
@@ -460,6 +466,12 @@ function commandList(): Command[] {
               ['capacity', formatResources(r.capacity)],
               ['reserved', formatResources(worker.reserved)],
               [
+                'GPU ids',
+                r.gpuIds && r.gpuIds.length > 0
+                  ? `${r.gpuIds.join(', ')} (in use: ${ctx.services.tasks.gpuIdsInUse(r.id).join(', ') || 'none'})`
+                  : s.dim('none given (a count only)'),
+              ],
+              [
                 'usage',
                 u
                   ? `cpu ${u.cpuPercent.toFixed(0)}%, memory ${u.memoryPercent.toFixed(0)}%, disk ${u.diskPercent.toFixed(0)}%${u.gpuPercent === undefined ? '' : `, gpu ${u.gpuPercent.toFixed(0)}%`}`
@@ -563,6 +575,7 @@ function commandList(): Command[] {
           ['priority', String(t.priority)],
           ['retries', `${t.retriesUsed} of ${t.maxRetries} used${retryPolicyLine(t)}`],
           ['timeout', t.timeoutSeconds ? `${t.timeoutSeconds}s` : 'none'],
+          ['deadlines', deadlinesLine(t)],
           ['container', containerSettings(t)],
           ['env', cell(Object.keys(t.env).join(', ') || '-', 200)],
           ['labels', cell(formatMap(t.labels), 200)],
@@ -582,13 +595,14 @@ function commandList(): Command[] {
             '',
             s.bold('Attempts'),
             table(
-              ['#', 'ID', 'WORKER', 'STATUS', 'EXIT', 'STARTED', 'FINISHED', 'ERROR'],
+              ['#', 'ID', 'WORKER', 'STATUS', 'EXIT', 'GPU', 'STARTED', 'FINISHED', 'ERROR'],
               t.attempts.map((a) => [
                 String(a.number),
                 a.id.slice(0, 8),
                 a.workerId.slice(0, 8),
                 s.status(a.status),
                 a.exitCode === undefined ? '-' : String(a.exitCode),
+                a.gpuIds?.join(',') ?? '-',
                 isoTime(a.startedAt),
                 isoTime(a.finishedAt),
                 cell([a.error, a.logChunksMissing ? `${a.logChunksMissing} log chunks missing` : ''].filter((part) => part).join('; '), 80),

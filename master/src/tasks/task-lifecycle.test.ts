@@ -719,3 +719,58 @@ describe('deadlines', () => {
     });
   });
 });
+
+describe('GPUs as devices', () => {
+  const oneGpu = { resources: { cpu: 1, memory: 64 * 1024 ** 2, gpu: 1, disk: 0 } };
+
+  it('gives two 1-GPU tasks on a 2-GPU worker different device ids; a third waits until one is free', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-gpu', { capacity: { gpu: 2 }, gpuIds: ['0', '1'] });
+    const a = await harness.submit({ ...oneGpu, name: 'a' });
+    const b = await harness.submit({ ...oneGpu, name: 'b' });
+    const c = await harness.submit({ ...oneGpu, name: 'c' });
+    const first = harness.assignmentOf('w-gpu', a.id).attempt;
+    const second = harness.assignmentOf('w-gpu', b.id).attempt;
+    expect([first.gpuIds, second.gpuIds]).toEqual([['0'], ['1']]);
+    expect((await harness.task(c.id)).status).toBe('queued');
+    expect(harness.tasks.gpuIdsInUse('w-gpu')).toEqual(['0', '1']);
+
+    // b ends: c gets b's card
+    await harness.finished('w-gpu', second.id, 'succeeded');
+    expect(harness.assignmentOf('w-gpu', c.id).attempt.gpuIds).toEqual(['1']);
+    const stored = await harness.task(c.id);
+    expect(stored.attempts[0]?.gpuIds).toEqual(['1']);
+    expect(stored.events.find((e) => e.kind === 'assigned')?.message).toBe('attempt 1 on w-gpu (GPU 1)');
+  });
+
+  it('hands out distinct ids to tasks placed in one pass, and several to a task that asks for several', async () => {
+    harness = await TaskHarness.start();
+    const tasks = await harness.tasks.submitMany(HARNESS_USER, [
+      { name: 'two', image: 'wharf/busybox:latest', command: [], env: {}, runtime: 'docker', resources: { cpu: 1, memory: 1024 ** 2 * 64, gpu: 2, disk: 0 }, priority: 60, maxRetries: 0, timeoutSeconds: 0, labels: {} },
+      { name: 'one', image: 'wharf/busybox:latest', command: [], env: {}, runtime: 'docker', resources: { cpu: 1, memory: 1024 ** 2 * 64, gpu: 1, disk: 0 }, priority: 50, maxRetries: 0, timeoutSeconds: 0, labels: {} },
+    ]);
+    await harness.settle();
+    await harness.connectWorker('w-gpu', { capacity: { gpu: 3 }, gpuIds: ['GPU-a', 'GPU-b', 'GPU-c'] });
+    expect(harness.assignmentOf('w-gpu', tasks[0]!.id).attempt.gpuIds).toEqual(['GPU-a', 'GPU-b']);
+    expect(harness.assignmentOf('w-gpu', tasks[1]!.id).attempt.gpuIds).toEqual(['GPU-c']);
+  });
+
+  it('keeps the ids of running attempts across a master restart', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-gpu', { capacity: { gpu: 2 }, gpuIds: ['0', '1'] });
+    const a = await harness.submit({ ...oneGpu, name: 'a' });
+    const held = harness.assignmentOf('w-gpu', a.id).attempt;
+    await harness.started('w-gpu', held.id);
+    harness = await harness.restart();
+    await harness.connectWorker('w-gpu', { capacity: { gpu: 2 }, gpuIds: ['0', '1'], holding: [held.id] });
+    const b = await harness.submit({ ...oneGpu, name: 'b' });
+    expect(harness.assignmentOf('w-gpu', b.id).attempt.gpuIds).toEqual(['1']);
+  });
+
+  it('assigns no ids on a worker that offers a count only', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-count', { capacity: { gpu: 2 } });
+    const a = await harness.submit(oneGpu);
+    expect(harness.assignmentOf('w-count', a.id).attempt.gpuIds).toBeUndefined();
+  });
+});

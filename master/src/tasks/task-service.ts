@@ -80,6 +80,10 @@ import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener }
 import { TaskState } from './task-state.js';
 
 export type { AttemptFinishedListener, TaskChangeListener };
+// what transports need of the systems behind the facade
+export type { BulkAnswer, DeadLetter, DeadLetterFilter, DeadLetterSelection };
+export { MAX_BULK as MAX_DEAD_LETTER_BULK } from './systems/dead-letter-system.js';
+export { describeRetryOn } from './outcome-policy.js';
 
 export interface TaskServiceOptions extends TaskSystemOptions {
   /** default: the system clock */
@@ -195,6 +199,11 @@ export class TaskService {
   /** The task is not yet terminal. */
   isActive(taskId: string): boolean {
     return this.queries.isActive(taskId);
+  }
+
+  /** The GPU device ids the worker's active attempts hold. */
+  gpuIdsInUse(workerId: string): string[] {
+    return this.queries.gpuIdsInUse(workerId);
   }
 
   /** Attempts placed on each worker and not yet finished, counted in one pass. */
