@@ -153,7 +153,7 @@ export class DeadLetterSystem {
   }
 
   private async dismissOne(user: User, taskId: string): Promise<Task> {
-    const { store, clock, changes } = this.resources;
+    const { store, clock } = this.resources;
     const task = await this.deadLetter(user, taskId);
     const patch: TaskPatch = { deadLetteredAt: undefined };
     const stored = await store.commit([
@@ -162,7 +162,7 @@ export class DeadLetterSystem {
     ]);
     if (!stored) throw new WharfError('conflict', `task ${taskId} changed; try again`);
     applyPatch(task, patch);
-    changes.emit(task);
+    // not told to the change feed: the task's status did not change (listeners count endings)
     return { ...task };
   }
 }
