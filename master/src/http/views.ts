@@ -107,9 +107,10 @@ export function workerView(worker: LiveWorker, runningTasks: number, gpuIdsInUse
     labels: r.labels,
     capacity: r.capacity,
     reserved: worker.reserved,
-    // its GPU device ids ([]: a count only) and those its active attempts hold
+    // its GPU device ids ([]: a count only) and those its active attempts hold (null on telemetry
+    // messages, which do not carry them)
     gpuIds: r.gpuIds ?? [],
-    gpuIdsInUse: gpuIdsInUse ?? [],
+    gpuIdsInUse: gpuIdsInUse ?? null,
     usage: worker.usage ?? null,
     runningTasks,
     version: r.version,
