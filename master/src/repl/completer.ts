@@ -11,7 +11,7 @@ import { tokenize } from './tokenize.js';
 export type CompleterCallback = (error: Error | null, result: [string[], string]) => void;
 
 /** Options that take a value, so the value is not counted as a positional argument. */
-const VALUE_OPTIONS = new Set(['--expires', '--uses', '--limit', '--cpu', '--memory', '--disk', '--gpu', '--priority', '--retries', '--timeout', '--name', '--env', '--label', '--runtime', '--image']);
+const VALUE_OPTIONS = new Set(['--expires', '--uses', '--limit', '--cpu', '--memory', '--disk', '--gpu', '--priority', '--retries', '--timeout', '--name', '--env', '--label', '--runtime', '--image', '--backoff', '--backoff-multiplier', '--max-backoff', '--retry-on', '--start-deadline', '--deadline']);
 
 /** Paths starting with `typed` (relative to `cwd`); folders end in "/" so Tab can go on. */
 async function fileCandidates(cwd: string, typed: string): Promise<string[]> {
