@@ -56,7 +56,9 @@ export function taskView(task: Task | TaskDetails) {
     resources: task.resources,
     labels: task.labels,
     maxRetries: task.maxRetries,
-    retriesUsed: task.retriesUsed,
+    // retries taken; a task failed before retriesUsed stopped counting the last failure as a
+    // retry is stored one over: the min shows what it took (never more than maxRetries)
+    retriesUsed: Math.min(task.retriesUsed, task.maxRetries),
     // the whole policy, maxRetries included (a task stored before policies existed shows only
     // maxRetries: it backs off as the master's defaults say)
     retryPolicy: { maxRetries: task.maxRetries, ...task.retryPolicy },
