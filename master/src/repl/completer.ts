@@ -1,6 +1,6 @@
 // Tab completion: command names first, then what each argument is (a task id, a worker id, a
 // status, a command name, a DAG run id or name, a file for `dag submit`, a join token id for
-// `join-token revoke`) and the options of the command.
+// `join-token revoke`, an action of `dead-letters`) and the options of the command.
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TASK_STATUSES } from '../records/task.js';
