@@ -100,8 +100,9 @@ export class DispatchSystem {
    */
   private allocateGpuIds(task: Task, workerId: string, handedOut: Map<string, Set<string>>): string[] | undefined | false {
     const wanted = task.resources.gpu;
+    if (wanted <= 0) return undefined;
     const ids = this.resources.registry.get(workerId)?.record.gpuIds;
-    if (wanted <= 0 || !ids || ids.length === 0) return undefined;
+    if (!ids || ids.length === 0) return undefined;
     const taken = handedOut.get(workerId) ?? new Set<string>();
     for (const attempt of this.resources.state.attemptsOn(workerId)) for (const id of attempt.gpuIds ?? []) taken.add(id);
     const free = ids.filter((id) => !taken.has(id));
