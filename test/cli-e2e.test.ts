@@ -224,6 +224,29 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect(run.stdout).toBe('');
   });
 
+  it('wharf run with a retry policy exhausts it; wharf dead-letters lists the task and re-queues it as the same task', async () => {
+    const name = `dead-${randomUUID().slice(0, 8)}`;
+    const run = await wharf(['run', '--name', name, '--retries', '1', '--backoff', '1s', '--retry-on', '3', 'wharf/busybox', '--', 'sh', '-c', 'exit 3']);
+    expect(run.code).toBe(3);
+    const ls = await wharf(['dead-letters', 'ls', '--name', name, '-o', 'json']);
+    expect(ls.code, ls.stderr).toBe(0);
+    const [listed] = JSON.parse(ls.stdout) as { id: string; retriesUsed: number; maxRetries: number; attempts: unknown[]; lastError: string }[];
+    expect(listed).toMatchObject({ retriesUsed: 1, maxRetries: 1, lastError: 'exit code 3' });
+    expect(listed!.attempts).toHaveLength(2);
+    const table = await wharf(['dead-letters', 'ls', '--name', name]);
+    expect(screen(table.stdout)).toMatch(new RegExp(`${name}\\s+wharf/busybox.*2\\s+1/1\\s+exit code 3`));
+    const requeue = await wharf(['dead-letters', 'requeue', listed!.id.slice(0, 12)]);
+    expect(requeue.code, requeue.stderr).toBe(0);
+    expect(requeue.stdout).toBe(`re-queued 1 task: ${listed!.id.slice(0, 8)}\n`);
+    await waitFor('the re-queued task to fail again', async () => ((await taskOf(listed!.id)).status === 'failed' ? true : undefined), 60_000);
+    expect((await taskOf(listed!.id)).attempts.map((a) => a.number)).toEqual([1, 2, 3, 4]);
+    const dismiss = await wharf(['dead-letters', 'dismiss', '--all', '--name', name]);
+    expect(dismiss.stdout).toBe(`dismissed 1 task: ${listed!.id.slice(0, 8)}\n`);
+    const again = await wharf(['dead-letters', 'dismiss', listed!.id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('is not a dead letter');
+  });
+
   it('wharf run -d prints the id, wharf logs -f follows the task and ends when it ends', async () => {
     const detached = await wharf(['run', '-d', 'wharf/busybox', '--', 'sh', '-c', 'for i in 1 2 3; do echo step $i; sleep 0.3; done; echo bad >&2']);
     expect(detached.code).toBe(0);

@@ -355,6 +355,27 @@ describe('the dashboard in a real browser', () => {
     await client.request('DELETE', `/api/tasks/${copyId}`);
   });
 
+  it('lists a task whose retries ran out in the dead letters and re-queues it from there as the same task', async () => {
+    const client = await userClient();
+    const task = await submit(client, { image: TEST_IMAGE, name: 'dead-letter', command: 'echo no luck >&2; exit 3', maxRetries: 0, resources: { memory: '32Mi' } });
+    await finished(client, task.id);
+    const page = await newPage({ token: client.token! });
+    await page.goto('/');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dead letters' }).click();
+    const row = page.locator(`tr[data-task="${task.id}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('last-error').textContent()).toBe('exit code 3');
+    await row.getByLabel('Select dead-letter').check();
+    await page.getByRole('button', { name: 'Re-queue selected (1)' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Re-queued 1 task.');
+    await row.waitFor({ state: 'detached' });
+    const again = await waitFor('the re-queued task to run again', async () => {
+      const current = await taskOf(client, task.id);
+      return current.attempts.length === 2 && current.status === 'failed' ? current : undefined;
+    }, 60_000);
+    expect(again.attempts.map((a) => a.number)).toEqual([1, 2]);
+  });
+
   it('sends the person back to login when the session is no longer valid', async () => {
     const page = await newPage({ token: 'not-a-valid-token' });
     await page.goto('/tasks');
@@ -496,6 +517,7 @@ describe('the dashboard in a real browser', () => {
       ['tasks', '/tasks', (p) => p.locator('tr[data-task]').nth(1).waitFor()],
       ['task', `/tasks/${done.id}`, (p) => p.locator('.log-row', { hasText: 'warning' }).waitFor()],
       ['submit', '/tasks/new', (p) => p.getByRole('heading', { name: 'Submit a task' }).waitFor()],
+      ['dead-letters', '/dead-letters', (p) => p.locator('tr[data-task]').first().waitFor()],
       ['not-found', '/no/such/page', (p) => p.getByRole('heading', { name: 'Page not found' }).waitFor()],
     ];
     for (const width of WIDTHS) {

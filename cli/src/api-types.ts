@@ -63,6 +63,11 @@ export interface TaskView {
   labels: Record<string, string>;
   maxRetries: number;
   retriesUsed: number;
+  retryPolicy?: { maxRetries: number; backoffSeconds?: number; backoffMultiplier?: number; maxBackoffSeconds?: number; retryOn?: { exitCodes?: number[]; outcomes?: string[] } };
+  deadLetteredAt?: string | null;
+  startDeadline?: string | null;
+  deadline?: string | null;
+  deadlineExceeded?: 'startDeadline' | 'deadline' | null;
   timeoutSeconds: number;
   createdAt: string;
   startedAt?: string;
@@ -75,6 +80,20 @@ export interface TaskView {
   attempts?: AttemptView[];
   files?: FileView[];
   events?: EventView[];
+}
+
+/** GET /api/dead-letters: a task failed through its retry policy, with its attempts and last error. */
+export interface DeadLetterView extends TaskView {
+  attempts: AttemptView[];
+  lastError: string | null;
+}
+
+/** POST /api/dead-letters/requeue|dismiss */
+export interface DeadLetterBulkView {
+  requeued?: string[];
+  dismissed?: string[];
+  skipped: { taskId: string; code: string; message: string }[];
+  more: boolean;
 }
 
 export interface WorkerView {

@@ -2,6 +2,7 @@
 import type { CommandSpec } from './command-spec.js';
 import { AUTH_COMMANDS } from './commands/auth-commands.js';
 import { DAG_COMMANDS } from './commands/dag-commands.js';
+import { DEAD_LETTER_COMMANDS } from './commands/dead-letter-commands.js';
 import { metaCommands } from './commands/meta-commands.js';
 import { RUN_COMMAND } from './commands/run-command.js';
 import { TASK_COMMANDS } from './commands/task-commands.js';
@@ -13,12 +14,14 @@ import { commandHelp, groupHelp, rootHelp, type Section } from './help.js';
 /** Words that group commands, with what the group is for. */
 export const GROUPS: ReadonlyMap<string, string> = new Map([
   ['dag', 'DAG runs: submit a DAG file, list runs, one run in detail, metrics, cancel'],
+  ['dead-letters', 'tasks that failed with no retry left: list, re-queue, dismiss'],
   ['context', 'the saved masters (contexts): list, switch, delete'],
   ['token', 'API tokens for scripts and CI: create, list, revoke'],
 ]);
 
 export const SECTIONS: readonly Section[] = [
   { title: 'Tasks', commands: ['run', 'submit', 'ls', 'get', 'logs', 'cancel', 'files', 'cp'] },
+  { title: 'Dead letters', commands: ['dead-letters ls', 'dead-letters requeue', 'dead-letters dismiss'] },
   { title: 'DAG runs', commands: ['dag run', 'dag ls', 'dag get', 'dag metrics', 'dag cancel'] },
   { title: 'Workers', commands: ['workers', 'drain', 'activate'] },
   { title: 'Access', commands: ['login', 'logout', 'whoami', 'context ls', 'context use', 'context rm', 'token create', 'token ls', 'token revoke'] },
@@ -53,6 +56,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   RUN_COMMAND,
   ...TASK_COMMANDS,
   ...DAG_COMMANDS,
+  ...DEAD_LETTER_COMMANDS,
   ...WORKER_COMMANDS,
   ...AUTH_COMMANDS,
   ...TOKEN_COMMANDS,

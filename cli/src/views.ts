@@ -30,6 +30,25 @@ export function workerLabel(id: string | undefined | null, names: WorkerNames): 
   return names.get(id) ?? id.slice(0, 8);
 }
 
+/** After "N of M used": the backoff, what is retried, and whether it is a dead letter. */
+function retryPolicyNote(t: TaskView): string {
+  const p = t.retryPolicy;
+  const parts: string[] = [];
+  if (p?.backoffSeconds !== undefined) parts.push(`backoff ${p.backoffSeconds}s ×${p.backoffMultiplier ?? 2} up to ${p.maxBackoffSeconds ?? '-'}s`);
+  const on = [...(p?.retryOn?.exitCodes?.length ? [`exit codes ${p.retryOn.exitCodes.join(', ')}`] : []), ...(p?.retryOn?.outcomes ?? [])];
+  if (on.length > 0) parts.push(`retry on ${on.join('; ')}`);
+  if (t.deadLetteredAt) parts.push('a dead letter (wharf dead-letters)');
+  return parts.length > 0 ? `; ${parts.join('; ')}` : '';
+}
+
+/** "start by …; end by … (exceeded)" or "none". */
+function deadlinesNote(t: TaskView): string {
+  const parts: string[] = [];
+  if (t.startDeadline) parts.push(`start by ${t.startDeadline}${t.deadlineExceeded === 'startDeadline' ? ' (exceeded)' : ''}`);
+  if (t.deadline) parts.push(`end by ${t.deadline}${t.deadlineExceeded === 'deadline' ? ' (exceeded)' : ''}`);
+  return parts.join('; ') || 'none';
+}
+
 /** The EXIT / REASON column: the exit code of a finished task, the reason of a failed or waiting one. */
 export function taskOutcome(task: TaskView): string {
   if (task.status === 'succeeded' || task.status === 'failed') {
@@ -70,8 +89,9 @@ export function taskDetails(t: TaskView, names: WorkerNames, style: Style, now: 
     ['runtime', t.runtime],
     ['resources', formatResources(t.resources)],
     ['priority', String(t.priority)],
-    ['retries', `${t.retriesUsed} of ${t.maxRetries} used`],
+    ['retries', `${t.retriesUsed} of ${t.maxRetries} used${retryPolicyNote(t)}`],
     ['timeout', t.timeoutSeconds ? `${t.timeoutSeconds}s` : 'none'],
+    ['deadlines', deadlinesNote(t)],
     ['env', cell(Object.keys(t.env).join(', ') || '-', 200)],
     ['labels', cell(formatMap(t.labels), 200)],
     ['worker', workerLabel(t.workerId, names)],

@@ -52,7 +52,9 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
   const caPem = await trustedCa(config, stored.caPem, backoff, rootLogger, options.signal);
   // a kubernetes worker advertises what the cluster offers it (flags or namespace quota), not this machine
   const kubernetes = config.runtimes.includes('kubernetes') ? await createKubernetesSetup(config, rootLogger) : undefined;
-  const capacity = kubernetes?.capacity ?? (await detectCapacity(config.dataDir, config.capacityCaps));
+  // GPU ids: a Kubernetes worker offers a count (the device plugin picks the cards)
+  const detected = kubernetes ? { capacity: kubernetes.capacity, gpuIds: [] } : await detectCapacity(config.dataDir, config.capacityCaps, config.gpuIds);
+  const { capacity, gpuIds } = detected;
   const version = await readVersion();
   let credentials: WorkerCredentials | undefined = stored.credentials;
   if (!credentials) {
@@ -66,7 +68,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
       caPem,
       serverName: config.tlsServerName,
       joinToken: config.joinToken,
-      fields: { name: config.name, hostname: os.hostname(), capacity, runtimes: config.runtimes, labels: config.labels, version, fencing: declaredFencing(config) },
+      fields: { name: config.name, hostname: os.hostname(), capacity, gpuIds, runtimes: config.runtimes, labels: config.labels, version, fencing: declaredFencing(config) },
       backoff,
       logger: rootLogger,
       signal: options.signal,
@@ -110,6 +112,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
     hostname: os.hostname(),
     version,
     capacity,
+    gpuIds,
     gateway,
     outbox,
     sampler,
@@ -129,7 +132,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
   }
   sampler.start();
   session.start();
-  logger.info({ master: config.masterAddress, runtimes: config.runtimes, capacity }, 'worker started');
+  logger.info({ master: config.masterAddress, runtimes: config.runtimes, capacity, gpuIds }, 'worker started');
 
   let stopping: Promise<void> | undefined;
   return {

@@ -24,6 +24,20 @@ describe('wharf run: the submission', () => {
     });
   });
 
+  it('takes the retry policy and deadlines in the API\'s fields', () => {
+    expect(
+      body(['--retries', '3', '--backoff', '5s', '--backoff-multiplier', '1.5', '--max-backoff', '2m', '--retry-on', '75,137', '--retry-on', 'timed_out', '--start-deadline', '10m', '--deadline', '2030-01-01T12:00:00Z', 'img']),
+    ).toEqual({
+      image: 'img',
+      maxRetries: 3,
+      retryPolicy: { backoffSeconds: 5, backoffMultiplier: 1.5, maxBackoffSeconds: 120, retryOn: { exitCodes: [75, 137], outcomes: ['timed_out'] } },
+      startDeadline: '+10m',
+      deadline: '2030-01-01T12:00:00Z',
+    });
+    expect(() => body(['--backoff', 'soon', 'img'])).toThrow('--backoff takes seconds or a duration');
+    expect(() => body(['--backoff-multiplier', 'x', 'img'])).toThrow('--backoff-multiplier must be a number');
+  });
+
   it('puts the words after -- into the command, options of the command included', () => {
     expect(body(['wharf/busybox', '--', 'sh', '-c', 'echo hi; exit 3'])).toEqual({ image: 'wharf/busybox', command: ['sh', '-c', 'echo hi; exit 3'] });
     expect(body(['wharf/busybox'])).toEqual({ image: 'wharf/busybox' });

@@ -48,6 +48,15 @@ function pairs(command: string, flag: string, values: readonly string[], env?: N
   return map;
 }
 
+/** `--flag 90s|5m|2h|seconds` as whole seconds. */
+function durationSeconds(args: ParsedArgs, flag: string): number | undefined {
+  const value = stringOption(args, flag);
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : /^\d+(\.\d+)?(s|m|h|d)$/.test(value) ? parseDurationMs(value) : undefined;
+  if (ms === undefined) throw new UsageError(`--${flag} takes seconds or a duration such as 90s, 5m or 2h (got "${value}")`, 'run');
+  return Math.ceil(ms / 1000);
+}
+
 /** The POST /api/tasks body of `wharf run`'s words. Only syntax is checked here; the API judges the rest. */
 export function runBody(args: ParsedArgs, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const runtime = stringOption(args, 'runtime');
@@ -81,6 +90,28 @@ export function runBody(args: ParsedArgs, env: NodeJS.ProcessEnv): Record<string
     const ms = /^\d+$/.test(timeout) ? Number(timeout) * 1000 : /^\d+(\.\d+)?(s|m|h|d)$/.test(timeout) ? parseDurationMs(timeout) : undefined;
     if (ms === undefined) throw new UsageError(`--timeout takes seconds or a duration such as 90s, 5m or 2h (got "${timeout}")`, 'run');
     body.timeoutSeconds = Math.ceil(ms / 1000);
+  }
+  const policy: Record<string, unknown> = {};
+  const backoff = durationSeconds(args, 'backoff');
+  if (backoff !== undefined) policy.backoffSeconds = backoff;
+  const maxBackoff = durationSeconds(args, 'max-backoff');
+  if (maxBackoff !== undefined) policy.maxBackoffSeconds = maxBackoff;
+  const multiplier = stringOption(args, 'backoff-multiplier');
+  if (multiplier !== undefined) {
+    if (!/^\d+(\.\d+)?$/.test(multiplier)) throw new UsageError(`--backoff-multiplier must be a number such as 2 or 1.5 (got "${multiplier}")`, 'run');
+    policy.backoffMultiplier = Number(multiplier);
+  }
+  const retryOn = listOption(args, 'retry-on').flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+  if (retryOn.length > 0) {
+    const exitCodes = retryOn.filter((value) => /^\d+$/.test(value)).map(Number);
+    const outcomes = retryOn.filter((value) => !/^\d+$/.test(value));
+    policy.retryOn = { ...(exitCodes.length > 0 ? { exitCodes } : {}), ...(outcomes.length > 0 ? { outcomes } : {}) };
+  }
+  if (Object.keys(policy).length > 0) body.retryPolicy = policy;
+  // a deadline: a duration from now (10m, or +10m as the API takes it) or an ISO date-time
+  for (const [flag, field] of [['start-deadline', 'startDeadline'], ['deadline', 'deadline']] as const) {
+    const value = stringOption(args, flag);
+    if (value !== undefined) body[field] = /^\d/.test(value) && !value.includes('T') ? `+${value}` : value;
   }
   const envVars = pairs('run', 'env', listOption(args, 'env'), env);
   if (envVars) body.env = envVars;
@@ -139,6 +170,12 @@ export const RUN_COMMAND: CommandSpec = {
     { name: 'priority', value: 'N', help: '0-100, higher first (50)' },
     { name: 'retries', value: 'N', help: 'retries after a non-zero exit, an error or a timeout (0)' },
     { name: 'timeout', value: 'DURATION', help: 'seconds, or 90s, 5m, 2h (none)' },
+    { name: 'backoff', value: 'DURATION', help: 'the first retry\'s wait (the master\'s default)' },
+    { name: 'backoff-multiplier', value: 'X', help: 'each retry waits this much longer, 1-10 (2)' },
+    { name: 'max-backoff', value: 'DURATION', help: 'the longest a retry waits (the master\'s default)' },
+    { name: 'retry-on', value: 'CODE|ENDING', multiple: true, help: 'retry only these exit codes or endings (timed_out, error, failed, unverified); repeatable or comma-separated' },
+    { name: 'start-deadline', value: 'WHEN', help: 'fail if not running by then: 10m, 2h (from now) or an ISO date-time' },
+    { name: 'deadline', value: 'WHEN', help: 'stop it and fail if not ended by then: 10m, 2h or an ISO date-time' },
     { name: 'runtime', value: 'R', help: 'docker (default), kubernetes, or exec (a host process, admins only; no image)', complete: 'runtime' },
   ],
   args: ['none'],

@@ -42,6 +42,8 @@ export interface RegistrationInput {
   capacity: Resources;
   runtimes: Runtime[];
   labels: Record<string, string>;
+  /** the worker's GPU device ids (RegisterRequest.gpu_ids); empty: a count only */
+  gpuIds?: string[] | undefined;
   version: string;
   /** what the worker declared (RegisterRequest.fencing); undefined = none, refused */
   fencing: DeclaredFencing | undefined;
@@ -164,6 +166,7 @@ export class WorkerRegistry {
       runtimes: input.runtimes,
       labels: input.labels,
       capacity: input.capacity,
+      ...(input.gpuIds && input.gpuIds.length > 0 ? { gpuIds: input.gpuIds } : {}),
       version: input.version,
       registeredAt: existing?.record.registeredAt ?? now,
       lastHeartbeatAt: now,

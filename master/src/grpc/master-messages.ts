@@ -62,6 +62,7 @@ export function toTaskSpec(
     ...(task.readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}),
     ...(task.capAdd && task.capAdd.length > 0 ? { capAdd: [...task.capAdd] } : {}),
     ...(task.pullPolicy && task.pullPolicy !== 'IfNotPresent' ? { pullPolicy: task.pullPolicy } : {}),
+    ...(attempt.gpuIds && attempt.gpuIds.length > 0 ? { gpuIds: [...attempt.gpuIds] } : {}),
     ...(registryAuth ? { registryAuth: { serverAddress: registryAuth.serverAddress, username: registryAuth.username, password: registryAuth.password } } : {}),
   };
 }

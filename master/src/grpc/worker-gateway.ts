@@ -42,6 +42,9 @@ const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;
 const OUTCOMES: ReadonlySet<string> = new Set(REPORTED_OUTCOMES);
 const LOG_STREAMS: Record<string, LogStreamName> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
 
+
+/** A GPU device id as nvidia-container-toolkit takes it: an index ("0") or a UUID ("GPU-8f3c…"). */
+const GPU_ID = /^[A-Za-z0-9][A-Za-z0-9:.-]{0,63}$/;
 export interface WorkerGatewayDeps {
   registry: WorkerRegistry;
   tasks: TaskService;
@@ -298,6 +301,13 @@ export class WorkerGateway {
     if (runtimes.length === 0) {
       throw new WharfError('validation_failed', `runtimes: none of ${JSON.stringify(request.runtimes)} is known (${KNOWN_RUNTIMES.join(', ')})`);
     }
+    const gpuIds = [...new Set(request.gpuIds)];
+    if (gpuIds.length !== request.gpuIds.length || gpuIds.some((id) => !GPU_ID.test(id))) {
+      throw new WharfError('validation_failed', `gpu_ids: each a distinct device index or UUID (letters, digits, "-", ":", "."; at most 64) (got ${JSON.stringify(request.gpuIds).slice(0, 200)})`);
+    }
+    if (gpuIds.length > 0 && capacity.gpu > gpuIds.length) {
+      throw new WharfError('validation_failed', `capacity.gpu: ${capacity.gpu} is more than the ${gpuIds.length} gpu_ids given`);
+    }
     const fencing = request.fencing ? { stopAfterMs: request.fencing.stopAfterMs, stopGraceMs: request.fencing.stopGraceMs } : undefined;
     this.deps.registry.checkFencing(fencing);
     // the fields are checked before a join token's use is counted or a certificate signed
@@ -316,6 +326,7 @@ export class WorkerGateway {
       capacity: { cpu: capacity.cpu, memory: capacity.memory, gpu: capacity.gpu, disk: capacity.disk },
       runtimes,
       labels: request.labels,
+      gpuIds,
       version: request.version,
       fencing,
       // enrolment: the new worker's certificate (a renewal is pending until used)

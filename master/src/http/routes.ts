@@ -23,6 +23,7 @@ import { registryCredentialRoutes } from './registry-credential-routes.js';
 import { apiTokenRoutes } from './token-routes.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
 import { dagRoutes } from './dag-routes.js';
+import { deadLetterRoutes } from './dead-letter-routes.js';
 import { fileView, taskView, userView, workerView } from './views.js';
 
 export interface RouteDeps {
@@ -96,6 +97,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     router.use(clusterRoutes({ joinTokens: deps.joinTokens, identity: deps.identity, cluster: deps.cluster }));
   }
   if (deps.registryCredentials) router.use(registryCredentialRoutes(deps.registryCredentials));
+  router.use(deadLetterRoutes(tasks));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
 
@@ -147,13 +149,13 @@ export function apiRoutes(deps: RouteDeps): Router {
   /** The worker as the API shows it, or 404. */
   const shownWorker = (worker: LiveWorker | undefined, id: string) => {
     if (!worker) throw new WharfError('not_found', `worker ${id} not found`);
-    return workerView(worker, tasks.attemptsByWorker().get(worker.record.id) ?? 0);
+    return workerView(worker, tasks.attemptsByWorker().get(worker.record.id) ?? 0, tasks.gpuIdsInUse(worker.record.id));
   };
   router.get(
     '/workers',
     handle((_req, res) => {
       const running = tasks.attemptsByWorker();
-      res.json({ workers: registry.list().map((w) => workerView(w, running.get(w.record.id) ?? 0)) });
+      res.json({ workers: registry.list().map((w) => workerView(w, running.get(w.record.id) ?? 0, tasks.gpuIdsInUse(w.record.id))) });
     }),
   );
   router.get(

@@ -27,6 +27,8 @@ export function attemptView(attempt: Attempt) {
     logChunksMissing: attempt.logChunksMissing ?? null,
     // what the worker applied to the container (limits, user, capabilities, network), once started
     effective: attempt.effective ?? null,
+    // the GPU device ids assigned to it ([]: none, or its worker offers a count only)
+    gpuIds: attempt.gpuIds ?? [],
   };
 }
 
@@ -54,7 +56,17 @@ export function taskView(task: Task | TaskDetails) {
     resources: task.resources,
     labels: task.labels,
     maxRetries: task.maxRetries,
-    retriesUsed: task.retriesUsed,
+    // retries taken; a task failed before retriesUsed stopped counting the last failure as a
+    // retry is stored one over: the min shows what it took (never more than maxRetries)
+    retriesUsed: Math.min(task.retriesUsed, task.maxRetries),
+    // the whole policy, maxRetries included (a task stored before policies existed shows only
+    // maxRetries: it backs off as the master's defaults say)
+    retryPolicy: { maxRetries: task.maxRetries, ...task.retryPolicy },
+    deadLetteredAt: iso(task.deadLetteredAt) ?? null,
+    startDeadline: iso(task.startDeadline) ?? null,
+    deadline: iso(task.deadline) ?? null,
+    // the deadline that ended it (with the reason deadline_exceeded: …), or null
+    deadlineExceeded: task.deadlineExceeded ?? null,
     timeoutSeconds: task.timeoutSeconds,
     // how the container is isolated, with the defaults shown
     network: task.network ?? 'default',
@@ -85,7 +97,7 @@ export function workerTelemetryView(telemetry: WorkerTelemetry) {
   return { ...workerView(telemetry.worker, telemetry.runningTasks), running: telemetry.running, at: iso(telemetry.at) };
 }
 
-export function workerView(worker: LiveWorker, runningTasks: number) {
+export function workerView(worker: LiveWorker, runningTasks: number, gpuIdsInUse?: readonly string[]) {
   const r = worker.record;
   return {
     id: r.id,
@@ -97,6 +109,10 @@ export function workerView(worker: LiveWorker, runningTasks: number) {
     labels: r.labels,
     capacity: r.capacity,
     reserved: worker.reserved,
+    // its GPU device ids ([]: a count only) and those its active attempts hold (null on telemetry
+    // messages, which do not carry them)
+    gpuIds: r.gpuIds ?? [],
+    gpuIdsInUse: gpuIdsInUse ?? null,
     usage: worker.usage ?? null,
     runningTasks,
     version: r.version,

@@ -32,6 +32,10 @@ class FakeSources implements MetricsSources {
 
   readonly tasks = {
     counts: () => ({ queued: 0, assigned: 0, running: 0 }),
+    deadLetters: 0,
+    countDeadLetters(): Promise<number> {
+      return Promise.resolve(this.deadLetters);
+    },
     onTaskChange: (listener: TaskChangeListener) => {
       this.taskListeners.push(listener);
       return () => undefined;
@@ -160,6 +164,18 @@ describe('finished attempts and lost workers', () => {
     expect(await t.value('wharf_task_attempts_finished_total{outcome="timed_out"}')).toBe(1);
     expect(await t.value('wharf_task_attempts_finished_total{outcome="stopped"}')).toBe(1);
     expect(await t.value('wharf_task_attempts_finished_total{outcome="succeeded"}')).toBe(0);
+  });
+
+  it('exports the dead letters the store counts, and counts tasks failed at a deadline by the deadline', async () => {
+    const t = setup();
+    expect(await t.value('wharf_dead_letters')).toBe(0);
+    t.sources.tasks.deadLetters = 3;
+    expect(await t.value('wharf_dead_letters')).toBe(3);
+    expect(await t.value('wharf_task_deadlines_exceeded_total{deadline="deadline"}')).toBe(0);
+    t.changed(t.task({ id: 'a', status: 'failed', deadlineExceeded: 'startDeadline' }));
+    t.changed(t.task({ id: 'b', status: 'failed' }));
+    expect(await t.value('wharf_task_deadlines_exceeded_total{deadline="startDeadline"}')).toBe(1);
+    expect(await t.value('wharf_task_deadlines_exceeded_total{deadline="deadline"}')).toBe(0);
   });
 
   it('counts lost workers from the registry events, and nothing else', async () => {

@@ -27,7 +27,7 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** What the scrape-time gauges read and the hooks listen to. */
 export interface MetricsSources {
-  tasks: Pick<TaskService, 'counts' | 'onTaskChange' | 'onAttemptFinished'>;
+  tasks: Pick<TaskService, 'counts' | 'onTaskChange' | 'onAttemptFinished' | 'countDeadLetters'>;
   registry: Pick<WorkerRegistry, 'counts' | 'list' | 'onWorkerEvent'>;
   /** the master's data dir (its filesystem's free space is exported) */
   dataDir: string;
@@ -48,6 +48,7 @@ export class MasterMetrics {
   private readonly workersLost: Counter;
   private readonly registerFailures: Counter<'reason'>;
   private readonly workerCallRefusals: Counter<'rpc' | 'reason'>;
+  private readonly deadlinesExceeded: Counter<'deadline'>;
   /** when each live task last entered `queued` / `assigned` (epoch ms) */
   private readonly queuedAt = new Map<string, number>();
   /** queued tasks: from when they may be placed (entering the queue, or the end of a retry's backoff) */
@@ -144,6 +145,13 @@ export class MasterMetrics {
       labelNames: ['rpc', 'reason'],
       registers,
     });
+    this.deadlinesExceeded = new Counter({
+      name: 'wharf_task_deadlines_exceeded_total',
+      help: 'Tasks failed with deadline_exceeded since the master started, by the deadline they missed (startDeadline, deadline).',
+      labelNames: ['deadline'],
+      registers,
+    });
+    for (const deadline of ['startDeadline', 'deadline']) this.deadlinesExceeded.inc({ deadline }, 0);
   }
 
   /** Connects the scrape-time gauges and the task/worker hooks. Call once, at start. */
@@ -160,6 +168,14 @@ export class MasterMetrics {
         this.set({ state: 'queued' }, counts.queued);
         this.set({ state: 'assigned' }, counts.assigned);
         this.set({ state: 'running' }, counts.running);
+      },
+    });
+    new Gauge({
+      name: 'wharf_dead_letters',
+      help: 'Tasks in the dead letters: failed through their retry policy, neither re-queued nor dismissed (a store count at each scrape).',
+      registers,
+      async collect() {
+        this.set(await tasks.countDeadLetters());
       },
     });
     new Gauge({
@@ -354,7 +370,7 @@ export class MasterMetrics {
   }
 
   /** Feeds the latency histograms and finished counters from one task change. */
-  taskChanged(task: Pick<Task, 'id' | 'status' | 'createdAt' | 'attemptCount' | 'notBefore'>): void {
+  taskChanged(task: Pick<Task, 'id' | 'status' | 'createdAt' | 'attemptCount' | 'notBefore' | 'deadlineExceeded'>): void {
     const at = this.now();
     const status: TaskStatus = task.status;
     if (status !== 'queued') this.readyAt.delete(task.id);
@@ -380,6 +396,7 @@ export class MasterMetrics {
     }
     if (TERMINAL_TASK_STATUSES.has(status)) {
       this.tasksFinished.inc({ state: status });
+      if (status === 'failed' && task.deadlineExceeded) this.deadlinesExceeded.inc({ deadline: task.deadlineExceeded });
       this.queuedAt.delete(task.id);
       this.assignedAt.delete(task.id);
     }

@@ -29,6 +29,11 @@ export interface Attempt {
   workerId: string;
   status: AttemptStatus;
   resources: Resources;
+  /**
+   * The GPU device ids the master assigned to this attempt (resources.gpu of them) from its
+   * worker's free ids at dispatch; absent when the worker gives no ids (a count only).
+   */
+  gpuIds?: string[] | undefined;
   createdAt: number;
   startedAt?: number | undefined;
   finishedAt?: number | undefined;

@@ -38,6 +38,41 @@ export interface ContainerSettings {
   pullPolicy?: PullPolicy | undefined;
 }
 
+/** The endings a retry policy can name in `retryOn.outcomes` (the charged rows of tasks/outcome-policy.ts). */
+export type RetryableEnding = 'failed' | 'timed_out' | 'error' | 'unverified';
+export const RETRYABLE_ENDINGS: readonly RetryableEnding[] = ['failed', 'timed_out', 'error', 'unverified'];
+
+/**
+ * Which charged endings are retried. Absent: every one. Present: an ending is retried when its
+ * outcome is in `outcomes`, or it is `failed` with an exit code in `exitCodes`; any other ends
+ * the task at once (failed, a dead letter) without charging a retry.
+ */
+export interface RetryOn {
+  exitCodes?: number[] | undefined;
+  outcomes?: RetryableEnding[] | undefined;
+}
+
+/**
+ * How a task is retried: up to maxRetries times, the n-th retry waiting
+ * min(maxBackoffSeconds, backoffSeconds · backoffMultiplier^(n-1)), then 50–100 % of that (jitter,
+ * so many tasks failing together do not come back together).
+ */
+export interface RetryPolicy {
+  maxRetries: number;
+  backoffSeconds: number;
+  backoffMultiplier: number;
+  maxBackoffSeconds: number;
+  retryOn?: RetryOn | undefined;
+}
+
+/** What a submission may say of its retry policy; absent fields take the master's defaults. */
+export interface RetryPolicyInput {
+  backoffSeconds?: number | undefined;
+  backoffMultiplier?: number | undefined;
+  maxBackoffSeconds?: number | undefined;
+  retryOn?: RetryOn | undefined;
+}
+
 export interface Task extends ContainerSettings {
   id: string;
   name: string;
@@ -53,11 +88,31 @@ export interface Task extends ContainerSettings {
   reason?: string | undefined;
   priority: number;
   resources: Resources;
+  /** the retry policy's maxRetries (kept as its own field: older records and clients know it) */
   maxRetries: number;
+  /**
+   * The rest of the retry policy, resolved with the master's defaults when submitted. Absent on
+   * tasks stored before policies existed: they back off as the master's defaults say.
+   */
+  retryPolicy?: Omit<RetryPolicy, 'maxRetries'> | undefined;
   /** 0 = no timeout */
   timeoutSeconds: number;
-  /** attempts charged to maxRetries (lost attempts are not charged) */
+  /** epoch ms: a task not started (running) by then fails with deadline_exceeded */
+  startDeadline?: number | undefined;
+  /** epoch ms: a task not ended by then is stopped (cancel with grace) and fails with deadline_exceeded */
+  deadline?: number | undefined;
+  /** the deadline that ended it (its reason says more) */
+  deadlineExceeded?: DeadlineKind | undefined;
+  /**
+   * retries taken: attempts charged to maxRetries that were followed by another attempt (lost
+   * attempts are not charged, and the last failure is not a retry), so never above maxRetries
+   */
   retriesUsed: number;
+  /**
+   * epoch ms the task became a dead letter: it failed with no retry left (or its ending is not
+   * in retryOn). Cleared when it is re-queued from the dead letters or dismissed.
+   */
+  deadLetteredAt?: number | undefined;
   /**
    * epoch ms before which a retry must not be placed. Set by a retry and kept until the task
    * is placed again (or cancelled): while it is set, the task waits for a retry and its reason
@@ -110,9 +165,17 @@ export interface NewTask extends ContainerSettings {
   resources: ResourceRequest;
   priority: number;
   maxRetries: number;
+  /** the rest of the retry policy; absent fields take the master's defaults */
+  retryPolicy?: RetryPolicyInput | undefined;
   timeoutSeconds: number;
+  /** epoch ms (see Task) */
+  startDeadline?: number | undefined;
+  /** epoch ms (see Task) */
+  deadline?: number | undefined;
   labels: Record<string, string>;
 }
+
+export type DeadlineKind = 'startDeadline' | 'deadline';
 
 /** The DAG fields a task may carry besides those of a plain submission (see Task). */
 export type DagTaskFields = Partial<Pick<Task, 'dagId' | 'dagTask' | 'inputs' | 'outputs' | 'useCache'>>;

@@ -27,6 +27,11 @@ export interface WorkerRecord {
   runtimes: Runtime[];
   labels: Record<string, string>;
   capacity: Resources;
+  /**
+   * The worker's GPU device ids (its --gpus flag, or detected); absent or empty: it offers
+   * capacity.gpu as a count only. The master assigns attempts ids from these (Attempt.gpuIds).
+   */
+  gpuIds?: string[] | undefined;
   version: string;
   registeredAt: number;
   lastHeartbeatAt: number;

@@ -23,7 +23,7 @@ import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type Task, type TaskStatus } fro
 import type { User } from '../records/user.js';
 import type { EffectiveSettings } from '../records/attempt.js';
 import { parseTaskInput } from '../tasks/task-input.js';
-import type { TaskService } from '../tasks/task-service.js';
+import { describeRetryOn, MAX_DEAD_LETTER_BULK as MAX_BULK, type TaskService } from '../tasks/task-service.js';
 import { joinTokenView } from '../http/cluster-routes.js';
 import { cacheSummaryLine, dagDetailsView, dagFileContentType, dagMetricsTable, dagRunsTable } from './dag-views.js';
 import {
@@ -89,7 +89,7 @@ export interface ReplContext {
 }
 
 /** What a positional argument is, for Tab. */
-export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'dagName' | 'file' | 'joinToken' | 'none';
+export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'dagName' | 'file' | 'joinToken' | 'deadLetter' | 'none';
 
 export interface Command {
   name: string;
@@ -115,6 +115,24 @@ function containerSettings(t: Pick<Task, 'network' | 'user' | 'readOnlyRootFiles
     ...(t.capAdd ?? []).map((c) => `+${c}`),
     `pull ${t.pullPolicy ?? 'IfNotPresent'}`,
   ].join(', ');
+}
+
+/** A task's deadlines in one line ("start by 2030-…; end by 2030-… (exceeded)"). */
+function deadlinesLine(t: Pick<Task, 'startDeadline' | 'deadline' | 'deadlineExceeded'>): string {
+  const parts: string[] = [];
+  if (t.startDeadline !== undefined) parts.push(`start by ${isoTime(t.startDeadline)}${t.deadlineExceeded === 'startDeadline' ? ' (exceeded)' : ''}`);
+  if (t.deadline !== undefined) parts.push(`end by ${isoTime(t.deadline)}${t.deadlineExceeded === 'deadline' ? ' (exceeded)' : ''}`);
+  return parts.join('; ') || 'none';
+}
+
+/** The rest of a task's retry policy, after its retries ("; backoff 5s ×2 up to 300s; retry on exit codes 75"). */
+function retryPolicyLine(t: Pick<Task, 'retryPolicy' | 'deadLetteredAt'>): string {
+  const p = t.retryPolicy;
+  const parts: string[] = [];
+  if (p) parts.push(`backoff ${p.backoffSeconds}s ×${p.backoffMultiplier} up to ${p.maxBackoffSeconds}s`);
+  if (p?.retryOn) parts.push(`retry on ${describeRetryOn(p.retryOn).replace(/^retryOn: /, '')}`);
+  if (t.deadLetteredAt !== undefined) parts.push('a dead letter');
+  return parts.length > 0 ? `; ${parts.join('; ')}` : '';
 }
 
 /** What a worker applied, in one line. */
@@ -448,6 +466,12 @@ function commandList(): Command[] {
               ['capacity', formatResources(r.capacity)],
               ['reserved', formatResources(worker.reserved)],
               [
+                'GPU ids',
+                r.gpuIds && r.gpuIds.length > 0
+                  ? `${r.gpuIds.join(', ')} (in use: ${ctx.services.tasks.gpuIdsInUse(r.id).join(', ') || 'none'})`
+                  : s.dim('none given (a count only)'),
+              ],
+              [
                 'usage',
                 u
                   ? `cpu ${u.cpuPercent.toFixed(0)}%, memory ${u.memoryPercent.toFixed(0)}%, disk ${u.diskPercent.toFixed(0)}%${u.gpuPercent === undefined ? '' : `, gpu ${u.gpuPercent.toFixed(0)}%`}`
@@ -549,8 +573,9 @@ function commandList(): Command[] {
           ['runtime', t.runtime],
           ['resources', formatResources(t.resources)],
           ['priority', String(t.priority)],
-          ['retries', `${t.retriesUsed} of ${t.maxRetries} used`],
+          ['retries', `${t.retriesUsed} of ${t.maxRetries} used${retryPolicyLine(t)}`],
           ['timeout', t.timeoutSeconds ? `${t.timeoutSeconds}s` : 'none'],
+          ['deadlines', deadlinesLine(t)],
           ['container', containerSettings(t)],
           ['env', cell(Object.keys(t.env).join(', ') || '-', 200)],
           ['labels', cell(formatMap(t.labels), 200)],
@@ -570,13 +595,14 @@ function commandList(): Command[] {
             '',
             s.bold('Attempts'),
             table(
-              ['#', 'ID', 'WORKER', 'STATUS', 'EXIT', 'STARTED', 'FINISHED', 'ERROR'],
+              ['#', 'ID', 'WORKER', 'STATUS', 'EXIT', 'GPU', 'STARTED', 'FINISHED', 'ERROR'],
               t.attempts.map((a) => [
                 String(a.number),
                 a.id.slice(0, 8),
                 a.workerId.slice(0, 8),
                 s.status(a.status),
                 a.exitCode === undefined ? '-' : String(a.exitCode),
+                a.gpuIds?.join(',') ?? '-',
                 isoTime(a.startedAt),
                 isoTime(a.finishedAt),
                 cell([a.error, a.logChunksMissing ? `${a.logChunksMissing} log chunks missing` : ''].filter((part) => part).join('; '), 80),
@@ -639,6 +665,82 @@ function commandList(): Command[] {
         }
         ctx.print(queue.text);
         ctx.print(ctx.style.dim(queue.shown < queue.total ? `${queue.shown} of ${queue.total} queued shown (queue --limit N)` : `${queue.total} queued`));
+      },
+    },
+    {
+      name: 'dead-letters',
+      usage: 'dead-letters [ls] [--image I] [--name N] [--limit N] | dead-letters requeue|dismiss <task>... | dead-letters requeue|dismiss --all [--image I] [--name N]',
+      summary: 'tasks that failed with no retry left: list, re-queue (same task, retries reset) or dismiss',
+      details: [
+        'dead-letters [ls]        the dead letters, newest first, with their attempts and last error',
+        '                         (--image, --name: only those; --limit N, 50 unless given, up to 500)',
+        'dead-letters requeue <task>...  back to the queue as the same task: new attempts, retries',
+        '                         reset to 0 (a deadline already passed is dropped)',
+        'dead-letters dismiss <task>...  out of the dead letters; the task stays failed',
+        '--all [--image I] [--name N]  instead of ids: every dead letter (of that image or name), up to 1000 a call',
+        'A dead letter is a task that failed through its retry policy: no retry left, or an ending its',
+        'retryOn does not name. Cancelled tasks, tasks past a deadline and DAG tasks are not.',
+      ].join('\n'),
+      args: ['deadLetter', 'deadLetter', 'deadLetter', 'deadLetter', 'deadLetter', 'deadLetter', 'deadLetter', 'deadLetter'],
+      flags: ['--all', '--image', '--name', '--limit'],
+      async run(ctx, args) {
+        const words = args[0] === 'ls' || args[0] === 'requeue' || args[0] === 'dismiss' ? args.slice(1) : args;
+        const action = args[0] === 'requeue' || args[0] === 'dismiss' ? args[0] : 'ls';
+        const filter: { image?: string; name?: string } = {};
+        let all = false;
+        const rest: string[] = [];
+        for (let i = 0; i < words.length; i += 1) {
+          const word = words[i]!;
+          if (word === '--image' || word === '--name') {
+            const value = words[++i];
+            if (value === undefined) throw usageError(this, `${word} needs a value`);
+            filter[word === '--image' ? 'image' : 'name'] = value;
+          } else if (word === '--all') {
+            all = true;
+          } else {
+            rest.push(word);
+          }
+        }
+        const { tasks } = ctx.services;
+        if (action === 'ls') {
+          if (all) throw usageError(this, '--all goes with requeue or dismiss');
+          const { rest: none, limit } = takeLimit(this, rest, 50, 500);
+          expectArgs(this, none, 0, 0);
+          const page = await tasks.listDeadLetters(ctx.admin, { ...filter, limit });
+          if (page.deadLetters.length === 0) {
+            ctx.print(ctx.style.dim('no dead letters'));
+            return;
+          }
+          const idLength = distinctPrefixLength(page.deadLetters.map((d) => d.task.id));
+          const now = ctx.now();
+          ctx.print(
+            table(
+              ['ID', 'NAME', 'IMAGE', 'OWNER', 'FAILED', 'ATTEMPTS', 'RETRIES', 'LAST ERROR'],
+              page.deadLetters.map(({ task: t, attempts, lastError }) => [
+                t.id.slice(0, idLength),
+                cell(t.name, 30),
+                cell(t.image || `(${t.runtime})`, 40),
+                cell(t.userId, 12),
+                ago(t.deadLetteredAt ?? t.finishedAt ?? t.createdAt, now),
+                String(attempts.length),
+                `${t.retriesUsed}/${t.maxRetries}`,
+                cell(lastError ?? t.reason ?? '-', 80),
+              ]),
+              ctx.style,
+            ),
+          );
+          if (page.nextCursor) ctx.print(ctx.style.dim(`showing the newest ${page.deadLetters.length}; more exist (dead-letters --limit 500)`));
+          return;
+        }
+        if (all && rest.length > 0) throw usageError(this, 'give task ids or --all, not both');
+        if (!all && rest.length === 0) throw usageError(this, `${action} which? give task ids or --all`);
+        if (!all && (filter.image !== undefined || filter.name !== undefined)) throw usageError(this, '--image and --name go with --all');
+        const selection = all ? { filter } : { taskIds: await Promise.all(rest.map((id) => ctx.ids.taskId(id))) };
+        const answer = action === 'requeue' ? await tasks.requeueDeadLetters(ctx.admin, selection) : await tasks.dismissDeadLetters(ctx.admin, selection);
+        const verb = action === 'requeue' ? 're-queued' : 'dismissed';
+        ctx.print(`${verb} ${answer.done.length} task${answer.done.length === 1 ? '' : 's'}${answer.done.length > 0 && answer.done.length <= 10 ? `: ${answer.done.map((id) => id.slice(0, 8)).join(', ')}` : ''}`);
+        for (const skipped of answer.skipped) ctx.print(ctx.style.dim(`skipped ${skipped.taskId.slice(0, 8)}: ${skipped.message}`));
+        if (answer.more) ctx.print(ctx.style.dim(`more match: run it again for the next ${MAX_BULK}`));
       },
     },
     {

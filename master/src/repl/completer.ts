@@ -1,6 +1,6 @@
 // Tab completion: command names first, then what each argument is (a task id, a worker id, a
 // status, a command name, a DAG run id or name, a file for `dag submit`, a join token id for
-// `join-token revoke`) and the options of the command.
+// `join-token revoke`, an action of `dead-letters`) and the options of the command.
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TASK_STATUSES } from '../records/task.js';
@@ -11,7 +11,7 @@ import { tokenize } from './tokenize.js';
 export type CompleterCallback = (error: Error | null, result: [string[], string]) => void;
 
 /** Options that take a value, so the value is not counted as a positional argument. */
-const VALUE_OPTIONS = new Set(['--expires', '--uses', '--limit', '--cpu', '--memory', '--disk', '--gpu', '--priority', '--retries', '--timeout', '--name', '--env', '--label', '--runtime']);
+const VALUE_OPTIONS = new Set(['--expires', '--uses', '--limit', '--cpu', '--memory', '--disk', '--gpu', '--priority', '--retries', '--timeout', '--name', '--env', '--label', '--runtime', '--image', '--backoff', '--backoff-multiplier', '--max-backoff', '--retry-on', '--start-deadline', '--deadline']);
 
 /** Paths starting with `typed` (relative to `cwd`); folders end in "/" so Tab can go on. */
 async function fileCandidates(cwd: string, typed: string): Promise<string[]> {
@@ -75,6 +75,10 @@ async function candidates(ids: IdResolver, cwd: string, line: string): Promise<[
       // `join-token create ...` or `join-token revoke <id>`
       if (position === 0) return [starting(['create', 'revoke']).map((word) => `${word} `), current];
       return words[1] === 'revoke' ? [await ids.joinTokenCandidates(current), current] : [[], current];
+    case 'deadLetter':
+      // `dead-letters ls|requeue|dismiss [<task>...]`
+      if (position === 0) return [starting(['ls', 'requeue', 'dismiss']).map((word) => `${word} `), current];
+      return words[1] === 'requeue' || words[1] === 'dismiss' ? [await ids.taskCandidates(current), current] : [[], current];
     default:
       return [[], current];
   }

@@ -26,6 +26,18 @@ describe('submit arguments', () => {
     expect(task.command).toEqual(['sh', '-c', 'echo "a b"; date']);
   });
 
+  it('reads the retry policy and deadlines into the body REST takes', () => {
+    expect(submit('img --retries 3 --backoff 5s --backoff-multiplier 1.5 --max-backoff 2m --retry-on 75,137 --retry-on timed_out --start-deadline 10m --deadline 2030-01-01T12:00:00Z')).toEqual({
+      image: 'img',
+      maxRetries: 3,
+      retryPolicy: { backoffSeconds: 5, backoffMultiplier: 1.5, maxBackoffSeconds: 120, retryOn: { exitCodes: [75, 137], outcomes: ['timed_out'] } },
+      startDeadline: '+10m',
+      deadline: '2030-01-01T12:00:00Z',
+    });
+    expect(() => submit('img --backoff-multiplier x')).toThrow('--backoff-multiplier must be a number');
+    expect(() => submit('img --max-backoff soon')).toThrow('--max-backoff takes seconds or a duration');
+  });
+
   it('passes words after -- to the command, even ones that look like options', () => {
     expect(submit('img ls -- --color --cpu 3')).toEqual({ image: 'img', command: ['ls', '--color', '--cpu', '3'] });
   });

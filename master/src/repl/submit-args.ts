@@ -24,12 +24,19 @@ export const SUBMIT_FLAGS: Readonly<Record<string, FlagKind>> = {
   'read-only': 'switch',
   'cap-add': 'list',
   pull: 'text',
+  backoff: 'duration',
+  'backoff-multiplier': 'text',
+  'max-backoff': 'duration',
+  'retry-on': 'list',
+  'start-deadline': 'text',
+  deadline: 'text',
 };
 
 export const SUBMIT_USAGE =
   'submit <image> [command...] [--cpu N] [--memory 512Mi] [--disk 1Gi] [--gpu N] [--priority N] [--retries N] ' +
   '[--timeout S] [--name X] [--env K=V]... [--label K=V]... [--runtime docker|exec] [--network default|none|host] ' +
-  '[--user UID[:GID]] [--read-only] [--cap-add CAP]... [--pull IfNotPresent|Always|Never]';
+  '[--user UID[:GID]] [--read-only] [--cap-add CAP]... [--pull IfNotPresent|Always|Never] ' +
+  '[--backoff S] [--backoff-multiplier X] [--max-backoff S] [--retry-on EXIT|OUTCOME]... [--start-deadline 10m|ISO] [--deadline 2h|ISO]';
 
 const usageError = (message: string) => new WharfError('validation_failed', message);
 
@@ -97,16 +104,17 @@ export function parseSubmitArgs(words: readonly string[]): Record<string, unknow
     if (!/^-?\d+$/.test(value)) throw usageError(`submit: --${flag} must be a whole number (got "${value}")`);
     return Number(value);
   };
-  const timeout = (): number | undefined => {
-    const value = single.get('timeout');
+  const seconds = (flag: string): number | undefined => {
+    const value = single.get(flag);
     if (value === undefined) return undefined;
     if (/^\d+$/.test(value)) return Number(value);
     const ms = parseDurationMs(value);
     if (ms === undefined || /^\s*[\d.]+\s*$/.test(value)) {
-      throw usageError(`submit: --timeout takes seconds or a duration such as 90s, 5m or 2h (got "${value}")`);
+      throw usageError(`submit: --${flag} takes seconds or a duration such as 90s, 5m or 2h (got "${value}")`);
     }
     return Math.ceil(ms / 1000);
   };
+  const timeout = (): number | undefined => seconds('timeout');
 
   const runtime = single.get('runtime');
   const body: Record<string, unknown> = {};
@@ -142,5 +150,28 @@ export function parseSubmitArgs(words: readonly string[]): Record<string, unknow
   if (lists['cap-add']) body.capAdd = lists['cap-add'];
   const pull = single.get('pull');
   if (pull !== undefined) body.pullPolicy = pull;
+  // the retry policy: parseTaskInput checks the numbers and the endings, as for REST
+  const policy: Record<string, unknown> = {};
+  const backoff = seconds('backoff');
+  if (backoff !== undefined) policy.backoffSeconds = backoff;
+  const maxBackoff = seconds('max-backoff');
+  if (maxBackoff !== undefined) policy.maxBackoffSeconds = maxBackoff;
+  const multiplier = single.get('backoff-multiplier');
+  if (multiplier !== undefined) {
+    if (!/^\d+(\.\d+)?$/.test(multiplier)) throw usageError(`submit: --backoff-multiplier must be a number such as 2 or 1.5 (got "${multiplier}")`);
+    policy.backoffMultiplier = Number(multiplier);
+  }
+  const retryOn = lists['retry-on']?.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+  if (retryOn && retryOn.length > 0) {
+    const exitCodes = retryOn.filter((value) => /^\d+$/.test(value)).map(Number);
+    const outcomes = retryOn.filter((value) => !/^\d+$/.test(value));
+    policy.retryOn = { ...(exitCodes.length > 0 ? { exitCodes } : {}), ...(outcomes.length > 0 ? { outcomes } : {}) };
+  }
+  if (Object.keys(policy).length > 0) body.retryPolicy = policy;
+  // a deadline: a duration from now (10m, or +10m as REST takes it) or an ISO date-time
+  for (const [flag, field] of [['start-deadline', 'startDeadline'], ['deadline', 'deadline']] as const) {
+    const value = single.get(flag);
+    if (value !== undefined) body[field] = /^\d/.test(value) && !value.includes('T') ? `+${value}` : value;
+  }
   return body;
 }

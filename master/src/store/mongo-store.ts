@@ -34,7 +34,7 @@ import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
 import type { User, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
-import { decodeTaskCursor, encodeTaskCursor, type DagQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
+import { decodeTaskCursor, encodeDeadLetterCursor, encodeTaskCursor, type DagQuery, type DeadLetterQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
 
 const UNFINISHED_TASK_STATUSES = ['queued', 'assigned', 'running'];
 const ACTIVE_ATTEMPT_STATUSES = ['assigned', 'running', 'cancelling'];
@@ -58,6 +58,8 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'tasks_by_user', key: { userId: 1, createdAt: -1, _id: -1 } },
     { name: 'tasks_by_worker', key: { workerId: 1 } },
     { name: 'tasks_by_created', key: { createdAt: -1, _id: -1 } },
+    // dead letters, newest first (only failed tasks carry deadLetteredAt)
+    { name: 'tasks_dead_letters', key: { deadLetteredAt: -1, _id: -1 } },
   ],
   attempts: [
     { name: 'attempts_by_task', key: { taskId: 1, number: 1 } },
@@ -523,6 +525,30 @@ export class MongoStore implements Store {
     if (!before) return false;
     return async () => void (await collection.replaceOne({ _id: before._id }, before));
   }
+
+  // ---- dead letters ---------------------------------------------------------------------
+  async listDeadLetters(query: DeadLetterQuery): Promise<TaskPage> {
+    const filter: Filter<Keyed> = { status: 'failed', deadLetteredAt: { $exists: true } };
+    if (query.userId !== undefined) filter.userId = query.userId;
+    if (query.image !== undefined) filter.image = query.image;
+    if (query.name !== undefined) filter.name = query.name;
+    if (query.cursor !== undefined) {
+      const cursor = decodeTaskCursor(query.cursor);
+      if (!cursor) throw new WharfError('validation_failed', 'cursor: not a cursor this server issued');
+      filter.$or = [{ deadLetteredAt: { $lt: cursor.createdAt } }, { deadLetteredAt: cursor.createdAt, _id: { $lt: cursor.id } }];
+    }
+    const rows = (await this.tasks
+      .find(filter, { ...RECORD, sort: { deadLetteredAt: -1, _id: -1 }, limit: query.limit + 1 })
+      .toArray()) as unknown as Task[];
+    const tasks = rows.slice(0, query.limit);
+    const last = tasks[tasks.length - 1];
+    return { tasks, nextCursor: rows.length > query.limit && last ? encodeDeadLetterCursor(last) : undefined };
+  }
+
+  async countDeadLetters(): Promise<number> {
+    return this.tasks.countDocuments({ status: 'failed', deadLetteredAt: { $exists: true } });
+  }
+  // ---- end of dead letters --------------------------------------------------------------
 
   // ---- API tokens -----------------------------------------------------------------------
 

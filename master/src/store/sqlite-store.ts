@@ -11,7 +11,7 @@ import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
 import type { User, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
-import { applyPatch, decodeTaskCursor, encodeTaskCursor, type DagQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
+import { applyPatch, decodeTaskCursor, encodeDeadLetterCursor, encodeTaskCursor, type DagQuery, type DeadLetterQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -45,6 +45,12 @@ CREATE TABLE IF NOT EXISTS join_tokens (
   id TEXT PRIMARY KEY, expires_at INTEGER, usage_limit INTEGER, uses INTEGER NOT NULL,
   last_used_at INTEGER, revoked_at INTEGER, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS revoked_certificates (fingerprint TEXT PRIMARY KEY, data TEXT NOT NULL);
+`;
+
+// dead letters: failed tasks with deadLetteredAt, newest first (a partial index: only they are in it)
+const DEAD_LETTER_SCHEMA = `
+CREATE INDEX IF NOT EXISTS tasks_dead_letters ON tasks (json_extract(data, '$.deadLetteredAt') DESC, id DESC)
+  WHERE status = 'failed' AND json_extract(data, '$.deadLetteredAt') IS NOT NULL;
 `;
 
 // API tokens: their own table, found by the secret's hash; (user, name) is unique
@@ -112,6 +118,7 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.db.exec(API_TOKEN_SCHEMA);
+    this.db.exec(DEAD_LETTER_SCHEMA);
     this.db.exec(REGISTRY_CREDENTIAL_SCHEMA);
     const db = this.db;
     this.statements = {
@@ -444,6 +451,44 @@ export class SqliteStore implements Store {
       }
     }
   }
+
+  // ---- dead letters ---------------------------------------------------------------------
+  async listDeadLetters(query: DeadLetterQuery): Promise<TaskPage> {
+    const at = "json_extract(data, '$.deadLetteredAt')";
+    const where = ["status = 'failed'", `${at} IS NOT NULL`];
+    const params: (string | number)[] = [];
+    if (query.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(query.userId);
+    }
+    if (query.image !== undefined) {
+      where.push("json_extract(data, '$.image') = ?");
+      params.push(query.image);
+    }
+    if (query.name !== undefined) {
+      where.push("json_extract(data, '$.name') = ?");
+      params.push(query.name);
+    }
+    if (query.cursor !== undefined) {
+      const cursor = decodeTaskCursor(query.cursor);
+      if (!cursor) throw new WharfError('validation_failed', 'cursor: not a cursor this server issued');
+      where.push(`(${at} < ? OR (${at} = ? AND id < ?))`);
+      params.push(cursor.createdAt, cursor.createdAt, cursor.id);
+    }
+    const sql = `SELECT data FROM tasks WHERE ${where.join(' AND ')} ORDER BY ${at} DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare<(string | number)[], Row>(sql).all(...params, query.limit + 1);
+    const tasks = rows.slice(0, query.limit).map((row) => JSON.parse(row.data) as Task);
+    const last = tasks[tasks.length - 1];
+    return { tasks, nextCursor: rows.length > query.limit && last ? encodeDeadLetterCursor(last) : undefined };
+  }
+
+  async countDeadLetters(): Promise<number> {
+    const row = this.db
+      .prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE status = 'failed' AND json_extract(data, '$.deadLetteredAt') IS NOT NULL")
+      .get();
+    return row?.n ?? 0;
+  }
+  // ---- end of dead letters --------------------------------------------------------------
 
   // ---- API tokens -----------------------------------------------------------------------
 

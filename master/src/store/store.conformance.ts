@@ -459,6 +459,38 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       await store.revokeCertificate({ ...entry, fingerprint256: 'AA:02', serial: '02' });
       expect(await store.listRevokedCertificates()).toEqual([entry, { ...entry, fingerprint256: 'AA:02', serial: '02' }]);
     });
+    // ---- dead letters ---------------------------------------------------------------------
+    describe('dead letters', () => {
+      it('lists failed tasks marked dead letters, newest first, per user, image or name, page by page', async () => {
+        const a = mockTask({ status: 'failed', deadLetteredAt: 1000, userId: 'alice', image: 'img/a' });
+        const b = mockTask({ status: 'failed', deadLetteredAt: 3000, userId: 'bob', image: 'img/b', name: 'train' });
+        const c = mockTask({ status: 'failed', deadLetteredAt: 2000, userId: 'alice', image: 'img/a' });
+        const failedOnly = mockTask({ status: 'failed' });
+        const succeeded = mockTask({ status: 'succeeded' });
+        await store.commit([a, b, c, failedOnly, succeeded].map((task) => ({ kind: 'insertTask', task })));
+        expect((await store.listDeadLetters({ limit: 10 })).tasks.map((t) => t.id)).toEqual([b.id, c.id, a.id]);
+        expect(await store.countDeadLetters()).toBe(3);
+        expect((await store.listDeadLetters({ userId: 'alice', limit: 10 })).tasks.map((t) => t.id)).toEqual([c.id, a.id]);
+        expect((await store.listDeadLetters({ image: 'img/b', limit: 10 })).tasks.map((t) => t.id)).toEqual([b.id]);
+        expect((await store.listDeadLetters({ name: 'train', limit: 10 })).tasks.map((t) => t.id)).toEqual([b.id]);
+        const first = await store.listDeadLetters({ limit: 2 });
+        expect(first.tasks.map((t) => t.id)).toEqual([b.id, c.id]);
+        const second = await store.listDeadLetters({ limit: 2, cursor: first.nextCursor });
+        expect(second).toEqual({ tasks: [a], nextCursor: undefined });
+      });
+
+      it('drops a task from the list once it is re-queued or its mark is removed', async () => {
+        const a = mockTask({ status: 'failed', deadLetteredAt: 1000 });
+        const b = mockTask({ status: 'failed', deadLetteredAt: 2000 });
+        await store.commit([{ kind: 'insertTask', task: a }, { kind: 'insertTask', task: b }]);
+        await store.commit([{ kind: 'updateTask', taskId: a.id, expectStatus: ['failed'], patch: { status: 'queued', deadLetteredAt: undefined } }]);
+        await store.commit([{ kind: 'updateTask', taskId: b.id, patch: { deadLetteredAt: undefined } }]);
+        expect((await store.listDeadLetters({ limit: 10 })).tasks).toEqual([]);
+        expect(await store.countDeadLetters()).toBe(0);
+      });
+    });
+    // ---- end of dead letters --------------------------------------------------------------
+
     // ---- API tokens -----------------------------------------------------------------------
     describe('API tokens', () => {
       it('keeps a token, finds it by id and by secret hash, and lists it per user oldest first', async () => {

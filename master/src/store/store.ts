@@ -167,7 +167,29 @@ export interface Store {
   deleteRegistryCredential(id: string): Promise<boolean>;
   // ---- end of registry credentials -------------------------------------------------------
 
+  // ---- dead letters (tasks/systems/dead-letter-system.ts) ---------------------------------
+  // A dead letter is a failed task with `deadLetteredAt` set (records/task.ts); it is changed
+  // through `commit` like any task. Newest dead letter first (deadLetteredAt, then id, descending).
+  listDeadLetters(query: DeadLetterQuery): Promise<TaskPage>;
+  /** How many dead letters there are (for /metrics). */
+  countDeadLetters(): Promise<number>;
+  // ---- end of dead letters ---------------------------------------------------------------
+
   close(): Promise<void>;
+}
+
+/** Which dead letters to list: one user's (absent: everyone's), of one image or task name. */
+export interface DeadLetterQuery {
+  userId?: string | undefined;
+  image?: string | undefined;
+  name?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** A dead-letter page's cursor: (deadLetteredAt, id) of its last task, in the task cursor's form. */
+export function encodeDeadLetterCursor(task: Pick<Task, 'deadLetteredAt' | 'id'>): string {
+  return encodeTaskCursor({ createdAt: task.deadLetteredAt ?? 0, id: task.id });
 }
 
 /**

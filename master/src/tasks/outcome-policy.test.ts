@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Attempt, AttemptStatus } from '../records/attempt.js';
 import type { Task } from '../records/task.js';
-import { decideOutcome, endingOf, ENDING_RULES, retryDelayMs, type Ending, type OutcomeDecision } from './outcome-policy.js';
+import { decideOutcome, endingOf, ENDING_RULES, retryDelayMs, retryPolicyOf, taskRetryDelayMs, type Ending, type OutcomeDecision } from './outcome-policy.js';
 
 function mockTask(patch: Partial<Task> = {}): Task {
   return {
@@ -60,19 +60,19 @@ const ROWS: Row[] = [
     when: 'a non-zero exit with no retry left',
     task: { retriesUsed: 2 },
     ending: { outcome: 'failed', exitCode: 3 },
-    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code 3', retriesUsed: 3 },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code 3', retriesUsed: 2, deadLetter: true },
   },
   {
     when: 'a failure without an exit code, no retries',
     task: { maxRetries: 0 },
     ending: { outcome: 'failed' },
-    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code unknown', retriesUsed: 1 },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code unknown', retriesUsed: 0, deadLetter: true },
   },
   {
     when: 'the runtime says why it failed (out of memory), no retries',
     task: { maxRetries: 0 },
     ending: { outcome: 'failed', exitCode: 137, error: 'out of memory (limit 32Mi)' },
-    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'out of memory (limit 32Mi); exit code 137', retriesUsed: 1 },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'out of memory (limit 32Mi); exit code 137', retriesUsed: 0, deadLetter: true },
   },
   {
     when: 'it passed its disk limit, with retries left',
@@ -83,13 +83,13 @@ const ROWS: Row[] = [
     when: 'the worker timed it out, no retries',
     task: { maxRetries: 0, timeoutSeconds: 30 },
     ending: { outcome: 'timed_out', exitCode: 137 },
-    decision: { kind: 'fail', attemptStatus: 'timed_out', reason: 'timed out after 30s', retriesUsed: 1 },
+    decision: { kind: 'fail', attemptStatus: 'timed_out', reason: 'timed out after 30s', retriesUsed: 0, deadLetter: true },
   },
   {
     when: 'the worker could not run it (with its error)',
     task: { maxRetries: 0 },
     ending: { outcome: 'error', error: 'image not found' },
-    decision: { kind: 'fail', attemptStatus: 'error', reason: 'image not found', retriesUsed: 1 },
+    decision: { kind: 'fail', attemptStatus: 'error', reason: 'image not found', retriesUsed: 0, deadLetter: true },
   },
   {
     when: 'the worker could not run it (no error given), retries left',
@@ -117,7 +117,7 @@ const ROWS: Row[] = [
     when: 'it said succeeded but did not hold up (a declared output missing)',
     task: { maxRetries: 0 },
     ending: { outcome: 'unverified', exitCode: 0, error: 'declared output "model.bin" not written to /output' },
-    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'declared output "model.bin" not written to /output', retriesUsed: 1 },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'declared output "model.bin" not written to /output', retriesUsed: 0, deadLetter: true },
   },
   {
     when: 'it did not hold up, retries left',
@@ -139,7 +139,38 @@ const ROWS: Row[] = [
     when: 'a non-zero exit whose outputs passed their cap, no retry left',
     task: { retriesUsed: 2 },
     ending: endingOf({ outcome: 'failed', exitCode: 1 }, 'outputs of attempt attempt-1 exceed the cap of 10 bytes (10B, WHARF_MAX_OUTPUT_BYTES)'),
-    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'outputs of attempt attempt-1 exceed the cap of 10 bytes (10B, WHARF_MAX_OUTPUT_BYTES)', retriesUsed: 3 },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'outputs of attempt attempt-1 exceed the cap of 10 bytes (10B, WHARF_MAX_OUTPUT_BYTES)', retriesUsed: 2, deadLetter: true },
+  },
+  // the retry policy's retryOn: only the endings it names are retried
+  {
+    when: 'an exit code retryOn names, retries left',
+    task: { retryPolicy: { backoffSeconds: 1, backoffMultiplier: 2, maxBackoffSeconds: 10, retryOn: { exitCodes: [75] } } },
+    ending: { outcome: 'failed', exitCode: 75 },
+    decision: { kind: 'retry', attemptStatus: 'failed', reason: 'exit code 75; retry 1 of 2 in 2s', delayMs: 1500, retriesUsed: 1 },
+  },
+  {
+    when: 'an exit code retryOn does not name, retries left: failed at once, not charged',
+    task: { retryPolicy: { backoffSeconds: 1, backoffMultiplier: 2, maxBackoffSeconds: 10, retryOn: { exitCodes: [75, 137] } } },
+    ending: { outcome: 'failed', exitCode: 1 },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code 1; not retried (retryOn: exit codes 75, 137)', retriesUsed: 0, deadLetter: true },
+  },
+  {
+    when: 'a timeout when retryOn names timed_out only',
+    task: { retryPolicy: { backoffSeconds: 1, backoffMultiplier: 2, maxBackoffSeconds: 10, retryOn: { outcomes: ['timed_out'] } } },
+    ending: { outcome: 'timed_out', exitCode: 137 },
+    decision: { kind: 'retry', attemptStatus: 'timed_out', reason: 'timed out after 10s; retry 1 of 2 in 2s', delayMs: 1500, retriesUsed: 1 },
+  },
+  {
+    when: 'a worker error when retryOn names exit codes only',
+    task: { retryPolicy: { backoffSeconds: 1, backoffMultiplier: 2, maxBackoffSeconds: 10, retryOn: { exitCodes: [1] } } },
+    ending: { outcome: 'error', error: 'image not found' },
+    decision: { kind: 'fail', attemptStatus: 'error', reason: 'image not found; not retried (retryOn: exit code 1)', retriesUsed: 0, deadLetter: true },
+  },
+  {
+    when: 'a DAG task with no retry left: failed, not a dead letter (its run fails with it)',
+    task: { retriesUsed: 2, dagId: 'dag-1' },
+    ending: { outcome: 'failed', exitCode: 3 },
+    decision: { kind: 'fail', attemptStatus: 'failed', reason: 'exit code 3', retriesUsed: 2, deadLetter: false },
   },
   // a person cancelled the task: the task has ended already; only the attempt is recorded
   {
@@ -224,6 +255,24 @@ describe('decideOutcome', () => {
     decideOutcome(mockTask({ retriesUsed: 1 }), mockAttempt(), { outcome: 'failed', exitCode: 1 }, spy);
     expect(asked).toEqual([2]);
   });
+
+  it('never answers retriesUsed above maxRetries: the failure after the last retry is not a retry', () => {
+    for (const maxRetries of [0, 1, 2, 5]) {
+      let task = mockTask({ maxRetries });
+      let decision: OutcomeDecision;
+      let attempts = 0;
+      do {
+        attempts += 1;
+        decision = decideOutcome(task, mockAttempt(), { outcome: 'failed', exitCode: 1 }, delay);
+        if (decision.kind === 'retry' || decision.kind === 'fail') {
+          expect(decision.retriesUsed).toBeLessThanOrEqual(maxRetries);
+          task = mockTask({ maxRetries, retriesUsed: decision.retriesUsed });
+        }
+      } while (decision.kind === 'retry');
+      expect(decision).toMatchObject({ kind: 'fail', retriesUsed: maxRetries });
+      expect(attempts).toBe(maxRetries + 1);
+    }
+  });
 });
 
 describe('endingOf', () => {
@@ -269,5 +318,20 @@ describe('retryDelayMs', () => {
     { retry: 9, random: 0.999_999, ms: 10_000 },
   ])('retry $retry with random $random waits $ms ms', ({ retry, random, ms }) => {
     expect(retryDelayMs(retry, backoff, () => random)).toBe(ms);
+  });
+});
+
+describe('a task\'s retry policy', () => {
+  const defaults = { baseMs: 5000, maxMs: 60_000 };
+
+  it('backs off by its own base, multiplier and cap', () => {
+    const task = { maxRetries: 5, retryPolicy: { backoffSeconds: 2, backoffMultiplier: 3, maxBackoffSeconds: 30 } };
+    // random 0.999999: the whole ceiling (no jitter taken off)
+    expect([1, 2, 3, 4].map((n) => taskRetryDelayMs(task, n, defaults, () => 0.999_999))).toEqual([2000, 6000, 18_000, 30_000]);
+  });
+
+  it('is the master\'s defaults for a task stored before policies existed', () => {
+    expect(retryPolicyOf({ maxRetries: 2 }, defaults)).toEqual({ maxRetries: 2, backoffSeconds: 5, backoffMultiplier: 2, maxBackoffSeconds: 60 });
+    expect(taskRetryDelayMs({ maxRetries: 2 }, 2, defaults, () => 0.999_999)).toBe(10_000);
   });
 });

@@ -10,7 +10,7 @@
 // (a partitioned worker's own stop, fencing) was: its attempt status, whether a person's cancel overrides it, what it does
 // to the task (succeed; charge a retry, else fail; re-queue uncharged), and the reason people see.
 import type { Attempt, AttemptStatus, ReportedOutcome } from '../records/attempt.js';
-import { TERMINAL_TASK_STATUSES, type Task } from '../records/task.js';
+import { TERMINAL_TASK_STATUSES, type RetryOn, type RetryPolicy, type Task } from '../records/task.js';
 
 export type AttemptEnding = ReportedOutcome | 'unverified';
 
@@ -26,7 +26,10 @@ interface EndingRule {
   attemptStatus: AttemptStatus;
   /** a person cancelled the task meanwhile (attempt `cancelling`): the attempt ends `cancelled` instead */
   cancelOverrides: boolean;
-  /** succeed; charge = retry while retries remain, else fail; requeue = run again, not charged */
+  /**
+   * succeed; charge = retry while retries remain (and the task's retryOn names the ending), else
+   * fail and become a dead letter; requeue = run again, not charged (a `preempted` row is one)
+   */
   effect: 'succeed' | 'charge' | 'requeue';
   /** the reason the task shows (for `charge`, before the retry note) */
   reason: (task: Task, ending: Ending) => string;
@@ -65,7 +68,12 @@ export type OutcomeDecision =
   | { kind: 'succeed'; attemptStatus: AttemptStatus }
   /** back to the queue after `delayMs`, charged to the task's retries */
   | { kind: 'retry'; attemptStatus: AttemptStatus; reason: string; delayMs: number; retriesUsed: number }
-  | { kind: 'fail'; attemptStatus: AttemptStatus; reason: string; retriesUsed: number }
+  /**
+   * the task fails; `retriesUsed` is what it used (the last failure is not a retry, so never
+   * above maxRetries); `deadLetter`: it goes to the dead letters (every policy failure except a
+   * DAG task's: its run fails with it and is re-run as a run)
+   */
+  | { kind: 'fail'; attemptStatus: AttemptStatus; reason: string; retriesUsed: number; deadLetter: boolean }
   /** back to the queue at once, not charged */
   | { kind: 'requeue'; attemptStatus: AttemptStatus; reason: string }
   /** the task has moved on (cancelled, ended, or on another attempt): only the attempt is recorded */
@@ -106,8 +114,11 @@ export function decideOutcome(task: Task, attempt: Attempt, ending: Ending, retr
       return { kind: 'requeue', attemptStatus, reason: rule.reason(task, ending) };
     case 'charge': {
       const why = rule.reason(task, ending);
+      const fail = (reason: string): OutcomeDecision => ({ kind: 'fail', attemptStatus, reason, retriesUsed: task.retriesUsed, deadLetter: task.dagId === undefined });
+      const retryOn = task.retryPolicy?.retryOn;
+      if (retryOn && !retriedOn(retryOn, ending)) return fail(`${why}; not retried (${describeRetryOn(retryOn)})`);
+      if (task.retriesUsed >= task.maxRetries) return fail(why);
       const retriesUsed = task.retriesUsed + 1;
-      if (retriesUsed > task.maxRetries) return { kind: 'fail', attemptStatus, reason: why, retriesUsed };
       const delayMs = retryDelayMs(retriesUsed);
       const reason = `${why}; retry ${retriesUsed} of ${task.maxRetries} in ${Math.ceil(delayMs / 1000)}s`;
       return { kind: 'retry', attemptStatus, reason, delayMs, retriesUsed };
@@ -115,11 +126,52 @@ export function decideOutcome(task: Task, attempt: Attempt, ending: Ending, retr
   }
 }
 
+/** The ending is one the task's retryOn retries. */
+export function retriedOn(retryOn: RetryOn, ending: Ending): boolean {
+  if (retryOn.outcomes?.some((outcome) => outcome === ending.outcome)) return true;
+  return ending.outcome === 'failed' && ending.exitCode !== undefined && (retryOn.exitCodes?.includes(ending.exitCode) ?? false);
+}
+
+/** "retryOn: exit codes 1, 137; timed_out" — what the reason of an ending not retried names. */
+export function describeRetryOn(retryOn: RetryOn): string {
+  const parts: string[] = [];
+  if (retryOn.exitCodes && retryOn.exitCodes.length > 0) parts.push(`exit code${retryOn.exitCodes.length > 1 ? 's' : ''} ${retryOn.exitCodes.join(', ')}`);
+  if (retryOn.outcomes && retryOn.outcomes.length > 0) parts.push(retryOn.outcomes.join(', '));
+  return `retryOn: ${parts.join('; ') || 'nothing'}`;
+}
+
+/** The backoff a task's retries follow, as the master's defaults give it. */
+export interface BackoffDefaults {
+  baseMs: number;
+  maxMs: number;
+}
+
+/** The multiplier of a task whose policy does not name one (and of tasks stored before policies). */
+export const DEFAULT_BACKOFF_MULTIPLIER = 2;
+
+/** The task's retry policy, complete: its own, or (stored before policies) the master's defaults. */
+export function retryPolicyOf(task: Pick<Task, 'maxRetries' | 'retryPolicy'>, defaults: BackoffDefaults): RetryPolicy {
+  return {
+    maxRetries: task.maxRetries,
+    backoffSeconds: task.retryPolicy?.backoffSeconds ?? defaults.baseMs / 1000,
+    backoffMultiplier: task.retryPolicy?.backoffMultiplier ?? DEFAULT_BACKOFF_MULTIPLIER,
+    maxBackoffSeconds: task.retryPolicy?.maxBackoffSeconds ?? defaults.maxMs / 1000,
+    ...(task.retryPolicy?.retryOn ? { retryOn: task.retryPolicy.retryOn } : {}),
+  };
+}
+
 /**
- * The wait before the n-th retry (n ≥ 1): exponential backoff with jitter, base·2^(n-1) capped at
- * `maxMs`, then 50–100 % of that. `random` answers in [0, 1).
+ * The wait before the n-th retry (n ≥ 1): exponential backoff with jitter,
+ * base·multiplier^(n-1) capped at `maxMs`, then 50–100 % of that. `random` answers in [0, 1).
  */
-export function retryDelayMs(retry: number, backoff: { baseMs: number; maxMs: number }, random: () => number): number {
-  const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (retry - 1));
+export function retryDelayMs(retry: number, backoff: { baseMs: number; maxMs: number; multiplier?: number | undefined }, random: () => number): number {
+  const multiplier = backoff.multiplier ?? DEFAULT_BACKOFF_MULTIPLIER;
+  const ceiling = Math.min(backoff.maxMs, backoff.baseMs * multiplier ** (retry - 1));
   return Math.round(ceiling * (0.5 + 0.5 * random()));
+}
+
+/** The wait before the n-th retry of `task`, by its policy (see retryDelayMs). */
+export function taskRetryDelayMs(task: Pick<Task, 'maxRetries' | 'retryPolicy'>, retry: number, defaults: BackoffDefaults, random: () => number): number {
+  const policy = retryPolicyOf(task, defaults);
+  return retryDelayMs(retry, { baseMs: policy.backoffSeconds * 1000, maxMs: policy.maxBackoffSeconds * 1000, multiplier: policy.backoffMultiplier }, random);
 }

@@ -27,6 +27,50 @@ describe('parseTaskInput', () => {
     });
   });
 
+  it('takes a retry policy, its maxRetries as the task\'s own (the old field keeps working)', () => {
+    const task = parseTaskInput({
+      image: 'alpine',
+      retryPolicy: { maxRetries: 3, backoffSeconds: 2, backoffMultiplier: 3, maxBackoffSeconds: 60, retryOn: { exitCodes: [137, 75, 75], outcomes: ['timed_out'] } },
+    });
+    expect(task.maxRetries).toBe(3);
+    expect(task.retryPolicy).toEqual({ backoffSeconds: 2, backoffMultiplier: 3, maxBackoffSeconds: 60, retryOn: { exitCodes: [75, 137], outcomes: ['timed_out'] } });
+    expect(parseTaskInput({ image: 'alpine', maxRetries: 2 })).toMatchObject({ maxRetries: 2 });
+    expect(parseTaskInput({ image: 'alpine', maxRetries: 2, retryPolicy: { maxRetries: 2 } })).toMatchObject({ maxRetries: 2 });
+    expect(parseTaskInput({ image: 'alpine' }).retryPolicy).toBeUndefined();
+  });
+
+  it.each([
+    [{ maxRetries: 1, retryPolicy: { maxRetries: 2 } }, 'retryPolicy.maxRetries: 2 differs from maxRetries 1'],
+    [{ retryPolicy: { backoffSeconds: 10, maxBackoffSeconds: 5 } }, 'retryPolicy.maxBackoffSeconds: 5 is below backoffSeconds 10'],
+    [{ retryPolicy: { backoffMultiplier: 0.5 } }, 'retryPolicy.backoffMultiplier'],
+    [{ retryPolicy: { retryOn: {} } }, 'retryPolicy.retryOn: give exitCodes or outcomes'],
+    [{ retryPolicy: { retryOn: { outcomes: ['cancelled'] } } }, 'retryPolicy.retryOn.outcomes.0'],
+    [{ retryPolicy: { retryOn: { exitCodes: [256] } } }, 'retryPolicy.retryOn.exitCodes.0'],
+    [{ retryPolicy: { tries: 3 } }, 'unknown field "tries"'],
+  ])('refuses the retry policy %j naming the field', (policy, message) => {
+    expect(() => parseTaskInput({ image: 'alpine', ...policy })).toThrow(message);
+  });
+
+  it('takes deadlines as ISO date-times with a zone or durations from now', () => {
+    const now = Date.UTC(2030, 0, 1);
+    expect(parseTaskInput({ image: 'alpine', startDeadline: '+90s', deadline: '2030-01-01T02:00:00+01:00' }, now)).toMatchObject({
+      startDeadline: now + 90_000,
+      deadline: now + 3_600_000,
+    });
+    expect(parseTaskInput({ image: 'alpine' }, now).startDeadline).toBeUndefined();
+  });
+
+  it.each([
+    [{ startDeadline: 'tomorrow' }, 'startDeadline: "tomorrow" is not an ISO 8601 date-time with its zone'],
+    [{ deadline: '2030-01-01T10:00:00' }, 'deadline: "2030-01-01T10:00:00" is not an ISO 8601 date-time with its zone'],
+    [{ deadline: '+90' }, 'deadline: "+90" is not a duration from now'],
+    [{ deadline: '+400d' }, 'deadline: "+400d" is not a duration from now'],
+    [{ startDeadline: '+10m', deadline: '+5m' }, 'deadline: is before startDeadline'],
+    [{ deadline: 1893456000000 }, 'deadline: '],
+  ])('refuses the deadline %j naming the field', (fields, message) => {
+    expect(() => parseTaskInput({ image: 'alpine', ...fields })).toThrow(message);
+  });
+
   it('keeps an argv array as it is and fills defaults', () => {
     const task = parseTaskInput({ image: 'alpine', command: ['echo', 'a b'] });
     expect(task.command).toEqual(['echo', 'a b']);

@@ -1,10 +1,11 @@
 // What a person may submit as a task, validated the same way for REST, the REPL and the UI.
 // A refused field answers `validation_failed` with a message that names the field.
 import { parseBytes, parseCpu } from '@wharf/proto';
+import { parseDurationMs } from '../config/durations.js';
 import { z } from 'zod';
 import { WharfError } from '../errors.js';
 import type { ResourceRequest } from '../records/resources.js';
-import { PULL_POLICIES, TASK_NETWORKS, type NewTask, type PullPolicy, type TaskNetwork } from '../records/task.js';
+import { PULL_POLICIES, RETRYABLE_ENDINGS, TASK_NETWORKS, type NewTask, type PullPolicy, type RetryableEnding, type RetryPolicyInput, type TaskNetwork } from '../records/task.js';
 
 const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -41,6 +42,10 @@ const quantity = (parse: (v: string | number) => number | undefined, example: st
     return parsed;
   });
 
+const MAX_RETRIES = 100;
+/** a week */
+const MAX_BACKOFF_SECONDS = 7 * 86400;
+
 export const taskInputSchema = z
   .object({
     image: z.string().trim().max(512).optional(),
@@ -63,8 +68,27 @@ export const taskInputSchema = z
       .strict()
       .optional(),
     priority: z.number().int().min(0).max(100).default(50),
-    maxRetries: z.number().int().min(0).max(100).default(0),
+    maxRetries: z.number().int().min(0).max(MAX_RETRIES).optional(),
+    retryPolicy: z
+      .object({
+        maxRetries: z.number().int().min(0).max(MAX_RETRIES).optional(),
+        backoffSeconds: z.number().min(0).max(MAX_BACKOFF_SECONDS).optional(),
+        backoffMultiplier: z.number().min(1).max(10).optional(),
+        maxBackoffSeconds: z.number().min(0).max(MAX_BACKOFF_SECONDS).optional(),
+        retryOn: z
+          .object({
+            exitCodes: z.array(z.number().int().min(0).max(255)).max(256).optional(),
+            outcomes: z.array(z.enum(RETRYABLE_ENDINGS as [RetryableEnding, ...RetryableEnding[]])).max(RETRYABLE_ENDINGS.length).optional(),
+          })
+          .strict()
+          .refine((on) => (on.exitCodes?.length ?? 0) + (on.outcomes?.length ?? 0) > 0, 'give exitCodes or outcomes to retry on (or leave retryOn out to retry every failure)')
+          .optional(),
+      })
+      .strict()
+      .optional(),
     timeoutSeconds: z.number().int().min(0).max(30 * 86400).default(0),
+    startDeadline: z.string().trim().min(1).max(64).optional(),
+    deadline: z.string().trim().min(1).max(64).optional(),
     labels: z
       .record(z.string().regex(LABEL_KEY, 'keys must be letters, digits, ".", "_", "-" or "/"'), z.string().max(256))
       .optional(),
@@ -110,7 +134,32 @@ export function parseTaskBatch(body: unknown): NewTask[] {
   });
 }
 
-export function parseTaskInput(body: unknown): NewTask {
+/** The longest a deadline may lie ahead: a year. */
+const MAX_DEADLINE_AHEAD_MS = 366 * 86_400_000;
+
+/**
+ * A deadline as epoch ms: an ISO 8601 date-time with its zone ("2030-01-01T12:00:00Z") or a
+ * duration from `now` ("+90s", "+10m", "+2h", "+1d"). Whether it has passed is the submission
+ * system's check (on its clock).
+ */
+export function parseDeadline(field: string, value: string, now: number): number {
+  if (value.startsWith('+')) {
+    const ms = /[a-z]$/.test(value) ? parseDurationMs(value.slice(1)) : undefined;
+    if (ms === undefined || ms <= 0 || ms > MAX_DEADLINE_AHEAD_MS) {
+      throw new WharfError('validation_failed', `${field}: "${value.slice(0, 40)}" is not a duration from now such as +90s, +10m or +2h (at most a year)`);
+    }
+    return now + ms;
+  }
+  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(at)) {
+    throw new WharfError('validation_failed', `${field}: "${value.slice(0, 40)}" is not an ISO 8601 date-time with its zone (2030-01-01T12:00:00Z) nor a duration from now (+10m)`);
+  }
+  if (at > now + MAX_DEADLINE_AHEAD_MS) throw new WharfError('validation_failed', `${field}: more than a year ahead`);
+  return at;
+}
+
+/** `now`: what a relative deadline ("+10m") counts from. */
+export function parseTaskInput(body: unknown, now = Date.now()): NewTask {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new WharfError('validation_failed', 'body: must be a JSON object');
   }
@@ -135,6 +184,29 @@ export function parseTaskInput(body: unknown): NewTask {
   if (resources.memory !== undefined && resources.memory > 0 && resources.memory < DOCKER_MIN_MEMORY) {
     throw new WharfError('validation_failed', 'resources.memory: must be at least 6Mi (Docker refuses less)');
   }
+  const policy = input.retryPolicy;
+  if (policy?.maxRetries !== undefined && input.maxRetries !== undefined && policy.maxRetries !== input.maxRetries) {
+    throw new WharfError('validation_failed', `retryPolicy.maxRetries: ${policy.maxRetries} differs from maxRetries ${input.maxRetries}; give one of them`);
+  }
+  if (policy?.backoffSeconds !== undefined && policy.maxBackoffSeconds !== undefined && policy.maxBackoffSeconds < policy.backoffSeconds) {
+    throw new WharfError('validation_failed', `retryPolicy.maxBackoffSeconds: ${policy.maxBackoffSeconds} is below backoffSeconds ${policy.backoffSeconds}`);
+  }
+  const retryPolicy: RetryPolicyInput = {};
+  for (const key of ['backoffSeconds', 'backoffMultiplier', 'maxBackoffSeconds'] as const) {
+    if (policy?.[key] !== undefined) retryPolicy[key] = policy[key];
+  }
+  if (policy?.retryOn) {
+    const { exitCodes, outcomes } = policy.retryOn;
+    retryPolicy.retryOn = {
+      ...(exitCodes && exitCodes.length > 0 ? { exitCodes: [...new Set(exitCodes)].sort((a, b) => a - b) } : {}),
+      ...(outcomes && outcomes.length > 0 ? { outcomes: [...new Set(outcomes)] } : {}),
+    };
+  }
+  const startDeadline = input.startDeadline === undefined ? undefined : parseDeadline('startDeadline', input.startDeadline, now);
+  const deadline = input.deadline === undefined ? undefined : parseDeadline('deadline', input.deadline, now);
+  if (startDeadline !== undefined && deadline !== undefined && deadline < startDeadline) {
+    throw new WharfError('validation_failed', 'deadline: is before startDeadline (a task must start before it must end)');
+  }
   const capAdd = input.capAdd && input.capAdd.length > 0 ? [...new Set(input.capAdd)].sort() : undefined;
   if (input.runtime === 'exec' || input.runtime === 'sim') {
     // a host process (or nothing at all) has no container to isolate: refused, not ignored
@@ -149,8 +221,11 @@ export function parseTaskInput(body: unknown): NewTask {
     runtime: input.runtime,
     resources,
     priority: input.priority,
-    maxRetries: input.maxRetries,
+    maxRetries: input.maxRetries ?? policy?.maxRetries ?? 0,
+    ...(Object.keys(retryPolicy).length > 0 ? { retryPolicy } : {}),
     timeoutSeconds: input.timeoutSeconds,
+    ...(startDeadline !== undefined ? { startDeadline } : {}),
+    ...(deadline !== undefined ? { deadline } : {}),
     labels: input.labels ?? {},
     ...(input.network !== undefined && input.network !== 'default' ? { network: input.network } : {}),
     ...(input.user !== undefined ? { user: input.user } : {}),

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { HARNESS_USER, ManualClock, TaskHarness } from './testing/harness.js';
+import { HARNESS_ADMIN, HARNESS_USER, ManualClock, TaskHarness } from './testing/harness.js';
 
 let harness: TaskHarness;
 afterEach(async () => {
@@ -120,9 +120,34 @@ describe('retries', () => {
     await harness.started(second.workerId, second.id);
     await harness.finished(second.workerId, second.id, 'failed', { exitCode: 4 });
     const failed = await harness.task(task.id);
-    expect(failed).toMatchObject({ status: 'failed', reason: 'exit code 4', retriesUsed: 2, exitCode: 4 });
+    // one retry was taken: the second failure is not a retry ("Retries 2 of 1 used" before)
+    expect(failed).toMatchObject({ status: 'failed', reason: 'exit code 4', retriesUsed: 1, maxRetries: 1, exitCode: 4 });
+    expect(failed.deadLetteredAt).toBe(harness.clock.now());
+    expect(failed.events.map((e) => e.kind).slice(-2)).toEqual(['failed', 'dead_letter']);
     expect(failed.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
     expect(harness.clock.pendingTimers).toBe(0);
+  });
+
+  it('follows the task\'s own retry policy: its backoff and the exit codes it retries', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ maxRetries: 3, retryPolicy: { backoffSeconds: 4, backoffMultiplier: 3, retryOn: { exitCodes: [75] } } });
+    expect((await harness.task(task.id)).retryPolicy).toEqual({ backoffSeconds: 4, backoffMultiplier: 3, maxBackoffSeconds: 10, retryOn: { exitCodes: [75] } });
+    const first = harness.assignmentOf('w-1', task.id).attempt;
+    await harness.finished('w-1', first.id, 'failed', { exitCode: 75 });
+    // the harness's jitter takes nothing off: the first retry waits the whole 4 s
+    expect((await harness.task(task.id)).notBefore).toBe(harness.clock.now() + 4000);
+    await harness.advance(4100);
+    const second = (await harness.task(task.id)).attempts.at(-1)!;
+    await harness.finished('w-1', second.id, 'failed', { exitCode: 75 });
+    // 4 s × 3 = 12 s, capped at the master's 10 s
+    expect((await harness.task(task.id)).notBefore).toBe(harness.clock.now() + 10_000);
+    await harness.advance(10_100);
+    const third = (await harness.task(task.id)).attempts.at(-1)!;
+    await harness.finished('w-1', third.id, 'failed', { exitCode: 1 });
+    const failed = await harness.task(task.id);
+    expect(failed).toMatchObject({ status: 'failed', retriesUsed: 2, reason: 'exit code 1; not retried (retryOn: exit code 75)' });
+    expect(failed.deadLetteredAt).toBeDefined();
   });
 
   it('re-queues at once, uncharged, a task its worker stopped unasked', async () => {
@@ -529,5 +554,223 @@ describe('attempts that end, as listeners hear them (metrics count them by outco
     const { attempt } = harness.assignmentOf('w-1', task.id);
     expect(await harness.finished('w-1', attempt.id, 'succeeded')).toBe('applied');
     expect((await harness.task(task.id)).status).toBe('succeeded');
+  });
+});
+
+describe('dead letters', () => {
+  /** A task that failed with no retry left (maxRetries 1: two failed attempts). */
+  async function deadLetter(name = 'doomed', user = HARNESS_USER) {
+    const task = await harness.submit({ name, maxRetries: 1 }, user);
+    for (let i = 0; i < 2; i += 1) {
+      const attempt = (await harness.task(task.id)).attempts.at(-1)!;
+      await harness.finished(attempt.workerId, attempt.id, 'failed', { exitCode: 3, error: `boom ${i + 1}` });
+      await harness.advance(1100);
+    }
+    return task;
+  }
+
+  it('lists a task whose retries are exhausted with its last error and attempts, and re-queues it as the same task with its retries reset', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await deadLetter();
+    const { deadLetters } = await harness.tasks.listDeadLetters(HARNESS_USER, { limit: 10 });
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]).toMatchObject({ task: { id: task.id, status: 'failed', retriesUsed: 1 }, lastError: 'boom 2' });
+    expect(deadLetters[0]!.attempts.map((a) => a.number)).toEqual([1, 2]);
+    expect(await harness.tasks.countDeadLetters()).toBe(1);
+
+    const requeued = await harness.tasks.requeueDeadLetter(HARNESS_USER, task.id);
+    expect(requeued).toMatchObject({ id: task.id, status: 'queued', retriesUsed: 0, attemptCount: 2 });
+    expect(requeued.deadLetteredAt).toBeUndefined();
+    expect(requeued.exitCode).toBeUndefined();
+    await harness.settle();
+    // placed again: attempt 3 of the same task, out of the dead letters
+    const again = await harness.task(task.id);
+    expect(again).toMatchObject({ status: 'assigned', attemptCount: 3 });
+    expect(again.events.map((e) => e.kind)).toContain('requeued');
+    expect((await harness.tasks.listDeadLetters(HARNESS_USER, { limit: 10 })).deadLetters).toEqual([]);
+    // and it gets its retries again
+    await harness.finished('w-1', again.attempts.at(-1)!.id, 'failed', { exitCode: 3 });
+    expect(await harness.task(task.id)).toMatchObject({ status: 'queued', retriesUsed: 1 });
+  });
+
+  it('does not take a cancelled task (not a dead letter)', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const cancelled = await harness.submit({ name: 'cancelled' });
+    await harness.tasks.cancel(HARNESS_USER, cancelled.id);
+    await harness.settle();
+    expect(await harness.tasks.countDeadLetters()).toBe(0);
+    await expect(harness.tasks.requeueDeadLetter(HARNESS_USER, cancelled.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('dismisses one: it stays failed, out of the list, and can no longer be re-queued from there', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await deadLetter();
+    const dismissed = await harness.tasks.dismissDeadLetter(HARNESS_USER, task.id);
+    expect(dismissed).toMatchObject({ status: 'failed' });
+    expect(dismissed.deadLetteredAt).toBeUndefined();
+    expect((await harness.tasks.listDeadLetters(HARNESS_USER, { limit: 10 })).deadLetters).toEqual([]);
+    await expect(harness.tasks.requeueDeadLetter(HARNESS_USER, task.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('acts in bulk by ids or by a filter, reporting the tasks it skipped; a user acts only on their own', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1', { capacity: { cpu: 16 } });
+    const a = await deadLetter('alpha');
+    const b = await deadLetter('beta');
+    const c = await deadLetter('beta');
+    const admins = await deadLetter('beta', HARNESS_ADMIN);
+    // a user's filter takes only their own
+    const byFilter = await harness.tasks.dismissDeadLetters(HARNESS_USER, { filter: { name: 'beta' } });
+    expect(byFilter).toEqual({ done: [c.id, b.id], skipped: [], more: false });
+    const byIds = await harness.tasks.requeueDeadLetters(HARNESS_USER, { taskIds: [a.id, b.id, admins.id, 'nope'] });
+    expect(byIds.done).toEqual([a.id]);
+    expect(byIds.skipped.map((s) => [s.taskId, s.code])).toEqual([
+      [b.id, 'conflict'],
+      [admins.id, 'not_found'],
+      ['nope', 'not_found'],
+    ]);
+    expect((await harness.tasks.listDeadLetters(HARNESS_ADMIN, { limit: 10 })).deadLetters.map((d) => d.task.id)).toEqual([admins.id]);
+  });
+});
+
+describe('deadlines', () => {
+  it('fails a task not started by its startDeadline with deadline_exceeded; not a dead letter', async () => {
+    harness = await TaskHarness.start();
+    const task = await harness.submit({ startDeadline: harness.clock.now() + 5000, maxRetries: 3 });
+    await harness.advance(4900);
+    expect((await harness.task(task.id)).status).toBe('queued');
+    await harness.advance(200);
+    const failed = await harness.task(task.id);
+    expect(failed).toMatchObject({ status: 'failed', deadlineExceeded: 'startDeadline' });
+    expect(failed.reason).toMatch(/^deadline_exceeded: not started by its startDeadline 2030-01-01T00:00:05\.000Z \(still queued\)$/);
+    expect(failed.deadLetteredAt).toBeUndefined();
+    expect(failed.events.map((e) => e.kind)).toEqual(['submitted', 'deadline_exceeded']);
+    expect(harness.tasks.queueSnapshot().total).toBe(0);
+    // a worker joining later gets nothing
+    const { channel } = await harness.connectWorker('w-1');
+    expect(channel.assignments()).toHaveLength(0);
+    expect(harness.clock.pendingTimers).toBe(0);
+  });
+
+  it('leaves a task that started in time alone, its start deadline disarmed', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ startDeadline: harness.clock.now() + 5000 });
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.started('w-1', attempt.id);
+    expect(harness.clock.pendingTimers).toBe(0);
+    await harness.advance(10_000);
+    expect((await harness.task(task.id)).status).toBe('running');
+  });
+
+  it('stops a task still running at its deadline: failed at once, the worker told to stop it with grace, the attempt ends with the deadline as its error', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ deadline: harness.clock.now() + 60_000 });
+    const { attempt } = harness.assignmentOf('w-1', task.id);
+    await harness.started('w-1', attempt.id);
+    await harness.advance(60_100);
+    const failed = await harness.task(task.id);
+    expect(failed).toMatchObject({ status: 'failed', deadlineExceeded: 'deadline' });
+    expect(failed.reason).toBe('deadline_exceeded: not finished by its deadline 2030-01-01T00:01:00.000Z (stopped on w-1)');
+    expect(harness.channel('w-1').cancels()).toEqual([{ kind: 'cancel', attemptId: attempt.id, reason: failed.reason, graceSeconds: 2 }]);
+    // the reservation stays until the worker confirms the stop
+    expect(harness.registry.get('w-1')?.reserved.cpu).toBe(1);
+    await harness.finished('w-1', attempt.id, 'cancelled', { exitCode: 143 });
+    const settled = await harness.task(task.id);
+    expect(settled.attempts[0]).toMatchObject({ status: 'cancelled', error: failed.reason });
+    expect(settled.status).toBe('failed');
+    expect(harness.registry.get('w-1')?.reserved.cpu).toBe(0);
+  });
+
+  it('ends a retry still waiting at the deadline', async () => {
+    harness = await TaskHarness.start({ tasks: { retryBackoffMs: 30_000, retryBackoffMaxMs: 30_000 } });
+    await harness.connectWorker('w-1');
+    const task = await harness.submit({ deadline: harness.clock.now() + 10_000, maxRetries: 2 });
+    await harness.finished('w-1', harness.assignmentOf('w-1', task.id).attempt.id, 'failed', { exitCode: 1 });
+    expect((await harness.task(task.id)).status).toBe('queued');
+    await harness.advance(10_100);
+    expect(await harness.task(task.id)).toMatchObject({ status: 'failed', deadlineExceeded: 'deadline', retriesUsed: 1 });
+  });
+
+  it('survive a master restart: re-armed in recovery, and one that passed while the master was down fires at once', async () => {
+    harness = await TaskHarness.start();
+    const queued = await harness.submit({ name: 'queued', startDeadline: harness.clock.now() + 5000 });
+    const later = await harness.submit({ name: 'later', startDeadline: harness.clock.now() + 60_000 });
+    harness = await harness.restart();
+    await harness.advance(5100);
+    expect(await harness.task(queued.id)).toMatchObject({ status: 'failed', deadlineExceeded: 'startDeadline' });
+    expect((await harness.task(later.id)).status).toBe('queued');
+    // the master is down past the second deadline: it fires as the master comes back
+    harness.clock.advance(60_000);
+    harness = await harness.restart();
+    await harness.advance(10);
+    expect(await harness.task(later.id)).toMatchObject({ status: 'failed', deadlineExceeded: 'startDeadline' });
+  });
+
+  it('refuses a deadline that has already passed, naming the field', async () => {
+    harness = await TaskHarness.start();
+    await expect(harness.submit({ deadline: harness.clock.now() - 1 })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'deadline: 2029-12-31T23:59:59.999Z has already passed',
+    });
+  });
+});
+
+describe('GPUs as devices', () => {
+  const oneGpu = { resources: { cpu: 1, memory: 64 * 1024 ** 2, gpu: 1, disk: 0 } };
+
+  it('gives two 1-GPU tasks on a 2-GPU worker different device ids; a third waits until one is free', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-gpu', { capacity: { gpu: 2 }, gpuIds: ['0', '1'] });
+    const a = await harness.submit({ ...oneGpu, name: 'a' });
+    const b = await harness.submit({ ...oneGpu, name: 'b' });
+    const c = await harness.submit({ ...oneGpu, name: 'c' });
+    const first = harness.assignmentOf('w-gpu', a.id).attempt;
+    const second = harness.assignmentOf('w-gpu', b.id).attempt;
+    expect([first.gpuIds, second.gpuIds]).toEqual([['0'], ['1']]);
+    expect((await harness.task(c.id)).status).toBe('queued');
+    expect(harness.tasks.gpuIdsInUse('w-gpu')).toEqual(['0', '1']);
+
+    // b ends: c gets b's card
+    await harness.finished('w-gpu', second.id, 'succeeded');
+    expect(harness.assignmentOf('w-gpu', c.id).attempt.gpuIds).toEqual(['1']);
+    const stored = await harness.task(c.id);
+    expect(stored.attempts[0]?.gpuIds).toEqual(['1']);
+    expect(stored.events.find((e) => e.kind === 'assigned')?.message).toBe('attempt 1 on w-gpu (GPU 1)');
+  });
+
+  it('hands out distinct ids to tasks placed in one pass, and several to a task that asks for several', async () => {
+    harness = await TaskHarness.start();
+    const tasks = await harness.tasks.submitMany(HARNESS_USER, [
+      { name: 'two', image: 'wharf/busybox:latest', command: [], env: {}, runtime: 'docker', resources: { cpu: 1, memory: 1024 ** 2 * 64, gpu: 2, disk: 0 }, priority: 60, maxRetries: 0, timeoutSeconds: 0, labels: {} },
+      { name: 'one', image: 'wharf/busybox:latest', command: [], env: {}, runtime: 'docker', resources: { cpu: 1, memory: 1024 ** 2 * 64, gpu: 1, disk: 0 }, priority: 50, maxRetries: 0, timeoutSeconds: 0, labels: {} },
+    ]);
+    await harness.settle();
+    await harness.connectWorker('w-gpu', { capacity: { gpu: 3 }, gpuIds: ['GPU-a', 'GPU-b', 'GPU-c'] });
+    expect(harness.assignmentOf('w-gpu', tasks[0]!.id).attempt.gpuIds).toEqual(['GPU-a', 'GPU-b']);
+    expect(harness.assignmentOf('w-gpu', tasks[1]!.id).attempt.gpuIds).toEqual(['GPU-c']);
+  });
+
+  it('keeps the ids of running attempts across a master restart', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-gpu', { capacity: { gpu: 2 }, gpuIds: ['0', '1'] });
+    const a = await harness.submit({ ...oneGpu, name: 'a' });
+    const held = harness.assignmentOf('w-gpu', a.id).attempt;
+    await harness.started('w-gpu', held.id);
+    harness = await harness.restart();
+    await harness.connectWorker('w-gpu', { capacity: { gpu: 2 }, gpuIds: ['0', '1'], holding: [held.id] });
+    const b = await harness.submit({ ...oneGpu, name: 'b' });
+    expect(harness.assignmentOf('w-gpu', b.id).attempt.gpuIds).toEqual(['1']);
+  });
+
+  it('assigns no ids on a worker that offers a count only', async () => {
+    harness = await TaskHarness.start();
+    await harness.connectWorker('w-count', { capacity: { gpu: 2 } });
+    const a = await harness.submit(oneGpu);
+    expect(harness.assignmentOf('w-count', a.id).attempt.gpuIds).toBeUndefined();
   });
 });

@@ -11,8 +11,13 @@
 //   recovery    master restart; workers registering, connecting, lost and removed (their
 //               attempts held until the worker must have stopped them — fencing — then lost
 //               and re-queued, not charged)
-//   timers      the wake-up when a retry's backoff ends; a lost or removed worker's fencing bound
+//   timers      the wake-up when a retry's backoff ends; a lost or removed worker's fencing bound;
+//               deadlines
 //   queries     reads
+//   deadlines   a task not started by its startDeadline, or not ended by its deadline, fails
+//               (deadline_exceeded); its attempt is stopped with grace
+//   dead letters  tasks failed through their retry policy: listed, re-queued as the same task
+//               (retries reset) or dismissed, alone or in bulk
 //
 // The loop: a submission is stored and queued; a scheduling pass places it; the worker acks,
 // reports `started`, streams logs, uploads outputs and sends its result; the result makes the
@@ -36,6 +41,8 @@
 //                                                   stays assigned/running, its reason says until
 //                                                   when), or it came back without it; not charged
 //   queued · assigned · running ──cancel──▶ cancelled (at once)
+//   queued · assigned ──startDeadline passed──▶ failed (deadline_exceeded, at once; not a dead letter)
+//   queued · assigned · running ──deadline passed──▶ failed (deadline_exceeded, at once; the attempt stopped)
 //
 //   Attempt (attempt.status)
 //
@@ -61,6 +68,8 @@ import type { Store, TaskPage } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
+import { DeadlineSystem } from './systems/deadline-system.js';
+import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilter, type DeadLetterSelection } from './systems/dead-letter-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
 import { QuerySystem } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
@@ -71,6 +80,10 @@ import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener }
 import { TaskState } from './task-state.js';
 
 export type { AttemptFinishedListener, TaskChangeListener };
+// what transports need of the systems behind the facade
+export type { BulkAnswer, DeadLetter, DeadLetterFilter, DeadLetterSelection };
+export { MAX_BULK as MAX_DEAD_LETTER_BULK } from './systems/dead-letter-system.js';
+export { describeRetryOn } from './outcome-policy.js';
 
 export interface TaskServiceOptions extends TaskSystemOptions {
   /** default: the system clock */
@@ -92,6 +105,8 @@ export class TaskService {
   private readonly cancellation: CancellationSystem;
   private readonly reports: ReportSystem;
   private readonly recovery: RecoverySystem;
+  private readonly deadLetters: DeadLetterSystem;
+  private readonly deadlines: DeadlineSystem;
 
   constructor(store: Store, registry: WorkerRegistry, logs: LogStore, files: FileStore, logger: Logger, options: TaskServiceOptions) {
     const { clock, random, ...systemOptions } = options;
@@ -116,6 +131,8 @@ export class TaskService {
     this.cancellation = new CancellationSystem(this.resources, this.queries);
     this.reports = new ReportSystem(this.resources, this.dispatch);
     this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers);
+    this.deadLetters = new DeadLetterSystem(this.resources, this.dispatch);
+    this.deadlines = new DeadlineSystem(this.resources, this.cancellation, this.timers);
   }
 
   onTaskChange(listener: TaskChangeListener): () => void {
@@ -184,6 +201,11 @@ export class TaskService {
     return this.queries.isActive(taskId);
   }
 
+  /** The GPU device ids the worker's active attempts hold. */
+  gpuIdsInUse(workerId: string): string[] {
+    return this.queries.gpuIdsInUse(workerId);
+  }
+
   /** Attempts placed on each worker and not yet finished, counted in one pass. */
   attemptsByWorker(): Map<string, number> {
     return this.queries.attemptsByWorker();
@@ -198,11 +220,41 @@ export class TaskService {
     return this.queries.queueSnapshot(limit);
   }
 
+  // ---------------------------------------------------------------- dead letters
+
+  /** The user's dead letters (an admin's: everyone's), newest first, with their attempts and last error. */
+  listDeadLetters(user: User, query: DeadLetterFilter & { limit: number; cursor?: string | undefined }): Promise<{ deadLetters: DeadLetter[]; nextCursor?: string | undefined }> {
+    return this.deadLetters.list(user, query);
+  }
+
+  countDeadLetters(): Promise<number> {
+    return this.deadLetters.count();
+  }
+
+  /** Back to the queue as the same task, with new attempts and its retries reset. */
+  requeueDeadLetter(user: User, taskId: string): Promise<Task> {
+    return this.deadLetters.requeue(user, taskId);
+  }
+
+  /** Out of the dead letters; the task stays failed. */
+  dismissDeadLetter(user: User, taskId: string): Promise<Task> {
+    return this.deadLetters.dismiss(user, taskId);
+  }
+
+  requeueDeadLetters(user: User, selection: DeadLetterSelection): Promise<BulkAnswer> {
+    return this.deadLetters.requeueMany(user, selection);
+  }
+
+  dismissDeadLetters(user: User, selection: DeadLetterSelection): Promise<BulkAnswer> {
+    return this.deadLetters.dismissMany(user, selection);
+  }
+
   // ---------------------------------------------------------------- workers (gRPC, the registry)
 
   /** After a master restart: the live state from the store. */
-  recover(): Promise<void> {
-    return this.recovery.recover();
+  async recover(): Promise<void> {
+    await this.recovery.recover();
+    this.deadlines.armAll();
   }
 
   /** A worker (re)registered with the attempts it holds; answers those it must stop. */

@@ -47,6 +47,16 @@ const cases: [string, Partial<TaskForm>][] = [
   ['an argv command', { commandMode: 'argv', command: 'echo\nhello world' }],
   ['exec without a command', { runtime: 'exec', image: '', command: '' }],
   ['exec with a command', { runtime: 'exec', image: '', command: 'uname -a' }],
+  ['a retry policy', { maxRetries: '3', backoffSeconds: '2', backoffMultiplier: '3', maxBackoffSeconds: '60', retryOnExitCodes: '75, 137' }],
+  ['a backoff cap below the first wait', { backoffSeconds: '10', maxBackoffSeconds: '5' }],
+  ['a multiplier below 1', { backoffMultiplier: '0.5' }],
+  ['an exit code over 255', { retryOnExitCodes: '256' }],
+  ['deadlines from now', { startDeadline: '+10m', deadline: '+2h' }],
+  ['a deadline with its zone', { deadline: new Date(Date.now() + 86_400_000).toISOString() }],
+  ['a deadline more than a year ahead', { deadline: '2099-01-01T12:00:00Z' }],
+  ['a deadline more than a year from now', { deadline: '+400d' }],
+  ['a deadline without a unit', { deadline: '+90' }],
+  ['a deadline in words', { startDeadline: 'tomorrow' }],
 ];
 
 describe('the submit form checks what the API checks', () => {

@@ -8,6 +8,15 @@ export const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const MAX_TEXT = 64 * 1024;
+/** what the API takes as a deadline (task-input.ts parseDeadline): +<duration> or an ISO date-time with its zone */
+const YEAR_MS = 366 * 86_400_000;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** How far ahead a deadline the form accepted lies. */
+function deadlineAheadMs(text: string): number {
+  const relative = /^\+(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
+  return relative ? Number(relative[1]) * (UNIT_MS[relative[2]!] ?? 1) : Date.parse(text) - Date.now();
+}
+const DEADLINE = /^(\+\d+(\.\d+)?(ms|s|m|h|d)|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))$/;
 const MIN_MEMORY = 6 * 1024 * 1024;
 
 export interface KeyValue {
@@ -33,7 +42,16 @@ export interface TaskForm {
   diskUnit: 'Mi' | 'Gi';
   priority: string;
   maxRetries: string;
+  /** the rest of the retry policy; empty = the master's defaults */
+  backoffSeconds: string;
+  backoffMultiplier: string;
+  maxBackoffSeconds: string;
+  /** exit codes that are retried, comma-separated; empty = every failure */
+  retryOnExitCodes: string;
   timeoutSeconds: string;
+  /** "+10m" or an ISO date-time with its zone; empty = none */
+  startDeadline: string;
+  deadline: string;
   /** the container settings of a task being resubmitted: not on the form, carried over unchanged */
   container?: ContainerSettings;
 }
@@ -52,7 +70,10 @@ export type TaskField =
   | 'resources.disk'
   | 'priority'
   | 'maxRetries'
-  | 'timeoutSeconds';
+  | 'retryPolicy'
+  | 'timeoutSeconds'
+  | 'startDeadline'
+  | 'deadline';
 export const TASK_FIELDS: readonly TaskField[] = [
   'name',
   'image',
@@ -66,7 +87,10 @@ export const TASK_FIELDS: readonly TaskField[] = [
   'resources.disk',
   'priority',
   'maxRetries',
+  'retryPolicy',
   'timeoutSeconds',
+  'startDeadline',
+  'deadline',
 ];
 
 export function emptyTaskForm(): TaskForm {
@@ -87,7 +111,13 @@ export function emptyTaskForm(): TaskForm {
     diskUnit: 'Gi',
     priority: '50',
     maxRetries: '0',
+    backoffSeconds: '',
+    backoffMultiplier: '',
+    maxBackoffSeconds: '',
+    retryOnExitCodes: '',
     timeoutSeconds: '0',
+    startDeadline: '',
+    deadline: '',
   };
 }
 
@@ -112,9 +142,22 @@ export function formFromTask(task: Task): TaskForm {
     diskUnit: 'Mi',
     priority: String(task.priority),
     maxRetries: String(task.maxRetries),
+    backoffSeconds: task.retryPolicy?.backoffSeconds === undefined ? '' : String(task.retryPolicy.backoffSeconds),
+    backoffMultiplier: task.retryPolicy?.backoffMultiplier === undefined ? '' : String(task.retryPolicy.backoffMultiplier),
+    maxBackoffSeconds: task.retryPolicy?.maxBackoffSeconds === undefined ? '' : String(task.retryPolicy.maxBackoffSeconds),
+    retryOnExitCodes: (task.retryPolicy?.retryOn?.exitCodes ?? []).join(', '),
     timeoutSeconds: String(task.timeoutSeconds),
+    // deadlines are moments: a resubmission asks for new ones
+    startDeadline: '',
+    deadline: '',
     container: containerOf(task),
   };
+}
+
+/** A task's retry policy as a submission names it (maxRetries is its own field). */
+function retryPolicyOf(task: Task): NonNullable<TaskSubmission['retryPolicy']> {
+  const { maxRetries: _count, ...rest } = task.retryPolicy ?? { maxRetries: task.maxRetries };
+  return rest;
 }
 
 /** A task's container settings that differ from the defaults, as a submission names them. */
@@ -139,6 +182,7 @@ export function submissionFromTask(task: Task): TaskSubmission {
     resources: { ...task.resources },
     priority: task.priority,
     maxRetries: task.maxRetries,
+    ...(task.retryPolicy ? { retryPolicy: retryPolicyOf(task) } : {}),
     timeoutSeconds: task.timeoutSeconds,
     labels: task.labels,
     ...containerOf(task),
@@ -245,8 +289,41 @@ export function buildSubmission(form: TaskForm): { submission: TaskSubmission; e
   if (priority !== undefined) submission.priority = priority;
   const maxRetries = wholeNumber(form.maxRetries, 'maxRetries', 0, 100, errors);
   if (maxRetries !== undefined) submission.maxRetries = maxRetries;
+  const policy: NonNullable<TaskSubmission['retryPolicy']> = {};
+  const seconds = (text: string, what: string): number | undefined => {
+    const trimmed = text.trim();
+    if (trimmed === '') return undefined;
+    const value = Number(trimmed);
+    if (!Number.isFinite(value) || value < 0 || value > 7 * 86400) errors.retryPolicy = `${what}: must be a number of seconds from 0 to a week`;
+    return Number.isFinite(value) ? value : (trimmed as unknown as number);
+  };
+  const backoff = seconds(form.backoffSeconds, 'backoffSeconds');
+  if (backoff !== undefined) policy.backoffSeconds = backoff;
+  const maxBackoff = seconds(form.maxBackoffSeconds, 'maxBackoffSeconds');
+  if (maxBackoff !== undefined) policy.maxBackoffSeconds = maxBackoff;
+  if (backoff !== undefined && maxBackoff !== undefined && maxBackoff < backoff) errors.retryPolicy = `maxBackoffSeconds: ${maxBackoff} is below backoffSeconds ${backoff}`;
+  const multiplierText = form.backoffMultiplier.trim();
+  if (multiplierText !== '') {
+    const multiplier = Number(multiplierText);
+    if (!Number.isFinite(multiplier) || multiplier < 1 || multiplier > 10) errors.retryPolicy = 'backoffMultiplier: must be from 1 to 10';
+    policy.backoffMultiplier = Number.isFinite(multiplier) ? multiplier : (multiplierText as unknown as number);
+  }
+  const codesText = form.retryOnExitCodes.trim();
+  if (codesText !== '') {
+    const codes = codesText.split(/[\s,]+/).filter(Boolean);
+    if (codes.some((code) => !/^\d+$/.test(code) || Number(code) > 255)) errors.retryPolicy = 'retryOn.exitCodes: whole numbers from 0 to 255, separated by commas';
+    policy.retryOn = { exitCodes: codes.map(Number) };
+  }
+  if (Object.keys(policy).length > 0) submission.retryPolicy = policy;
   const timeout = wholeNumber(form.timeoutSeconds, 'timeoutSeconds', 0, 30 * 86400, errors);
   if (timeout !== undefined) submission.timeoutSeconds = timeout;
+  for (const field of ['startDeadline', 'deadline'] as const) {
+    const text = form[field].trim();
+    if (text === '') continue;
+    if (!DEADLINE.test(text)) errors[field] = 'give a duration from now such as +10m or +2h, or a date-time with its zone such as 2030-01-01T12:00:00Z';
+    else if (deadlineAheadMs(text) > YEAR_MS) errors[field] = 'more than a year ahead';
+    submission[field] = text;
+  }
   if (form.container) Object.assign(submission, form.container);
 
   return { submission, errors };

@@ -34,6 +34,22 @@ export interface Attempt {
   logChunksMissing?: number | null;
   /** what the worker applied to the container, once the attempt started (null: not reported) */
   effective?: EffectiveSettings | null;
+  /** the GPU device ids the master gave it ([]: none, or its worker offers a count only) */
+  gpuIds?: string[];
+}
+
+/** Which endings a retry policy retries (absent: every failure). */
+export interface RetryOn {
+  exitCodes?: number[];
+  outcomes?: ('failed' | 'timed_out' | 'error' | 'unverified')[];
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  backoffSeconds?: number;
+  backoffMultiplier?: number;
+  maxBackoffSeconds?: number;
+  retryOn?: RetryOn;
 }
 
 /** The settings an attempt's container ran with (docs/API.md, `effective`). */
@@ -95,6 +111,14 @@ export interface Task {
   labels: Record<string, string>;
   maxRetries: number;
   retriesUsed: number;
+  /** the whole retry policy (older masters leave it out) */
+  retryPolicy?: RetryPolicy;
+  /** when it became a dead letter (null: it is not one) */
+  deadLetteredAt?: string | null;
+  startDeadline?: string | null;
+  deadline?: string | null;
+  /** the deadline that ended it, or null */
+  deadlineExceeded?: 'startDeadline' | 'deadline' | null;
   timeoutSeconds: number;
   createdAt: string;
   startedAt?: string;
@@ -136,6 +160,23 @@ export interface Worker {
   version: string;
   registeredAt: string;
   lastHeartbeatAt: string;
+  /** its GPU device ids ([]: a count only) and those its active attempts hold */
+  gpuIds?: string[];
+  gpuIdsInUse?: string[] | null;
+}
+
+/** GET /api/dead-letters: a task that failed through its retry policy, with its attempts and last error. */
+export interface DeadLetter extends Task {
+  attempts: Attempt[];
+  lastError: string | null;
+}
+
+/** POST /api/dead-letters/requeue|dismiss */
+export interface DeadLetterBulkAnswer {
+  requeued?: string[];
+  dismissed?: string[];
+  skipped: { taskId: string; code: string; message: string }[];
+  more: boolean;
 }
 
 export interface RunningTask {
@@ -196,7 +237,10 @@ export interface TaskSubmission extends ContainerSettings {
   resources?: { cpu?: number | string; memory?: number | string; gpu?: number; disk?: number | string };
   priority?: number;
   maxRetries?: number;
+  retryPolicy?: Omit<Partial<RetryPolicy>, 'maxRetries'>;
   timeoutSeconds?: number;
+  startDeadline?: string;
+  deadline?: string;
   labels?: Record<string, string>;
 }
 

@@ -162,6 +162,26 @@ export function SubmitTaskPage() {
               {(p) => <input {...p} name="timeoutSeconds" inputMode="numeric" value={form.timeoutSeconds} onChange={(e) => set('timeoutSeconds', e.target.value)} />}
             </Field>
           </div>
+          <div className="form-grid form-grid-3">
+            <Field label="First retry after (seconds)" error={errors.retryPolicy} hint="Empty: the master's default.">
+              {(p) => <input {...p} name="backoffSeconds" inputMode="decimal" value={form.backoffSeconds} onChange={(e) => set('backoffSeconds', e.target.value)} />}
+            </Field>
+            <Field label="Backoff multiplier" hint="1–10; each retry waits this much longer (default 2).">
+              {(p) => <input {...p} name="backoffMultiplier" inputMode="decimal" value={form.backoffMultiplier} onChange={(e) => set('backoffMultiplier', e.target.value)} />}
+            </Field>
+            <Field label="Longest wait (seconds)" hint="The cap on a retry's wait.">
+              {(p) => <input {...p} name="maxBackoffSeconds" inputMode="decimal" value={form.maxBackoffSeconds} onChange={(e) => set('maxBackoffSeconds', e.target.value)} />}
+            </Field>
+            <Field label="Retry only on exit codes" hint="e.g. 75, 137; empty: every failure is retried.">
+              {(p) => <input {...p} name="retryOnExitCodes" value={form.retryOnExitCodes} onChange={(e) => set('retryOnExitCodes', e.target.value)} />}
+            </Field>
+            <Field label="Start deadline" error={errors.startDeadline} hint="Fail if not running by then: +10m, +2h or 2030-01-01T12:00:00Z.">
+              {(p) => <input {...p} name="startDeadline" value={form.startDeadline} onChange={(e) => set('startDeadline', e.target.value)} />}
+            </Field>
+            <Field label="Deadline" error={errors.deadline} hint="Stop it and fail if not ended by then.">
+              {(p) => <input {...p} name="deadline" value={form.deadline} onChange={(e) => set('deadline', e.target.value)} />}
+            </Field>
+          </div>
           <div className="grid-2">
             <PairsEditor legend="Environment" name="env" rows={form.env} onChange={(rows) => set('env', rows)} keyPlaceholder="NAME" error={errors.env} />
             <PairsEditor

@@ -55,6 +55,29 @@ describe('the task page', () => {
     expect(attempts[1]).toContain('running');
   });
 
+  it('shows the retry policy, the dead-letter mark, the deadline that ended it and the GPU ids of each attempt', async () => {
+    const [first] = details.attempts;
+    const task: TaskDetails = {
+      ...details,
+      status: 'failed',
+      retryPolicy: { maxRetries: 1, backoffSeconds: 5, backoffMultiplier: 3, maxBackoffSeconds: 60, retryOn: { exitCodes: [75, 137], outcomes: ['timed_out'] } },
+      deadLetteredAt: '2025-01-01T10:05:00.000Z',
+      startDeadline: '2025-01-01T10:00:30.000Z',
+      deadline: '2025-01-01T11:00:00.000Z',
+      deadlineExceeded: 'deadline',
+      attempts: [{ ...first!, gpuIds: ['1', '3'] }],
+    };
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task } }]);
+    await screen.findByRole('heading', { name: /nightly/ });
+    const retries = screen.getByTestId('task-retries').textContent ?? '';
+    expect(retries).toContain('1 of 1 used');
+    expect(retries).toContain('backoff 5 s ×3 up to 60 s · retry on exit codes 75, 137; timed_out');
+    expect(retries).toContain('In the dead letters since');
+    const deadlines = screen.getByTestId('task-deadlines').textContent ?? '';
+    expect(deadlines).toMatch(/start by .*end by .* · exceeded$/);
+    expect(screen.getByTestId('attempt-gpus').textContent).toBe('GPU 1, 3');
+  });
+
   it('says when log chunks the worker sent never arrived', async () => {
     const [first, second] = details.attempts;
     const task = { ...details, attempts: [{ ...first!, logChunksMissing: 2 }, { ...second!, logChunksMissing: 0 }] };

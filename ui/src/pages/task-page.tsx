@@ -25,6 +25,17 @@ function containerLine(t: Task): string {
   ].join(' · ');
 }
 
+/** The retry policy beyond its count: "backoff 5 s ×2 up to 300 s · retry on exit codes 75, 137; timed_out". */
+export function retryPolicyLine(t: Task): string {
+  const p = t.retryPolicy;
+  if (!p) return '';
+  const parts: string[] = [];
+  if (p.backoffSeconds !== undefined) parts.push(`backoff ${p.backoffSeconds} s ×${p.backoffMultiplier ?? 2} up to ${p.maxBackoffSeconds ?? '–'} s`);
+  const on = [...(p.retryOn?.exitCodes?.length ? [`exit code${p.retryOn.exitCodes.length > 1 ? 's' : ''} ${p.retryOn.exitCodes.join(', ')}`] : []), ...(p.retryOn?.outcomes ?? [])];
+  if (on.length > 0) parts.push(`retry on ${on.join('; ')}`);
+  return parts.join(' · ');
+}
+
 /** What the worker applied to the latest attempt that started (limits, user, capabilities, network). */
 export function AppliedSettings({ attempts }: { attempts: Attempt[] }) {
   const effective = [...attempts].reverse().find((a) => a.effective)?.effective;
@@ -67,6 +78,7 @@ export function AttemptsTimeline({ attempts, now = Date.now() }: { attempts: Att
                 on <Link to={`/workers/${encodeURIComponent(a.workerId)}`}>{a.workerId.slice(0, 12)}</Link>
               </span>
               <span className="small">exit {a.exitCode ?? '–'}</span>
+              {a.gpuIds && a.gpuIds.length > 0 ? <span className="small mono" data-testid="attempt-gpus">GPU {a.gpuIds.join(', ')}</span> : null}
               <span className="muted small">{formatDuration(between(a.startedAt ?? a.createdAt, a.finishedAt, now) ?? Number.NaN)}</span>
             </div>
             <div className="attempt-track" aria-hidden="true">
@@ -212,11 +224,36 @@ export function TaskPage() {
             <dt>Priority</dt>
             <dd>{t.priority}</dd>
             <dt>Retries</dt>
-            <dd>
+            <dd data-testid="task-retries">
               {t.retriesUsed} of {t.maxRetries} used
+              {retryPolicyLine(t) ? <div className="muted small">{retryPolicyLine(t)}</div> : null}
+              {t.deadLetteredAt ? (
+                <div className="small">
+                  In the <Link to="/dead-letters">dead letters</Link> since {formatTime(t.deadLetteredAt)}
+                </div>
+              ) : null}
             </dd>
             <dt>Timeout</dt>
             <dd>{t.timeoutSeconds ? `${t.timeoutSeconds} s` : 'none'}</dd>
+            {t.startDeadline || t.deadline ? (
+              <>
+                <dt>Deadlines</dt>
+                <dd data-testid="task-deadlines">
+                  {t.startDeadline ? (
+                    <div>
+                      start by {formatTime(t.startDeadline)}
+                      {t.deadlineExceeded === 'startDeadline' ? <strong className="text-bad"> · exceeded</strong> : null}
+                    </div>
+                  ) : null}
+                  {t.deadline ? (
+                    <div>
+                      end by {formatTime(t.deadline)}
+                      {t.deadlineExceeded === 'deadline' ? <strong className="text-bad"> · exceeded</strong> : null}
+                    </div>
+                  ) : null}
+                </dd>
+              </>
+            ) : null}
             <dt>Container</dt>
             <dd data-testid="task-container">{containerLine(t)}</dd>
             {Object.keys(t.env).length ? (

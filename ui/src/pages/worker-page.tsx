@@ -137,6 +137,19 @@ export function WorkerPage() {
             <dd>{worker.hostname}</dd>
             <dt>Runtimes</dt>
             <dd>{worker.runtimes.join(', ')}</dd>
+            <dt>GPU ids</dt>
+            <dd data-testid="worker-gpu-ids">
+              {worker.gpuIds && worker.gpuIds.length > 0
+                ? worker.gpuIds.map((id) => (
+                    <span key={id} className="chip" title={worker.gpuIdsInUse?.includes(id) ? 'held by a task' : 'free'}>
+                      {id}
+                      {worker.gpuIdsInUse?.includes(id) ? ' · in use' : ''}
+                    </span>
+                  ))
+                : worker.capacity.gpu > 0
+                  ? 'none given (a count only)'
+                  : '–'}
+            </dd>
             <dt>Labels</dt>
             <dd>
               {Object.entries(worker.labels).length === 0

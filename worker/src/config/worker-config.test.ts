@@ -106,6 +106,16 @@ describe('loadWorkerConfig', () => {
     expect(config.name).toBe('from-flag');
   });
 
+  it('takes the GPU device ids by --gpus, --gpu-ids or WHARF_GPU_IDS, and "none"', () => {
+    expect(loadWorkerConfig([...REQUIRED, '--gpus', '0,1'], {}).gpuIds).toEqual(['0', '1']);
+    expect(loadWorkerConfig([...REQUIRED, '--gpu-ids', 'GPU-8f3c, GPU-11aa'], {}).gpuIds).toEqual(['GPU-8f3c', 'GPU-11aa']);
+    expect(loadWorkerConfig(REQUIRED, { WHARF_GPU_IDS: '2' }).gpuIds).toEqual(['2']);
+    expect(loadWorkerConfig([...REQUIRED, '--gpus', 'none'], {}).gpuIds).toEqual([]);
+    expect(loadWorkerConfig(REQUIRED, {}).gpuIds).toBeUndefined();
+    expect(configError([...REQUIRED, '--gpus', '0,0'])).toMatch(/invalid --gpus or WHARF_GPU_IDS "0,0": expected distinct device indices/);
+    expect(configError([...REQUIRED, '--gpus', '0,;rm'])).toMatch(/invalid --gpus or WHARF_GPU_IDS/);
+  });
+
   it('leaves a tcp DOCKER_HOST to dockerode', () => {
     expect(loadWorkerConfig(REQUIRED, { DOCKER_HOST: 'tcp://10.0.0.1:2375' }).dockerSocketPath).toBeUndefined();
   });

@@ -29,6 +29,12 @@ export interface WorkerConfig {
   dataDir: string;
   runtimes: RuntimeName[];
   capacityCaps: { cpu?: number; memory?: number; gpu?: number; disk?: number };
+  /**
+   * The GPU device ids this worker offers (--gpus 0,1 / --gpu-ids, WHARF_GPU_IDS): indices or
+   * UUIDs as nvidia-container-toolkit takes them. Absent: detected (systeminformation's NVIDIA
+   * controllers, numbered 0…n-1 in the order it lists them).
+   */
+  gpuIds?: string[] | undefined;
   labels: Record<string, string>;
   heartbeatIntervalMs: number;
   cancelGraceSeconds: number;
@@ -106,6 +112,7 @@ const SETTINGS = {
   cpu: { flag: '--cpu', env: 'WHARF_CPU' },
   memory: { flag: '--memory', env: 'WHARF_MEMORY' },
   gpu: { flag: '--gpu', env: 'WHARF_GPU' },
+  gpuIds: { flag: '--gpus', env: 'WHARF_GPU_IDS' },
   disk: { flag: '--disk', env: 'WHARF_DISK' },
   labels: { flag: '--label', env: 'WHARF_LABELS' },
   heartbeatMs: { flag: '--heartbeat-ms', env: 'WHARF_HEARTBEAT_MS' },
@@ -156,6 +163,8 @@ function where(key: SettingKey): string {
 function readFlags(argv: string[]): Partial<Record<SettingKey, string[]>> {
   const byFlag = new Map<string, SettingKey>();
   for (const [key, s] of Object.entries(SETTINGS)) byFlag.set(s.flag, key as SettingKey);
+  // --gpu-ids is --gpus by its other name
+  byFlag.set('--gpu-ids', 'gpuIds');
   const out: Partial<Record<SettingKey, string[]>> = {};
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
@@ -343,6 +352,19 @@ const SettingsSchema = z.object({
   memory: bytesSetting('memory'),
   disk: bytesSetting('disk'),
   gpu: intSetting('gpu', -1, 0, 1024).transform((n) => (n < 0 ? undefined : n)),
+  gpuIds: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      // "none": this worker offers no GPUs, whatever is detected
+      if (value.trim() === 'none') return [];
+      const ids = value.split(',').map((id) => id.trim());
+      if (ids.some((id) => !/^[A-Za-z0-9][A-Za-z0-9:.-]{0,63}$/.test(id)) || new Set(ids).size !== ids.length) {
+        return fail(ctx, `invalid ${where('gpuIds')} "${value}": expected distinct device indices or UUIDs separated by commas, e.g. 0,1 or GPU-8f3c…, or none`);
+      }
+      return ids;
+    }),
   labels: z.array(z.string()).transform((entries, ctx) => {
     const labels: Record<string, string> = {};
     for (const entry of entries) {
@@ -500,6 +522,7 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
     dataDir: path.resolve(s.dataDir ?? path.join(env['HOME'] ?? os.homedir(), '.wharf', 'worker')),
     runtimes: s.runtimes,
     capacityCaps,
+    ...(s.gpuIds !== undefined ? { gpuIds: s.gpuIds } : {}),
     labels: s.labels,
     heartbeatIntervalMs: s.heartbeatMs,
     cancelGraceSeconds: s.cancelGraceSeconds,

@@ -99,6 +99,15 @@ describe('buildContainerSpec', () => {
     expect(() => buildContainerSpec(spec({}, { network: 'run' }), paths, settings, { startedAtMs: 0 })).toThrow(/needs the DAG run/);
   });
 
+  it('asks the engine for the GPU device ids the master assigned, or for a count when the worker offers none', () => {
+    const byId = buildContainerSpec(spec({ resources: { cpu: 1, memory: 64 * Mi, gpu: 2, gpuIds: ['1', '3'], disk: 0 } }), paths, settings, { startedAtMs: 0 });
+    expect(byId.create.HostConfig?.DeviceRequests).toEqual([{ Driver: 'nvidia', DeviceIDs: ['1', '3'], Capabilities: [['gpu']] }]);
+    const byCount = buildContainerSpec(spec({ resources: { cpu: 1, memory: 64 * Mi, gpu: 1, disk: 0 } }), paths, settings, { startedAtMs: 0 });
+    expect(byCount.create.HostConfig?.DeviceRequests).toEqual([{ Driver: 'nvidia', Count: 1, Capabilities: [['gpu']] }]);
+    const none = buildContainerSpec(spec({}), paths, settings, { startedAtMs: 0 });
+    expect(none.create.HostConfig).not.toHaveProperty('DeviceRequests');
+  });
+
   it('sets no cpu or memory limit for an admin task that asked for none', () => {
     const built = buildContainerSpec(spec({ resources: { cpu: 0, memory: 0, gpu: 0, disk: 0 } }), paths, settings, { startedAtMs: 0 });
     expect(built.create.HostConfig).not.toHaveProperty('NanoCpus');

@@ -110,7 +110,11 @@ export function buildContainerSpec(
     hostConfig.Memory = memory;
     hostConfig.MemorySwap = memory; // no swap beyond the limit
   }
-  if (gpu > 0) hostConfig.DeviceRequests = [{ Driver: 'nvidia', Count: gpu, Capabilities: [['gpu']] }];
+  // the cards the master assigned by id (two 1-GPU tasks never share one); a count only when
+  // the worker offers no ids (Count 1 then means whichever card the driver picks, GPU 0)
+  const { gpuIds } = spec.resources;
+  if (gpuIds && gpuIds.length > 0) hostConfig.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: [...gpuIds], Capabilities: [['gpu']] }];
+  else if (gpu > 0) hostConfig.DeviceRequests = [{ Driver: 'nvidia', Count: gpu, Capabilities: [['gpu']] }];
   if (readOnlyRootFilesystem) {
     hostConfig.ReadonlyRootfs = true;
     // a tmpfs counts against the memory limit; with a disk limit it is also at most that big

@@ -83,6 +83,20 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10
   }
 }
 
+describe('exec GPU ids', () => {
+  it('names the GPU ids the master assigned to CUDA_VISIBLE_DEVICES, and leaves it alone without ids', async () => {
+    const exec = new ExecRuntime({});
+    const task = { ...spec(['sh', '-c', 'echo "[${CUDA_VISIBLE_DEVICES-unset}]"']), resources: { cpu: 0, memory: 0, gpu: 2, gpuIds: ['1', '3'], disk: 0 } };
+    const handle = await start(exec, task);
+    const [text] = await Promise.all([stdoutOf(exec, handle), exec.wait(handle)]);
+    expect(text).toBe('[1,3]\n');
+    const plain = await start(exec, spec(['sh', '-c', 'echo "[${CUDA_VISIBLE_DEVICES-unset}]"']));
+    const [none] = await Promise.all([stdoutOf(exec, plain), exec.wait(plain)]);
+    // a task's env is its own (plus PATH and WHARF_*): nothing of the worker's comes through
+    expect(none).toBe('[unset]\n');
+  });
+});
+
 describe.each([
   { name: 'with setpriv', setpriv: undefined },
   { name: 'without setpriv', setpriv: false as const },

@@ -2,7 +2,7 @@
 // the argv; the process leads its own process group, so stop() signals the whole group and
 // children die with it, and when the main process exits its leftovers are killed, as in a
 // container. Env = the task's env + PATH (when the task sets none) + WHARF_OUTPUT_DIR,
-// WHARF_TASK_ID, WHARF_ATTEMPT_ID.
+// WHARF_TASK_ID, WHARF_ATTEMPT_ID, and CUDA_VISIBLE_DEVICES when the master assigned GPU ids.
 //
 // Tasks die with their worker, however it dies (SIGKILL, OOM killer, a crash), like a
 // container whose engine stops: each task starts through /bin/sh running LIFELINE_SCRIPT, which
@@ -109,6 +109,8 @@ export class ExecRuntime implements TaskRuntime {
     if (options.inputDir) env['WHARF_INPUT_DIR'] = options.inputDir;
     env['WHARF_TASK_ID'] = spec.taskId;
     env['WHARF_ATTEMPT_ID'] = spec.attemptId;
+    // a host process sees every card: the ones the master assigned are named to CUDA
+    if (spec.resources.gpuIds && spec.resources.gpuIds.length > 0) env['CUDA_VISIBLE_DEVICES'] = spec.resources.gpuIds.join(',');
 
     // the shell would only say "not found" on stderr and exit 127: say it as a start failure
     await checkCommand(file, env['PATH'] ?? '', paths.work);

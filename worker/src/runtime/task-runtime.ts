@@ -87,6 +87,12 @@ export interface AttemptResources {
   /** bytes */
   memory: number;
   gpu: number;
+  /**
+   * The GPU device ids the master assigned (`gpu` of them); absent or empty: the worker gives
+   * no ids and the runtime asks for a count. Docker passes them as DeviceIDs, exec as
+   * CUDA_VISIBLE_DEVICES; Kubernetes asks for a count (the device plugin picks the cards).
+   */
+  gpuIds?: string[] | undefined;
   /** bytes */
   disk: number;
 }

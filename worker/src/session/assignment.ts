@@ -37,7 +37,13 @@ export function assignmentOf(spec: TaskSpec__Output, runtime: string): Assignmen
       command: [...spec.command],
       env: { ...spec.env },
       runtime,
-      resources: { cpu: resources?.cpu ?? 0, memory: resources?.memory ?? 0, gpu: resources?.gpu ?? 0, disk: resources?.disk ?? 0 },
+      resources: {
+        cpu: resources?.cpu ?? 0,
+        memory: resources?.memory ?? 0,
+        gpu: resources?.gpu ?? 0,
+        disk: resources?.disk ?? 0,
+        ...(spec.gpuIds.length > 0 ? { gpuIds: [...spec.gpuIds] } : {}),
+      },
       timeoutSeconds: spec.timeoutSeconds,
       userId: spec.userId,
       isolation: {

@@ -62,6 +62,8 @@ export interface MasterSessionOptions {
   hostname: string;
   version: string;
   capacity: Resources__Output;
+  /** the GPU device ids it offers (RegisterRequest.gpu_ids); empty: a count only */
+  gpuIds?: readonly string[] | undefined;
   gateway: GatewayConnection;
   outbox: ResultOutbox;
   sampler: UsageSampler;
@@ -307,6 +309,7 @@ export class MasterSession implements AttemptReporter {
       name: config.name,
       hostname,
       capacity,
+      gpuIds: [...(this.options.gpuIds ?? [])],
       runtimes: config.runtimes,
       labels: config.labels,
       // attempts still running here, and those whose result waits in the outbox: the master

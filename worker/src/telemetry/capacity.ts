@@ -1,4 +1,4 @@
-// What this machine offers the cluster: cores, memory, NVIDIA GPUs and the size of the
+// What this machine offers the cluster: cores, memory, NVIDIA GPUs (by device id) and the size of the
 // filesystem holding the data dir, each capped by the operator's --cpu/--memory/--gpu/--disk.
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,13 +8,24 @@ import type { WorkerConfig } from '../config/worker-config.js';
 
 const GPU_PROBE_TIMEOUT_MS = 10_000;
 
-export async function detectCapacity(dataDir: string, caps: WorkerConfig['capacityCaps']): Promise<Resources__Output> {
-  const [disk, gpu] = await Promise.all([filesystemBytes(dataDir), countNvidiaGpus()]);
+/**
+ * `gpuIds`: the device ids the operator stated (--gpus); absent = detected. The GPU count offered
+ * is how many ids there are, capped by --gpu.
+ */
+export async function detectCapacity(
+  dataDir: string,
+  caps: WorkerConfig['capacityCaps'],
+  gpuIds?: readonly string[],
+): Promise<{ capacity: Resources__Output; gpuIds: string[] }> {
+  const [disk, ids] = await Promise.all([filesystemBytes(dataDir), gpuIds ? [...gpuIds] : detectNvidiaGpuIds()]);
   return {
-    cpu: capped(os.availableParallelism(), caps.cpu),
-    memory: capped(os.totalmem(), caps.memory),
-    gpu: capped(gpu, caps.gpu),
-    disk: capped(disk, caps.disk),
+    capacity: {
+      cpu: capped(os.availableParallelism(), caps.cpu),
+      memory: capped(os.totalmem(), caps.memory),
+      gpu: capped(ids.length, caps.gpu),
+      disk: capped(disk, caps.disk),
+    },
+    gpuIds: ids,
   };
 }
 
@@ -24,17 +35,22 @@ export async function filesystemBytes(dir: string): Promise<number> {
   return stats.blocks * stats.bsize;
 }
 
-/** NVIDIA GPUs seen by systeminformation; 0 when none, or when probing fails or takes too long. */
-export async function countNvidiaGpus(): Promise<number> {
+/**
+ * The device ids of the NVIDIA GPUs systeminformation sees: their indices "0"…"n-1" in the order
+ * it lists them (PCI bus order, as nvidia-smi numbers them by default); none when there are
+ * none, or when probing fails or takes too long. A machine where that order is not the driver's
+ * states its ids with --gpus.
+ */
+export async function detectNvidiaGpuIds(): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<number>((resolve) => {
-    timer = setTimeout(() => resolve(0), GPU_PROBE_TIMEOUT_MS);
+  const timeout = new Promise<string[]>((resolve) => {
+    timer = setTimeout(() => resolve([]), GPU_PROBE_TIMEOUT_MS);
     timer.unref();
   });
   const probe = si
     .graphics()
-    .then((graphics) => graphics.controllers.filter((c) => /nvidia/i.test(`${c.vendor} ${c.model}`)).length)
-    .catch(() => 0);
+    .then((graphics) => graphics.controllers.filter((c) => /nvidia/i.test(`${c.vendor} ${c.model}`)).map((_c, index) => String(index)))
+    .catch((): string[] => []);
   try {
     return await Promise.race([probe, timeout]);
   } finally {

@@ -1,12 +1,13 @@
-// Cancellation by a person (REST DELETE, the REPL, a DAG run's cancel): the task is `cancelled`
+// Cancellation by a person (REST DELETE, the REPL, a DAG run's cancel) — and, through `endNow`,
+// by a deadline (deadline-system.ts): the task is `cancelled` (or `failed`)
 // at once, in one commit with its attempt going `cancelling`; the worker is told to stop (SIGTERM,
 // the grace, SIGKILL) and the attempt ends, and its reservation is released, when the worker's
 // result arrives (report-system.ts). A worker that reconnects is told again.
 import { WharfError } from '../../errors.js';
 import type { Attempt } from '../../records/attempt.js';
-import { TERMINAL_TASK_STATUSES, type Task } from '../../records/task.js';
+import { TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../../records/task.js';
 import type { User } from '../../records/user.js';
-import { applyPatch, type StoreChange } from '../../store/store.js';
+import { applyPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { QuerySystem } from './query-system.js';
 
@@ -17,7 +18,7 @@ export class CancellationSystem {
   ) {}
 
   cancel(user: User, taskId: string): Promise<Task> {
-    const { serial, state, clock, store, changes } = this.resources;
+    const { serial, state, clock } = this.resources;
     return serial.run(async () => {
       const task = await this.queries.visibleTask(user, taskId);
       const live = state.tasks.get(taskId);
@@ -26,26 +27,42 @@ export class CancellationSystem {
       }
       const now = clock.now();
       const reason = `cancelled by ${user.email}`;
-      const patch = { status: 'cancelled' as const, reason, finishedAt: now, notBefore: undefined };
-      const stored: StoreChange[] = [
-        { kind: 'updateTask', taskId, expectStatus: [live.status], patch },
-        { kind: 'appendEvent', event: { taskId, at: now, kind: 'cancelled', message: reason } },
-      ];
-      const attempt = live.currentAttemptId ? state.attempts.get(live.currentAttemptId) : undefined;
-      if (attempt) {
-        stored.push({ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ['assigned', 'running'], patch: { status: 'cancelling' } });
+      if (!(await this.endNow(live, { status: 'cancelled', reason, finishedAt: now, notBefore: undefined }, 'cancelled'))) {
+        throw new WharfError('conflict', `task ${taskId} changed; try again`);
       }
-      if (!(await store.commit(stored))) throw new WharfError('conflict', `task ${taskId} changed; try again`);
-      state.queue.remove(taskId);
-      state.tasks.delete(taskId);
-      applyPatch(live, patch);
-      if (attempt) {
-        applyPatch(attempt, { status: 'cancelling' });
-        this.sendCancel(attempt, reason);
-      }
-      changes.emit(live);
       return { ...live };
     });
+  }
+
+  /**
+   * Ends a live task at once with `patch` (a terminal status and its reason), in one commit with
+   * its attempt going `cancelling` and an event of `eventKind`; the worker is told to stop it
+   * (SIGTERM, the grace, SIGKILL), and the attempt ends when its result arrives. `attemptError`:
+   * kept as the attempt's error when it ends (why it was stopped). Answers false when the stored
+   * task changed meanwhile (nothing done). Runs on the serial executor (the caller's turn).
+   */
+  async endNow(live: Task, patch: TaskPatch & { status: TaskStatus; reason: string }, eventKind: string, attemptError?: string): Promise<boolean> {
+    const { state, clock, store, changes } = this.resources;
+    const now = clock.now();
+    const stored: StoreChange[] = [
+      { kind: 'updateTask', taskId: live.id, expectStatus: [live.status], patch },
+      { kind: 'appendEvent', event: { taskId: live.id, at: now, kind: eventKind, message: patch.reason } },
+    ];
+    const attempt = live.currentAttemptId ? state.attempts.get(live.currentAttemptId) : undefined;
+    const attemptPatch = { status: 'cancelling' as const, ...(attemptError ? { error: attemptError } : {}) };
+    if (attempt) {
+      stored.push({ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ['assigned', 'running'], patch: attemptPatch });
+    }
+    if (!(await store.commit(stored))) return false;
+    state.queue.remove(live.id);
+    state.tasks.delete(live.id);
+    applyPatch(live, patch);
+    if (attempt) {
+      applyPatch(attempt, attemptPatch);
+      this.sendCancel(attempt, patch.reason);
+    }
+    changes.emit(live);
+    return true;
   }
 
   /** The worker's stream is open again: it is told again to stop what is being cancelled. */

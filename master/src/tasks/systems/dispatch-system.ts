@@ -74,17 +74,49 @@ export class DispatchSystem {
     }
     // every placement of the pass in one group commit, each still conditional on its task
     const prepared: PreparedChange[] = [];
+    // GPU ids handed out in this pass, by worker (their attempts join the live state only once stored)
+    const handedOut = new Map<string, Set<string>>();
     for (const placement of plan.placements) {
       const task = state.tasks.get(placement.taskId);
-      if (task) prepared.push(this.prepareAssign(task, placement.workerId));
-      else state.queue.remove(placement.taskId);
+      if (!task) {
+        state.queue.remove(placement.taskId);
+        continue;
+      }
+      const gpuIds = this.allocateGpuIds(task, placement.workerId, handedOut);
+      if (gpuIds === false) continue;
+      prepared.push(this.prepareAssign(task, placement.workerId, gpuIds));
     }
     await commitPrepared(store, prepared);
     if (plan.placements.length >= MAX_PLACEMENTS_PER_PASS) this.scheduleSoon();
     if (plan.wakeAt !== undefined) this.timers.atEarliest('dispatch', plan.wakeAt, () => this.scheduleSoon());
   }
 
-  private prepareAssign(task: Task, workerId: string): PreparedChange {
+  /**
+   * The GPU device ids the task gets on the worker: the first `resources.gpu` of the worker's ids
+   * that no active attempt there holds and this pass has not handed out. undefined: no ids to
+   * assign (no GPU asked for, or a worker that offers a count only). false: the worker has too
+   * few free ids (it re-registered with fewer while attempts hold some): the task stays queued
+   * and says so, and a later pass (when an attempt there ends) tries again.
+   */
+  private allocateGpuIds(task: Task, workerId: string, handedOut: Map<string, Set<string>>): string[] | undefined | false {
+    const wanted = task.resources.gpu;
+    if (wanted <= 0) return undefined;
+    const ids = this.resources.registry.get(workerId)?.record.gpuIds;
+    if (!ids || ids.length === 0) return undefined;
+    const taken = handedOut.get(workerId) ?? new Set<string>();
+    for (const attempt of this.resources.state.attemptsOn(workerId)) for (const id of attempt.gpuIds ?? []) taken.add(id);
+    const free = ids.filter((id) => !taken.has(id));
+    if (free.length < wanted) {
+      task.reason = `worker ${workerId}: ${free.length} of its GPU ids free (${ids.length} in all), ${wanted} wanted`;
+      return false;
+    }
+    const chosen = free.slice(0, wanted);
+    for (const id of chosen) taken.add(id);
+    handedOut.set(workerId, taken);
+    return chosen;
+  }
+
+  private prepareAssign(task: Task, workerId: string, gpuIds: string[] | undefined): PreparedChange {
     const { state, registry, changes, clock } = this.resources;
     const now = clock.now();
     const attempt: Attempt = {
@@ -94,6 +126,7 @@ export class DispatchSystem {
       workerId,
       status: 'assigned',
       resources: task.resources,
+      ...(gpuIds ? { gpuIds } : {}),
       createdAt: now,
     };
     const patch = {
@@ -108,7 +141,10 @@ export class DispatchSystem {
       changes: [
         { kind: 'insertAttempt', attempt },
         { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch },
-        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'assigned', message: `attempt ${attempt.number} on ${workerId}`, attemptId: attempt.id } },
+        {
+          kind: 'appendEvent',
+          event: { taskId: task.id, at: now, kind: 'assigned', message: `attempt ${attempt.number} on ${workerId}${gpuIds ? ` (GPU ${gpuIds.join(', ')})` : ''}`, attemptId: attempt.id },
+        },
       ],
       applied: () => {
         state.queue.remove(task.id);

@@ -41,6 +41,14 @@ export class QuerySystem {
     return this.resources.state.tasks.has(taskId);
   }
 
+  /** The GPU device ids the worker's active attempts hold, sorted. */
+  gpuIdsInUse(workerId: string): string[] {
+    return this.resources.state
+      .attemptsOn(workerId)
+      .flatMap((attempt) => attempt.gpuIds ?? [])
+      .sort();
+  }
+
   /** Attempts placed on each worker and not yet finished, counted in one pass. */
   attemptsByWorker(): Map<string, number> {
     const counts = new Map<string, number>();

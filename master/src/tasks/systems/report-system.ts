@@ -14,7 +14,7 @@ import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport, type Effecti
 import type { OutputFileRecord } from '../../records/output-file.js';
 import type { Task } from '../../records/task.js';
 import { applyPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
-import { decideOutcome, endingOf, retryDelayMs, type OutcomeDecision } from '../outcome-policy.js';
+import { decideOutcome, endingOf, taskRetryDelayMs, type OutcomeDecision } from '../outcome-policy.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { DispatchSystem } from './dispatch-system.js';
@@ -201,8 +201,8 @@ export class ReportSystem {
     const fileRecords = await files.stagedRecords(attempt.id, taskRecord, verdict.files);
     // a result that does not hold up ends `unverified`: a failure, charged
     const ending = endingOf(report, await this.checkResult(taskRecord, report, verdict, fileRecords));
-    const backoff = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
-    const decision = decideOutcome(taskRecord, attempt, ending, (retry) => retryDelayMs(retry, backoff, random));
+    const defaults = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
+    const decision = decideOutcome(taskRecord, attempt, ending, (retry) => taskRetryDelayMs(taskRecord, retry, defaults, random));
 
     const finishedAt = report.finishedAt ?? now;
     const startsNow = startedAt !== undefined && attempt.status === 'assigned';
@@ -214,7 +214,8 @@ export class ReportSystem {
       exitCode: report.exitCode,
       startedAt: attempt.startedAt ?? (startsNow ? startedAt : undefined) ?? report.startedAt,
       finishedAt,
-      error: ending.error || undefined,
+      // an attempt the master stopped says why (a deadline) rather than what the stop looked like
+      error: (attempt.status === 'cancelling' ? attempt.error : undefined) || ending.error || undefined,
       inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
       logChunksMissing: logCheck.missing,
       ...(startsNow && start?.effective ? { effective: start.effective } : {}),
@@ -235,6 +236,9 @@ export class ReportSystem {
         { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: next },
         { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? `exit code ${report.exitCode}`, attemptId: attempt.id } },
       );
+      if (next.deadLetteredAt !== undefined) {
+        stored.push({ kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'dead_letter', message: 'listed in the dead letters (re-queue or dismiss it there)', attemptId: attempt.id } });
+      }
     }
     const where = { attemptId: attempt.id, taskId: attempt.taskId };
     return {
@@ -312,7 +316,14 @@ function taskPatchOf(decision: OutcomeDecision, exitCode: number | undefined, no
         reason: decision.reason,
       };
     case 'fail':
-      return { status: 'failed', retriesUsed: decision.retriesUsed, exitCode, finishedAt, reason: decision.reason };
+      return {
+        status: 'failed',
+        retriesUsed: decision.retriesUsed,
+        exitCode,
+        finishedAt,
+        reason: decision.reason,
+        ...(decision.deadLetter ? { deadLetteredAt: finishedAt } : {}),
+      };
     case 'settle':
       return undefined;
   }

@@ -12,9 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import { WharfError } from '../../errors.js';
 import { DEFAULT_TASK_LIMITS, type Resources } from '../../records/resources.js';
-import type { DagTaskFields, NewTask, Task } from '../../records/task.js';
+import type { DagTaskFields, NewTask, RetryPolicyInput, Task } from '../../records/task.js';
 import type { User } from '../../records/user.js';
 import type { StoreChange } from '../../store/store.js';
+import { DEFAULT_BACKOFF_MULTIPLIER, type BackoffDefaults } from '../outcome-policy.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import { resolveResources } from '../task-limits.js';
 import type { DispatchSystem } from './dispatch-system.js';
@@ -47,10 +48,15 @@ export class SubmissionSystem {
    */
   checkSubmission(user: User, inputs: readonly NewTask[], place: SubmissionPlace = batchPlace): Resources[] {
     const limits = this.resources.options.limits ?? DEFAULT_TASK_LIMITS;
+    const now = this.resources.clock.now();
     return inputs.map((input, index) => {
       const at = place(index, inputs.length);
       try {
         if (user.role !== 'admin') this.checkPrivileges(input);
+        for (const field of ['startDeadline', 'deadline'] as const) {
+          const when = input[field];
+          if (when !== undefined && when <= now) throw new WharfError('validation_failed', `${field}: ${new Date(when).toISOString()} has already passed`);
+        }
         return resolveResources(input.resources, user.role, limits);
       } catch (error: unknown) {
         if (error instanceof WharfError) throw new WharfError(error.code, `${at}${error.message}`);
@@ -90,10 +96,12 @@ export class SubmissionSystem {
     const { serial, clock, store, state, changes } = this.resources;
     return serial.run(async () => {
       const now = clock.now();
+      const defaults = { baseMs: this.resources.options.retryBackoffMs, maxMs: this.resources.options.retryBackoffMaxMs };
       const tasks: Task[] = inputs.map((input, index) => ({
         id: randomUUID(),
         userId: user.id,
         ...input,
+        retryPolicy: resolveRetryPolicy(input.retryPolicy, defaults),
         resources: resolved[index]!,
         status: 'queued',
         retriesUsed: 0,
@@ -115,4 +123,18 @@ export class SubmissionSystem {
       return tasks.map((task) => ({ ...task }));
     });
   }
+}
+
+/**
+ * A submission's retry policy with the master's defaults filled in (maxRetries stays the task's
+ * own field). An absent maxBackoffSeconds is the default cap, or the first wait when that is longer.
+ */
+function resolveRetryPolicy(input: RetryPolicyInput | undefined, defaults: BackoffDefaults): NonNullable<Task['retryPolicy']> {
+  const backoffSeconds = input?.backoffSeconds ?? defaults.baseMs / 1000;
+  return {
+    backoffSeconds,
+    backoffMultiplier: input?.backoffMultiplier ?? DEFAULT_BACKOFF_MULTIPLIER,
+    maxBackoffSeconds: input?.maxBackoffSeconds ?? Math.max(defaults.maxMs / 1000, backoffSeconds),
+    ...(input?.retryOn ? { retryOn: input.retryOn } : {}),
+  };
 }

@@ -199,7 +199,7 @@ export class TaskHarness {
    */
   async connectWorker(
     id: string,
-    options: { capacity?: Partial<Resources>; runtimes?: Runtime[]; labels?: Record<string, string>; holding?: string[]; fencing?: DeclaredFencing } = {},
+    options: { capacity?: Partial<Resources>; runtimes?: Runtime[]; labels?: Record<string, string>; holding?: string[]; fencing?: DeclaredFencing; gpuIds?: string[] } = {},
   ): Promise<{ channel: FakeWorkerChannel; stopAttempts: string[] }> {
     await this.registry.register({
       workerId: id,
@@ -208,6 +208,7 @@ export class TaskHarness {
       capacity: { cpu: 4, memory: 8 * 1024 ** 3, gpu: 0, disk: 100 * 1024 ** 3, ...options.capacity },
       runtimes: options.runtimes ?? ['docker'],
       labels: options.labels ?? {},
+      ...(options.gpuIds ? { gpuIds: options.gpuIds } : {}),
       version: 'harness',
       fencing: options.fencing ?? HARNESS_FENCING,
     });

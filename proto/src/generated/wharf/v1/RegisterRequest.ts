@@ -41,6 +41,14 @@ export interface RegisterRequest {
    * (INVALID_ARGUMENT).
    */
   'fencing'?: (_wharf_v1_Fencing | null);
+  /**
+   * 20-24: GPUs as devices.
+   * The worker's GPU device ids ("0", "1", or UUIDs), from its --gpus flag or detected
+   * (systeminformation). Empty: it offers capacity.gpu as a count only (no ids are assigned).
+   * When given, capacity.gpu is how many of them it offers and the master assigns each attempt
+   * specific ids from the ones no other active attempt holds (TaskSpec.gpu_ids).
+   */
+  'gpuIds'?: (string)[];
 }
 
 export interface RegisterRequest__Output {
@@ -80,4 +88,12 @@ export interface RegisterRequest__Output {
    * (INVALID_ARGUMENT).
    */
   'fencing': (_wharf_v1_Fencing__Output | null);
+  /**
+   * 20-24: GPUs as devices.
+   * The worker's GPU device ids ("0", "1", or UUIDs), from its --gpus flag or detected
+   * (systeminformation). Empty: it offers capacity.gpu as a count only (no ids are assigned).
+   * When given, capacity.gpu is how many of them it offers and the master assigns each attempt
+   * specific ids from the ones no other active attempt holds (TaskSpec.gpu_ids).
+   */
+  'gpuIds': (string)[];
 }

@@ -63,6 +63,14 @@ export interface TaskSpec {
    * that registry host. The worker passes them to the engine's pull and never logs or stores them.
    */
   'registryAuth'?: (_wharf_v1_RegistryAuth | null);
+  /**
+   * 40-44: retries and devices.
+   * The GPU device ids the master assigned to this attempt (resources.gpu of them) from the
+   * worker's RegisterRequest.gpu_ids; empty when the worker gave no ids (then a count). The
+   * Docker runtime passes them as DeviceRequests DeviceIDs; exec as CUDA_VISIBLE_DEVICES;
+   * Kubernetes ignores them (the device plugin picks cards by count).
+   */
+  'gpuIds'?: (string)[];
   '_directOutputs'?: "directOutputs";
   '_registryAuth'?: "registryAuth";
 }
@@ -125,6 +133,14 @@ export interface TaskSpec__Output {
    * that registry host. The worker passes them to the engine's pull and never logs or stores them.
    */
   'registryAuth'?: (_wharf_v1_RegistryAuth__Output | null);
+  /**
+   * 40-44: retries and devices.
+   * The GPU device ids the master assigned to this attempt (resources.gpu of them) from the
+   * worker's RegisterRequest.gpu_ids; empty when the worker gave no ids (then a count). The
+   * Docker runtime passes them as DeviceRequests DeviceIDs; exec as CUDA_VISIBLE_DEVICES;
+   * Kubernetes ignores them (the device plugin picks cards by count).
+   */
+  'gpuIds': (string)[];
   '_directOutputs'?: "directOutputs";
   '_registryAuth'?: "registryAuth";
 }
