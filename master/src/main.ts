@@ -1,6 +1,7 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
 import { join } from 'node:path';
+import type { Express } from 'express';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
 import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
@@ -34,6 +35,8 @@ export interface MasterHandle {
   httpPort: number;
   grpcPort: number;
   httpUrl: string;
+  /** the REST app (its routes are listed against the OpenAPI document by test/openapi.test.ts) */
+  httpApp: Express;
   grpcAddress: string;
   /** the start join token (one of the join tokens; see cluster/join-tokens.ts) */
   joinToken: string;
@@ -254,6 +257,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     httpPort,
     grpcPort,
     httpUrl: `${listener.scheme}://${displayHost}:${httpPort}`,
+    httpApp: app,
     grpcAddress,
     joinToken,
     joinTokenFile,
