@@ -2,12 +2,17 @@
 // (@seriousme/openapi-schema-validator), naming exactly the routes Express serves (both ways),
 // and describing what the master really answers (real answers checked against the document's
 // schemas with Ajv's draft 2020-12 validator).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Express } from 'express';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './support/api-client.js';
-import { removeTempDirs, startTestMaster } from './support/cluster.js';
+import { REPO_ROOT, removeTempDirs, startTestMaster, tempDir } from './support/cluster.js';
+
+const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
 type JsonObject = Record<string, unknown>;
@@ -55,7 +60,10 @@ let document: OpenApi;
 let response: Response;
 
 beforeAll(async () => {
-  master = await startTestMaster();
+  // the dashboard as the source says now, built into this file's own directory (ui-e2e builds ui/dist)
+  const uiDir = tempDir('openapi-ui');
+  execFileSync('npx', ['vite', 'build', '--outDir', uiDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: `${REPO_ROOT}/ui`, stdio: 'pipe' });
+  master = await startTestMaster({}, undefined, { uiDir });
   response = await fetch(`${master.httpUrl}/api/openapi.json`);
   document = (await response.clone().json()) as OpenApi;
 });
@@ -148,5 +156,29 @@ describe('the OpenAPI document at GET /api/openapi.json', () => {
     const redirect = await fetch(`${master.httpUrl}/api/docs`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get('location')).toBe('/docs');
+  });
+
+  it('renders in Chromium at /api/docs: every route of the document, with its schemas one click away', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash scripts/browser-up.sh\` or set WHARF_CHROMIUM`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${master.httpUrl}/api/docs`);
+      await page.waitForURL('**/docs');
+      await page.getByRole('heading', { name: 'Wharf API' }).waitFor();
+      const operations = Object.values(document.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+      expect(await page.locator('details.docs-op[id^="op-"]').count()).toBe(operations);
+      // no login needed: the page opened without a token; open one route and follow its schema
+      const submit = page.locator('#op-submitTask');
+      await submit.locator('summary').click();
+      await submit.getByRole('link', { name: 'TaskSubmission' }).waitFor();
+      expect(await submit.textContent()).toContain('a bad field (the message names it)');
+      expect(await page.locator('#schema-TaskSubmission pre').textContent()).toContain('"pullPolicy"');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

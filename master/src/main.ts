@@ -76,7 +76,10 @@ export interface MasterHandle {
   stop(): Promise<void>;
 }
 
-export async function startMaster(config: MasterConfig, options: { logger?: Logger } = {}): Promise<MasterHandle> {
+export async function startMaster(
+  config: MasterConfig,
+  options: { logger?: Logger; /** the dashboard's build to serve; default: ui/dist of this checkout */ uiDir?: string } = {},
+): Promise<MasterHandle> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const secrets = resolveSecrets(config.dataDir, {
     jwtSecret: config.jwtSecret,
@@ -223,6 +226,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
     registryCredentials,
     logger: logger.child({ component: 'http' }),
+    uiDir: options.uiDir,
   });
   // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
   // when the API listens beyond loopback
