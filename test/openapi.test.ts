@@ -1,7 +1,8 @@
 // The OpenAPI document of a real master: valid OpenAPI 3.1 by a real validator
 // (@seriousme/openapi-schema-validator), naming exactly the routes Express serves (both ways),
-// and describing what the master really answers (real answers checked against the document's
-// schemas with Ajv's draft 2020-12 validator).
+// with each route's auth as the master enforces it, describing what the master really answers
+// (real answers checked against the document's schemas with Ajv's draft 2020-12 validator), and
+// rendered by the dashboard's /docs page in Chromium.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -98,6 +99,25 @@ describe('the OpenAPI document at GET /api/openapi.json', () => {
     expect(served.patterns).toEqual([' /.*/']);
   });
 
+  it('says truly who may call each route: 401 without a token but on public routes, 403 for a non-admin on admin routes only', async () => {
+    const user = await ApiClient.registered(master.httpUrl, `auth-${Date.now().toString(36)}@example.com`);
+    const wrong: string[] = [];
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, op] of Object.entries(item as Record<string, { 'x-wharf-auth'?: string }>)) {
+        const url = `${master.httpUrl}${path.replace(/\{\w+\}/g, 'x')}`;
+        const answer = await fetch(url, { method: method.toUpperCase(), redirect: 'manual' });
+        await answer.arrayBuffer();
+        const needsToken = op['x-wharf-auth'] !== 'none';
+        if ((answer.status === 401) !== needsToken) wrong.push(`${method} ${path}: ${op['x-wharf-auth']} but ${answer.status}`);
+        if (!needsToken) continue;
+        const asUser = await fetch(url, { method: method.toUpperCase(), headers: { authorization: `Bearer ${user.token}` }, redirect: 'manual' });
+        await asUser.arrayBuffer();
+        if ((asUser.status === 403) !== (op['x-wharf-auth'] === 'admin')) wrong.push(`${method} ${path}: ${op['x-wharf-auth']} but ${asUser.status} for a user`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('has every schema compile as JSON Schema draft 2020-12, and describes real answers', async () => {
     const ajv = new Ajv2020({ strict: false, validateFormats: false });
     ajv.addSchema({ $id: 'wharf', components: document.components });
@@ -175,6 +195,8 @@ describe('the OpenAPI document at GET /api/openapi.json', () => {
       await submit.locator('summary').click();
       await submit.getByRole('link', { name: 'TaskSubmission' }).waitFor();
       expect(await submit.textContent()).toContain('a bad field (the message names it)');
+      await submit.getByRole('link', { name: 'TaskSubmission' }).click();
+      await page.locator('#schema-TaskSubmission[open] pre').waitFor();
       expect(await page.locator('#schema-TaskSubmission pre').textContent()).toContain('"pullPolicy"');
       expect(errors).toEqual([]);
     } finally {

@@ -48,7 +48,10 @@ describe('the API reference page', () => {
     const entry = screen.getByText('/api/tasks/{id}').closest('details')!;
     fireEvent.click(entry.querySelector('summary')!);
     expect(entry.textContent).toContain('{"type":"string","maxLength":128}');
-    expect(screen.getByRole('link', { name: 'Task' }).getAttribute('href')).toBe('#schema-Task');
+    const link = screen.getByRole('link', { name: 'Task' });
+    expect(link.getAttribute('href')).toBe('#schema-Task');
+    fireEvent.click(link);
+    expect(document.getElementById('schema-Task')!.hasAttribute('open')).toBe(true);
     expect(screen.getByText('/api/workers/{id}/drain').closest('summary')!.textContent).toContain('admin');
     expect(document.getElementById('schema-Task')!.textContent).toContain('"description": "a task"');
   });

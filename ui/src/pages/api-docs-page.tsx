@@ -45,7 +45,12 @@ function SchemaView({ schema }: { schema: Json | undefined }) {
   if (ref?.startsWith('#/components/schemas/')) {
     const name = ref.slice('#/components/schemas/'.length);
     return (
-      <a href={`#schema-${name}`} className="mono">
+      <a
+        href={`#schema-${name}`}
+        className="mono"
+        // open the schema's entry as the link scrolls to it
+        onClick={() => (document.getElementById(`schema-${name}`) as HTMLDetailsElement | null)?.setAttribute('open', '')}
+      >
         {name}
       </a>
     );
