@@ -1,6 +1,7 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
 import { join } from 'node:path';
+import type { Express } from 'express';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
 import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
@@ -34,6 +35,8 @@ export interface MasterHandle {
   httpPort: number;
   grpcPort: number;
   httpUrl: string;
+  /** the REST app (its routes are listed against the OpenAPI document by test/openapi.test.ts) */
+  httpApp: Express;
   grpcAddress: string;
   /** the start join token (one of the join tokens; see cluster/join-tokens.ts) */
   joinToken: string;
@@ -73,7 +76,10 @@ export interface MasterHandle {
   stop(): Promise<void>;
 }
 
-export async function startMaster(config: MasterConfig, options: { logger?: Logger } = {}): Promise<MasterHandle> {
+export async function startMaster(
+  config: MasterConfig,
+  options: { logger?: Logger; /** the dashboard's build to serve; default: ui/dist of this checkout */ uiDir?: string } = {},
+): Promise<MasterHandle> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const secrets = resolveSecrets(config.dataDir, {
     jwtSecret: config.jwtSecret,
@@ -220,6 +226,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
     registryCredentials,
     logger: logger.child({ component: 'http' }),
+    uiDir: options.uiDir,
   });
   // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
   // when the API listens beyond loopback
@@ -254,6 +261,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     httpPort,
     grpcPort,
     httpUrl: `${listener.scheme}://${displayHost}:${httpPort}`,
+    httpApp: app,
     grpcAddress,
     joinToken,
     joinTokenFile,

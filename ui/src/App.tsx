@@ -2,6 +2,7 @@ import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { useAuth } from './auth/auth.tsx';
 import { Layout } from './components/layout.tsx';
 import { Loading } from './components/states.tsx';
+import { ApiDocsPage } from './pages/api-docs-page.tsx';
 import { DagEditorPage } from './pages/dag-editor-page.tsx';
 import { DagPage } from './pages/dag-page.tsx';
 import { DagsPage } from './pages/dags-page.tsx';
@@ -29,6 +30,8 @@ export function App() {
     <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/register" element={<RegisterPage />} />
+      {/* the REST API reference, public like GET /api/openapi.json (the master redirects /api/docs here) */}
+      <Route path="/docs" element={<ApiDocsPage />} />
       <Route element={<Protected />}>
         <Route index element={<DashboardPage />} />
         <Route path="/workers" element={<WorkersPage />} />

@@ -30,7 +30,7 @@ export const MAX_DAG_FILE_BYTES = 1024 * 1024;
 
 const nameSchema = z.string().regex(DAG_NAME_PATTERN, NAME_RULE);
 
-const documentSchema = z
+export const documentSchema = z
   .object({
     dagName: z.string().optional(),
     name: z.string().optional(),
@@ -41,7 +41,7 @@ const documentSchema = z
 
 const inputSchema = z.object({ fromTask: z.string(), name: z.string() }).strict();
 
-const dagTaskSchema = z
+export const dagTaskSchema = z
   .object({
     name: z.string(),
     depends_on: z.array(z.string()).max(MAX_DAG_TASKS).optional(),

@@ -29,12 +29,13 @@ export interface ClusterRouteDeps {
 
 const MAX_TOKEN_LIFETIME_MS = 365 * 24 * 3600_000;
 
-const newTokenSchema = z
+export const newTokenSchema = z
   .object({
     description: z.string().trim().max(200, 'must be at most 200 characters').optional(),
     expiresIn: z
       .string()
       .max(32)
+      .describe('a duration from 1s to 365d, such as 30m, 24h or 7d; absent: never')
       .transform((value, ctx) => {
         const ms = parseDurationMs(value);
         if (ms === undefined || ms <= 0 || ms > MAX_TOKEN_LIFETIME_MS) {

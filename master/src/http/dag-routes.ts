@@ -13,7 +13,7 @@ import { handle } from './handle.js';
 
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), name: z.string().regex(DAG_NAME_PATTERN).optional() });
+export const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), name: z.string().regex(DAG_NAME_PATTERN).optional() });
 
 function idParam(req: Request, name: string): string {
   const value = req.params[name];

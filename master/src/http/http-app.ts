@@ -4,6 +4,7 @@ import { METRICS_CONTENT_TYPE, type MasterMetrics } from '../metrics/master-metr
 import { requireUser } from './authenticate.js';
 import { dagBodyParsers } from './dag-routes.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
 import { staticUi } from './static-ui.js';
 import { workerTelemetryView } from './views.js';
@@ -40,6 +41,13 @@ export function createHttpApp(
   app.get('/telemetry', requireUser(deps.auth), (_req, res) => {
     res.json({ workers: deps.telemetry.snapshot().map(workerTelemetryView) });
   });
+  // the API's OpenAPI 3.1 document (built once, public like the CA) and its page in the dashboard
+  const openApi = JSON.stringify(buildOpenApiDocument());
+  app.get('/api/openapi.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/json').send(openApi);
+  });
+  app.get('/api/docs', (_req, res) => res.redirect(302, '/docs'));
   app.use('/api', apiRoutes(deps));
   // the web dashboard (ui/dist) at `/`, with a single-page fallback for non-API paths
   app.use(staticUi({ dir: deps.uiDir }));

@@ -9,7 +9,7 @@ import { currentUser } from './authenticate.js';
 import { handle, parseBody } from './handle.js';
 
 const printable = /^[^\x00-\x1f\x7f]+$/;
-const putSchema = z
+export const putSchema = z
   .object({
     registry: z.string().trim().min(1, 'is required').max(255),
     username: z.string().min(1, 'is required').max(255).regex(printable, 'must not contain control characters'),
@@ -17,7 +17,7 @@ const putSchema = z
     password: z.string().min(1, 'is required').max(16 * 1024),
   })
   .strict();
-const listQuery = z.object({ all: z.enum(['true', 'false', '1', '0']).optional() });
+export const listQuery = z.object({ all: z.enum(['true', 'false', '1', '0']).optional() });
 
 export function registryCredentialView(credential: RegistryCredentialView) {
   return {

@@ -46,14 +46,14 @@ export interface RouteDeps {
   registryCredentials?: RegistryCredentialService | undefined;
 }
 
-const registerSchema = z.object({
+export const registerSchema = z.object({
   email: z.email('must be an email address').max(254),
   password: z.string().min(8, 'must be at least 8 characters').max(1024),
   name: z.string().trim().min(1).max(200).optional(),
 });
-const loginSchema = z.object({ email: z.string().min(1, 'is required').max(254), password: z.string().min(1, 'is required').max(1024) });
+export const loginSchema = z.object({ email: z.string().min(1, 'is required').max(254), password: z.string().min(1, 'is required').max(1024) });
 
-const listQuery = z.object({
+export const listQuery = z.object({
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(500).optional(),

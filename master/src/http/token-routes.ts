@@ -16,7 +16,7 @@ const DAY_MS = 86_400_000;
 export const DEFAULT_API_TOKEN_LIFETIME = '30d';
 const MAX_LIFETIME_MS = 3650 * DAY_MS;
 
-const createSchema = z
+export const createSchema = z
   .object({
     name: z
       .string()
@@ -27,11 +27,11 @@ const createSchema = z
     expiresIn: z
       .string()
       .max(32)
-      .refine((value) => value === 'never' || /^\d+(\.\d+)?(s|m|h|d)$/.test(value), 'must be a duration such as 12h, 30d or 90d, or "never"')
+      .regex(/^(never|\d+(\.\d+)?(s|m|h|d))$/, 'must be a duration such as 12h, 30d or 90d, or "never"')
       .default(DEFAULT_API_TOKEN_LIFETIME),
   })
   .strict();
-const listQuery = z.object({ all: z.enum(['true', 'false', '1', '0']).optional() });
+export const listQuery = z.object({ all: z.enum(['true', 'false', '1', '0']).optional() });
 
 export function apiTokenView(token: ApiTokenRecord) {
   return {

@@ -21,7 +21,7 @@ export const LINUX_CAPABILITIES: readonly string[] = [
   'SYS_RAWIO', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'SYSLOG', 'WAKE_ALARM',
 ];
 
-const capability = z.string().transform((value, ctx) => {
+const capability = z.string().describe('a Linux capability such as NET_ADMIN (any case, CAP_ prefix optional)').transform((value, ctx) => {
   const name = value.trim().toUpperCase().replace(/^CAP_/, '');
   if (!LINUX_CAPABILITIES.includes(name)) {
     ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 40)}" is not a Linux capability (such as NET_ADMIN or SYS_PTRACE)` });
@@ -33,7 +33,7 @@ const capability = z.string().transform((value, ctx) => {
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 const quantity = (parse: (v: string | number) => number | undefined, example: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
+  z.union([z.string(), z.number()]).describe(`a quantity such as ${example}`).transform((value, ctx) => {
     const parsed = parse(value);
     if (parsed === undefined) {
       ctx.addIssue({ code: 'custom', message: `must be a quantity such as ${example} (got ${JSON.stringify(value)})` });
@@ -56,6 +56,7 @@ export const taskInputSchema = z
     env: z
       .record(z.string().regex(ENV_KEY, 'keys must be environment variable names (letters, digits, _)'), z.string().max(64 * 1024))
       .refine((env) => Object.keys(env).length <= 200, 'at most 200 variables')
+      .meta({ maxProperties: 200 })
       .optional(),
     runtime: z.enum(['docker', 'kubernetes', 'exec', 'sim']).default('docker'),
     resources: z

@@ -1,0 +1,399 @@
+// Every HTTP route the master serves, as the OpenAPI document (http/openapi.ts) shows it: one
+// entry per method and path. Request schemas are the objects the handlers parse with, imported
+// from where they live; response schemas are those of view-schemas.ts (checked against the
+// views by view-schemas.test.ts). test/openapi.test.ts fails when Express serves a route that
+// is not listed here, or this lists one Express does not serve: a new route needs an entry.
+import { z } from 'zod';
+import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, documentSchema } from '../dags/dag-spec.js';
+import { MAX_BATCH, taskInputSchema } from '../tasks/task-input.js';
+import { newTokenSchema } from './cluster-routes.js';
+import { listQuery as dagListQuery } from './dag-routes.js';
+import { putSchema as registryCredentialSchema, listQuery as registryCredentialListQuery } from './registry-credential-routes.js';
+import { listQuery as taskListQuery, loginSchema, registerSchema } from './routes.js';
+import { createSchema as apiTokenSchema, listQuery as apiTokenListQuery } from './token-routes.js';
+import {
+  apiTokenViewSchema,
+  dagRunMetricsSchema,
+  dagSummaryViewSchema,
+  fileViewSchema,
+  joinTokenViewSchema,
+  registryCredentialViewSchema,
+  resourcesSchema,
+  taskViewSchema,
+  userViewSchema,
+  workerHistorySchema,
+  workerTelemetryViewSchema,
+  workerViewSchema,
+} from './view-schemas.js';
+
+/** Who may call a route: anyone, a logged-in user (login or API token), an admin. */
+export type RouteAuth = 'none' | 'user' | 'admin';
+
+/** An answer: a JSON body described by `schema`, another content type, or only a description. */
+export interface ResponseDoc {
+  description: string;
+  /** a JSON body; absent with no `contentType`: described in words only (the document says so) */
+  schema?: z.ZodType | undefined;
+  /** a body that is not JSON (text, bytes, PEM) */
+  contentType?: string | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+export interface RouteDoc {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI style: /api/tasks/{id} */
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string | undefined;
+  auth: RouteAuth;
+  /** path parameters; each must appear in `path` */
+  params?: Record<string, z.ZodType> | undefined;
+  /** query parameters: an object schema, one parameter per property */
+  query?: z.ZodObject | undefined;
+  /** the request body (JSON unless `contentTypes` says more) */
+  body?: { schema: z.ZodType; contentTypes?: string[] | undefined; description?: string | undefined } | undefined;
+  /** the success answers */
+  responses: Record<number, ResponseDoc>;
+  /** error answers besides 401 (user, admin) and 403 (admin), which are added: status → when */
+  errors?: Partial<Record<400 | 403 | 404 | 409 | 413 | 429, string>> | undefined;
+}
+
+const id = z.string().min(1).max(128);
+const workerId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+const apiTokenId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/);
+
+/** `{key: schema}` as a JSON answer. */
+const one = <K extends string>(key: K, schema: z.ZodType) => z.strictObject({ [key]: schema } as Record<K, z.ZodType>);
+const many = <K extends string>(key: K, schema: z.ZodType) => one(key, z.array(schema));
+const LOCATION = { Location: 'the new resource' };
+
+/** A DAG file as POST /api/dags reads it (YAML or JSON): the document, each task a submission plus its place in the graph. */
+export const dagFileSchema = documentSchema
+  .extend({
+    tasks: z
+      .array(dagTaskSchema.extend(taskInputSchema.omit({ name: true, maxRetries: true }).shape).strict())
+      .min(1)
+      .max(MAX_DAG_TASKS),
+  })
+  .describe('a DAG file (docs/DAGS.md): dagName (or name) is required; depends_on/dependsOn and retries.count/maxRetries are alternative spellings, not both');
+
+export const taskBatchSchema = z.strictObject({ tasks: z.array(taskInputSchema).min(1).max(MAX_BATCH) });
+
+export const API_ROUTE_DOCS: readonly RouteDoc[] = [
+  // --- operations (outside /api)
+  {
+    method: 'get', path: '/health', operationId: 'health', tag: 'Operations', auth: 'none',
+    summary: 'Liveness and the number of workers',
+    responses: { 200: { description: 'the master is up', schema: z.strictObject({ status: z.literal('ok'), workers: z.strictObject({ total: z.number().int(), ready: z.number().int() }) }) } },
+  },
+  {
+    method: 'get', path: '/metrics', operationId: 'metrics', tag: 'Operations', auth: 'none',
+    summary: 'Prometheus metrics (text exposition format)',
+    responses: { 200: { description: 'every metric of docs/API.md, "Metrics"', contentType: 'text/plain' } },
+    errors: { 404: 'metrics are not enabled on this master' },
+  },
+  {
+    method: 'get', path: '/telemetry', operationId: 'telemetry', tag: 'Operations', auth: 'user',
+    summary: "Every worker's telemetry",
+    responses: { 200: { description: 'each worker with the tasks placed on it', schema: many('workers', workerTelemetryViewSchema) } },
+  },
+  {
+    method: 'get', path: '/api/openapi.json', operationId: 'openApiDocument', tag: 'Operations', auth: 'none',
+    summary: 'This document (OpenAPI 3.1)',
+    responses: { 200: { description: 'the OpenAPI document; not described by a schema here (it is the OpenAPI 3.1 schema)' } },
+  },
+  {
+    method: 'get', path: '/api/docs', operationId: 'apiDocsPage', tag: 'Operations', auth: 'none',
+    summary: 'Redirect to the browsable API reference of the dashboard (/docs)',
+    responses: { 302: { description: 'to /docs, the dashboard page that renders this document', headers: { Location: '/docs' } } },
+  },
+
+  // --- auth
+  {
+    method: 'post', path: '/api/auth/register', operationId: 'register', tag: 'Auth', auth: 'none',
+    summary: 'Create an account and log in',
+    body: { schema: registerSchema },
+    responses: { 201: { description: 'the new user and a login token', schema: z.strictObject({ user: userViewSchema, token: z.string() }) } },
+    errors: { 400: 'a bad field', 409: 'the email is taken' },
+  },
+  {
+    method: 'post', path: '/api/auth/login', operationId: 'login', tag: 'Auth', auth: 'none',
+    summary: 'Log in',
+    body: { schema: loginSchema },
+    responses: { 200: { description: 'the user and a login token', schema: z.strictObject({ user: userViewSchema, token: z.string() }) } },
+    errors: { 400: 'a bad field', 429: 'too many logins from this address (Retry-After)' },
+  },
+  {
+    method: 'get', path: '/api/auth/me', operationId: 'me', tag: 'Auth', auth: 'user',
+    summary: 'The user the token belongs to',
+    responses: { 200: { description: 'the user', schema: one('user', userViewSchema) } },
+  },
+
+  // --- API tokens
+  {
+    method: 'post', path: '/api/tokens', operationId: 'createApiToken', tag: 'API tokens', auth: 'user',
+    summary: 'Create an API token (its secret is shown only here)',
+    body: { schema: apiTokenSchema },
+    responses: { 201: { description: 'the token and its secret', schema: z.strictObject({ token: apiTokenViewSchema, secret: z.string() }), headers: LOCATION } },
+    errors: { 400: 'a bad field', 409: 'a name you already use, or past 100 tokens' },
+  },
+  {
+    method: 'get', path: '/api/tokens', operationId: 'listApiTokens', tag: 'API tokens', auth: 'user',
+    summary: 'Your API tokens (every user\'s with all=true, admins only)',
+    query: apiTokenListQuery,
+    responses: { 200: { description: 'oldest first', schema: many('tokens', apiTokenViewSchema) } },
+    errors: { 400: 'a bad all', 403: 'all=true from a non-admin' },
+  },
+  {
+    method: 'delete', path: '/api/tokens/{id}', operationId: 'revokeApiToken', tag: 'API tokens', auth: 'user',
+    summary: 'Revoke an API token',
+    params: { id: apiTokenId },
+    responses: { 200: { description: 'the revoked token', schema: one('token', apiTokenViewSchema) } },
+    errors: { 400: 'not an API token id', 404: 'an unknown id or another user\'s token' },
+  },
+
+  // --- tasks
+  {
+    method: 'post', path: '/api/tasks', operationId: 'submitTask', tag: 'Tasks', auth: 'user',
+    summary: 'Submit a task',
+    body: { schema: taskInputSchema },
+    responses: { 201: { description: 'the queued task', schema: one('task', taskViewSchema), headers: LOCATION } },
+    errors: { 400: 'a bad field (the message names it)', 403: 'an admin-only setting from a non-admin (runtime exec, network host, capAdd, a user name or uid 0)' },
+  },
+  {
+    method: 'post', path: '/api/tasks/batch', operationId: 'submitTasks', tag: 'Tasks', auth: 'user',
+    summary: 'Submit up to 1,000 tasks, all or nothing',
+    body: { schema: taskBatchSchema },
+    responses: { 201: { description: 'the queued tasks, in order', schema: many('tasks', taskViewSchema) } },
+    errors: { 400: 'a bad submission, named tasks[i].field; nothing is queued', 403: 'an admin-only setting from a non-admin' },
+  },
+  {
+    method: 'get', path: '/api/tasks', operationId: 'listTasks', tag: 'Tasks', auth: 'user',
+    summary: 'Your tasks (all for an admin), newest first',
+    query: taskListQuery,
+    responses: { 200: { description: 'a page; pass nextCursor back as cursor', schema: z.strictObject({ tasks: z.array(taskViewSchema), nextCursor: z.string().nullable() }) } },
+    errors: { 400: 'a bad status, limit or cursor' },
+  },
+  {
+    method: 'get', path: '/api/tasks/{id}', operationId: 'getTask', tag: 'Tasks', auth: 'user',
+    summary: 'A task with its attempts, files and events',
+    params: { id },
+    responses: { 200: { description: 'the task', schema: one('task', taskViewSchema) } },
+    errors: { 404: 'no such task, or another user\'s' },
+  },
+  {
+    method: 'delete', path: '/api/tasks/{id}', operationId: 'cancelTask', tag: 'Tasks', auth: 'user',
+    summary: 'Cancel a task',
+    params: { id },
+    responses: { 202: { description: 'the task, cancelled or cancelling', schema: one('task', taskViewSchema) } },
+    errors: { 404: 'no such task, or another user\'s', 409: 'the task has already finished' },
+  },
+  {
+    method: 'get', path: '/api/tasks/{id}/logs', operationId: 'getTaskLogs', tag: 'Tasks', auth: 'user',
+    summary: "A task's stdout and stderr, optionally followed until it ends",
+    params: { id },
+    query: z.object({ follow: z.enum(['true', '1']).optional().describe('keep streaming until the task is terminal') }),
+    responses: { 200: { description: 'the log text; with several attempts each starts with "--- attempt N on worker W ---"', contentType: 'text/plain' } },
+    errors: { 404: 'no such task, or another user\'s' },
+  },
+
+  // --- registry credentials
+  {
+    method: 'post', path: '/api/registry-credentials', operationId: 'putRegistryCredential', tag: 'Registry credentials', auth: 'user',
+    summary: 'Store your credentials for a container registry (replacing earlier ones for it)',
+    body: { schema: registryCredentialSchema },
+    responses: { 201: { description: 'the credential, never the password', schema: one('credential', registryCredentialViewSchema), headers: LOCATION } },
+    errors: { 400: 'a bad field', 409: 'past 100 registries' },
+  },
+  {
+    method: 'get', path: '/api/registry-credentials', operationId: 'listRegistryCredentials', tag: 'Registry credentials', auth: 'user',
+    summary: 'Your registry credentials (everyone\'s with all=true, admins only)',
+    query: registryCredentialListQuery,
+    responses: { 200: { description: 'oldest first', schema: many('credentials', registryCredentialViewSchema) } },
+    errors: { 400: 'a bad all', 403: 'all=true from a non-admin' },
+  },
+  {
+    method: 'delete', path: '/api/registry-credentials/{id}', operationId: 'deleteRegistryCredential', tag: 'Registry credentials', auth: 'user',
+    summary: 'Delete a registry credential',
+    params: { id: apiTokenId },
+    responses: { 200: { description: 'the deleted credential', schema: one('credential', registryCredentialViewSchema) } },
+    errors: { 400: 'not a registry credential id', 404: 'an unknown id or another user\'s' },
+  },
+
+  // --- workers
+  {
+    method: 'get', path: '/api/workers', operationId: 'listWorkers', tag: 'Workers', auth: 'user',
+    summary: 'Every worker',
+    responses: { 200: { description: 'the workers', schema: many('workers', workerViewSchema) } },
+  },
+  {
+    method: 'get', path: '/api/workers/{id}', operationId: 'getWorker', tag: 'Workers', auth: 'user',
+    summary: 'One worker',
+    params: { id },
+    responses: { 200: { description: 'the worker', schema: one('worker', workerViewSchema) } },
+    errors: { 404: 'no such worker' },
+  },
+  {
+    method: 'get', path: '/api/workers/{id}/metrics', operationId: 'getWorkerMetrics', tag: 'Workers', auth: 'user',
+    summary: "A worker's telemetry history for charts, oldest first",
+    params: { id },
+    query: z.object({ since: z.string().max(64).optional().describe('ISO 8601 time: only samples after it') }),
+    responses: { 200: { description: 'the history', schema: workerHistorySchema } },
+    errors: { 400: 'a since that is not a time', 404: 'no such worker' },
+  },
+  {
+    method: 'post', path: '/api/workers/{id}/drain', operationId: 'drainWorker', tag: 'Workers', auth: 'admin',
+    summary: 'Place no new tasks on a worker; running ones finish',
+    params: { id },
+    responses: { 202: { description: 'the worker', schema: one('worker', workerViewSchema) } },
+    errors: { 404: 'no such worker' },
+  },
+  {
+    method: 'post', path: '/api/workers/{id}/activate', operationId: 'activateWorker', tag: 'Workers', auth: 'admin',
+    summary: 'Undo a drain',
+    params: { id },
+    responses: { 202: { description: 'the worker', schema: one('worker', workerViewSchema) } },
+    errors: { 404: 'no such worker' },
+  },
+  {
+    method: 'delete', path: '/api/workers/{id}', operationId: 'removeWorker', tag: 'Workers', auth: 'admin',
+    summary: 'Remove a worker: its certificates are revoked and its attempts re-queued once it must have stopped them',
+    params: { id: workerId },
+    responses: { 200: { description: 'the removed worker', schema: one('worker', z.strictObject({ id: z.string(), name: z.string(), removed: z.literal(true) })) } },
+    errors: { 400: 'not a worker id', 404: 'no such worker' },
+  },
+
+  // --- cluster and joining
+  {
+    method: 'get', path: '/api/cluster/stats', operationId: 'clusterStats', tag: 'Cluster', auth: 'admin',
+    summary: 'Heartbeat handling times and worker and task counts',
+    responses: {
+      200: {
+        description: 'load figures',
+        schema: z.strictObject({
+          heartbeats: z.strictObject({ count: z.number().int(), p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number() }),
+          workers: z.record(z.string(), z.number().int()).describe('total, ready, draining, lost'),
+          tasks: z.record(z.string(), z.number().int()).describe('queued, assigned, running'),
+        }),
+      },
+    },
+  },
+  {
+    method: 'get', path: '/api/cluster/ca.crt', operationId: 'clusterCa', tag: 'Joining workers', auth: 'none',
+    summary: 'The serving CA certificate (for curl --cacert and a worker\'s --ca-file)',
+    responses: { 200: { description: 'PEM; header X-Wharf-Ca-Hash', contentType: 'application/x-pem-file', headers: { 'X-Wharf-Ca-Hash': 'sha256:… of the CA' } } },
+  },
+  {
+    method: 'get', path: '/api/cluster/join', operationId: 'joinLine', tag: 'Joining workers', auth: 'admin',
+    summary: 'What a worker dials, the CA hash it pins and the join line',
+    responses: { 200: { description: 'the join line with a --token-file placeholder', schema: z.strictObject({ grpcAddress: z.string(), caHash: z.string(), command: z.string() }) } },
+  },
+  {
+    method: 'post', path: '/api/join-tokens', operationId: 'createJoinToken', tag: 'Joining workers', auth: 'admin',
+    summary: 'Create a join token (its secret is shown only here)',
+    body: { schema: newTokenSchema },
+    responses: { 201: { description: 'the token, the full secret and the join line', schema: z.strictObject({ token: joinTokenViewSchema, secret: z.string(), command: z.string() }), headers: LOCATION } },
+    errors: { 400: 'a bad value or an unknown field' },
+  },
+  {
+    method: 'get', path: '/api/join-tokens', operationId: 'listJoinTokens', tag: 'Joining workers', auth: 'admin',
+    summary: 'Every join token, oldest first, never a secret',
+    responses: { 200: { description: 'the tokens', schema: many('tokens', joinTokenViewSchema) } },
+  },
+  {
+    method: 'delete', path: '/api/join-tokens/{id}', operationId: 'revokeJoinToken', tag: 'Joining workers', auth: 'admin',
+    summary: 'Revoke a join token',
+    params: { id: z.string().regex(/^[a-z0-9_]{3,40}$/) },
+    responses: { 200: { description: 'the revoked token', schema: one('token', joinTokenViewSchema) } },
+    errors: { 400: 'not a join token id', 404: 'no such token' },
+  },
+
+  // --- files
+  {
+    method: 'get', path: '/api/files', operationId: 'listFiles', tag: 'Files', auth: 'user',
+    summary: 'Your output files (all for an admin)',
+    responses: { 200: { description: 'the files', schema: many('files', fileViewSchema) } },
+  },
+  {
+    method: 'get', path: '/api/files/{taskId}', operationId: 'listTaskFiles', tag: 'Files', auth: 'user',
+    summary: "One task's output files",
+    params: { taskId: id },
+    responses: { 200: { description: 'the files', schema: many('files', fileViewSchema) } },
+    errors: { 404: 'no such task, or another user\'s' },
+  },
+  {
+    method: 'get', path: '/api/files/{taskId}/download/{path}', operationId: 'downloadFile', tag: 'Files', auth: 'user',
+    summary: 'The bytes of one output file',
+    description: '`path` is the file\'s path under /output and may contain slashes (`a/b.txt`), sent as they are.',
+    params: { taskId: id, path: z.string().min(1) },
+    responses: { 200: { description: 'the bytes; header X-Wharf-Sha256', contentType: 'application/octet-stream', headers: { 'X-Wharf-Sha256': 'the sha256 the master computed' } } },
+    errors: { 400: 'a traversal path', 404: 'no such task or file' },
+  },
+
+  // --- DAGs
+  {
+    method: 'post', path: '/api/dags', operationId: 'submitDag', tag: 'DAGs', auth: 'user',
+    summary: 'Submit a DAG run',
+    body: {
+      schema: dagFileSchema,
+      contentTypes: ['application/json', 'application/yaml', 'text/yaml', 'text/plain'],
+      description: `a DAG file, YAML or JSON, at most ${MAX_DAG_FILE_BYTES} bytes`,
+    },
+    responses: { 201: { description: 'the run', schema: one('dag', dagSummaryViewSchema), headers: LOCATION } },
+    errors: { 400: 'a bad file (cycle: a -> b -> a, tasks[2].depends_on: unknown task …)', 403: 'an exec task from a non-admin', 413: 'a file over 1 MiB' },
+  },
+  {
+    method: 'get', path: '/api/dags', operationId: 'listDags', tag: 'DAGs', auth: 'user',
+    summary: 'Your DAG runs (all for an admin), newest first',
+    query: dagListQuery,
+    responses: { 200: { description: 'the runs', schema: many('dags', dagSummaryViewSchema) } },
+    errors: { 400: 'a bad limit or name' },
+  },
+  {
+    method: 'get', path: '/api/dags/{id}', operationId: 'getDag', tag: 'DAGs', auth: 'user',
+    summary: 'A DAG run with its tasks, attempts and inputs',
+    params: { id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) },
+    responses: {
+      200: { description: '{dag}: the run with each task\'s status, taskId, reason, dependsOn, outputs, artifacts, workerId, attempts and inputs (docs/API.md, "DAGs"); described in words only, not by a schema' },
+    },
+    errors: { 404: 'no such run, or another user\'s' },
+  },
+  {
+    method: 'delete', path: '/api/dags/{id}', operationId: 'cancelDag', tag: 'DAGs', auth: 'user',
+    summary: 'Cancel a DAG run',
+    params: { id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) },
+    responses: { 202: { description: 'the run', schema: one('dag', dagSummaryViewSchema) } },
+    errors: { 404: 'no such run, or another user\'s', 409: 'the run has already ended' },
+  },
+  {
+    method: 'get', path: '/api/dags/{name}/metrics', operationId: 'dagMetrics', tag: 'DAGs', auth: 'user',
+    summary: 'Per-run figures of one DAG (cache hits, durations), newest first',
+    params: { name: z.string().regex(DAG_NAME_PATTERN) },
+    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(20) }),
+    responses: { 200: { description: 'the runs (docs/DAGS.md)', schema: many('runs', dagRunMetricsSchema) } },
+    errors: { 400: 'a bad name or limit' },
+  },
+];
+
+/** Schemas worth a name of their own in components/schemas (the rest are named after their route). */
+export const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
+  ['Task', taskViewSchema],
+  ['Worker', workerViewSchema],
+  ['WorkerTelemetry', workerTelemetryViewSchema],
+  ['User', userViewSchema],
+  ['File', fileViewSchema],
+  ['Dag', dagSummaryViewSchema],
+  ['DagRunMetrics', dagRunMetricsSchema],
+  ['ApiToken', apiTokenViewSchema],
+  ['JoinToken', joinTokenViewSchema],
+  ['RegistryCredential', registryCredentialViewSchema],
+  ['Resources', resourcesSchema],
+];
+
+/** Request schemas worth a name of their own. */
+export const NAMED_INPUT_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
+  ['TaskSubmission', taskInputSchema],
+  ['DagFile', dagFileSchema],
+];

@@ -1,0 +1,206 @@
+// The response schemas of the OpenAPI document against what the views really produce: every
+// record here fills every optional field, so a field a view gains or loses without its schema
+// (or a type that changes) fails.
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import type { LiveWorker } from '../cluster/worker-registry.js';
+import type { Attempt } from '../records/attempt.js';
+import type { DagRun } from '../records/dag.js';
+import type { TaskDetails } from '../records/task.js';
+import { joinTokenView } from './cluster-routes.js';
+import { dagSummaryView } from './dag-routes.js';
+import { registryCredentialView } from './registry-credential-routes.js';
+import { apiTokenView } from './token-routes.js';
+import {
+  apiTokenViewSchema,
+  attemptViewSchema,
+  dagSummaryViewSchema,
+  errorEnvelopeSchema,
+  fileViewSchema,
+  joinTokenViewSchema,
+  registryCredentialViewSchema,
+  taskViewSchema,
+  userViewSchema,
+  workerTelemetryViewSchema,
+  workerViewSchema,
+} from './view-schemas.js';
+import { attemptView, fileView, taskView, userView, workerTelemetryView, workerView } from './views.js';
+
+const T0 = Date.UTC(2030, 0, 31, 12, 0, 0);
+const SHA = 'a'.repeat(64);
+const resources = { cpu: 0.5, memory: 268435456, gpu: 0, disk: 0 };
+
+/** What a client receives: the view through JSON. */
+function wire(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}
+
+function expectValid(schema: z.ZodType, value: unknown): void {
+  const parsed = schema.safeParse(wire(value));
+  expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+}
+
+const attempt: Attempt = {
+  id: 'att-1',
+  taskId: 'task-1',
+  number: 1,
+  workerId: 'w1',
+  status: 'succeeded',
+  resources,
+  createdAt: T0,
+  startedAt: T0 + 1000,
+  finishedAt: T0 + 2000,
+  exitCode: 0,
+  error: 'none',
+  inputReports: [{ name: 'data.csv', sha256: SHA, cacheHit: true, bytes: 10 }],
+  logChunksMissing: 0,
+  effective: {
+    cpu: 0.5,
+    memory: 268435456,
+    disk: 0,
+    pidsLimit: 1024,
+    user: '1000',
+    readOnlyRootFilesystem: true,
+    noNewPrivileges: true,
+    capabilities: ['CHOWN', 'NET_ADMIN'],
+    network: 'wharf-tasks',
+    pullPolicy: 'IfNotPresent',
+  },
+};
+
+const task: TaskDetails = {
+  id: 'task-1',
+  name: 'train',
+  userId: 'u1',
+  image: 'wharf/busybox:latest',
+  command: ['sh', '-c', 'echo hi'],
+  env: { A: 'b' },
+  runtime: 'docker',
+  labels: { zone: 'a' },
+  status: 'succeeded',
+  reason: 'exit code 0',
+  priority: 50,
+  resources,
+  maxRetries: 1,
+  timeoutSeconds: 60,
+  retriesUsed: 0,
+  notBefore: T0,
+  createdAt: T0,
+  startedAt: T0 + 1000,
+  finishedAt: T0 + 2000,
+  exitCode: 0,
+  workerId: 'w1',
+  currentAttemptId: 'att-1',
+  attemptCount: 1,
+  dagId: 'dag-1',
+  dagTask: 'train',
+  inputs: [{ name: 'data.csv', sha256: SHA, size: 10, fromTask: 'prepare' }],
+  outputs: ['model.bin'],
+  useCache: true,
+  network: 'none',
+  user: '1000:1000',
+  readOnlyRootFilesystem: true,
+  capAdd: ['NET_ADMIN'],
+  pullPolicy: 'Always',
+  attempts: [attempt, { ...attempt, id: 'att-0', number: 2, status: 'lost', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined, logChunksMissing: undefined, effective: undefined }],
+  files: [{ taskId: 'task-1', userId: 'u1', attemptId: 'att-1', path: 'model.bin', size: 3, sha256: SHA, createdAt: T0 }],
+  events: [
+    { taskId: 'task-1', at: T0, kind: 'submitted', message: 'submitted' },
+    { taskId: 'task-1', at: T0, kind: 'assigned', message: 'to w1', attemptId: 'att-1' },
+  ],
+  queuePosition: 3,
+};
+
+const worker: LiveWorker = {
+  record: {
+    id: 'w1',
+    name: 'worker-1',
+    hostname: 'host-1',
+    status: 'ready',
+    runtimes: ['docker', 'exec'],
+    labels: { zone: 'a' },
+    capacity: { cpu: 4, memory: 8589934592, gpu: 1, disk: 0 },
+    version: '0.1.0',
+    registeredAt: T0,
+    lastHeartbeatAt: T0 + 500,
+    fencing: { stopAfterMs: 3000, stopGraceMs: 1000 },
+  },
+  reserved: resources,
+  usage: { cpuPercent: 12.5, memoryPercent: 40, diskPercent: 3, gpuPercent: 0 },
+  reportedAttempts: ['att-1'],
+  cachedArtifacts: new Set([SHA]),
+  lastContactAt: T0,
+};
+
+const dag: DagRun = {
+  id: 'dag-1',
+  name: 'train-pipeline',
+  userId: 'u1',
+  status: 'succeeded',
+  useCache: true,
+  cancelRequested: false,
+  createdAt: T0,
+  finishedAt: T0 + 5000,
+  version: 4,
+  spec: [
+    {
+      name: 'train',
+      image: 'wharf/busybox:latest',
+      command: [],
+      env: {},
+      runtime: 'docker',
+      resources: {},
+      priority: 50,
+      maxRetries: 0,
+      timeoutSeconds: 0,
+      labels: {},
+      dependsOn: ['prepare'],
+      inputs: [{ fromTask: 'prepare', name: 'data.csv' }],
+      outputs: ['model.bin'],
+    },
+  ],
+  tasks: [
+    { name: 'train', state: 'succeeded', taskId: 'task-1', reason: 'done', finishedAt: T0 + 5000, artifacts: [{ name: 'model.bin', sha256: SHA, size: 3 }] },
+    { name: 'prepare', state: 'upstream_failed' },
+  ],
+};
+
+describe('the response schemas of the OpenAPI document', () => {
+  it('describe the task view, in detail and as lists show it', () => {
+    expectValid(taskViewSchema, taskView(task));
+    const { attempts: _a, files: _f, events: _e, queuePosition: _q, ...plain } = task;
+    expectValid(taskViewSchema, taskView({ ...plain, dagId: undefined, dagTask: undefined, inputs: undefined, outputs: undefined }));
+  });
+
+  it('describe attempts, files and users', () => {
+    expectValid(attemptViewSchema, attemptView(attempt));
+    expectValid(fileViewSchema, fileView(task.files[0]!));
+    expectValid(userViewSchema, userView({ id: 'u1', email: 'ada@example.com', name: 'Ada', role: 'admin', createdAt: T0 }));
+  });
+
+  it('describe workers, with and without usage, and their telemetry', () => {
+    expectValid(workerViewSchema, workerView(worker, 2));
+    expectValid(workerViewSchema, workerView({ ...worker, usage: undefined, channel: undefined }, 0));
+    expectValid(
+      workerTelemetryViewSchema,
+      workerTelemetryView({ worker, runningTasks: 1, running: [{ taskId: 'task-1', attemptId: 'att-1', name: 'train', resources }], at: T0 }),
+    );
+  });
+
+  it('describe DAG runs, API tokens, join tokens and registry credentials', () => {
+    expectValid(dagSummaryViewSchema, dagSummaryView(dag));
+    expectValid(apiTokenViewSchema, apiTokenView({ id: 't1', userId: 'u1', name: 'ci', secretHash: SHA, hint: 'wharf_pat_AbCd', createdAt: T0, expiresAt: T0 + 1, lastUsedAt: T0 }));
+    expectValid(apiTokenViewSchema, apiTokenView({ id: 't2', userId: 'u1', name: 'ci2', secretHash: SHA, hint: 'wharf_pat_AbCd', createdAt: T0 }));
+    const joinToken = { id: 'abc123', secretHash: SHA, description: 'rack 4', createdBy: 'admin@example.com', createdAt: T0, uses: 1 };
+    expectValid(joinTokenViewSchema, joinTokenView({ ...joinToken, expiresAt: T0 + 10, usageLimit: 2, lastUsedAt: T0, revokedAt: T0, startToken: true }));
+    expectValid(joinTokenViewSchema, joinTokenView(joinToken));
+    expectValid(registryCredentialViewSchema, registryCredentialView({ id: 'c1', userId: 'u1', registry: 'ghcr.io', username: 'ada', createdAt: T0 }));
+  });
+
+  it('describe the error envelope and refuse a view field they do not name', () => {
+    expectValid(errorEnvelopeSchema, { error: { code: 'rate_limited', message: 'too many logins', retryAfterSeconds: 3 } });
+    expect(errorEnvelopeSchema.safeParse({ error: { code: 'teapot', message: 'x' } }).success).toBe(false);
+    // the strictness the drift check relies on
+    expect(taskViewSchema.safeParse({ ...(wire(taskView(task)) as object), secretField: 1 }).success).toBe(false);
+  });
+});

@@ -1,0 +1,259 @@
+// The REST answers as zod schemas, one per view of views.ts and the route files: the OpenAPI
+// document (http/openapi.ts) describes responses with them, and view-schemas.test.ts parses
+// real view outputs with them, so a field added to a view without its schema fails a test.
+// Objects are strict: a field the schema does not name is a drift, not an extra.
+import { z } from 'zod';
+import { ERROR_CODES, type WharfErrorCode } from '../errors.js';
+import type { AttemptStatus } from '../records/attempt.js';
+import { DAG_STATUSES, DAG_TASK_STATES, type DagStatus, type DagTaskState } from '../records/dag.js';
+import { RUNTIMES, type Runtime } from '../records/resources.js';
+import { PULL_POLICIES, TASK_NETWORKS, TASK_STATUSES, type PullPolicy, type TaskNetwork, type TaskStatus } from '../records/task.js';
+import type { WorkerStatus } from '../records/worker.js';
+
+/** z.enum of one of the records' closed lists. */
+const oneOf = <T extends string>(values: readonly T[]) => z.enum(values as [T, ...T[]]);
+
+const time = z.iso.datetime().describe('ISO 8601 time (UTC)');
+const count = z.number().int().min(0);
+const sha256 = z.string().regex(/^[a-f0-9]{64}$/).describe('hex SHA-256');
+const stringMap = z.record(z.string(), z.string());
+
+export const resourcesSchema = z
+  .strictObject({
+    cpu: z.number().min(0).describe('cores'),
+    memory: count.describe('bytes'),
+    gpu: count,
+    disk: count.describe('bytes'),
+  })
+  .describe('cpu in cores, memory and disk in bytes');
+
+export const userViewSchema = z.strictObject({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(['admin', 'user']),
+  createdAt: time,
+});
+
+export const effectiveSettingsSchema = z
+  .strictObject({
+    cpu: z.number().min(0),
+    memory: count,
+    disk: count,
+    pidsLimit: z.number().int(),
+    user: z.string().describe('"" = the image\'s own user'),
+    readOnlyRootFilesystem: z.boolean(),
+    noNewPrivileges: z.boolean(),
+    capabilities: z.array(z.string()),
+    network: z.string(),
+    pullPolicy: z.string(),
+  })
+  .describe('what the worker applied to the container when the attempt started');
+
+const ATTEMPT_STATUSES = [
+  'assigned', 'running', 'cancelling', 'succeeded', 'failed', 'timed_out', 'cancelled', 'error', 'stopped', 'lost',
+] as const satisfies readonly AttemptStatus[];
+
+export const attemptViewSchema = z.strictObject({
+  id: z.string(),
+  number: z.number().int().min(1),
+  workerId: z.string(),
+  status: z.enum(ATTEMPT_STATUSES),
+  exitCode: z.number().int().nullable(),
+  createdAt: time,
+  startedAt: time.nullable(),
+  finishedAt: time.nullable(),
+  error: z.string().nullable(),
+  logChunksMissing: count.nullable().describe('log chunks the worker sent that never arrived; null until the result is recorded'),
+  effective: effectiveSettingsSchema.nullable(),
+});
+
+export const fileViewSchema = z.strictObject({
+  taskId: z.string(),
+  path: z.string(),
+  size: count.describe('bytes, as the master measured them'),
+  sha256,
+  createdAt: time,
+});
+
+export const taskEventViewSchema = z.strictObject({
+  at: time,
+  kind: z.string(),
+  message: z.string(),
+  attemptId: z.string().optional(),
+});
+
+export const taskViewSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    userId: z.string(),
+    image: z.string(),
+    command: z.array(z.string()).describe('argv; empty = the image\'s own command'),
+    env: stringMap,
+    runtime: oneOf<Runtime>(RUNTIMES),
+    status: oneOf<TaskStatus>(TASK_STATUSES),
+    reason: z.string().optional().describe('why the task waits, or why it ended the way it did'),
+    priority: z.number().int().min(0).max(100),
+    resources: resourcesSchema,
+    labels: stringMap,
+    maxRetries: count,
+    retriesUsed: count,
+    timeoutSeconds: count.describe('0 = none'),
+    network: oneOf<TaskNetwork>(TASK_NETWORKS),
+    user: z.string().nullable().describe('null: the image\'s (or the worker\'s default) user'),
+    readOnlyRootFilesystem: z.boolean(),
+    capAdd: z.array(z.string()),
+    pullPolicy: oneOf<PullPolicy>(PULL_POLICIES),
+    createdAt: time,
+    startedAt: time.optional(),
+    finishedAt: time.optional(),
+    exitCode: z.number().int().optional(),
+    workerId: z.string().optional(),
+    dagId: z.string().optional().describe('DAG tasks only'),
+    dagTask: z.string().optional().describe('DAG tasks only: the task\'s name in its run'),
+    inputs: z
+      .array(z.strictObject({ name: z.string(), fromTask: z.string(), sha256, size: count }))
+      .optional()
+      .describe('DAG tasks only: the artifacts staged at /input/<name>'),
+    outputs: z.array(z.string()).optional().describe('DAG tasks only: the files the task must write'),
+    queuePosition: count.optional().describe('GET /api/tasks/{id} only, while queued'),
+    attempts: z.array(attemptViewSchema).optional().describe('GET /api/tasks/{id} only'),
+    files: z.array(fileViewSchema).optional().describe('GET /api/tasks/{id} only'),
+    events: z.array(taskEventViewSchema).optional().describe('GET /api/tasks/{id} only'),
+  })
+  .describe('a task; lists leave out attempts, files, events and queuePosition');
+
+const WORKER_STATUSES = ['ready', 'draining', 'lost'] as const satisfies readonly WorkerStatus[];
+
+export const workerViewSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  hostname: z.string(),
+  status: z.enum(WORKER_STATUSES),
+  connected: z.boolean().describe('its Connect stream is open'),
+  runtimes: z.array(oneOf<Runtime>(RUNTIMES)),
+  labels: stringMap,
+  capacity: resourcesSchema,
+  reserved: resourcesSchema.describe('what the tasks placed on it hold'),
+  usage: z
+    .strictObject({ cpuPercent: z.number(), memoryPercent: z.number(), diskPercent: z.number(), gpuPercent: z.number().optional() })
+    .nullable()
+    .describe('from its last heartbeat; null before the first'),
+  runningTasks: count,
+  version: z.string(),
+  registeredAt: time,
+  lastHeartbeatAt: time,
+});
+
+export const workerTelemetryViewSchema = workerViewSchema
+  .extend({
+    running: z.array(z.strictObject({ taskId: z.string(), attemptId: z.string(), name: z.string(), resources: resourcesSchema })),
+    at: time,
+  })
+  .describe('a worker and the tasks placed on it');
+
+export const workerHistorySchema = z.strictObject({
+  workerId: z.string(),
+  intervalMs: count,
+  samples: z.array(
+    z.strictObject({
+      at: time,
+      cpuPercent: z.number(),
+      memoryPercent: z.number(),
+      diskPercent: z.number(),
+      gpuPercent: z.number().optional(),
+      runningTasks: count,
+      reserved: resourcesSchema,
+    }),
+  ),
+});
+
+export const dagSummaryViewSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    userId: z.string(),
+    status: oneOf<DagStatus>(DAG_STATUSES),
+    useCache: z.boolean(),
+    cancelRequested: z.boolean(),
+    createdAt: time,
+    finishedAt: time.nullable(),
+    tasks: z.array(
+      z.strictObject({
+        name: z.string(),
+        status: oneOf<DagTaskState>(DAG_TASK_STATES),
+        taskId: z.string().nullable(),
+        reason: z.string().nullable(),
+        dependsOn: z.array(z.string()),
+        inputs: z.array(z.strictObject({ fromTask: z.string(), name: z.string() })),
+        outputs: z.array(z.string()),
+        artifacts: z.array(z.strictObject({ name: z.string(), sha256, size: count })),
+      }),
+    ),
+  })
+  .describe('a DAG run with its tasks\' states (docs/DAGS.md)');
+
+export const dagRunMetricsSchema = z.strictObject({
+  dagId: z.string(),
+  dagName: z.string(),
+  startTime: time,
+  endTime: time.nullable(),
+  durationMs: count.nullable(),
+  status: oneOf<DagStatus>(DAG_STATUSES),
+  cacheEnabled: z.boolean(),
+  cacheHit: z.enum(['Hit', 'Partial', 'Miss', 'N/A']),
+  taskCount: count,
+  taskSucceeded: count,
+  taskFailed: count,
+  taskUpstreamFailed: count,
+  cacheHitTasks: count,
+  cacheMissTasks: count,
+  bytesFromCache: count,
+  bytesDownloaded: count,
+  nodes: z.array(z.string()),
+});
+
+export const apiTokenViewSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    userId: z.string(),
+    hint: z.string().describe('the secret\'s first characters, to tell tokens apart'),
+    createdAt: time,
+    expiresAt: time.nullable().describe('null: never'),
+    lastUsedAt: time.nullable().describe('null: never used'),
+  })
+  .describe('an API token, never its secret');
+
+export const joinTokenViewSchema = z
+  .strictObject({
+    id: z.string(),
+    description: z.string(),
+    createdBy: z.string(),
+    createdAt: time,
+    expiresAt: time.nullable(),
+    usageLimit: z.number().int().min(1).nullable(),
+    uses: count,
+    lastUsedAt: time.nullable(),
+    revokedAt: time.nullable(),
+    startToken: z.boolean(),
+    state: z.enum(['active', 'expired', 'used_up', 'revoked']),
+  })
+  .describe('a join token, never its secret');
+
+export const registryCredentialViewSchema = z
+  .strictObject({ id: z.string(), userId: z.string(), registry: z.string(), username: z.string(), createdAt: time })
+  .describe('a registry credential, never its password');
+
+export const errorEnvelopeSchema = z
+  .strictObject({
+    error: z
+      .object({
+        code: z.enum(Object.keys(ERROR_CODES) as [WharfErrorCode, ...WharfErrorCode[]]),
+        message: z.string().describe('names the field when a field is wrong'),
+        retryAfterSeconds: z.number().int().optional().describe('rate_limited only (also the Retry-After header)'),
+      })
+      .loose(),
+  })
+  .describe('every error answer');
