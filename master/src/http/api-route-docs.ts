@@ -8,13 +8,16 @@ import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, doc
 import { MAX_BATCH, taskInputSchema } from '../tasks/task-input.js';
 import { newTokenSchema } from './cluster-routes.js';
 import { listQuery as dagListQuery } from './dag-routes.js';
+import { listQuery as deadLetterListQuery, selectionSchema as deadLetterSelectionSchema } from './dead-letter-routes.js';
 import { putSchema as registryCredentialSchema, listQuery as registryCredentialListQuery } from './registry-credential-routes.js';
 import { listQuery as taskListQuery, loginSchema, registerSchema } from './routes.js';
 import { createSchema as apiTokenSchema, listQuery as apiTokenListQuery } from './token-routes.js';
 import {
   apiTokenViewSchema,
   dagRunMetricsSchema,
+  bulkSkippedSchema,
   dagSummaryViewSchema,
+  deadLetterViewSchema,
   fileViewSchema,
   joinTokenViewSchema,
   registryCredentialViewSchema,
@@ -199,6 +202,43 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     errors: { 404: 'no such task, or another user\'s' },
   },
 
+  // --- dead letters
+  {
+    method: 'get', path: '/api/dead-letters', operationId: 'listDeadLetters', tag: 'Dead letters', auth: 'user',
+    summary: 'Your tasks that failed through their retry policy (all for an admin), newest dead letter first',
+    query: deadLetterListQuery,
+    responses: { 200: { description: 'a page with each task\'s attempts and last error; pass nextCursor back as cursor', schema: z.strictObject({ deadLetters: z.array(deadLetterViewSchema), nextCursor: z.string().nullable() }) } },
+    errors: { 400: 'a bad image, name, limit or cursor' },
+  },
+  {
+    method: 'post', path: '/api/dead-letters/requeue', operationId: 'requeueDeadLetters', tag: 'Dead letters', auth: 'user',
+    summary: 'Re-queue dead letters in bulk, by ids or by a filter ({filter: {}}: every one you may see)',
+    body: { schema: deadLetterSelectionSchema },
+    responses: { 200: { description: 'what was re-queued and what was skipped; more: the filter matched more than 1,000, call again', schema: z.strictObject({ requeued: z.array(z.string()), skipped: bulkSkippedSchema, more: z.boolean() }) } },
+    errors: { 400: 'neither taskIds nor filter, an empty or too long taskIds, or a bad filter' },
+  },
+  {
+    method: 'post', path: '/api/dead-letters/dismiss', operationId: 'dismissDeadLetters', tag: 'Dead letters', auth: 'user',
+    summary: 'Dismiss dead letters in bulk (they stay failed), by ids or by a filter',
+    body: { schema: deadLetterSelectionSchema },
+    responses: { 200: { description: 'what was dismissed and what was skipped; more: the filter matched more than 1,000, call again', schema: z.strictObject({ dismissed: z.array(z.string()), skipped: bulkSkippedSchema, more: z.boolean() }) } },
+    errors: { 400: 'neither taskIds nor filter, an empty or too long taskIds, or a bad filter' },
+  },
+  {
+    method: 'post', path: '/api/dead-letters/{taskId}/requeue', operationId: 'requeueDeadLetter', tag: 'Dead letters', auth: 'user',
+    summary: 'Re-queue a dead letter as the same task, its retries reset',
+    params: { taskId: z.string().min(1).max(64) },
+    responses: { 200: { description: 'the task, queued again', schema: one('task', taskViewSchema) } },
+    errors: { 400: 'not a task id', 404: 'no such task, or another user\'s', 409: 'the task is not a dead letter' },
+  },
+  {
+    method: 'delete', path: '/api/dead-letters/{taskId}', operationId: 'dismissDeadLetter', tag: 'Dead letters', auth: 'user',
+    summary: 'Dismiss a dead letter: it stays failed and leaves the list',
+    params: { taskId: z.string().min(1).max(64) },
+    responses: { 200: { description: 'the task', schema: one('task', taskViewSchema) } },
+    errors: { 400: 'not a task id', 404: 'no such task, or another user\'s', 409: 'the task is not a dead letter' },
+  },
+
   // --- registry credentials
   {
     method: 'post', path: '/api/registry-credentials', operationId: 'putRegistryCredential', tag: 'Registry credentials', auth: 'user',
@@ -380,6 +420,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
 /** Schemas worth a name of their own in components/schemas (the rest are named after their route). */
 export const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['Task', taskViewSchema],
+  ['DeadLetter', deadLetterViewSchema],
   ['Worker', workerViewSchema],
   ['WorkerTelemetry', workerTelemetryViewSchema],
   ['User', userViewSchema],

@@ -11,12 +11,12 @@ import { currentUser } from './authenticate.js';
 import { handle, parseBody } from './handle.js';
 import { attemptView, taskView } from './views.js';
 
-const filterSchema = z.object({ image: z.string().min(1).max(512).optional(), name: z.string().min(1).max(200).optional() }).strict();
-const listQuery = filterSchema.extend({
+export const filterSchema = z.object({ image: z.string().min(1).max(512).optional(), name: z.string().min(1).max(200).optional() }).strict();
+export const listQuery = filterSchema.extend({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(500).optional(),
 });
-const selectionSchema = z.union([
+export const selectionSchema = z.union([
   z.object({ taskIds: z.array(z.string().min(1).max(64)).min(1, 'must name at least one task').max(MAX_BULK) }).strict(),
   z.object({ filter: filterSchema }).strict(),
 ]);

@@ -9,12 +9,14 @@ import type { DagRun } from '../records/dag.js';
 import type { TaskDetails } from '../records/task.js';
 import { joinTokenView } from './cluster-routes.js';
 import { dagSummaryView } from './dag-routes.js';
+import { deadLetterView } from './dead-letter-routes.js';
 import { registryCredentialView } from './registry-credential-routes.js';
 import { apiTokenView } from './token-routes.js';
 import {
   apiTokenViewSchema,
   attemptViewSchema,
   dagSummaryViewSchema,
+  deadLetterViewSchema,
   errorEnvelopeSchema,
   fileViewSchema,
   joinTokenViewSchema,
@@ -66,6 +68,7 @@ const attempt: Attempt = {
     network: 'wharf-tasks',
     pullPolicy: 'IfNotPresent',
   },
+  gpuIds: ['0', '1'],
 };
 
 const task: TaskDetails = {
@@ -82,7 +85,12 @@ const task: TaskDetails = {
   priority: 50,
   resources,
   maxRetries: 1,
+  retryPolicy: { backoffSeconds: 5, backoffMultiplier: 2, maxBackoffSeconds: 60, retryOn: { exitCodes: [3], outcomes: ['timed_out'] } },
   timeoutSeconds: 60,
+  startDeadline: T0 + 500,
+  deadline: T0 + 60_000,
+  deadlineExceeded: 'deadline',
+  deadLetteredAt: T0 + 2000,
   retriesUsed: 0,
   notBefore: T0,
   createdAt: T0,
@@ -102,7 +110,7 @@ const task: TaskDetails = {
   readOnlyRootFilesystem: true,
   capAdd: ['NET_ADMIN'],
   pullPolicy: 'Always',
-  attempts: [attempt, { ...attempt, id: 'att-0', number: 2, status: 'lost', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined, logChunksMissing: undefined, effective: undefined }],
+  attempts: [attempt, { ...attempt, id: 'att-0', number: 2, status: 'lost', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined, logChunksMissing: undefined, effective: undefined, gpuIds: undefined }],
   files: [{ taskId: 'task-1', userId: 'u1', attemptId: 'att-1', path: 'model.bin', size: 3, sha256: SHA, createdAt: T0 }],
   events: [
     { taskId: 'task-1', at: T0, kind: 'submitted', message: 'submitted' },
@@ -119,7 +127,8 @@ const worker: LiveWorker = {
     status: 'ready',
     runtimes: ['docker', 'exec'],
     labels: { zone: 'a' },
-    capacity: { cpu: 4, memory: 8589934592, gpu: 1, disk: 0 },
+    capacity: { cpu: 4, memory: 8589934592, gpu: 2, disk: 0 },
+    gpuIds: ['0', '1'],
     version: '0.1.0',
     registeredAt: T0,
     lastHeartbeatAt: T0 + 500,
@@ -170,6 +179,17 @@ describe('the response schemas of the OpenAPI document', () => {
     expectValid(taskViewSchema, taskView(task));
     const { attempts: _a, files: _f, events: _e, queuePosition: _q, ...plain } = task;
     expectValid(taskViewSchema, taskView({ ...plain, dagId: undefined, dagTask: undefined, inputs: undefined, outputs: undefined }));
+    // a task stored before retry policies and deadlines existed
+    expectValid(
+      taskViewSchema,
+      taskView({ ...plain, retryPolicy: undefined, startDeadline: undefined, deadline: undefined, deadlineExceeded: undefined, deadLetteredAt: undefined }),
+    );
+  });
+
+  it('describe dead letters, with and without a last error', () => {
+    const { attempts, files: _f, events: _e, queuePosition: _q, ...plain } = task;
+    expectValid(deadLetterViewSchema, deadLetterView({ task: plain, attempts, lastError: 'exit code 3' }));
+    expectValid(deadLetterViewSchema, deadLetterView({ task: plain, attempts: [], lastError: undefined }));
   });
 
   it('describe attempts, files and users', () => {
@@ -180,6 +200,7 @@ describe('the response schemas of the OpenAPI document', () => {
 
   it('describe workers, with and without usage, and their telemetry', () => {
     expectValid(workerViewSchema, workerView(worker, 2));
+    expectValid(workerViewSchema, workerView(worker, 2, ['1']));
     expectValid(workerViewSchema, workerView({ ...worker, usage: undefined, channel: undefined }, 0));
     expectValid(
       workerTelemetryViewSchema,

@@ -7,7 +7,17 @@ import { ERROR_CODES, type WharfErrorCode } from '../errors.js';
 import type { AttemptStatus } from '../records/attempt.js';
 import { DAG_STATUSES, DAG_TASK_STATES, type DagStatus, type DagTaskState } from '../records/dag.js';
 import { RUNTIMES, type Runtime } from '../records/resources.js';
-import { PULL_POLICIES, TASK_NETWORKS, TASK_STATUSES, type PullPolicy, type TaskNetwork, type TaskStatus } from '../records/task.js';
+import {
+  PULL_POLICIES,
+  RETRYABLE_ENDINGS,
+  TASK_NETWORKS,
+  TASK_STATUSES,
+  type DeadlineKind,
+  type PullPolicy,
+  type RetryableEnding,
+  type TaskNetwork,
+  type TaskStatus,
+} from '../records/task.js';
 import type { WorkerStatus } from '../records/worker.js';
 
 /** z.enum of one of the records' closed lists. */
@@ -66,6 +76,7 @@ export const attemptViewSchema = z.strictObject({
   error: z.string().nullable(),
   logChunksMissing: count.nullable().describe('log chunks the worker sent that never arrived; null until the result is recorded'),
   effective: effectiveSettingsSchema.nullable(),
+  gpuIds: z.array(z.string()).describe('the GPU device ids assigned to it; []: none, or its worker offers a count only'),
 });
 
 export const fileViewSchema = z.strictObject({
@@ -83,6 +94,21 @@ export const taskEventViewSchema = z.strictObject({
   attemptId: z.string().optional(),
 });
 
+const DEADLINE_KINDS = ['startDeadline', 'deadline'] as const satisfies readonly DeadlineKind[];
+
+export const retryPolicyViewSchema = z
+  .strictObject({
+    maxRetries: count,
+    backoffSeconds: z.number().min(0).optional(),
+    backoffMultiplier: z.number().min(1).optional(),
+    maxBackoffSeconds: z.number().min(0).optional(),
+    retryOn: z
+      .strictObject({ exitCodes: z.array(z.number().int()).optional(), outcomes: z.array(oneOf<RetryableEnding>(RETRYABLE_ENDINGS)).optional() })
+      .optional()
+      .describe('absent: every charged ending is retried'),
+  })
+  .describe('the resolved retry policy; a task stored before policies existed shows only maxRetries (it backs off as the master\'s defaults say)');
+
 export const taskViewSchema = z
   .strictObject({
     id: z.string(),
@@ -98,7 +124,12 @@ export const taskViewSchema = z
     resources: resourcesSchema,
     labels: stringMap,
     maxRetries: count,
-    retriesUsed: count,
+    retriesUsed: count.describe('retries taken, never above maxRetries'),
+    retryPolicy: retryPolicyViewSchema,
+    deadLetteredAt: time.nullable().describe('when it failed through its retry policy (a dead letter); null when not one, or re-queued or dismissed'),
+    startDeadline: time.nullable().describe('not running by then: fails with deadline_exceeded'),
+    deadline: time.nullable().describe('not ended by then: stopped and fails with deadline_exceeded'),
+    deadlineExceeded: z.enum(DEADLINE_KINDS).nullable().describe('the deadline that ended it'),
     timeoutSeconds: count.describe('0 = none'),
     network: oneOf<TaskNetwork>(TASK_NETWORKS),
     user: z.string().nullable().describe('null: the image\'s (or the worker\'s default) user'),
@@ -136,6 +167,8 @@ export const workerViewSchema = z.strictObject({
   labels: stringMap,
   capacity: resourcesSchema,
   reserved: resourcesSchema.describe('what the tasks placed on it hold'),
+  gpuIds: z.array(z.string()).describe('its GPU device ids; []: it offers capacity.gpu as a count only'),
+  gpuIdsInUse: z.array(z.string()).nullable().describe('the ids its active attempts hold; null on telemetry (WebSocket, /telemetry), which does not carry them'),
   usage: z
     .strictObject({ cpuPercent: z.number(), memoryPercent: z.number(), diskPercent: z.number(), gpuPercent: z.number().optional() })
     .nullable()
@@ -145,6 +178,17 @@ export const workerViewSchema = z.strictObject({
   registeredAt: time,
   lastHeartbeatAt: time,
 });
+
+export const deadLetterViewSchema = taskViewSchema
+  .extend({
+    attempts: z.array(attemptViewSchema),
+    lastError: z.string().nullable().describe('the last attempt\'s error (or the task\'s reason)'),
+  })
+  .describe('a task that failed through its retry policy, with its attempts and last error');
+
+export const bulkSkippedSchema = z
+  .array(z.strictObject({ taskId: z.string(), code: z.string().describe('an error code: not_found, conflict, …'), message: z.string() }))
+  .describe('the tasks the action was not applied to, and why');
 
 export const workerTelemetryViewSchema = workerViewSchema
   .extend({
