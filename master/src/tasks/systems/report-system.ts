@@ -7,7 +7,11 @@
 // or a result for an attempt given away meanwhile, is acknowledged without effect. A result's
 // claims are checked, not believed: its files against what the master received and hashed
 // (files/verify-reported-files.ts), its log chunk count against what the master applied
-// (logs/log-chunk-check.ts).
+// (logs/log-chunk-check.ts). A round that cannot be stored (the master's storage is full)
+// changes nothing: each report is refused (the gateway answers a ReportNack and the worker sends
+// it again), its staged files stay staged, and while the disk is full the task's reason says
+// the result (or its start) waits on the worker.
+import { isStorageFull, STORAGE_FULL_MESSAGE } from '../../errors.js';
 import { verifyReportedFiles, type VerifiedFiles } from '../../files/verify-reported-files.js';
 import { checkLogChunks } from '../../logs/log-chunk-check.js';
 import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport } from '../../records/attempt.js';
@@ -36,6 +40,11 @@ interface ResultReport {
   workerId: string;
   report: AttemptReport;
 }
+
+/** What a running task says while its worker holds a result the master could not store. */
+export const RESULT_WAITS = `${STORAGE_FULL_MESSAGE}; result waits on the worker`;
+/** What an assigned task says while its worker holds a `started` the master could not store. */
+export const START_WAITS = `${STORAGE_FULL_MESSAGE}; its start waits on the worker`;
 
 /** 'applied': the result was recorded; 'ignored': a duplicate or a stale attempt (acked without effect). */
 export type ResultAnswer = 'applied' | 'ignored';
@@ -104,11 +113,36 @@ export class ReportSystem {
             p.resolve();
             return false;
           });
-          await settle(starts, () => this.applyStarts(starts.map((p) => p.item)));
-          await settle(results, () => this.applyResults(results.map((p) => p.item), folded));
+          await settle(
+            starts,
+            () => this.applyStarts(starts.map((p) => p.item)),
+            (error) => this.waitOnWorker(starts.map((p) => p.item.attemptId), error, START_WAITS),
+          );
+          await settle(
+            results,
+            () => this.applyResults(results.map((p) => p.item), folded),
+            (error) => this.waitOnWorker(results.map((p) => p.item.report.attemptId), error, RESULT_WAITS),
+          );
         })
         .catch((error: unknown) => this.resources.logger.error({ err: error }, 'applying worker reports failed'));
     });
+  }
+
+  /**
+   * Reports that could not be stored (the caller answers each worker with a ReportNack, and the
+   * worker sends them again): when the master's storage is full, their tasks say so until they
+   * are — shown, not stored, like a lost worker's hold.
+   */
+  private waitOnWorker(attemptIds: readonly string[], error: unknown, reason: string): void {
+    if (!isStorageFull(error)) return;
+    const { state, changes } = this.resources;
+    for (const attemptId of new Set(attemptIds)) {
+      const attempt = state.attempts.get(attemptId);
+      const task = attempt ? state.tasks.get(attempt.taskId) : undefined;
+      if (!task || task.currentAttemptId !== attemptId || task.reason === reason) continue;
+      task.reason = reason;
+      changes.emit(task);
+    }
   }
 
   private async applyStarts(items: StartReport[]): Promise<void[]> {
@@ -131,7 +165,8 @@ export class ReportSystem {
     const task = state.tasks.get(attempt.taskId);
     const current = task !== undefined && task.currentAttemptId === attemptId;
     const attemptPatch = { status: 'running' as const, startedAt: at };
-    const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at };
+    // a reason shown while the start waited (the master's storage was full) is over
+    const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at, reason: undefined };
     const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: attemptPatch }];
     if (current) {
       stored.push(
@@ -247,7 +282,14 @@ export class ReportSystem {
         applyPatch(attempt, attemptPatch);
         state.attempts.delete(attempt.id);
         registry.release(attempt.workerId, attempt.resources);
-        if (logCheck.note) logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
+        if (logCheck.note) {
+          try {
+            logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
+          } catch (error: unknown) {
+            // the result is stored (logChunksMissing says it); the line is a note
+            logger.warn({ err: error, ...where }, 'could not add the missing-log-chunks line to the log');
+          }
+        }
         logs.closeAttempt(attempt.id);
         changes.emitAttemptFinished(attempt);
         if (task && next) {
@@ -314,12 +356,14 @@ function taskPatchOf(decision: OutcomeDecision, exitCode: number | undefined, no
   }
 }
 
-async function settle<T, R>(pending: PendingReport<T, R>[], run: () => Promise<R[]>): Promise<void> {
+/** Runs one kind of report's step and answers each report; `failed` hears of an error first. */
+async function settle<T, R>(pending: PendingReport<T, R>[], run: () => Promise<R[]>, failed: (error: unknown) => void): Promise<void> {
   if (pending.length === 0) return;
   try {
     const answers = await run();
     pending.forEach((p, i) => p.resolve(answers[i]!));
   } catch (error: unknown) {
+    failed(error);
     for (const p of pending) p.reject(error);
   }
 }

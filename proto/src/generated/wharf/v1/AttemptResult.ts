@@ -49,7 +49,6 @@ export interface AttemptResult {
    * copy of the task's files (a worker restarted while the task ran does not know them).
    */
   'directUploads'?: (_wharf_v1_DirectUploads | null);
-  '_directUploads'?: "directUploads";
 }
 
 /**
@@ -95,6 +94,5 @@ export interface AttemptResult__Output {
    * assignment carried direct_outputs. Absent: the master stores the outputs itself from its
    * copy of the task's files (a worker restarted while the task ran does not know them).
    */
-  'directUploads'?: (_wharf_v1_DirectUploads__Output | null);
-  '_directUploads'?: "directUploads";
+  'directUploads': (_wharf_v1_DirectUploads__Output | null);
 }

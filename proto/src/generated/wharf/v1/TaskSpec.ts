@@ -32,7 +32,6 @@ export interface TaskSpec {
    * object store after the task succeeds (PrepareArtifactUploads). Absent with the disk backend.
    */
   'directOutputs'?: (_wharf_v1_DeclaredOutputs | null);
-  '_directOutputs'?: "directOutputs";
 }
 
 export interface TaskSpec__Output {
@@ -62,6 +61,5 @@ export interface TaskSpec__Output {
    * S3 artifact backend: the task's declared outputs, which the worker PUTs straight to the
    * object store after the task succeeds (PrepareArtifactUploads). Absent with the disk backend.
    */
-  'directOutputs'?: (_wharf_v1_DeclaredOutputs__Output | null);
-  '_directOutputs'?: "directOutputs";
+  'directOutputs': (_wharf_v1_DeclaredOutputs__Output | null);
 }
