@@ -17,11 +17,12 @@ import { checkLogChunks } from '../../logs/log-chunk-check.js';
 import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport } from '../../records/attempt.js';
 import type { OutputFileRecord } from '../../records/output-file.js';
 import type { Task } from '../../records/task.js';
-import { applyPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
-import { decideOutcome, endingOf, retryDelayMs, type OutcomeDecision } from '../outcome-policy.js';
+import { applyPatch, type AttemptPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
+import { decideOutcome, endingOf, retryDelayMs, type Ending, type OutcomeDecision } from '../outcome-policy.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { DispatchSystem } from './dispatch-system.js';
+import type { TimeoutSystem } from './timeout-system.js';
 
 /** A report from a worker, waiting to be applied with the others that arrived meanwhile. */
 interface PendingReport<T, R> {
@@ -58,6 +59,7 @@ export class ReportSystem {
   constructor(
     private readonly resources: TaskSystemResources,
     private readonly dispatch: DispatchSystem,
+    private readonly timeouts: TimeoutSystem,
   ) {}
 
   /** Reports are waiting for their drain step. */
@@ -178,6 +180,8 @@ export class ReportSystem {
       changes: stored,
       applied: () => {
         applyPatch(attempt, attemptPatch);
+        // from now on the master times it too (the worker does first)
+        this.timeouts.arm(attempt);
         if (current) {
           applyPatch(task, taskPatch);
           changes.emit(task);
@@ -221,7 +225,7 @@ export class ReportSystem {
    * of in a commit of its own.
    */
   private async prepareResult(attempt: Attempt, report: AttemptReport, startedAt?: number): Promise<PreparedChange | undefined> {
-    const { state, store, files, registry, logs, changes, clock, logger, options, random } = this.resources;
+    const { state, store, files, logs, clock, logger, options, random } = this.resources;
     const now = clock.now();
     const task = state.tasks.get(attempt.taskId);
     const taskRecord = task ?? (await store.getTask(attempt.taskId));
@@ -231,8 +235,10 @@ export class ReportSystem {
     // master's digests; the files once the result is stored (afterCommit below)
     const verdict = verifyReportedFiles(await files.received(attempt.id), report.files);
     const fileRecords = await files.stagedRecords(attempt.id, taskRecord, verdict.files);
+    // a worker that obeyed the master's timeout cancel reports `cancelled`: it timed out
+    const reported = report.outcome === 'cancelled' && this.timeouts.cancelledForTimeout(attempt.id) ? { ...report, outcome: 'timed_out' as const } : report;
     // a result that does not hold up ends `unverified`: a failure, charged
-    const ending = endingOf(report, await this.checkResult(taskRecord, report, verdict, fileRecords));
+    const ending = endingOf(reported, await this.checkResult(taskRecord, report, verdict, fileRecords));
     const backoff = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
     const decision = decideOutcome(taskRecord, attempt, ending, (retry) => retryDelayMs(retry, backoff, random));
 
@@ -279,9 +285,6 @@ export class ReportSystem {
         }
       },
       applied: () => {
-        applyPatch(attempt, attemptPatch);
-        state.attempts.delete(attempt.id);
-        registry.release(attempt.workerId, attempt.resources);
         if (logCheck.note) {
           try {
             logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
@@ -290,15 +293,7 @@ export class ReportSystem {
             logger.warn({ err: error, ...where }, 'could not add the missing-log-chunks line to the log');
           }
         }
-        logs.closeAttempt(attempt.id);
-        changes.emitAttemptFinished(attempt);
-        if (task && next) {
-          if (runningNotice) changes.emit({ ...task, status: 'running', startedAt: next.startedAt });
-          applyPatch(task, next);
-          if (next.status === 'queued') state.enqueue(task);
-          else state.tasks.delete(task.id);
-          changes.emit(task);
-        }
+        this.attemptEnded(attempt, attemptPatch, task, next, runningNotice ? next!.startedAt : undefined);
       },
       refused: async () => {
         logger.warn(where, 'result not applied: state changed');
@@ -306,6 +301,68 @@ export class ReportSystem {
         await files.discard(attempt.id).catch((error: unknown) => logger.warn({ err: error, ...where }, 'could not discard the staged files of a refused result'));
       },
     };
+  }
+
+  /**
+   * The master ends an attempt itself with `ending` — today `timeout_enforced`: it ran past its
+   * timeout and its worker did not stop it within the cancel grace — decided by the outcome
+   * policy like a worker's result (charged, retried while retries remain). Runs in the caller's
+   * turn of the serial executor. A result that comes later is acknowledged without effect, and
+   * the attempt's staged uploads are dropped.
+   */
+  async endAttempt(attempt: Attempt, ending: Ending): Promise<void> {
+    const { state, store, clock, options, random, files, logger } = this.resources;
+    const task = state.tasks.get(attempt.taskId);
+    const taskRecord = task ?? (await store.getTask(attempt.taskId));
+    if (!taskRecord) return;
+    const now = clock.now();
+    const backoff = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
+    const decision = decideOutcome(taskRecord, attempt, ending, (retry) => retryDelayMs(retry, backoff, random));
+    const attemptPatch = { status: decision.attemptStatus, finishedAt: now, error: ending.error };
+    const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch }];
+    const next = task ? taskPatchOf(decision, undefined, now, now) : undefined;
+    if (task && next) {
+      stored.push(
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: next },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? ending.error ?? ending.outcome, attemptId: attempt.id } },
+      );
+    }
+    let ended = false;
+    await commitPrepared(store, [
+      {
+        changes: stored,
+        applied: () => {
+          ended = true;
+          this.attemptEnded(attempt, attemptPatch, task, next, undefined);
+        },
+        refused: () => logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'the master could not end the attempt: state changed'),
+      },
+    ]);
+    if (!ended) return;
+    await files.discard(attempt.id).catch((error: unknown) => logger.warn({ err: error, attemptId: attempt.id }, 'could not discard the staged files of an ended attempt'));
+    this.dispatch.scheduleSoon();
+  }
+
+  /**
+   * The in-memory side of an attempt that ended (stored already): it leaves the live state, its
+   * reservation and timers go, listeners hear of it, and its task takes the decision's patch.
+   * `startedAt`: the attempt's start was folded into its result (a `running` notice first).
+   */
+  private attemptEnded(attempt: Attempt, attemptPatch: AttemptPatch, task: Task | undefined, next: TaskPatch | undefined, startedAt: number | undefined): void {
+    const { state, registry, logs, changes } = this.resources;
+    applyPatch(attempt, attemptPatch);
+    state.attempts.delete(attempt.id);
+    this.timeouts.forget(attempt.id);
+    registry.release(attempt.workerId, attempt.resources);
+    logs.closeAttempt(attempt.id);
+    changes.emitAttemptFinished(attempt);
+    if (task && next) {
+      if (startedAt !== undefined) changes.emit({ ...task, status: 'running', startedAt });
+      applyPatch(task, next);
+      if (next.status === 'queued') state.enqueue(task);
+      else state.tasks.delete(task.id);
+      changes.emit(task);
+    }
   }
 
   /**
