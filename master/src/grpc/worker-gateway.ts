@@ -39,6 +39,15 @@ import { toMasterMessage } from './master-messages.js';
 import { ClusterServerCredentials, GrpcTlsPort, type ServerTlsMaterial } from './tls-port.js';
 
 const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;
+/** Every id the master issues — worker ids at enrolment, task and attempt ids in assignments: 1-128 of [A-Za-z0-9_-]. */
+const ISSUED_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** A worker names an id the master issued; another syntax is refused (INVALID_ARGUMENT), never looked up. */
+function checkIssuedId(field: string, value: string): void {
+  if (!ISSUED_ID.test(value)) {
+    throw new WharfError('validation_failed', `${field}: ${JSON.stringify(value.slice(0, 64))} is not an id this master issues (1-128 of [A-Za-z0-9_-])`);
+  }
+}
 const OUTCOMES: ReadonlySet<string> = new Set(REPORTED_OUTCOMES);
 const LOG_STREAMS: Record<string, LogStreamName> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
 
@@ -225,6 +234,7 @@ export class WorkerGateway {
           .then(() => {
             const workerId = this.workerIdOf(call, 'FetchArtifact');
             const { attemptId, sha256 } = call.request;
+            checkIssuedId('attemptId', attemptId);
             if (!this.deps.tasks.attemptNeedsArtifact(workerId, attemptId, sha256)) {
               throw new WharfError('forbidden', `attempt ${attemptId} of this worker does not take artifact ${sha256} as an input`);
             }
@@ -240,6 +250,7 @@ export class WorkerGateway {
         Promise.resolve()
           .then(() => {
             const workerId = this.workerIdOf(call, 'PrepareArtifactUploads');
+            checkIssuedId('attemptId', call.request.attemptId);
             const found = this.deps.tasks.attemptOf(workerId, call.request.attemptId);
             if (!found) throw new WharfError('conflict', `attempt ${call.request.attemptId} is no longer this worker's`);
             if (!this.deps.artifacts) throw new WharfError('unavailable', 'this master keeps no artifacts');
@@ -262,6 +273,7 @@ export class WorkerGateway {
     const context = { rpc: 'Register', peer: call.getPeer() };
     const certificate = peerCertificateOf(call);
     const identity = this.deps.identity;
+    if (request.workerId !== '') checkIssuedId('workerId', request.workerId);
     let workerId: string;
     if (!certificate) {
       const wait = this.deps.enrolmentLimiter?.take(peerAddressOf(context.peer)) ?? 0;
@@ -475,6 +487,7 @@ export class WorkerGateway {
     for await (const raw of call) {
       const chunk = raw as LogChunk__Output;
       if (!attempt) {
+        checkIssuedId('attemptId', chunk.attemptId);
         const found = await this.deps.tasks.taskOfAttempt(workerId, chunk.attemptId);
         if (!found) throw new WharfError('conflict', `attempt ${chunk.attemptId} does not belong to this worker`);
         attempt = { attemptId: chunk.attemptId, taskId: found.taskId };
@@ -505,6 +518,7 @@ export class WorkerGateway {
       for await (const raw of call) {
         const chunk = raw as FileChunk__Output;
         if (!session) {
+          checkIssuedId('attemptId', chunk.attemptId);
           attemptId = chunk.attemptId;
           const found = this.deps.tasks.attemptOf(workerId, chunk.attemptId);
           if (!found) throw new WharfError('conflict', `attempt ${chunk.attemptId} is no longer this worker's`);

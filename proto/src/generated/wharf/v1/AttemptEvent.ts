@@ -3,7 +3,12 @@
 import type { Long } from '@grpc/proto-loader';
 
 /**
- * Progress of an attempt before and while it runs (pulling the image, created, started).
+ * Progress of an attempt before and while it runs. "started" is the one that matters: the
+ * attempt is running from at_ms on (the task shows `running`, its timeout counts from then; send
+ * it again on every new stream while the attempt runs, the master takes it once). The others
+ * are shown in the task's events: "pulling" / "pulled" (the image), "pull_progress" (message:
+ * how far). An event the master could not store is answered with a ReportNack; events have no
+ * positive ack. An event for an attempt that is no longer this worker's is ignored.
  */
 export interface AttemptEvent {
   'attemptId'?: (string);
@@ -12,11 +17,19 @@ export interface AttemptEvent {
    */
   'kind'?: (string);
   'message'?: (string);
+  /**
+   * when it happened, ms since the epoch (0: when the master received it)
+   */
   'atMs'?: (number | string | Long);
 }
 
 /**
- * Progress of an attempt before and while it runs (pulling the image, created, started).
+ * Progress of an attempt before and while it runs. "started" is the one that matters: the
+ * attempt is running from at_ms on (the task shows `running`, its timeout counts from then; send
+ * it again on every new stream while the attempt runs, the master takes it once). The others
+ * are shown in the task's events: "pulling" / "pulled" (the image), "pull_progress" (message:
+ * how far). An event the master could not store is answered with a ReportNack; events have no
+ * positive ack. An event for an attempt that is no longer this worker's is ignored.
  */
 export interface AttemptEvent__Output {
   'attemptId': (string);
@@ -25,5 +38,8 @@ export interface AttemptEvent__Output {
    */
   'kind': (string);
   'message': (string);
+  /**
+   * when it happened, ms since the epoch (0: when the master received it)
+   */
   'atMs': (number);
 }

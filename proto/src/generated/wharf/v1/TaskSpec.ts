@@ -4,6 +4,23 @@ import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_R
 import type { TaskInput as _wharf_v1_TaskInput, TaskInput__Output as _wharf_v1_TaskInput__Output } from '../../wharf/v1/TaskInput.js';
 import type { DeclaredOutputs as _wharf_v1_DeclaredOutputs, DeclaredOutputs__Output as _wharf_v1_DeclaredOutputs__Output } from '../../wharf/v1/DeclaredOutputs.js';
 
+/**
+ * An assignment. The worker runs `command` (argv; for docker without a command, the image's own)
+ * with `env` in the runtime named, and collects the files the task writes under its output
+ * directory. What the task sees:
+ * - docker / kubernetes: image `image`, the output directory mounted at /output, DAG inputs
+ * read-only at /input/<name>; env = WHARF_TASK_ID, WHARF_ATTEMPT_ID, WHARF_OUTPUT_DIR=/output
+ * (and WHARF_INPUT_DIR=/input with inputs), then `env` (which may override them); resources
+ * as limits (cpu cores, memory bytes, gpu devices).
+ * - exec: a host process (no image), argv = `command` (required; resolved on PATH), in a fresh
+ * working directory of the attempt, leading its own process group (a stop signals the whole
+ * group; the group dies with the worker process). env = `env`, plus the worker's PATH when
+ * `env` sets none, then WHARF_OUTPUT_DIR (a directory on the worker's disk, the task's
+ * outputs), WHARF_INPUT_DIR (with DAG inputs), WHARF_TASK_ID, WHARF_ATTEMPT_ID (these four
+ * are set by the worker and win over `env`). No other variable of the worker's is passed.
+ * - sim: nothing runs; the benchmarks' simulated workers report success at once (a real worker
+ * does not offer it).
+ */
 export interface TaskSpec {
   'taskId'?: (string);
   'attemptId'?: (string);
@@ -15,7 +32,8 @@ export interface TaskSpec {
   'runtime'?: (string);
   'resources'?: (_wharf_v1_Resources | null);
   /**
-   * 0 = none
+   * 0 = none. Counted from the attempt's start; enforced by the worker (stop it, report
+   * "timed_out") and by the master as a backstop (CancelAttempt, then it ends it itself).
    */
   'timeoutSeconds'?: (number);
   'userId'?: (string);
@@ -34,6 +52,23 @@ export interface TaskSpec {
   'directOutputs'?: (_wharf_v1_DeclaredOutputs | null);
 }
 
+/**
+ * An assignment. The worker runs `command` (argv; for docker without a command, the image's own)
+ * with `env` in the runtime named, and collects the files the task writes under its output
+ * directory. What the task sees:
+ * - docker / kubernetes: image `image`, the output directory mounted at /output, DAG inputs
+ * read-only at /input/<name>; env = WHARF_TASK_ID, WHARF_ATTEMPT_ID, WHARF_OUTPUT_DIR=/output
+ * (and WHARF_INPUT_DIR=/input with inputs), then `env` (which may override them); resources
+ * as limits (cpu cores, memory bytes, gpu devices).
+ * - exec: a host process (no image), argv = `command` (required; resolved on PATH), in a fresh
+ * working directory of the attempt, leading its own process group (a stop signals the whole
+ * group; the group dies with the worker process). env = `env`, plus the worker's PATH when
+ * `env` sets none, then WHARF_OUTPUT_DIR (a directory on the worker's disk, the task's
+ * outputs), WHARF_INPUT_DIR (with DAG inputs), WHARF_TASK_ID, WHARF_ATTEMPT_ID (these four
+ * are set by the worker and win over `env`). No other variable of the worker's is passed.
+ * - sim: nothing runs; the benchmarks' simulated workers report success at once (a real worker
+ * does not offer it).
+ */
 export interface TaskSpec__Output {
   'taskId': (string);
   'attemptId': (string);
@@ -45,7 +80,8 @@ export interface TaskSpec__Output {
   'runtime': (string);
   'resources': (_wharf_v1_Resources__Output | null);
   /**
-   * 0 = none
+   * 0 = none. Counted from the attempt's start; enforced by the worker (stop it, report
+   * "timed_out") and by the master as a backstop (CancelAttempt, then it ends it itself).
    */
   'timeoutSeconds': (number);
   'userId': (string);
