@@ -23,6 +23,7 @@ import { LogStore } from './logs/log-store.js';
 import { MasterMetrics } from './metrics/master-metrics.js';
 import { timeStoreOperations } from './metrics/timed-store.js';
 import { openStore } from './store/open-store.js';
+import { StorageAlarm, watchStorage } from './store/storage-alarm.js';
 import type { Store } from './store/store.js';
 import { DagService } from './dags/dag-service.js';
 import { RegistryCredentialService } from './registries/registry-credential-service.js';
@@ -81,9 +82,14 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     adminPassword: config.admin.password,
   });
   const metrics = new MasterMetrics();
+  // a full data dir is logged once per episode, whoever's write found it (store/storage-alarm.ts)
+  const storageAlarm = new StorageAlarm(logger.child({ component: 'storage' }));
   // every store operation is timed for wharf_store_operation_seconds
-  const store = timeStoreOperations(await openStore(config, logger.child({ component: 'store' })), (operation, seconds, ok) =>
-    metrics.observeStoreOperation(operation, seconds, ok),
+  const store = watchStorage(
+    timeStoreOperations(await openStore(config, logger.child({ component: 'store' })), (operation, seconds, ok) =>
+      metrics.observeStoreOperation(operation, seconds, ok),
+    ),
+    storageAlarm,
   );
   const auth = new AuthService(store, {
     jwtSecret: secrets.jwtSecret,
@@ -194,6 +200,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     enrolmentLimiter: new TokenBucketLimiter(config.joinRateLimit.perMinute, config.joinRateLimit.burst),
     logs,
     files,
+    storageAlarm,
     logger: logger.child({ component: 'grpc' }),
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTtlMs: config.heartbeatTtlMs,

@@ -25,6 +25,7 @@ export type { Usage, Usage__Output } from './generated/wharf/v1/Usage.js';
 export type { CancelAttempt__Output } from './generated/wharf/v1/CancelAttempt.js';
 export type { Fencing, Fencing__Output } from './generated/wharf/v1/Fencing.js';
 export type { HeartbeatAck, HeartbeatAck__Output } from './generated/wharf/v1/HeartbeatAck.js';
+export type { ReportNack, ReportNack__Output } from './generated/wharf/v1/ReportNack.js';
 export type { ArtifactRequest, ArtifactRequest__Output } from './generated/wharf/v1/ArtifactRequest.js';
 export type { InputReport, InputReport__Output } from './generated/wharf/v1/InputReport.js';
 export type { TaskInput, TaskInput__Output } from './generated/wharf/v1/TaskInput.js';

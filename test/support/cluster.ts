@@ -87,10 +87,11 @@ export async function freePort(): Promise<number> {
 export async function startTestMaster(
   env: Record<string, string> = {},
   givenDataDir?: string,
-  options: { logger?: pino.Logger } = {},
+  /** `sqlite`: the embedded store even when WHARF_TEST_MONGO_URL is set (a test of the data dir's disk) */
+  options: { logger?: pino.Logger; store?: 'sqlite' } = {},
 ): Promise<MasterHandle & { dataDir: string; config: MasterConfig }> {
   const dataDir = givenDataDir ?? tempDir('master');
-  const database = testMongoUrl && env.WHARF_MONGO_URL === undefined ? testDatabaseFor(dataDir) : undefined;
+  const database = testMongoUrl && env.WHARF_MONGO_URL === undefined && options.store !== 'sqlite' ? testDatabaseFor(dataDir) : undefined;
   if (database && !testDatabases.includes(database)) testDatabases.push(database);
   const config = compileMasterConfig({
     ...(database ? { WHARF_MONGO_URL: testMongoUrl!, WHARF_MONGO_DB: database } : {}),

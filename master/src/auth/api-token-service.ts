@@ -3,7 +3,7 @@
 // upgrades both go through AuthService.authenticate); it is refused at once after revocation,
 // after its expiry and when its user no longer exists, because every request looks it up.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { notFound, WharfError } from '../errors.js';
+import { isStorageFull, notFound, WharfError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { API_TOKEN_PREFIX, type ApiTokenRecord } from '../records/api-token.js';
 import type { User } from '../records/user.js';
@@ -93,7 +93,14 @@ export class ApiTokenService {
     const last = this.touched.get(token.id) ?? token.lastUsedAt ?? 0;
     if (now - last >= TOUCH_INTERVAL_MS) {
       this.touched.set(token.id, now);
-      await this.store.touchApiToken(token.id, now);
+      try {
+        await this.store.touchApiToken(token.id, now);
+      } catch (error: unknown) {
+        // lastUsedAt is a note, not the request: a full disk (storage_full) must not refuse the
+        // token; the next request tries the note again
+        if (!isStorageFull(error)) throw error;
+        this.touched.delete(token.id);
+      }
     }
     return user;
   }

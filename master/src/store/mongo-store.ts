@@ -34,6 +34,7 @@ import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
 import type { User, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
+import { mongoStorageError, translateStoreErrors } from './storage-errors.js';
 import { decodeTaskCursor, encodeTaskCursor, type DagQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
 
 const UNFINISHED_TASK_STATUSES = ['queued', 'assigned', 'running'];
@@ -206,7 +207,8 @@ export class MongoStore implements Store {
       await client.connect();
       const store = new MongoStore(client, client.db(databaseName), transactions);
       await store.createIndexes();
-      return store;
+      // every method's out-of-disk-space error becomes storage_full ("master storage full: …")
+      return translateStoreErrors(store, mongoStorageError);
     } catch (error: unknown) {
       await client.close();
       throw error;

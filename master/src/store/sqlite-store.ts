@@ -1,5 +1,6 @@
 // SqliteStore: the embedded default Store (better-sqlite3, WAL). Records are kept as JSON
-// documents with their queried fields in indexed columns beside them.
+// documents with their queried fields in indexed columns beside them. A full disk (SQLITE_FULL)
+// surfaces from every method as WharfError `storage_full` (storage-errors.ts).
 import Database from 'better-sqlite3';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { RegistryCredentialRecord } from '../records/registry-credential.js';
@@ -11,6 +12,7 @@ import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
 import type { User, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
+import { sqliteStorageError, translateStoreErrors } from './storage-errors.js';
 import { applyPatch, decodeTaskCursor, encodeTaskCursor, type DagQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
 
 const SCHEMA = `
@@ -194,6 +196,8 @@ export class SqliteStore implements Store {
         }
       }),
     );
+    // every method's SQLITE_FULL becomes storage_full ("master storage full: …")
+    return translateStoreErrors(this, sqliteStorageError);
   }
 
   async insertUser(user: UserWithPassword): Promise<void> {

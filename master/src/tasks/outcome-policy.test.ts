@@ -86,6 +86,24 @@ const ROWS: Row[] = [
     decision: { kind: 'fail', attemptStatus: 'timed_out', reason: 'timed out after 30s', retriesUsed: 1 },
   },
   {
+    when: 'the master ended it past its timeout (its worker did not stop it), retries left',
+    task: { timeoutSeconds: 30 },
+    ending: { outcome: 'timeout_enforced', error: 'no result within the cancel grace' },
+    decision: {
+      kind: 'retry',
+      attemptStatus: 'timed_out',
+      reason: 'timed out after 30s (ended by the master: its worker did not stop it); retry 1 of 2 in 2s',
+      delayMs: 1500,
+      retriesUsed: 1,
+    },
+  },
+  {
+    when: 'the master ended it past its timeout, no retry left',
+    task: { timeoutSeconds: 30, retriesUsed: 2 },
+    ending: { outcome: 'timeout_enforced' },
+    decision: { kind: 'fail', attemptStatus: 'timed_out', reason: 'timed out after 30s (ended by the master: its worker did not stop it)', retriesUsed: 3 },
+  },
+  {
     when: 'the worker could not run it (with its error)',
     task: { maxRetries: 0 },
     ending: { outcome: 'error', error: 'image not found' },

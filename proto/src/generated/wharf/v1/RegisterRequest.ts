@@ -24,7 +24,10 @@ export interface RegisterRequest {
   'runtimes'?: (string)[];
   'labels'?: ({[key: string]: string});
   /**
-   * what the worker still runs (recover())
+   * EVERY attempt the worker still holds: running (found again after a restart), and finished
+   * with its result not yet acknowledged (ResultAck). One the master gave this worker that is
+   * not listed is taken as lost and re-queued; one listed that the master gave away comes back
+   * in RegisterResponse.stop_attempts.
    */
   'running'?: (_wharf_v1_RunningAttempt)[];
   'version'?: (string);
@@ -63,7 +66,10 @@ export interface RegisterRequest__Output {
   'runtimes': (string)[];
   'labels': ({[key: string]: string});
   /**
-   * what the worker still runs (recover())
+   * EVERY attempt the worker still holds: running (found again after a restart), and finished
+   * with its result not yet acknowledged (ResultAck). One the master gave this worker that is
+   * not listed is taken as lost and re-queued; one listed that the master gave away comes back
+   * in RegisterResponse.stop_attempts.
    */
   'running': (_wharf_v1_RunningAttempt__Output)[];
   'version': (string);
