@@ -14,6 +14,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (status !== undefined && status >= 400 && status < 500) wharf = new WharfError('validation_failed', 'bad request');
     else wharf = WharfError.from(error);
     if (wharf.code === 'internal') logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    res.locals.errorCode = wharf.code; // for the audit trail (audit-log.ts)
     const retryAfter = wharf.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     if (res.headersSent) {

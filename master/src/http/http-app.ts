@@ -1,7 +1,8 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../logger.js';
 import { METRICS_CONTENT_TYPE, type MasterMetrics } from '../metrics/master-metrics.js';
-import { requireUser } from './authenticate.js';
+import { auditLog } from './audit-log.js';
+import { currentUser, requireUser } from './authenticate.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
 import { staticUi } from './static-ui.js';
@@ -13,6 +14,8 @@ export function createHttpApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // every state-changing request is recorded once answered (audit-log.ts)
+  if (deps.audit) app.use(auditLog(deps.audit));
   // 16 MiB: room for a batch of 1,000 submissions
   app.use(express.json({ limit: '16mb' }));
   app.get('/health', (_req, res) => {
@@ -32,9 +35,11 @@ export function createHttpApp(
       res.send(text);
     }, next);
   });
-  // every worker's telemetry (the REST worker view plus its running tasks), for any logged-in user
+  // every worker's telemetry (the REST worker view plus its running tasks), for any logged-in
+  // user; a non-admin sees only their own tasks on the workers
   app.get('/telemetry', requireUser(deps.auth), (_req, res) => {
-    res.json({ workers: deps.telemetry.snapshot().map(workerTelemetryView) });
+    const viewer = currentUser(res);
+    res.json({ workers: deps.telemetry.snapshot().map((worker) => workerTelemetryView(worker, viewer)) });
   });
   app.use('/api', apiRoutes(deps));
   // the web dashboard (ui/dist) at `/`, with a single-page fallback for non-API paths
