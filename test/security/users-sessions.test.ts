@@ -117,6 +117,12 @@ describe('registration', () => {
     expect((await anon.request('POST', '/api/auth/login', { email: 'admin@wharf.local', password: 'admin-password' })).status).toBe(200);
   });
 
+  it('is invite-only by default once the API listens beyond loopback, open on loopback, and as configured otherwise', async () => {
+    expect((await master({ WHARF_HTTP_HOST: '0.0.0.0' })).registration).toBe('invite');
+    expect((await master({ WHARF_HTTP_HOST: '0.0.0.0', WHARF_REGISTRATION: 'open' })).registration).toBe('open');
+    expect((await master()).registration).toBe('open');
+  });
+
   it('in invite mode registers only with an admin\'s invite, for its address and role, once; in closed mode not at all', async () => {
     const m = await master({ WHARF_REGISTRATION: 'invite' });
     const anon = new ApiClient(m.httpUrl);

@@ -39,8 +39,9 @@ export class UnauthenticatedLimits {
   constructor(options: UnauthenticatedLimitOptions) {
     this.perAddress = new TokenBucketLimiter(options.perAddressPerMinute, options.perAddressPerMinute, options.now);
     this.perAddressAndEmail = new RateLimiter(options.loginPerAddressAndEmailPerMinute, 60_000, options.now);
-    // a burst of a tenth of a minute's worth, at least 5: a few people registering at once pass
-    this.globalHashing = new TokenBucketLimiter(options.globalHashingPerMinute, Math.max(5, Math.ceil(options.globalHashingPerMinute / 10)), options.now);
+    // a burst of a second's worth, at least 5: a few people registering at once pass, and a flood
+    // never puts more than that many hashings ahead of a real login
+    this.globalHashing = new TokenBucketLimiter(options.globalHashingPerMinute, Math.max(5, Math.ceil(options.globalHashingPerMinute / 60)), options.now);
   }
 
   /** Counts a request from `address`; throws `rate_limited` past the per-address bucket. */
