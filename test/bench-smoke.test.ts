@@ -7,6 +7,7 @@ import { runLogScenario } from '../bench/scenarios/c-logs.js';
 import { runUploadScenario } from '../bench/scenarios/d-upload.js';
 import { runHeartbeatScenario } from '../bench/scenarios/e-heartbeats.js';
 import { runStoreScenario } from '../bench/scenarios/f-store.js';
+import { runAuthScenario } from '../bench/scenarios/h-auth.js';
 
 describe('bench smoke', () => {
   it('a: every task completed exactly once', async () => {
@@ -47,5 +48,20 @@ describe('bench smoke', () => {
   it('f: store commits all apply', async () => {
     const result = await runStoreScenario({ ops: 200 });
     expect(result.checks).toMatchObject({ ops: 200, commitsFailed: 0, readBackOk: 200 });
+  });
+
+  it('h: authenticated requests answer 200, a logged-out token is refused, a flood never locks out the real login', async () => {
+    const result = await runAuthScenario({ requests: 50, flood: 20 });
+    expect(result.checks).toMatchObject({
+      requestsPerKind: 50,
+      requestsNot200: 0,
+      loggedOutTokenRefused: true,
+      oneRealLoginStatus: 200,
+      oneFloodAllRefused: true,
+      oneFloodAnswers: 20,
+      manyRealLoginStatus: 200,
+      manyFloodAllRefused: true,
+      manyFloodAnswers: 20,
+    });
   });
 });

@@ -198,8 +198,12 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect((await as(['whoami', '--context', 'one'])).stdout).toMatch(/^admin@wharf\.local/);
     await as(['context', 'use', 'one']);
     expect((await as(['whoami'])).stdout).toMatch(/^admin@wharf\.local/);
+    const adminToken = (JSON.parse(readFileSync(join(contextsHome, '.config', 'wharf', 'config.json'), 'utf8')) as { contexts: Record<string, { token: string }> }).contexts.one!.token;
     const logout = await as(['logout']);
     expect(logout.code).toBe(0);
+    expect(logout.stdout).toContain('the master refuses it from now on');
+    // the session ended on the master: the token is refused, not only forgotten
+    expect((await new ApiClient(master.httpUrl, adminToken).request('GET', '/api/tasks')).status).toBe(401);
     const after = await as(['ls']);
     expect(after.code).toBe(1);
     expect(after.stderr).toContain('not logged in to');

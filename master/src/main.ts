@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
 import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
-import { AuthService } from './auth/auth-service.js';
+import { AuditTrail } from './audit/audit-trail.js';
+import { AuthService, type RegistrationMode } from './auth/auth-service.js';
+import { UserAdmin, type CancelledWork } from './auth/user-admin.js';
+import { WharfError } from './errors.js';
 import { TokenBucketLimiter } from './auth/rate-limiter.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
 import { JoinTokens } from './cluster/join-tokens.js';
@@ -25,6 +28,7 @@ import { timeStoreOperations } from './metrics/timed-store.js';
 import { openStore } from './store/open-store.js';
 import { StorageAlarm, watchStorage } from './store/storage-alarm.js';
 import type { Store } from './store/store.js';
+import type { User } from './records/user.js';
 import { DagService } from './dags/dag-service.js';
 import { RegistryCredentialService } from './registries/registry-credential-service.js';
 import { SecretBox } from './registries/secret-box.js';
@@ -64,6 +68,12 @@ export interface MasterHandle {
   logger: Logger;
   /** worker telemetry and history (GET /telemetry, /ws/telemetry, GET /api/workers/:id/metrics) */
   telemetry: TelemetryService;
+  /** user administration (REST /api/users, the REPL's users/user/invite) */
+  users: UserAdmin;
+  /** the audit trail (GET /api/audit, the REPL's audit; the REPL records its changes in it) */
+  audit: AuditTrail;
+  /** who may register (WHARF_REGISTRATION, or the default for the listen address) */
+  registration: RegistrationMode;
   /** Prometheus metrics (GET /metrics) */
   metrics: MasterMetrics;
   /** DAG runs (docs/DAGS.md) */
@@ -91,12 +101,20 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     ),
     storageAlarm,
   );
+  // registration: invite-only by default once the API is reachable beyond this machine
+  const registration: RegistrationMode = config.registration ?? (isLoopbackHost(config.http.host) ? 'open' : 'invite');
   const auth = new AuthService(store, {
     jwtSecret: secrets.jwtSecret,
     jwtTtlMs: config.jwtTtlMs,
     loginRateLimitPerMinute: config.loginRateLimitPerMinute,
+    registration,
+    sessionMaxAgeMs: config.sessionMaxAgeMs,
+    authRateLimitPerMinute: config.authRateLimitPerMinute,
+    authGlobalRateLimitPerMinute: config.authGlobalRateLimitPerMinute,
   });
+  await auth.load();
   await auth.ensureAdmin(config.admin.email, secrets.adminPassword);
+  const audit = new AuditTrail(store, logger.child({ component: 'audit' }), { retentionMs: config.auditRetentionMs });
   const pki = await ClusterPki.load(
     {
       dataDir: config.dataDir,
@@ -148,6 +166,23 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   await registryCredentials.load();
   tasks.useRegistryCredentials(registryCredentials);
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
+  const users = new UserAdmin({ store, auth, cancelWorkOf: (user, by) => cancelWorkOf(user, by) });
+  // a deleted account's unfinished DAG runs, then its other unfinished tasks, are cancelled as the admin
+  const cancelWorkOf = async (user: User, by: User): Promise<CancelledWork> => {
+    const cancelled: CancelledWork = { tasks: 0, dags: 0 };
+    const ignoreConflict = (error: unknown) => {
+      if (!(error instanceof WharfError && (error.code === 'conflict' || error.code === 'not_found'))) throw error;
+    };
+    for (const run of await store.listUnfinishedDags()) {
+      if (run.userId !== user.id) continue;
+      await dags.cancel(by, run.id).then(() => void (cancelled.dags += 1), ignoreConflict);
+    }
+    for (const task of await store.listUnfinishedTasks()) {
+      if (task.userId !== user.id) continue;
+      await tasks.cancel(by, task.id).then(() => void (cancelled.tasks += 1), ignoreConflict);
+    }
+    return cancelled;
+  };
   registry.setListener({
     // its attempts are held until it must have stopped them (fencing), then re-queued
     workerLost: (workerId) => {
@@ -226,6 +261,9 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     identity,
     cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
     registryCredentials,
+    users,
+    audit,
+    store,
     logger: logger.child({ component: 'http' }),
   });
   // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
@@ -245,6 +283,18 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     config.ws,
   );
   live.attach(server);
+
+  // housekeeping: the audit trail's age bound and ended sessions whose tokens have all expired
+  const housekeeping = () => {
+    audit.prune().then(
+      (n) => n > 0 && logger.info({ entries: n, retentionMs: config.auditRetentionMs }, 'pruned old audit entries'),
+      (error: unknown) => logger.error({ err: error }, 'audit pruning failed'),
+    );
+    auth.pruneEndedSessions().catch((error: unknown) => logger.error({ err: error }, 'pruning ended sessions failed'));
+  };
+  housekeeping();
+  const housekeepingTimer = setInterval(housekeeping, 3600_000);
+  housekeepingTimer.unref();
 
   const livenessTimer = setInterval(
     () => {
@@ -282,10 +332,14 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     metrics,
     dags,
     artifacts,
+    users,
+    audit,
+    registration,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(livenessTimer);
+      clearInterval(housekeepingTimer);
       tasks.stop();
       dags.stop();
       registry.closeAll();
@@ -295,6 +349,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
       await gateway.close();
       await tasks.idle();
       await dags.idle();
+      await audit.flush();
       logs.close();
       await store.close();
       metrics.close();

@@ -106,6 +106,8 @@ export async function startTestMaster(
     WHARF_CANCEL_GRACE: '2s',
     WHARF_ADMIN_PASSWORD: 'admin-password',
     WHARF_LOGIN_RATE_LIMIT: '1000',
+    // every suite logs in from 127.0.0.1; the per-address limit has its own test (test/security/users-sessions.test.ts)
+    WHARF_AUTH_RATE_LIMIT: '100000',
     // many workers join from 127.0.0.1 in the suites; the limit has its own test
     WHARF_JOIN_RATE_LIMIT: '10000',
     WHARF_JOIN_RATE_BURST: '10000',

@@ -8,6 +8,7 @@ import type { JoinTokens } from '../cluster/join-tokens.js';
 import type { WorkerIdentity } from '../cluster/worker-identity.js';
 import { parseDurationMs } from '../config/durations.js';
 import { WharfError } from '../errors.js';
+import { auditObject } from './audit-log.js';
 import { requireAdmin } from './authenticate.js';
 import { handle, parseBody } from './handle.js';
 
@@ -115,6 +116,7 @@ export function clusterRoutes(deps: ClusterRouteDeps): Router {
         { description: input.description, expiresInMs: input.expiresIn, usageLimit: input.usageLimit },
         admin.email,
       );
+      auditObject(res, `join-token:${token.id}`);
       res
         .status(201)
         .location(`/api/join-tokens/${token.id}`)

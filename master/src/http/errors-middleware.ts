@@ -29,6 +29,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else wharf = WharfError.from(error);
     // a full disk is logged once per episode where the store notices it (store/storage-alarm.ts)
     if (wharf.code === 'internal') logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    res.locals.errorCode = wharf.code; // for the audit trail (audit-log.ts)
     const httpStatus = statusOf(wharf, req);
     const retryAfter = httpStatus === 503 && wharf.code === 'storage_full' ? STORAGE_FULL_RETRY_AFTER_SECONDS : wharf.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));

@@ -1,7 +1,8 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../logger.js';
 import { METRICS_CONTENT_TYPE, type MasterMetrics } from '../metrics/master-metrics.js';
-import { requireUser } from './authenticate.js';
+import { auditLog } from './audit-log.js';
+import { currentUser, requireUser } from './authenticate.js';
 import { dagBodyParsers } from './dag-routes.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
@@ -14,6 +15,8 @@ export function createHttpApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // every state-changing request is recorded once answered (audit-log.ts)
+  if (deps.audit) app.use(auditLog(deps.audit));
   // a DAG file has its own, smaller limit (1 MiB), enforced on the bytes read whatever the
   // transfer encoding; a body already read is skipped by the general parser below
   app.use('/api/dags', dagBodyParsers());
@@ -36,9 +39,11 @@ export function createHttpApp(
       res.send(text);
     }, next);
   });
-  // every worker's telemetry (the REST worker view plus its running tasks), for any logged-in user
+  // every worker's telemetry (the REST worker view plus its running tasks), for any logged-in
+  // user; a non-admin sees only their own tasks on the workers
   app.get('/telemetry', requireUser(deps.auth), (_req, res) => {
-    res.json({ workers: deps.telemetry.snapshot().map(workerTelemetryView) });
+    const viewer = currentUser(res);
+    res.json({ workers: deps.telemetry.snapshot().map((worker) => workerTelemetryView(worker, viewer)) });
   });
   app.use('/api', apiRoutes(deps));
   // the web dashboard (ui/dist) at `/`, with a single-page fallback for non-API paths

@@ -6,7 +6,34 @@ export interface User {
   email: string;
   name: string;
   role: Role;
+  /** absent in answers of older masters */
+  disabled?: boolean;
   createdAt: string;
+}
+
+export interface Invite {
+  id: string;
+  email: string;
+  role: Role;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+  usedBy: string | null;
+  revokedAt: string | null;
+  state: 'open' | 'used' | 'revoked' | 'expired';
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  userId: string | null;
+  userEmail: string | null;
+  address: string;
+  action: string;
+  object: string | null;
+  outcome: string;
+  status: number;
 }
 
 export type TaskStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'cancelled';
