@@ -71,7 +71,7 @@ export async function freePort(): Promise<number> {
 export async function startTestMaster(
   env: Record<string, string> = {},
   givenDataDir?: string,
-  options: { logger?: pino.Logger } = {},
+  options: { logger?: pino.Logger; joinKitDir?: string } = {},
 ): Promise<MasterHandle & { dataDir: string; config: MasterConfig }> {
   const dataDir = givenDataDir ?? tempDir('master');
   const database = testMongoUrl && env.WHARF_MONGO_URL === undefined ? testDatabaseFor(dataDir) : undefined;
@@ -94,7 +94,7 @@ export async function startTestMaster(
     WHARF_JOIN_RATE_BURST: '10000',
     ...env,
   });
-  const master = await startMaster(config, { logger: options.logger ?? testLogger('master') });
+  const master = await startMaster(config, { logger: options.logger ?? testLogger('master'), ...(options.joinKitDir ? { joinKitDir: options.joinKitDir } : {}) });
   if (database && givenDataDir === undefined) {
     const stop = master.stop.bind(master);
     master.stop = async () => {

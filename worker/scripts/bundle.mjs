@@ -1,6 +1,8 @@
 // Bundles the worker (src/cli.ts and every dependency) into one ESM file,
 // dist/wharf-worker.mjs, that runs with nothing beside it but Node >= 20.19: what a master
-// serves for the one-line join. Run by `npm run build` after tsc.
+// serves at GET /join/wharf-worker.mjs for the one-line join. Also copies the join script's
+// template (join/join.sh) to dist/join.sh, which the master fills in and serves at GET /join.sh.
+// Run by `npm run build` after tsc.
 //
 // What the bundle leaves out, on purpose:
 // - native addons. dockerode → docker-modem → ssh2 (used only for ssh:// Docker hosts) loads two
@@ -10,7 +12,7 @@
 // - files read at run time: wharf.proto is embedded as protobufjs JSON
 //   (__WHARF_EMBEDDED_PROTO__, see proto/src/index.ts), the version as __WHARF_BUNDLED_VERSION__.
 // Logging needs nothing extra: the worker's pino-pretty runs in-process (no transport thread).
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -55,3 +57,4 @@ await build({
   logLevel: 'warning',
 });
 chmodSync(outfile, 0o755);
+copyFileSync(join(root, 'join/join.sh'), join(root, 'dist/join.sh'));

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { METRICS_CONTENT_TYPE, type MasterMetrics } from '../metrics/master-metrics.js';
 import { requireUser } from './authenticate.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
+import { joinRoutes } from './join-routes.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
 import { staticUi } from './static-ui.js';
 import { workerTelemetryView } from './views.js';
@@ -37,6 +38,8 @@ export function createHttpApp(
     res.json({ workers: deps.telemetry.snapshot().map(workerTelemetryView) });
   });
   app.use('/api', apiRoutes(deps));
+  // the one-line join: join.sh and the worker bundle, public like the CA
+  if (deps.cluster?.oneLine) app.use(joinRoutes({ oneLine: deps.cluster.oneLine, caHash: deps.cluster.caHash }));
   // the web dashboard (ui/dist) at `/`, with a single-page fallback for non-API paths
   app.use(staticUi({ dir: deps.uiDir }));
   app.use(notFoundHandler);
