@@ -5,7 +5,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
-import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
 import { AuthService } from './auth/auth-service.js';
 import { TokenBucketLimiter } from './auth/rate-limiter.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
@@ -143,8 +142,9 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask);
   await files.init();
   // DAG artifacts: S3/MinIO when configured (workers get presigned URLs), else the data dir
+  // (the S3 client is loaded only when configured: it takes a noticeable part of a master's start)
   const artifacts: ArtifactBackend = config.s3
-    ? new S3ArtifactBackend(config.s3, join(config.dataDir, 'artifacts-staging'))
+    ? new (await import('./artifacts/s3-artifact-backend.js')).S3ArtifactBackend(config.s3, join(config.dataDir, 'artifacts-staging'))
     : new DiskArtifactBackend(config.dataDir);
   await artifacts.init();
   const presign = artifacts.presignedGetUrl?.bind(artifacts);
