@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,7 +58,38 @@ describe('join.sh', () => {
     expect(output).toContain(`has the CA ${values.caHash}, but --ca-hash pins sha256:${'ef'.repeat(32)}`);
     expect(existsSync(join(dir, '.wharf'))).toBe(false);
   });
+
+  it('stops before downloading anything when Node is missing or older than 20.19, and says how to get it', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'join.sh'), renderJoinScript(TEMPLATE, values));
+    // a fake node that reports an old version (the script asks `node -p process.versions.node`)
+    const fakeNode = join(dir, 'fake-node-18');
+    writeFileSync(fakeNode, '#!/bin/sh\necho 18.19.0\n', { mode: 0o755 });
+    const old = spawnSync('sh', [join(dir, 'join.sh'), '--token', 'wharf_abc.0123456789abcdef'], {
+      env: { PATH: '/usr/bin:/bin', HOME: dir, WHARF_NODE: fakeNode },
+      encoding: 'utf8',
+    });
+    expect(old.status).toBe(1);
+    expect(old.stderr).toContain(`Node.js >= 20.19 is needed, ${fakeNode} is 18.19.0`);
+    expect(old.stderr).toContain('https://nodejs.org/en/download');
+    expect(old.stderr).toContain('nvm install 22');
+    // no node on PATH at all (the PATH holds sh and the coreutils only)
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const tool of ['sh', 'dirname', 'basename', 'tr', 'cat', 'sed']) symlinkSync(execPathOf(tool), join(bin, tool));
+    const none = spawnSync(join(bin, 'sh'), [join(dir, 'join.sh'), '--token', 'wharf_abc.0123456789abcdef'], { env: { PATH: bin, HOME: dir }, encoding: 'utf8' });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('Node.js >= 20.19 is needed and was not found');
+    expect(existsSync(join(dir, '.wharf'))).toBe(false);
+  });
 });
+
+/** Where `tool` is on this machine's PATH. */
+function execPathOf(tool: string): string {
+  const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+  if (!found) throw new Error(`${tool} is not on PATH`);
+  return found;
+}
 
 describe('the worker bundle', () => {
   it('is read with its sha256 and version, read again when the file changes, and missing when not built', async () => {
