@@ -1,5 +1,5 @@
 // Whether a part of Wharf must be built again: a fingerprint (SHA-256 over the paths and
-// contents) of the part's sources, compared with the one recorded after its last build, and
+// contents) of the part's sources (tests excluded), compared with the one recorded after its last build, and
 // whether its outputs are there. scripts/setup.sh asks before building, so runMaster.sh and
 // runWorker.sh start at once when nothing changed.
 //
@@ -36,7 +36,10 @@ const PARTS = {
   },
 };
 
-/** Every file under `path` (or `path` itself), relative to the root, sorted; none when missing. */
+/** Tests are not built: editing one rebuilds nothing. */
+const TEST_FILE = /\.test\.tsx?$/;
+
+/** Every file under `path` (or `path` itself) but tests, relative to the root; none when missing. */
 function files(path) {
   const full = join(ROOT, path);
   if (!existsSync(full)) return [];
@@ -46,7 +49,7 @@ function files(path) {
       if (entry.name === 'node_modules' || entry.name === 'dist') continue;
       const child = join(dir, entry.name);
       if (entry.isDirectory()) walk(child);
-      else if (entry.isFile()) found.push(relative(ROOT, child));
+      else if (entry.isFile() && !TEST_FILE.test(entry.name)) found.push(relative(ROOT, child));
     }
   };
   try {
@@ -69,7 +72,7 @@ function importedFrom(sources, dir) {
   while (queue.length > 0) {
     const file = queue.pop();
     // what tests import does not go into the build
-    if (!/\.(ts|tsx|js|mjs)$/.test(file) || /\.test\.tsx?$/.test(file)) continue;
+    if (!/\.(ts|tsx|js|mjs)$/.test(file) || TEST_FILE.test(file)) continue;
     for (const [, specifier] of readFileSync(join(ROOT, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
       const target = relative(ROOT, join(ROOT, dirname(file), specifier));
       if (seen.has(target) || !existsSync(join(ROOT, target)) || !target.endsWith('.ts')) continue;

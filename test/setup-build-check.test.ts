@@ -1,6 +1,7 @@
 // Fast starts (issue 15, point 3): scripts/setup.sh — what runMaster.sh and runWorker.sh run
 // before starting — builds a part only when nothing is built yet or its sources changed since
-// its last build, and never the dashboard for a worker (--worker).
+// its last build (tests are not sources of a build), and never the dashboard for a worker
+// (--worker).
 //
 // The real setup.sh and build-state.mjs run in a small tree of their own (a temp dir laid out
 // like the repository, with a few source files); its `build` scripts are stand-ins that write
@@ -106,6 +107,12 @@ describe('scripts/setup.sh builds only what changed', () => {
     write('master/src/main.ts', 'export const a = 2;\n');
     await setup();
     expect(builds()).toEqual(['code']);
+
+    // tests are not built: a new or changed one builds nothing
+    write('master/src/main.test.ts', 'export {};\n');
+    write('ui/src/format.test.ts', 'export {};\n');
+    expect((await setup()).output).toContain('setup: up to date');
+    expect(builds()).toEqual([]);
 
     write('ui/src/format.ts', "import { c } from '../../proto/src/units.ts';\nexport const e = c + 1;\n");
     await setup();
