@@ -367,6 +367,7 @@ describe('the REPL on piped stdin (--repl)', () => {
     const id = secret.split('.')[0]!;
     expect(secret).toMatch(/^wharf_[a-z0-9]{6}\.[a-z0-9]{32}$/);
     expect(created).toMatch(/join a worker:\s+\.\/runWorker\.sh --master \S+ --token-file <file holding the secret> --ca-hash sha256:[0-9a-f]{64}/);
+    expect(created).toMatch(new RegExp(`with no clone:\\s+curl -fsSL http://\\S+/join\\.sh \\| sh -s -- --token ${secret.replace('.', '\\.')} --ca-hash sha256:[0-9a-f]{64}`));
     expect(created).toContain('the secret is shown this once');
     expect(await repl.run('join-tokens')).toMatch(new RegExp(`${id}\\s+active\\s+0/2\\s+\\S+\\s+admin@wharf.local\\s+rack five`));
 

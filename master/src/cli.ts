@@ -110,6 +110,10 @@ async function main(): Promise<void> {
     `  Registration:       ${registrationLine(master.registration, config.registration !== undefined)}`,
     ...(generated.has('join-token') ? [`  Join token:         ${master.joinToken}`] : []),
     `  Join a worker:      ${master.joinCommand}`,
+    master.oneLineJoinCommand
+      ? `  Or with no clone:   ${master.oneLineJoinCommand}`
+      : `  Or with no clone:   unavailable: ${master.oneLineJoinWarning ?? 'no worker bundle'}`,
+    ...(master.oneLineJoinCommand && master.oneLineJoinWarning ? [`                      WARNING: ${master.oneLineJoinWarning}`] : []),
     '',
   ];
   if (replOn) lines.push(`  Type help for the console's commands; exit stops the master.`, '');

@@ -1,15 +1,17 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
-import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import { AuthService, type RegistrationMode } from './auth/auth-service.js';
 import { UserAdmin, type CancelledWork } from './auth/user-admin.js';
 import { WharfError } from './errors.js';
 import { TokenBucketLimiter } from './auth/rate-limiter.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
+import { JoinKit, oneLineJoinCommand, publicKeyPin } from './cluster/join-kit.js';
 import { JoinTokens } from './cluster/join-tokens.js';
 import { WorkerIdentity } from './cluster/worker-identity.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
@@ -20,6 +22,7 @@ import { FileStore } from './files/file-store.js';
 import { WorkerGateway } from './grpc/worker-gateway.js';
 import { createHttpApp } from './http/http-app.js';
 import { isLoopbackHost, listenHttp } from './http/http-listener.js';
+import type { OneLineJoin } from './http/join-routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { LiveServer } from './live/live-server.js';
 import { LogStore } from './logs/log-store.js';
@@ -50,6 +53,17 @@ export interface MasterHandle {
   caCertificatePem: string;
   /** the line that joins a worker (the token inline only when it was generated on this start) */
   joinCommand: string;
+  /**
+   * the one-line join for a machine with no clone (curl … /join.sh | sh), the token as in
+   * joinCommand; undefined when this master has no worker bundle to serve (not built)
+   */
+  oneLineJoinCommand: string | undefined;
+  /** what the one-line join does not protect against (plain HTTP beyond loopback), or why it is unavailable */
+  oneLineJoinWarning: string | undefined;
+  /** curl's `sha256//…` pin of the HTTPS key (what the one-line join pins); undefined over plain HTTP */
+  httpsKeyPin: string | undefined;
+  /** the one-line join with `token` in it, as the bundle is now; undefined while there is none */
+  oneLineJoinFor(token: string): Promise<string | undefined>;
   admin: { email: string; password: string };
   /** secrets generated on this start (first start of this data dir) */
   generatedSecrets: string[];
@@ -84,7 +98,13 @@ export interface MasterHandle {
   stop(): Promise<void>;
 }
 
-export async function startMaster(config: MasterConfig, options: { logger?: Logger } = {}): Promise<MasterHandle> {
+export interface StartOptions {
+  logger?: Logger;
+  /** where the one-line join's worker bundle and join.sh template are (default: worker/dist of this checkout) */
+  joinKitDir?: string;
+}
+
+export async function startMaster(config: MasterConfig, options: StartOptions = {}): Promise<MasterHandle> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const secrets = resolveSecrets(config.dataDir, {
     jwtSecret: config.jwtSecret,
@@ -148,8 +168,9 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask);
   await files.init();
   // DAG artifacts: S3/MinIO when configured (workers get presigned URLs), else the data dir
+  // (the S3 client is loaded only when configured: it takes a noticeable part of a master's start)
   const artifacts: ArtifactBackend = config.s3
-    ? new S3ArtifactBackend(config.s3, join(config.dataDir, 'artifacts-staging'))
+    ? new (await import('./artifacts/s3-artifact-backend.js')).S3ArtifactBackend(config.s3, join(config.dataDir, 'artifacts-staging'))
     : new DiskArtifactBackend(config.dataDir);
   await artifacts.init();
   const presign = artifacts.presignedGetUrl?.bind(artifacts);
@@ -247,6 +268,38 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
   grpcAddress = config.grpc.publicAddress ?? `${grpcHost}:${grpcPort}`;
 
+  // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
+  // when the API listens beyond loopback
+  const https =
+    config.tls.http === 'on' || (config.tls.http === 'auto' && (config.tls.httpCertFile !== undefined || !isLoopbackHost(config.http.host)));
+  const httpTls = !https
+    ? undefined
+    : config.tls.httpCertFile && config.tls.httpKeyFile
+      ? loadHttpsCertificate(config.tls.httpCertFile, config.tls.httpKeyFile)
+      : { certPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem };
+
+  // the one-line join: other machines fetch join.sh and the worker bundle over HTTPS pinned to
+  // this key (the generated server key is kept across restarts, so printed lines stay valid)
+  const httpsKeyPin = httpTls ? publicKeyPin(httpTls.certPem) : undefined;
+  const joinKit = new JoinKit(options.joinKitDir);
+  let httpPort = config.http.port;
+  const joinHost = !isWildcardHost(config.http.host)
+    ? config.http.host
+    : config.grpc.publicAddress
+      ? hostOf(config.grpc.publicAddress)
+      : hostname();
+  const oneLine: OneLineJoin = {
+    kit: joinKit,
+    url: () => `${httpTls ? 'https' : 'http'}://${urlHost(joinHost)}:${httpPort}`,
+    pin: httpsKeyPin,
+    grpcAddressFor: (host) =>
+      config.grpc.publicAddress ?? (isWildcardHost(config.grpc.host) ? `${urlHost(host)}:${grpcPort}` : grpcAddress),
+    warning:
+      !httpTls && !isLoopbackHost(config.http.host)
+        ? 'the API is plain HTTP beyond loopback (WHARF_TLS=off): anyone on the network path can replace join.sh; serve HTTPS (WHARF_TLS=auto or on) before using the one-line join across a network'
+        : undefined,
+  };
+
   const app = createHttpApp({
     auth,
     tasks,
@@ -259,25 +312,16 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     dags,
     joinTokens,
     identity,
-    cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
+    cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem, oneLine },
     registryCredentials,
     users,
     audit,
     store,
     logger: logger.child({ component: 'http' }),
   });
-  // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
-  // when the API listens beyond loopback
-  const https =
-    config.tls.http === 'on' || (config.tls.http === 'auto' && (config.tls.httpCertFile !== undefined || !isLoopbackHost(config.http.host)));
-  const httpTls = !https
-    ? undefined
-    : config.tls.httpCertFile && config.tls.httpKeyFile
-      ? loadHttpsCertificate(config.tls.httpCertFile, config.tls.httpKeyFile)
-      : { certPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem };
   const listener = await listenHttp(app, { host: config.http.host, port: config.http.port, tls: httpTls, logger: logger.child({ component: 'http' }) });
   const server = listener.server;
-  const httpPort = listener.port;
+  httpPort = listener.port;
   const live = new LiveServer(
     { auth, tasks, registry, logs, telemetry, metrics, logger: logger.child({ component: 'live' }) },
     config.ws,
@@ -305,6 +349,9 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
 
   const displayHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, caHash: pki.caHash }, 'master started');
+  const oneLineUnavailable = await joinKit.unavailableReason();
+  if (oneLineUnavailable) logger.warn({ dir: joinKit.dir }, `the one-line join is unavailable: ${oneLineUnavailable}`);
+  const oneLineToken = secrets.generated.includes('join-token') ? joinToken : '<join token>';
 
   let stopped = false;
   return {
@@ -317,6 +364,13 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     caHash: pki.caHash,
     caCertificatePem: pki.servingCaPem,
     joinCommand: joinCommand(),
+    oneLineJoinCommand: oneLineUnavailable ? undefined : oneLineJoinCommand({ url: oneLine.url(), pin: httpsKeyPin, token: oneLineToken, caHash: pki.caHash }),
+    oneLineJoinWarning: oneLineUnavailable ?? oneLine.warning,
+    httpsKeyPin,
+    async oneLineJoinFor(token: string) {
+      if (await joinKit.unavailableReason()) return undefined;
+      return oneLineJoinCommand({ url: oneLine.url(), pin: httpsKeyPin, token, caHash: pki.caHash });
+    },
     admin: { email: config.admin.email, password: secrets.adminPassword },
     generatedSecrets: secrets.generated,
     store,
@@ -356,6 +410,15 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
       logger.info('master stopped');
     },
   };
+}
+
+function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** A host as it goes before `:port` in a URL or address: IPv6 in brackets. */
+function urlHost(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
 }
 
 /** The host of `host:port` (or `[v6]:port`). */

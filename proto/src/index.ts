@@ -61,7 +61,17 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.max_pings_without_data': 0,
 };
 
+/**
+ * wharf.proto as protobufjs JSON, set only inside a one-file bundle (worker/scripts/bundle.mjs
+ * defines it at bundle time), so the bundle needs no wharf.proto beside it. Elsewhere the
+ * identifier is never defined and the file is read from disk.
+ */
+declare const __WHARF_EMBEDDED_PROTO__: Parameters<typeof protoLoader.fromJSON>[0] | undefined;
+
 export function loadWharfProto(): ProtoGrpcType {
-  const definition = protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
+  const definition =
+    typeof __WHARF_EMBEDDED_PROTO__ === 'object'
+      ? protoLoader.fromJSON(__WHARF_EMBEDDED_PROTO__, LOADER_OPTIONS)
+      : protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
   return grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
 }

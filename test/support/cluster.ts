@@ -87,8 +87,11 @@ export async function freePort(): Promise<number> {
 export async function startTestMaster(
   env: Record<string, string> = {},
   givenDataDir?: string,
-  /** `sqlite`: the embedded store even when WHARF_TEST_MONGO_URL is set (a test of the data dir's disk) */
-  options: { logger?: pino.Logger; store?: 'sqlite' } = {},
+  /**
+   * `store: 'sqlite'`: the embedded store even when WHARF_TEST_MONGO_URL is set (a test of the
+   * data dir's disk); `joinKitDir`: where the master finds join.sh and the worker bundle
+   */
+  options: { logger?: pino.Logger; store?: 'sqlite'; joinKitDir?: string } = {},
 ): Promise<MasterHandle & { dataDir: string; config: MasterConfig }> {
   const dataDir = givenDataDir ?? tempDir('master');
   const database = testMongoUrl && env.WHARF_MONGO_URL === undefined && options.store !== 'sqlite' ? testDatabaseFor(dataDir) : undefined;
@@ -113,7 +116,7 @@ export async function startTestMaster(
     WHARF_JOIN_RATE_BURST: '10000',
     ...env,
   });
-  const master = await startMaster(config, { logger: options.logger ?? testLogger('master') });
+  const master = await startMaster(config, { logger: options.logger ?? testLogger('master'), ...(options.joinKitDir ? { joinKitDir: options.joinKitDir } : {}) });
   if (database && givenDataDir === undefined) {
     const stop = master.stop.bind(master);
     master.stop = async () => {

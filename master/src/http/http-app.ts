@@ -5,6 +5,7 @@ import { auditLog } from './audit-log.js';
 import { currentUser, requireUser } from './authenticate.js';
 import { dagBodyParsers } from './dag-routes.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
+import { joinRoutes } from './join-routes.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
 import { staticUi } from './static-ui.js';
 import { workerTelemetryView } from './views.js';
@@ -46,6 +47,8 @@ export function createHttpApp(
     res.json({ workers: deps.telemetry.snapshot().map((worker) => workerTelemetryView(worker, viewer)) });
   });
   app.use('/api', apiRoutes(deps));
+  // the one-line join: join.sh and the worker bundle, public like the CA
+  if (deps.cluster?.oneLine) app.use(joinRoutes({ oneLine: deps.cluster.oneLine, caHash: deps.cluster.caHash }));
   // the web dashboard (ui/dist) at `/`, with a single-page fallback for non-API paths
   app.use(staticUi({ dir: deps.uiDir }));
   app.use(notFoundHandler);

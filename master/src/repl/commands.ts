@@ -70,6 +70,8 @@ export interface ReplServices {
   caHash: string;
   grpcAddress: string;
   httpUrl: string;
+  /** the one-line join (curl … /join.sh | sh) with `token` in it; undefined when the master has no worker bundle */
+  oneLineJoinFor?(token: string): Promise<string | undefined>;
 }
 
 export interface ReplContext {
@@ -1019,17 +1021,19 @@ function commandList(): Command[] {
     {
       name: 'token',
       usage: 'token',
-      summary: 'the start join token, the CA hash and the line that joins a worker',
+      summary: 'the start join token, the CA hash and the lines that join a worker',
       args: [],
-      run(ctx, args) {
+      async run(ctx, args) {
         expectArgs(this, args, 0, 0);
         const { joinToken, grpcAddress, caHash } = ctx.services;
+        const oneLine = await ctx.services.oneLineJoinFor?.(joinToken);
         ctx.print(
           fields(
             [
               ['join token', joinToken],
               ['ca hash', caHash],
               ['join a worker', `./runWorker.sh --master ${grpcAddress} --token-file <file holding the token> --ca-hash ${caHash}`],
+              ['with no clone', oneLine ?? 'unavailable: this master has no worker bundle (make build)'],
             ],
             ctx.style,
           ),
@@ -1118,6 +1122,7 @@ function commandList(): Command[] {
         const { token, secret } = await ctx.services.joinTokens.create({ description, expiresInMs, usageLimit }, ctx.admin.email);
         ctx.auditObject(`join-token:${token.id}`);
         const { grpcAddress, caHash } = ctx.services;
+        const oneLine = await ctx.services.oneLineJoinFor?.(secret);
         ctx.print(
           fields(
             [
@@ -1126,6 +1131,7 @@ function commandList(): Command[] {
               ['expires', token.expiresAt === undefined ? 'never' : isoTime(token.expiresAt)],
               ['uses', token.usageLimit === undefined ? 'any number' : String(token.usageLimit)],
               ['join a worker', `./runWorker.sh --master ${grpcAddress} --token-file <file holding the secret> --ca-hash ${caHash}`],
+              ...(oneLine ? [['with no clone', oneLine] as [string, string]] : []),
             ],
             ctx.style,
           ),

@@ -345,5 +345,20 @@ export interface JoinToken {
 export interface ClusterJoin {
   grpcAddress: string;
   caHash: string;
+  /** the runWorker.sh line (a clone of the repository) */
   command: string;
+  /** the one-line join (no clone: curl … /join.sh | sh); null on a master without it */
+  oneLine: OneLineJoin | null;
+}
+
+export interface OneLineJoin {
+  available: boolean;
+  /** with a `<join token>` placeholder; null when unavailable */
+  command: string | null;
+  scriptUrl: string;
+  pinnedPublicKey: string | null;
+  bundleSha256: string | null;
+  bundleVersion: string | null;
+  /** why it is unavailable, or what it does not protect against */
+  warning: string | null;
 }
