@@ -2,6 +2,7 @@
 import type { CommandSpec } from './command-spec.js';
 import { AUTH_COMMANDS } from './commands/auth-commands.js';
 import { DAG_COMMANDS } from './commands/dag-commands.js';
+import { JOIN_TOKEN_COMMANDS } from './commands/join-token-commands.js';
 import { metaCommands } from './commands/meta-commands.js';
 import { RUN_COMMAND } from './commands/run-command.js';
 import { TASK_COMMANDS } from './commands/task-commands.js';
@@ -15,12 +16,14 @@ export const GROUPS: ReadonlyMap<string, string> = new Map([
   ['dag', 'DAG runs: submit a DAG file, list runs, one run in detail, metrics, cancel'],
   ['context', 'the saved masters (contexts): list, switch, delete'],
   ['token', 'API tokens for scripts and CI: create, list, revoke'],
+  ['worker', 'one worker: remove it (admins)'],
+  ['join-token', 'join tokens that let new workers join (admins): create, list, revoke'],
 ]);
 
 export const SECTIONS: readonly Section[] = [
   { title: 'Tasks', commands: ['run', 'submit', 'ls', 'get', 'logs', 'cancel', 'files', 'cp'] },
   { title: 'DAG runs', commands: ['dag run', 'dag ls', 'dag get', 'dag metrics', 'dag cancel'] },
-  { title: 'Workers', commands: ['workers', 'drain', 'activate'] },
+  { title: 'Workers', commands: ['workers', 'drain', 'activate', 'worker rm', 'join-token create', 'join-token ls', 'join-token revoke'] },
   { title: 'Access', commands: ['login', 'logout', 'whoami', 'context ls', 'context use', 'context rm', 'token create', 'token ls', 'token revoke'] },
   { title: 'Other', commands: ['completion', 'version', 'help'] },
 ];
@@ -56,5 +59,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...WORKER_COMMANDS,
   ...AUTH_COMMANDS,
   ...TOKEN_COMMANDS,
+  ...JOIN_TOKEN_COMMANDS,
   ...metaCommands(() => COMMANDS, helpFor),
 ];
