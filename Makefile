@@ -1,8 +1,11 @@
 # Wharf — each target works on a fresh clone by itself.
-.PHONY: run test test-unit test-integration bench image setup typecheck clean migrate cli-pack
+.PHONY: run build test test-unit test-integration bench image setup typecheck clean migrate cli-pack
 
 run: setup
 	bash scripts/run-local.sh
+
+# install (npm ci) when needed and build: TypeScript, the CLI and worker bundles, the dashboard
+build: setup
 
 test: setup
 	bash scripts/docker-up.sh

@@ -8,12 +8,13 @@
 # The join token (--token-file FILE, or WHARF_JOIN_TOKEN) and the CA hash are needed only the
 # first time: the worker then keeps a certificate in its data dir and authenticates with it.
 # --token TOKEN works too, but any user can read it in `ps` while this script starts.
-# Checks Node >= 20.19 and a Docker engine, installs and builds Wharf (WHARF_SKIP_SETUP=1 skips
-# that on a machine that has built it), then runs the worker. It dials out; it needs no open port.
+# Checks Node >= 20.19 and a Docker engine, installs and builds what changed since the last build
+# (never the dashboard; WHARF_SKIP_SETUP=1 skips the check), then runs the worker. It dials out;
+# it needs no open port. No clone at all: the master's one-line join (curl … /join.sh | sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 master="" token="" token_file="" runtimes=""
 # what the worker gets: everything but --token, whose value goes in its environment instead
 args=()
@@ -59,5 +60,5 @@ if [[ ",$runtimes," == *",docker,"* ]]; then
   fi
 fi
 
-if [ "${WHARF_SKIP_SETUP:-}" != 1 ]; then bash scripts/setup.sh >&2; fi
+if [ "${WHARF_SKIP_SETUP:-}" != 1 ]; then bash scripts/setup.sh --worker >&2; fi
 exec node worker/dist/cli.js "${args[@]}"

@@ -1,6 +1,7 @@
 // `make bench` entry point: runs the scenarios (all, or --only a,c), prints one table and
 // writes bench/results/latest.json. Sizes: --workers --tasks (a), --dispatch (b), --lines (c),
-// --bytes (d), --hb-workers --hb-seconds --hb-interval (e), --ops (f).
+// --bytes (d), --hb-workers --hb-seconds --hb-interval (e), --ops (f), --restarts (g),
+// --auth-requests --auth-flood (h).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +13,13 @@ import { runLogScenario } from './scenarios/c-logs.js';
 import { runUploadScenario } from './scenarios/d-upload.js';
 import { runHeartbeatScenario } from './scenarios/e-heartbeats.js';
 import { runStoreScenario } from './scenarios/f-store.js';
+import { runMasterStartScenario } from './scenarios/g-master-start.js';
+import { runAuthScenario } from './scenarios/h-auth.js';
 import type { MetricRow, ScenarioResult } from './support/types.js';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'a,b,c,d,e,f' },
+    only: { type: 'string', default: 'a,b,c,d,e,f,g,h' },
     workers: { type: 'string', default: '1000' },
     tasks: { type: 'string', default: '20000' },
     dispatch: { type: 'string', default: '30' },
@@ -26,6 +29,9 @@ const { values } = parseArgs({
     'hb-seconds': { type: 'string', default: '60' },
     'hb-interval': { type: 'string', default: '5s' },
     ops: { type: 'string', default: '20000' },
+    restarts: { type: 'string', default: '5' },
+    'auth-requests': { type: 'string', default: '5000' },
+    'auth-flood': { type: 'string', default: '150' },
   },
 });
 
@@ -43,6 +49,8 @@ const scenarios: [string, () => Promise<ScenarioResult>][] = [
   ['d', () => runUploadScenario({ bytes: int(values.bytes) })],
   ['e', () => runHeartbeatScenario({ workers: int(values['hb-workers']), durationMs: int(values['hb-seconds']) * 1000, interval: values['hb-interval'] ?? '5s' })],
   ['f', () => runStoreScenario({ ops: int(values.ops) })],
+  ['g', () => runMasterStartScenario({ restarts: int(values.restarts) })],
+  ['h', () => runAuthScenario({ requests: int(values['auth-requests']), flood: int(values['auth-flood']) })],
 ];
 
 function fmt(value: number | null): string {

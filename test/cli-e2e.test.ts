@@ -13,12 +13,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { get as httpsGet } from 'node:https';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { caCertificateHash } from '@wharf/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
 import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, tempDir, waitFor } from './support/cluster.js';
 import { trainPipelineYaml } from './support/dags.js';
+import { callError, RawWorker } from './support/raw-worker.js';
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
 
@@ -198,8 +200,12 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect((await as(['whoami', '--context', 'one'])).stdout).toMatch(/^admin@wharf\.local/);
     await as(['context', 'use', 'one']);
     expect((await as(['whoami'])).stdout).toMatch(/^admin@wharf\.local/);
+    const adminToken = (JSON.parse(readFileSync(join(contextsHome, '.config', 'wharf', 'config.json'), 'utf8')) as { contexts: Record<string, { token: string }> }).contexts.one!.token;
     const logout = await as(['logout']);
     expect(logout.code).toBe(0);
+    expect(logout.stdout).toContain('the master refuses it from now on');
+    // the session ended on the master: the token is refused, not only forgotten
+    expect((await new ApiClient(master.httpUrl, adminToken).request('GET', '/api/tasks')).status).toBe(401);
     const after = await as(['ls']);
     expect(after.code).toBe(1);
     expect(after.stderr).toContain('not logged in to');
@@ -316,6 +322,67 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect(activate.code).toBe(0);
     expect((await admin.request<{ worker: { status: string } }>('GET', `/api/workers/${worker.workerId}`)).body.worker.status).toBe('ready');
   });
+
+  // ---- join tokens and worker removal: wharf join-token, wharf worker rm (issue 12 point 2) ----
+  it('wharf join-token: a token a worker joins with, seen in ls with its use, revoked by prefix, then refused at Register', async () => {
+    const created = await wharf(['join-token', 'create', '--uses', '2', '--expires', '1h', '--description', 'cli e2e']);
+    expect(created.code).toBe(0);
+    const secret = created.stdout.trimEnd();
+    expect(created.stdout).toBe(`${secret}\n`); // the secret alone: `> join-token` captures it
+    expect(secret).toMatch(/^wharf_[a-z0-9]{6}\.[a-z0-9]{32}$/);
+    expect(created.stderr).toContain(`--master ${master.grpcAddress} --token-file`);
+    expect(created.stderr).toContain(`--ca-hash ${master.caHash}`);
+    const id = secret.split('.')[0]!;
+
+    const joinerName = `cli-e2e-joiner-${randomUUID().slice(0, 8)}`;
+    const joiner = await startTestWorker({ ...master, joinToken: secret }, { name: joinerName });
+    cleanups.push(() => joiner.stop());
+    const ls = await wharf(['join-token', 'ls']);
+    expect(ls.code).toBe(0);
+    expect(screen(ls.stdout), ls.stdout + ls.stderr).toMatch(new RegExp(`^${id}\\s+cli e2e\\s+active\\s+1/2\\s+in (59m|1h)`, 'm'));
+
+    const revoked = await wharf(['join-token', 'revoke', id.slice('wharf_'.length)]);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain(`revoked join token ${id}: no new worker can join with it`);
+    const listed = JSON.parse((await wharf(['join-token', 'ls', '-o', 'json'])).stdout) as { id: string; state: string; uses: number; revokedAt: string | null }[];
+    expect(listed.find((t) => t.id === id)).toMatchObject({ state: 'revoked', uses: 1, revokedAt: expect.any(String) });
+
+    // a new worker presenting the revoked token is refused (a Register over real gRPC)
+    const anonymous = await RawWorker.open(master);
+    try {
+      const refused = await callError(anonymous.join(secret, { name: 'after-revoke' }));
+      expect(refused.code).toBe(grpcStatus.UNAUTHENTICATED);
+    } finally {
+      anonymous.close();
+    }
+    expect((await admin.request<{ workers: { name: string }[] }>('GET', '/api/workers')).body.workers.map((w) => w.name)).not.toContain('after-revoke');
+
+    // only admins manage join tokens: a user's token gets the API's refusal, exit 1
+    const ada = await ApiClient.registered(master.httpUrl, `ada-jt-${randomUUID().slice(0, 6)}@example.com`);
+    const forbidden = await wharf(['join-token', 'ls'], { env: { WHARF_URL: master.httpUrl, WHARF_TOKEN: ada.token! } });
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toContain('admins only [forbidden]');
+
+    // wharf worker rm: no terminal and no --yes is a usage error; on a terminal n keeps it; --yes removes it
+    const noYes = await wharf(['worker', 'rm', joinerName]);
+    expect(noYes.code).toBe(2);
+    expect(noYes.stderr).toContain('no terminal to confirm on: pass --yes');
+    const asked = onTerminal(['worker', 'rm', joinerName]);
+    await asked.expect(new RegExp(`remove worker ${joinerName} \\(${joiner.workerId.slice(0, 8)}, ready; it runs no tasks\\)\\? \\[y/N\\] $`));
+    asked.send('n');
+    const kept = await asked.finished();
+    expect(kept.code).toBe(0);
+    expect(screen(kept.stdout)).toContain(`worker ${joinerName} is not removed`);
+    expect((await admin.request<{ workers: { name: string }[] }>('GET', '/api/workers')).body.workers.map((w) => w.name)).toContain(joinerName);
+
+    const removed = await wharf(['worker', 'rm', joinerName, '--yes']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain(`worker ${joinerName} (${joiner.workerId.slice(0, 8)}) is removed: its certificate is revoked`);
+    const workers = JSON.parse((await wharf(['workers', '-o', 'json'])).stdout) as { id: string; name: string; status: string }[];
+    expect(workers.filter((w) => w.id === joiner.workerId || (w.name === joinerName && w.status === 'ready'))).toEqual([]);
+    expect(workers.map((w) => w.name)).toContain(workerName); // the suite's own worker is untouched
+  });
+  // ---- end: join tokens and worker removal ----
 
   it('answers the API\'s refusals with its message and code (exit 1) and usage errors with exit 2', async () => {
     const bad = await wharf(['run', 'wharf/busybox', '--memory', 'lots']);

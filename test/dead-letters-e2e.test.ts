@@ -151,6 +151,7 @@ describe('dead letters in the REPL', () => {
       interruptible: () => ({ signal: new AbortController().signal, release: () => undefined }),
       cwd: process.cwd(),
       exit: () => undefined,
+      auditObject: () => undefined,
       now: () => Date.now(),
     } satisfies ReplContext;
     return { ctx, out };

@@ -100,7 +100,12 @@ describe('the OpenAPI document at GET /api/openapi.json', () => {
   });
 
   it('says truly who may call each route: 401 without a token but on public routes, 403 for a non-admin on admin routes only', async () => {
-    const user = await ApiClient.registered(master.httpUrl, `auth-${Date.now().toString(36)}@example.com`);
+    // an API token, not a login token: POST /api/auth/logout called with it answers 400 and ends
+    // nothing, so the calls after it still act as this user
+    const registered = await ApiClient.registered(master.httpUrl, `auth-${Date.now().toString(36)}@example.com`);
+    const created = await registered.request<{ secret: string }>('POST', '/api/tokens', { name: 'openapi-auth' });
+    expect(created.status, created.text).toBe(201);
+    const user = new ApiClient(master.httpUrl, created.body.secret);
     const wrong: string[] = [];
     for (const [path, item] of Object.entries(document.paths)) {
       for (const [method, op] of Object.entries(item as Record<string, { 'x-wharf-auth'?: string }>)) {
@@ -132,10 +137,15 @@ describe('the OpenAPI document at GET /api/openapi.json', () => {
 
     const anonymous = new ApiClient(master.httpUrl);
     const email = `openapi-${Date.now().toString(36)}@example.com`;
+    check('get', '/api/auth/config', 200, (await anonymous.request('GET', '/api/auth/config')).body);
+    // open registration on a loopback master: 202 whether or not the address was free, then log in
     const registered = await anonymous.request('POST', '/api/auth/register', { email, password: 'password123' });
-    check('post', '/api/auth/register', 201, registered.body);
-    const user = new ApiClient(master.httpUrl, (registered.body as { token: string }).token);
+    check('post', '/api/auth/register', 202, registered.body);
+    const login = await anonymous.request<{ token: string }>('POST', '/api/auth/login', { email, password: 'password123' });
+    check('post', '/api/auth/login', 200, login.body);
+    const user = new ApiClient(master.httpUrl, login.body.token);
     check('get', '/api/auth/me', 200, (await user.request('GET', '/api/auth/me')).body);
+    check('post', '/api/auth/refresh', 200, (await user.request('POST', '/api/auth/refresh')).body);
 
     const submitted = await user.request<{ task: { id: string } }>('POST', '/api/tasks', {
       image: 'wharf/busybox:latest',
@@ -161,6 +171,20 @@ describe('the OpenAPI document at GET /api/openapi.json', () => {
     check('get', '/api/join-tokens', 200, (await admin.request('GET', '/api/join-tokens')).body);
     check('get', '/api/cluster/stats', 200, (await admin.request('GET', '/api/cluster/stats')).body);
     check('get', '/api/cluster/join', 200, (await admin.request('GET', '/api/cluster/join')).body);
+    const invited = `invited-${Date.now().toString(36)}@example.com`;
+    const invite = await admin.request<{ invite: { id: string }; code: string }>('POST', '/api/users/invites', { email: invited, expiresIn: '1h' });
+    check('post', '/api/users/invites', 201, invite.body);
+    check('get', '/api/auth/invites/{code}', 200, (await anonymous.request('GET', `/api/auth/invites/${invite.body.code}`)).body);
+    check('get', '/api/users/invites', 200, (await admin.request('GET', '/api/users/invites')).body);
+    const byInvite = await anonymous.request<{ user: { id: string } }>('POST', '/api/auth/register', { email: invited, password: 'password123', invite: invite.body.code });
+    check('post', '/api/auth/register', 201, byInvite.body);
+    check('get', '/api/users', 200, (await admin.request('GET', '/api/users')).body);
+    check('get', '/api/users/{id}', 200, (await admin.request('GET', `/api/users/${byInvite.body.user.id}`)).body);
+    check('patch', '/api/users/{id}', 200, (await admin.request('PATCH', `/api/users/${byInvite.body.user.id}`, { disabled: true })).body);
+    check('delete', '/api/users/{id}', 200, (await admin.request('DELETE', `/api/users/${byInvite.body.user.id}`)).body);
+    const spare = await admin.request<{ invite: { id: string } }>('POST', '/api/users/invites', { email: `spare-${invited}` });
+    check('delete', '/api/users/invites/{id}', 200, (await admin.request('DELETE', `/api/users/invites/${spare.body.invite.id}`)).body);
+    check('get', '/api/audit', 200, (await admin.request('GET', '/api/audit?limit=20')).body);
     check('get', '/health', 200, (await anonymous.request('GET', '/health')).body);
 
     // errors: the envelope, for a bad field, no token and a non-admin

@@ -9,7 +9,7 @@
 // Needs root and `ip netns` (iproute2); without them it prints why and skips. Everything it
 // creates has a unique name and is removed in afterAll (and leftovers of a crashed run at the
 // start).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
 import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, tempDir, TEST_IMAGE, TEST_TASK_NETWORK, waitFor } from './support/cluster.js';
+import { freeSubnet, ip, netnsUnavailable, removeNetnsLeftovers } from './support/netns.js';
 
 const docker = new Dockerode();
 const PREFIX = 'wharf-fence-';
@@ -25,57 +26,7 @@ const GRACE_S = 2;
 const HEARTBEAT_MS = 1000;
 const CUT_MS = 60_000;
 
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Why this machine cannot run the test, or undefined when it can. */
-function unavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'it needs root to create network namespaces';
-  try {
-    ip('netns', 'list');
-  } catch (error: unknown) {
-    return `\`ip netns\` (iproute2) does not work here: ${error instanceof Error ? error.message : String(error)}`;
-  }
-  return undefined;
-}
-
-/** Namespaces left by a run of this test that crashed (its process is gone). */
-function removeLeftovers(): void {
-  for (const line of ip('netns', 'list').split('\n')) {
-    const name = line.split(' ')[0] ?? '';
-    const match = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
-    if (!match) continue;
-    const pid = Number(match[1]);
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (!alive) {
-      try {
-        ip('netns', 'delete', name); // its veth end goes with it, and so does the pair
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-/** A /30 in 10.213.0.0/16 that no interface of the host uses. */
-function freeSubnet(): { host: string; ns: string } {
-  const used = ip('-4', '-o', 'addr', 'show');
-  for (let tries = 0; tries < 100; tries += 1) {
-    const third = Math.floor(Math.random() * 256);
-    const fourth = Math.floor(Math.random() * 64) * 4;
-    if (used.includes(`10.213.${third}.`)) continue;
-    return { host: `10.213.${third}.${fourth + 1}`, ns: `10.213.${third}.${fourth + 2}` };
-  }
-  throw new Error('no free /30 in 10.213.0.0/16');
-}
-
-const reason = unavailable();
+const reason = netnsUnavailable();
 if (reason) console.warn(`skipping test/partition-netns.test.ts: ${reason}`);
 
 describe.skipIf(reason !== undefined)('a worker cut off by a real network partition', () => {
@@ -89,7 +40,7 @@ describe.skipIf(reason !== undefined)('a worker cut off by a real network partit
   const cleanups: (() => Promise<void> | void)[] = [];
 
   beforeAll(() => {
-    removeLeftovers();
+    removeNetnsLeftovers(PREFIX);
     ip('netns', 'add', netns);
     ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
     ip('link', 'set', nsIf, 'netns', netns);

@@ -367,6 +367,7 @@ describe('the REPL on piped stdin (--repl)', () => {
     const id = secret.split('.')[0]!;
     expect(secret).toMatch(/^wharf_[a-z0-9]{6}\.[a-z0-9]{32}$/);
     expect(created).toMatch(/join a worker:\s+\.\/runWorker\.sh --master \S+ --token-file <file holding the secret> --ca-hash sha256:[0-9a-f]{64}/);
+    expect(created).toMatch(new RegExp(`with no clone:\\s+curl -fsSL http://\\S+/join\\.sh \\| sh -s -- --token ${secret.replace('.', '\\.')} --ca-hash sha256:[0-9a-f]{64}`));
     expect(created).toContain('the secret is shown this once');
     expect(await repl.run('join-tokens')).toMatch(new RegExp(`${id}\\s+active\\s+0/2\\s+\\S+\\s+admin@wharf.local\\s+rack five`));
 
@@ -394,6 +395,42 @@ describe('the REPL on piped stdin (--repl)', () => {
     const left = await api.request<{ workers: { id: string }[] }>('GET', '/api/workers');
     expect(left.body.workers.map((w) => w.id)).not.toContain(joined.workerId);
     expect(left.body.workers.map((w) => w.id)).toContain(worker.workerId);
+  });
+
+  it('invites, disables, changes a role and deletes accounts, and every change is in the audit trail as the admin from the console', async () => {
+    const invited = await repl.run('invite repl-bob@example.com --role admin --expires 2d');
+    const code = /code:\s+(wharf_inv_\S+)/.exec(invited)![1]!;
+    expect(invited).toMatch(/link:\s+http\S+\/register\?invite=wharf_inv_/);
+    expect(invited).toContain('the code is shown this once');
+    expect(await repl.run('invites')).toMatch(/repl-bob@example\.com\s+admin\s+open/);
+    const bob = await new ApiClient(api.baseUrl).request<{ token: string; user: { id: string; role: string } }>('POST', '/api/auth/register', {
+      email: 'repl-bob@example.com',
+      password: 'password123',
+      invite: code,
+    });
+    expect(bob.status, bob.text).toBe(201);
+    expect(bob.body.user.role).toBe('admin');
+    const bobClient = new ApiClient(api.baseUrl, bob.body.token);
+
+    expect(await repl.run('users')).toMatch(/repl-bob@example\.com\s+repl-bob\s+admin\s+enabled/);
+    expect(await repl.run('user role repl-bob@example.com user')).toMatch(/is now user; their login tokens stopped working/);
+    expect((await bobClient.request('GET', '/api/tasks')).status).toBe(401);
+    expect(await repl.run(`user disable ${bob.body.user.id.slice(0, 8)}`)).toMatch(/is disabled: no login, and every token of it stopped working/);
+    expect(await repl.run('users')).toMatch(/repl-bob@example\.com\s+repl-bob\s+user\s+disabled/);
+    expect(await repl.run('user enable repl-bob@example.com')).toMatch(/is enabled: they can log in again/);
+    expect((await repl.run('user delete repl-bob@example.com')).trimEnd()).toMatch(/^error: user: deleting repl-bob@example\.com cancels their unfinished tasks and DAG runs and revokes their API tokens; repeat with --yes/);
+    expect(await repl.run('user delete repl-bob@example.com --yes')).toMatch(/is deleted: 0 unfinished tasks and 0 DAG runs cancelled, 0 API tokens revoked; their records are kept/);
+    expect((await repl.run('user disable nobody@example.com')).trimEnd()).toBe('error: user nobody@example.com not found');
+    expect((await repl.run('user delete admin@wharf.local --yes')).trimEnd()).toMatch(/^error: admin@wharf\.local is the only enabled admin/);
+
+    const audit = await repl.run('audit --since 1h --limit 20');
+    for (const action of ['invite.create', 'auth.register', 'user.role.user', 'user.disable', 'user.enable', 'user.delete']) expect(audit, action).toContain(action);
+    const entries = await api.request<{ entries: { action: string; address: string; userEmail: string; object: string; outcome: string }[] }>('GET', '/api/audit?since=1h');
+    const fromConsole = entries.body.entries.filter((e) => e.address === 'console');
+    expect(fromConsole.find((e) => e.action === 'user.delete' && e.outcome === 'ok')).toMatchObject({ userEmail: 'admin@wharf.local', object: `user:${bob.body.user.id}` });
+    expect(fromConsole.find((e) => e.action === 'user.delete' && e.outcome === 'conflict')).toBeDefined();
+    expect(fromConsole.find((e) => e.action === 'invite.create')?.object).toMatch(/^invite:/);
+    expect(fromConsole.some((e) => e.action === 'audit' || e.action.startsWith('users'))).toBe(false);
   });
 
   it("lists, shows and downloads a finished task's outputs, byte for byte as REST serves them", async () => {

@@ -173,3 +173,25 @@ export function timeOf(iso: string | null | undefined): number | undefined {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? undefined : ms;
 }
+
+/** A join token (`GET /api/join-tokens`): never its secret. */
+export interface JoinTokenView {
+  id: string;
+  description?: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  usageLimit: number | null;
+  uses: number;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  startToken: boolean;
+  state: 'active' | 'expired' | 'used_up' | 'revoked';
+}
+
+/** `DELETE /api/workers/:id` */
+export interface RemovedWorkerView {
+  id: string;
+  name: string;
+  removed: boolean;
+}

@@ -9,6 +9,7 @@ export type CompletionKind =
   | 'dag'
   | 'dagName'
   | 'token'
+  | 'joinToken'
   | 'context'
   | 'status'
   | 'output'

@@ -3,6 +3,7 @@ import type { CommandSpec } from './command-spec.js';
 import { AUTH_COMMANDS } from './commands/auth-commands.js';
 import { DAG_COMMANDS } from './commands/dag-commands.js';
 import { DEAD_LETTER_COMMANDS } from './commands/dead-letter-commands.js';
+import { JOIN_TOKEN_COMMANDS } from './commands/join-token-commands.js';
 import { metaCommands } from './commands/meta-commands.js';
 import { RUN_COMMAND } from './commands/run-command.js';
 import { TASK_COMMANDS } from './commands/task-commands.js';
@@ -17,13 +18,15 @@ export const GROUPS: ReadonlyMap<string, string> = new Map([
   ['dead-letters', 'tasks that failed with no retry left: list, re-queue, dismiss'],
   ['context', 'the saved masters (contexts): list, switch, delete'],
   ['token', 'API tokens for scripts and CI: create, list, revoke'],
+  ['worker', 'one worker: remove it (admins)'],
+  ['join-token', 'join tokens that let new workers join (admins): create, list, revoke'],
 ]);
 
 export const SECTIONS: readonly Section[] = [
   { title: 'Tasks', commands: ['run', 'submit', 'ls', 'get', 'logs', 'cancel', 'files', 'cp'] },
   { title: 'Dead letters', commands: ['dead-letters ls', 'dead-letters requeue', 'dead-letters dismiss'] },
   { title: 'DAG runs', commands: ['dag run', 'dag ls', 'dag get', 'dag metrics', 'dag cancel'] },
-  { title: 'Workers', commands: ['workers', 'drain', 'activate'] },
+  { title: 'Workers', commands: ['workers', 'drain', 'activate', 'worker rm', 'join-token create', 'join-token ls', 'join-token revoke'] },
   { title: 'Access', commands: ['login', 'logout', 'whoami', 'context ls', 'context use', 'context rm', 'token create', 'token ls', 'token revoke'] },
   { title: 'Other', commands: ['completion', 'version', 'help'] },
 ];
@@ -60,5 +63,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...WORKER_COMMANDS,
   ...AUTH_COMMANDS,
   ...TOKEN_COMMANDS,
+  ...JOIN_TOKEN_COMMANDS,
   ...metaCommands(() => COMMANDS, helpFor),
 ];

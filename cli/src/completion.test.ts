@@ -10,7 +10,7 @@ function fakeSources(): CompletionSources & { asked: string[] } {
     contexts: () => ['prod', 'dev'],
     async fromMaster(kind) {
       asked.push(kind);
-      return { task: ['3f2a9c1e-0000-4000-8000-000000000000'], worker: ['gpu-box-1'], dag: ['d1'], dagName: ['etl'], token: ['ci'] }[kind];
+      return { task: ['3f2a9c1e-0000-4000-8000-000000000000'], worker: ['gpu-box-1'], dag: ['d1'], dagName: ['etl'], token: ['ci'], joinToken: ['wharf_k3x9q2'] }[kind];
     },
   };
 }
@@ -22,6 +22,10 @@ describe('shell completion', () => {
     expect(top).not.toContain('__complete');
     expect(await complete(['dag', ''], COMMANDS, fakeSources())).toEqual(['run', 'ls', 'get', 'metrics', 'cancel']);
     expect(await complete(['token', ''], COMMANDS, fakeSources())).toEqual(['create', 'ls', 'revoke']);
+    expect(top).toEqual(expect.arrayContaining(['worker', 'workers', 'join-token']));
+    expect(await complete(['join-token', ''], COMMANDS, fakeSources())).toEqual(['create', 'ls', 'revoke']);
+    expect(await complete(['worker', ''], COMMANDS, fakeSources())).toEqual(['rm']);
+    expect(await complete(['join-token', 'create', '--'], COMMANDS, fakeSources())).toEqual(['--expires', '--uses', '--description', '--output', '--context', '--help']);
   });
 
   it('offers a command\'s options, and the values of an option', async () => {
@@ -41,7 +45,9 @@ describe('shell completion', () => {
     expect(await complete(['token', 'revoke', ''], COMMANDS, sources)).toEqual(['ci']);
     expect(await complete(['context', 'use', ''], COMMANDS, sources)).toEqual(['prod', 'dev']);
     expect(await complete(['completion', ''], COMMANDS, sources)).toEqual(['bash', 'zsh']);
-    expect(sources.asked).toEqual(['task', 'worker', 'task', 'dagName', 'token']);
+    expect(await complete(['join-token', 'revoke', 'wharf_a', ''], COMMANDS, sources)).toEqual(['wharf_k3x9q2']);
+    expect(await complete(['worker', 'rm', ''], COMMANDS, sources)).toEqual(['gpu-box-1']);
+    expect(sources.asked).toEqual(['task', 'worker', 'task', 'dagName', 'token', 'joinToken', 'worker']);
   });
 
   it('offers nothing (the shell completes file names) for a file argument or an unknown command', async () => {

@@ -1,7 +1,7 @@
 // Shell completion: `wharf completion bash|zsh` prints a script that asks `wharf __complete
 // WORDS...` for the candidates, so the logic lives here once for both shells: commands and
 // subcommands, options, option values (statuses, output formats, runtimes, contexts), and ids
-// and names from the master (tasks, workers, DAG runs, tokens), fetched with a short timeout
+// and names from the master (tasks, workers, DAG runs, tokens, join tokens), fetched with a short timeout
 // and nothing at all when the master cannot be reached.
 import { TASK_STATUSES } from './api-types.js';
 import type { CommandSpec, CompletionKind, OptionSpec } from './command-spec.js';
@@ -42,7 +42,7 @@ fi
 /** Where candidates from the config and the master come from (each may answer nothing). */
 export interface CompletionSources {
   contexts(): string[];
-  fromMaster(kind: 'task' | 'worker' | 'dag' | 'dagName' | 'token'): Promise<string[]>;
+  fromMaster(kind: 'task' | 'worker' | 'dag' | 'dagName' | 'token' | 'joinToken'): Promise<string[]>;
 }
 
 const GLOBAL_OPTIONS: OptionSpec[] = [
@@ -74,6 +74,7 @@ async function candidatesOf(kind: CompletionKind | undefined, commands: readonly
     case 'dag':
     case 'dagName':
     case 'token':
+    case 'joinToken':
       return sources.fromMaster(kind);
     default:
       return [];

@@ -4,7 +4,7 @@
 // The scans are bounded: tasks among your newest MAX_TASK_SCAN, DAG runs among your newest 500
 // (the API's page); a whole id always works.
 import type { ApiClient } from './api-client.js';
-import type { ApiTokenView, DagView, TaskView, WorkerView } from './api-types.js';
+import type { ApiTokenView, DagView, JoinTokenView, TaskView, WorkerView } from './api-types.js';
 import { CliError } from './errors.js';
 
 export const MAX_TASK_SCAN = 10_000;
@@ -90,4 +90,19 @@ export function pickToken(tokens: readonly ApiTokenView[], nameOrId: string): Ap
   if (byId.length === 1) return byId[0]!;
   if (byId.length > 1) throw ambiguous('API token', nameOrId, byId.map((t) => `${t.id.slice(0, 8)} (${t.name})`), false);
   throw new CliError('not_found', `no API token is named "${nameOrId}" or has an id starting so (wharf token ls lists yours)`);
+}
+
+/**
+ * One join token by its id (`wharf_k3x9q2`) or a unique prefix of it; the `wharf_` every
+ * generated id starts with may be left out.
+ */
+export function pickJoinToken(tokens: readonly JoinTokenView[], idOrPrefix: string): JoinTokenView {
+  const wanted = idOrPrefix.toLowerCase();
+  if (!/^[a-z0-9_]+$/.test(wanted)) throw new CliError('validation_failed', `"${idOrPrefix}" is not a join token id (ids look like wharf_k3x9q2)`);
+  const exact = tokens.find((t) => t.id === wanted);
+  if (exact) return exact;
+  const found = tokens.filter((t) => t.id.startsWith(wanted) || t.id.startsWith(`wharf_${wanted}`));
+  if (found.length === 1) return found[0]!;
+  if (found.length > 1) throw ambiguous('join token', idOrPrefix, found.map((t) => t.id), false);
+  throw new CliError('not_found', `no join token id starts with "${idOrPrefix}" (wharf join-token ls lists them)`);
 }

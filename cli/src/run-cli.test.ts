@@ -41,7 +41,7 @@ describe('wharf without a master', () => {
     const help = await wharf(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: wharf [--context NAME] COMMAND');
-    for (const name of ['run', 'submit', 'ls', 'get', 'logs', 'cancel', 'files', 'cp', 'dag run', 'workers', 'drain', 'login', 'token create', 'completion']) {
+    for (const name of ['run', 'submit', 'ls', 'get', 'logs', 'cancel', 'files', 'cp', 'dag run', 'workers', 'drain', 'worker rm', 'join-token create', 'join-token ls', 'join-token revoke', 'login', 'token create', 'completion']) {
       expect(help.stdout).toContain(`  ${name}`);
     }
     expect((await wharf([])).stdout).toBe(help.stdout);

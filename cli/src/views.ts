@@ -14,7 +14,7 @@ import {
   usage,
   type Style,
 } from '@wharf/proto/console-format';
-import { timeOf, type ApiTokenView, type DagRunMetricsView, type DagView, type FileView, type TaskView, type WorkerView } from './api-types.js';
+import { timeOf, type ApiTokenView, type JoinTokenView, type DagRunMetricsView, type DagView, type FileView, type TaskView, type WorkerView } from './api-types.js';
 
 /** worker id → what to show: its name, or name/id-prefix when two workers share a name */
 export type WorkerNames = ReadonlyMap<string, string>;
@@ -305,13 +305,16 @@ export function cacheComparison(runs: readonly DagRunMetricsView[]): string | un
   return `cached (Hit/Partial): ${runs1(cached.length)}, average ${formatMs(a)}; uncached (Miss/N/A): ${runs1(uncached.length)}, average ${formatMs(b)}; cached runs took ${Math.round((1 - a / b) * 100)}% less time`;
 }
 
+/** "in 3h", "2d ago", or `never` when there is no time. */
+function inOrAgo(iso: string | null, now: number, never: string): string {
+  const at = timeOf(iso);
+  if (at === undefined) return never;
+  return at > now ? `in ${formatDuration(at - now)}` : ago(at, now);
+}
+
 export function tokensTable(tokens: readonly ApiTokenView[], style: Style, now: number, showOwner: boolean): string {
   const idLength = distinctPrefixLength(tokens.map((t) => t.id));
-  const when = (iso: string | null, never: string) => {
-    const at = timeOf(iso);
-    if (at === undefined) return never;
-    return at > now ? `in ${formatDuration(at - now)}` : ago(at, now);
-  };
+  const when = (iso: string | null, never: string) => inOrAgo(iso, now, never);
   return table(
     ['ID', 'NAME', ...(showOwner ? ['OWNER'] : []), 'TOKEN', 'CREATED', 'EXPIRES', 'LAST USED'],
     tokens.map((t) => [
@@ -327,3 +330,20 @@ export function tokensTable(tokens: readonly ApiTokenView[], style: Style, now: 
   );
 }
 
+
+/** Join tokens (admins): whole ids (short, and what a worker's token starts with), never secrets. */
+export function joinTokensTable(tokens: readonly JoinTokenView[], style: Style, now: number): string {
+  return table(
+    ['ID', 'DESCRIPTION', 'STATE', 'USES', 'EXPIRES', 'CREATED', 'REVOKED'],
+    tokens.map((t) => [
+      t.id,
+      cell(t.description || (t.startToken ? '(the start token)' : undefined), 50),
+      t.state === 'active' ? t.state : style.dim(t.state),
+      `${t.uses}/${t.usageLimit ?? 'any'}`,
+      inOrAgo(t.expiresAt, now, 'never'),
+      `${ago(timeOf(t.createdAt), now)} by ${cell(t.createdBy, 40)}`,
+      inOrAgo(t.revokedAt, now, '-'),
+    ]),
+    style,
+  );
+}

@@ -51,6 +51,13 @@ Usage: wharf-master [--flag value ...]   (each flag also reads from its WHARF_* 
   --task-min-disk SIZE      WHARF_TASK_MIN_DISK       writable space; 0 = not watched (0)
   --task-default-disk SIZE  WHARF_TASK_DEFAULT_DISK   (0)
   --task-max-disk SIZE      WHARF_TASK_MAX_DISK       (unset: no maximum)
+  --registration MODE       WHARF_REGISTRATION        who may register: open | invite | closed (invite when the
+                                                      API listens beyond loopback, else open)
+  --session-max-age D       WHARF_SESSION_MAX_AGE     a login may be renewed (POST /api/auth/refresh) this long (7d)
+  --auth-rate-limit N       WHARF_AUTH_RATE_LIMIT     login/register/invite requests per minute per address (60)
+  --auth-global-rate-limit N WHARF_AUTH_GLOBAL_RATE_LIMIT  password hashings per minute, master-wide, for
+                                                      unknown emails and registrations (300)
+  --audit-retention D       WHARF_AUDIT_RETENTION     audit entries are kept this long (90d, at least 1d)
   --log-level L             WHARF_LOG_LEVEL           trace|debug|info|warn|error (info); JSON lines, readable on a terminal
   --ws-ping-interval D      WHARF_WS_PING_INTERVAL    WebSocket ping period; a client missing a pong is ended (30s)
   --ws-max-buffer SIZE      WHARF_WS_MAX_BUFFER       unsent bytes a WebSocket client may have before "lagged" (4Mi)
@@ -100,8 +107,13 @@ async function main(): Promise<void> {
     generated.has('admin-password')
       ? `  Admin login:        ${master.admin.email} / ${master.admin.password}`
       : `  Admin login:        ${master.admin.email} ${passwordNote}`,
+    `  Registration:       ${registrationLine(master.registration, config.registration !== undefined)}`,
     ...(generated.has('join-token') ? [`  Join token:         ${master.joinToken}`] : []),
     `  Join a worker:      ${master.joinCommand}`,
+    master.oneLineJoinCommand
+      ? `  Or with no clone:   ${master.oneLineJoinCommand}`
+      : `  Or with no clone:   unavailable: ${master.oneLineJoinWarning ?? 'no worker bundle'}`,
+    ...(master.oneLineJoinCommand && master.oneLineJoinWarning ? [`                      WARNING: ${master.oneLineJoinWarning}`] : []),
     '',
   ];
   if (replOn) lines.push(`  Type help for the console's commands; exit stops the master.`, '');
@@ -134,6 +146,13 @@ async function main(): Promise<void> {
     });
     closeRepl = () => repl.close();
   }
+}
+
+/** The banner's registration line: the mode, and where it comes from. */
+function registrationLine(mode: 'open' | 'invite' | 'closed', configured: boolean): string {
+  const why = configured ? 'WHARF_REGISTRATION' : mode === 'invite' ? 'the default beyond loopback; WHARF_REGISTRATION changes it' : 'the default on loopback; WHARF_REGISTRATION changes it';
+  const what = mode === 'open' ? 'open (anyone who reaches the API may register)' : mode === 'invite' ? 'by invite only (an admin runs `invite <email>`)' : 'closed (nobody registers)';
+  return `${what} (${why})`;
 }
 
 main().catch((error: unknown) => {

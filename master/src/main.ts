@@ -1,13 +1,18 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
-import { S3ArtifactBackend } from './artifacts/s3-artifact-backend.js';
-import { AuthService } from './auth/auth-service.js';
+import { AuditTrail } from './audit/audit-trail.js';
+import { AuthService, type RegistrationMode } from './auth/auth-service.js';
+import { UserAdmin, type CancelledWork } from './auth/user-admin.js';
+import { WharfError } from './errors.js';
 import { TokenBucketLimiter } from './auth/rate-limiter.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
+import { JoinKit, oneLineJoinCommand, publicKeyPin } from './cluster/join-kit.js';
 import { JoinTokens } from './cluster/join-tokens.js';
 import { WorkerIdentity } from './cluster/worker-identity.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
@@ -18,13 +23,16 @@ import { FileStore } from './files/file-store.js';
 import { WorkerGateway } from './grpc/worker-gateway.js';
 import { createHttpApp } from './http/http-app.js';
 import { isLoopbackHost, listenHttp } from './http/http-listener.js';
+import type { OneLineJoin } from './http/join-routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { LiveServer } from './live/live-server.js';
 import { LogStore } from './logs/log-store.js';
 import { MasterMetrics } from './metrics/master-metrics.js';
 import { timeStoreOperations } from './metrics/timed-store.js';
 import { openStore } from './store/open-store.js';
+import { StorageAlarm, watchStorage } from './store/storage-alarm.js';
 import type { Store } from './store/store.js';
+import type { User } from './records/user.js';
 import { DagService } from './dags/dag-service.js';
 import { RegistryCredentialService } from './registries/registry-credential-service.js';
 import { SecretBox } from './registries/secret-box.js';
@@ -48,6 +56,17 @@ export interface MasterHandle {
   caCertificatePem: string;
   /** the line that joins a worker (the token inline only when it was generated on this start) */
   joinCommand: string;
+  /**
+   * the one-line join for a machine with no clone (curl … /join.sh | sh), the token as in
+   * joinCommand; undefined when this master has no worker bundle to serve (not built)
+   */
+  oneLineJoinCommand: string | undefined;
+  /** what the one-line join does not protect against (plain HTTP beyond loopback), or why it is unavailable */
+  oneLineJoinWarning: string | undefined;
+  /** curl's `sha256//…` pin of the HTTPS key (what the one-line join pins); undefined over plain HTTP */
+  httpsKeyPin: string | undefined;
+  /** the one-line join with `token` in it, as the bundle is now; undefined while there is none */
+  oneLineJoinFor(token: string): Promise<string | undefined>;
   admin: { email: string; password: string };
   /** secrets generated on this start (first start of this data dir) */
   generatedSecrets: string[];
@@ -66,6 +85,12 @@ export interface MasterHandle {
   logger: Logger;
   /** worker telemetry and history (GET /telemetry, /ws/telemetry, GET /api/workers/:id/metrics) */
   telemetry: TelemetryService;
+  /** user administration (REST /api/users, the REPL's users/user/invite) */
+  users: UserAdmin;
+  /** the audit trail (GET /api/audit, the REPL's audit; the REPL records its changes in it) */
+  audit: AuditTrail;
+  /** who may register (WHARF_REGISTRATION, or the default for the listen address) */
+  registration: RegistrationMode;
   /** Prometheus metrics (GET /metrics) */
   metrics: MasterMetrics;
   /** DAG runs (docs/DAGS.md) */
@@ -76,10 +101,15 @@ export interface MasterHandle {
   stop(): Promise<void>;
 }
 
-export async function startMaster(
-  config: MasterConfig,
-  options: { logger?: Logger; /** the dashboard's build to serve; default: ui/dist of this checkout */ uiDir?: string } = {},
-): Promise<MasterHandle> {
+export interface StartOptions {
+  logger?: Logger;
+  /** the dashboard's build to serve; default: ui/dist of this checkout */
+  uiDir?: string;
+  /** where the one-line join's worker bundle and join.sh template are (default: worker/dist of this checkout) */
+  joinKitDir?: string;
+}
+
+export async function startMaster(config: MasterConfig, options: StartOptions = {}): Promise<MasterHandle> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const secrets = resolveSecrets(config.dataDir, {
     jwtSecret: config.jwtSecret,
@@ -87,16 +117,29 @@ export async function startMaster(
     adminPassword: config.admin.password,
   });
   const metrics = new MasterMetrics();
+  // a full data dir is logged once per episode, whoever's write found it (store/storage-alarm.ts)
+  const storageAlarm = new StorageAlarm(logger.child({ component: 'storage' }));
   // every store operation is timed for wharf_store_operation_seconds
-  const store = timeStoreOperations(await openStore(config, logger.child({ component: 'store' })), (operation, seconds, ok) =>
-    metrics.observeStoreOperation(operation, seconds, ok),
+  const store = watchStorage(
+    timeStoreOperations(await openStore(config, logger.child({ component: 'store' })), (operation, seconds, ok) =>
+      metrics.observeStoreOperation(operation, seconds, ok),
+    ),
+    storageAlarm,
   );
+  // registration: invite-only by default once the API is reachable beyond this machine
+  const registration: RegistrationMode = config.registration ?? (isLoopbackHost(config.http.host) ? 'open' : 'invite');
   const auth = new AuthService(store, {
     jwtSecret: secrets.jwtSecret,
     jwtTtlMs: config.jwtTtlMs,
     loginRateLimitPerMinute: config.loginRateLimitPerMinute,
+    registration,
+    sessionMaxAgeMs: config.sessionMaxAgeMs,
+    authRateLimitPerMinute: config.authRateLimitPerMinute,
+    authGlobalRateLimitPerMinute: config.authGlobalRateLimitPerMinute,
   });
+  await auth.load();
   await auth.ensureAdmin(config.admin.email, secrets.adminPassword);
+  const audit = new AuditTrail(store, logger.child({ component: 'audit' }), { retentionMs: config.auditRetentionMs });
   const pki = await ClusterPki.load(
     {
       dataDir: config.dataDir,
@@ -130,8 +173,9 @@ export async function startMaster(
   const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask);
   await files.init();
   // DAG artifacts: S3/MinIO when configured (workers get presigned URLs), else the data dir
+  // (the S3 client is loaded only when configured: it takes a noticeable part of a master's start)
   const artifacts: ArtifactBackend = config.s3
-    ? new S3ArtifactBackend(config.s3, join(config.dataDir, 'artifacts-staging'))
+    ? new (await import('./artifacts/s3-artifact-backend.js')).S3ArtifactBackend(config.s3, join(config.dataDir, 'artifacts-staging'))
     : new DiskArtifactBackend(config.dataDir);
   await artifacts.init();
   const presign = artifacts.presignedGetUrl?.bind(artifacts);
@@ -148,6 +192,23 @@ export async function startMaster(
   await registryCredentials.load();
   tasks.useRegistryCredentials(registryCredentials);
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
+  const users = new UserAdmin({ store, auth, cancelWorkOf: (user, by) => cancelWorkOf(user, by) });
+  // a deleted account's unfinished DAG runs, then its other unfinished tasks, are cancelled as the admin
+  const cancelWorkOf = async (user: User, by: User): Promise<CancelledWork> => {
+    const cancelled: CancelledWork = { tasks: 0, dags: 0 };
+    const ignoreConflict = (error: unknown) => {
+      if (!(error instanceof WharfError && (error.code === 'conflict' || error.code === 'not_found'))) throw error;
+    };
+    for (const run of await store.listUnfinishedDags()) {
+      if (run.userId !== user.id) continue;
+      await dags.cancel(by, run.id).then(() => void (cancelled.dags += 1), ignoreConflict);
+    }
+    for (const task of await store.listUnfinishedTasks()) {
+      if (task.userId !== user.id) continue;
+      await tasks.cancel(by, task.id).then(() => void (cancelled.tasks += 1), ignoreConflict);
+    }
+    return cancelled;
+  };
   registry.setListener({
     // its attempts are held until it must have stopped them (fencing), then re-queued
     workerLost: (workerId) => {
@@ -200,6 +261,7 @@ export async function startMaster(
     enrolmentLimiter: new TokenBucketLimiter(config.joinRateLimit.perMinute, config.joinRateLimit.burst),
     logs,
     files,
+    storageAlarm,
     logger: logger.child({ component: 'grpc' }),
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTtlMs: config.heartbeatTtlMs,
@@ -210,6 +272,38 @@ export async function startMaster(
   identity.onRemoved((workerId) => gateway.disconnectWorker(workerId));
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
   grpcAddress = config.grpc.publicAddress ?? `${grpcHost}:${grpcPort}`;
+
+  // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
+  // when the API listens beyond loopback
+  const https =
+    config.tls.http === 'on' || (config.tls.http === 'auto' && (config.tls.httpCertFile !== undefined || !isLoopbackHost(config.http.host)));
+  const httpTls = !https
+    ? undefined
+    : config.tls.httpCertFile && config.tls.httpKeyFile
+      ? loadHttpsCertificate(config.tls.httpCertFile, config.tls.httpKeyFile)
+      : { certPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem };
+
+  // the one-line join: other machines fetch join.sh and the worker bundle over HTTPS pinned to
+  // this key (the generated server key is kept across restarts, so printed lines stay valid)
+  const httpsKeyPin = httpTls ? publicKeyPin(httpTls.certPem) : undefined;
+  const joinKit = new JoinKit(options.joinKitDir);
+  let httpPort = config.http.port;
+  const joinHost = !isWildcardHost(config.http.host)
+    ? config.http.host
+    : config.grpc.publicAddress
+      ? hostOf(config.grpc.publicAddress)
+      : hostname();
+  const oneLine: OneLineJoin = {
+    kit: joinKit,
+    url: () => `${httpTls ? 'https' : 'http'}://${urlHost(joinHost)}:${httpPort}`,
+    pin: httpsKeyPin,
+    grpcAddressFor: (host) =>
+      config.grpc.publicAddress ?? (isWildcardHost(config.grpc.host) ? `${urlHost(host)}:${grpcPort}` : grpcAddress),
+    warning:
+      !httpTls && !isLoopbackHost(config.http.host)
+        ? 'the API is plain HTTP beyond loopback (WHARF_TLS=off): anyone on the network path can replace join.sh; serve HTTPS (WHARF_TLS=auto or on) before using the one-line join across a network'
+        : undefined,
+  };
 
   const app = createHttpApp({
     auth,
@@ -223,28 +317,34 @@ export async function startMaster(
     dags,
     joinTokens,
     identity,
-    cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
+    cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem, oneLine },
     registryCredentials,
+    users,
+    audit,
+    store,
     logger: logger.child({ component: 'http' }),
     uiDir: options.uiDir,
   });
-  // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or
-  // when the API listens beyond loopback
-  const https =
-    config.tls.http === 'on' || (config.tls.http === 'auto' && (config.tls.httpCertFile !== undefined || !isLoopbackHost(config.http.host)));
-  const httpTls = !https
-    ? undefined
-    : config.tls.httpCertFile && config.tls.httpKeyFile
-      ? loadHttpsCertificate(config.tls.httpCertFile, config.tls.httpKeyFile)
-      : { certPem: pki.serverCertChainPem, keyPem: pki.serverKeyPem };
   const listener = await listenHttp(app, { host: config.http.host, port: config.http.port, tls: httpTls, logger: logger.child({ component: 'http' }) });
   const server = listener.server;
-  const httpPort = listener.port;
+  httpPort = listener.port;
   const live = new LiveServer(
     { auth, tasks, registry, logs, telemetry, metrics, logger: logger.child({ component: 'live' }) },
     config.ws,
   );
   live.attach(server);
+
+  // housekeeping: the audit trail's age bound and ended sessions whose tokens have all expired
+  const housekeeping = () => {
+    audit.prune().then(
+      (n) => n > 0 && logger.info({ entries: n, retentionMs: config.auditRetentionMs }, 'pruned old audit entries'),
+      (error: unknown) => logger.error({ err: error }, 'audit pruning failed'),
+    );
+    auth.pruneEndedSessions().catch((error: unknown) => logger.error({ err: error }, 'pruning ended sessions failed'));
+  };
+  housekeeping();
+  const housekeepingTimer = setInterval(housekeeping, 3600_000);
+  housekeepingTimer.unref();
 
   const livenessTimer = setInterval(
     () => {
@@ -255,6 +355,9 @@ export async function startMaster(
 
   const displayHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, caHash: pki.caHash }, 'master started');
+  const oneLineUnavailable = await joinKit.unavailableReason();
+  if (oneLineUnavailable) logger.warn({ dir: joinKit.dir }, `the one-line join is unavailable: ${oneLineUnavailable}`);
+  const oneLineToken = secrets.generated.includes('join-token') ? joinToken : '<join token>';
 
   let stopped = false;
   return {
@@ -268,6 +371,13 @@ export async function startMaster(
     caHash: pki.caHash,
     caCertificatePem: pki.servingCaPem,
     joinCommand: joinCommand(),
+    oneLineJoinCommand: oneLineUnavailable ? undefined : oneLineJoinCommand({ url: oneLine.url(), pin: httpsKeyPin, token: oneLineToken, caHash: pki.caHash }),
+    oneLineJoinWarning: oneLineUnavailable ?? oneLine.warning,
+    httpsKeyPin,
+    async oneLineJoinFor(token: string) {
+      if (await joinKit.unavailableReason()) return undefined;
+      return oneLineJoinCommand({ url: oneLine.url(), pin: httpsKeyPin, token, caHash: pki.caHash });
+    },
     admin: { email: config.admin.email, password: secrets.adminPassword },
     generatedSecrets: secrets.generated,
     store,
@@ -283,10 +393,14 @@ export async function startMaster(
     metrics,
     dags,
     artifacts,
+    users,
+    audit,
+    registration,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(livenessTimer);
+      clearInterval(housekeepingTimer);
       tasks.stop();
       dags.stop();
       registry.closeAll();
@@ -296,12 +410,22 @@ export async function startMaster(
       await gateway.close();
       await tasks.idle();
       await dags.idle();
+      await audit.flush();
       logs.close();
       await store.close();
       metrics.close();
       logger.info('master stopped');
     },
   };
+}
+
+function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** A host as it goes before `:port` in a URL or address: IPv6 in brackets. */
+function urlHost(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
 }
 
 /** The host of `host:port` (or `[v6]:port`). */

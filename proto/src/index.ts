@@ -25,6 +25,7 @@ export type { Usage, Usage__Output } from './generated/wharf/v1/Usage.js';
 export type { CancelAttempt__Output } from './generated/wharf/v1/CancelAttempt.js';
 export type { Fencing, Fencing__Output } from './generated/wharf/v1/Fencing.js';
 export type { HeartbeatAck, HeartbeatAck__Output } from './generated/wharf/v1/HeartbeatAck.js';
+export type { ReportNack, ReportNack__Output } from './generated/wharf/v1/ReportNack.js';
 export type { ArtifactRequest, ArtifactRequest__Output } from './generated/wharf/v1/ArtifactRequest.js';
 export type { InputReport, InputReport__Output } from './generated/wharf/v1/InputReport.js';
 export type { TaskInput, TaskInput__Output } from './generated/wharf/v1/TaskInput.js';
@@ -60,7 +61,17 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.max_pings_without_data': 0,
 };
 
+/**
+ * wharf.proto as protobufjs JSON, set only inside a one-file bundle (worker/scripts/bundle.mjs
+ * defines it at bundle time), so the bundle needs no wharf.proto beside it. Elsewhere the
+ * identifier is never defined and the file is read from disk.
+ */
+declare const __WHARF_EMBEDDED_PROTO__: Parameters<typeof protoLoader.fromJSON>[0] | undefined;
+
 export function loadWharfProto(): ProtoGrpcType {
-  const definition = protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
+  const definition =
+    typeof __WHARF_EMBEDDED_PROTO__ === 'object'
+      ? protoLoader.fromJSON(__WHARF_EMBEDDED_PROTO__, LOADER_OPTIONS)
+      : protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
   return grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
 }

@@ -156,10 +156,12 @@ describe('join tokens', () => {
     expect((await admin.request('DELETE', '/api/join-tokens/Not%20An%20Id')).status).toBe(400);
     // the join line and the CA, for the dashboard and curl
     const joinLine = await admin.request<{ grpcAddress: string; caHash: string; command: string }>('GET', '/api/cluster/join');
-    expect(joinLine.body).toEqual({
+    expect(joinLine.body).toMatchObject({
       grpcAddress: m.grpcAddress,
       caHash: m.caHash,
       command: `./runWorker.sh --master ${m.grpcAddress} --token-file <file with a join token> --ca-hash ${m.caHash}`,
+      // a loopback-only master: plain HTTP, nothing to pin (test/join-one-line.test.ts has the rest)
+      oneLine: { available: true, command: `curl -fsSL ${m.httpUrl}/join.sh | sh -s -- --token <join token> --ca-hash ${m.caHash}`, pinnedPublicKey: null },
     });
     const ca = await fetch(`${m.httpUrl}/api/cluster/ca.crt`); // public, like the CA itself
     expect(ca.status).toBe(200);

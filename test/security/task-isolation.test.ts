@@ -11,7 +11,7 @@ import { createWorkerLogger } from '../../worker/src/logger.js';
 import type { WorkerHandle } from '../../worker/src/main.js';
 import { ApiClient, type TaskBody } from '../support/api-client.js';
 import { removeTempDirs, startTestMaster, startTestWorker, TEST_IMAGE, TEST_TASK_NETWORK, waitFor } from '../support/cluster.js';
-import { outsideServerUnavailable, startOutsideServer, type OutsideServer } from '../support/netns.js';
+import { netnsUnavailable, startOutsideServer, type OutsideServer } from '../support/netns.js';
 import { startRegistryStandIn, type RegistryStandIn } from '../support/registry-standin.js';
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
@@ -35,7 +35,7 @@ let ada: ApiClient;
 let bob: ApiClient;
 let admin: ApiClient;
 let outside: OutsideServer | undefined;
-const outsideMissing = outsideServerUnavailable();
+const outsideMissing = netnsUnavailable();
 let registry: RegistryStandIn | undefined;
 
 beforeAll(async () => {

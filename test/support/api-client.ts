@@ -32,11 +32,18 @@ export class ApiClient {
     return { status: response.status, data: Buffer.from(await response.arrayBuffer()), headers: response.headers };
   }
 
+  /** Registers (open registration answers 202 without a token) and logs in. */
   static async registered(baseUrl: string, email: string, password = 'password123'): Promise<ApiClient> {
     const client = new ApiClient(baseUrl);
     const response = await client.request<{ token: string }>('POST', '/api/auth/register', { email, password });
-    if (response.status !== 201) throw new Error(`register failed: ${response.status} ${response.text}`);
-    client.token = response.body.token;
+    if (response.status === 201) {
+      client.token = response.body.token;
+      return client;
+    }
+    if (response.status !== 202) throw new Error(`register failed: ${response.status} ${response.text}`);
+    const login = await client.request<{ token: string }>('POST', '/api/auth/login', { email, password });
+    if (login.status !== 200) throw new Error(`login after registering failed (was ${email} taken?): ${login.status} ${login.text}`);
+    client.token = login.body.token;
     return client;
   }
 

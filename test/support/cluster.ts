@@ -87,10 +87,15 @@ export async function freePort(): Promise<number> {
 export async function startTestMaster(
   env: Record<string, string> = {},
   givenDataDir?: string,
-  options: { logger?: pino.Logger; uiDir?: string } = {},
+  /**
+   * `store: 'sqlite'`: the embedded store even when WHARF_TEST_MONGO_URL is set (a test of the
+   * data dir's disk); `joinKitDir`: where the master finds join.sh and the worker bundle;
+   * `uiDir`: the dashboard build the master serves
+   */
+  options: { logger?: pino.Logger; store?: 'sqlite'; joinKitDir?: string; uiDir?: string } = {},
 ): Promise<MasterHandle & { dataDir: string; config: MasterConfig }> {
   const dataDir = givenDataDir ?? tempDir('master');
-  const database = testMongoUrl && env.WHARF_MONGO_URL === undefined ? testDatabaseFor(dataDir) : undefined;
+  const database = testMongoUrl && env.WHARF_MONGO_URL === undefined && options.store !== 'sqlite' ? testDatabaseFor(dataDir) : undefined;
   if (database && !testDatabases.includes(database)) testDatabases.push(database);
   const config = compileMasterConfig({
     ...(database ? { WHARF_MONGO_URL: testMongoUrl!, WHARF_MONGO_DB: database } : {}),
@@ -105,12 +110,18 @@ export async function startTestMaster(
     WHARF_CANCEL_GRACE: '2s',
     WHARF_ADMIN_PASSWORD: 'admin-password',
     WHARF_LOGIN_RATE_LIMIT: '1000',
+    // every suite logs in from 127.0.0.1; the per-address limit has its own test (test/security/users-sessions.test.ts)
+    WHARF_AUTH_RATE_LIMIT: '100000',
     // many workers join from 127.0.0.1 in the suites; the limit has its own test
     WHARF_JOIN_RATE_LIMIT: '10000',
     WHARF_JOIN_RATE_BURST: '10000',
     ...env,
   });
-  const master = await startMaster(config, { logger: options.logger ?? testLogger('master'), ...(options.uiDir ? { uiDir: options.uiDir } : {}) });
+  const master = await startMaster(config, {
+    logger: options.logger ?? testLogger('master'),
+    ...(options.joinKitDir ? { joinKitDir: options.joinKitDir } : {}),
+    ...(options.uiDir ? { uiDir: options.uiDir } : {}),
+  });
   if (database && givenDataDir === undefined) {
     const stop = master.stop.bind(master);
     master.stop = async () => {

@@ -15,6 +15,7 @@ import {
   CHANNEL_OPTIONS,
   loadWharfProto,
   type AttemptResult,
+  type CancelAttempt__Output,
   type FileChunk,
   type LogAck__Output,
   type LogChunk,
@@ -66,6 +67,8 @@ export class RawWorker {
   readonly assignments: TaskSpec__Output[] = [];
   /** `enrol`: attempts whose result the master acknowledged */
   readonly acks = new Set<string>();
+  /** `enrol`: every cancel that came down (the raw worker never stops anything) */
+  readonly cancels: CancelAttempt__Output[] = [];
   private session: Session | undefined;
 
   private constructor(
@@ -166,6 +169,7 @@ export class RawWorker {
         stream.write({ accepted: { attemptId: message.assign.attemptId } });
       }
       if (message.resultAck) this.acks.add(message.resultAck.attemptId);
+      if (message.cancel) this.cancels.push(message.cancel);
     });
     stream.on('error', () => undefined);
     const beat = (): void => {

@@ -13,6 +13,8 @@ import { NotFoundPage } from './pages/not-found-page.tsx';
 import { SubmitTaskPage } from './pages/submit-task-page.tsx';
 import { TaskPage } from './pages/task-page.tsx';
 import { TasksPage } from './pages/tasks-page.tsx';
+import { AuditPage } from './pages/audit-page.tsx';
+import { UsersPage } from './pages/users-page.tsx';
 import { WorkerPage } from './pages/worker-page.tsx';
 import { WorkersPage } from './pages/workers-page.tsx';
 
@@ -43,6 +45,8 @@ export function App() {
         <Route path="/dags" element={<DagsPage />} />
         <Route path="/dags/new" element={<DagEditorPage />} />
         <Route path="/dags/:id" element={<DagPage />} />
+        <Route path="/users" element={<UsersPage />} />
+        <Route path="/audit" element={<AuditPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -235,8 +235,12 @@ async function createDockerRuntime(config: WorkerConfig, workerId: string, logge
   return runtime;
 }
 
-/** The worker package's version (worker/package.json, one level above src/ and dist/). */
+/** Set only inside the one-file bundle (worker/scripts/bundle.mjs): worker/package.json's version. */
+declare const __WHARF_BUNDLED_VERSION__: string | undefined;
+
+/** The worker package's version (worker/package.json, one level above src/ and dist/; the bundle's own). */
 async function readVersion(): Promise<string> {
+  if (typeof __WHARF_BUNDLED_VERSION__ === 'string') return __WHARF_BUNDLED_VERSION__;
   try {
     const pkg: unknown = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
     if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') return pkg.version;

@@ -68,6 +68,19 @@ export class FakeMaster {
   wrongLogAckAttemptOnce: string | undefined;
   /** The first seq of every log stream, in order (where each resend started). */
   readonly logStreamFirstSeqs: number[] = [];
+  /**
+   * Refuses the next N reports of a kind ("result", or an event kind such as "started") with a
+   * ReportNack, as the real master answers what it cannot store (its disk is full); a refused
+   * report is not recorded.
+   */
+  readonly nackReports = new Map<string, number>();
+  /** the ReportNacks sent, in order */
+  readonly nacked: { attemptId: string; kind: string }[] = [];
+  /** The next N upload calls (log streams) fail as the real master's do when its disk is full: RESOURCE_EXHAUSTED with `wharf-retry-after-ms`. */
+  uploadStorageFull = 0;
+  logStorageFull = 0;
+  /** Connect streams opened (a worker that retries on its live stream opens no new one) */
+  connects = 0;
 
   readonly registrations: RegisterRequest__Output[] = [];
   readonly heartbeats: Heartbeat__Output[] = [];
@@ -250,14 +263,23 @@ export class FakeMaster {
           return;
         }
         this.streams.add(call);
+        this.connects += 1;
+        const refuse = (attemptId: string, kind: string): boolean => {
+          const left = this.nackReports.get(kind) ?? 0;
+          if (left <= 0) return false;
+          this.nackReports.set(kind, left - 1);
+          this.nacked.push({ attemptId, kind });
+          call.write({ reportNack: { attemptId, kind, reason: 'master storage full: the database cannot grow (SQLITE_FULL) (fake)', retryAfterMs: 100 } });
+          return true;
+        };
         call.on('data', (message: WorkerMessage__Output) => {
           if (message.heartbeat) {
             this.heartbeats.push(message.heartbeat);
             if (this.ackHeartbeats) call.write({ heartbeatAck: { sentAtMs: message.heartbeat.sentAtMs } });
           }
           if (message.accepted) this.accepted.push(message.accepted.attemptId);
-          if (message.event) this.events.push(message.event);
-          if (message.result) {
+          if (message.event && !refuse(message.event.attemptId, message.event.kind)) this.events.push(message.event);
+          if (message.result && !refuse(message.result.attemptId, 'result')) {
             this.results.push(message.result);
             if (this.autoAckResults) call.write({ resultAck: { attemptId: message.result.attemptId } });
           }
@@ -275,6 +297,12 @@ export class FakeMaster {
           return;
         }
         this.logCalls += 1;
+        if (this.logStorageFull > 0) {
+          this.logStorageFull -= 1;
+          call.on('data', () => undefined);
+          call.on('end', () => callback(storageFullError()));
+          return;
+        }
         let lastSeq = 0;
         let attemptId = '';
         let inThisCall = 0;
@@ -323,6 +351,12 @@ export class FakeMaster {
           return;
         }
         this.uploadCalls += 1;
+        if (this.uploadStorageFull > 0) {
+          this.uploadStorageFull -= 1;
+          call.on('data', () => undefined);
+          call.on('end', () => callback(storageFullError()));
+          return;
+        }
         const failure = this.uploadFailures.shift();
         const parts = new Map<string, Buffer[]>();
         const stored: OutputFile__Output[] = [];
@@ -364,4 +398,11 @@ export class FakeMaster {
       },
     };
   }
+}
+
+/** What the real master answers an upload or a log stream when its disk is full. */
+function storageFullError(): Partial<grpc.StatusObject> {
+  const metadata = new grpc.Metadata();
+  metadata.set('wharf-retry-after-ms', '100');
+  return { code: grpc.status.RESOURCE_EXHAUSTED, details: "master storage full: a file write failed (ENOSPC); free space in the master's data dir (fake)", metadata };
 }

@@ -255,6 +255,49 @@ describe('worker session', () => {
     expect(await resultOf(master, notOurs.attemptId)).toMatchObject({ outcome: 'succeeded', error: '', files: [] });
   });
 
+  it('sends a start, a result, outputs and logs the master could not store (its disk is full) again on the same stream, until it takes them', async () => {
+    const master = await newMaster();
+    const worker = await newWorker(configFor(master, await newDataDir()));
+    await worker.registered;
+    await expect.poll(() => master.connected).toBe(true);
+    const connects = master.connects;
+    master.nackReports.set('started', 2);
+    master.nackReports.set('result', 3);
+    master.uploadStorageFull = 2;
+    master.logStorageFull = 1;
+    const task = spec(sh('echo hello; echo kept > "$WHARF_OUTPUT_DIR/out.txt"'));
+    const uploadsBefore = master.uploadCalls;
+    master.assign(task);
+
+    const result = await resultOf(master, task.attemptId);
+    expect(result).toMatchObject({ outcome: 'succeeded', files: [{ path: 'out.txt', size: 5 }] });
+    expect(master.nacked.filter((n) => n.attemptId === task.attemptId).map((n) => n.kind).sort()).toEqual(['result', 'result', 'result', 'started', 'started']);
+    // the start arrived in the end, once; the result once
+    expect(master.events.filter((e) => e.attemptId === task.attemptId).map((e) => e.kind)).toEqual(['started']);
+    expect(master.results.filter((r) => r.attemptId === task.attemptId)).toHaveLength(1);
+    // outputs and logs waited for room instead of failing the attempt
+    expect(master.uploadCalls - uploadsBefore).toBe(3);
+    expect(master.files.get(task.attemptId)?.get('out.txt')?.toString()).toBe('kept\n');
+    expect(master.logTextOf(task.attemptId, ['STDOUT'])).toBe('hello\n');
+    // all on the stream it had: no reconnect
+    expect(master.connects).toBe(connects);
+  });
+
+  it('reports the start of an attempt still running again on every new stream, so one in flight when a stream broke is not lost', async () => {
+    const master = await newMaster();
+    const worker = await newWorker(configFor(master, await newDataDir()));
+    await worker.registered;
+    await expect.poll(() => master.connected).toBe(true);
+    const task = spec(sh('sleep 2'));
+    master.assign(task);
+    await expect.poll(() => master.events.filter((e) => e.attemptId === task.attemptId).length, { timeout: 10_000 }).toBe(1);
+    await master.restart();
+    await expect.poll(() => master.events.filter((e) => e.attemptId === task.attemptId).length, { timeout: 10_000 }).toBe(2);
+    const [first, again] = master.events.filter((e) => e.attemptId === task.attemptId);
+    expect(again).toEqual(first);
+    expect(await resultOf(master, task.attemptId)).toMatchObject({ outcome: 'succeeded' });
+  });
+
   it('resends every log chunk from seq 1 after a broken log stream, losing and repeating nothing', async () => {
     const master = await newMaster();
     const worker = await newWorker(configFor(master, await newDataDir(), { logBatchBytes: 64 }));

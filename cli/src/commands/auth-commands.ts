@@ -9,7 +9,7 @@ import { expectArgs, flagOption, stringOption } from '../parse-args.js';
 import { parseOutputFormat } from '../output.js';
 import { askLine, askSecret, isInteractive, readAllStdin } from '../prompt.js';
 import { normaliseServer, readCaFile, selectedContext } from '../target.js';
-import { describeToken } from '../token-kind.js';
+import { describeToken, tokenKind } from '../token-kind.js';
 import { OUTPUT_OPTION } from './shared-options.js';
 
 /** `host:port` of a server URL (with its path, if any): the default name of its context. */
@@ -111,23 +111,41 @@ const login: CommandSpec = {
 const logout: CommandSpec = {
   name: 'logout',
   usage: 'logout',
-  summary: 'forget the current context\'s token',
+  summary: 'end the current context\'s login session and forget its token',
   description: [
-    'Removes the token of the current context (or --context NAME) from the config file; the context',
-    'keeps its server, so `wharf login` logs in there again. The master keeps accepting a login token',
-    'until it expires and an API token until it is revoked (wharf token revoke).',
+    'A login token: the master ends its session (POST /api/auth/logout), so the token is refused from',
+    'then on, and it is removed from the config file. An API token is only removed from the file: it',
+    'keeps working until it is revoked (wharf token revoke). The context keeps its server, so',
+    '`wharf login` logs in there again. When the master cannot be reached the token is still removed',
+    'here, and the command says that the master still accepts it until it expires.',
   ].join('\n'),
   options: [],
   args: [],
-  run(ctx, args) {
+  async run(ctx, args) {
     expectArgs('logout', args, 0, 0, '');
     const config = ctx.config.load();
     const name = selectedContext(config, ctx.io.env, ctx.contextFlag);
     const entry = name === undefined ? undefined : config.contexts[name];
     if (name === undefined || !entry?.token) throw new CliError('not_logged_in', 'not logged in (nothing to forget)');
+    let note = '';
+    if (tokenKind(entry.token).kind === 'login') {
+      try {
+        // 204 with no body: open() checks the status, the empty body is drained
+        const response = await new ApiClient({ server: entry.server, token: entry.token, caCert: entry.caCert }).open('POST', '/api/auth/logout', { json: {}, idleTimeoutMs: 10_000 });
+        response.resume();
+        note = '; the master refuses it from now on';
+      } catch (error: unknown) {
+        // an expired or already revoked token is as good as logged out; anything else is said
+        note = error instanceof CliError && error.status === 401
+          ? '; the master no longer accepted it (expired or already revoked)'
+          : `; the master could not be told (${error instanceof Error ? error.message : String(error)}), so it accepts the token until it expires`;
+      }
+    } else {
+      note = '; an API token keeps working until it is revoked (wharf token revoke)';
+    }
     delete entry.token;
     ctx.config.save(config);
-    ctx.out.line(`Logged out of "${name}" (${entry.server}): its token is removed from ${ctx.config.path}.`);
+    ctx.out.line(`Logged out of "${name}" (${entry.server}): its token is removed from ${ctx.config.path}${note}.`);
   },
 };
 

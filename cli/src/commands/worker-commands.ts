@@ -1,10 +1,12 @@
-// Workers: the list, and drain / activate (admins).
+// Workers: the list, drain / activate and rm (admins).
 import { cell } from '@wharf/proto/console-format';
-import type { WorkerView } from '../api-types.js';
+import type { RemovedWorkerView, WorkerView } from '../api-types.js';
 import type { CommandSpec } from '../command-spec.js';
+import { Interrupted, UsageError } from '../errors.js';
 import { resolveWorker } from '../ids.js';
 import { parseOutputFormat } from '../output.js';
-import { expectArgs, stringOption } from '../parse-args.js';
+import { expectArgs, flagOption, stringOption } from '../parse-args.js';
+import { askKey, isInteractive } from '../prompt.js';
 import { workersTable } from '../views.js';
 import { OUTPUT_OPTION } from './shared-options.js';
 
@@ -47,4 +49,53 @@ function drainOrActivate(action: 'drain' | 'activate'): CommandSpec {
   };
 }
 
-export const WORKER_COMMANDS: CommandSpec[] = [workers, drainOrActivate('drain'), drainOrActivate('activate')];
+/**
+ * What `wharf worker rm` says once the master removed the worker: the API answers its id and
+ * name; what it ran comes from the worker's record read just before (`runningTasks`), and what
+ * happens to those tasks is the master's rule for a removed worker (docs/API.md).
+ */
+export function removedWorkerMessage(removed: RemovedWorkerView, runningTasks: number): string {
+  const head = `worker ${cell(removed.name, 60)} (${removed.id.slice(0, 8)}) is removed: its certificate is revoked and its connection closed`;
+  const tasks =
+    runningTasks === 0
+      ? 'it ran no tasks'
+      : `its ${runningTasks === 1 ? 'task is' : `${runningTasks} tasks are`} held until it must have stopped ${runningTasks === 1 ? 'it' : 'them'} ` +
+        '(its fencing bound: stop-after + stop grace after the master last heard from it; `wharf ls` shows until when), ' +
+        'then re-queued on other workers, not counted as retries';
+  return `${head}; ${tasks}. It can come back only by joining again with a join token, as a new worker.`;
+}
+
+const rm: CommandSpec = {
+  name: 'worker rm',
+  usage: 'worker rm WORKER [--yes]',
+  summary: 'remove a worker: revoke its certificate, re-queue its tasks (admins)',
+  description: [
+    'WORKER is a worker\'s name or a unique prefix of its id (as `wharf workers` shows them). The',
+    'worker\'s certificate is revoked and its connection closed; its tasks are held until it must',
+    'have stopped them (its fencing bound), then re-queued on other workers. It can come back only',
+    'by joining again with a join token, as a new worker. Asks for confirmation on a terminal;',
+    'without one (a script), --yes is required.',
+  ].join('\n'),
+  options: [{ name: 'yes', short: 'y', help: 'do not ask for confirmation (required without a terminal)' }],
+  args: ['worker'],
+  async run(ctx, args) {
+    const [prefix] = expectArgs('worker rm', args, 1, 1, 'a worker name or id');
+    const yes = flagOption(args, 'yes');
+    if (!yes && !isInteractive(ctx.io)) throw new UsageError('no terminal to confirm on: pass --yes to remove the worker', 'worker rm');
+    const client = ctx.client();
+    const target = await resolveWorker(client, prefix!);
+    if (!yes) {
+      const tasks = target.runningTasks === 0 ? 'it runs no tasks' : `its ${target.runningTasks} task${target.runningTasks === 1 ? '' : 's'} will run elsewhere`;
+      const key = await askKey(ctx.io, `remove worker ${cell(target.name, 60)} (${target.id.slice(0, 8)}, ${target.status}; ${tasks})? [y/N] `, ['y', 'n'], 'n');
+      if (key === '\x03') throw new Interrupted();
+      if (key !== 'y') {
+        ctx.out.note(`worker ${cell(target.name, 60)} is not removed`);
+        return;
+      }
+    }
+    const { worker } = await client.request<{ worker: RemovedWorkerView }>('DELETE', `/api/workers/${encodeURIComponent(target.id)}`);
+    ctx.out.line(removedWorkerMessage(worker, target.runningTasks));
+  },
+};
+
+export const WORKER_COMMANDS: CommandSpec[] = [workers, drainOrActivate('drain'), drainOrActivate('activate'), rm];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../store/sqlite-store.js';
-import type { Store } from '../store/store.js';
+import type { User } from '../records/user.js';
 import { API_TOKEN_PREFIX } from '../records/api-token.js';
 import { hashApiTokenSecret, MAX_API_TOKENS_PER_USER } from './api-token-service.js';
 import { AuthService } from './auth-service.js';
@@ -12,6 +12,13 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/** Registers an account (open registration) and answers it. */
+async function signUp(auth: AuthService, email: string): Promise<{ user: User }> {
+  const { user } = await auth.register({ email, password: 'password1' }, '127.0.0.1');
+  if (!user) throw new Error(`${email} was taken`);
+  return { user };
+}
 
 /** A real SQLite store and an AuthService on a clock the test moves. */
 function setup() {
@@ -26,7 +33,7 @@ function setup() {
 describe('API tokens', () => {
   it('answers the secret once, stores only its hash, and lets it act as its user', async () => {
     const { store, auth } = setup();
-    const { user } = await auth.register({ email: 'ada@example.com', password: 'password1' });
+    const { user } = await signUp(auth, 'ada@example.com');
     const { token, secret } = await auth.apiTokens.create(user, { name: 'ci', expiresInMs: 3_600_000 });
     expect(secret).toMatch(new RegExp(`^${API_TOKEN_PREFIX}[A-Za-z0-9_-]{43}$`));
     expect(token.hint).toBe(secret.slice(0, API_TOKEN_PREFIX.length + 6));
@@ -38,7 +45,7 @@ describe('API tokens', () => {
 
   it('refuses a token at once after it is revoked, and one that was never issued', async () => {
     const { auth } = setup();
-    const { user } = await auth.register({ email: 'ada@example.com', password: 'password1' });
+    const { user } = await signUp(auth, 'ada@example.com');
     const { token, secret } = await auth.apiTokens.create(user, { name: 'ci' });
     await auth.apiTokens.revoke(user, token.id);
     await expect(auth.authenticate(secret)).rejects.toMatchObject({ code: 'unauthenticated', message: expect.stringContaining('not recognised') });
@@ -50,7 +57,7 @@ describe('API tokens', () => {
 
   it('refuses a token from the moment it expires; one made to never expire keeps working', async () => {
     const { auth, clock } = setup();
-    const { user } = await auth.register({ email: 'ada@example.com', password: 'password1' });
+    const { user } = await signUp(auth, 'ada@example.com');
     const short = await auth.apiTokens.create(user, { name: 'short', expiresInMs: 60_000 });
     const forever = await auth.apiTokens.create(user, { name: 'forever' });
     expect(forever.token.expiresAt).toBeUndefined();
@@ -64,22 +71,16 @@ describe('API tokens', () => {
 
   it('refuses a token whose user no longer exists', async () => {
     const { store, auth } = setup();
-    const { user } = await auth.register({ email: 'ada@example.com', password: 'password1' });
+    const { user } = await signUp(auth, 'ada@example.com');
     const { secret } = await auth.apiTokens.create(user, { name: 'ci' });
-    // The store contract has no user deletion yet: a store that has lost the user (a fake
-    // around the real store) stands in for one.
-    const storeWithoutUser: Store = new Proxy(store, {
-      get: (target, property, receiver) =>
-        property === 'getUser' ? async () => undefined : (Reflect.get(target, property, receiver) as unknown),
-    });
-    const orphaned = new AuthService(storeWithoutUser, { jwtSecret: 's'.repeat(40), jwtTtlMs: 60_000, loginRateLimitPerMinute: 100 });
-    await expect(orphaned.authenticate(secret)).rejects.toMatchObject({ code: 'unauthenticated', message: 'the user of this token no longer exists' });
+    expect(await store.deleteUser(user.id)).toBe(true);
+    await expect(auth.authenticate(secret)).rejects.toMatchObject({ code: 'unauthenticated', message: 'the user of this token no longer exists' });
   });
 
   it('keeps each user to their own tokens; an admin sees and revokes everyone\'s', async () => {
     const { auth } = setup();
-    const ada = (await auth.register({ email: 'ada@example.com', password: 'password1' })).user;
-    const bob = (await auth.register({ email: 'bob@example.com', password: 'password1' })).user;
+    const ada = (await signUp(auth, 'ada@example.com')).user;
+    const bob = (await signUp(auth, 'bob@example.com')).user;
     const admin = await auth.ensureAdmin('root@wharf.local', 'adminpass');
     const adas = await auth.apiTokens.create(ada, { name: 'ci' });
     await auth.apiTokens.create(bob, { name: 'ci' }); // the same name for another user is fine
@@ -94,7 +95,7 @@ describe('API tokens', () => {
 
   it('refuses a second token of the same name and more than the per-user cap', async () => {
     const { auth } = setup();
-    const { user } = await auth.register({ email: 'ada@example.com', password: 'password1' });
+    const { user } = await signUp(auth, 'ada@example.com');
     await auth.apiTokens.create(user, { name: 'ci' });
     await expect(auth.apiTokens.create(user, { name: 'ci' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/^name: /) });
     for (let i = 1; i < MAX_API_TOKENS_PER_USER; i += 1) await auth.apiTokens.create(user, { name: `t${i}` });
@@ -103,7 +104,7 @@ describe('API tokens', () => {
 
   it('records the last use at most once a minute', async () => {
     const { store, auth, clock } = setup();
-    const { user } = await auth.register({ email: 'ada@example.com', password: 'password1' });
+    const { user } = await signUp(auth, 'ada@example.com');
     const { token, secret } = await auth.apiTokens.create(user, { name: 'ci' });
     expect((await store.getApiToken(token.id))?.lastUsedAt).toBeUndefined();
     const first = clock.now;

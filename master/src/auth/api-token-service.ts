@@ -1,9 +1,11 @@
 // API tokens: create (the secret is answered once), list, revoke, and resolve a presented
 // secret to its user. A token acts as its user wherever a login JWT works (REST and WebSocket
 // upgrades both go through AuthService.authenticate); it is refused at once after revocation,
-// after its expiry and when its user no longer exists, because every request looks it up.
+// after its expiry and when its user is disabled or no longer exists, because every request
+// looks it up. A revocation is announced, so WebSockets and log streams opened with the token
+// end at once too.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { notFound, WharfError } from '../errors.js';
+import { isStorageFull, notFound, WharfError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { API_TOKEN_PREFIX, type ApiTokenRecord } from '../records/api-token.js';
 import type { User } from '../records/user.js';
@@ -38,6 +40,8 @@ export class ApiTokenService {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    /** told of every revoked token (AuthService announces it to open connections) */
+    private readonly onRevoked: (token: ApiTokenRecord, reason: string) => void = () => undefined,
   ) {}
 
   /** `expiresInMs` undefined: the token never expires. */
@@ -76,11 +80,25 @@ export class ApiTokenService {
     if (!token || (user.role !== 'admin' && token.userId !== user.id)) throw notFound(`API token ${id}`);
     if (!(await this.store.deleteApiToken(id))) throw notFound(`API token ${id}`);
     this.touched.delete(id);
+    this.onRevoked(token, 'API token revoked');
     return token;
   }
 
-  /** The user a presented secret acts as; `unauthenticated` when it is unknown, revoked or expired. */
-  async authenticate(secret: string): Promise<User> {
+  /** Revokes every token of a user (their account is being deleted); answers how many. */
+  async revokeAllOf(userId: string, reason: string): Promise<number> {
+    let count = 0;
+    for (const token of await this.store.listApiTokens({ userId })) {
+      if (await this.store.deleteApiToken(token.id)) {
+        count += 1;
+        this.touched.delete(token.id);
+        this.onRevoked(token, reason);
+      }
+    }
+    return count;
+  }
+
+  /** The user a presented secret acts as, and its token; `unauthenticated` when it is unknown, revoked or expired. */
+  async authenticate(secret: string): Promise<{ user: User; token: ApiTokenRecord }> {
     if (!SECRET_PATTERN.test(secret)) throw new WharfError('unauthenticated', 'invalid API token');
     const token = await this.store.findApiTokenByHash(hashApiTokenSecret(secret));
     if (!token) throw new WharfError('unauthenticated', 'API token not recognised (revoked, or never issued)');
@@ -93,8 +111,15 @@ export class ApiTokenService {
     const last = this.touched.get(token.id) ?? token.lastUsedAt ?? 0;
     if (now - last >= TOUCH_INTERVAL_MS) {
       this.touched.set(token.id, now);
-      await this.store.touchApiToken(token.id, now);
+      try {
+        await this.store.touchApiToken(token.id, now);
+      } catch (error: unknown) {
+        // lastUsedAt is a note, not the request: a full disk (storage_full) must not refuse the
+        // token; the next request tries the note again
+        if (!isStorageFull(error)) throw error;
+        this.touched.delete(token.id);
+      }
     }
-    return user;
+    return { user, token };
   }
 }

@@ -12,26 +12,27 @@ import { RateLimiter, TokenBucketLimiter } from './rate-limiter.js';
 const secret = 'x'.repeat(40);
 function service(limit = 10) {
   const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'wharf-auth-')), 'db'));
-  return new AuthService(store, { jwtSecret: secret, jwtTtlMs: 60_000, loginRateLimitPerMinute: limit });
+  return new AuthService(store, { jwtSecret: secret, jwtTtlMs: 60_000, loginRateLimitPerMinute: limit, authRateLimitPerMinute: 1000 });
 }
 
 describe('AuthService', () => {
   it('registers, logs in and resolves the token to the user', async () => {
     const auth = service();
-    const registered = await auth.register({ email: 'Ada@Example.com', password: 'correct horse' });
+    const registered = await auth.register({ email: 'Ada@Example.com', password: 'correct horse' }, '127.0.0.1');
     expect(registered.user).toMatchObject({ email: 'ada@example.com', role: 'user', name: 'Ada' });
+    expect(registered.token).toBeUndefined(); // open registration answers no token: log in
     const login = await auth.login({ email: 'ada@example.com', password: 'correct horse' }, '127.0.0.1');
-    expect((await auth.authenticate(login.token)).id).toBe(registered.user.id);
+    expect((await auth.authenticate(login.token)).id).toBe(registered.user!.id);
   });
 
   it('refuses a wrong password, a forged token and an expired one', async () => {
     const auth = service();
-    await auth.register({ email: 'a@b.c', password: 'password1' });
+    await auth.register({ email: 'a@b.c', password: 'password1' }, 'ip');
     await expect(auth.login({ email: 'a@b.c', password: 'nope-nope' }, 'ip')).rejects.toMatchObject({ code: 'unauthenticated' });
     await expect(auth.login({ email: 'x@b.c', password: 'password1' }, 'ip')).rejects.toMatchObject({ code: 'unauthenticated' });
     const forged = jwt.sign({ sub: 'u', role: 'admin', typ: 'user' }, 'another secret that is long enough!!');
     await expect(auth.authenticate(forged)).rejects.toMatchObject({ code: 'unauthenticated' });
-    const expired = jwt.sign({ sub: 'u', role: 'user', typ: 'user' }, secret, { expiresIn: -10 });
+    const expired = jwt.sign({ sub: 'u', role: 'user', typ: 'user', sid: 's', auth: 1, ver: 0 }, secret, { expiresIn: -10 });
     await expect(auth.authenticate(expired)).rejects.toMatchObject({ message: 'token expired; log in again' });
   });
 
@@ -43,7 +44,7 @@ describe('AuthService', () => {
 
   it('rate-limits login attempts per client and email', async () => {
     const auth = service(2);
-    await auth.register({ email: 'a@b.c', password: 'password1' });
+    await auth.register({ email: 'a@b.c', password: 'password1' }, 'ip');
     await auth.login({ email: 'a@b.c', password: 'password1' }, 'ip');
     await auth.login({ email: 'a@b.c', password: 'password1' }, 'ip');
     const error = (await auth.login({ email: 'a@b.c', password: 'password1' }, 'ip').catch((e: unknown) => e)) as WharfError;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDurationMs } from './durations.js';
-import { ConfigError, loadMasterConfig } from './master-config.js';
+import { compileMasterConfig, ConfigError, loadMasterConfig } from './master-config.js';
 import { resolveSecrets } from './secrets.js';
 
 describe('master config', () => {
@@ -96,6 +96,17 @@ describe('master config', () => {
     expect(() => loadMasterConfig([], { WHARF_JOIN_TOKEN: 'a-long-token-without-a-dot' })).toThrow(/WHARF_JOIN_TOKEN \(--join-token\) must look like <id>.<secret>/);
     expect(loadMasterConfig([], { WHARF_JOIN_TOKEN: 'wharf_abc123.0123456789abcdef0123' }).joinToken).toBe('wharf_abc123.0123456789abcdef0123');
     expect(loadMasterConfig([], {}).joinRateLimit).toEqual({ perMinute: 10, burst: 20 });
+  });
+
+  it('reads the settings for people: registration, session age, auth limits and audit retention, with defaults', () => {
+    const defaults = compileMasterConfig({});
+    expect(defaults).toMatchObject({ registration: undefined, sessionMaxAgeMs: 7 * 86_400_000, authRateLimitPerMinute: 60, authGlobalRateLimitPerMinute: 300, auditRetentionMs: 90 * 86_400_000 });
+    const set = loadMasterConfig(['--registration', 'closed', '--session-max-age=2d', '--auth-rate-limit', '5'], { WHARF_AUTH_GLOBAL_RATE_LIMIT: '30', WHARF_AUDIT_RETENTION: '30d' });
+    expect(set).toMatchObject({ registration: 'closed', sessionMaxAgeMs: 2 * 86_400_000, authRateLimitPerMinute: 5, authGlobalRateLimitPerMinute: 30, auditRetentionMs: 30 * 86_400_000 });
+    expect(() => compileMasterConfig({ WHARF_REGISTRATION: 'anyone' })).toThrow(/WHARF_REGISTRATION \(--registration\) must be open, invite or closed/);
+    expect(() => compileMasterConfig({ WHARF_SESSION_MAX_AGE: '1h' })).toThrow(/WHARF_SESSION_MAX_AGE \(--session-max-age, 3600000ms\) must not be shorter than WHARF_JWT_TTL/);
+    expect(() => compileMasterConfig({ WHARF_AUDIT_RETENTION: '1h' })).toThrow(/WHARF_AUDIT_RETENTION \(--audit-retention\) must be at least 1d/);
+    expect(() => compileMasterConfig({ WHARF_AUTH_RATE_LIMIT: '0' })).toThrow(/WHARF_AUTH_RATE_LIMIT/);
   });
 
   it('parses durations', () => {

@@ -61,6 +61,12 @@ const FLAGS: Record<string, string> = {
   'task-default-disk': 'WHARF_TASK_DEFAULT_DISK',
   'task-max-disk': 'WHARF_TASK_MAX_DISK',
   'login-rate-limit': 'WHARF_LOGIN_RATE_LIMIT',
+  // people: registration, sessions, the limits on unauthenticated endpoints, the audit trail
+  registration: 'WHARF_REGISTRATION',
+  'session-max-age': 'WHARF_SESSION_MAX_AGE',
+  'auth-rate-limit': 'WHARF_AUTH_RATE_LIMIT',
+  'auth-global-rate-limit': 'WHARF_AUTH_GLOBAL_RATE_LIMIT',
+  'audit-retention': 'WHARF_AUDIT_RETENTION',
   'log-level': 'WHARF_LOG_LEVEL',
   'ws-ping-interval': 'WHARF_WS_PING_INTERVAL',
   'ws-max-buffer': 'WHARF_WS_MAX_BUFFER',
@@ -247,6 +253,11 @@ const schema = z.object({
   WHARF_TASK_DEFAULT_DISK: amount('WHARF_TASK_DEFAULT_DISK', 'bytes', '0'),
   WHARF_TASK_MAX_DISK: amount('WHARF_TASK_MAX_DISK', 'bytes'),
   WHARF_LOGIN_RATE_LIMIT: wholeNumber('WHARF_LOGIN_RATE_LIMIT', '10'),
+  WHARF_REGISTRATION: z.enum(['open', 'invite', 'closed'], 'WHARF_REGISTRATION must be open, invite or closed').optional(),
+  WHARF_SESSION_MAX_AGE: duration('WHARF_SESSION_MAX_AGE', '7d'),
+  WHARF_AUTH_RATE_LIMIT: wholeNumber('WHARF_AUTH_RATE_LIMIT', '60'),
+  WHARF_AUTH_GLOBAL_RATE_LIMIT: wholeNumber('WHARF_AUTH_GLOBAL_RATE_LIMIT', '300'),
+  WHARF_AUDIT_RETENTION: duration('WHARF_AUDIT_RETENTION', '90d'),
   WHARF_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WHARF_WS_PING_INTERVAL: duration('WHARF_WS_PING_INTERVAL', '30s'),
   WHARF_WS_MAX_BUFFER: bytes('WHARF_WS_MAX_BUFFER', '4Mi'),
@@ -305,6 +316,16 @@ export interface MasterConfig {
   taskLimits: TaskLimits;
   /** login attempts per minute per client address and email */
   loginRateLimitPerMinute: number;
+  /** who may register: undefined = `invite` when the HTTP listener is beyond loopback, else `open` (main.ts decides) */
+  registration?: 'open' | 'invite' | 'closed' | undefined;
+  /** how long after a login its session may be renewed (POST /api/auth/refresh) */
+  sessionMaxAgeMs: number;
+  /** requests per minute per client address to login, register and invite look-up/acceptance */
+  authRateLimitPerMinute: number;
+  /** password hashings per minute, master-wide, for identities that are not accounts (unknown-email logins, registrations) */
+  authGlobalRateLimitPerMinute: number;
+  /** audit entries older than this are pruned */
+  auditRetentionMs: number;
   logLevel: string;
   /** WebSockets: ping period, and the unsent bytes a client may have before it is cut off as lagged */
   ws: { pingIntervalMs: number; maxBufferedBytes: number };
@@ -368,6 +389,14 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
   if (v.WHARF_TLS === 'off' && v.WHARF_HTTP_TLS_CERT !== undefined) {
     throw new ConfigError('WHARF_HTTP_TLS_CERT is set but WHARF_TLS is off: unset WHARF_TLS (or set it to on) to serve HTTPS with that certificate');
   }
+  if (v.WHARF_SESSION_MAX_AGE < v.WHARF_JWT_TTL) {
+    throw new ConfigError(
+      `WHARF_SESSION_MAX_AGE (--session-max-age, ${v.WHARF_SESSION_MAX_AGE}ms) must not be shorter than WHARF_JWT_TTL (--jwt-ttl, ${v.WHARF_JWT_TTL}ms)`,
+    );
+  }
+  if (v.WHARF_AUDIT_RETENTION < 86_400_000) {
+    throw new ConfigError(`WHARF_AUDIT_RETENTION (--audit-retention) must be at least 1d (got ${v.WHARF_AUDIT_RETENTION}ms)`);
+  }
   if (v.WHARF_WORKER_CERT_TTL < 1000) {
     throw new ConfigError(`WHARF_WORKER_CERT_TTL (--worker-cert-ttl) must be at least 1s (got ${v.WHARF_WORKER_CERT_TTL}ms)`);
   }
@@ -422,6 +451,11 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
     allowUserExec: v.WHARF_ALLOW_USER_EXEC,
     taskLimits,
     loginRateLimitPerMinute: v.WHARF_LOGIN_RATE_LIMIT,
+    registration: v.WHARF_REGISTRATION,
+    sessionMaxAgeMs: v.WHARF_SESSION_MAX_AGE,
+    authRateLimitPerMinute: v.WHARF_AUTH_RATE_LIMIT,
+    authGlobalRateLimitPerMinute: v.WHARF_AUTH_GLOBAL_RATE_LIMIT,
+    auditRetentionMs: v.WHARF_AUDIT_RETENTION,
     logLevel: v.WHARF_LOG_LEVEL,
     ws: { pingIntervalMs: v.WHARF_WS_PING_INTERVAL, maxBufferedBytes: v.WHARF_WS_MAX_BUFFER },
     telemetryHistoryMs: v.WHARF_TELEMETRY_HISTORY,

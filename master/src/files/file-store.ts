@@ -16,7 +16,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { WharfError } from '../errors.js';
+import { storageFull, WharfError } from '../errors.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import { OutputLedger, outputCapFor, type OutputCap, type ReceivedFile } from './output-ledger.js';
 import { normaliseOutputPath } from './output-paths.js';
@@ -93,7 +93,9 @@ export class UploadSession {
         throw error;
       }
       file.written += chunk.data.length;
-      await file.handle.write(chunk.data);
+      const { bytesWritten } = await file.handle.write(chunk.data);
+      // a short write: the disk filled up (the hash would describe bytes the file does not hold)
+      if (bytesWritten < chunk.data.length) throw storageFull(`file ${path} of attempt ${uploads.attemptId} was cut short on the master's disk`);
       file.hash.update(chunk.data);
     }
     if (chunk.eof) await this.finishFile(file, chunk);

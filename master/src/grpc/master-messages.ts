@@ -20,6 +20,8 @@ export function toMasterMessage(down: MasterDown): MasterMessage {
       return { drain: { draining: down.draining } };
     case 'heartbeatAck':
       return { heartbeatAck: { sentAtMs: down.sentAtMs } };
+    case 'reportNack':
+      return { reportNack: { attemptId: down.attemptId, kind: down.report, reason: down.reason, retryAfterMs: down.retryAfterMs } };
   }
 }
 

@@ -33,12 +33,22 @@ import type { LogStore, LogStreamName } from '../logs/log-store.js';
 import type { MasterMetrics } from '../metrics/master-metrics.js';
 import { REPORTED_OUTCOMES, type AttemptReport, type EffectiveSettings } from '../records/attempt.js';
 import { RUNTIMES, type Runtime } from '../records/resources.js';
+import type { StorageAlarm } from '../store/storage-alarm.js';
 import type { TaskService } from '../tasks/task-service.js';
-import { toGrpcError } from './grpc-errors.js';
+import { STORAGE_RETRY_AFTER_MS, toGrpcError } from './grpc-errors.js';
 import { toMasterMessage } from './master-messages.js';
 import { ClusterServerCredentials, GrpcTlsPort, type ServerTlsMaterial } from './tls-port.js';
 
 const KNOWN_RUNTIMES: readonly Runtime[] = RUNTIMES;
+/** Every id the master issues — worker ids at enrolment, task and attempt ids in assignments: 1-128 of [A-Za-z0-9_-]. */
+const ISSUED_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** A worker names an id the master issued; another syntax is refused (INVALID_ARGUMENT), never looked up. */
+function checkIssuedId(field: string, value: string): void {
+  if (!ISSUED_ID.test(value)) {
+    throw new WharfError('validation_failed', `${field}: ${JSON.stringify(value.slice(0, 64))} is not an id this master issues (1-128 of [A-Za-z0-9_-])`);
+  }
+}
 const OUTCOMES: ReadonlySet<string> = new Set(REPORTED_OUTCOMES);
 const LOG_STREAMS: Record<string, LogStreamName> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
 
@@ -58,6 +68,8 @@ export interface WorkerGatewayDeps {
   enrolmentLimiter?: TokenBucketLimiter | undefined;
   logs: LogStore;
   files: FileStore;
+  /** says a full disk once per episode (store/storage-alarm.ts); absent = each refusal is logged */
+  storageAlarm?: StorageAlarm | undefined;
   logger: Logger;
   heartbeatIntervalMs: number;
   /** told to workers at Register: their default stop-after (fencing) */
@@ -203,6 +215,16 @@ export class WorkerGateway {
     };
   }
 
+  /**
+   * The gRPC error for a failed log or upload stream; a full disk (files, logs, the store) is
+   * RESOURCE_EXHAUSTED with `wharf-retry-after-ms` (the worker sends it again later) and is said
+   * once per episode by the storage alarm.
+   */
+  private refusal(error: unknown, rpc: string): Partial<grpc.StatusObject> {
+    this.deps.storageAlarm?.failed(error, { rpc });
+    return toGrpcError(error);
+  }
+
   private workerIdOf(call: IncomingCall, rpc: string): string {
     return this.deps.identity.authenticate(peerCertificateOf(call), { rpc, peer: call.getPeer() });
   }
@@ -219,13 +241,13 @@ export class WorkerGateway {
       StreamTaskLogs: (call, callback) => {
         this.receiveLogs(call).then(
           (ack) => callback(null, ack),
-          (error: unknown) => callback(toGrpcError(error)),
+          (error: unknown) => callback(this.refusal(error, 'StreamTaskLogs')),
         );
       },
       UploadTaskFiles: (call, callback) => {
         this.receiveFiles(call).then(
           (ack) => callback(null, ack),
-          (error: unknown) => callback(toGrpcError(error)),
+          (error: unknown) => callback(this.refusal(error, 'UploadTaskFiles')),
         );
       },
       // a DAG input for an attempt this worker holds (dags/dag-service.ts resolves inputs)
@@ -234,6 +256,7 @@ export class WorkerGateway {
           .then(() => {
             const workerId = this.workerIdOf(call, 'FetchArtifact');
             const { attemptId, sha256 } = call.request;
+            checkIssuedId('attemptId', attemptId);
             if (!this.deps.tasks.attemptNeedsArtifact(workerId, attemptId, sha256)) {
               throw new WharfError('forbidden', `attempt ${attemptId} of this worker does not take artifact ${sha256} as an input`);
             }
@@ -249,6 +272,7 @@ export class WorkerGateway {
         Promise.resolve()
           .then(() => {
             const workerId = this.workerIdOf(call, 'PrepareArtifactUploads');
+            checkIssuedId('attemptId', call.request.attemptId);
             const found = this.deps.tasks.attemptOf(workerId, call.request.attemptId);
             if (!found) throw new WharfError('conflict', `attempt ${call.request.attemptId} is no longer this worker's`);
             if (!this.deps.artifacts) throw new WharfError('unavailable', 'this master keeps no artifacts');
@@ -271,6 +295,7 @@ export class WorkerGateway {
     const context = { rpc: 'Register', peer: call.getPeer() };
     const certificate = peerCertificateOf(call);
     const identity = this.deps.identity;
+    if (request.workerId !== '') checkIssuedId('workerId', request.workerId);
     let workerId: string;
     if (!certificate) {
       const wait = this.deps.enrolmentLimiter?.take(peerAddressOf(context.peer)) ?? 0;
@@ -297,10 +322,14 @@ export class WorkerGateway {
     if (!capacity || capacity.cpu < 0 || capacity.memory < 0 || capacity.gpu < 0 || capacity.disk < 0) {
       throw new WharfError('validation_failed', 'capacity: must be given and not negative');
     }
-    const runtimes = request.runtimes.filter((r): r is Runtime => (KNOWN_RUNTIMES as readonly string[]).includes(r));
-    if (runtimes.length === 0) {
-      throw new WharfError('validation_failed', `runtimes: none of ${JSON.stringify(request.runtimes)} is known (${KNOWN_RUNTIMES.join(', ')})`);
+    // every runtime named must be one the master can place tasks on: an unknown one is refused,
+    // never dropped (a worker must not believe it offers what no task will ever ask of it)
+    const unknown = request.runtimes.filter((r) => !(KNOWN_RUNTIMES as readonly string[]).includes(r));
+    if (unknown.length > 0) {
+      throw new WharfError('validation_failed', `runtimes: ${unknown.map((r) => JSON.stringify(r)).join(', ')} not known to this master (it knows ${KNOWN_RUNTIMES.join(', ')})`);
     }
+    const runtimes = [...new Set(request.runtimes as Runtime[])];
+    if (runtimes.length === 0) throw new WharfError('validation_failed', `runtimes: must name at least one (${KNOWN_RUNTIMES.join(', ')})`);
     const gpuIds = [...new Set(request.gpuIds)];
     if (gpuIds.length !== request.gpuIds.length || gpuIds.some((id) => !GPU_ID.test(id))) {
       throw new WharfError('validation_failed', `gpu_ids: each a distinct device index or UUID (letters, digits, "-", ":", "."; at most 64) (got ${JSON.stringify(request.gpuIds).slice(0, 200)})`);
@@ -375,9 +404,7 @@ export class WorkerGateway {
     const untrack = this.track(workerId, () => channel.close());
     this.deps.tasks.workerConnected(workerId);
     call.on('data', (message: WorkerMessage__Output) => {
-      this.onWorkerMessage(workerId, message, channel).catch((error: unknown) => {
-        logger.error({ err: error }, 'worker message failed');
-      });
+      this.onWorkerMessage(workerId, message, channel).catch((error: unknown) => this.refuseReport(message, error, channel, logger));
     });
     const closed = () => {
       if (open) {
@@ -391,6 +418,25 @@ export class WorkerGateway {
     call.on('end', closed);
     call.on('error', closed);
     call.on('cancelled', closed);
+  }
+
+  /**
+   * A report the master could not store: answered with a ReportNack on the same stream, so the
+   * worker sends it again (after retry_after_ms, backing off) without reconnecting. A full disk
+   * is logged once per episode (the storage alarm); anything else each time.
+   */
+  private refuseReport(message: WorkerMessage__Output, error: unknown, channel: WorkerChannel, logger: Logger): void {
+    const report =
+      message.payload === 'result' && message.result
+        ? { attemptId: message.result.attemptId, kind: 'result' }
+        : message.payload === 'event' && message.event
+          ? { attemptId: message.event.attemptId, kind: message.event.kind }
+          : undefined;
+    const storageFull = this.deps.storageAlarm?.failed(error, report ?? {}) ?? false;
+    if (!storageFull) logger.error({ err: error, payload: message.payload, ...report }, 'a worker report could not be applied');
+    if (!report) return;
+    const reason = WharfError.from(error).message;
+    channel.send({ kind: 'reportNack', attemptId: report.attemptId, report: report.kind, reason, retryAfterMs: STORAGE_RETRY_AFTER_MS });
   }
 
   private async onWorkerMessage(workerId: string, message: WorkerMessage__Output, channel: WorkerChannel): Promise<void> {
@@ -471,6 +517,7 @@ export class WorkerGateway {
     for await (const raw of call) {
       const chunk = raw as LogChunk__Output;
       if (!attempt) {
+        checkIssuedId('attemptId', chunk.attemptId);
         const found = await this.deps.tasks.taskOfAttempt(workerId, chunk.attemptId);
         if (!found) throw new WharfError('conflict', `attempt ${chunk.attemptId} does not belong to this worker`);
         attempt = { attemptId: chunk.attemptId, taskId: found.taskId };
@@ -501,6 +548,7 @@ export class WorkerGateway {
       for await (const raw of call) {
         const chunk = raw as FileChunk__Output;
         if (!session) {
+          checkIssuedId('attemptId', chunk.attemptId);
           attemptId = chunk.attemptId;
           const found = this.deps.tasks.attemptOf(workerId, chunk.attemptId);
           if (!found) throw new WharfError('conflict', `attempt ${chunk.attemptId} is no longer this worker's`);

@@ -10,16 +10,20 @@ import { newTokenSchema } from './cluster-routes.js';
 import { listQuery as dagListQuery } from './dag-routes.js';
 import { listQuery as deadLetterListQuery, selectionSchema as deadLetterSelectionSchema } from './dead-letter-routes.js';
 import { putSchema as registryCredentialSchema, listQuery as registryCredentialListQuery } from './registry-credential-routes.js';
-import { listQuery as taskListQuery, loginSchema, registerSchema } from './routes.js';
+import { listQuery as taskListQuery, loginSchema, logoutSchema, registerSchema } from './routes.js';
 import { createSchema as apiTokenSchema, listQuery as apiTokenListQuery } from './token-routes.js';
+import { auditQuery, inviteSchema, patchSchema as userPatchSchema } from './user-routes.js';
 import {
   apiTokenViewSchema,
+  auditEntryViewSchema,
   dagRunMetricsSchema,
   bulkSkippedSchema,
   dagSummaryViewSchema,
   deadLetterViewSchema,
   fileViewSchema,
+  inviteViewSchema,
   joinTokenViewSchema,
+  oneLineJoinViewSchema,
   registryCredentialViewSchema,
   resourcesSchema,
   taskViewSchema,
@@ -60,7 +64,7 @@ export interface RouteDoc {
   /** the success answers */
   responses: Record<number, ResponseDoc>;
   /** error answers besides 401 (user, admin) and 403 (admin), which are added: status → when */
-  errors?: Partial<Record<400 | 403 | 404 | 409 | 413 | 429, string>> | undefined;
+  errors?: Partial<Record<400 | 401 | 403 | 404 | 409 | 413 | 429 | 503, string>> | undefined;
 }
 
 const id = z.string().min(1).max(128);
@@ -116,22 +120,134 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
   // --- auth
   {
     method: 'post', path: '/api/auth/register', operationId: 'register', tag: 'Auth', auth: 'none',
-    summary: 'Create an account and log in',
+    summary: 'Create an account (WHARF_REGISTRATION: open, or with an invite)',
     body: { schema: registerSchema },
-    responses: { 201: { description: 'the new user and a login token', schema: z.strictObject({ user: userViewSchema, token: z.string() }) } },
-    errors: { 400: 'a bad field', 409: 'the email is taken' },
+    responses: {
+      201: { description: 'with a usable invite: the new user (the invite\'s address and role) and a login token', schema: z.strictObject({ user: userViewSchema, token: z.string() }) },
+      202: {
+        description: 'open registration without an invite: the same answer for a free and a taken address (log in next)',
+        schema: z.strictObject({ status: z.literal('accepted'), message: z.string() }),
+      },
+    },
+    errors: {
+      400: 'a bad field (an invite\'s email that is not its address)',
+      403: 'invite mode without a code, a code that cannot be used, or closed registration',
+      429: 'past the per-address or master-wide limits (Retry-After)',
+    },
   },
   {
     method: 'post', path: '/api/auth/login', operationId: 'login', tag: 'Auth', auth: 'none',
     summary: 'Log in',
     body: { schema: loginSchema },
     responses: { 200: { description: 'the user and a login token', schema: z.strictObject({ user: userViewSchema, token: z.string() }) } },
-    errors: { 400: 'a bad field', 429: 'too many logins from this address (Retry-After)' },
+    errors: { 400: 'a bad field', 401: 'wrong email or password', 403: 'a disabled account', 429: 'too many logins from this address (Retry-After)' },
+  },
+  {
+    method: 'get', path: '/api/auth/invites/{code}', operationId: 'lookUpInvite', tag: 'Auth', auth: 'none',
+    summary: 'The address and role of an open invite (the register page shows them)',
+    params: { code: z.string().min(1).max(200) },
+    responses: {
+      200: {
+        description: 'the invite',
+        schema: one('invite', z.strictObject({ email: z.string(), role: z.enum(['admin', 'user']), expiresAt: z.iso.datetime() })),
+      },
+    },
+    errors: { 400: 'not an invite code', 403: 'a code that cannot be used (unknown, used, revoked or expired)', 429: 'past the per-address limit' },
+  },
+  {
+    method: 'get', path: '/api/auth/config', operationId: 'authConfig', tag: 'Auth', auth: 'none',
+    summary: 'Who may register, and how long a login session lasts',
+    responses: {
+      200: {
+        description: 'the settings',
+        schema: z.strictObject({ registration: z.enum(['open', 'invite', 'closed']), sessionMaxAgeSeconds: z.number().int().min(0) }),
+      },
+    },
+  },
+  {
+    method: 'post', path: '/api/auth/refresh', operationId: 'refreshLogin', tag: 'Auth', auth: 'user',
+    summary: 'A fresh login token of the same session',
+    responses: { 200: { description: 'the user and a new login token', schema: z.strictObject({ user: userViewSchema, token: z.string() }) } },
+    errors: { 400: 'an API token (only login tokens are refreshed)', 401: 'the session is older than WHARF_SESSION_MAX_AGE' },
+  },
+  {
+    method: 'post', path: '/api/auth/logout', operationId: 'logout', tag: 'Auth', auth: 'user',
+    summary: 'End this login session (everywhere: every session of the user)',
+    body: { schema: logoutSchema },
+    responses: { 204: { description: 'the session\'s tokens are refused from now on; its WebSockets and follow streams end' } },
+    errors: { 400: 'an API token (revoke it instead), or a bad everywhere' },
   },
   {
     method: 'get', path: '/api/auth/me', operationId: 'me', tag: 'Auth', auth: 'user',
     summary: 'The user the token belongs to',
     responses: { 200: { description: 'the user', schema: one('user', userViewSchema) } },
+  },
+
+  // --- users and the audit trail (admins)
+  {
+    method: 'get', path: '/api/users', operationId: 'listUsers', tag: 'Users', auth: 'admin',
+    summary: 'Every user, oldest first',
+    responses: { 200: { description: 'the users', schema: many('users', userViewSchema) } },
+  },
+  {
+    method: 'post', path: '/api/users/invites', operationId: 'createInvite', tag: 'Users', auth: 'admin',
+    summary: 'Invite an address to register (its code is shown only here)',
+    body: { schema: inviteSchema },
+    responses: {
+      201: {
+        description: 'the invite, its code and the register link with it',
+        schema: z.strictObject({ invite: inviteViewSchema, code: z.string(), link: z.string() }),
+        headers: LOCATION,
+      },
+    },
+    errors: { 400: 'a bad field', 409: 'an address that has an account, or past 1,000 open invites' },
+  },
+  {
+    method: 'get', path: '/api/users/invites', operationId: 'listInvites', tag: 'Users', auth: 'admin',
+    summary: 'Every invite, oldest first, never a code',
+    responses: { 200: { description: 'the invites', schema: many('invites', inviteViewSchema) } },
+  },
+  {
+    method: 'delete', path: '/api/users/invites/{id}', operationId: 'revokeInvite', tag: 'Users', auth: 'admin',
+    summary: 'Revoke an invite',
+    params: { id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) },
+    responses: { 200: { description: 'the revoked invite', schema: one('invite', inviteViewSchema) } },
+    errors: { 400: 'not an invite id', 404: 'no such invite', 409: 'already used or revoked' },
+  },
+  {
+    method: 'get', path: '/api/users/{id}', operationId: 'getUser', tag: 'Users', auth: 'admin',
+    summary: 'One user',
+    params: { id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) },
+    responses: { 200: { description: 'the user', schema: one('user', userViewSchema) } },
+    errors: { 400: 'not a user id', 404: 'no such user' },
+  },
+  {
+    method: 'patch', path: '/api/users/{id}', operationId: 'updateUser', tag: 'Users', auth: 'admin',
+    summary: 'Change a user\'s role, or disable or enable the account (its login sessions end)',
+    params: { id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) },
+    body: { schema: userPatchSchema },
+    responses: { 200: { description: 'the user', schema: one('user', userViewSchema) } },
+    errors: { 400: 'a bad field, or neither role nor disabled', 404: 'no such user', 409: 'the last enabled admin' },
+  },
+  {
+    method: 'delete', path: '/api/users/{id}', operationId: 'deleteUser', tag: 'Users', auth: 'admin',
+    summary: 'Delete a user: unfinished tasks and DAG runs cancelled, API tokens revoked; tasks, logs, files and audit entries kept',
+    params: { id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) },
+    responses: {
+      200: {
+        description: 'the removed user and what was cancelled and revoked',
+        schema: z.strictObject({ user: userViewSchema, cancelled: z.strictObject({ tasks: z.number().int().min(0), dags: z.number().int().min(0) }), apiTokensRevoked: z.number().int().min(0) }),
+      },
+    },
+    errors: { 400: 'not a user id', 404: 'no such user', 409: 'the last enabled admin' },
+  },
+  {
+    method: 'get', path: '/api/audit', operationId: 'listAudit', tag: 'Users', auth: 'admin',
+    summary: 'The audit trail, newest first',
+    description: '`user`: a user id or an email; `since`/`until`: an ISO time or a duration back from now (30m, 24h, 7d).',
+    query: auditQuery,
+    responses: { 200: { description: 'a page; pass nextCursor back as cursor', schema: z.strictObject({ entries: z.array(auditEntryViewSchema), nextCursor: z.string().nullable() }) } },
+    errors: { 400: 'a bad field (named)' },
   },
 
   // --- API tokens
@@ -328,13 +444,24 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: 'get', path: '/api/cluster/join', operationId: 'joinLine', tag: 'Joining workers', auth: 'admin',
     summary: 'What a worker dials, the CA hash it pins and the join line',
-    responses: { 200: { description: 'the join line with a --token-file placeholder', schema: z.strictObject({ grpcAddress: z.string(), caHash: z.string(), command: z.string() }) } },
+    responses: {
+      200: {
+        description: 'the join line with a --token-file placeholder, and the one-line join (null when this master does not serve it)',
+        schema: z.strictObject({ grpcAddress: z.string(), caHash: z.string(), command: z.string(), oneLine: oneLineJoinViewSchema.nullable() }),
+      },
+    },
   },
   {
     method: 'post', path: '/api/join-tokens', operationId: 'createJoinToken', tag: 'Joining workers', auth: 'admin',
     summary: 'Create a join token (its secret is shown only here)',
     body: { schema: newTokenSchema },
-    responses: { 201: { description: 'the token, the full secret and the join line', schema: z.strictObject({ token: joinTokenViewSchema, secret: z.string(), command: z.string() }), headers: LOCATION } },
+    responses: {
+      201: {
+        description: 'the token, the full secret, the join line and the one-line join with this secret (null when the master has no worker bundle)',
+        schema: z.strictObject({ token: joinTokenViewSchema, secret: z.string(), command: z.string(), oneLineCommand: z.string().nullable() }),
+        headers: LOCATION,
+      },
+    },
     errors: { 400: 'a bad value or an unknown field' },
   },
   {
@@ -348,6 +475,27 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     params: { id: z.string().regex(/^[a-z0-9_]{3,40}$/) },
     responses: { 200: { description: 'the revoked token', schema: one('token', joinTokenViewSchema) } },
     errors: { 400: 'not a join token id', 404: 'no such token' },
+  },
+
+  {
+    method: 'get', path: '/join.sh', operationId: 'joinScript', tag: 'Joining workers', auth: 'none',
+    summary: 'The one-line join script, filled in for the address the client reached',
+    responses: {
+      200: {
+        description: 'the script (docs/OPERATIONS.md, "One-line join")',
+        contentType: 'text/x-shellscript',
+        headers: { 'X-Wharf-Bundle-Sha256': 'the sha256 of the worker bundle the script downloads' },
+      },
+    },
+    errors: { 503: 'the master has no worker bundle (npm run build on the master)' },
+  },
+  {
+    method: 'get', path: '/join/wharf-worker.mjs', operationId: 'joinBundle', tag: 'Joining workers', auth: 'none',
+    summary: 'The worker and its dependencies in one file',
+    responses: {
+      200: { description: 'the bundle; join.sh refuses bytes whose sha256 is not the one it announces', contentType: 'text/javascript', headers: { 'X-Wharf-Bundle-Sha256': 'hex sha256 of the bytes' } },
+    },
+    errors: { 503: 'not built' },
   },
 
   // --- files
@@ -424,6 +572,8 @@ export const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['Worker', workerViewSchema],
   ['WorkerTelemetry', workerTelemetryViewSchema],
   ['User', userViewSchema],
+  ['Invite', inviteViewSchema],
+  ['AuditEntry', auditEntryViewSchema],
   ['File', fileViewSchema],
   ['Dag', dagSummaryViewSchema],
   ['DagRunMetrics', dagRunMetricsSchema],

@@ -1,19 +1,29 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AuthService } from '../auth/auth-service.js';
+import type { AuthService, Principal } from '../auth/auth-service.js';
 import { WharfError } from '../errors.js';
 import type { User } from '../records/user.js';
 
-/** Resolves `Authorization: Bearer <token>` to the user, kept in res.locals.user. */
+/** The bearer token of a request, or undefined. */
+export function bearerToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+}
+
+/**
+ * Resolves `Authorization: Bearer <token>` to the user, kept in res.locals.user (and what the
+ * token is in res.locals.principal, for streams that must end when it does).
+ */
 export function requireUser(auth: AuthService): RequestHandler {
   return (req, res, next) => {
-    const header = req.headers.authorization;
-    if (!header?.startsWith('Bearer ')) {
+    const token = bearerToken(req);
+    if (token === undefined) {
       next(new WharfError('unauthenticated', 'missing bearer token (Authorization: Bearer <token>)'));
       return;
     }
-    auth.authenticate(header.slice(7).trim()).then(
-      (user) => {
-        res.locals.user = user;
+    auth.authenticatePrincipal(token).then(
+      (principal) => {
+        res.locals.user = principal.user;
+        res.locals.principal = principal;
         next();
       },
       (error: unknown) => next(error),
@@ -27,13 +37,19 @@ export function currentUser(res: Response): User {
   return user;
 }
 
+export function currentPrincipal(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new WharfError('unauthenticated', 'not logged in');
+  return principal;
+}
+
 export function requireAdmin(res: Response): User {
   const user = currentUser(res);
   if (user.role !== 'admin') throw new WharfError('forbidden', 'admins only');
   return user;
 }
 
-/** The client's address for rate limiting. */
+/** The client's address for rate limiting and the audit trail. */
 export function clientKey(req: Request): string {
   return req.socket.remoteAddress ?? 'unknown';
 }

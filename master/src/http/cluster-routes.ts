@@ -1,5 +1,6 @@
-// REST routes for joining workers (docs/API.md): join tokens (admin), the join line and the CA
-// (for the dashboard, curl and workers given --ca-file), and removing a worker. Transport only:
+// REST routes for joining workers (docs/API.md): join tokens (admin), the join lines (runWorker.sh
+// and the one-line join) and the CA (for the dashboard, curl and workers given --ca-file), and
+// removing a worker. Transport only:
 // cluster/join-tokens.ts and cluster/worker-identity.ts hold the rules.
 import { Router } from 'express';
 import { z } from 'zod';
@@ -8,8 +9,10 @@ import type { JoinTokens } from '../cluster/join-tokens.js';
 import type { WorkerIdentity } from '../cluster/worker-identity.js';
 import { parseDurationMs } from '../config/durations.js';
 import { WharfError } from '../errors.js';
+import { auditObject } from './audit-log.js';
 import { requireAdmin } from './authenticate.js';
 import { handle, parseBody } from './handle.js';
+import { describeOneLineJoin, type OneLineJoin } from './join-routes.js';
 
 /** What the routes need to know about joining this master. */
 export interface ClusterInfo {
@@ -19,6 +22,8 @@ export interface ClusterInfo {
   caHash: string;
   /** the serving CA, PEM */
   caCertificatePem: string;
+  /** the one-line join (GET /join.sh); absent = not served */
+  oneLine?: OneLineJoin | undefined;
 }
 
 export interface ClusterRouteDeps {
@@ -102,9 +107,15 @@ export function clusterRoutes(deps: ClusterRouteDeps): Router {
   const router = Router();
   router.get(
     '/cluster/join',
-    handle((_req, res) => {
+    handle(async (_req, res) => {
       requireAdmin(res);
-      res.json({ grpcAddress: deps.cluster.grpcAddress(), caHash: deps.cluster.caHash, command: joinCommand(deps.cluster) });
+      const { oneLine } = deps.cluster;
+      res.json({
+        grpcAddress: deps.cluster.grpcAddress(),
+        caHash: deps.cluster.caHash,
+        command: joinCommand(deps.cluster),
+        oneLine: oneLine ? await describeOneLineJoin(oneLine, deps.cluster.caHash, '<join token>') : null,
+      });
     }),
   );
   router.post(
@@ -116,10 +127,17 @@ export function clusterRoutes(deps: ClusterRouteDeps): Router {
         { description: input.description, expiresInMs: input.expiresIn, usageLimit: input.usageLimit },
         admin.email,
       );
+      auditObject(res, `join-token:${token.id}`);
       res
         .status(201)
         .location(`/api/join-tokens/${token.id}`)
-        .json({ token: joinTokenView(token), secret, command: joinCommand(deps.cluster) });
+        .json({
+          token: joinTokenView(token),
+          secret,
+          command: joinCommand(deps.cluster),
+          // the one-line join with this token in it (null when this master cannot serve it)
+          oneLineCommand: deps.cluster.oneLine ? (await describeOneLineJoin(deps.cluster.oneLine, deps.cluster.caHash, secret)).command : null,
+        });
     }),
   );
   router.get(

@@ -8,6 +8,7 @@ import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-
 import { WharfError } from '../errors.js';
 import type { DagRun } from '../records/dag.js';
 import { describeIssues } from '../tasks/task-input.js';
+import { auditObject } from './audit-log.js';
 import { currentUser } from './authenticate.js';
 import { handle } from './handle.js';
 
@@ -76,6 +77,7 @@ export function dagRoutes(dags: DagService): Router {
       const body: unknown = typeof req.body === 'string' || Buffer.isBuffer(req.body) || (req.body && Object.keys(req.body as object).length > 0) ? req.body : undefined;
       const spec = parseDagFile(body, req.headers['content-type']);
       const run = await dags.submit(currentUser(res), spec);
+      auditObject(res, `dag:${run.id}`);
       res.status(201).location(`/api/dags/${run.id}`).json({ dag: dagSummaryView(run) });
     }),
   );

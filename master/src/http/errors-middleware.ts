@@ -1,6 +1,20 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { WharfError } from '../errors.js';
 import type { Logger } from '../logger.js';
+
+/**
+ * A request the master could not store because its data dir is full: a POST brought something
+ * new (a task, a DAG run, a user, a token) and answers 507 Insufficient Storage — it will not go
+ * through until an operator frees space. Any other request only changes or removes what exists
+ * (cancel, revoke, remove) and answers 503 with this Retry-After: such a change needs little
+ * room and is worth repeating shortly. Both carry the `storage_full` code and its message.
+ */
+export const STORAGE_FULL_RETRY_AFTER_SECONDS = 10;
+
+function statusOf(wharf: WharfError, req: Request): number {
+  if (wharf.code === 'storage_full' && req.method !== 'POST') return 503;
+  return wharf.httpStatus;
+}
 
 /** The one mapping from errors to HTTP: `{error: {code, message}}`, never a stack trace. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -13,14 +27,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (type === 'entity.too.large') wharf = new WharfError('payload_too_large', `body: larger than the limit${limitOf(error)}`);
     else if (status !== undefined && status >= 400 && status < 500) wharf = new WharfError('validation_failed', 'bad request');
     else wharf = WharfError.from(error);
+    // a full disk is logged once per episode where the store notices it (store/storage-alarm.ts)
     if (wharf.code === 'internal') logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
-    const retryAfter = wharf.details?.retryAfterSeconds;
+    res.locals.errorCode = wharf.code; // for the audit trail (audit-log.ts)
+    const httpStatus = statusOf(wharf, req);
+    const retryAfter = httpStatus === 503 && wharf.code === 'storage_full' ? STORAGE_FULL_RETRY_AFTER_SECONDS : wharf.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     if (res.headersSent) {
       res.end();
       return;
     }
-    res.status(wharf.httpStatus).json({ error: { code: wharf.code, message: wharf.message, ...wharf.details } });
+    res.status(httpStatus).json({ error: { code: wharf.code, message: wharf.message, ...wharf.details } });
   };
 }
 

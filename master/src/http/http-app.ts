@@ -1,9 +1,11 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../logger.js';
 import { METRICS_CONTENT_TYPE, type MasterMetrics } from '../metrics/master-metrics.js';
-import { requireUser } from './authenticate.js';
+import { auditLog } from './audit-log.js';
+import { currentUser, requireUser } from './authenticate.js';
 import { dagBodyParsers } from './dag-routes.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
+import { joinRoutes } from './join-routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
 import { staticUi } from './static-ui.js';
@@ -15,6 +17,8 @@ export function createHttpApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // every state-changing request is recorded once answered (audit-log.ts)
+  if (deps.audit) app.use(auditLog(deps.audit));
   // a DAG file has its own, smaller limit (1 MiB), enforced on the bytes read whatever the
   // transfer encoding; a body already read is skipped by the general parser below
   app.use('/api/dags', dagBodyParsers());
@@ -37,9 +41,11 @@ export function createHttpApp(
       res.send(text);
     }, next);
   });
-  // every worker's telemetry (the REST worker view plus its running tasks), for any logged-in user
+  // every worker's telemetry (the REST worker view plus its running tasks), for any logged-in
+  // user; a non-admin sees only their own tasks on the workers
   app.get('/telemetry', requireUser(deps.auth), (_req, res) => {
-    res.json({ workers: deps.telemetry.snapshot().map(workerTelemetryView) });
+    const viewer = currentUser(res);
+    res.json({ workers: deps.telemetry.snapshot().map((worker) => workerTelemetryView(worker, viewer)) });
   });
   // the API's OpenAPI 3.1 document (built once, public like the CA) and its page in the dashboard
   const openApi = JSON.stringify(buildOpenApiDocument());
@@ -49,6 +55,8 @@ export function createHttpApp(
   });
   app.get('/api/docs', (_req, res) => res.redirect(302, '/docs'));
   app.use('/api', apiRoutes(deps));
+  // the one-line join: join.sh and the worker bundle, public like the CA
+  if (deps.cluster?.oneLine) app.use(joinRoutes({ oneLine: deps.cluster.oneLine, caHash: deps.cluster.caHash }));
   // the web dashboard (ui/dist) at `/`, with a single-page fallback for non-API paths
   app.use(staticUi({ dir: deps.uiDir }));
   app.use(notFoundHandler);

@@ -1,7 +1,11 @@
 // REST routes. Transport only: parse and validate, call the domain services, shape the reply.
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { AuthService } from '../auth/auth-service.js';
+import { watchCredential } from '../auth/credential-watch.js';
+import type { UserAdmin } from '../auth/user-admin.js';
+import type { Store } from '../store/store.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
 import type { JoinTokens } from '../cluster/join-tokens.js';
 import type { WorkerIdentity } from '../cluster/worker-identity.js';
@@ -21,7 +25,9 @@ import { clusterRoutes, publicClusterRoutes, type ClusterInfo } from './cluster-
 import { handle, parseBody } from './handle.js';
 import { registryCredentialRoutes } from './registry-credential-routes.js';
 import { apiTokenRoutes } from './token-routes.js';
-import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
+import { auditObject, auditUser } from './audit-log.js';
+import { bearerToken, clientKey, currentPrincipal, currentUser, requireAdmin, requireUser } from './authenticate.js';
+import { userRoutes } from './user-routes.js';
 import { dagRoutes } from './dag-routes.js';
 import { deadLetterRoutes } from './dead-letter-routes.js';
 import { fileView, taskView, userView, workerView } from './views.js';
@@ -44,14 +50,24 @@ export interface RouteDeps {
   cluster?: ClusterInfo | undefined;
   /** registry credentials (POST/GET/DELETE /api/registry-credentials); absent = no such routes */
   registryCredentials?: RegistryCredentialService | undefined;
+  /** user administration and the audit trail (/api/users…, /api/audit); absent = no such routes */
+  users?: UserAdmin | undefined;
+  audit?: AuditTrail | undefined;
+  store?: Store | undefined;
 }
 
 export const registerSchema = z.object({
   email: z.email('must be an email address').max(254),
   password: z.string().min(8, 'must be at least 8 characters').max(1024),
   name: z.string().trim().min(1).max(200).optional(),
+  invite: z.string().min(1, 'is required').max(200).optional(),
 });
 export const loginSchema = z.object({ email: z.string().min(1, 'is required').max(254), password: z.string().min(1, 'is required').max(1024) });
+export const logoutSchema = z.object({ everywhere: z.boolean('must be true or false').optional() }).strict();
+
+/** What an open registration answers, for a free and a taken address alike. */
+export const OPEN_REGISTRATION_MESSAGE =
+  'if this address could be registered, its account now exists with this password: log in. An address that already has an account keeps its own password.';
 
 export const listQuery = z.object({
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).optional(),
@@ -75,8 +91,14 @@ export function apiRoutes(deps: RouteDeps): Router {
     '/auth/register',
     handle(async (req, res) => {
       const input = parseBody(registerSchema, req.body);
-      const result = await auth.register(input);
-      res.status(201).json({ user: userView(result.user), token: result.token });
+      const result = await auth.register(input, clientKey(req));
+      if (result.via === 'invite' && result.user && result.token) {
+        auditUser(res, result.user);
+        res.status(201).json({ user: userView(result.user), token: result.token });
+        return;
+      }
+      // the same answer whether the address was free or taken (no enumeration)
+      res.status(202).json({ status: 'accepted', message: OPEN_REGISTRATION_MESSAGE });
     }),
   );
   router.post(
@@ -84,9 +106,23 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const input = parseBody(loginSchema, req.body);
       const result = await auth.login(input, clientKey(req));
+      auditUser(res, result.user);
       res.json({ user: userView(result.user), token: result.token });
     }),
   );
+  // the address an invite is for, so the register page can show it (no token needed: the code is the secret)
+  router.get(
+    '/auth/invites/:code',
+    handle(async (req, res) => {
+      const code = req.params.code;
+      if (typeof code !== 'string' || code.length > 200) throw new WharfError('validation_failed', 'code: not an invite code');
+      const invite = await auth.lookUpInvite(code, clientKey(req));
+      res.json({ invite: { email: invite.email, role: invite.role, expiresAt: new Date(invite.expiresAt).toISOString() } });
+    }),
+  );
+  router.get('/auth/config', (_req, res) => {
+    res.json({ registration: auth.registration, sessionMaxAgeSeconds: Math.floor(auth.sessionMaxAgeMs / 1000) });
+  });
 
   if (deps.cluster) router.use(publicClusterRoutes(deps.cluster));
 
@@ -100,11 +136,30 @@ export function apiRoutes(deps: RouteDeps): Router {
   router.use(deadLetterRoutes(tasks));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
+  router.post(
+    '/auth/logout',
+    handle(async (req, res) => {
+      const input = parseBody(logoutSchema, req.body ?? {});
+      await auth.logout(currentPrincipal(res), bearerToken(req) ?? '', { everywhere: input.everywhere });
+      res.status(204).end();
+    }),
+  );
+  router.post(
+    '/auth/refresh',
+    handle(async (req, res) => {
+      const result = await auth.refresh(currentPrincipal(res), bearerToken(req) ?? '');
+      res.json({ user: userView(result.user), token: result.token });
+    }),
+  );
+  if (deps.users && deps.audit && deps.store) {
+    router.use(userRoutes({ users: deps.users, invites: auth.invites, audit: deps.audit, store: deps.store }));
+  }
 
   router.post(
     '/tasks',
     handle(async (req, res) => {
       const task = await tasks.submit(currentUser(res), parseTaskInput(req.body));
+      auditObject(res, `task:${task.id}`);
       res.status(201).location(`/api/tasks/${task.id}`).json({ task: taskView(task) });
     }),
   );
@@ -112,6 +167,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     '/tasks/batch',
     handle(async (req, res) => {
       const created = await tasks.submitMany(currentUser(res), parseTaskBatch(req.body));
+      auditObject(res, `tasks:${created.length}`);
       res.status(201).json({ tasks: created.map(taskView) });
     }),
   );
@@ -241,7 +297,8 @@ export function apiRoutes(deps: RouteDeps): Router {
 
 /**
  * Writes a task's stored log, then (with follow) live chunks until the task is terminal.
- * Attempts after the first are separated by a marker line.
+ * Attempts after the first are separated by a marker line. A followed stream also ends when the
+ * token it was opened with expires or is revoked, with a last line saying so.
  */
 function streamLogs(
   taskId: string,
@@ -256,6 +313,7 @@ function streamLogs(
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   let lastAttempt: string | undefined;
+  let stopWatch: () => void = () => undefined;
   // stored chunks, then (with follow) live ones until the task is terminal (logs/log-follower.ts)
   const stop = followTaskLogs(deps, taskId, attempts, follow, {
     chunk(entry, attempt) {
@@ -265,8 +323,23 @@ function streamLogs(
       lastAttempt = entry.attemptId;
       res.write(entry.data);
     },
-    end: () => res.end(),
+    end: () => {
+      stopWatch();
+      res.end();
+    },
   });
+  if (follow && !res.writableEnded) {
+    // the stream ends with the token it was opened with (auth/credential-watch.ts)
+    stopWatch = watchCredential(deps.auth, currentPrincipal(res), (end) => {
+      stop();
+      if (res.writableEnded) return;
+      res.write(`\n--- stream closed: ${end.reason}; log in again to follow on ---\n`);
+      res.end();
+    });
+  }
   if (!res.writableEnded) res.flushHeaders();
-  req.on('close', stop);
+  req.on('close', () => {
+    stop();
+    stopWatch();
+  });
 }

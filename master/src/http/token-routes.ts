@@ -8,6 +8,7 @@ import type { ApiTokenService } from '../auth/api-token-service.js';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import { WharfError } from '../errors.js';
 import { describeIssues } from '../tasks/task-input.js';
+import { auditObject } from './audit-log.js';
 import { currentUser } from './authenticate.js';
 import { handle } from './handle.js';
 
@@ -70,6 +71,7 @@ export function apiTokenRoutes(tokens: ApiTokenService): Router {
         }
       }
       const created = await tokens.create(currentUser(res), { name, expiresInMs });
+      auditObject(res, `api-token:${created.token.id}`);
       res.status(201).location(`/api/tokens/${created.token.id}`).json({ token: apiTokenView(created.token), secret: created.secret });
     }),
   );

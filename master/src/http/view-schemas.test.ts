@@ -12,13 +12,16 @@ import { dagSummaryView } from './dag-routes.js';
 import { deadLetterView } from './dead-letter-routes.js';
 import { registryCredentialView } from './registry-credential-routes.js';
 import { apiTokenView } from './token-routes.js';
+import { auditEntryView, inviteView } from './user-routes.js';
 import {
   apiTokenViewSchema,
   attemptViewSchema,
+  auditEntryViewSchema,
   dagSummaryViewSchema,
   deadLetterViewSchema,
   errorEnvelopeSchema,
   fileViewSchema,
+  inviteViewSchema,
   joinTokenViewSchema,
   registryCredentialViewSchema,
   taskViewSchema,
@@ -196,6 +199,16 @@ describe('the response schemas of the OpenAPI document', () => {
     expectValid(attemptViewSchema, attemptView(attempt));
     expectValid(fileViewSchema, fileView(task.files[0]!));
     expectValid(userViewSchema, userView({ id: 'u1', email: 'ada@example.com', name: 'Ada', role: 'admin', createdAt: T0 }));
+    expectValid(userViewSchema, userView({ id: 'u2', email: 'bob@example.com', name: 'Bob', role: 'user', createdAt: T0, disabled: true, tokenVersion: 2 }));
+  });
+
+  it('describe invites and audit entries, with every optional field and without', () => {
+    const invite = { id: 'i1', codeHash: SHA, email: 'cy@example.com', role: 'user' as const, createdBy: 'u1', createdAt: T0, expiresAt: T0 + 1000 };
+    expectValid(inviteViewSchema, inviteView(invite, T0));
+    expectValid(inviteViewSchema, inviteView({ ...invite, usedAt: T0 + 1, usedBy: 'u3', revokedAt: T0 + 2 }, T0));
+    const entry = { id: 'a1', at: T0, address: '127.0.0.1', action: 'task.submit', outcome: 'ok', status: 201 };
+    expectValid(auditEntryViewSchema, auditEntryView(entry));
+    expectValid(auditEntryViewSchema, auditEntryView({ ...entry, userId: 'u1', userEmail: 'ada@example.com', object: 'task:t1' }));
   });
 
   it('describe workers, with and without usage, and their telemetry', () => {
@@ -204,7 +217,7 @@ describe('the response schemas of the OpenAPI document', () => {
     expectValid(workerViewSchema, workerView({ ...worker, usage: undefined, channel: undefined }, 0));
     expectValid(
       workerTelemetryViewSchema,
-      workerTelemetryView({ worker, runningTasks: 1, running: [{ taskId: 'task-1', attemptId: 'att-1', name: 'train', resources }], at: T0 }),
+      workerTelemetryView({ worker, runningTasks: 1, running: [{ taskId: 'task-1', attemptId: 'att-1', name: 'train', resources, userId: 'u1' }], at: T0 }, { id: 'u1', role: 'user' }),
     );
   });
 

@@ -42,8 +42,50 @@ export const userViewSchema = z.strictObject({
   email: z.string(),
   name: z.string(),
   role: z.enum(['admin', 'user']),
+  disabled: z.boolean().describe('an admin disabled the account: no login, none of its tokens work'),
   createdAt: time,
 });
+
+export const inviteViewSchema = z
+  .strictObject({
+    id: z.string(),
+    email: z.string(),
+    role: z.enum(['admin', 'user']),
+    createdBy: z.string().describe('the admin\'s user id, or console'),
+    createdAt: time,
+    expiresAt: time,
+    usedAt: time.nullable(),
+    usedBy: z.string().nullable().describe('the new user\'s id'),
+    revokedAt: time.nullable(),
+    state: z.enum(['open', 'used', 'revoked', 'expired']),
+  })
+  .describe('an invitation to register, never its code');
+
+export const auditEntryViewSchema = z
+  .strictObject({
+    id: z.string(),
+    at: time,
+    userId: z.string().nullable().describe('null when the request had no account (a failed login)'),
+    userEmail: z.string().nullable().describe('at the time'),
+    address: z.string().describe('the client\'s address, or console for the REPL'),
+    action: z.string().describe('task.submit, user.disable, … (docs/API.md, "Audit log")'),
+    object: z.string().nullable().describe('task:<id>, user:<id>, email:<address>, …'),
+    outcome: z.string().describe('ok, or the error code of the answer; aborted when the client left first'),
+    status: z.number().int().describe('the HTTP status; 0 for the console'),
+  })
+  .describe('one entry of the audit trail');
+
+export const oneLineJoinViewSchema = z
+  .strictObject({
+    available: z.boolean(),
+    command: z.string().nullable().describe('the line with a <join token> placeholder; null when unavailable'),
+    scriptUrl: z.string(),
+    pinnedPublicKey: z.string().nullable().describe('curl\'s sha256//… pin of the HTTPS key; null over plain HTTP'),
+    bundleSha256: z.string().nullable(),
+    bundleVersion: z.string().nullable(),
+    warning: z.string().nullable().describe('why it is unavailable, or what it does not protect against'),
+  })
+  .describe('the one-line join (GET /join.sh)');
 
 export const effectiveSettingsSchema = z
   .strictObject({

@@ -9,7 +9,7 @@ import type { WorkerTelemetry } from '../telemetry/telemetry-service.js';
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export function userView(user: User) {
-  return { id: user.id, email: user.email, name: user.name, role: user.role, createdAt: iso(user.createdAt) };
+  return { id: user.id, email: user.email, name: user.name, role: user.role, disabled: user.disabled ?? false, createdAt: iso(user.createdAt) };
 }
 
 export function attemptView(attempt: Attempt) {
@@ -92,9 +92,16 @@ export function taskView(task: Task | TaskDetails) {
   };
 }
 
-/** A worker's telemetry (GET /telemetry, /ws/telemetry): the worker view plus the tasks placed on it. */
-export function workerTelemetryView(telemetry: WorkerTelemetry) {
-  return { ...workerView(telemetry.worker, telemetry.runningTasks), running: telemetry.running, at: iso(telemetry.at) };
+/**
+ * A worker's telemetry (GET /telemetry, /ws/telemetry) as `viewer` may see it: the worker view
+ * (capacity, usage, reservations and the count of unfinished attempts, all users' together) plus
+ * the tasks placed on it: every one for an admin, only the viewer's own for anyone else.
+ */
+export function workerTelemetryView(telemetry: WorkerTelemetry, viewer: Pick<User, 'id' | 'role'>) {
+  const running = telemetry.running
+    .filter((task) => viewer.role === 'admin' || task.userId === viewer.id)
+    .map(({ userId: _owner, ...task }) => task);
+  return { ...workerView(telemetry.worker, telemetry.runningTasks), running, at: iso(telemetry.at) };
 }
 
 export function workerView(worker: LiveWorker, runningTasks: number, gpuIdsInUse?: readonly string[]) {

@@ -12,8 +12,12 @@ import type { Logger } from '../logger.js';
 
 export type LiveChannel = 'telemetry' | 'events' | 'logs';
 
-/** Close codes: 1000 normal (logs complete), 1001 master stopping, 4008 lagged, 4000+HTTP status for errors. */
+/**
+ * Close codes: 1000 normal (logs complete), 1001 master stopping, 4008 lagged, 4401 the token
+ * expired or was revoked, 4000+HTTP status for other errors.
+ */
 export const CLOSE_LAGGED = 4008;
+export const CLOSE_UNAUTHENTICATED = 4401;
 
 export interface LiveClientOptions {
   maxBufferedBytes: number;
@@ -98,6 +102,23 @@ export class LiveClient {
   fail(code: string, message: string, httpStatus: number): void {
     this.send({ type: 'error', code, message });
     this.end(4000 + Math.min(999, Math.max(0, httpStatus)), code);
+  }
+
+  /**
+   * The token the socket was opened with expired or was revoked: what is still queued is dropped
+   * (it is not for this client any more), `{type:"error", code:"unauthenticated", message}` is
+   * sent and the socket is closed with 4401 at once.
+   */
+  endUnauthenticated(message: string, reason: string): void {
+    if (this.closed) return;
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.countedBytes = 0;
+    if (this.socket.readyState === this.socket.OPEN) {
+      this.socket.send(JSON.stringify({ type: 'error', code: 'unauthenticated', message }));
+      this.socket.close(CLOSE_UNAUTHENTICATED, reason.slice(0, 120));
+    }
+    this.dispose();
   }
 
   /** Closes at once (master stopping, or a client that missed a pong). */

@@ -5,6 +5,9 @@
 //   /ws/tasks/:id/logs         stored log, live log, then `complete` and close 1000
 // Auth: `Authorization: Bearer <jwt>` or `?token=<jwt>`; a refused upgrade is answered with an
 // HTTP status and a JSON error body (401 bad/missing token, 404 unknown path, worker or task).
+// An open socket ends with `{type:"error", code:"unauthenticated"}` and close 4401 the moment its
+// token expires or is revoked (logout, disable, deletion, role change, API token revoked).
+// Telemetry shows a non-admin only their own tasks on the workers.
 // Each client has a bounded queue (live-client.ts): a slow one is cut off with `lagged`, never
 // stalling the master or the others. A ping every `pingIntervalMs` ends clients that stopped
 // answering.
@@ -12,7 +15,8 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AuthService } from '../auth/auth-service.js';
+import type { AuthService, Principal } from '../auth/auth-service.js';
+import { watchCredential } from '../auth/credential-watch.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import { taskView, workerTelemetryView, workerView } from '../http/views.js';
@@ -67,7 +71,7 @@ const WORKER_EVENTS = new Set(['joined', 'ready', 'draining', 'lost', 'removed']
 export class LiveServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
   private readonly clients = new Set<LiveClient>();
-  private readonly telemetryClients = new Map<LiveClient, string | undefined>();
+  private readonly telemetryClients = new Map<LiveClient, { workerId: string | undefined; viewer: User }>();
   private readonly eventClients = new Map<LiveClient, User>();
   /** sockets between the upgrade request and the WebSocket (auth in flight) */
   private readonly pending = new Set<Duplex>();
@@ -145,13 +149,13 @@ export class LiveServer {
     }
     this.pending.add(socket);
     this.authorize(route, token).then(
-      ({ user, details }) => {
+      ({ principal, details }) => {
         this.pending.delete(socket);
         if (this.closed || socket.destroyed) {
           socket.destroy();
           return;
         }
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, route, user, details));
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, route, principal, details));
       },
       (error: unknown) => {
         this.pending.delete(socket);
@@ -163,16 +167,18 @@ export class LiveServer {
   }
 
   /** The caller, and for a log stream the task they may see (or a 401/404 error). */
-  private async authorize(route: Route, token: string): Promise<{ user: User; details?: TaskDetails | undefined }> {
-    const user = await this.deps.auth.authenticate(token);
+  private async authorize(route: Route, token: string): Promise<{ principal: Principal; details?: TaskDetails | undefined }> {
+    const principal = await this.deps.auth.authenticatePrincipal(token);
+    const user = principal.user;
     if (route.channel === 'telemetry' && route.workerId !== undefined && !this.deps.registry.get(route.workerId)) {
       throw new WharfError('not_found', `worker ${route.workerId} not found`);
     }
-    if (route.channel === 'logs') return { user, details: await this.deps.tasks.get(user, route.taskId) };
-    return { user };
+    if (route.channel === 'logs') return { principal, details: await this.deps.tasks.get(user, route.taskId) };
+    return { principal };
   }
 
-  private open(ws: WebSocket, route: Route, user: User, details: TaskDetails | undefined): void {
+  private open(ws: WebSocket, route: Route, principal: Principal, details: TaskDetails | undefined): void {
+    const user = principal.user;
     const { metrics } = this.deps;
     const channel: LiveChannel = route.channel;
     const client = new LiveClient(ws, channel, {
@@ -194,10 +200,17 @@ export class LiveServer {
       this.eventClients.delete(client);
       metrics?.webSocketClosed(channel);
     });
+    // the socket ends with its token: at its expiry, or at once when it is revoked
+    const stopWatch = watchCredential(this.deps.auth, principal, (end) => {
+      this.deps.logger.debug({ channel, userId: user.id, reason: end.reason }, 'websocket token ended; closing it');
+      client.endUnauthenticated(`${end.reason}; log in again`, end.kind === 'expired' ? 'token expired' : 'token revoked');
+    });
+    client.onClose(stopWatch);
+    if (client.isClosed) return;
     this.deps.logger.debug({ channel, userId: user.id }, 'websocket open');
     switch (route.channel) {
       case 'telemetry':
-        this.openTelemetry(client, route.workerId);
+        this.openTelemetry(client, route.workerId, user);
         return;
       case 'events':
         this.eventClients.set(client, user);
@@ -210,23 +223,28 @@ export class LiveServer {
 
   // ------------------------------------------------------------------ telemetry
 
-  private openTelemetry(client: LiveClient, workerId: string | undefined): void {
+  private openTelemetry(client: LiveClient, workerId: string | undefined, viewer: User): void {
     const { telemetry } = this.deps;
     const one = workerId === undefined ? undefined : telemetry.worker(workerId);
     const workers = workerId === undefined ? telemetry.snapshot() : one ? [one] : [];
-    client.send({ type: 'snapshot', workers: workers.map(workerTelemetryView) });
-    this.telemetryClients.set(client, workerId);
+    client.send({ type: 'snapshot', workers: workers.map((worker) => workerTelemetryView(worker, viewer)) });
+    this.telemetryClients.set(client, { workerId, viewer });
   }
 
   private broadcastTelemetry(workerId: string): void {
     if (this.telemetryClients.size === 0) return;
-    let message: string | undefined;
-    for (const [client, wanted] of this.telemetryClients) {
+    // one message for the admins and one per other viewer (each sees only their own tasks)
+    const messages = new Map<string, string>();
+    let worker: ReturnType<TelemetryService['worker']> | null = null;
+    for (const [client, { workerId: wanted, viewer }] of this.telemetryClients) {
       if (wanted !== undefined && wanted !== workerId) continue;
+      if (worker === null) worker = this.deps.telemetry.worker(workerId);
+      if (!worker) return;
+      const audience = viewer.role === 'admin' ? 'admin' : `user:${viewer.id}`;
+      let message = messages.get(audience);
       if (message === undefined) {
-        const worker = this.deps.telemetry.worker(workerId);
-        if (!worker) return;
-        message = JSON.stringify({ type: 'telemetry', worker: workerTelemetryView(worker) });
+        message = JSON.stringify({ type: 'telemetry', worker: workerTelemetryView(worker, viewer) });
+        messages.set(audience, message);
       }
       client.send(message);
     }

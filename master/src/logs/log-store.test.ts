@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WharfError } from '../errors.js';
 import { LogStore, type LogEntry } from './log-store.js';
 
 const text = (entries: LogEntry[]) => Buffer.concat(entries.map((e) => e.data)).toString();
@@ -29,6 +30,43 @@ describe('LogStore', () => {
     second.append('t', 'a', 2, 'stdout', Buffer.from('y\n'));
     second.append('t', 'a', 3, 'stdout', Buffer.from('z\n'));
     expect(text(second.read('t', ['a']))).toBe('x\ny\nz\n');
+  });
+
+  it('does not count a chunk the disk had no room for: the same seq sent again is written, not skipped as applied', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-logs-'));
+    const logs = new LogStore(dir, 1024);
+    expect(logs.lastSeq('t', 'a')).toBe(0); // the attempt's log is open, its file not yet created
+    // every write to /dev/full fails with ENOSPC, like a full disk
+    symlinkSync('/dev/full', join(dir, 'logs', 't', 'a.log'));
+    const refused = (() => {
+      try {
+        logs.append('t', 'a', 1, 'stdout', Buffer.from('one\n'));
+      } catch (error: unknown) {
+        return WharfError.from(error);
+      }
+      return undefined;
+    })();
+    expect(refused).toMatchObject({ code: 'storage_full', message: expect.stringMatching(/^master storage full/) });
+    expect(logs.chunksReceived('t', 'a')).toBe(0);
+    expect(() => logs.append('t', 'a', 1, 'stdout', Buffer.from('one\n'))).toThrow();
+  });
+
+  it('drops a torn last frame (a crash or a full disk mid-write) when it opens the log, so frames appended later are read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-logs-'));
+    const first = new LogStore(dir, 1024);
+    first.append('t', 'a', 1, 'stdout', Buffer.from('one\n'));
+    first.close();
+    const file = join(dir, 'logs', 't', 'a.log');
+    expect(existsSync(file)).toBe(true);
+    // half a frame: a header that promises 100 bytes, and 3 of them
+    const torn = Buffer.alloc(9 + 3);
+    torn.writeUInt8(0, 0);
+    torn.writeUInt32BE(2, 1);
+    torn.writeUInt32BE(100, 5);
+    writeFileSync(file, torn, { flag: 'a' });
+    const second = new LogStore(dir, 1024);
+    expect(second.append('t', 'a', 2, 'stdout', Buffer.from('two\n'))).toBe(2);
+    expect(text(second.read('t', ['a']))).toBe('one\ntwo\n');
   });
 
   it('truncates past the cap with one visible marker', () => {

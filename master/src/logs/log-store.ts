@@ -5,11 +5,13 @@
 // chunk that skips one is refused with `sequence_gap` naming the seq to resend from, never
 // stored out of order or lost silently; so the last seq applied is also how many chunks
 // arrived (chunksReceived). Past the per-attempt cap one visible marker is written and later
-// output is dropped (an empty frame still records each later seq). Subscribers (log
-// followers) get every applied chunk.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+// output is dropped (an empty frame still records each later seq). A chunk the disk has no room
+// for is not applied (the file is cut back to its last whole frame, the error says storage is
+// full), so the worker's resend of it is taken. Subscribers (log followers) get every applied
+// chunk.
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { WharfError } from '../errors.js';
+import { storageFull, WharfError } from '../errors.js';
 
 export type LogStreamName = 'stdout' | 'stderr' | 'system';
 const STREAM_CODES: Record<LogStreamName, number> = { stdout: 0, stderr: 1, system: 2 };
@@ -25,6 +27,8 @@ export interface LogEntry {
 interface AttemptLog {
   fd: number | undefined;
   path: string;
+  /** the file's length in whole frames: a write that fails is cut back to it */
+  end: number;
   bytes: number;
   lastSeq: number;
   truncated: boolean;
@@ -62,7 +66,8 @@ export class LogStore {
         details: { expectedSeq },
       });
     }
-    log.lastSeq = seq;
+    // applied once its frame is written (writeFrame): a chunk the disk had no room for is not,
+    // and the worker's resend of it is taken
     this.write(taskId, log, attemptId, seq, stream, data);
     return log.lastSeq;
   }
@@ -150,24 +155,52 @@ export class LogStore {
     header.writeUInt32BE(seq >>> 0, 1);
     header.writeUInt32BE(data.length, 5);
     if (log.fd === undefined) log.fd = openSync(log.path, 'a');
-    writeSync(log.fd, Buffer.concat([header, data]));
+    const frame = Buffer.concat([header, data]);
+    let written: number;
+    try {
+      written = writeSync(log.fd, frame);
+    } catch (error: unknown) {
+      this.cutBack(log);
+      // ENOSPC becomes storage_full at the edge (WharfError.from)
+      throw error;
+    }
+    if (written < frame.length) {
+      // a short write: the disk filled up mid-frame; a torn frame would hide every later one
+      this.cutBack(log);
+      throw storageFull(`a log frame of attempt ${attemptId} was cut short (${written} of ${frame.length} bytes)`);
+    }
+    log.end += frame.length;
     log.bytes += data.length;
+    if (seq > log.lastSeq) log.lastSeq = seq;
     const listeners = this.listeners.get(taskId);
     if (listeners && data.length > 0) for (const listener of listeners) listener({ attemptId, stream, data });
+  }
+
+  /** Cuts the file back to its last whole frame after a write that failed or fell short. */
+  private cutBack(log: AttemptLog): void {
+    try {
+      if (log.fd !== undefined) ftruncateSync(log.fd, log.end);
+    } catch {
+      // the next start drops a torn last frame (attemptLog)
+    }
   }
 
   private attemptLog(taskId: string, attemptId: string): AttemptLog {
     let log = this.open.get(attemptId);
     if (log) return log;
     const path = this.pathOf(taskId, attemptId);
-    log = { fd: undefined, path, bytes: 0, lastSeq: 0, truncated: false };
+    log = { fd: undefined, path, end: 0, bytes: 0, lastSeq: 0, truncated: false };
     if (existsSync(path)) {
       // after a master restart: recover the size and the last seq applied from the file
-      for (const frame of parseFrames(readFileSync(path))) {
+      const buffer = readFileSync(path);
+      for (const frame of parseFrames(buffer)) {
+        log.end = frame.end;
         log.bytes += frame.data.length;
         if (frame.seq > log.lastSeq) log.lastSeq = frame.seq;
         if (frame.stream === 'system' && frame.data.includes('[wharf] log truncated')) log.truncated = true;
       }
+      // a torn last frame (a crash or a full disk mid-write) would hide the frames appended after it
+      if (log.end < buffer.length) truncateSync(path, log.end);
     } else {
       mkdirSync(join(this.dir, taskId), { recursive: true });
     }
@@ -180,14 +213,14 @@ export class LogStore {
   }
 }
 
-function* parseFrames(buffer: Buffer): Generator<{ stream: LogStreamName; seq: number; data: Buffer }> {
+function* parseFrames(buffer: Buffer): Generator<{ stream: LogStreamName; seq: number; data: Buffer; end: number }> {
   let offset = 0;
   while (offset + HEADER <= buffer.length) {
     const stream = STREAM_NAMES[buffer.readUInt8(offset)] ?? 'system';
     const seq = buffer.readUInt32BE(offset + 1);
     const length = buffer.readUInt32BE(offset + 5);
     if (offset + HEADER + length > buffer.length) break; // a torn last frame (crash mid-write)
-    yield { stream, seq, data: buffer.subarray(offset + HEADER, offset + HEADER + length) };
+    yield { stream, seq, data: buffer.subarray(offset + HEADER, offset + HEADER + length), end: offset + HEADER + length };
     offset += HEADER + length;
   }
 }

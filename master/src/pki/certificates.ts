@@ -2,7 +2,7 @@
 // certificates and certificate signing requests through @peculiar/x509. Pure functions over
 // PEM strings; where they are kept and when they are made is cluster-pki.ts's business.
 import 'reflect-metadata';
-import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { WharfError } from '../errors.js';
@@ -140,11 +140,24 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
   return pem(cert);
 }
 
-/** A new key and a server certificate for it, signed by the CA. */
-export async function issueServerCertificate(options: Omit<IssueOptions, 'publicKey' | 'usage'>): Promise<KeyAndCertificate> {
+/**
+ * A server certificate signed by the CA, for `keyPem` when given (a key kept across restarts:
+ * clients that pin it keep working), else for a new key.
+ */
+export async function issueServerCertificate(options: Omit<IssueOptions, 'publicKey' | 'usage'> & { keyPem?: string }): Promise<KeyAndCertificate> {
+  if (options.keyPem !== undefined) {
+    const spki = createPublicKey(options.keyPem).export({ type: 'spki', format: 'der' });
+    const certPem = await issueCertificate({ ...options, publicKey: new Uint8Array(spki), usage: 'server' });
+    return { certPem, keyPem: options.keyPem };
+  }
   const keys = await generateKeyPair();
   const certPem = await issueCertificate({ ...options, publicKey: keys.publicKey, usage: 'server' });
   return { certPem, keyPem: privateKeyPem(keys.privateKey) };
+}
+
+/** A new ECDSA P-256 private key, PEM (PKCS#8). */
+export async function newPrivateKeyPem(): Promise<string> {
+  return privateKeyPem((await generateKeyPair()).privateKey);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,27 @@ describe('cluster PKI', () => {
     expect(server.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
     expect(server.checkIssued(new X509Certificate(second.servingCaPem))).toBe(true);
     expect(server.serialNumber).not.toBe(new X509Certificate(first.serverCertChainPem).serialNumber);
+  });
+
+  it('keeps the server key across restarts (0600), so a pin on it holds, and refuses a damaged key file', async () => {
+    const dataDir = dir();
+    const first = await ClusterPki.load(base(dataDir), logger);
+    const keyFile = join(dataDir, 'tls', 'server.key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(keyFile, 'utf8')).toBe(first.serverKeyPem);
+    const second = await ClusterPki.load(base(dataDir), logger);
+    const spki = (pem: string) => new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    // a new certificate at every start, for the same key
+    expect(new X509Certificate(second.serverCertChainPem).serialNumber).not.toBe(new X509Certificate(first.serverCertChainPem).serialNumber);
+    expect(spki(second.serverCertChainPem)).toBe(spki(first.serverCertChainPem));
+    expect(second.serverKeyPem).toBe(first.serverKeyPem);
+    expect(new X509Certificate(second.serverCertChainPem).checkPrivateKey(createPrivateKey(second.serverKeyPem))).toBe(true);
+    // another data dir: another key
+    const other = await ClusterPki.load(base(dir()), logger);
+    expect(spki(other.serverCertChainPem)).not.toBe(spki(first.serverCertChainPem));
+
+    writeFileSync(keyFile, 'not a key\n');
+    await expect(ClusterPki.load(base(dataDir), logger)).rejects.toThrow(/server\.key: not a PEM private key/);
   });
 
   it('signs a worker CSR for the id it chooses, clientAuth only, and refuses a forged or odd one', async () => {

@@ -4,8 +4,10 @@
 //   issuer the master accepts client certificates from. Generated once into <dataDir>/tls/
 //   (ca.crt, ca.key 0600; 10 years), or the operator's (WHARF_TLS_CA_CERT + WHARF_TLS_CA_KEY);
 // - the server certificate that gRPC (and HTTPS by default) presents: issued by the cluster CA
-//   at every start (1 year, serverAuth) for this machine's names and addresses, or the
-//   operator's (WHARF_TLS_CERT + WHARF_TLS_KEY, the file holding the chain up to its root);
+//   at every start (1 year, serverAuth) for this machine's names and addresses, always for the
+//   same key (<dataDir>/tls/server.key, 0600, made on the first start), so the pin in the
+//   one-line join (curl --pinnedpubkey) survives restarts; or the operator's (WHARF_TLS_CERT +
+//   WHARF_TLS_KEY, the file holding the chain up to its root);
 // - the serving CA: the root of the server certificate's chain. Workers pin its hash
 //   (`--ca-hash sha256:…`) and verify the master with it; GET /api/cluster/ca.crt serves it.
 import 'reflect-metadata';
@@ -23,6 +25,7 @@ import {
   importSigningKey,
   issueCertificate,
   issueServerCertificate,
+  newPrivateKeyPem,
   publicKeyOfCsr,
   splitPemCertificates,
   type SigningKey,
@@ -142,6 +145,7 @@ export class ClusterPki {
     } else {
       serverNames = serverCertificateNames(config.hosts, config.extraNames);
       const server = await issueServerCertificate({
+        keyPem: await serverKey(join(tlsDir, 'server.key'), logger),
         issuerCertPem: caCertPem,
         issuerKey: caKey,
         subjectCommonName: 'wharf-master',
@@ -179,6 +183,26 @@ export class ClusterPki {
     const facts = certificateFacts(certPem);
     return { certPem, fingerprint256: facts.fingerprint256, serial: facts.serial, notAfter: facts.notAfter };
   }
+}
+
+/**
+ * The generated server certificate's key: the one kept in the data dir, or a new one saved
+ * there (0600). A file that holds no usable key stops the start rather than being replaced,
+ * since replacing it would break every one-line join line printed so far.
+ */
+async function serverKey(path: string, logger: Logger): Promise<string> {
+  if (existsSync(path)) {
+    const pem = readPem(path, path);
+    const key = privateKeyOf(pem, path);
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new PkiError(`${path} is not an ECDSA P-256 key: remove it to make a new one (the pin in the one-line join line changes with it)`);
+    }
+    return pem;
+  }
+  const pem = await newPrivateKeyPem();
+  await writeFileAtomic(path, pem, 0o600);
+  logger.info({ path }, 'created the server key (kept across restarts)');
+  return pem;
 }
 
 /** The operator's HTTPS certificate (WHARF_HTTP_TLS_CERT/KEY): readable, and the key fits. */

@@ -10,7 +10,12 @@ export type MasterDown =
   | { kind: 'resultAck'; attemptId: string }
   | { kind: 'drain'; draining: boolean }
   /** a heartbeat counted: the worker's proof of contact (fencing); `sentAtMs` echoes the heartbeat's */
-  | { kind: 'heartbeatAck'; sentAtMs: number };
+  | { kind: 'heartbeatAck'; sentAtMs: number }
+  /**
+   * a report could not be stored (`report`: "result" or the event's kind): the worker sends it
+   * again on the same stream after at least `retryAfterMs`
+   */
+  | { kind: 'reportNack'; attemptId: string; report: string; reason: string; retryAfterMs: number };
 
 /** Run this attempt of this task. */
 export interface Assignment {

@@ -38,7 +38,7 @@ export interface ContainerSettings {
   pullPolicy?: PullPolicy | undefined;
 }
 
-/** The endings a retry policy can name in `retryOn.outcomes` (the charged rows of tasks/outcome-policy.ts). */
+/** The endings a retry policy can name in `retryOn.outcomes` (the charged rows of tasks/outcome-policy.ts; the master's own timeout_enforced is named timed_out). */
 export type RetryableEnding = 'failed' | 'timed_out' | 'error' | 'unverified';
 export const RETRYABLE_ENDINGS: readonly RetryableEnding[] = ['failed', 'timed_out', 'error', 'unverified'];
 

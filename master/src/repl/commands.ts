@@ -8,7 +8,11 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { formatBytes } from '@wharf/proto';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import { parseAuditTime } from '../audit/audit-time.js';
 import type { AuthService } from '../auth/auth-service.js';
+import { DEFAULT_INVITE_LIFETIME_MS, inviteState, MAX_INVITE_LIFETIME_MS } from '../auth/invites.js';
+import type { UserAdmin } from '../auth/user-admin.js';
 import type { JoinTokens } from '../cluster/join-tokens.js';
 import type { WorkerIdentity } from '../cluster/worker-identity.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
@@ -56,12 +60,18 @@ export interface ReplServices {
   joinTokens: JoinTokens;
   /** worker certificates (remove-worker) */
   identity: WorkerIdentity;
+  /** accounts (users, user, invite) */
+  users: UserAdmin;
+  /** the audit trail (audit); every command that changes something is recorded in it */
+  audit: AuditTrail;
   /** the start join token */
   joinToken: string;
   /** `sha256:…` of the CA workers pin */
   caHash: string;
   grpcAddress: string;
   httpUrl: string;
+  /** the one-line join (curl … /join.sh | sh) with `token` in it; undefined when the master has no worker bundle */
+  oneLineJoinFor?(token: string): Promise<string | undefined>;
 }
 
 export interface ReplContext {
@@ -85,6 +95,8 @@ export interface ReplContext {
   cwd: string;
   /** the operator typed exit: stop the master */
   exit(): void;
+  /** names the object a command changed, for its audit entry (the words typed otherwise) */
+  auditObject(object: string): void;
   now(): number;
 }
 
@@ -100,6 +112,11 @@ export interface Command {
   args: ArgKind[];
   /** options, for Tab */
   flags?: readonly string[];
+  /**
+   * The audit action of a command that changes something (`task.submit`), from its words;
+   * undefined for a command that only reads (or for words that only read, e.g. `dag <id>`).
+   */
+  audit?: (args: readonly string[]) => string | undefined;
   run(ctx: ReplContext, args: string[]): Promise<void> | void;
 }
 
@@ -489,6 +506,7 @@ function commandList(): Command[] {
     },
     {
       name: 'submit',
+      audit: () => 'task.submit',
       usage: SUBMIT_USAGE,
       summary: 'queue a task (as the admin); the same checks as POST /api/tasks',
       details: [
@@ -510,6 +528,7 @@ function commandList(): Command[] {
         if (args.length === 0) throw usageError(this, 'needs an image (or --runtime exec and a command)');
         const input = parseTaskInput(parseSubmitArgs(args));
         const task = await ctx.services.tasks.submit(ctx.admin, input);
+        ctx.auditObject(`task:${task.id}`);
         ctx.print(`submitted ${ctx.style.bold(task.id)} (${cell(task.name, 60)}): ${ctx.style.status(task.status)}`);
       },
     },
@@ -637,12 +656,14 @@ function commandList(): Command[] {
     },
     {
       name: 'cancel',
+      audit: () => 'task.cancel',
       usage: 'cancel <id>',
       summary: 'cancel a task that has not finished (its container is stopped)',
       args: ['task'],
       async run(ctx, args) {
         expectArgs(this, args, 1, 1);
         const id = await ctx.ids.taskId(args[0]!);
+        ctx.auditObject(`task:${id}`);
         const before = await ctx.services.tasks.visibleTask(ctx.admin, id);
         const task = await ctx.services.tasks.cancel(ctx.admin, id);
         const where = before.workerId ? `; worker ${before.workerId.slice(0, 8)} is told to stop it` : '';
@@ -683,6 +704,11 @@ function commandList(): Command[] {
       ].join('\n'),
       args: ['deadLetter', 'deadLetter', 'deadLetter', 'deadLetter', 'deadLetter', 'deadLetter', 'deadLetter', 'deadLetter'],
       flags: ['--all', '--image', '--name', '--limit'],
+      // one task id: that task's action (its object named below); --all or several: the bulk one
+      audit: (args) =>
+        args[0] === 'requeue' || args[0] === 'dismiss'
+          ? `dead-letter.${args[0]}${args.includes('--all') || args.length !== 2 ? '-bulk' : ''}`
+          : undefined,
       async run(ctx, args) {
         const words = args[0] === 'ls' || args[0] === 'requeue' || args[0] === 'dismiss' ? args.slice(1) : args;
         const action = args[0] === 'requeue' || args[0] === 'dismiss' ? args[0] : 'ls';
@@ -735,7 +761,9 @@ function commandList(): Command[] {
         if (all && rest.length > 0) throw usageError(this, 'give task ids or --all, not both');
         if (!all && rest.length === 0) throw usageError(this, `${action} which? give task ids or --all`);
         if (!all && (filter.image !== undefined || filter.name !== undefined)) throw usageError(this, '--image and --name go with --all');
-        const selection = all ? { filter } : { taskIds: await Promise.all(rest.map((id) => ctx.ids.taskId(id))) };
+        const taskIds = all ? [] : await Promise.all(rest.map((id) => ctx.ids.taskId(id)));
+        if (taskIds.length === 1) ctx.auditObject(`task:${taskIds[0]!}`);
+        const selection = all ? { filter } : { taskIds };
         const answer = action === 'requeue' ? await tasks.requeueDeadLetters(ctx.admin, selection) : await tasks.dismissDeadLetters(ctx.admin, selection);
         const verb = action === 'requeue' ? 're-queued' : 'dismissed';
         ctx.print(`${verb} ${answer.done.length} task${answer.done.length === 1 ? '' : 's'}${answer.done.length > 0 && answer.done.length <= 10 ? `: ${answer.done.map((id) => id.slice(0, 8)).join(', ')}` : ''}`);
@@ -745,6 +773,7 @@ function commandList(): Command[] {
     },
     {
       name: 'drain',
+      audit: () => 'worker.drain',
       usage: 'drain <worker>',
       summary: 'stop placing new tasks on a worker; what it runs finishes (undo: activate)',
       args: ['worker'],
@@ -755,6 +784,7 @@ function commandList(): Command[] {
     },
     {
       name: 'activate',
+      audit: () => 'worker.activate',
       usage: 'activate <worker>',
       summary: 'undo drain: the worker takes new tasks again',
       args: ['worker'],
@@ -850,6 +880,7 @@ function commandList(): Command[] {
     },
     {
       name: 'dag',
+      audit: (args) => (args[0] === 'submit' ? 'dag.submit' : undefined),
       usage: 'dag <id> | dag submit <file>',
       summary: 'one DAG run in detail (tasks in order, workers, attempts, exit codes, inputs hit or miss); dag submit <file> runs a DAG file',
       details: [
@@ -912,28 +943,206 @@ function commandList(): Command[] {
     {
       name: 'users',
       usage: 'users',
-      summary: 'the registered users',
+      summary: 'the accounts: email, role, disabled or not (GET /api/users)',
       args: [],
       async run(ctx, args) {
         expectArgs(this, args, 0, 0);
-        const users = await ctx.services.auth.listUsers();
-        ctx.print(table(['EMAIL', 'NAME', 'ROLE', 'CREATED', 'ID'], users.map((u) => [cell(u.email, 80), cell(u.name, 40), u.role, isoTime(u.createdAt), u.id]), ctx.style));
+        const users = await ctx.services.users.list();
+        ctx.print(
+          table(
+            ['EMAIL', 'NAME', 'ROLE', 'STATE', 'CREATED', 'ID'],
+            users.map((u) => [cell(u.email, 80), cell(u.name, 40), u.role, u.disabled ? ctx.style.status('disabled') : 'enabled', isoTime(u.createdAt), u.id]),
+            ctx.style,
+          ),
+        );
+      },
+    },
+    {
+      name: 'user',
+      usage: 'user disable|enable <user> | user role <user> admin|user | user delete <user> --yes',
+      summary: 'disable, enable or delete an account, or change its role (PATCH/DELETE /api/users/:id)',
+      details: [
+        '<user> is an email address or an id (or a unique start of one).',
+        'disable  the account cannot log in and every token of it stops at once (open WebSockets and',
+        '         log streams are closed); enable undoes it (the person logs in again).',
+        'role     admin or user; the person\'s login tokens stop at once (they log in again); their',
+        '         API tokens go on with the new role.',
+        'delete   cancels the account\'s unfinished tasks and DAG runs, revokes its API tokens and removes',
+        '         it; its tasks, logs, files and audit entries are kept. Needs --yes.',
+        'The last enabled admin cannot be demoted, disabled or deleted.',
+      ].join('\n'),
+      args: ['none', 'none', 'none'],
+      flags: ['--yes'],
+      audit: (args) =>
+        args[0] === 'disable' || args[0] === 'enable' || args[0] === 'delete' ? `user.${args[0]}` : args[0] === 'role' ? `user.role.${args[2] ?? ''}` : undefined,
+      async run(ctx, args) {
+        const [action, who, ...rest] = args;
+        if (action === undefined || !['disable', 'enable', 'role', 'delete'].includes(action)) {
+          throw usageError(this, action === undefined ? 'disable, enable, role or delete?' : `unknown action "${cell(action, 40)}"`);
+        }
+        if (who === undefined) throw usageError(this, 'which user? (an email or an id)');
+        const user = await resolveUser(ctx, who);
+        ctx.auditObject(`user:${user.id}`);
+        const name = `${user.email} (${user.id.slice(0, 8)})`;
+        if (action === 'role') {
+          const role = rest[0];
+          if (rest.length !== 1 || (role !== 'admin' && role !== 'user')) throw usageError(this, 'role takes admin or user');
+          const updated = await ctx.services.users.update(ctx.admin, user.id, { role });
+          ctx.print(updated.role === user.role ? `${name} is already ${role}` : `${name} is now ${role}; their login tokens stopped working (they log in again)`);
+          return;
+        }
+        if (action === 'delete') {
+          if (rest.length !== 1 || rest[0] !== '--yes') {
+            throw usageError(this, `deleting ${user.email} cancels their unfinished tasks and DAG runs and revokes their API tokens; repeat with --yes`);
+          }
+          const result = await ctx.services.users.delete(ctx.admin, user.id);
+          ctx.print(
+            `${name} is deleted: ${result.cancelled.tasks} unfinished task${result.cancelled.tasks === 1 ? '' : 's'} and ${result.cancelled.dags} DAG run${result.cancelled.dags === 1 ? '' : 's'} cancelled, ${result.apiTokens} API token${result.apiTokens === 1 ? '' : 's'} revoked; their records are kept`,
+          );
+          return;
+        }
+        expectArgs(this, rest, 0, 0);
+        await ctx.services.users.update(ctx.admin, user.id, { disabled: action === 'disable' });
+        ctx.print(action === 'disable' ? `${name} is disabled: no login, and every token of it stopped working` : `${name} is enabled: they can log in again`);
+      },
+    },
+    {
+      name: 'invite',
+      usage: 'invite <email> [--role admin|user] [--expires 7d] | invite revoke <id>',
+      summary: 'invite an address to register (its one-time code and link are shown once), or revoke an invite',
+      details: [
+        'The code registers that address once, with the role, before it expires (7d unless --expires,',
+        'at most 90d). Share the link privately: whoever holds it can register the address.',
+      ].join('\n'),
+      args: ['none', 'none'],
+      flags: ['--role', '--expires'],
+      audit: (args) => (args[0] === 'revoke' ? 'invite.revoke' : 'invite.create'),
+      async run(ctx, args) {
+        if (args[0] === 'revoke') {
+          expectArgs(this, args, 2, 2);
+          ctx.auditObject(`invite:${args[1]!}`);
+          const invite = await ctx.services.auth.invites.revoke(args[1]!);
+          ctx.print(`the invite for ${invite.email} is revoked`);
+          return;
+        }
+        let role: 'admin' | 'user' = 'user';
+        let expiresInMs = DEFAULT_INVITE_LIFETIME_MS;
+        const words: string[] = [];
+        for (let i = 0; i < args.length; i += 1) {
+          const word = args[i]!;
+          const [flag, inline] = word.startsWith('--') ? (word.split(/=(.*)/s, 2) as [string, string | undefined]) : [word, undefined];
+          if (flag === '--role') {
+            const value = inline ?? args[++i];
+            if (value !== 'admin' && value !== 'user') throw usageError(this, '--role takes admin or user');
+            role = value;
+          } else if (flag === '--expires') {
+            const value = inline ?? args[++i];
+            const ms = value === undefined ? undefined : parseDurationMs(value);
+            if (ms === undefined || ms < 60_000 || ms > MAX_INVITE_LIFETIME_MS) throw usageError(this, `--expires takes a duration from 1m to 90d such as 7d`);
+            expiresInMs = ms;
+          } else if (word.startsWith('-')) {
+            throw usageError(this, `unknown option ${cell(word, 40)}`);
+          } else {
+            words.push(word);
+          }
+        }
+        if (words.length !== 1 || !/^[^\s@]+@[^\s@]+$/.test(words[0]!)) throw usageError(this, 'needs one email address');
+        const { invite, code } = await ctx.services.auth.invites.create(undefined, { email: words[0]!, role, expiresInMs });
+        ctx.auditObject(`invite:${invite.id}`);
+        ctx.print(
+          fields(
+            [
+              ['email', invite.email],
+              ['role', invite.role],
+              ['expires', isoTime(invite.expiresAt)],
+              ['code', ctx.style.bold(code)],
+              ['link', `${ctx.services.httpUrl}/register?invite=${encodeURIComponent(code)}`],
+            ],
+            ctx.style,
+          ),
+        );
+        ctx.print(ctx.style.dim('the code is shown this once; send the link to the person privately'));
+      },
+    },
+    {
+      name: 'invites',
+      usage: 'invites',
+      summary: 'the invites: address, role, state (open, used, revoked, expired), expiry',
+      args: [],
+      async run(ctx, args) {
+        expectArgs(this, args, 0, 0);
+        const now = ctx.now();
+        const invites = await ctx.services.auth.invites.list();
+        if (invites.length === 0) {
+          ctx.print(ctx.style.dim('no invites yet (invite <email> makes one)'));
+          return;
+        }
+        ctx.print(table(['ID', 'EMAIL', 'ROLE', 'STATE', 'EXPIRES'], invites.map((i) => [i.id, cell(i.email, 80), i.role, inviteState(i, now), isoTime(i.expiresAt)]), ctx.style));
+      },
+    },
+    {
+      name: 'audit',
+      usage: 'audit [--user U] [--action A] [--since T] [--until T] [--limit N]',
+      summary: 'the audit trail, newest first: who changed what, from where, and how it went (GET /api/audit)',
+      details: [
+        '--user     an email or a user id      --action  e.g. task.submit, user.delete, auth.login',
+        '--since/--until  an ISO time or a duration back from now (30m, 24h, 7d)   --limit  1-1000 (50)',
+        'The console\'s own changes are recorded as the admin, from "console".',
+      ].join('\n'),
+      args: [],
+      flags: ['--user', '--action', '--since', '--until', '--limit'],
+      async run(ctx, args) {
+        const options: Record<string, string> = {};
+        for (let i = 0; i < args.length; i += 1) {
+          const word = args[i]!;
+          const [flag, inline] = word.split(/=(.*)/s, 2) as [string, string | undefined];
+          if (!['--user', '--action', '--since', '--until', '--limit'].includes(flag)) throw usageError(this, `unknown option ${cell(word, 40)}`);
+          const value = inline ?? args[++i];
+          if (value === undefined) throw usageError(this, `${flag} needs a value`);
+          options[flag.slice(2)] = value;
+        }
+        const limit = options.limit === undefined ? 50 : Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw usageError(this, '--limit takes a whole number 1-1000');
+        const now = ctx.now();
+        let userId = options.user;
+        if (userId !== undefined && userId.includes('@')) userId = (await ctx.services.users.list()).find((u) => u.email === userId!.toLowerCase())?.id ?? `unknown:${userId}`;
+        const page = await ctx.services.audit.list({
+          userId,
+          action: options.action,
+          since: options.since === undefined ? undefined : parseAuditTime(options.since, '--since', now),
+          until: options.until === undefined ? undefined : parseAuditTime(options.until, '--until', now),
+          limit,
+        });
+        if (page.entries.length === 0) {
+          ctx.print(ctx.style.dim('no audit entries match'));
+          return;
+        }
+        ctx.print(
+          table(
+            ['AT', 'WHO', 'FROM', 'ACTION', 'OBJECT', 'OUTCOME'],
+            page.entries.map((e) => [isoTime(e.at), cell(e.userEmail ?? e.userId ?? '-', 40), cell(e.address, 40), e.action, cell(e.object ?? '', 60), e.outcome]),
+            ctx.style,
+          ),
+        );
+        if (page.nextCursor) ctx.print(ctx.style.dim(`more entries match; narrow with --since/--until or raise --limit`));
       },
     },
     {
       name: 'token',
       usage: 'token',
-      summary: 'the start join token, the CA hash and the line that joins a worker',
+      summary: 'the start join token, the CA hash and the lines that join a worker',
       args: [],
-      run(ctx, args) {
+      async run(ctx, args) {
         expectArgs(this, args, 0, 0);
         const { joinToken, grpcAddress, caHash } = ctx.services;
+        const oneLine = await ctx.services.oneLineJoinFor?.(joinToken);
         ctx.print(
           fields(
             [
               ['join token', joinToken],
               ['ca hash', caHash],
               ['join a worker', `./runWorker.sh --master ${grpcAddress} --token-file <file holding the token> --ca-hash ${caHash}`],
+              ['with no clone', oneLine ?? 'unavailable: this master has no worker bundle (make build)'],
             ],
             ctx.style,
           ),
@@ -971,6 +1180,7 @@ function commandList(): Command[] {
     },
     {
       name: 'join-token',
+      audit: (args) => (args[0] === 'create' ? 'join-token.create' : args[0] === 'revoke' ? 'join-token.revoke' : undefined),
       usage: 'join-token create [--expires 24h] [--uses N] [description] | join-token revoke <id>',
       summary: 'make a join token (its secret is shown once) or revoke one',
       details: [
@@ -986,6 +1196,7 @@ function commandList(): Command[] {
         const [action, ...rest] = args;
         if (action === 'revoke') {
           expectArgs(this, rest, 1, 1);
+          ctx.auditObject(`join-token:${rest[0]!}`);
           const token = await ctx.services.joinTokens.revoke(rest[0]!, ctx.admin.email);
           ctx.print(`join token ${token.id} is revoked: no new worker can join with it`);
           return;
@@ -1018,7 +1229,9 @@ function commandList(): Command[] {
         const description = words.join(' ');
         if (description.length > 200) throw usageError(this, 'the description may be at most 200 characters');
         const { token, secret } = await ctx.services.joinTokens.create({ description, expiresInMs, usageLimit }, ctx.admin.email);
+        ctx.auditObject(`join-token:${token.id}`);
         const { grpcAddress, caHash } = ctx.services;
+        const oneLine = await ctx.services.oneLineJoinFor?.(secret);
         ctx.print(
           fields(
             [
@@ -1027,6 +1240,7 @@ function commandList(): Command[] {
               ['expires', token.expiresAt === undefined ? 'never' : isoTime(token.expiresAt)],
               ['uses', token.usageLimit === undefined ? 'any number' : String(token.usageLimit)],
               ['join a worker', `./runWorker.sh --master ${grpcAddress} --token-file <file holding the secret> --ca-hash ${caHash}`],
+              ...(oneLine ? [['with no clone', oneLine] as [string, string]] : []),
             ],
             ctx.style,
           ),
@@ -1036,6 +1250,7 @@ function commandList(): Command[] {
     },
     {
       name: 'remove-worker',
+      audit: () => 'worker.remove',
       usage: 'remove-worker <worker>',
       summary: 'take a worker out: its certificate is revoked, its stream closed, its tasks run elsewhere',
       details: [
@@ -1049,6 +1264,7 @@ function commandList(): Command[] {
       async run(ctx, args) {
         expectArgs(this, args, 1, 1);
         const id = ctx.ids.workerId(args[0]!);
+        ctx.auditObject(`worker:${id}`);
         const running = ctx.services.tasks.attemptsByWorker().get(id) ?? 0;
         const record = await ctx.services.identity.remove(id, ctx.admin.email);
         ctx.print(
@@ -1059,6 +1275,7 @@ function commandList(): Command[] {
     },
     {
       name: 'exit',
+      audit: () => 'master.stop',
       usage: 'exit',
       summary: 'stop the master in order (as Ctrl-C would without the REPL) and leave',
       args: [],
@@ -1088,6 +1305,7 @@ async function submitDagFile(ctx: ReplContext, file: string): Promise<void> {
   }
   const spec = parseDagFile(text, dagFileContentType(path));
   const run = await ctx.services.dags.submit(ctx.admin, spec);
+  ctx.auditObject(`dag:${run.id}`);
   const queued = run.tasks.filter((t) => t.state === 'queued').length;
   ctx.print(
     `submitted DAG run ${ctx.style.bold(run.id)} (${cell(run.name, 63)}): ${run.tasks.length} task${run.tasks.length === 1 ? '' : 's'}, ${queued} queued` +
@@ -1095,8 +1313,21 @@ async function submitDagFile(ctx: ReplContext, file: string): Promise<void> {
   );
 }
 
+/** An account by email, id or a unique start of an id. */
+async function resolveUser(ctx: ReplContext, who: string): Promise<User> {
+  const users = await ctx.services.users.list();
+  const lower = who.toLowerCase();
+  const exact = users.find((u) => u.email === lower || u.id === who);
+  if (exact) return exact;
+  const started = who.length >= 4 ? users.filter((u) => u.id.startsWith(who)) : [];
+  if (started.length === 1) return started[0]!;
+  if (started.length > 1) throw new WharfError('validation_failed', `user: "${cell(who, 40)}" is the start of ${started.length} ids; type more of it`);
+  throw new WharfError('not_found', `user ${cell(who, 80)} not found`);
+}
+
 async function setDraining(ctx: ReplContext, prefix: string, draining: boolean): Promise<void> {
   const id = ctx.ids.workerId(prefix);
+  ctx.auditObject(`worker:${id}`);
   const worker = (await ctx.services.registry.setDraining(id, draining))!;
   const running = ctx.services.tasks.attemptsByWorker().get(id) ?? 0;
   const name = `worker ${id.slice(0, 8)} (${cell(worker.record.name, 40)})`;

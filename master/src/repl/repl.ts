@@ -8,7 +8,7 @@ import { createInterface, type Interface, type Key } from 'node:readline';
 import { WharfError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { User } from '../records/user.js';
-import { COMMANDS, findCommand, type ReplContext, type ReplServices } from './commands.js';
+import { COMMANDS, findCommand, type Command, type ReplContext, type ReplServices } from './commands.js';
 import { createCompleter } from './completer.js';
 import { colourWanted, createStyle } from './format.js';
 import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
@@ -166,8 +166,12 @@ export async function startRepl(options: ReplOptions): Promise<ReplHandle> {
     exit: () => {
       ending = 'exit';
     },
+    auditObject: (object) => {
+      auditedObject = object;
+    },
     now: () => Date.now(),
   };
+  let auditedObject: string | undefined;
 
   const runLine = async (line: string): Promise<void> => {
     const tokens = tokenize(line);
@@ -177,14 +181,33 @@ export async function startRepl(options: ReplOptions): Promise<ReplHandle> {
     }
     const [name, ...args] = tokens.words;
     if (name === undefined) return;
+    let command: Command | undefined;
+    let outcome = 'ok';
+    auditedObject = undefined;
     try {
-      await findCommand(name).run(ctx, args);
+      command = findCommand(name);
+      await command.run(ctx, args);
     } catch (error: unknown) {
+      outcome = error instanceof WharfError ? error.code : 'internal';
       if (error instanceof WharfError) {
         printError(error.message);
       } else {
         options.logger?.error({ err: error, line }, 'REPL command failed');
         printError(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    } finally {
+      // a command that changes something is recorded as the admin, from the console
+      const action = command?.audit?.(args);
+      if (action) {
+        services.audit.record({
+          userId: admin.id,
+          userEmail: admin.email,
+          address: 'console',
+          action,
+          object: auditedObject ?? (args.join(' ').slice(0, 300) || undefined),
+          outcome,
+          status: 0,
+        });
       }
     }
   };

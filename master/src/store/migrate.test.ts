@@ -116,6 +116,14 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
   await store.revokeCertificate({ fingerprint256: 'AA:BB', serial: '01', workerId: 'w-gone', revokedAt: base, notAfter: base + 1, reason: 'worker removed by admin@example.com' });
   // registry credentials: sealed passwords, copied as they are
   await store.putRegistryCredential(mockRegistryCredential({ userId: alice.id, registry: 'ghcr.io', createdAt: base }));
+  // user administration: an invite used, one open; a session ended; the audit trail
+  const invite = { codeHash: 'cd'.repeat(32), role: 'user' as const, createdBy: alice.id, createdAt: base, expiresAt: base + 86_400_000 };
+  await store.insertInvite({ ...invite, id: 'inv-used', email: 'used@example.com', usedAt: base + 1, usedBy: alice.id });
+  await store.insertInvite({ ...invite, id: 'inv-open', email: 'open@example.com', codeHash: 'ce'.repeat(32) });
+  await store.revokeSession({ sessionId: 'session-1', userId: alice.id, revokedAt: base, expiresAt: base + 3600_000 });
+  for (let i = 0; i < 250; i += 1) {
+    await store.appendAudit({ id: `audit-${String(i).padStart(3, '0')}`, at: base + Math.floor(i / 3), userId: alice.id, address: '127.0.0.1', action: 'task.submit', outcome: 'ok', status: 201 });
+  }
   return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
@@ -146,6 +154,9 @@ async function dump(store: Store) {
     joinTokens: await store.listJoinTokens(),
     revokedCertificates: await store.listRevokedCertificates(),
     registryCredentials: await store.listRegistryCredentials({}),
+    invites: await store.listInvites(),
+    revokedSessions: await store.listRevokedSessions(),
+    audit: (await store.listAudit({ limit: 1000 })).entries,
   };
 }
 
@@ -174,6 +185,9 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     joinTokens: counts(2, 2, 0, 0),
     revokedCertificates: counts(1, 1, 0, 0),
     registryCredentials: counts(1, 1, 0, 0),
+    invites: counts(2, 2, 0, 0),
+    revokedSessions: counts(1, 1, 0, 0),
+    audit: counts(250, 250, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -191,6 +205,9 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     joinTokens: counts(2, 0, 0, 2),
     revokedCertificates: counts(1, 0, 0, 1),
     registryCredentials: counts(1, 0, 0, 1),
+    invites: counts(2, 0, 0, 2),
+    revokedSessions: counts(1, 0, 0, 1),
+    audit: counts(250, 0, 0, 250),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -207,6 +224,9 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
   const [ci] = await source.listApiTokens({});
   await source.touchApiToken(ci!.id, Date.now() + 60_000);
   await source.revokeJoinToken('wharf_rack04', 7);
+  await source.useInvite('inv-open', Date.now(), 'someone');
+  await source.updateUser((await source.listUsers())[0]!.id, { role: 'admin', tokenVersion: 2 });
+  await source.appendAudit({ id: 'audit-late', at: Date.now(), address: '10.0.0.1', action: 'auth.login', outcome: 'unauthenticated', status: 401 });
   const third = await migrateStore(source, target);
   expect(third.problems).toEqual([]);
   expect(third.counts.tasks).toEqual(counts(450, 0, 1, 449));
@@ -216,6 +236,9 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
   expect(third.counts.dags).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.apiTokens).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.joinTokens).toEqual(counts(2, 0, 1, 1));
+  expect(third.counts.invites).toEqual(counts(2, 0, 1, 1));
+  expect(third.counts.users).toEqual(counts(2, 0, 1, 1));
+  expect(third.counts.audit).toEqual(counts(251, 1, 0, 250));
   expect(await dump(target)).toEqual(await dump(source));
   expect((await target.getTask(queuedTaskId))?.status).toBe('assigned');
   expect(await target.getDag(runningDagId)).toMatchObject({ version: 2, cancelRequested: true, status: 'running' });

@@ -6,10 +6,11 @@
 //
 // Record kinds: users (with password hashes), workers, tasks, attempts, task events,
 // output-file metadata, DAG runs, join tokens and API tokens (their hashes; secrets are never
-// stored), revoked worker certificates and registry credentials (their passwords still sealed:
-// the target master needs this data dir's credentials-key to read them); these are every table
-// SqliteStore keeps. The cluster CA and its key stay in <data>/tls: move them with the data dir,
-// or every worker must join again. Log bytes,
+// stored), revoked worker certificates, registry credentials (their passwords still sealed: the
+// target master needs this data dir's credentials-key to read them), invites (their hashes),
+// ended login sessions and the audit trail; these are every table SqliteStore keeps. The cluster
+// CA and its key stay in <data>/tls: move them with the data dir, or every worker must join
+// again. Log bytes,
 // output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
 // <data>/files, <data>/artifacts) and are not touched here; artifacts in S3 stay in the bucket.
 //
@@ -21,7 +22,7 @@ import type { Attempt } from '../records/attempt.js';
 import type { DagPatch, DagRun } from '../records/dag.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task } from '../records/task.js';
-import type { UserWithPassword } from '../records/user.js';
+import type { UserPatch, UserWithPassword } from '../records/user.js';
 import type { AttemptPatch, Store, StoreChange, TaskPatch } from './store.js';
 
 export type RecordKind =
@@ -35,7 +36,10 @@ export type RecordKind =
   | 'joinTokens'
   | 'revokedCertificates'
   | 'apiTokens'
-  | 'registryCredentials';
+  | 'registryCredentials'
+  | 'invites'
+  | 'revokedSessions'
+  | 'audit';
 export const RECORD_KINDS: readonly RecordKind[] = [
   'users',
   'workers',
@@ -48,6 +52,9 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'revokedCertificates',
   'apiTokens',
   'registryCredentials',
+  'invites',
+  'revokedSessions',
+  'audit',
 ];
 
 export interface KindCounts {
@@ -126,10 +133,15 @@ export async function migrateStore(
       skip('users', `${user.email} exists in the target under another id (${existing.id}); left as it is`);
     } else if (same(existing, user)) {
       counts.users.unchanged += 1;
+    } else if (existing.passwordHash === user.passwordHash && existing.createdAt === user.createdAt) {
+      // what an admin changes (role, disabled, the token version) and the name are brought over
+      const patch: UserPatch = { role: user.role, name: user.name, disabled: user.disabled, tokenVersion: user.tokenVersion };
+      await target.updateUser(user.id, patch);
+      counts.users.updated += 1;
     } else {
-      // The contract has no user update: a changed user (e.g. a new password) stays as the
-      // target has it. Said out loud rather than passed over.
-      skip('users', `${user.email} differs between source and target (changed since the last copy?); left as it is`);
+      // The contract has no password update: a changed password stays as the target has it.
+      // Said out loud rather than passed over.
+      skip('users', `${user.email} differs between source and target (a new password since the last copy?); left as it is`);
     }
   }
   onProgress(`users: ${counts.users.read} read`);
@@ -339,6 +351,68 @@ export async function migrateStore(
     else c.inserted += 1;
   }
   onProgress(`registryCredentials: ${counts.registryCredentials.read} read`);
+  // invites (their codes' hashes): new ones inserted; a use or a revocation in the source is
+  // brought over; other differences are reported and left as the target has them
+  for (const invite of await source.listInvites()) {
+    counts.invites.read += 1;
+    const existing = await target.getInvite(invite.id);
+    if (!existing) {
+      await target.insertInvite(invite);
+      counts.invites.inserted += 1;
+    } else if (same(existing, invite)) {
+      counts.invites.unchanged += 1;
+    } else if (existing.codeHash === invite.codeHash && invite.usedAt !== undefined && invite.usedBy !== undefined && same({ ...existing, usedAt: invite.usedAt, usedBy: invite.usedBy }, invite)) {
+      await target.useInvite(invite.id, invite.usedAt, invite.usedBy);
+      counts.invites.updated += 1;
+    } else if (existing.codeHash === invite.codeHash && invite.revokedAt !== undefined && same({ ...existing, revokedAt: invite.revokedAt }, invite)) {
+      await target.revokeInvite(invite.id, invite.revokedAt);
+      counts.invites.updated += 1;
+    } else {
+      skip('invites', `invite ${invite.id} (${invite.email}) differs between source and target; left as it is`);
+    }
+  }
+  onProgress(`invites: ${counts.invites.read} read`);
+
+  const endedInTarget = new Set((await target.listRevokedSessions()).map((entry) => entry.sessionId));
+  for (const entry of await source.listRevokedSessions()) {
+    counts.revokedSessions.read += 1;
+    if (endedInTarget.has(entry.sessionId)) {
+      counts.revokedSessions.unchanged += 1;
+      continue;
+    }
+    await target.revokeSession(entry);
+    counts.revokedSessions.inserted += 1;
+  }
+  onProgress(`revokedSessions: ${counts.revokedSessions.read} read`);
+
+  // the audit trail, newest first, PAGE entries at a time; an entry is matched by id among the
+  // target's entries of the same time span
+  let auditCursor: string | undefined;
+  do {
+    const page = await source.listAudit({ limit: PAGE, cursor: auditCursor });
+    const oldest = page.entries[page.entries.length - 1];
+    const newest = page.entries[0];
+    if (oldest && newest) {
+      const present = new Set<string>();
+      let targetCursor: string | undefined;
+      do {
+        const span = await target.listAudit({ since: oldest.at, until: newest.at + 1, limit: 1000, cursor: targetCursor });
+        for (const entry of span.entries) present.add(entry.id);
+        targetCursor = span.nextCursor;
+      } while (targetCursor);
+      for (const entry of page.entries) {
+        counts.audit.read += 1;
+        if (present.has(entry.id)) {
+          counts.audit.unchanged += 1;
+          continue;
+        }
+        await target.appendAudit(entry);
+        counts.audit.inserted += 1;
+      }
+    }
+    auditCursor = page.nextCursor;
+  } while (auditCursor);
+  onProgress(`audit: ${counts.audit.read} read`);
 
   return { counts, problems };
 }

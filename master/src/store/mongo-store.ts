@@ -32,9 +32,25 @@ import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials
 import type { DagRun } from '../records/dag.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
-import type { User, UserWithPassword } from '../records/user.js';
+import type { User, UserPatch, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
-import { decodeTaskCursor, encodeDeadLetterCursor, encodeTaskCursor, type DagQuery, type DeadLetterQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
+import { mongoStorageError, translateStoreErrors } from './storage-errors.js';
+import type { InviteRecord } from '../records/invite.js';
+import type { RevokedSession } from '../records/session.js';
+import type { AuditEntry, AuditPage, AuditQuery } from '../records/audit.js';
+import {
+  decodeAuditCursor,
+  decodeTaskCursor,
+  encodeAuditCursor,
+  encodeDeadLetterCursor,
+  encodeTaskCursor,
+  type DagQuery,
+  type DeadLetterQuery,
+  type Store,
+  type StoreChange,
+  type TaskPage,
+  type TaskQuery,
+} from './store.js';
 
 const UNFINISHED_TASK_STATUSES = ['queued', 'assigned', 'running'];
 const ACTIVE_ATTEMPT_STATUSES = ['assigned', 'running', 'cancelling'];
@@ -89,6 +105,21 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'registry_credentials_by_user_registry', key: { userId: 1, registry: 1 }, unique: true },
     { name: 'registry_credentials_in_order', key: { createdAt: 1, _id: 1 } },
   ],
+  // user administration: invites found by the code's hash; ended sessions pruned by expiry
+  invites: [
+    { name: 'invites_by_hash', key: { codeHash: 1 }, unique: true },
+    { name: 'invites_in_order', key: { createdAt: 1, _id: 1 } },
+  ],
+  revoked_sessions: [
+    { name: 'revoked_sessions_in_order', key: { _seq: 1 } },
+    { name: 'revoked_sessions_by_expiry', key: { expiresAt: 1 } },
+  ],
+  // the audit trail: newest first, by user, by action; pruned by age
+  audit: [
+    { name: 'audit_by_at', key: { at: -1, _id: -1 } },
+    { name: 'audit_by_user', key: { userId: 1, at: -1, _id: -1 } },
+    { name: 'audit_by_action', key: { action: 1, at: -1, _id: -1 } },
+  ],
 };
 
 type CollectionName =
@@ -102,7 +133,10 @@ type CollectionName =
   | 'join_tokens'
   | 'revoked_certificates'
   | 'api_tokens'
-  | 'registry_credentials';
+  | 'registry_credentials'
+  | 'invites'
+  | 'revoked_sessions'
+  | 'audit';
 
 /** A record keyed by its own id (users, workers, tasks, attempts). */
 interface Keyed extends Document {
@@ -164,6 +198,9 @@ export class MongoStore implements Store {
   private readonly revokedCertificates: Collection<Keyed>;
   private readonly apiTokens: Collection<Keyed>;
   private readonly registryCredentials: Collection<Keyed>;
+  private readonly invites: Collection<Keyed>;
+  private readonly revokedSessions: Collection<Keyed>;
+  private readonly audit: Collection<Keyed>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -182,6 +219,9 @@ export class MongoStore implements Store {
     this.revokedCertificates = db.collection<Keyed>('revoked_certificates');
     this.apiTokens = db.collection<Keyed>('api_tokens');
     this.registryCredentials = db.collection<Keyed>('registry_credentials');
+    this.invites = db.collection<Keyed>('invites');
+    this.revokedSessions = db.collection<Keyed>('revoked_sessions');
+    this.audit = db.collection<Keyed>('audit');
   }
 
   /**
@@ -208,7 +248,8 @@ export class MongoStore implements Store {
       await client.connect();
       const store = new MongoStore(client, client.db(databaseName), transactions);
       await store.createIndexes();
-      return store;
+      // every method's out-of-disk-space error becomes storage_full ("master storage full: …")
+      return translateStoreErrors(store, mongoStorageError);
     } catch (error: unknown) {
       await client.close();
       throw error;
@@ -251,6 +292,72 @@ export class MongoStore implements Store {
   async countUsers(): Promise<number> {
     return this.users.countDocuments({});
   }
+
+  // ---- user administration, invites and ended sessions ---------------------------------
+
+  async updateUser(id: string, patch: UserPatch): Promise<User | undefined> {
+    const update = toUpdate(patch);
+    const after = update
+      ? await this.users.findOneAndUpdate({ _id: id }, update, { ...RECORD, returnDocument: 'after' })
+      : await this.users.findOne({ _id: id }, RECORD);
+    return after ? publicUser(after as unknown as UserWithPassword) : undefined;
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    return (await this.users.deleteOne({ _id: id })).deletedCount > 0;
+  }
+
+  async insertInvite(invite: InviteRecord): Promise<void> {
+    try {
+      await this.invites.insertOne({ _id: invite.id, ...plain(invite) });
+    } catch (error: unknown) {
+      if (isDuplicateKey(error)) throw new WharfError('conflict', `an invite with id ${invite.id} (or that code) already exists`);
+      throw error;
+    }
+  }
+
+  async getInvite(id: string): Promise<InviteRecord | undefined> {
+    return ((await this.invites.findOne({ _id: id }, RECORD)) ?? undefined) as InviteRecord | undefined;
+  }
+
+  async findInviteByHash(codeHash: string): Promise<InviteRecord | undefined> {
+    return ((await this.invites.findOne({ codeHash }, RECORD)) ?? undefined) as InviteRecord | undefined;
+  }
+
+  async listInvites(): Promise<InviteRecord[]> {
+    return (await this.invites.find({}, { ...RECORD, sort: { createdAt: 1, _id: 1 } }).toArray()) as unknown as InviteRecord[];
+  }
+
+  async useInvite(id: string, now: number, userId: string): Promise<boolean> {
+    const result = await this.invites.updateOne(
+      { _id: id, usedAt: { $exists: false }, revokedAt: { $exists: false }, expiresAt: { $gt: now } },
+      { $set: { usedAt: now, usedBy: userId } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async revokeInvite(id: string, at: number): Promise<boolean> {
+    const result = await this.invites.updateOne({ _id: id, usedAt: { $exists: false }, revokedAt: { $exists: false } }, { $set: { revokedAt: at } });
+    return result.modifiedCount === 1;
+  }
+
+  async revokeSession(entry: RevokedSession): Promise<void> {
+    await this.revokedSessions.updateOne(
+      { _id: entry.sessionId },
+      { $setOnInsert: { _seq: new ObjectId(), ...plain(entry) } },
+      { upsert: true },
+    );
+  }
+
+  async listRevokedSessions(): Promise<RevokedSession[]> {
+    return (await this.revokedSessions.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as RevokedSession[];
+  }
+
+  async pruneRevokedSessions(now: number): Promise<number> {
+    return (await this.revokedSessions.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+  }
+
+  // ---- end of user administration -------------------------------------------------------
 
   // workers
 
@@ -324,6 +431,36 @@ export class MongoStore implements Store {
   async listRevokedCertificates(): Promise<RevokedCertificate[]> {
     return (await this.revokedCertificates.find({}, { ...RECORD, sort: { _seq: 1 } }).toArray()) as unknown as RevokedCertificate[];
   }
+
+  // ---- audit trail ----------------------------------------------------------------------
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.audit.insertOne({ _id: entry.id, ...plain(entry) });
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditPage> {
+    const filter: Filter<Keyed> = {};
+    if (query.userId !== undefined) filter.userId = query.userId;
+    if (query.action !== undefined) filter.action = query.action;
+    if (query.since !== undefined || query.until !== undefined) {
+      filter.at = { ...(query.since !== undefined ? { $gte: query.since } : {}), ...(query.until !== undefined ? { $lt: query.until } : {}) };
+    }
+    if (query.cursor !== undefined) {
+      const cursor = decodeAuditCursor(query.cursor);
+      if (!cursor) throw new WharfError('validation_failed', 'cursor: not a cursor this server issued');
+      filter.$or = [{ at: { $lt: cursor.at } }, { at: cursor.at, _id: { $lt: cursor.id } }];
+    }
+    const docs = await this.audit.find(filter, { projection: { _id: 0 }, sort: { at: -1, _id: -1 }, limit: query.limit + 1 }).toArray();
+    const entries = docs.slice(0, query.limit) as unknown as AuditEntry[];
+    const last = entries[entries.length - 1];
+    return { entries, nextCursor: docs.length > query.limit && last ? encodeAuditCursor(last) : undefined };
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return (await this.audit.deleteMany({ at: { $lt: before } })).deletedCount;
+  }
+
+  // ---- end of audit trail ---------------------------------------------------------------
 
   // tasks and attempts
 

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { MasterConfig } from '../config/master-config.js';
 import type { Logger } from '../logger.js';
-import { MongoStore } from './mongo-store.js';
+import type { MongoStore } from './mongo-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -40,6 +40,8 @@ export async function openStore(config: Pick<MasterConfig, 'dataDir' | 'mongo'>,
   const shown = redactMongoUrl(url);
   let store: MongoStore;
   try {
+    // loaded only when asked for: the driver takes a noticeable part of a master's start
+    const { MongoStore } = await import('./mongo-store.js');
     store = await MongoStore.connect(url, database, { startTimeoutMs });
   } catch (error: unknown) {
     const reason = error instanceof Error ? error.message : String(error);

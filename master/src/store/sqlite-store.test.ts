@@ -29,3 +29,22 @@ describe('SqliteStore on disk', () => {
     await second.close();
   });
 });
+
+describe('SqliteStore on a full disk', () => {
+  it('answers storage_full naming the master storage when the database cannot grow, and works again once it can', async () => {
+    const store = new SqliteStore(freshPath());
+    // the database's own page limit stands in for a full disk: SQLite answers SQLITE_FULL either way
+    const db = (store as unknown as { db: { pragma(sql: string, options?: { simple: boolean }): unknown } }).db;
+    const pages = Number(db.pragma('page_count', { simple: true }));
+    db.pragma(`max_page_count = ${pages}`);
+    const big = mockTask({ env: { BLOB: 'x'.repeat(64 * 1024) } });
+    const refused = await store.commit([{ kind: 'insertTask', task: big }]).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'storage_full', message: expect.stringMatching(/^master storage full: the database cannot grow \(SQLITE_FULL\)/) });
+    await expect(store.saveWorker({ id: 'w', name: 'w', hostname: 'h', status: 'ready', runtimes: ['docker'], labels: { big: 'x'.repeat(64 * 1024) }, capacity: { cpu: 1, memory: 1, gpu: 0, disk: 0 }, version: 'v', registeredAt: 0, lastHeartbeatAt: 0 })).rejects.toMatchObject({ code: 'storage_full' });
+    expect(await store.getTask(big.id)).toBeUndefined();
+    db.pragma(`max_page_count = ${pages * 1000}`);
+    expect(await store.commit([{ kind: 'insertTask', task: big }])).toBe(true);
+    expect((await store.getTask(big.id))?.env).toEqual(big.env);
+    await store.close();
+  });
+});

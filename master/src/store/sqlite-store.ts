@@ -1,5 +1,6 @@
 // SqliteStore: the embedded default Store (better-sqlite3, WAL). Records are kept as JSON
-// documents with their queried fields in indexed columns beside them.
+// documents with their queried fields in indexed columns beside them. A full disk (SQLITE_FULL)
+// surfaces from every method as WharfError `storage_full` (storage-errors.ts).
 import Database from 'better-sqlite3';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { RegistryCredentialRecord } from '../records/registry-credential.js';
@@ -9,9 +10,26 @@ import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials
 import type { DagRun } from '../records/dag.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
-import type { User, UserWithPassword } from '../records/user.js';
+import type { User, UserPatch, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
-import { applyPatch, decodeTaskCursor, encodeDeadLetterCursor, encodeTaskCursor, type DagQuery, type DeadLetterQuery, type Store, type StoreChange, type TaskPage, type TaskQuery } from './store.js';
+import { sqliteStorageError, translateStoreErrors } from './storage-errors.js';
+import type { InviteRecord } from '../records/invite.js';
+import type { RevokedSession } from '../records/session.js';
+import type { AuditEntry, AuditPage, AuditQuery } from '../records/audit.js';
+import {
+  applyPatch,
+  decodeAuditCursor,
+  decodeTaskCursor,
+  encodeAuditCursor,
+  encodeDeadLetterCursor,
+  encodeTaskCursor,
+  type DagQuery,
+  type DeadLetterQuery,
+  type Store,
+  type StoreChange,
+  type TaskPage,
+  type TaskQuery,
+} from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -59,6 +77,23 @@ CREATE TABLE IF NOT EXISTS api_tokens (
   id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
   created_at INTEGER NOT NULL, data TEXT NOT NULL, UNIQUE (user_id, name));
 `;
+// User administration: invites (found by the code's hash) and ended login sessions
+const USER_ADMIN_SCHEMA = `
+CREATE TABLE IF NOT EXISTS invites (
+  id TEXT PRIMARY KEY, code_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_sessions (
+  session_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, data TEXT NOT NULL);
+`;
+
+// The audit trail: append-only, read newest first, filtered by user and action, pruned by age
+const AUDIT_SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit (
+  id TEXT PRIMARY KEY, at INTEGER NOT NULL, user_id TEXT, action TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_at ON audit (at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS audit_by_user ON audit (user_id, at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS audit_by_action ON audit (action, at DESC, id DESC);
+`;
+
 /** A join token row: the counters in columns (updated in place), the rest as JSON. */
 interface JoinTokenRow {
   id: string;
@@ -107,6 +142,8 @@ export class SqliteStore implements Store {
   private readonly statements;
   private readonly apiTokenStatements;
   private readonly credentialStatements;
+  private readonly userAdminStatements;
+  private readonly auditStatements;
   /** One transaction per commit; nested inside `commitMany`'s transaction it is a savepoint. */
   private readonly applyGroup: Database.Transaction<(changes: readonly StoreChange[]) => void>;
   private readonly applyGroups: Database.Transaction<(groups: readonly (readonly StoreChange[])[]) => boolean[]>;
@@ -120,6 +157,8 @@ export class SqliteStore implements Store {
     this.db.exec(API_TOKEN_SCHEMA);
     this.db.exec(DEAD_LETTER_SCHEMA);
     this.db.exec(REGISTRY_CREDENTIAL_SCHEMA);
+    this.db.exec(USER_ADMIN_SCHEMA);
+    this.db.exec(AUDIT_SCHEMA);
     const db = this.db;
     this.statements = {
       insertUser: db.prepare('INSERT INTO users (id, email, data) VALUES (?, ?, ?)'),
@@ -187,6 +226,22 @@ export class SqliteStore implements Store {
       delete: db.prepare('DELETE FROM api_tokens WHERE id = ?'),
       update: db.prepare('UPDATE api_tokens SET data = ? WHERE id = ?'),
     };
+    this.userAdminStatements = {
+      updateUser: db.prepare('UPDATE users SET data = ? WHERE id = ?'),
+      deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
+      insertInvite: db.prepare('INSERT INTO invites (id, code_hash, created_at, data) VALUES (?, ?, ?, ?)'),
+      inviteById: db.prepare<[string], Row>('SELECT data FROM invites WHERE id = ?'),
+      inviteByHash: db.prepare<[string], Row>('SELECT data FROM invites WHERE code_hash = ?'),
+      allInvites: db.prepare<[], Row>('SELECT data FROM invites ORDER BY created_at, id'),
+      updateInvite: db.prepare('UPDATE invites SET data = ? WHERE id = ?'),
+      revokeSession: db.prepare('INSERT INTO revoked_sessions (session_id, expires_at, data) VALUES (?, ?, ?) ON CONFLICT(session_id) DO NOTHING'),
+      allRevokedSessions: db.prepare<[], Row>('SELECT data FROM revoked_sessions ORDER BY rowid'),
+      pruneRevokedSessions: db.prepare('DELETE FROM revoked_sessions WHERE expires_at <= ?'),
+    };
+    this.auditStatements = {
+      insert: db.prepare('INSERT INTO audit (id, at, user_id, action, data) VALUES (?, ?, ?, ?, ?)'),
+      prune: db.prepare('DELETE FROM audit WHERE at < ?'),
+    };
     this.applyGroup = this.db.transaction((changes: readonly StoreChange[]) => {
       for (const change of changes) this.applyChange(change);
     });
@@ -201,6 +256,8 @@ export class SqliteStore implements Store {
         }
       }),
     );
+    // every method's SQLITE_FULL becomes storage_full ("master storage full: …")
+    return translateStoreErrors(this, sqliteStorageError);
   }
 
   async insertUser(user: UserWithPassword): Promise<void> {
@@ -230,6 +287,80 @@ export class SqliteStore implements Store {
   async countUsers(): Promise<number> {
     return this.statements.countUsers.get()?.n ?? 0;
   }
+
+  // ---- user administration, invites and ended sessions ---------------------------------
+
+  async updateUser(id: string, patch: UserPatch): Promise<User | undefined> {
+    const update = this.db.transaction(() => {
+      const user = parse<UserWithPassword>(this.statements.userById.get(id));
+      if (!user) return undefined;
+      const next = applyPatch({ ...user }, patch);
+      this.userAdminStatements.updateUser.run(JSON.stringify(next), id);
+      return publicUser(next);
+    });
+    return update();
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    return this.userAdminStatements.deleteUser.run(id).changes > 0;
+  }
+
+  async insertInvite(invite: InviteRecord): Promise<void> {
+    try {
+      this.userAdminStatements.insertInvite.run(invite.id, invite.codeHash, invite.createdAt, JSON.stringify(invite));
+    } catch (error: unknown) {
+      if (error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_CONSTRAINT')) {
+        throw new WharfError('conflict', `an invite with id ${invite.id} (or that code) already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async getInvite(id: string): Promise<InviteRecord | undefined> {
+    return parse<InviteRecord>(this.userAdminStatements.inviteById.get(id));
+  }
+
+  async findInviteByHash(codeHash: string): Promise<InviteRecord | undefined> {
+    return parse<InviteRecord>(this.userAdminStatements.inviteByHash.get(codeHash));
+  }
+
+  async listInvites(): Promise<InviteRecord[]> {
+    return this.userAdminStatements.allInvites.all().map((row) => JSON.parse(row.data) as InviteRecord);
+  }
+
+  async useInvite(id: string, now: number, userId: string): Promise<boolean> {
+    const use = this.db.transaction(() => {
+      const invite = parse<InviteRecord>(this.userAdminStatements.inviteById.get(id));
+      if (!invite || invite.usedAt !== undefined || invite.revokedAt !== undefined || invite.expiresAt <= now) return false;
+      this.userAdminStatements.updateInvite.run(JSON.stringify({ ...invite, usedAt: now, usedBy: userId }), id);
+      return true;
+    });
+    return use();
+  }
+
+  async revokeInvite(id: string, at: number): Promise<boolean> {
+    const revoke = this.db.transaction(() => {
+      const invite = parse<InviteRecord>(this.userAdminStatements.inviteById.get(id));
+      if (!invite || invite.usedAt !== undefined || invite.revokedAt !== undefined) return false;
+      this.userAdminStatements.updateInvite.run(JSON.stringify({ ...invite, revokedAt: at }), id);
+      return true;
+    });
+    return revoke();
+  }
+
+  async revokeSession(entry: RevokedSession): Promise<void> {
+    this.userAdminStatements.revokeSession.run(entry.sessionId, entry.expiresAt, JSON.stringify(entry));
+  }
+
+  async listRevokedSessions(): Promise<RevokedSession[]> {
+    return this.userAdminStatements.allRevokedSessions.all().map((row) => JSON.parse(row.data) as RevokedSession);
+  }
+
+  async pruneRevokedSessions(now: number): Promise<number> {
+    return this.userAdminStatements.pruneRevokedSessions.run(now).changes;
+  }
+
+  // ---- end of user administration -------------------------------------------------------
 
   async saveWorker(worker: WorkerRecord): Promise<void> {
     this.statements.saveWorker.run(worker.id, JSON.stringify(worker));
@@ -283,6 +414,50 @@ export class SqliteStore implements Store {
   async listRevokedCertificates(): Promise<RevokedCertificate[]> {
     return this.statements.allRevokedCertificates.all().map((row) => JSON.parse(row.data) as RevokedCertificate);
   }
+
+  // ---- audit trail ----------------------------------------------------------------------
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.auditStatements.insert.run(entry.id, entry.at, entry.userId ?? null, entry.action, JSON.stringify(entry));
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditPage> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(query.userId);
+    }
+    if (query.action !== undefined) {
+      where.push('action = ?');
+      params.push(query.action);
+    }
+    if (query.since !== undefined) {
+      where.push('at >= ?');
+      params.push(query.since);
+    }
+    if (query.until !== undefined) {
+      where.push('at < ?');
+      params.push(query.until);
+    }
+    if (query.cursor !== undefined) {
+      const cursor = decodeAuditCursor(query.cursor);
+      if (!cursor) throw new WharfError('validation_failed', 'cursor: not a cursor this server issued');
+      where.push('(at < ? OR (at = ? AND id < ?))');
+      params.push(cursor.at, cursor.at, cursor.id);
+    }
+    const sql = `SELECT data FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare<(string | number)[], Row>(sql).all(...params, query.limit + 1);
+    const entries = rows.slice(0, query.limit).map((row) => JSON.parse(row.data) as AuditEntry);
+    const last = entries[entries.length - 1];
+    return { entries, nextCursor: rows.length > query.limit && last ? encodeAuditCursor(last) : undefined };
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return this.auditStatements.prune.run(before).changes;
+  }
+
+  // ---- end of audit trail ---------------------------------------------------------------
 
   async getTask(id: string): Promise<Task | undefined> {
     return parse<Task>(this.statements.taskById.get(id));

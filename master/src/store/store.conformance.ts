@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { JoinTokenRecord } from '../records/credentials.js';
 import type { RegistryCredentialRecord } from '../records/registry-credential.js';
+import type { InviteRecord } from '../records/invite.js';
+import type { AuditEntry } from '../records/audit.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
@@ -491,6 +493,104 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
     // ---- end of dead letters --------------------------------------------------------------
 
+    // ---- user administration, invites and ended sessions ---------------------------------
+    describe('user administration', () => {
+      it('patches a user (a field given as undefined is removed) and deletes one once', async () => {
+        const user = mockUser({ email: 'ada@example.com' });
+        await store.insertUser(user);
+        const patched = await store.updateUser(user.id, { role: 'admin', disabled: true, tokenVersion: 3 });
+        const { passwordHash: _hash, ...visible } = user;
+        expect(patched).toEqual({ ...visible, role: 'admin', disabled: true, tokenVersion: 3 });
+        expect(await store.getUser(user.id)).toEqual(patched);
+        expect((await store.findUserByEmail('ada@example.com'))?.passwordHash).toBe(user.passwordHash);
+        expect(await store.updateUser(user.id, { disabled: undefined })).toEqual({ ...visible, role: 'admin', tokenVersion: 3 });
+        expect(await store.updateUser('nobody', { role: 'user' })).toBeUndefined();
+        expect(await store.deleteUser(user.id)).toBe(true);
+        expect(await store.deleteUser(user.id)).toBe(false);
+        expect(await store.getUser(user.id)).toBeUndefined();
+        expect(await store.findUserByEmail('ada@example.com')).toBeUndefined();
+        // the address is free again
+        await store.insertUser(mockUser({ email: 'ada@example.com' }));
+        expect(await store.countUsers()).toBe(1);
+      });
+
+      it('keeps invites, finds them by code hash, uses one once and only while usable', async () => {
+        const now = 1_000_000;
+        const invite = mockInvite({ createdAt: now, expiresAt: now + 1000 });
+        const later = mockInvite({ createdAt: now + 1 });
+        await store.insertInvite(later);
+        await store.insertInvite(invite);
+        expect(await store.getInvite(invite.id)).toEqual(invite);
+        expect(await store.findInviteByHash(invite.codeHash)).toEqual(invite);
+        expect(await store.findInviteByHash('0'.repeat(64))).toBeUndefined();
+        expect((await store.listInvites()).map((i) => i.id)).toEqual([invite.id, later.id]);
+        const clash = await store.insertInvite({ ...mockInvite(), codeHash: invite.codeHash }).catch((e: unknown) => e);
+        expect((clash as WharfError).code).toBe('conflict');
+        expect(await store.useInvite(invite.id, now + 1000, 'u1')).toBe(false); // expired at that moment
+        const uses = await Promise.all([store.useInvite(invite.id, now + 10, 'u1'), store.useInvite(invite.id, now + 10, 'u2')]);
+        expect(uses.filter(Boolean)).toHaveLength(1);
+        expect(await store.getInvite(invite.id)).toMatchObject({ usedAt: now + 10, usedBy: uses[0] ? 'u1' : 'u2' });
+        expect(await store.revokeInvite(invite.id, now + 20)).toBe(false); // used: nothing to revoke
+        expect(await store.revokeInvite(later.id, now + 20)).toBe(true);
+        expect(await store.revokeInvite(later.id, now + 30)).toBe(false);
+        expect(await store.useInvite(later.id, now + 40, 'u3')).toBe(false);
+        expect(await store.getInvite(later.id)).toEqual({ ...later, revokedAt: now + 20 });
+        expect(await store.useInvite('nope', now, 'u4')).toBe(false);
+      });
+
+      it('keeps ended sessions once each and prunes those every token of which has expired', async () => {
+        const first = { sessionId: 's1', userId: 'u1', revokedAt: 10, expiresAt: 100 };
+        const second = { sessionId: 's2', userId: 'u1', revokedAt: 20, expiresAt: 200 };
+        await store.revokeSession(first);
+        await store.revokeSession({ ...first, revokedAt: 99 });
+        await store.revokeSession(second);
+        expect(await store.listRevokedSessions()).toEqual([first, second]);
+        expect(await store.pruneRevokedSessions(100)).toBe(1);
+        expect(await store.listRevokedSessions()).toEqual([second]);
+      });
+    });
+    // ---- end of user administration -------------------------------------------------------
+
+    // ---- audit trail ----------------------------------------------------------------------
+    describe('audit trail', () => {
+      it('lists entries newest first, filtered by user, action and time, page by page', async () => {
+        const entries = [
+          mockAudit({ at: 1000, userId: 'alice', action: 'task.submit' }),
+          mockAudit({ at: 2000, userId: 'bob', action: 'task.submit' }),
+          mockAudit({ at: 2000, userId: 'alice', action: 'task.cancel' }),
+          mockAudit({ at: 3000, userId: undefined, userEmail: undefined, action: 'auth.login', outcome: 'unauthenticated', status: 401 }),
+          mockAudit({ at: 4000, userId: 'alice', action: 'task.submit' }),
+        ];
+        for (const entry of entries) await store.appendAudit(entry);
+        const all = await store.listAudit({ limit: 10 });
+        const byTime = [...entries].sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
+        expect(all.entries).toEqual(byTime);
+        expect(all.nextCursor).toBeUndefined();
+        expect((await store.listAudit({ limit: 10, userId: 'alice' })).entries.map((e) => e.at)).toEqual([4000, 2000, 1000]);
+        expect((await store.listAudit({ limit: 10, action: 'task.submit', since: 2000 })).entries.map((e) => e.userId)).toEqual(['alice', 'bob']);
+        expect((await store.listAudit({ limit: 10, until: 2000 })).entries).toEqual([entries[0]]);
+        expect((await store.listAudit({ limit: 10 })).entries.find((e) => e.action === 'auth.login')).not.toHaveProperty('userId');
+        // pages: two by two, nothing repeated or skipped
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listAudit({ limit: 2, cursor });
+          seen.push(...page.entries.map((e) => e.id));
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(seen).toEqual(byTime.map((e) => e.id));
+        await expect(store.listAudit({ limit: 2, cursor: 'garbage' })).rejects.toMatchObject({ code: 'validation_failed' });
+      });
+
+      it('prunes entries older than a time', async () => {
+        for (const at of [1000, 2000, 3000]) await store.appendAudit(mockAudit({ at }));
+        expect(await store.pruneAudit(2000)).toBe(1);
+        expect((await store.listAudit({ limit: 10 })).entries.map((e) => e.at)).toEqual([3000, 2000]);
+        expect(await store.pruneAudit(2000)).toBe(0);
+      });
+    });
+    // ---- end of audit trail ---------------------------------------------------------------
+
     // ---- API tokens -----------------------------------------------------------------------
     describe('API tokens', () => {
       it('keeps a token, finds it by id and by secret hash, and lists it per user oldest first', async () => {
@@ -593,6 +693,34 @@ function mockWorker(id: string, overrides: Partial<WorkerRecord> = {}): WorkerRe
     version: '0.1.0',
     registeredAt: 1,
     lastHeartbeatAt: 1,
+    ...overrides,
+  };
+}
+
+function mockInvite(overrides: Partial<InviteRecord> = {}): InviteRecord {
+  return {
+    id: randomUUID(),
+    codeHash: createHash('sha256').update(randomUUID()).digest('hex'),
+    email: `${randomUUID()}@example.com`,
+    role: 'user',
+    createdBy: 'admin-1',
+    createdAt: Date.now(),
+    expiresAt: Date.now() + 3_600_000,
+    ...overrides,
+  };
+}
+
+function mockAudit(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: randomUUID(),
+    at: Date.now(),
+    userId: 'alice',
+    userEmail: 'alice@example.com',
+    address: '127.0.0.1',
+    action: 'task.submit',
+    object: `task:${randomUUID()}`,
+    outcome: 'ok',
+    status: 201,
     ...overrides,
   };
 }

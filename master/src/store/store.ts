@@ -2,7 +2,7 @@ import type { Attempt, AttemptStatus } from '../records/attempt.js';
 import type { DagPatch, DagRun, DagStatus } from '../records/dag.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent, TaskStatus } from '../records/task.js';
-import type { User, UserWithPassword } from '../records/user.js';
+import type { User, UserPatch, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
 // The Store contract: every piece of master state, behind domain-level operations. SqliteStore
 // (embedded, default) implements it; one conformance suite (store-conformance.ts) runs against
@@ -15,6 +15,9 @@ import type { WorkerRecord } from '../records/worker.js';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
 import type { RegistryCredentialRecord } from '../records/registry-credential.js';
+import type { InviteRecord } from '../records/invite.js';
+import type { RevokedSession } from '../records/session.js';
+import type { AuditEntry, AuditPage, AuditQuery } from '../records/audit.js';
 
 export interface TaskPage {
   tasks: Task[];
@@ -79,6 +82,33 @@ export interface Store {
   listUsers(): Promise<User[]>;
   countUsers(): Promise<number>;
 
+  // ---- user administration, invites and ended sessions (auth/) -------------------------
+  // Not part of `commit`: each operation touches one record (or prunes one kind).
+  /** Applies the patch (undefined removes a field); answers the user after it, undefined when unknown. */
+  updateUser(id: string, patch: UserPatch): Promise<User | undefined>;
+  /** Forgets the user (their tasks, files and audit entries stay); answers false when unknown. */
+  deleteUser(id: string): Promise<boolean>;
+  /** Throws WharfError('conflict') when the id or the code's hash is taken. */
+  insertInvite(invite: InviteRecord): Promise<void>;
+  getInvite(id: string): Promise<InviteRecord | undefined>;
+  findInviteByHash(codeHash: string): Promise<InviteRecord | undefined>;
+  /** oldest first (createdAt, then id) */
+  listInvites(): Promise<InviteRecord[]>;
+  /**
+   * Marks the invite used by `userId`, atomically, only when it is usable at `now`: not used,
+   * not revoked, not expired. Answers whether it was, so one code registers one account.
+   */
+  useInvite(id: string, now: number, userId: string): Promise<boolean>;
+  /** Marks it revoked at `at`; answers false when unknown, used or already revoked. */
+  revokeInvite(id: string, at: number): Promise<boolean>;
+  /** Records an ended login session; one already recorded is kept as it was. */
+  revokeSession(entry: RevokedSession): Promise<void>;
+  /** every recorded session, oldest first */
+  listRevokedSessions(): Promise<RevokedSession[]>;
+  /** Drops the entries whose expiresAt is at or before `now`; answers how many. */
+  pruneRevokedSessions(now: number): Promise<number>;
+  // ---- end of user administration ------------------------------------------------------
+
   // workers
   saveWorker(worker: WorkerRecord): Promise<void>;
   getWorker(id: string): Promise<WorkerRecord | undefined>;
@@ -106,6 +136,15 @@ export interface Store {
   revokeCertificate(entry: RevokedCertificate): Promise<void>;
   /** oldest first */
   listRevokedCertificates(): Promise<RevokedCertificate[]>;
+
+  // ---- audit trail (audit/audit-trail.ts) ----------------------------------------------
+  // Append-only; pruned by age (WHARF_AUDIT_RETENTION). Not part of `commit`.
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** newest first (at, then id, descending), filtered; `nextCursor` when more match */
+  listAudit(query: AuditQuery): Promise<AuditPage>;
+  /** Drops the entries older than `before` (at < before); answers how many. */
+  pruneAudit(before: number): Promise<number>;
+  // ---- end of audit trail --------------------------------------------------------------
 
   // tasks and attempts
   getTask(id: string): Promise<Task | undefined>;
@@ -218,6 +257,16 @@ export async function commitGroups(store: Store, groups: readonly (readonly Stor
 /** Cursor over (createdAt desc, id desc), shared by the implementations. */
 export function encodeTaskCursor(task: Pick<Task, 'createdAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([task.createdAt, task.id])).toString('base64url');
+}
+
+/** Cursor over (at desc, id desc) of audit entries, shared by the implementations. */
+export function encodeAuditCursor(entry: Pick<AuditEntry, 'at' | 'id'>): string {
+  return encodeTaskCursor({ createdAt: entry.at, id: entry.id });
+}
+
+export function decodeAuditCursor(cursor: string): { at: number; id: string } | undefined {
+  const decoded = decodeTaskCursor(cursor);
+  return decoded && { at: decoded.createdAt, id: decoded.id };
 }
 
 export function decodeTaskCursor(cursor: string): { createdAt: number; id: string } | undefined {

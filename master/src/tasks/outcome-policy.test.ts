@@ -86,6 +86,24 @@ const ROWS: Row[] = [
     decision: { kind: 'fail', attemptStatus: 'timed_out', reason: 'timed out after 30s', retriesUsed: 0, deadLetter: true },
   },
   {
+    when: 'the master ended it past its timeout (its worker did not stop it), retries left',
+    task: { timeoutSeconds: 30 },
+    ending: { outcome: 'timeout_enforced', error: 'no result within the cancel grace' },
+    decision: {
+      kind: 'retry',
+      attemptStatus: 'timed_out',
+      reason: 'timed out after 30s (ended by the master: its worker did not stop it); retry 1 of 2 in 2s',
+      delayMs: 1500,
+      retriesUsed: 1,
+    },
+  },
+  {
+    when: 'the master ended it past its timeout, no retry left',
+    task: { timeoutSeconds: 30, retriesUsed: 2 },
+    ending: { outcome: 'timeout_enforced' },
+    decision: { kind: 'fail', attemptStatus: 'timed_out', reason: 'timed out after 30s (ended by the master: its worker did not stop it)', retriesUsed: 2, deadLetter: true },
+  },
+  {
     when: 'the worker could not run it (with its error)',
     task: { maxRetries: 0 },
     ending: { outcome: 'error', error: 'image not found' },
@@ -159,6 +177,30 @@ const ROWS: Row[] = [
     task: { retryPolicy: { backoffSeconds: 1, backoffMultiplier: 2, maxBackoffSeconds: 10, retryOn: { outcomes: ['timed_out'] } } },
     ending: { outcome: 'timed_out', exitCode: 137 },
     decision: { kind: 'retry', attemptStatus: 'timed_out', reason: 'timed out after 10s; retry 1 of 2 in 2s', delayMs: 1500, retriesUsed: 1 },
+  },
+  {
+    when: 'the master ended it past its timeout when retryOn names timed_out only: retried like the worker\'s timeout',
+    task: { timeoutSeconds: 30, retryPolicy: { backoffSeconds: 1, backoffMultiplier: 2, maxBackoffSeconds: 10, retryOn: { outcomes: ['timed_out'] } } },
+    ending: { outcome: 'timeout_enforced' },
+    decision: {
+      kind: 'retry',
+      attemptStatus: 'timed_out',
+      reason: 'timed out after 30s (ended by the master: its worker did not stop it); retry 1 of 2 in 2s',
+      delayMs: 1500,
+      retriesUsed: 1,
+    },
+  },
+  {
+    when: 'the master ended it past its timeout when retryOn names exit codes only: failed at once, a dead letter',
+    task: { timeoutSeconds: 30, retryPolicy: { backoffSeconds: 1, backoffMultiplier: 2, maxBackoffSeconds: 10, retryOn: { exitCodes: [75] } } },
+    ending: { outcome: 'timeout_enforced' },
+    decision: {
+      kind: 'fail',
+      attemptStatus: 'timed_out',
+      reason: 'timed out after 30s (ended by the master: its worker did not stop it); not retried (retryOn: exit code 75)',
+      retriesUsed: 0,
+      deadLetter: true,
+    },
   },
   {
     when: 'a worker error when retryOn names exit codes only',

@@ -6,13 +6,19 @@
 // An ending is what the worker reported (succeeded, failed, timed_out, error, cancelled, stopped) or what
 // the master found (unverified: a result that did not hold up — a declared output missing, files
 // that are not what the master received; the finding overrides what the worker reported, see
-// endingOf). A new kind of ending (preempted, timed out by the master) is a new row, as `stopped`
-// (a partitioned worker's own stop, fencing) was: its attempt status, whether a person's cancel overrides it, what it does
+// endingOf) or what the master decided (timeout_enforced). A new kind of ending (preempted) is a
+// new row, as `stopped` (a partitioned worker's own stop, fencing) and `timeout_enforced` were:
+// its attempt status, whether a person's cancel overrides it, what it does
 // to the task (succeed; charge a retry, else fail; re-queue uncharged), and the reason people see.
 import type { Attempt, AttemptStatus, ReportedOutcome } from '../records/attempt.js';
 import { TERMINAL_TASK_STATUSES, type RetryOn, type RetryPolicy, type Task } from '../records/task.js';
 
-export type AttemptEnding = ReportedOutcome | 'unverified';
+/**
+ * What the worker reported, or what the master decided: `unverified` (a result that does not
+ * hold up) and `timeout_enforced` (the master ended an attempt that ran past its timeout and
+ * whose worker did not stop it within the cancel grace).
+ */
+export type AttemptEnding = ReportedOutcome | 'unverified' | 'timeout_enforced';
 
 /** How an attempt ended: the outcome, the exit code when there is one, the error the reason names. */
 export interface Ending {
@@ -62,6 +68,17 @@ export const ENDING_RULES: Readonly<Record<AttemptEnding, EndingRule>> = {
   // outputs past their cap). A failure, charged; a worker's `cancelled` report whose files do not
   // verify is charged too, not re-queued for free
   unverified: { attemptStatus: 'failed', cancelOverrides: false, effect: 'charge', reason: (_task, ending) => ending.error ?? 'the result did not hold up' },
+  // the attempt ran past the task's timeout, the master cancelled it (the worker's own timeout
+  // had not ended it) and no result came within the cancel grace: the master ends it timed out
+  // itself (timers: systems/timeout-system.ts). Charged like the worker's timed_out (retryOn
+  // names it `timed_out`, see retriedOn; with no retry left it is a dead letter); a late result
+  // is acknowledged without effect
+  timeout_enforced: {
+    attemptStatus: 'timed_out',
+    cancelOverrides: true,
+    effect: 'charge',
+    reason: (task) => `timed out after ${task.timeoutSeconds}s (ended by the master: its worker did not stop it)`,
+  },
 };
 
 export type OutcomeDecision =
@@ -126,9 +143,14 @@ export function decideOutcome(task: Task, attempt: Attempt, ending: Ending, retr
   }
 }
 
-/** The ending is one the task's retryOn retries. */
+/**
+ * The ending is one the task's retryOn retries. The master's own end of a timed-out attempt
+ * (timeout_enforced) counts as `timed_out`, the name a policy gives it: a timeout is retried the
+ * same whichever side stopped the task.
+ */
 export function retriedOn(retryOn: RetryOn, ending: Ending): boolean {
-  if (retryOn.outcomes?.some((outcome) => outcome === ending.outcome)) return true;
+  const outcome = ending.outcome === 'timeout_enforced' ? 'timed_out' : ending.outcome;
+  if (retryOn.outcomes?.some((named) => named === outcome)) return true;
   return ending.outcome === 'failed' && ending.exitCode !== undefined && (retryOn.exitCodes?.includes(ending.exitCode) ?? false);
 }
 

@@ -12,7 +12,9 @@
 //               attempts held until the worker must have stopped them — fencing — then lost
 //               and re-queued, not charged)
 //   timers      the wake-up when a retry's backoff ends; a lost or removed worker's fencing bound;
-//               deadlines
+//               deadlines; timeouts
+//   timeouts    the master's backstop for timeoutSeconds: a cancel when an attempt ran past it,
+//               then, with no result within the cancel grace, the attempt ends timed out
 //   queries     reads
 //   deadlines   a task not started by its startDeadline, or not ended by its deadline, fails
 //               (deadline_exceeded); its attempt is stopped with grace
@@ -47,7 +49,9 @@
 //   Attempt (attempt.status)
 //
 //   assigned ──started──▶ running ──result──▶ succeeded · failed · timed_out · error · cancelled
-//      │                                       · stopped (its worker was cut off; not charged)
+//      │                       │               · stopped (its worker was cut off; not charged)
+//      │                       └─ past its timeout: cancel; no result within the grace ──▶ timed_out
+//      │                          (ended by the master, charged; a late result is acked without effect)
 //      │  (a result may come while assigned)   (a result that does not hold up: failed, charged —
 //      │                                         a declared output missing, files not as received)
 //      ├──cancel (assigned or running)──▶ cancelling ──result──▶ cancelled (succeeded if it had,
@@ -75,6 +79,7 @@ import { QuerySystem } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
 import { SubmissionSystem, type SubmissionPlace, type SubmitOptions } from './systems/submission-system.js';
+import { TimeoutSystem } from './systems/timeout-system.js';
 import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
@@ -104,6 +109,7 @@ export class TaskService {
   private readonly queries: QuerySystem;
   private readonly cancellation: CancellationSystem;
   private readonly reports: ReportSystem;
+  private readonly timeouts: TimeoutSystem;
   private readonly recovery: RecoverySystem;
   private readonly deadLetters: DeadLetterSystem;
   private readonly deadlines: DeadlineSystem;
@@ -129,8 +135,10 @@ export class TaskService {
     this.submission = new SubmissionSystem(this.resources, this.dispatch);
     this.queries = new QuerySystem(this.resources);
     this.cancellation = new CancellationSystem(this.resources, this.queries);
-    this.reports = new ReportSystem(this.resources, this.dispatch);
-    this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers);
+    // the timeouts end an attempt through the reports, which arm the timeouts when one starts
+    this.timeouts = new TimeoutSystem(this.resources, this.timers, (attempt, ending) => this.reports.endAttempt(attempt, ending));
+    this.reports = new ReportSystem(this.resources, this.dispatch, this.timeouts);
+    this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers, this.timeouts);
     this.deadLetters = new DeadLetterSystem(this.resources, this.dispatch);
     this.deadlines = new DeadlineSystem(this.resources, this.cancellation, this.timers);
   }

@@ -13,6 +13,8 @@ import { WorkerHistory, type TelemetrySample } from './worker-history.js';
 
 export interface RunningTaskView {
   taskId: string;
+  /** the task's owner: the transports show a task only to its owner and admins */
+  userId: string;
   attemptId: string;
   name: string;
   resources: Resources;
@@ -200,7 +202,7 @@ export class TelemetryService {
       this.runningByWorker.set(workerId, map);
     }
     const known = map.get(task.id);
-    map.set(task.id, { taskId: task.id, attemptId: task.currentAttemptId!, name: task.name, resources: task.resources });
+    map.set(task.id, { taskId: task.id, userId: task.userId, attemptId: task.currentAttemptId!, name: task.name, resources: task.resources });
     this.workerOfTask.set(task.id, workerId);
     if (known?.attemptId !== task.currentAttemptId) this.runningChanged(workerId);
   }

@@ -26,6 +26,7 @@ import type { OutputFile as _wharf_v1_OutputFile, OutputFile__Output as _wharf_v
 import type { RegisterRequest as _wharf_v1_RegisterRequest, RegisterRequest__Output as _wharf_v1_RegisterRequest__Output } from './wharf/v1/RegisterRequest.js';
 import type { RegisterResponse as _wharf_v1_RegisterResponse, RegisterResponse__Output as _wharf_v1_RegisterResponse__Output } from './wharf/v1/RegisterResponse.js';
 import type { RegistryAuth as _wharf_v1_RegistryAuth, RegistryAuth__Output as _wharf_v1_RegistryAuth__Output } from './wharf/v1/RegistryAuth.js';
+import type { ReportNack as _wharf_v1_ReportNack, ReportNack__Output as _wharf_v1_ReportNack__Output } from './wharf/v1/ReportNack.js';
 import type { Resources as _wharf_v1_Resources, Resources__Output as _wharf_v1_Resources__Output } from './wharf/v1/Resources.js';
 import type { ResultAck as _wharf_v1_ResultAck, ResultAck__Output as _wharf_v1_ResultAck__Output } from './wharf/v1/ResultAck.js';
 import type { RunningAttempt as _wharf_v1_RunningAttempt, RunningAttempt__Output as _wharf_v1_RunningAttempt__Output } from './wharf/v1/RunningAttempt.js';
@@ -69,6 +70,7 @@ export interface ProtoGrpcType {
       RegisterRequest: MessageTypeDefinition<_wharf_v1_RegisterRequest, _wharf_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_wharf_v1_RegisterResponse, _wharf_v1_RegisterResponse__Output>
       RegistryAuth: MessageTypeDefinition<_wharf_v1_RegistryAuth, _wharf_v1_RegistryAuth__Output>
+      ReportNack: MessageTypeDefinition<_wharf_v1_ReportNack, _wharf_v1_ReportNack__Output>
       Resources: MessageTypeDefinition<_wharf_v1_Resources, _wharf_v1_Resources__Output>
       ResultAck: MessageTypeDefinition<_wharf_v1_ResultAck, _wharf_v1_ResultAck__Output>
       RunningAttempt: MessageTypeDefinition<_wharf_v1_RunningAttempt, _wharf_v1_RunningAttempt__Output>

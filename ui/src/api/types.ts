@@ -6,7 +6,34 @@ export interface User {
   email: string;
   name: string;
   role: Role;
+  /** absent in answers of older masters */
+  disabled?: boolean;
   createdAt: string;
+}
+
+export interface Invite {
+  id: string;
+  email: string;
+  role: Role;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+  usedBy: string | null;
+  revokedAt: string | null;
+  state: 'open' | 'used' | 'revoked' | 'expired';
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  userId: string | null;
+  userEmail: string | null;
+  address: string;
+  action: string;
+  object: string | null;
+  outcome: string;
+  status: number;
 }
 
 export type TaskStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -362,5 +389,20 @@ export interface JoinToken {
 export interface ClusterJoin {
   grpcAddress: string;
   caHash: string;
+  /** the runWorker.sh line (a clone of the repository) */
   command: string;
+  /** the one-line join (no clone: curl … /join.sh | sh); null on a master without it */
+  oneLine: OneLineJoin | null;
+}
+
+export interface OneLineJoin {
+  available: boolean;
+  /** with a `<join token>` placeholder; null when unavailable */
+  command: string | null;
+  scriptUrl: string;
+  pinnedPublicKey: string | null;
+  bundleSha256: string | null;
+  bundleVersion: string | null;
+  /** why it is unavailable, or what it does not protect against */
+  warning: string | null;
 }

@@ -1,6 +1,10 @@
-// Who is logged in. The token lives in localStorage so a reload keeps the session; the session
-// ends on Logout, on any 401 from the API (expired or revoked token) and at the token's own
-// expiry time (read from the JWT's `exp`), and each of these sends the person back to login.
+// Who is logged in. The token lives in localStorage so a reload keeps the session. Before the
+// token expires (read from the JWT's `exp`) it is renewed with POST /api/auth/refresh, which
+// works until WHARF_SESSION_MAX_AGE after the login; the live sockets reopen with the new one.
+// The session ends on Log out (POST /api/auth/logout: the master refuses the token from then
+// on), on any 401 from the API (expired or revoked: logged out elsewhere, account disabled or
+// deleted, role changed), when a renewal is refused, and at the token's own expiry; each of
+// these sends the person back to login.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiClient } from '../api/client.ts';
 import type { User } from '../api/types.ts';
@@ -8,6 +12,9 @@ import type { User } from '../api/types.ts';
 const TOKEN_KEY = 'wharf.token';
 
 export type SessionEnd = 'expired' | 'logged-out' | null;
+
+/** Renew this long before the token's expiry (or at half its life for short-lived tokens). */
+const RENEW_AHEAD_MS = 2 * 60_000;
 
 interface AuthState {
   token: string | null;
@@ -19,6 +26,10 @@ interface AuthState {
   api: ApiClient;
   login(token: string, user: User): void;
   logout(reason?: SessionEnd): void;
+  /** Ends the session on the master too (POST /api/auth/logout), then here. */
+  signOut(): Promise<void>;
+  /** Asks for a fresh token now (a live socket was closed with 4401); false when refused. */
+  renew(): Promise<boolean>;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -108,7 +119,34 @@ export function AuthProvider({ children, fetchImpl }: { children: ReactNode; fet
     };
   }, [token, user, api]);
 
-  // end the session when the token expires, even if the page makes no request
+  const renewing = useRef<Promise<boolean> | null>(null);
+  const renew = useCallback((): Promise<boolean> => {
+    if (!tokenRef.current) return Promise.resolve(false);
+    // one renewal at a time: several sockets closing together share it
+    renewing.current ??= api
+      .post<{ token: string; user: User }>('/api/auth/refresh')
+      .then(
+        (answer) => {
+          login(answer.token, answer.user);
+          return true;
+        },
+        () => {
+          // a 401 has already ended the session (onUnauthorized); anything else: try again later
+          return false;
+        },
+      )
+      .finally(() => {
+        renewing.current = null;
+      });
+    return renewing.current;
+  }, [api, login]);
+
+  const signOut = useCallback(async () => {
+    if (tokenRef.current) await api.post('/api/auth/logout').catch(() => undefined);
+    logout('logged-out');
+  }, [api, logout]);
+
+  // renew the token before it expires; end the session when it expires anyway
   useEffect(() => {
     if (!token) return;
     const exp = tokenExpiry(token);
@@ -118,11 +156,19 @@ export function AuthProvider({ children, fetchImpl }: { children: ReactNode; fet
       logout('expired');
       return;
     }
-    const timer = setTimeout(() => logout('expired'), Math.min(ms, 2 ** 31 - 1));
-    return () => clearTimeout(timer);
-  }, [token, logout]);
+    const ahead = Math.min(RENEW_AHEAD_MS, ms / 2);
+    const renewTimer = setTimeout(() => void renew(), Math.min(ms - ahead, 2 ** 31 - 1));
+    const endTimer = setTimeout(() => logout('expired'), Math.min(ms, 2 ** 31 - 1));
+    return () => {
+      clearTimeout(renewTimer);
+      clearTimeout(endTimer);
+    };
+  }, [token, logout, renew]);
 
-  const value = useMemo<AuthState>(() => ({ token, user, checking, ended, api, login, logout }), [token, user, checking, ended, api, login, logout]);
+  const value = useMemo<AuthState>(
+    () => ({ token, user, checking, ended, api, login, logout, signOut, renew }),
+    [token, user, checking, ended, api, login, logout, signOut, renew],
+  );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -2,7 +2,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/auth.tsx';
 
 export function Layout() {
-  const { user, logout } = useAuth();
+  const { user, signOut } = useAuth();
   const navigate = useNavigate();
   return (
     <div className="app">
@@ -24,6 +24,12 @@ export function Layout() {
           </NavLink>
           <NavLink to="/dead-letters">Dead letters</NavLink>
           <NavLink to="/dags">DAGs</NavLink>
+          {user?.role === 'admin' ? (
+            <>
+              <NavLink to="/users">Users</NavLink>
+              <NavLink to="/audit">Audit</NavLink>
+            </>
+          ) : null}
           <NavLink to="/tasks/new" className="nav-submit">
             Submit task
           </NavLink>
@@ -37,8 +43,7 @@ export function Layout() {
             type="button"
             className="btn btn-small btn-ghost"
             onClick={() => {
-              logout('logged-out');
-              navigate('/login');
+              void signOut().then(() => navigate('/login'));
             }}
           >
             Log out

@@ -1,7 +1,9 @@
 // One JSON WebSocket to the master (/ws/…), authenticated with ?token= (a browser cannot set
 // headers on an upgrade). Reconnects with backoff after a drop or a `lagged` close (4008); a
 // socket that never opens makes the dashboard re-check the session (an expired token is refused
-// at the upgrade with 401, which a browser only sees as a failed connection).
+// at the upgrade with 401, which a browser only sees as a failed connection). A close with 4401
+// (its token expired or was revoked) asks for a fresh token: the socket reopens with it, or the
+// refusal ends the session and sends the person to login. A renewed token reopens the socket.
 import { useEffect, useRef, useState } from 'react';
 import { useAuth } from '../auth/auth.tsx';
 
@@ -27,7 +29,7 @@ export function useLiveSocket<M extends { type: string }>({ path, onMessage, onO
   state: LiveState;
   problem: string | null;
 } {
-  const { token, api } = useAuth();
+  const { token, api, renew } = useAuth();
   const [state, setState] = useState<LiveState>('connecting');
   const [problem, setProblem] = useState<string | null>(null);
   const handlers = useRef({ onMessage, onOpen });
@@ -73,6 +75,18 @@ export function useLiveSocket<M extends { type: string }>({ path, onMessage, onO
           setState('closed');
           return;
         }
+        if (event.code === 4401) {
+          // the token ended: a renewal brings a new token (and this effect reopens the socket with it)
+          setState('reconnecting');
+          void renew().then((renewed) => {
+            // refused with 401: the session has ended; otherwise (the master unreachable) try again
+            if (!renewed && !stopped) {
+              attempt += 1;
+              timer = setTimeout(connect, Math.min(10_000, 250 * 2 ** Math.min(attempt, 6)));
+            }
+          });
+          return;
+        }
         if (!opened) {
           // refused at the upgrade: a 401 here means the session is over (the client logs out)
           api.get('/api/auth/me').catch(() => undefined);
@@ -94,7 +108,7 @@ export function useLiveSocket<M extends { type: string }>({ path, onMessage, onO
       if (timer) clearTimeout(timer);
       socket?.close(1000);
     };
-  }, [path, token, api, stopOnNormalClose]);
+  }, [path, token, api, renew, stopOnNormalClose]);
 
   return { state, problem };
 }

@@ -1,13 +1,16 @@
 // Login and Register. The API's messages are shown at the field they concern ("email: …",
-// "password: …", a taken email at the email field, wrong credentials at the password).
-import { useState, type FormEvent } from 'react';
+// "password: …", wrong credentials at the password). Registering: with an invite link
+// (`/register?invite=…`) the page shows the invited address and the account is made with the
+// invite; without one (open registration) the master answers the same for a free and a taken
+// address, so the page then logs in: only the address's owner gets in.
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router-dom';
 import { ApiError, fieldErrors } from '../api/client.ts';
 import type { User } from '../api/types.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { Field } from '../components/field.tsx';
 
-type AuthField = 'email' | 'password' | 'name';
+type AuthField = 'email' | 'password' | 'name' | 'invite';
 type Errors = Partial<Record<AuthField | 'form', string>>;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -23,13 +26,14 @@ function checkLocally(mode: 'login' | 'register', email: string, password: strin
 
 function errorsFromApi(mode: 'login' | 'register', error: unknown): Errors {
   if (!(error instanceof ApiError)) return { form: String(error) };
-  if (error.code === 'conflict') return { email: error.message };
+  if (error.code === 'conflict') return { email: error.message.replace(/^email: /, '') };
+  if (error.code === 'forbidden') return { form: error.message.replace(/^invite: /, '') };
   if (error.code === 'unauthenticated' && mode === 'login') return { password: error.message };
   if (error.code === 'rate_limited') return { form: error.message };
   const { fields, rest } = fieldErrors(error.message);
   const errors: Errors = {};
   for (const [key, message] of Object.entries(fields)) {
-    if (key === 'email' || key === 'password' || key === 'name') errors[key] = message;
+    if (key === 'email' || key === 'password' || key === 'name' || key === 'invite') errors[key] = message;
     else rest.push(`${key}: ${message}`);
   }
   if (rest.length > 0) errors.form = rest.join('; ');
@@ -46,6 +50,33 @@ function AuthPage({ mode }: { mode: 'login' | 'register' }) {
   const [name, setName] = useState('');
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
+  const invite = mode === 'register' ? new URLSearchParams(location.search).get('invite') : null;
+  const [invited, setInvited] = useState<{ email: string; role: string } | null>(null);
+  const [registration, setRegistration] = useState<string | null>(null);
+
+  // an invite link: show the address it is for; otherwise say when registration needs one
+  useEffect(() => {
+    if (mode !== 'register') return;
+    let live = true;
+    if (invite) {
+      api.get<{ invite: { email: string; role: string } }>(`/api/auth/invites/${encodeURIComponent(invite)}`).then(
+        (answer) => {
+          if (!live) return;
+          setInvited(answer.invite);
+          setEmail(answer.invite.email);
+        },
+        (error: unknown) => live && setErrors({ form: error instanceof Error ? error.message.replace(/^invite: /, '') : String(error) }),
+      );
+    } else {
+      api.get<{ registration: string }>('/api/auth/config').then(
+        (answer) => live && setRegistration(answer.registration),
+        () => undefined,
+      );
+    }
+    return () => {
+      live = false;
+    };
+  }, [mode, invite, api]);
 
   if (token && user) return <Navigate to={from} replace />;
 
@@ -56,8 +87,30 @@ function AuthPage({ mode }: { mode: 'login' | 'register' }) {
     if (Object.keys(local).length > 0) return;
     setBusy(true);
     try {
-      const body = mode === 'register' ? { email: email.trim(), password, ...(name.trim() ? { name: name.trim() } : {}) } : { email: email.trim(), password };
-      const answer = await api.post<{ user: User; token: string }>(`/api/auth/${mode}`, body);
+      const credentials = { email: email.trim(), password };
+      if (mode === 'register') {
+        const body = { ...credentials, ...(name.trim() ? { name: name.trim() } : {}), ...(invite ? { invite } : {}) };
+        const answer = await api.post<{ user?: User; token?: string }>('/api/auth/register', body);
+        if (answer.token && answer.user) {
+          login(answer.token, answer.user);
+          navigate(from, { replace: true });
+          return;
+        }
+        // open registration answered "accepted" (the same for a taken address): log in to find out
+        try {
+          const session = await api.post<{ user: User; token: string }>('/api/auth/login', credentials);
+          login(session.token, session.user);
+          navigate(from, { replace: true });
+        } catch (failure: unknown) {
+          if (failure instanceof ApiError && failure.code === 'unauthenticated') {
+            setErrors({ form: 'This address and password do not open an account. If the address is already registered, log in with its own password.' });
+          } else {
+            setErrors(errorsFromApi('login', failure));
+          }
+        }
+        return;
+      }
+      const answer = await api.post<{ user: User; token: string }>('/api/auth/login', credentials);
       login(answer.token, answer.user);
       navigate(from, { replace: true });
     } catch (error: unknown) {
@@ -84,6 +137,21 @@ function AuthPage({ mode }: { mode: 'login' | 'register' }) {
             Your session has expired. Log in again to continue.
           </p>
         ) : null}
+        {mode === 'register' && invited ? (
+          <p className="notice" role="status">
+            You were invited as {invited.role === 'admin' ? 'an admin' : 'a user'}: set a password for {invited.email}.
+          </p>
+        ) : null}
+        {mode === 'register' && !invite && registration === 'invite' ? (
+          <p className="notice" role="status">
+            This Wharf registers people by invitation: ask an admin for an invite link.
+          </p>
+        ) : null}
+        {mode === 'register' && !invite && registration === 'closed' ? (
+          <p className="notice" role="status">
+            Registration is closed on this Wharf: ask an admin for an account.
+          </p>
+        ) : null}
         {errors.form ? (
           <p className="form-error" role="alert">
             {errors.form}
@@ -91,7 +159,15 @@ function AuthPage({ mode }: { mode: 'login' | 'register' }) {
         ) : null}
         <Field label="Email" error={errors.email}>
           {(props) => (
-            <input {...props} type="email" name="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+            <input
+              {...props}
+              type="email"
+              name="email"
+              autoComplete="email"
+              value={email}
+              readOnly={Boolean(invited)}
+              onChange={(e) => setEmail(e.target.value)}
+            />
           )}
         </Field>
         {mode === 'register' ? (

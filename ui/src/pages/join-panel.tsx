@@ -1,10 +1,12 @@
-// For admins on the Workers page: the line that joins a worker (with the CA hash it pins) and
-// the join tokens — create one with an expiry and a use limit (its secret is shown once), see
-// each one's state and uses, revoke one.
+// For admins on the Workers page: the lines that join a worker — the one-line join for a machine
+// with no clone (curl … /join.sh | sh, pinned to the master's HTTPS key) and the runWorker.sh
+// line for a clone, both with the CA hash the worker pins — and the join tokens: create one with
+// an expiry and a use limit (its secret is shown once, with the one-line join ready to paste),
+// see each one's state and uses, revoke one.
 import { useState, type FormEvent } from 'react';
 import { ApiError, fieldErrors } from '../api/client.ts';
 import { formatTime } from '../api/format.ts';
-import type { ClusterJoin, JoinToken } from '../api/types.ts';
+import type { ClusterJoin, JoinToken, OneLineJoin } from '../api/types.ts';
 import { useResource } from '../api/use-resource.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
@@ -22,7 +24,7 @@ export function JoinPanel() {
   const [uses, setUses] = useState('');
   const [busy, setBusy] = useState(false);
   const [formError, setFormError] = useState<{ fields: Record<string, string>; rest: string[] } | null>(null);
-  const [created, setCreated] = useState<{ token: JoinToken; secret: string } | null>(null);
+  const [created, setCreated] = useState<{ token: JoinToken; secret: string; oneLineCommand?: string | null } | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
   const create = async (event: FormEvent) => {
@@ -34,7 +36,7 @@ export function JoinPanel() {
       if (description.trim()) body.description = description.trim();
       if (expiresIn.trim()) body.expiresIn = expiresIn.trim();
       if (uses.trim()) body.usageLimit = Number(uses.trim());
-      const answer = await api.post<{ token: JoinToken; secret: string }>('/api/join-tokens', body);
+      const answer = await api.post<{ token: JoinToken; secret: string; oneLineCommand?: string | null }>('/api/join-tokens', body);
       setCreated(answer);
       setDescription('');
       tokens.reload();
@@ -61,9 +63,10 @@ export function JoinPanel() {
         <h2 className="card-title">Join a worker</h2>
         {join.data ? (
           <>
+            {join.data.oneLine ? <OneLine oneLine={join.data.oneLine} /> : null}
             <p className="muted small">
-              On the new machine, with a join token in a file (below). The worker checks this master by its CA hash, then keeps a
-              certificate of its own; the token is needed only this once.
+              {join.data.oneLine ? 'From a clone of the repository' : 'On the new machine'}, with a join token in a file (below). The
+              worker checks this master by its CA hash, then keeps a certificate of its own; the token is needed only this once.
             </p>
             <div className="join-line">
               <code className="mono" data-testid="join-command">
@@ -110,7 +113,18 @@ export function JoinPanel() {
               </code>
               <CopyButton text={created.secret} />
             </div>
-            <p className="small">Save it in a file (mode 600) on the new machine and pass that file with --token-file.</p>
+            {created.oneLineCommand ? (
+              <>
+                <p className="small">Join a machine with no clone with it (Node ≥ 20.19 and curl there):</p>
+                <div className="join-line">
+                  <code className="mono" data-testid="new-token-one-line">
+                    {created.oneLineCommand}
+                  </code>
+                  <CopyButton text={created.oneLineCommand} />
+                </div>
+              </>
+            ) : null}
+            <p className="small">Or save it in a file (mode 600) on the new machine and pass that file with --token-file.</p>
             <button type="button" className="btn btn-small" onClick={() => setCreated(null)}>
               Done
             </button>
@@ -168,6 +182,38 @@ export function JoinPanel() {
           </div>
         )}
       </div>
+    </>
+  );
+}
+
+/** The one-line join: the line with a copy button, or why this master cannot offer it. */
+function OneLine({ oneLine }: { oneLine: OneLineJoin }) {
+  if (!oneLine.available || !oneLine.command) {
+    return (
+      <p className="muted small" data-testid="one-line-unavailable">
+        No one-line join: {oneLine.warning ?? 'this master has no worker bundle to serve'}.
+      </p>
+    );
+  }
+  return (
+    <>
+      <p className="muted small">
+        On a machine with no clone (it needs Node ≥ 20.19 and curl), with a join token (below) in place of{' '}
+        <span className="mono">&lt;join token&gt;</span>. curl accepts only this master&apos;s HTTPS key, and the script runs the
+        worker only if its sha256 is the one announced; add <span className="mono">--install-service</span> (as root) to keep it
+        running as a systemd service.
+      </p>
+      <div className="join-line">
+        <code className="mono" data-testid="one-line-command">
+          {oneLine.command}
+        </code>
+        <CopyButton text={oneLine.command} />
+      </div>
+      {oneLine.warning ? (
+        <p className="form-error small" data-testid="one-line-warning">
+          {oneLine.warning}
+        </p>
+      ) : null}
     </>
   );
 }

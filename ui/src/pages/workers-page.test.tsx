@@ -9,6 +9,17 @@ afterEach(cleanup);
 const ADMIN = { ...USER, email: 'admin@wharf.local', role: 'admin' as const };
 const HASH = `sha256:${'ab'.repeat(32)}`;
 const COMMAND = `./runWorker.sh --master m.example:50051 --token-file <file with a join token> --ca-hash ${HASH}`;
+const PIN = 'sha256//3C/apsqZOCikAt7LjCSwlG3O9RcrC83Hkz8aK9VhcPQ=';
+const ONE_LINE = `curl -fsSL --pinnedpubkey '${PIN}' -k https://m.example:8080/join.sh | sh -s -- --token <join token> --ca-hash ${HASH}`;
+const oneLine = {
+  available: true,
+  command: ONE_LINE,
+  scriptUrl: 'https://m.example:8080/join.sh',
+  pinnedPublicKey: PIN,
+  bundleSha256: 'cd'.repeat(32),
+  bundleVersion: '0.1.0',
+  warning: null,
+};
 
 const worker: WorkerTelemetry = {
   id: 'w-1',
@@ -48,7 +59,7 @@ const common = [
   { path: '/api/workers', body: { workers: [worker] } },
   { path: '/api/workers/w-1', body: { worker } },
   { path: /^\/api\/workers\/w-1\/metrics$/, body: { workerId: 'w-1', intervalMs: 5000, samples: [] } },
-  { path: '/api/cluster/join', body: { grpcAddress: 'm.example:50051', caHash: HASH, command: COMMAND } },
+  { path: '/api/cluster/join', body: { grpcAddress: 'm.example:50051', caHash: HASH, command: COMMAND, oneLine } },
 ];
 
 describe('joining workers (admins)', () => {
@@ -62,11 +73,20 @@ describe('joining workers (admins)', () => {
         method: 'POST',
         path: '/api/join-tokens',
         status: 201,
-        body: { token: token('wharf_new001', { description: 'rack 5', usageLimit: 3 }), secret: 'wharf_new001.0123456789abcdefghijklmnopqrstuv', command: COMMAND },
+        body: {
+          token: token('wharf_new001', { description: 'rack 5', usageLimit: 3 }),
+          secret: 'wharf_new001.0123456789abcdefghijklmnopqrstuv',
+          command: COMMAND,
+          oneLineCommand: ONE_LINE.replace('<join token>', 'wharf_new001.0123456789abcdefghijklmnopqrstuv'),
+        },
       },
       { method: 'DELETE', path: '/api/join-tokens/wharf_rack04', body: { token: token('wharf_rack04', { state: 'revoked' }) } },
     ]);
     expect((await screen.findByTestId('join-command')).textContent).toBe(COMMAND);
+    // the one-line join first, with its copy button
+    const line = screen.getByTestId('one-line-command');
+    expect(line.textContent).toBe(ONE_LINE);
+    expect(within(line.parentElement!).getByRole('button', { name: 'Copy' })).toBeTruthy();
     expect(screen.getByText(HASH)).toBeTruthy();
     const startRow = await waitFor(() => {
       const row = document.querySelector('[data-token="wharf_start1"]');
@@ -83,6 +103,8 @@ describe('joining workers (admins)', () => {
     fireEvent.change(screen.getByLabelText('Uses'), { target: { value: '3' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create token' }));
     expect((await screen.findByTestId('new-token-secret')).textContent).toBe('wharf_new001.0123456789abcdefghijklmnopqrstuv');
+    // the one-line join with the new secret in it, ready to paste
+    expect(screen.getByTestId('new-token-one-line').textContent).toBe(`curl -fsSL --pinnedpubkey '${PIN}' -k https://m.example:8080/join.sh | sh -s -- --token wharf_new001.0123456789abcdefghijklmnopqrstuv --ca-hash ${HASH}`);
     expect(calls.find((c) => c.method === 'POST' && c.path === '/api/join-tokens')?.body).toEqual({ description: 'rack 5', expiresIn: '2h', usageLimit: 3 });
     // shown once: Done takes it away for good
     fireEvent.click(screen.getByRole('button', { name: 'Done' }));
@@ -90,6 +112,26 @@ describe('joining workers (admins)', () => {
 
     fireEvent.click(within(rackRow).getByRole('button', { name: 'Revoke' }));
     await waitFor(() => expect(calls.some((c) => c.method === 'DELETE' && c.path === '/api/join-tokens/wharf_rack04')).toBe(true));
+  });
+
+  it('says why there is no one-line join when the master cannot serve one', async () => {
+    renderApp('/workers', [
+      { path: '/api/auth/me', body: { user: ADMIN } },
+      ...common.filter((route) => route.path !== '/api/cluster/join'),
+      {
+        path: '/api/cluster/join',
+        body: {
+          grpcAddress: 'm.example:50051',
+          caHash: HASH,
+          command: COMMAND,
+          oneLine: { ...oneLine, available: false, command: null, bundleSha256: null, bundleVersion: null, warning: 'this master has no worker bundle to serve: build it on the master with make build' },
+        },
+      },
+      { path: '/api/join-tokens', body: { tokens: [] } },
+    ]);
+    expect((await screen.findByTestId('one-line-unavailable')).textContent).toContain('build it on the master with make build');
+    expect(screen.queryByTestId('one-line-command')).toBeNull();
+    expect(screen.getByTestId('join-command').textContent).toBe(COMMAND);
   });
 
   it('shows the API\'s field errors at the field', async () => {

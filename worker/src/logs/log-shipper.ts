@@ -3,15 +3,16 @@
 // spool before it is sent, so a broken stream (or a worker restart) is replayed from seq 1 with
 // identical frames — the master applies each seq once. When the master answers OUT_OF_RANGE
 // (a chunk skipped a seq it never got) the frames are resent at once from the seq it names
-// (`wharf-expected-seq`). finish() ends the stream and waits for a LogAck that names this
-// attempt with lastSeq ≥ the last seq.
+// (`wharf-expected-seq`); a refusal with `wharf-retry-after-ms` (the master's storage is full)
+// is sent again no sooner than that, with backoff, until the master has room. finish() ends the
+// stream and waits for a LogAck that names this attempt with lastSeq ≥ the last seq.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import type { LogAck__Output, LogChunk } from '@wharf/proto';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
 import type { GatewayConnection } from '../session/gateway-connection.js';
-import { describeGrpcError, grpcStatusOf, grpcTrailerOf, writeMessage } from '../session/gateway-connection.js';
+import { describeGrpcError, grpcStatusOf, grpcTrailerOf, retryAfterMsOf, writeMessage } from '../session/gateway-connection.js';
 import { LogBatcher, type LogFrame, type LogStreamName } from './log-batcher.js';
 import { LogSpool } from './log-spool.js';
 
@@ -64,6 +65,8 @@ export class LogShipper {
   /** The seq the next call starts from: 1, or the one the master asked for after a gap. */
   private nextCallFrom = 1;
   private finishing = false;
+  /** the master refused chunks for lack of room (said once) */
+  private waitingForRoom = false;
   private wake: (() => void) | undefined;
   private readonly done: Promise<LogShipResult>;
 
@@ -210,6 +213,8 @@ export class LogShipper {
           this.call = undefined;
           this.callSentSeq = 0;
           this.backoff.reset();
+          if (this.waitingForRoom) this.options.logger.info('the master had room again for log chunks');
+          this.waitingForRoom = false;
           if (ack.attemptId === this.options.attemptId && ack.lastSeq >= this.batcher.lastSeq) {
             return { acknowledged: true, chunks: this.batcher.lastSeq };
           }
@@ -244,7 +249,13 @@ export class LogShipper {
           this.options.logger.warn({ reason: describeGrpcError(error) }, 'the master refused this attempt\'s logs; not sending them');
           return { acknowledged: false, chunks: this.batcher.lastSeq };
         }
-        const delayMs = this.backoff.nextDelayMs();
+        // a temporary refusal (the master's storage is full) says how long to wait at least
+        const retryAfterMs = retryAfterMsOf(error);
+        if (retryAfterMs !== undefined && !this.waitingForRoom) {
+          this.waitingForRoom = true;
+          this.options.logger.warn({ reason: describeGrpcError(error) }, 'the master cannot store log chunks now; sending them again once it can');
+        }
+        const delayMs = Math.max(retryAfterMs ?? 0, this.backoff.nextDelayMs());
         this.options.logger.debug({ reason: describeGrpcError(error), delayMs }, 'log stream broke; resending from seq 1');
         await sleep(delayMs, signal);
       }

@@ -20,6 +20,7 @@ function result(attemptId: string, finishedAtMs = 2000): StoredResult {
     files: [{ path: 'out.txt', size: 3, sha256: 'abc' }],
     logChunks: 4,
     inputs: [],
+    directUploads: null,
   };
 }
 
@@ -47,6 +48,17 @@ describe('ResultOutbox', () => {
     expect(second.has('early')).toBe(true);
     expect(second.get('late')).toEqual(result('late', 3000));
     expect(second.list().map((r) => r.attemptId)).toEqual(['early', 'late']);
+  });
+
+  it('keeps the direct uploads a result reports across a reopen, and reads a result stored before they were kept as reporting none', async () => {
+    const first = await ResultOutbox.open(dir, logger);
+    const direct = { ...result('s3'), directUploads: { artifacts: [{ name: 'model.bin', sha256: 'f'.repeat(64), size: 7 }] } };
+    await first.put(direct);
+    const { directUploads: _none, ...older } = result('old');
+    await writeFile(path.join(dir, 'old.json'), JSON.stringify(older));
+    const second = await ResultOutbox.open(dir, logger);
+    expect(second.get('s3')).toEqual(direct);
+    expect(second.get('old')).toEqual(result('old'));
   });
 
   it('replaces a result atomically when it is written again', async () => {

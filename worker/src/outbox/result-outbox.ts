@@ -24,6 +24,12 @@ const StoredResultSchema = z.object({
   logChunks: z.number(),
   // DAG input reports (absent in results stored before DAGs existed)
   inputs: z.array(z.object({ name: z.string(), sha256: z.string(), cacheHit: z.boolean(), bytes: z.number() })).default([]),
+  // S3: the declared outputs this worker put into the bucket; null = none reported (and in
+  // results stored before they were kept)
+  directUploads: z
+    .object({ artifacts: z.array(z.object({ name: z.string(), sha256: z.string(), size: z.number() })) })
+    .nullable()
+    .default(null),
 });
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,200}$/;

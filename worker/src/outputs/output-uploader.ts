@@ -5,13 +5,16 @@
 // result says, so retrying cannot help); FAILED_PRECONDITION means the attempt
 // is no longer this worker's. While the master cannot be reached (UNAVAILABLE, a deadline, a
 // dropped call) the upload is retried with backoff for as long as it takes: a master restart
-// must not fail a task that succeeded. Anything else (DATA_LOSS, an unexpected error) is
-// retried from the start a bounded number of times.
+// must not fail a task that succeeded; so is a refusal the master marks temporary with
+// `wharf-retry-after-ms` (RESOURCE_EXHAUSTED "master storage full": waiting at least that long,
+// backing off further, until it has room — the cap refusal carries no such trailer and stays
+// final). Anything else (DATA_LOSS, an unexpected error) is retried from the start a bounded
+// number of times.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { FileChunk, OutputFile__Output, UploadAck__Output } from '@wharf/proto';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
-import { describeGrpcError, grpcStatusOf, writeMessage, type GatewayConnection } from '../session/gateway-connection.js';
+import { describeGrpcError, grpcStatusOf, retryAfterMsOf, writeMessage, type GatewayConnection } from '../session/gateway-connection.js';
 import { fileChunks } from './file-chunks.js';
 import { walkOutputFiles, type OutputFileEntry } from './output-walk.js';
 
@@ -63,14 +66,27 @@ export class OutputUploader {
     const backoff = new Backoff(this.options.backoff);
     let lastError = '';
     let failures = 0;
+    let waitedForRoom = false;
     while (failures < maxTries && !signal?.aborted) {
       try {
         const ack = await this.uploadOnce(attemptId, walk.files, signal);
+        if (waitedForRoom) this.options.logger.info({ attemptId }, 'the master had room again: outputs uploaded');
         return { kind: 'stored', files: ack.files };
       } catch (error: unknown) {
         const code = grpcStatusOf(error);
         const details = describeGrpcError(error);
         if (code === grpc.status.FAILED_PRECONDITION) return { kind: 'not_ours', message: details };
+        const retryAfterMs = retryAfterMsOf(error);
+        if (retryAfterMs !== undefined) {
+          // temporary (the master's storage is full): not a try used up; said once, then waited out
+          if (!waitedForRoom) {
+            this.options.logger.warn({ attemptId, reason: details }, 'the master cannot store outputs now; uploading them again once it can');
+            note(`outputs wait for the master: ${details}`);
+          }
+          waitedForRoom = true;
+          await sleep(Math.max(retryAfterMs, backoff.nextDelayMs()), signal);
+          continue;
+        }
         if (code !== undefined && REFUSED.has(code)) return { kind: 'refused', message: `output upload refused: ${details}` };
         lastError = details;
         const transient = code !== undefined && TRANSIENT.has(code);

@@ -200,6 +200,7 @@ export class AttemptRunner {
       files: [],
       logChunks: 0,
       inputs: [],
+      directUploads: null,
     };
     let resultWritten = false;
     try {

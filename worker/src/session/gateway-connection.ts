@@ -146,6 +146,18 @@ export function grpcTrailerOf(error: unknown, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * How long the master asks the worker to wait before it sends again what it refused for a
+ * temporary reason (its storage is full: RESOURCE_EXHAUSTED with `wharf-retry-after-ms`), or
+ * undefined when the refusal carries no such trailer (then it is final).
+ */
+export function retryAfterMsOf(error: unknown): number | undefined {
+  const raw = grpcTrailerOf(error, 'wharf-retry-after-ms');
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
 /** A short description of a call error for logs and results. */
 export function describeGrpcError(error: unknown): string {
   const code = grpcStatusOf(error);

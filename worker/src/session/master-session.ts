@@ -12,6 +12,11 @@
 //      then every interval; every result still in the outbox is sent again. Down come
 //      assign (accept at once, run an AttemptRunner), cancel, resultAck (forget the result,
 //      remove the attempt's folder) and drain.
+//      A report the master could not store (its disk is full) comes back as a ReportNack: the
+//      same result (from the outbox) or event is sent again on the same stream after the
+//      master's retry_after_ms, backing off further while refusals go on, until it is taken. On
+//      every new stream each attempt still running reports `started` again (the master takes it
+//      once), so a start in flight when a stream broke is not lost either.
 //   3. When the stream ends or fails (master restart, network), wait with exponential backoff
 //      and full jitter, then go to 1. Running attempts are not stopped because the connection
 //      dropped; their results wait in the outbox.
@@ -28,8 +33,10 @@ import type {
   ClientDuplexStream,
 } from '@grpc/grpc-js';
 import type {
+  AttemptEvent,
   Fencing,
   MasterMessage__Output,
+  ReportNack__Output,
   RegisterRequest,
   RegisterResponse__Output,
   Resources__Output,
@@ -118,6 +125,14 @@ export class MasterSession implements AttemptReporter {
   /** whether the stop-after in force is the master's heartbeat TTL (no --stop-after) */
   private stopAfterIsMasterTtl = false;
   private warnedNoTtl = false;
+  /**
+   * The latest event of each kind of every attempt this worker runs (until its runner ends):
+   * what is sent again when the master refuses one (ReportNack), `started` on every new stream.
+   * `unsent`: written while no stream was open; sent when one opens.
+   */
+  private readonly events = new Map<string, Map<string, { event: AttemptEvent; unsent: boolean }>>();
+  /** reports the master refused (ReportNack), by `<attemptId>/<kind>`: the resend timer and its backoff */
+  private readonly refused = new Map<string, { backoff: Backoff; timer: NodeJS.Timeout | undefined }>();
 
   constructor(private readonly options: MasterSessionOptions) {
     this.logger = options.logger.child({ component: 'session' });
@@ -234,6 +249,8 @@ export class MasterSession implements AttemptReporter {
     this.rejectRegistered(new Error('the worker stopped before it registered with the master'));
     await this.loopDone;
     this.fence.stop();
+    for (const refusal of this.refused.values()) clearTimeout(refusal.timer);
+    this.refused.clear();
     await this.contactRecorder?.flush();
     const runners = [...this.runners.values()];
     await Promise.all(
@@ -244,7 +261,14 @@ export class MasterSession implements AttemptReporter {
   // ------------------------------------------------------------------ AttemptReporter
 
   event(attemptId: string, kind: AttemptEventKind, message: string, atMs: number, effective?: EffectiveSettings): void {
-    this.send({ event: { attemptId, kind, message, atMs, ...(effective ? { effective } : {}) } });
+    // kept until taken, so a refused (ReportNack) or unsent event goes again, `effective` with it
+    const event: AttemptEvent = { attemptId, kind, message, atMs, ...(effective ? { effective } : {}) };
+    let kinds = this.events.get(attemptId);
+    if (!kinds) {
+      kinds = new Map();
+      this.events.set(attemptId, kinds);
+    }
+    kinds.set(kind, { event, unsent: !this.send({ event }) });
   }
 
   result(result: StoredResult): void {
@@ -402,6 +426,7 @@ export class MasterSession implements AttemptReporter {
       this.sendHeartbeat();
       heartbeat = setInterval(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
       for (const result of this.options.outbox.list()) this.send({ result });
+      this.resendEvents();
       const error = await ended;
       if (!this.loopAbort.signal.aborted && !this.renewing) {
         if (error !== undefined) this.logger.warn({ reason: describeGrpcError(error) }, 'connection to the master lost');
@@ -416,13 +441,78 @@ export class MasterSession implements AttemptReporter {
     return received || Date.now() - openedAt >= HEALTHY_STREAM_MS;
   }
 
-  private send(message: WorkerMessage): void {
+  /** Writes to the open stream; answers whether there was one to write to. */
+  private send(message: WorkerMessage): boolean {
     const stream = this.stream;
-    if (!stream || stream.writableEnded || stream.destroyed) return;
+    if (!stream || stream.writableEnded || stream.destroyed) return false;
     try {
       stream.write(message);
+      return true;
     } catch (error: unknown) {
       this.logger.debug({ err: error }, 'cannot write to the master stream');
+      return false;
+    }
+  }
+
+  /**
+   * A new stream is open: every attempt still running here reports its start again (the master
+   * takes a start once; one that was in flight when the last stream broke is not lost), and
+   * events written while no stream was open go now.
+   */
+  private resendEvents(): void {
+    for (const [attemptId, kinds] of this.events) {
+      const finished = this.options.outbox.has(attemptId);
+      for (const [kind, kept] of kinds) {
+        if (finished) continue; // the result in the outbox carries the start time
+        if (kind === 'started' || kept.unsent) kept.unsent = !this.send({ event: kept.event });
+      }
+    }
+  }
+
+  /**
+   * The master could not store a report (its storage is full): send the same one again on this
+   * stream after retry_after_ms, backing off further while refusals go on, until it is taken —
+   * a result until its ResultAck, an event until it is no longer refused.
+   */
+  private onReportNack(nack: ReportNack__Output): void {
+    const key = `${nack.attemptId}/${nack.kind}`;
+    let refusal = this.refused.get(key);
+    if (!refusal) {
+      refusal = { backoff: new Backoff(this.backoffOptions), timer: undefined };
+      this.refused.set(key, refusal);
+      this.logger.warn({ attemptId: nack.attemptId, report: nack.kind, reason: nack.reason }, 'the master could not store a report; sending it again until it does');
+    } else {
+      this.logger.debug({ attemptId: nack.attemptId, report: nack.kind, reason: nack.reason }, 'the master refused a report again');
+    }
+    if (refusal.timer) return; // a resend is already due
+    const delayMs = Math.max(nack.retryAfterMs, refusal.backoff.nextDelayMs());
+    const current = refusal;
+    current.timer = setTimeout(() => {
+      current.timer = undefined;
+      this.resendRefused(nack.attemptId, nack.kind);
+    }, delayMs);
+    current.timer.unref();
+  }
+
+  private resendRefused(attemptId: string, kind: string): void {
+    if (kind === 'result') {
+      const result = this.options.outbox.get(attemptId);
+      if (result) this.send({ result });
+      else this.forgetRefusals(attemptId, (k) => k === 'result');
+      return;
+    }
+    const kept = this.events.get(attemptId)?.get(kind);
+    if (kept) kept.unsent = !this.send({ event: kept.event });
+    else this.forgetRefusals(attemptId, (k) => k === kind); // the attempt is over here
+  }
+
+  /** Drops the refusal state of an attempt's reports of the kinds `which` picks. */
+  private forgetRefusals(attemptId: string, which: (kind: string) => boolean): void {
+    for (const [key, refusal] of this.refused) {
+      const slash = key.lastIndexOf('/');
+      if (key.slice(0, slash) !== attemptId || !which(key.slice(slash + 1))) continue;
+      clearTimeout(refusal.timer);
+      this.refused.delete(key);
     }
   }
 
@@ -462,6 +552,9 @@ export class MasterSession implements AttemptReporter {
         return;
       case 'heartbeatAck':
         if (message.heartbeatAck) this.fence.heartbeatAcked(message.heartbeatAck.sentAtMs);
+        return;
+      case 'reportNack':
+        if (message.reportNack) this.onReportNack(message.reportNack);
         return;
       default:
         this.logger.debug({ payload: message.payload }, 'ignoring an unknown message from the master');
@@ -509,6 +602,7 @@ export class MasterSession implements AttemptReporter {
   private startRunner(source: AttemptSource, runtime: TaskRuntime | undefined): void {
     const { config } = this.options;
     const attemptId = source.kind === 'assigned' ? source.assignment.spec.attemptId : source.recovered.handle.attemptId;
+    this.events.delete(attemptId); // a recovered attempt reports its start anew
     const runner = new AttemptRunner({
       source,
       runtime,
@@ -526,6 +620,9 @@ export class MasterSession implements AttemptReporter {
     this.runners.set(attemptId, runner);
     void runner.run().finally(() => {
       if (this.runners.get(attemptId) === runner) this.runners.delete(attemptId);
+      // its events are history now: the result (in the outbox) says how it ended
+      this.events.delete(attemptId);
+      this.forgetRefusals(attemptId, (kind) => kind !== 'result');
       this.remember(attemptId);
       if (this.acked.has(attemptId)) void this.forget(attemptId);
     });
@@ -533,6 +630,8 @@ export class MasterSession implements AttemptReporter {
 
   private onResultAck(attemptId: string): void {
     this.remember(attemptId);
+    if (this.refused.has(`${attemptId}/result`)) this.logger.info({ attemptId }, 'the master stored a result it had refused');
+    this.forgetRefusals(attemptId, (kind) => kind === 'result');
     if (!this.options.outbox.has(attemptId)) return;
     this.logger.debug({ attemptId }, 'result acknowledged');
     remember(this.acked, attemptId);

@@ -6,6 +6,7 @@
 // joins the live state, its resources are reserved on the worker and the assignment goes down
 // the worker's channel. Tasks the plan could not place keep a reason people can act on.
 import { randomUUID } from 'node:crypto';
+import { isStorageFull } from '../../errors.js';
 import type { Attempt } from '../../records/attempt.js';
 import type { AssignedInput, RegistryAuth } from '../../records/master-down.js';
 import type { Task, TaskInput } from '../../records/task.js';
@@ -14,6 +15,9 @@ import { applyPatch } from '../../store/store.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { TimerSystem } from './timer-system.js';
+
+/** A scheduling pass the master's full storage refused is tried again after this long. */
+const STORAGE_FULL_RETRY_MS = 1000;
 
 /** Placements per pass at most: a pass stays short, and a full one asks for the next at once. */
 const MAX_PLACEMENTS_PER_PASS = 5000;
@@ -40,7 +44,14 @@ export class DispatchSystem {
     setImmediate(() => {
       this.passQueued = false;
       this.resources.serial.run(() => this.schedulePass()).catch((error: unknown) => {
-        this.resources.logger.error({ err: error }, 'scheduling pass failed');
+        // nothing of the pass was stored; a full disk (said once by the storage alarm) is tried
+        // again shortly, so no queued task waits for an unrelated event once there is room
+        if (!isStorageFull(error)) {
+          this.resources.logger.error({ err: error }, 'scheduling pass failed');
+          return;
+        }
+        this.resources.logger.debug({ err: error }, 'scheduling pass not stored: the master storage is full; trying again');
+        this.timers.atEarliest('dispatch', this.resources.clock.now() + STORAGE_FULL_RETRY_MS, () => this.scheduleSoon());
       });
     });
   }

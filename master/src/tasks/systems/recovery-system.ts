@@ -1,6 +1,7 @@
 // Recovery: the task side of restarts and of workers coming and going.
 //
-// - Master restart (`recover`): queued tasks re-enter the queue; assigned and running attempts
+// - Master restart (`recover`): queued tasks re-enter the queue; running attempts are timed
+//   again from their stored start (timeout-system.ts); assigned and running attempts
 //   keep their reservations while their workers reconnect (the registry gives them a grace
 //   period; a worker that does not come back is lost, and its attempts are held as below, the
 //   bound running from the restart); attempts of a worker already lost when the master stopped
@@ -28,6 +29,7 @@ import { applyPatch, type StoreChange } from '../../store/store.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { CancellationSystem } from './cancellation-system.js';
 import type { DispatchSystem } from './dispatch-system.js';
+import type { TimeoutSystem } from './timeout-system.js';
 import type { TimerSystem } from './timer-system.js';
 
 /** The TimerSystem key of a lost worker's hold. */
@@ -58,6 +60,7 @@ export class RecoverySystem {
     private readonly dispatch: DispatchSystem,
     private readonly cancellation: CancellationSystem,
     private readonly timers: TimerSystem,
+    private readonly timeouts: TimeoutSystem,
   ) {}
 
   /** After a master restart, from the store (before workers connect). */
@@ -72,6 +75,9 @@ export class RecoverySystem {
       state.tasks.set(task.id, task);
       if (task.status === 'queued') state.enqueue(task);
     }
+    // running attempts are timed again from their stored start (one already past it is
+    // cancelled as soon as its worker's stream opens)
+    for (const attempt of attempts) if (attempt.status === 'running') this.timeouts.arm(attempt);
     const now = this.resources.clock.now();
     for (const workerId of new Set(attempts.map((attempt) => attempt.workerId))) {
       const worker = registry.get(workerId);
@@ -117,6 +123,7 @@ export class RecoverySystem {
   workerConnected(workerId: string): void {
     this.dispatch.resendAssignments(workerId);
     this.cancellation.resendCancels(workerId);
+    this.timeouts.workerConnected(workerId);
     this.dispatch.scheduleSoon();
   }
 
@@ -247,6 +254,7 @@ export class RecoverySystem {
     }
     await store.commit(stored);
     state.attempts.delete(attempt.id);
+    this.timeouts.forget(attempt.id);
     registry.release(attempt.workerId, attempt.resources);
     logs.closeAttempt(attempt.id);
     changes.emitAttemptFinished({ ...attempt, ...attemptPatch });

@@ -7,17 +7,22 @@
 // or a result for an attempt given away meanwhile, is acknowledged without effect. A result's
 // claims are checked, not believed: its files against what the master received and hashed
 // (files/verify-reported-files.ts), its log chunk count against what the master applied
-// (logs/log-chunk-check.ts).
+// (logs/log-chunk-check.ts). A round that cannot be stored (the master's storage is full)
+// changes nothing: each report is refused (the gateway answers a ReportNack and the worker sends
+// it again), its staged files stay staged, and while the disk is full the task's reason says
+// the result (or its start) waits on the worker.
+import { isStorageFull, STORAGE_FULL_MESSAGE } from '../../errors.js';
 import { verifyReportedFiles, type VerifiedFiles } from '../../files/verify-reported-files.js';
 import { checkLogChunks } from '../../logs/log-chunk-check.js';
 import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport, type EffectiveSettings } from '../../records/attempt.js';
 import type { OutputFileRecord } from '../../records/output-file.js';
 import type { Task } from '../../records/task.js';
-import { applyPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
-import { decideOutcome, endingOf, taskRetryDelayMs, type OutcomeDecision } from '../outcome-policy.js';
+import { applyPatch, type AttemptPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
+import { decideOutcome, endingOf, taskRetryDelayMs, type Ending, type OutcomeDecision } from '../outcome-policy.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { DispatchSystem } from './dispatch-system.js';
+import type { TimeoutSystem } from './timeout-system.js';
 
 /** A report from a worker, waiting to be applied with the others that arrived meanwhile. */
 interface PendingReport<T, R> {
@@ -39,6 +44,11 @@ interface ResultReport {
   report: AttemptReport;
 }
 
+/** What a running task says while its worker holds a result the master could not store. */
+export const RESULT_WAITS = `${STORAGE_FULL_MESSAGE}; result waits on the worker`;
+/** What an assigned task says while its worker holds a `started` the master could not store. */
+export const START_WAITS = `${STORAGE_FULL_MESSAGE}; its start waits on the worker`;
+
 /** 'applied': the result was recorded; 'ignored': a duplicate or a stale attempt (acked without effect). */
 export type ResultAnswer = 'applied' | 'ignored';
 
@@ -51,6 +61,7 @@ export class ReportSystem {
   constructor(
     private readonly resources: TaskSystemResources,
     private readonly dispatch: DispatchSystem,
+    private readonly timeouts: TimeoutSystem,
   ) {}
 
   /** Reports are waiting for their drain step. */
@@ -106,11 +117,36 @@ export class ReportSystem {
             p.resolve();
             return false;
           });
-          await settle(starts, () => this.applyStarts(starts.map((p) => p.item)));
-          await settle(results, () => this.applyResults(results.map((p) => p.item), folded));
+          await settle(
+            starts,
+            () => this.applyStarts(starts.map((p) => p.item)),
+            (error) => this.waitOnWorker(starts.map((p) => p.item.attemptId), error, START_WAITS),
+          );
+          await settle(
+            results,
+            () => this.applyResults(results.map((p) => p.item), folded),
+            (error) => this.waitOnWorker(results.map((p) => p.item.report.attemptId), error, RESULT_WAITS),
+          );
         })
         .catch((error: unknown) => this.resources.logger.error({ err: error }, 'applying worker reports failed'));
     });
+  }
+
+  /**
+   * Reports that could not be stored (the caller answers each worker with a ReportNack, and the
+   * worker sends them again): when the master's storage is full, their tasks say so until they
+   * are — shown, not stored, like a lost worker's hold.
+   */
+  private waitOnWorker(attemptIds: readonly string[], error: unknown, reason: string): void {
+    if (!isStorageFull(error)) return;
+    const { state, changes } = this.resources;
+    for (const attemptId of new Set(attemptIds)) {
+      const attempt = state.attempts.get(attemptId);
+      const task = attempt ? state.tasks.get(attempt.taskId) : undefined;
+      if (!task || task.currentAttemptId !== attemptId || task.reason === reason) continue;
+      task.reason = reason;
+      changes.emit(task);
+    }
   }
 
   private async applyStarts(items: StartReport[]): Promise<void[]> {
@@ -133,7 +169,8 @@ export class ReportSystem {
     const task = state.tasks.get(attempt.taskId);
     const current = task !== undefined && task.currentAttemptId === attemptId;
     const attemptPatch = { status: 'running' as const, startedAt: at, ...(effective ? { effective } : {}) };
-    const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at };
+    // a reason shown while the start waited (the master's storage was full) is over
+    const taskPatch = { status: 'running' as const, startedAt: task?.startedAt ?? at, reason: undefined };
     const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId, expectStatus: ['assigned'], patch: attemptPatch }];
     if (current) {
       stored.push(
@@ -145,6 +182,8 @@ export class ReportSystem {
       changes: stored,
       applied: () => {
         applyPatch(attempt, attemptPatch);
+        // from now on the master times it too (the worker does first)
+        this.timeouts.arm(attempt);
         if (current) {
           applyPatch(task, taskPatch);
           changes.emit(task);
@@ -183,13 +222,13 @@ export class ReportSystem {
   }
 
   /**
-   * `startedAt`: the attempt's start report arrived in the same round; it is recorded here
-   * (attempt and task start time, the `running` event, a `running` notice to listeners) instead
+   * `start`: the attempt's start report arrived in the same round; it is recorded here (attempt
+   * and task start time, the effective settings, the `running` event, a `running` notice to listeners) instead
    * of in a commit of its own.
    */
   private async prepareResult(attempt: Attempt, report: AttemptReport, start?: StartReport): Promise<PreparedChange | undefined> {
     const startedAt = start?.at;
-    const { state, store, files, registry, logs, changes, clock, logger, options, random } = this.resources;
+    const { state, store, files, logs, clock, logger, options, random } = this.resources;
     const now = clock.now();
     const task = state.tasks.get(attempt.taskId);
     const taskRecord = task ?? (await store.getTask(attempt.taskId));
@@ -199,8 +238,10 @@ export class ReportSystem {
     // master's digests; the files once the result is stored (afterCommit below)
     const verdict = verifyReportedFiles(await files.received(attempt.id), report.files);
     const fileRecords = await files.stagedRecords(attempt.id, taskRecord, verdict.files);
+    // a worker that obeyed the master's timeout cancel reports `cancelled`: it timed out
+    const reported = report.outcome === 'cancelled' && this.timeouts.cancelledForTimeout(attempt.id) ? { ...report, outcome: 'timed_out' as const } : report;
     // a result that does not hold up ends `unverified`: a failure, charged
-    const ending = endingOf(report, await this.checkResult(taskRecord, report, verdict, fileRecords));
+    const ending = endingOf(reported, await this.checkResult(taskRecord, report, verdict, fileRecords));
     const defaults = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
     const decision = decideOutcome(taskRecord, attempt, ending, (retry) => taskRetryDelayMs(taskRecord, retry, defaults, random));
 
@@ -236,9 +277,7 @@ export class ReportSystem {
         { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: next },
         { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? `exit code ${report.exitCode}`, attemptId: attempt.id } },
       );
-      if (next.deadLetteredAt !== undefined) {
-        stored.push({ kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'dead_letter', message: 'listed in the dead letters (re-queue or dismiss it there)', attemptId: attempt.id } });
-      }
+      if (next.deadLetteredAt !== undefined) stored.push(deadLetterEvent(task.id, now, attempt.id));
     }
     const where = { attemptId: attempt.id, taskId: attempt.taskId };
     return {
@@ -252,19 +291,15 @@ export class ReportSystem {
         }
       },
       applied: () => {
-        applyPatch(attempt, attemptPatch);
-        state.attempts.delete(attempt.id);
-        registry.release(attempt.workerId, attempt.resources);
-        if (logCheck.note) logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
-        logs.closeAttempt(attempt.id);
-        changes.emitAttemptFinished(attempt);
-        if (task && next) {
-          if (runningNotice) changes.emit({ ...task, status: 'running', startedAt: next.startedAt });
-          applyPatch(task, next);
-          if (next.status === 'queued') state.enqueue(task);
-          else state.tasks.delete(task.id);
-          changes.emit(task);
+        if (logCheck.note) {
+          try {
+            logs.appendSystem(attempt.taskId, attempt.id, logCheck.note);
+          } catch (error: unknown) {
+            // the result is stored (logChunksMissing says it); the line is a note
+            logger.warn({ err: error, ...where }, 'could not add the missing-log-chunks line to the log');
+          }
         }
+        this.attemptEnded(attempt, attemptPatch, task, next, runningNotice ? next!.startedAt : undefined);
       },
       refused: async () => {
         logger.warn(where, 'result not applied: state changed');
@@ -272,6 +307,69 @@ export class ReportSystem {
         await files.discard(attempt.id).catch((error: unknown) => logger.warn({ err: error, ...where }, 'could not discard the staged files of a refused result'));
       },
     };
+  }
+
+  /**
+   * The master ends an attempt itself with `ending` — today `timeout_enforced`: it ran past its
+   * timeout and its worker did not stop it within the cancel grace — decided by the outcome
+   * policy like a worker's result (charged, retried while retries remain). Runs in the caller's
+   * turn of the serial executor. A result that comes later is acknowledged without effect, and
+   * the attempt's staged uploads are dropped.
+   */
+  async endAttempt(attempt: Attempt, ending: Ending): Promise<void> {
+    const { state, store, clock, options, random, files, logger } = this.resources;
+    const task = state.tasks.get(attempt.taskId);
+    const taskRecord = task ?? (await store.getTask(attempt.taskId));
+    if (!taskRecord) return;
+    const now = clock.now();
+    const defaults = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
+    const decision = decideOutcome(taskRecord, attempt, ending, (retry) => taskRetryDelayMs(taskRecord, retry, defaults, random));
+    const attemptPatch = { status: decision.attemptStatus, finishedAt: now, error: ending.error };
+    const stored: StoreChange[] = [{ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ACTIVE_ATTEMPT_STATUSES, patch: attemptPatch }];
+    const next = task ? taskPatchOf(decision, undefined, now, now) : undefined;
+    if (task && next) {
+      stored.push(
+        { kind: 'updateTask', taskId: task.id, expectAttemptId: attempt.id, patch: next },
+        { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: String(next.status), message: next.reason ?? ending.error ?? ending.outcome, attemptId: attempt.id } },
+      );
+      if (next.deadLetteredAt !== undefined) stored.push(deadLetterEvent(task.id, now, attempt.id));
+    }
+    let ended = false;
+    await commitPrepared(store, [
+      {
+        changes: stored,
+        applied: () => {
+          ended = true;
+          this.attemptEnded(attempt, attemptPatch, task, next, undefined);
+        },
+        refused: () => logger.warn({ attemptId: attempt.id, taskId: attempt.taskId }, 'the master could not end the attempt: state changed'),
+      },
+    ]);
+    if (!ended) return;
+    await files.discard(attempt.id).catch((error: unknown) => logger.warn({ err: error, attemptId: attempt.id }, 'could not discard the staged files of an ended attempt'));
+    this.dispatch.scheduleSoon();
+  }
+
+  /**
+   * The in-memory side of an attempt that ended (stored already): it leaves the live state, its
+   * reservation and timers go, listeners hear of it, and its task takes the decision's patch.
+   * `startedAt`: the attempt's start was folded into its result (a `running` notice first).
+   */
+  private attemptEnded(attempt: Attempt, attemptPatch: AttemptPatch, task: Task | undefined, next: TaskPatch | undefined, startedAt: number | undefined): void {
+    const { state, registry, logs, changes } = this.resources;
+    applyPatch(attempt, attemptPatch);
+    state.attempts.delete(attempt.id);
+    this.timeouts.forget(attempt.id);
+    registry.release(attempt.workerId, attempt.resources);
+    logs.closeAttempt(attempt.id);
+    changes.emitAttemptFinished(attempt);
+    if (task && next) {
+      if (startedAt !== undefined) changes.emit({ ...task, status: 'running', startedAt });
+      applyPatch(task, next);
+      if (next.status === 'queued') state.enqueue(task);
+      else state.tasks.delete(task.id);
+      changes.emit(task);
+    }
   }
 
   /**
@@ -296,6 +394,11 @@ function declaredOutputsMissing(task: Task, files: readonly OutputFileRecord[]):
   const missing = (task.outputs ?? []).filter((name) => !files.some((f) => f.path === name));
   if (missing.length === 0) return undefined;
   return `declared output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not written to /output`;
+}
+
+/** The event of a task that failed through its retry policy (a worker's result or the master's own ending). */
+function deadLetterEvent(taskId: string, at: number, attemptId: string): StoreChange {
+  return { kind: 'appendEvent', event: { taskId, at, kind: 'dead_letter', message: 'listed in the dead letters (re-queue or dismiss it there)', attemptId } };
 }
 
 /** The task's change for a decision, or undefined when the task is settled already. */
@@ -329,12 +432,14 @@ function taskPatchOf(decision: OutcomeDecision, exitCode: number | undefined, no
   }
 }
 
-async function settle<T, R>(pending: PendingReport<T, R>[], run: () => Promise<R[]>): Promise<void> {
+/** Runs one kind of report's step and answers each report; `failed` hears of an error first. */
+async function settle<T, R>(pending: PendingReport<T, R>[], run: () => Promise<R[]>, failed: (error: unknown) => void): Promise<void> {
   if (pending.length === 0) return;
   try {
     const answers = await run();
     pending.forEach((p, i) => p.resolve(answers[i]!));
   } catch (error: unknown) {
+    failed(error);
     for (const p of pending) p.reject(error);
   }
 }

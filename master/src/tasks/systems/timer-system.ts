@@ -1,9 +1,10 @@
 // Timers of the task lifecycle, one keyed table on the resources' clock (so the test harness
 // fires them by advancing a manual clock). Today: the dispatch system's wake-up when the
 // earliest retry backoff ends, and the recovery system's end of each lost worker's fencing bound
-// (`lost-worker:<id>`, when its attempts are re-queued), and each task's deadlines
-// (`deadline:<kind>:<taskId>`, deadline-system.ts). A timer fires a little after its time (TIMER_SLACK_MS), so what
-// it waits for is due by the clock when it runs. Master-enforced attempt timeouts belong here.
+// (`lost-worker:<id>`, when its attempts are re-queued), each task's deadlines
+// (`deadline:<kind>:<taskId>`, deadline-system.ts), and the master-enforced attempt timeouts
+// (`timeout:<attempt>` and `timeout-grace:<attempt>`, timeout-system.ts). A timer fires a little
+// after its time (TIMER_SLACK_MS), so what it waits for is due by the clock when it runs.
 import type { ClockTimer } from '../clock.js';
 import type { TaskSystemResources } from '../system-resources.js';
 

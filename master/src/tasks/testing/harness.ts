@@ -4,7 +4,8 @@
 // attached through FakeWorkerChannel (a recording fake of the gRPC Connect stream), on a
 // ManualClock. A worker is driven the way the gateway drives the systems (register, connect,
 // started, result); nothing runs, so a lifecycle rule gets a test in milliseconds. Workers declare
-// the fencing bound real ones do (HARNESS_FENCING: stop-after = the TTL, 2 s grace). The Docker
+// the fencing bound real ones do (HARNESS_FENCING: stop-after = the TTL, 2 s grace). `fillDisk`
+// fakes a full disk under the systems (their writes fail with storage_full). The Docker
 // end-to-end suites prove the wiring; this proves the rules.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import type { DeclaredFencing } from '../../cluster/worker-fencing.js';
 import { WorkerRegistry, type WorkerChannel } from '../../cluster/worker-registry.js';
 import { FileStore } from '../../files/file-store.js';
+import { storageFull } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { LogStore } from '../../logs/log-store.js';
 import type { AttemptReport, ReportedOutcome } from '../../records/attempt.js';
@@ -117,6 +119,8 @@ export class TaskHarness {
   readonly logs: LogStore;
   readonly tasks: TaskService;
   readonly workers = new Map<string, HarnessWorker>();
+  /** see fillDisk */
+  private diskFull = false;
 
   private constructor(
     readonly dataDir: string,
@@ -127,7 +131,9 @@ export class TaskHarness {
     const logger = options.logger ?? silentLogger();
     const heartbeatTtlMs = options.heartbeatTtlMs ?? 15_000;
     this.store = new SqliteStore(join(dataDir, 'wharf.db'));
-    this.registry = new WorkerRegistry(this.store, logger, {
+    // what the systems write through: the real store, or a full disk while `fillDisk` says so
+    const store = fakeFullDisk(this.store, () => this.diskFull);
+    this.registry = new WorkerRegistry(store, logger, {
       heartbeatTtlMs,
       reconnectGraceMs: heartbeatTtlMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.floor(heartbeatTtlMs / 3),
@@ -136,7 +142,7 @@ export class TaskHarness {
     });
     this.files = new FileStore(dataDir, 64 * 1024 * 1024);
     this.logs = new LogStore(dataDir, 1024 * 1024);
-    this.tasks = new TaskService(this.store, this.registry, this.logs, this.files, logger, {
+    this.tasks = new TaskService(store, this.registry, this.logs, this.files, logger, {
       retryBackoffMs: 1000,
       retryBackoffMaxMs: 10_000,
       cancelGraceMs: 2000,
@@ -296,6 +302,18 @@ export class TaskHarness {
     return session.files();
   }
 
+  /**
+   * A fake full disk: from now on every store write of the systems and the registry fails with
+   * `storage_full`, as SqliteStore answers SQLITE_FULL (reads still work), until `freeDisk`.
+   */
+  fillDisk(): void {
+    this.diskFull = true;
+  }
+
+  freeDisk(): void {
+    this.diskFull = false;
+  }
+
   /** Moves the clock on (firing the timers that fall due) and lets what they started settle. */
   async advance(ms: number): Promise<void> {
     this.clock.advance(ms);
@@ -310,4 +328,22 @@ export class TaskHarness {
     await this.registry.checkLiveness();
     await this.settle();
   }
+}
+
+/**
+ * The store with a fake full disk: while `full()` answers true, every method that writes (any
+ * but get*, list*, find*, count*) rejects with storage_full, as the real store translates
+ * SQLITE_FULL; nothing reaches the real store.
+ */
+function fakeFullDisk<S extends object>(store: S, full: () => boolean): S {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      const writes = !/^(get|list|find|count)/.test(property) && property !== 'close';
+      return (...args: unknown[]): unknown =>
+        writes && full() ? Promise.reject(storageFull('the database cannot grow (SQLITE_FULL; a fake full disk in the test harness)')) : method.apply(target, args);
+    },
+  });
 }

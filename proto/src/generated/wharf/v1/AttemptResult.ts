@@ -12,17 +12,40 @@ export interface AttemptResult {
   'attemptId'?: (string);
   'taskId'?: (string);
   /**
-   * "succeeded" | "failed" | "timed_out" | "cancelled" | "error" | "stopped"
-   * stopped: the worker stopped the attempt on its own because it had lost contact with the
-   * master for longer than its Fencing.stop_after_ms (or refused an assignment for that
-   * reason); `error` says so. The master re-queues the task without charging a retry, or,
-   * when it has already given the attempt to another worker, acknowledges it without effect.
+   * One of these, and what the master does with it (while the attempt is the task's current
+   * one; "charged" = retried after a backoff while TaskSpec's task has retries left, else the
+   * task fails with the reason shown):
+   * "succeeded"  the task exited 0 (exit_code 0): the task succeeds, with the files of
+   * `files` (unless they fail verification: then charged, as a failure).
+   * "failed"     it exited non-zero (exit_code set), or the runtime ended it for a cause it
+   * names in `error` (out of memory, a disk limit passed, a kill from outside):
+   * charged, reason "<error>; exit code N" ("exit code N" without `error`).
+   * "timed_out"  the worker stopped it at its timeout: charged, reason "timed out after Ns".
+   * "error"      the worker could not run it (no image, a bad command; `error` says what):
+   * charged, reason = `error`.
+   * "cancelled"  the worker stopped it: asked by a CancelAttempt (the task was cancelled —
+   * it stays cancelled — or the master's timeout: recorded as timed_out,
+   * charged), or unasked (the worker shutting down): re-queued, not charged.
+   * "stopped"    the worker stopped it on its own because it had lost contact with the master
+   * for longer than its Fencing.stop_after_ms (or refused an assignment for
+   * that reason, `error` starting "not started:"); `error` says so: re-queued,
+   * not charged, or, when the master has already given the attempt to another
+   * worker, acknowledged without effect.
+   * Any other string is recorded as "error" ("unknown outcome ..."). Every result is answered
+   * by a ResultAck (or a ReportNack): a duplicate, or one for an attempt that is no longer the
+   * task's current one (cancelled, timed out by the master, given away), changes nothing.
    */
   'outcome'?: (string);
   'exitCode'?: (number);
+  /**
+   * exit_code means something (the task ran and exited)
+   */
   'hasExitCode'?: (boolean);
   'startedAtMs'?: (number | string | Long);
   'finishedAtMs'?: (number | string | Long);
+  /**
+   * why, for error / stopped / cancelled (shown as the attempt's error)
+   */
   'error'?: (string);
   /**
    * The attempt's files, each as uploaded (UploadAck answers the size and sha256 the master
@@ -49,7 +72,6 @@ export interface AttemptResult {
    * copy of the task's files (a worker restarted while the task ran does not know them).
    */
   'directUploads'?: (_wharf_v1_DirectUploads | null);
-  '_directUploads'?: "directUploads";
 }
 
 /**
@@ -59,17 +81,40 @@ export interface AttemptResult__Output {
   'attemptId': (string);
   'taskId': (string);
   /**
-   * "succeeded" | "failed" | "timed_out" | "cancelled" | "error" | "stopped"
-   * stopped: the worker stopped the attempt on its own because it had lost contact with the
-   * master for longer than its Fencing.stop_after_ms (or refused an assignment for that
-   * reason); `error` says so. The master re-queues the task without charging a retry, or,
-   * when it has already given the attempt to another worker, acknowledges it without effect.
+   * One of these, and what the master does with it (while the attempt is the task's current
+   * one; "charged" = retried after a backoff while TaskSpec's task has retries left, else the
+   * task fails with the reason shown):
+   * "succeeded"  the task exited 0 (exit_code 0): the task succeeds, with the files of
+   * `files` (unless they fail verification: then charged, as a failure).
+   * "failed"     it exited non-zero (exit_code set), or the runtime ended it for a cause it
+   * names in `error` (out of memory, a disk limit passed, a kill from outside):
+   * charged, reason "<error>; exit code N" ("exit code N" without `error`).
+   * "timed_out"  the worker stopped it at its timeout: charged, reason "timed out after Ns".
+   * "error"      the worker could not run it (no image, a bad command; `error` says what):
+   * charged, reason = `error`.
+   * "cancelled"  the worker stopped it: asked by a CancelAttempt (the task was cancelled —
+   * it stays cancelled — or the master's timeout: recorded as timed_out,
+   * charged), or unasked (the worker shutting down): re-queued, not charged.
+   * "stopped"    the worker stopped it on its own because it had lost contact with the master
+   * for longer than its Fencing.stop_after_ms (or refused an assignment for
+   * that reason, `error` starting "not started:"); `error` says so: re-queued,
+   * not charged, or, when the master has already given the attempt to another
+   * worker, acknowledged without effect.
+   * Any other string is recorded as "error" ("unknown outcome ..."). Every result is answered
+   * by a ResultAck (or a ReportNack): a duplicate, or one for an attempt that is no longer the
+   * task's current one (cancelled, timed out by the master, given away), changes nothing.
    */
   'outcome': (string);
   'exitCode': (number);
+  /**
+   * exit_code means something (the task ran and exited)
+   */
   'hasExitCode': (boolean);
   'startedAtMs': (number);
   'finishedAtMs': (number);
+  /**
+   * why, for error / stopped / cancelled (shown as the attempt's error)
+   */
   'error': (string);
   /**
    * The attempt's files, each as uploaded (UploadAck answers the size and sha256 the master
@@ -95,6 +140,5 @@ export interface AttemptResult__Output {
    * assignment carried direct_outputs. Absent: the master stores the outputs itself from its
    * copy of the task's files (a worker restarted while the task ran does not know them).
    */
-  'directUploads'?: (_wharf_v1_DirectUploads__Output | null);
-  '_directUploads'?: "directUploads";
+  'directUploads': (_wharf_v1_DirectUploads__Output | null);
 }

@@ -3,7 +3,9 @@
 import type { Long } from '@grpc/proto-loader';
 
 /**
- * The settings an attempt's container runs with, as the worker applied them.
+ * The settings an attempt runs with, as the worker applied them (the docker runtime reports all
+ * of them; kubernetes reports the pod's, with network "pod" or "host"). Informational: the master
+ * stores and shows them; a field the worker leaves empty is shown empty.
  */
 export interface EffectiveSettings {
   /**
@@ -15,9 +17,12 @@ export interface EffectiveSettings {
    */
   'memory'?: (number | string | Long);
   /**
-   * bytes of writable space before the task is stopped; 0 = not watched
+   * bytes of writable space before the task is stopped; 0 = none
    */
   'disk'?: (number | string | Long);
+  /**
+   * the most processes the task may have at once
+   */
   'pidsLimit'?: (number | string | Long);
   /**
    * "uid[:gid]" or a name; "" = the image's own user
@@ -30,14 +35,20 @@ export interface EffectiveSettings {
    */
   'capabilities'?: (string)[];
   /**
-   * the network joined: the tasks network, "none", "host", a run's network
+   * the network joined: the tasks network's name, "none", "host", a run's network (kubernetes:
+   * "pod" or "host")
    */
   'network'?: (string);
+  /**
+   * "IfNotPresent" | "Always" | "Never"
+   */
   'pullPolicy'?: (string);
 }
 
 /**
- * The settings an attempt's container runs with, as the worker applied them.
+ * The settings an attempt runs with, as the worker applied them (the docker runtime reports all
+ * of them; kubernetes reports the pod's, with network "pod" or "host"). Informational: the master
+ * stores and shows them; a field the worker leaves empty is shown empty.
  */
 export interface EffectiveSettings__Output {
   /**
@@ -49,9 +60,12 @@ export interface EffectiveSettings__Output {
    */
   'memory': (number);
   /**
-   * bytes of writable space before the task is stopped; 0 = not watched
+   * bytes of writable space before the task is stopped; 0 = none
    */
   'disk': (number);
+  /**
+   * the most processes the task may have at once
+   */
   'pidsLimit': (number);
   /**
    * "uid[:gid]" or a name; "" = the image's own user
@@ -64,8 +78,12 @@ export interface EffectiveSettings__Output {
    */
   'capabilities': (string)[];
   /**
-   * the network joined: the tasks network, "none", "host", a run's network
+   * the network joined: the tasks network's name, "none", "host", a run's network (kubernetes:
+   * "pod" or "host")
    */
   'network': (string);
+  /**
+   * "IfNotPresent" | "Always" | "Never"
+   */
   'pullPolicy': (string);
 }

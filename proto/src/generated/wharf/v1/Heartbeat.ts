@@ -4,7 +4,13 @@ import type { Usage as _wharf_v1_Usage, Usage__Output as _wharf_v1_Usage__Output
 import type { Long } from '@grpc/proto-loader';
 
 export interface Heartbeat {
+  /**
+   * absent: the worker has not sampled yet (the master keeps the last sample)
+   */
   'usage'?: (_wharf_v1_Usage | null);
+  /**
+   * the attempts it runs now (shown; not a report)
+   */
   'runningAttempts'?: (string)[];
   /**
    * when the worker sent it (ms since the epoch, by its clock), echoed in HeartbeatAck; the
@@ -19,7 +25,13 @@ export interface Heartbeat {
 }
 
 export interface Heartbeat__Output {
+  /**
+   * absent: the worker has not sampled yet (the master keeps the last sample)
+   */
   'usage': (_wharf_v1_Usage__Output | null);
+  /**
+   * the attempts it runs now (shown; not a report)
+   */
   'runningAttempts': (string)[];
   /**
    * when the worker sent it (ms since the epoch, by its clock), echoed in HeartbeatAck; the

@@ -5,6 +5,7 @@ import type { CancelAttempt as _wharf_v1_CancelAttempt, CancelAttempt__Output as
 import type { ResultAck as _wharf_v1_ResultAck, ResultAck__Output as _wharf_v1_ResultAck__Output } from '../../wharf/v1/ResultAck.js';
 import type { DrainOrder as _wharf_v1_DrainOrder, DrainOrder__Output as _wharf_v1_DrainOrder__Output } from '../../wharf/v1/DrainOrder.js';
 import type { HeartbeatAck as _wharf_v1_HeartbeatAck, HeartbeatAck__Output as _wharf_v1_HeartbeatAck__Output } from '../../wharf/v1/HeartbeatAck.js';
+import type { ReportNack as _wharf_v1_ReportNack, ReportNack__Output as _wharf_v1_ReportNack__Output } from '../../wharf/v1/ReportNack.js';
 
 export interface MasterMessage {
   'assign'?: (_wharf_v1_TaskSpec | null);
@@ -12,7 +13,8 @@ export interface MasterMessage {
   'resultAck'?: (_wharf_v1_ResultAck | null);
   'drain'?: (_wharf_v1_DrainOrder | null);
   'heartbeatAck'?: (_wharf_v1_HeartbeatAck | null);
-  'payload'?: "assign"|"cancel"|"resultAck"|"drain"|"heartbeatAck";
+  'reportNack'?: (_wharf_v1_ReportNack | null);
+  'payload'?: "assign"|"cancel"|"resultAck"|"drain"|"heartbeatAck"|"reportNack";
 }
 
 export interface MasterMessage__Output {
@@ -21,5 +23,6 @@ export interface MasterMessage__Output {
   'resultAck'?: (_wharf_v1_ResultAck__Output | null);
   'drain'?: (_wharf_v1_DrainOrder__Output | null);
   'heartbeatAck'?: (_wharf_v1_HeartbeatAck__Output | null);
-  'payload'?: "assign"|"cancel"|"resultAck"|"drain"|"heartbeatAck";
+  'reportNack'?: (_wharf_v1_ReportNack__Output | null);
+  'payload'?: "assign"|"cancel"|"resultAck"|"drain"|"heartbeatAck"|"reportNack";
 }

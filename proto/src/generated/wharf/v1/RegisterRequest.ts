@@ -24,7 +24,10 @@ export interface RegisterRequest {
   'runtimes'?: (string)[];
   'labels'?: ({[key: string]: string});
   /**
-   * what the worker still runs (recover())
+   * EVERY attempt the worker still holds: running (found again after a restart), and finished
+   * with its result not yet acknowledged (ResultAck). One the master gave this worker that is
+   * not listed is taken as lost and re-queued; one listed that the master gave away comes back
+   * in RegisterResponse.stop_attempts.
    */
   'running'?: (_wharf_v1_RunningAttempt)[];
   'version'?: (string);
@@ -43,10 +46,13 @@ export interface RegisterRequest {
   'fencing'?: (_wharf_v1_Fencing | null);
   /**
    * 20-24: GPUs as devices.
-   * The worker's GPU device ids ("0", "1", or UUIDs), from its --gpus flag or detected
-   * (systeminformation). Empty: it offers capacity.gpu as a count only (no ids are assigned).
-   * When given, capacity.gpu is how many of them it offers and the master assigns each attempt
-   * specific ids from the ones no other active attempt holds (TaskSpec.gpu_ids).
+   * Optional: the worker's GPU device ids ("0", "1", or UUIDs such as "GPU-8f2c…"), from its
+   * --gpus flag or detected. Each id 1-64 characters of [A-Za-z0-9:.-], starting with a letter or
+   * digit, none twice, and at least capacity.gpu of them; otherwise the Register is refused
+   * (INVALID_ARGUMENT). Empty: the worker offers capacity.gpu as a count only and no attempt
+   * gets ids. When given, the master assigns each attempt that asks for GPUs that many ids that
+   * no other active attempt on this worker holds (TaskSpec.gpu_ids); an attempt keeps the ids it
+   * was given across reconnects.
    */
   'gpuIds'?: (string)[];
 }
@@ -71,7 +77,10 @@ export interface RegisterRequest__Output {
   'runtimes': (string)[];
   'labels': ({[key: string]: string});
   /**
-   * what the worker still runs (recover())
+   * EVERY attempt the worker still holds: running (found again after a restart), and finished
+   * with its result not yet acknowledged (ResultAck). One the master gave this worker that is
+   * not listed is taken as lost and re-queued; one listed that the master gave away comes back
+   * in RegisterResponse.stop_attempts.
    */
   'running': (_wharf_v1_RunningAttempt__Output)[];
   'version': (string);
@@ -90,10 +99,13 @@ export interface RegisterRequest__Output {
   'fencing': (_wharf_v1_Fencing__Output | null);
   /**
    * 20-24: GPUs as devices.
-   * The worker's GPU device ids ("0", "1", or UUIDs), from its --gpus flag or detected
-   * (systeminformation). Empty: it offers capacity.gpu as a count only (no ids are assigned).
-   * When given, capacity.gpu is how many of them it offers and the master assigns each attempt
-   * specific ids from the ones no other active attempt holds (TaskSpec.gpu_ids).
+   * Optional: the worker's GPU device ids ("0", "1", or UUIDs such as "GPU-8f2c…"), from its
+   * --gpus flag or detected. Each id 1-64 characters of [A-Za-z0-9:.-], starting with a letter or
+   * digit, none twice, and at least capacity.gpu of them; otherwise the Register is refused
+   * (INVALID_ARGUMENT). Empty: the worker offers capacity.gpu as a count only and no attempt
+   * gets ids. When given, the master assigns each attempt that asks for GPUs that many ids that
+   * no other active attempt on this worker holds (TaskSpec.gpu_ids); an attempt keeps the ids it
+   * was given across reconnects.
    */
   'gpuIds': (string)[];
 }

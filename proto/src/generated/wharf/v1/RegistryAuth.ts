@@ -1,6 +1,9 @@
 // Original file: wharf.proto
 
 
+/**
+ * Credentials for one registry, for the pull of one assignment's image (TaskSpec.registry_auth).
+ */
 export interface RegistryAuth {
   /**
    * the registry host[:port] ("docker.io" for Docker Hub)
@@ -10,6 +13,9 @@ export interface RegistryAuth {
   'password'?: (string);
 }
 
+/**
+ * Credentials for one registry, for the pull of one assignment's image (TaskSpec.registry_auth).
+ */
 export interface RegistryAuth__Output {
   /**
    * the registry host[:port] ("docker.io" for Docker Hub)
