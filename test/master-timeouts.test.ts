@@ -42,8 +42,12 @@ describe('a worker that ignores timeouts', () => {
     worker.started(second);
     await waitFor('task failed', async () => (await task()).status === 'failed', 1000 + 1000 + TIMEOUT_MARGIN_MS + 10_000);
     const failed = await task();
-    expect(failed).toMatchObject({ status: 'failed', retriesUsed: 2, reason: 'timed out after 1s (ended by the master: its worker did not stop it)' });
+    // retriesUsed counts the retries taken; failed through its retry policy, it is a dead letter
+    expect(failed).toMatchObject({ status: 'failed', retriesUsed: 1, reason: 'timed out after 1s (ended by the master: its worker did not stop it)' });
     expect(failed.attempts.map((a) => a.status)).toEqual(['timed_out', 'timed_out']);
+    expect(failed.events.map((e) => e.kind)).toContain('dead_letter');
+    const deadLetters = await admin.request<{ deadLetters: { id: string; lastError: string | null }[] }>('GET', '/api/dead-letters');
+    expect(deadLetters.body.deadLetters.find((d) => d.id === taskId)?.lastError).toMatch(/^timed out: no result from worker /);
     expect(worker.cancels.map((c) => c.attemptId)).toEqual([first.attemptId, second.attemptId]);
 
     // the first attempt's result, late: acknowledged, without effect
