@@ -26,6 +26,8 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { DagService } from './dags/dag-service.js';
 import { RegistryCredentialService } from './registries/registry-credential-service.js';
+import { QueueCatalog } from './queues/queue-catalog.js';
+import { QueueService } from './queues/queue-service.js';
 import { SecretBox } from './registries/secret-box.js';
 import { TaskService } from './tasks/task-service.js';
 import { TelemetryService } from './telemetry/telemetry-service.js';
@@ -129,7 +131,12 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     : new DiskArtifactBackend(config.dataDir);
   await artifacts.init();
   const presign = artifacts.presignedGetUrl?.bind(artifacts);
+  // the queues and user limits the scheduler reads (the default queue created on a new store)
+  const queueCatalog = new QueueCatalog();
+  await queueCatalog.load(store, Date.now());
   const tasks = new TaskService(store, registry, logs, files, logger.child({ component: 'tasks' }), {
+    queues: queueCatalog,
+    reserveAfterMs: config.reserveAfterMs,
     retryBackoffMs: config.retryBackoffMs,
     retryBackoffMaxMs: config.retryBackoffMaxMs,
     cancelGraceMs: config.cancelGraceMs,
@@ -141,6 +148,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
   const registryCredentials = new RegistryCredentialService(store, new SecretBox(secrets.credentialsKey), logger.child({ component: 'registries' }));
   await registryCredentials.load();
   tasks.useRegistryCredentials(registryCredentials);
+  const queues = new QueueService(store, queueCatalog, tasks);
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
   registry.setListener({
     // its attempts are held until it must have stopped them (fencing), then re-queued
@@ -219,6 +227,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     identity,
     cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem },
     registryCredentials,
+    queues,
     logger: logger.child({ component: 'http' }),
   });
   // HTTPS: always with --tls on; with auto (the default) when given a certificate for it, or

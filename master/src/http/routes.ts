@@ -16,10 +16,12 @@ import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { RegistryCredentialService } from '../registries/registry-credential-service.js';
+import type { QueueService } from '../queues/queue-service.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { clusterRoutes, publicClusterRoutes, type ClusterInfo } from './cluster-routes.js';
 import { handle, parseBody } from './handle.js';
 import { registryCredentialRoutes } from './registry-credential-routes.js';
+import { queueRoutes } from './queue-routes.js';
 import { apiTokenRoutes } from './token-routes.js';
 import { clientKey, currentUser, requireAdmin, requireUser } from './authenticate.js';
 import { dagRoutes } from './dag-routes.js';
@@ -43,6 +45,8 @@ export interface RouteDeps {
   cluster?: ClusterInfo | undefined;
   /** registry credentials (POST/GET/DELETE /api/registry-credentials); absent = no such routes */
   registryCredentials?: RegistryCredentialService | undefined;
+  /** queues and user limits (/api/queues, /api/user-limits); absent = no such routes */
+  queues?: QueueService | undefined;
 }
 
 const registerSchema = z.object({
@@ -96,6 +100,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     router.use(clusterRoutes({ joinTokens: deps.joinTokens, identity: deps.identity, cluster: deps.cluster }));
   }
   if (deps.registryCredentials) router.use(registryCredentialRoutes(deps.registryCredentials));
+  if (deps.queues) router.use(queueRoutes(deps.queues));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
 

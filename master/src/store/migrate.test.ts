@@ -116,6 +116,13 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
   await store.revokeCertificate({ fingerprint256: 'AA:BB', serial: '01', workerId: 'w-gone', revokedAt: base, notAfter: base + 1, reason: 'worker removed by admin@example.com' });
   // registry credentials: sealed passwords, copied as they are
   await store.putRegistryCredential(mockRegistryCredential({ userId: alice.id, registry: 'ghcr.io', createdAt: base }));
+  // queues and user limits: one queue with caps, alice's limits in it and across queues
+  await store.insertQueue({
+    name: 'gpu-train', maxGpus: 64, maxConcurrency: 8, defaultPriority: 70, preemptionPolicy: 'PreemptLowerPriority', strategy: 'binpack',
+    workerSelector: { pool: 'gpu' }, constraints: [{ key: 'zone', op: 'in', values: ['a', 'b'] }], createdAt: base, updatedAt: base,
+  });
+  await store.putUserLimit({ userId: alice.id, queue: 'gpu-train', maxRunning: 4, weight: 3, updatedAt: base });
+  await store.putUserLimit({ userId: alice.id, maxCpu: 16, updatedAt: base });
   return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
@@ -146,6 +153,8 @@ async function dump(store: Store) {
     joinTokens: await store.listJoinTokens(),
     revokedCertificates: await store.listRevokedCertificates(),
     registryCredentials: await store.listRegistryCredentials({}),
+    queues: await store.listQueues(),
+    userLimits: await store.listUserLimits(),
   };
 }
 
@@ -174,6 +183,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     joinTokens: counts(2, 2, 0, 0),
     revokedCertificates: counts(1, 1, 0, 0),
     registryCredentials: counts(1, 1, 0, 0),
+    queues: counts(1, 1, 0, 0),
+    userLimits: counts(2, 2, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -191,6 +202,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     joinTokens: counts(2, 0, 0, 2),
     revokedCertificates: counts(1, 0, 0, 1),
     registryCredentials: counts(1, 0, 0, 1),
+    queues: counts(1, 0, 0, 1),
+    userLimits: counts(2, 0, 0, 2),
   });
   expect(await dump(target)).toEqual(await dump(source));
 

@@ -35,7 +35,9 @@ export type RecordKind =
   | 'joinTokens'
   | 'revokedCertificates'
   | 'apiTokens'
-  | 'registryCredentials';
+  | 'registryCredentials'
+  | 'queues'
+  | 'userLimits';
 export const RECORD_KINDS: readonly RecordKind[] = [
   'users',
   'workers',
@@ -48,6 +50,8 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'revokedCertificates',
   'apiTokens',
   'registryCredentials',
+  'queues',
+  'userLimits',
 ];
 
 export interface KindCounts {
@@ -339,6 +343,37 @@ export async function migrateStore(
     else c.inserted += 1;
   }
   onProgress(`registryCredentials: ${counts.registryCredentials.read} read`);
+
+  // queues (by name; the source's settings win, `default` included) and user limits (by user and queue)
+  for (const queue of await source.listQueues()) {
+    const c = counts.queues;
+    c.read += 1;
+    const existing = await target.getQueue(queue.name);
+    if (!existing) {
+      await target.insertQueue(queue);
+      c.inserted += 1;
+    } else if (same(existing, queue)) {
+      c.unchanged += 1;
+    } else {
+      await target.updateQueue(queue);
+      c.updated += 1;
+    }
+  }
+  onProgress(`queues: ${counts.queues.read} read`);
+  const targetLimits = new Map((await target.listUserLimits()).map((limit) => [JSON.stringify([limit.userId, limit.queue ?? '']), limit]));
+  for (const limit of await source.listUserLimits()) {
+    const c = counts.userLimits;
+    c.read += 1;
+    const existing = targetLimits.get(JSON.stringify([limit.userId, limit.queue ?? '']));
+    if (existing && same(existing, limit)) {
+      c.unchanged += 1;
+      continue;
+    }
+    await target.putUserLimit(limit);
+    if (existing) c.updated += 1;
+    else c.inserted += 1;
+  }
+  onProgress(`userLimits: ${counts.userLimits.read} read`);
 
   return { counts, problems };
 }

@@ -26,6 +26,7 @@
 import { MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document, type Filter, type TransactionOptions } from 'mongodb';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { RegistryCredentialRecord } from '../records/registry-credential.js';
+import { DEFAULT_QUEUE, type QueueRecord, type UserLimitRecord } from '../records/queue.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
@@ -87,6 +88,9 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'registry_credentials_by_user_registry', key: { userId: 1, registry: 1 }, unique: true },
     { name: 'registry_credentials_in_order', key: { createdAt: 1, _id: 1 } },
   ],
+  // queues by name (the _id index); user limits by (user, queue; '' = all queues): their _id
+  queues: [],
+  user_limits: [],
 };
 
 type CollectionName =
@@ -100,7 +104,9 @@ type CollectionName =
   | 'join_tokens'
   | 'revoked_certificates'
   | 'api_tokens'
-  | 'registry_credentials';
+  | 'registry_credentials'
+  | 'queues'
+  | 'user_limits';
 
 /** A record keyed by its own id (users, workers, tasks, attempts). */
 interface Keyed extends Document {
@@ -162,6 +168,8 @@ export class MongoStore implements Store {
   private readonly revokedCertificates: Collection<Keyed>;
   private readonly apiTokens: Collection<Keyed>;
   private readonly registryCredentials: Collection<Keyed>;
+  private readonly queues: Collection<Keyed>;
+  private readonly userLimits: Collection<Keyed>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -180,6 +188,8 @@ export class MongoStore implements Store {
     this.revokedCertificates = db.collection<Keyed>('revoked_certificates');
     this.apiTokens = db.collection<Keyed>('api_tokens');
     this.registryCredentials = db.collection<Keyed>('registry_credentials');
+    this.queues = db.collection<Keyed>('queues');
+    this.userLimits = db.collection<Keyed>('user_limits');
   }
 
   /**
@@ -206,6 +216,8 @@ export class MongoStore implements Store {
       await client.connect();
       const store = new MongoStore(client, client.db(databaseName), transactions);
       await store.createIndexes();
+      // tasks stored before queues existed belong to the default queue
+      await store.tasks.updateMany({ queue: { $exists: false } }, { $set: { queue: DEFAULT_QUEUE } });
       return store;
     } catch (error: unknown) {
       await client.close();
@@ -585,6 +597,53 @@ export class MongoStore implements Store {
   }
 
   // ---- end of registry credentials -------------------------------------------------------
+
+  // ---- queues and user limits ------------------------------------------------------------
+
+  async insertQueue(queue: QueueRecord): Promise<void> {
+    try {
+      await this.queues.insertOne({ _id: queue.name, ...plain(queue) });
+    } catch (error: unknown) {
+      if (isDuplicateKey(error)) throw new WharfError('conflict', `queue ${queue.name} already exists`);
+      throw error;
+    }
+  }
+
+  async getQueue(name: string): Promise<QueueRecord | undefined> {
+    return ((await this.queues.findOne({ _id: name }, RECORD)) ?? undefined) as QueueRecord | undefined;
+  }
+
+  async listQueues(): Promise<QueueRecord[]> {
+    return (await this.queues.find({}, { ...RECORD, sort: { _id: 1 } }).toArray()) as unknown as QueueRecord[];
+  }
+
+  async updateQueue(queue: QueueRecord): Promise<boolean> {
+    return (await this.queues.replaceOne({ _id: queue.name }, { _id: queue.name, ...plain(queue) })).matchedCount > 0;
+  }
+
+  async deleteQueue(name: string): Promise<boolean> {
+    return (await this.queues.deleteOne({ _id: name })).deletedCount > 0;
+  }
+
+  private static userLimitKey(userId: string, queue: string | undefined): string {
+    return JSON.stringify([userId, queue ?? '']);
+  }
+
+  async putUserLimit(limit: UserLimitRecord): Promise<void> {
+    const _id = MongoStore.userLimitKey(limit.userId, limit.queue);
+    await this.userLimits.replaceOne({ _id }, { _id, ...plain(limit) }, { upsert: true });
+  }
+
+  async listUserLimits(): Promise<UserLimitRecord[]> {
+    // by (user, queue): the key sorts the same way ('' for all queues first)
+    return (await this.userLimits.find({}, { ...RECORD, sort: { _id: 1 } }).toArray()) as unknown as UserLimitRecord[];
+  }
+
+  async deleteUserLimit(userId: string, queue: string | undefined): Promise<boolean> {
+    return (await this.userLimits.deleteOne({ _id: MongoStore.userLimitKey(userId, queue) })).deletedCount > 0;
+  }
+
+  // ---- end of queues and user limits -----------------------------------------------------
 
   async close(): Promise<void> {
     await this.client.close();

@@ -53,6 +53,7 @@ import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { Attempt, AttemptReport, EffectiveSettings } from '../records/attempt.js';
+import { QueueCatalog } from '../queues/queue-catalog.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { DagTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
@@ -62,7 +63,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
-import { QuerySystem } from './systems/query-system.js';
+import { QuerySystem, type QueueStatus, type UserShare } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
 import { SubmissionSystem, type SubmissionPlace, type SubmitOptions } from './systems/submission-system.js';
@@ -70,13 +71,15 @@ import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
 
-export type { AttemptFinishedListener, TaskChangeListener };
+export type { AttemptFinishedListener, QueueStatus, TaskChangeListener, UserShare };
 
 export interface TaskServiceOptions extends TaskSystemOptions {
   /** default: the system clock */
   clock?: Clock | undefined;
   /** default: Math.random (the jitter of retry backoffs) */
   random?: (() => number) | undefined;
+  /** the queues and user limits; default: only the `default` queue, no limits */
+  queues?: QueueCatalog | undefined;
 }
 
 /** How many turns `idle()` waits at most for work that keeps queueing more work. */
@@ -94,7 +97,7 @@ export class TaskService {
   private readonly recovery: RecoverySystem;
 
   constructor(store: Store, registry: WorkerRegistry, logs: LogStore, files: FileStore, logger: Logger, options: TaskServiceOptions) {
-    const { clock, random, ...systemOptions } = options;
+    const { clock, random, queues, ...systemOptions } = options;
     this.resources = {
       store,
       registry,
@@ -108,6 +111,7 @@ export class TaskService {
       logs,
       options: systemOptions,
       hooks: {},
+      queues: queues ?? new QueueCatalog(),
     };
     this.timers = new TimerSystem(this.resources);
     this.dispatch = new DispatchSystem(this.resources, this.timers);
@@ -191,6 +195,11 @@ export class TaskService {
 
   counts(): { queued: number; assigned: number; running: number } {
     return this.queries.counts();
+  }
+
+  /** What one queue holds and uses now, with each user's usage and fair share. */
+  queueStatus(queue: string): QueueStatus {
+    return this.queries.queueStatus(queue);
   }
 
   /** Read-only: the queued tasks in dispatch order with why each waits, up to `limit`. For the REPL. */

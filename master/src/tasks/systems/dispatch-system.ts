@@ -5,11 +5,14 @@
 // (each still conditional on its task being queued), then applies what was stored: the attempt
 // joins the live state, its resources are reserved on the worker and the assignment goes down
 // the worker's channel. Tasks the plan could not place keep a reason people can act on.
+// The plan reads the (queue, user) sub-queues, the queues and user limits, what placed tasks use
+// now, and the reservations of the previous plan, which this system keeps (in memory: after a
+// restart a task that has waited long enough gets its reservation again at the first pass).
 import { randomUUID } from 'node:crypto';
 import type { Attempt } from '../../records/attempt.js';
 import type { AssignedInput, RegistryAuth } from '../../records/master-down.js';
 import type { Task, TaskInput } from '../../records/task.js';
-import { planPlacements } from '../../scheduler/placement.js';
+import { planPlacements, type Reservation } from '../../scheduler/placement.js';
 import { applyPatch } from '../../store/store.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
@@ -20,6 +23,7 @@ const MAX_PLACEMENTS_PER_PASS = 5000;
 
 export class DispatchSystem {
   private cursor = 0;
+  private reservations = new Map<string, Reservation>();
   private passQueued = false;
   private stopped = false;
 
@@ -57,16 +61,28 @@ export class DispatchSystem {
   }
 
   private async schedulePass(): Promise<void> {
-    const { state, registry, clock, store } = this.resources;
-    if (this.stopped || state.queue.size === 0) return;
+    const { state, registry, clock, store, queues, options } = this.resources;
+    if (this.stopped || state.queue.size === 0) {
+      this.reservations.clear();
+      return;
+    }
     const plan = planPlacements({
       now: clock.now(),
-      tasks: state.queue.ordered(),
+      streams: state.queue.streams().map((stream) => ({ queue: stream.queue, userId: stream.userId, tasks: stream.tasks.ordered() })),
+      policy: queues,
+      usage: state.usage,
+      reservations: this.reservations,
+      reserveAfterMs: options.reserveAfterMs,
       workers: registry.schedulingSnapshot(),
       cursor: this.cursor,
       maxPlacements: MAX_PLACEMENTS_PER_PASS,
     });
     this.cursor = plan.cursor;
+    // a reservation ends with its task's wait (the planner drops it when it places the task)
+    for (const taskId of plan.reservations.keys()) {
+      if (!state.queue.has(taskId)) plan.reservations.delete(taskId);
+    }
+    this.reservations = plan.reservations;
     for (const [taskId, reason] of plan.waiting) {
       const task = state.tasks.get(taskId);
       // a task waiting for a retry (notBefore set until it is placed) keeps the retry's reason

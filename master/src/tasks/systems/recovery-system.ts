@@ -64,13 +64,14 @@ export class RecoverySystem {
   async recover(): Promise<void> {
     const { store, state, registry, logger } = this.resources;
     const attempts = await store.listActiveAttempts();
-    for (const attempt of attempts) {
-      state.attempts.set(attempt.id, attempt);
-      registry.reserve(attempt.workerId, attempt.resources);
-    }
+    // tasks first: an active attempt charges its task's queue and user (task-state.ts)
     for (const task of await store.listUnfinishedTasks()) {
       state.tasks.set(task.id, task);
       if (task.status === 'queued') state.enqueue(task);
+    }
+    for (const attempt of attempts) {
+      state.attempts.set(attempt.id, attempt);
+      registry.reserve(attempt.workerId, attempt.resources);
     }
     const now = this.resources.clock.now();
     for (const workerId of new Set(attempts.map((attempt) => attempt.workerId))) {
