@@ -44,7 +44,7 @@ import { formatBytes } from '@wharf/proto';
 import type { LabelConstraint, PlacementStrategy, UsageCaps, UserLimitRecord } from '../records/queue.js';
 import type { Resources, Runtime } from '../records/resources.js';
 import { describeConstraint, matchesConstraints } from './constraints.js';
-import { addUsage, NO_USAGE, userQueueKey, type Usage, type UsageView } from './usage.js';
+import { addUsage, NO_USAGE, type Usage, type UsageView } from './usage.js';
 
 export interface WorkerSnapshot {
   id: string;
@@ -267,6 +267,28 @@ interface StreamCursor {
   headSeq: number;
   weight: number;
   share: number;
+  policy: QueuePolicy;
+  /** the caps that apply, each with the live usage and this plan's additions; empty = none */
+  caps: CapCheck[];
+  /** this plan's additions for the user in the queue (fair share) */
+  plannedInQueue: Usage;
+  liveInQueue: Readonly<Usage>;
+}
+
+type Caps = { maxRunning?: number | undefined; maxCpu?: number | undefined; maxMemory?: number | undefined; maxGpus?: number | undefined };
+
+/** One cap to check before placing a task of a stream: whose, against what, and how the reason names it. */
+interface CapCheck {
+  caps: Caps;
+  live: Readonly<Usage>;
+  planned: Usage;
+  /** "queue batch: " + figure, or "user ada: " + figure + " in queue batch" */
+  prefix: string;
+  suffix: string;
+}
+
+function hasCaps(caps: Caps): boolean {
+  return caps.maxRunning !== undefined || caps.maxCpu !== undefined || caps.maxMemory !== undefined || caps.maxGpus !== undefined;
 }
 
 function formatCpu(value: number): string {
@@ -274,21 +296,25 @@ function formatCpu(value: number): string {
 }
 
 /** "64/64 gpus in use" when the task would go past a cap (and what it asks, when that is why), else undefined. */
-function overCap(
-  used: Readonly<Usage>,
-  ask: Resources,
-  caps: { maxRunning?: number | undefined; maxCpu?: number | undefined; maxMemory?: number | undefined; maxGpus?: number | undefined },
-): { inUse: string; asks: string } | undefined {
+function overCap(live: Readonly<Usage>, planned: Readonly<Usage>, ask: Resources, caps: Caps): { inUse: string; asks: string } | undefined {
   const asks = (room: boolean, formatted: string): string => (room ? `; the task asks for ${formatted}` : '');
-  if (caps.maxRunning !== undefined && used.count + 1 > caps.maxRunning) return { inUse: `${used.count}/${caps.maxRunning} running tasks`, asks: '' };
-  if (caps.maxCpu !== undefined && used.cpu + ask.cpu > caps.maxCpu + EPSILON) {
-    return { inUse: `${formatCpu(used.cpu)}/${formatCpu(caps.maxCpu)} cpu in use`, asks: asks(used.cpu + EPSILON < caps.maxCpu, formatCpu(ask.cpu)) };
+  if (caps.maxRunning !== undefined) {
+    const count = live.count + planned.count;
+    if (count + 1 > caps.maxRunning) return { inUse: `${count}/${caps.maxRunning} running tasks`, asks: '' };
   }
-  if (caps.maxMemory !== undefined && used.memory + ask.memory > caps.maxMemory) {
-    return { inUse: `${formatBytes(used.memory)}/${formatBytes(caps.maxMemory)} memory in use`, asks: asks(used.memory < caps.maxMemory, formatBytes(ask.memory)) };
+  if (caps.maxCpu !== undefined) {
+    const cpu = live.cpu + planned.cpu;
+    if (cpu + ask.cpu > caps.maxCpu + EPSILON) return { inUse: `${formatCpu(cpu)}/${formatCpu(caps.maxCpu)} cpu in use`, asks: asks(cpu + EPSILON < caps.maxCpu, formatCpu(ask.cpu)) };
   }
-  if (caps.maxGpus !== undefined && used.gpu + ask.gpu > caps.maxGpus) {
-    return { inUse: `${used.gpu}/${caps.maxGpus} gpus in use`, asks: asks(used.gpu < caps.maxGpus, String(ask.gpu)) };
+  if (caps.maxMemory !== undefined) {
+    const memory = live.memory + planned.memory;
+    if (memory + ask.memory > caps.maxMemory) {
+      return { inUse: `${formatBytes(memory)}/${formatBytes(caps.maxMemory)} memory in use`, asks: asks(memory < caps.maxMemory, formatBytes(ask.memory)) };
+    }
+  }
+  if (caps.maxGpus !== undefined) {
+    const gpu = live.gpu + planned.gpu;
+    if (gpu + ask.gpu > caps.maxGpus) return { inUse: `${gpu}/${caps.maxGpus} gpus in use`, asks: asks(gpu < caps.maxGpus, String(ask.gpu)) };
   }
   return undefined;
 }
@@ -337,25 +363,17 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
   let cursor = ready.length === 0 ? 0 : snapshot.cursor % ready.length;
   let wakeAt: number | undefined;
 
-  // what this plan adds to the live usage
-  const planned = new Map<string, Usage>();
-  const usageOf = (key: string, live: Readonly<Usage> | undefined): Readonly<Usage> => {
-    const added = planned.get(key);
-    if (!added) return live ?? NO_USAGE;
-    const base = live ?? NO_USAGE;
-    return { count: base.count + added.count, cpu: base.cpu + added.cpu, memory: base.memory + added.memory, gpu: base.gpu + added.gpu };
-  };
-  const plan = (key: string, resources: Resources): void => {
-    let added = planned.get(key);
-    if (!added) {
-      added = { ...NO_USAGE };
-      planned.set(key, added);
+  // what this plan adds to the live usage, per queue, per (queue, user) and per user
+  const plannedByQueue = new Map<string, Usage>();
+  const plannedByUser = new Map<string, Usage>();
+  const plannedOf = (map: Map<string, Usage>, key: string): Usage => {
+    let planned = map.get(key);
+    if (!planned) {
+      planned = { ...NO_USAGE };
+      map.set(key, planned);
     }
-    addUsage(added, resources, 1);
+    return planned;
   };
-  const queueUsage = (queue: string) => usageOf(`q\u0000${queue}`, usage?.queue(queue));
-  const userQueueUsage = (queue: string, userId: string) => usageOf(`uq\u0000${userQueueKey(queue, userId)}`, usage?.userInQueue(queue, userId));
-  const userUsage = (userId: string) => usageOf(`u\u0000${userId}`, usage?.user(userId));
 
   // reservations: those still standing are kept; a reserved worker takes no other task
   const reservations = new Map<string, Reservation>();
@@ -366,7 +384,6 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     reservations.set(taskId, reservation);
     heldBy.set(index, taskId);
   }
-  const seenTasks = new Set<string>();
   /** (queue, priority) pairs whose head already holds or was refused a reservation this pass */
   const reservedHeads = new Set<string>();
   for (const reservation of reservations.values()) reservedHeads.add(`${reservation.queue}\u0000${reservation.priority}`);
@@ -376,7 +393,24 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     const iterator = tasks[Symbol.iterator]();
     const first = iterator.next();
     if (first.done) return;
-    const weight = policy?.userInQueue(queue, userId)?.weight ?? policy?.user(userId)?.weight ?? 1;
+    const queuePolicy = policy?.queue(queue) ?? ROUND_ROBIN;
+    const inQueue = policy?.userInQueue(queue, userId);
+    const global = policy?.user(userId);
+    const weight = inQueue?.weight ?? global?.weight ?? 1;
+    const plannedInQueue: Usage = { ...NO_USAGE };
+    const liveInQueue = usage?.userInQueue(queue, userId) ?? NO_USAGE;
+    // the queue's caps, then the user's in the queue, then the user's across queues
+    const caps: CapCheck[] = [];
+    const queueCaps: Caps = { maxRunning: queuePolicy.maxConcurrency, maxCpu: queuePolicy.maxCpu, maxMemory: queuePolicy.maxMemory, maxGpus: queuePolicy.maxGpus };
+    if (hasCaps(queueCaps)) {
+      caps.push({ caps: queueCaps, live: usage?.queue(queue) ?? NO_USAGE, planned: plannedOf(plannedByQueue, queue), prefix: `queue ${queue}: `, suffix: '' });
+    }
+    if (inQueue && hasCaps(inQueue)) {
+      caps.push({ caps: inQueue, live: liveInQueue, planned: plannedInQueue, prefix: `user ${policy!.userLabel(userId)}: `, suffix: ` in queue ${queue}` });
+    }
+    if (global && hasCaps(global)) {
+      caps.push({ caps: global, live: usage?.user(userId) ?? NO_USAGE, planned: plannedOf(plannedByUser, userId), prefix: `user ${policy!.userLabel(userId)}: `, suffix: ' in all queues' });
+    }
     const cursorOf: StreamCursor = {
       queue,
       userId,
@@ -386,8 +420,12 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
       headSeq: first.value.seq ?? 0,
       weight: weight > 0 ? weight : 1,
       share: 0,
+      policy: queuePolicy,
+      caps,
+      plannedInQueue,
+      liveInQueue,
     };
-    cursorOf.share = dominantShare(userQueueUsage(queue, userId), total) / cursorOf.weight;
+    cursorOf.share = dominantShare(liveInQueue, total) / cursorOf.weight;
     streams.push(cursorOf);
   };
   if (snapshot.streams) for (const stream of snapshot.streams) addStream(stream.queue, stream.userId, stream.tasks);
@@ -417,23 +455,34 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     stream.headSeq = next.value.seq ?? 0;
   };
 
-  /** The worker the task goes to by its queue's strategy, or -1. */
-  const chooseWorker = (task: TaskSnapshot, queue: QueuePolicy): number => {
-    const selector = isEmpty(queue.workerSelector) ? undefined : queue.workerSelector;
-    const needsLabels = !isEmpty(task.labels);
-    const constraints = queue.constraints.length > 0 || (task.constraints?.length ?? 0) > 0 ? [...queue.constraints, ...(task.constraints ?? [])] : undefined;
-    const reservation = reservations.get(task.id);
-    const eligible = (index: number): boolean => {
-      const worker = ready[index]!;
-      if (!fitsIn(task.resources, free[index]!)) return false;
+  // the task chooseWorker is placing, and what it asks of a worker (set per task; one
+  // `eligible` for the whole pass rather than a closure per task)
+  let current: TaskSnapshot | undefined;
+  let currentSelector: Readonly<Record<string, string>> | undefined;
+  let currentNeedsLabels = false;
+  let currentConstraints: readonly LabelConstraint[] | undefined;
+  const eligible = (index: number): boolean => {
+    const task = current!;
+    const worker = ready[index]!;
+    if (!fitsIn(task.resources, free[index]!)) return false;
+    if (heldBy.size > 0) {
       const holder = heldBy.get(index);
       if (holder !== undefined && holder !== task.id) return false;
-      if (!worker.runtimes.includes(task.runtime)) return false;
-      if (needsLabels && !hasLabels(worker, task.labels)) return false;
-      if (selector && !hasLabels(worker, selector)) return false;
-      if (constraints && !matchesConstraints(worker.labels, constraints)) return false;
-      return true;
-    };
+    }
+    if (!worker.runtimes.includes(task.runtime)) return false;
+    if (currentNeedsLabels && !hasLabels(worker, task.labels)) return false;
+    if (currentSelector && !hasLabels(worker, currentSelector)) return false;
+    if (currentConstraints && !matchesConstraints(worker.labels, currentConstraints)) return false;
+    return true;
+  };
+
+  /** The worker the task goes to by its queue's strategy, or -1. */
+  const chooseWorker = (task: TaskSnapshot, queue: QueuePolicy): number => {
+    current = task;
+    currentSelector = isEmpty(queue.workerSelector) ? undefined : queue.workerSelector;
+    currentNeedsLabels = !isEmpty(task.labels);
+    currentConstraints = queue.constraints.length > 0 || (task.constraints?.length ?? 0) > 0 ? [...queue.constraints, ...(task.constraints ?? [])] : undefined;
+    const reservation = reservations.size > 0 ? reservations.get(task.id) : undefined;
     if (task.pinnedWorkerId !== undefined) {
       const index = indexOf.get(task.pinnedWorkerId);
       return index !== undefined && eligible(index) ? index : -1;
@@ -501,33 +550,22 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     if (!stream) break;
     const task = stream.head;
     advance(stream);
-    if (seenTasks.has(task.id)) continue;
-    seenTasks.add(task.id);
     if (task.notBefore !== undefined && task.notBefore > snapshot.now) {
       wakeAt = wakeAt === undefined ? task.notBefore : Math.min(wakeAt, task.notBefore);
       waiting.set(task.id, `retry backoff until ${new Date(task.notBefore).toISOString()}`);
       continue;
     }
     const queueName = stream.queue;
-    const queue = policy?.queue(queueName) ?? ROUND_ROBIN;
-    // the queue's caps, then the user's in the queue, then the user's across queues
-    const queueCap = overCap(queueUsage(queueName), task.resources, { ...queue, maxRunning: queue.maxConcurrency });
-    if (queueCap !== undefined) {
-      waiting.set(task.id, `queue ${queueName}: ${queueCap.inUse}${queueCap.asks}`);
-      continue;
+    const queue = stream.policy;
+    let capped = false;
+    for (const check of stream.caps) {
+      const over = overCap(check.live, check.planned, task.resources, check.caps);
+      if (over === undefined) continue;
+      waiting.set(task.id, `${check.prefix}${over.inUse}${check.suffix}${over.asks}`);
+      capped = true;
+      break;
     }
-    const inQueue = policy?.userInQueue(queueName, stream.userId);
-    const userInQueueCap = inQueue ? overCap(userQueueUsage(queueName, stream.userId), task.resources, inQueue) : undefined;
-    if (userInQueueCap !== undefined) {
-      waiting.set(task.id, `user ${policy!.userLabel(stream.userId)}: ${userInQueueCap.inUse} in queue ${queueName}${userInQueueCap.asks}`);
-      continue;
-    }
-    const global = policy?.user(stream.userId);
-    const userCap = global ? overCap(userUsage(stream.userId), task.resources, global) : undefined;
-    if (userCap !== undefined) {
-      waiting.set(task.id, `user ${policy!.userLabel(stream.userId)}: ${userCap.inUse} in all queues${userCap.asks}`);
-      continue;
-    }
+    if (capped) continue;
 
     const chosen = ready.length === 0 || !fitsIn(task.resources, maxFree) ? -1 : chooseWorker(task, queue);
     if (chosen < 0) {
@@ -562,10 +600,15 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     placements.push({ taskId: task.id, workerId: ready[chosen]!.id });
     if (reservations.delete(task.id)) heldBy.delete(chosen);
     if (queue.strategy === 'round-robin') cursor = (chosen + 1) % ready.length;
-    plan(`q\u0000${queueName}`, task.resources);
-    plan(`uq\u0000${userQueueKey(queueName, stream.userId)}`, task.resources);
-    plan(`u\u0000${stream.userId}`, task.resources);
-    if (streams.length > 1 && streams.includes(stream)) stream.share = dominantShare(userQueueUsage(queueName, stream.userId), total) / stream.weight;
+    // the user's usage in the queue counts for fair share; the queue's and the user's across
+    // queues only where a cap reads them (shared by the streams of that queue or user)
+    addUsage(stream.plannedInQueue, task.resources, 1);
+    for (const check of stream.caps) if (check.planned !== stream.plannedInQueue) addUsage(check.planned, task.resources, 1);
+    if (streams.length > 1) {
+      const inQueue = stream.plannedInQueue;
+      const live = stream.liveInQueue;
+      stream.share = dominantShare({ count: 0, cpu: live.cpu + inQueue.cpu, memory: live.memory + inQueue.memory, gpu: live.gpu + inQueue.gpu }, total) / stream.weight;
+    }
   }
   return { placements, waiting, cursor, wakeAt, reservations };
 }
