@@ -107,6 +107,13 @@ describe('queues over REST on a real master', () => {
     expect(queue.usage).toMatchObject({ queued: 1, running: 0 });
     // a user sees their own line only
     expect(queue.users.map((u) => u.user)).toEqual(['ada-queues@example.com']);
+    // per-queue and per-user figures on /metrics (users by id)
+    const metrics = await (await fetch(`${master.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^wharf_queue_tasks\{queue="held",state="queued"\} 1$/m);
+    expect(metrics).toMatch(/^wharf_queue_tasks\{queue="held",state="placed"\} 0$/m);
+    expect(metrics).toContain(`wharf_queue_user_tasks{queue="held",user="${queue.users[0]!.userId}",state="queued"} 1`);
+    expect(metrics).toContain(`wharf_queue_user_dominant_share{queue="held",user="${queue.users[0]!.userId}"} 0`);
+    expect(metrics).not.toContain('ada-queues@example.com');
     const refused = await admin.request<{ error: { message: string } }>('DELETE', '/api/queues/held');
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toMatch(/holds 1 queued and 0 placed tasks/);

@@ -165,7 +165,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     historyMs: config.telemetryHistoryMs,
   });
-  metrics.bind({ tasks, registry, dataDir: config.dataDir });
+  metrics.bind({ tasks, registry, dataDir: config.dataDir, queueNames: () => queueCatalog.list().map((q) => q.name) });
   await registry.load();
   await tasks.recover();
   await dags.recover();
