@@ -58,6 +58,8 @@ export interface MasterHandle {
   joinTokens: JoinTokens;
   /** worker certificates: enrolment, checks, removal */
   identity: WorkerIdentity;
+  /** queues and user limits (REST /api/queues, the REPL) */
+  queues: QueueService;
   /** task logs on disk (the REPL reads and follows them like REST does) */
   logs: LogStore;
   /** task outputs on disk (the REPL's `download`) */
@@ -277,6 +279,7 @@ export async function startMaster(config: MasterConfig, options: { logger?: Logg
     auth,
     joinTokens,
     identity,
+    queues,
     logs,
     files,
     logger,

@@ -24,12 +24,14 @@ export const SUBMIT_FLAGS: Readonly<Record<string, FlagKind>> = {
   'read-only': 'switch',
   'cap-add': 'list',
   pull: 'text',
+  queue: 'text',
+  worker: 'text',
 };
 
 export const SUBMIT_USAGE =
   'submit <image> [command...] [--cpu N] [--memory 512Mi] [--disk 1Gi] [--gpu N] [--priority N] [--retries N] ' +
   '[--timeout S] [--name X] [--env K=V]... [--label K=V]... [--runtime docker|exec] [--network default|none|host] ' +
-  '[--user UID[:GID]] [--read-only] [--cap-add CAP]... [--pull IfNotPresent|Always|Never]';
+  '[--user UID[:GID]] [--read-only] [--cap-add CAP]... [--pull IfNotPresent|Always|Never] [--queue NAME] [--worker ID (pin)]';
 
 const usageError = (message: string) => new WharfError('validation_failed', message);
 
@@ -142,5 +144,9 @@ export function parseSubmitArgs(words: readonly string[]): Record<string, unknow
   if (lists['cap-add']) body.capAdd = lists['cap-add'];
   const pull = single.get('pull');
   if (pull !== undefined) body.pullPolicy = pull;
+  const queue = single.get('queue');
+  if (queue !== undefined) body.queue = queue;
+  const worker = single.get('worker');
+  if (worker !== undefined) body.workerId = worker;
   return body;
 }
