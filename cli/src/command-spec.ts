@@ -9,6 +9,7 @@ export type CompletionKind =
   | 'dag'
   | 'dagName'
   | 'token'
+  | 'queue'
   | 'context'
   | 'status'
   | 'output'

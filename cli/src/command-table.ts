@@ -5,6 +5,7 @@ import { DAG_COMMANDS } from './commands/dag-commands.js';
 import { metaCommands } from './commands/meta-commands.js';
 import { RUN_COMMAND } from './commands/run-command.js';
 import { TASK_COMMANDS } from './commands/task-commands.js';
+import { QUEUE_COMMANDS } from './commands/queue-commands.js';
 import { TOKEN_COMMANDS } from './commands/token-commands.js';
 import { WORKER_COMMANDS } from './commands/worker-commands.js';
 import { UsageError } from './errors.js';
@@ -15,12 +16,14 @@ export const GROUPS: ReadonlyMap<string, string> = new Map([
   ['dag', 'DAG runs: submit a DAG file, list runs, one run in detail, metrics, cancel'],
   ['context', 'the saved masters (contexts): list, switch, delete'],
   ['token', 'API tokens for scripts and CI: create, list, revoke'],
+  ['queue', 'queues: list, one in detail with each user\'s fair share; create, change, delete (admins)'],
 ]);
 
 export const SECTIONS: readonly Section[] = [
   { title: 'Tasks', commands: ['run', 'submit', 'ls', 'get', 'logs', 'cancel', 'files', 'cp'] },
   { title: 'DAG runs', commands: ['dag run', 'dag ls', 'dag get', 'dag metrics', 'dag cancel'] },
   { title: 'Workers', commands: ['workers', 'drain', 'activate'] },
+  { title: 'Queues', commands: ['queue ls', 'queue get', 'queue create', 'queue set', 'queue rm'] },
   { title: 'Access', commands: ['login', 'logout', 'whoami', 'context ls', 'context use', 'context rm', 'token create', 'token ls', 'token revoke'] },
   { title: 'Other', commands: ['completion', 'version', 'help'] },
 ];
@@ -54,6 +57,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...TASK_COMMANDS,
   ...DAG_COMMANDS,
   ...WORKER_COMMANDS,
+  ...QUEUE_COMMANDS,
   ...AUTH_COMMANDS,
   ...TOKEN_COMMANDS,
   ...metaCommands(() => COMMANDS, helpFor),

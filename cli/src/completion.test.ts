@@ -10,7 +10,7 @@ function fakeSources(): CompletionSources & { asked: string[] } {
     contexts: () => ['prod', 'dev'],
     async fromMaster(kind) {
       asked.push(kind);
-      return { task: ['3f2a9c1e-0000-4000-8000-000000000000'], worker: ['gpu-box-1'], dag: ['d1'], dagName: ['etl'], token: ['ci'] }[kind];
+      return { task: ['3f2a9c1e-0000-4000-8000-000000000000'], worker: ['gpu-box-1'], dag: ['d1'], dagName: ['etl'], token: ['ci'], queue: ['gpu-train'] }[kind];
     },
   };
 }
@@ -41,7 +41,9 @@ describe('shell completion', () => {
     expect(await complete(['token', 'revoke', ''], COMMANDS, sources)).toEqual(['ci']);
     expect(await complete(['context', 'use', ''], COMMANDS, sources)).toEqual(['prod', 'dev']);
     expect(await complete(['completion', ''], COMMANDS, sources)).toEqual(['bash', 'zsh']);
-    expect(sources.asked).toEqual(['task', 'worker', 'task', 'dagName', 'token']);
+    expect(await complete(['queue', 'get', ''], COMMANDS, sources)).toEqual(['gpu-train']);
+    expect(await complete(['run', '--queue', ''], COMMANDS, sources)).toEqual(['gpu-train']);
+    expect(sources.asked).toEqual(['task', 'worker', 'task', 'dagName', 'token', 'queue', 'queue']);
   });
 
   it('offers nothing (the shell completes file names) for a file argument or an unknown command', async () => {

@@ -42,7 +42,7 @@ fi
 /** Where candidates from the config and the master come from (each may answer nothing). */
 export interface CompletionSources {
   contexts(): string[];
-  fromMaster(kind: 'task' | 'worker' | 'dag' | 'dagName' | 'token'): Promise<string[]>;
+  fromMaster(kind: 'task' | 'worker' | 'dag' | 'dagName' | 'token' | 'queue'): Promise<string[]>;
 }
 
 const GLOBAL_OPTIONS: OptionSpec[] = [
@@ -74,6 +74,7 @@ async function candidatesOf(kind: CompletionKind | undefined, commands: readonly
     case 'dag':
     case 'dagName':
     case 'token':
+    case 'queue':
       return sources.fromMaster(kind);
     default:
       return [];

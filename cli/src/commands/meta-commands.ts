@@ -1,5 +1,5 @@
 // help, version, completion, and the hidden __complete the completion scripts call.
-import type { ApiTokenView, DagView, TaskView, WorkerView } from '../api-types.js';
+import type { ApiTokenView, DagView, QueueView, TaskView, WorkerView } from '../api-types.js';
 import { ApiClient } from '../api-client.js';
 import type { CommandSpec } from '../command-spec.js';
 import { BASH_SCRIPT, complete, ZSH_SCRIPT, type CompletionSources } from '../completion.js';
@@ -46,6 +46,8 @@ function completionSources(ctx: CommandContext): CompletionSources {
             return [...new Set((await get<{ dags: DagView[] }>('/api/dags', { limit: 500 })).dags.map((d) => d.name))];
           case 'token':
             return (await get<{ tokens: ApiTokenView[] }>('/api/tokens')).tokens.map((t) => t.name);
+          case 'queue':
+            return (await get<{ queues: QueueView[] }>('/api/queues')).queues.map((q) => q.name);
         }
       } catch {
         return [];
@@ -63,7 +65,7 @@ export function metaCommands(commands: () => readonly CommandSpec[], help: (word
       summary: 'print the shell completion script for bash or zsh',
       description: [
         'Completes commands, options, statuses and output formats, saved contexts, and task ids,',
-        'worker names, DAG runs and token names from the current master.',
+        'worker names, DAG runs, token and queue names from the current master.',
         '  bash: source <(wharf completion bash)          (in ~/.bashrc)',
         '  zsh:  source <(wharf completion zsh)           (in ~/.zshrc, after compinit)',
       ].join('\n'),
