@@ -5,6 +5,7 @@ import { Loading } from './components/states.tsx';
 import { DagEditorPage } from './pages/dag-editor-page.tsx';
 import { DagPage } from './pages/dag-page.tsx';
 import { DagsPage } from './pages/dags-page.tsx';
+import { QueuesPage } from './pages/queues-page.tsx';
 import { DashboardPage } from './pages/dashboard-page.tsx';
 import { LoginPage, RegisterPage } from './pages/auth-pages.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
@@ -35,6 +36,7 @@ export function App() {
         <Route path="/tasks" element={<TasksPage />} />
         <Route path="/tasks/new" element={<SubmitTaskPage />} />
         <Route path="/tasks/:id" element={<TaskPage />} />
+        <Route path="/queues" element={<QueuesPage />} />
         <Route path="/dags" element={<DagsPage />} />
         <Route path="/dags/new" element={<DagEditorPage />} />
         <Route path="/dags/:id" element={<DagPage />} />

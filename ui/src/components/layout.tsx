@@ -22,6 +22,7 @@ export function Layout() {
           <NavLink to="/tasks" end>
             Tasks
           </NavLink>
+          <NavLink to="/queues">Queues</NavLink>
           <NavLink to="/dags">DAGs</NavLink>
           <NavLink to="/tasks/new" className="nav-submit">
             Submit task
