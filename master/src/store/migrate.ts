@@ -7,7 +7,8 @@
 // Record kinds: users (with password hashes), workers, tasks, attempts, task events,
 // output-file metadata, DAG runs, join tokens and API tokens (their hashes; secrets are never
 // stored), revoked worker certificates and registry credentials (their passwords still sealed:
-// the target master needs this data dir's credentials-key to read them); these are every table
+// the target master needs this data dir's credentials-key to read them), queues and per-user
+// limits; these are every table
 // SqliteStore keeps. The cluster CA and its key stay in <data>/tls: move them with the data dir,
 // or every worker must join again. Log bytes,
 // output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
