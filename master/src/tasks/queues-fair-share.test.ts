@@ -136,6 +136,7 @@ describe('reservations', () => {
     await harness.finished('w1', firstOnW1!.attemptId, 'succeeded');
     const reserved = await harness.task(big.id);
     expect(reserved.reason).toMatch(/^reserved worker w1 since \d\d:\d\d:\d\d$/);
+    expect(reserved.events.filter((e) => e.kind === 'reserved').map((e) => e.message)).toEqual(['reserved worker w1: no other task starts there until this one fits']);
     // small tasks still go to w2 as it frees, never to w1
     const onW2 = running(harness).find((a) => a.workerId === 'w2')!;
     await harness.finished('w2', onW2.attemptId, 'succeeded');

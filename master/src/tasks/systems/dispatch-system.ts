@@ -13,7 +13,7 @@ import type { Attempt } from '../../records/attempt.js';
 import type { AssignedInput, RegistryAuth } from '../../records/master-down.js';
 import type { Task, TaskInput } from '../../records/task.js';
 import { planPlacements, type Reservation } from '../../scheduler/placement.js';
-import { applyPatch } from '../../store/store.js';
+import { applyPatch, type StoreChange } from '../../store/store.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { TimerSystem } from './timer-system.js';
@@ -61,7 +61,7 @@ export class DispatchSystem {
   }
 
   private async schedulePass(): Promise<void> {
-    const { state, registry, clock, store, queues, options } = this.resources;
+    const { state, registry, clock, store, queues, options, changes } = this.resources;
     if (this.stopped || state.queue.size === 0) {
       this.reservations.clear();
       return;
@@ -82,6 +82,7 @@ export class DispatchSystem {
     for (const taskId of plan.reservations.keys()) {
       if (!state.queue.has(taskId)) plan.reservations.delete(taskId);
     }
+    const made = [...plan.reservations].filter(([taskId]) => !this.reservations.has(taskId));
     this.reservations = plan.reservations;
     for (const [taskId, reason] of plan.waiting) {
       const task = state.tasks.get(taskId);
@@ -96,6 +97,19 @@ export class DispatchSystem {
       else state.queue.remove(placement.taskId);
     }
     await commitPrepared(store, prepared);
+    // a new reservation is a task event (the task's history and the event stream say so)
+    if (made.length > 0) {
+      const now = clock.now();
+      const events = made.flatMap(([taskId, reservation]): StoreChange[] =>
+        state.tasks.has(taskId) ? [{ kind: 'appendEvent', event: { taskId, at: now, kind: 'reserved', message: `reserved worker ${reservation.workerId}: no other task starts there until this one fits` } }] : [],
+      );
+      if (events.length > 0 && (await store.commit(events))) {
+        for (const [taskId] of made) {
+          const task = state.tasks.get(taskId);
+          if (task) changes.emit(task);
+        }
+      }
+    }
     if (plan.placements.length >= MAX_PLACEMENTS_PER_PASS) this.scheduleSoon();
     if (plan.wakeAt !== undefined) this.timers.atEarliest('dispatch', plan.wakeAt, () => this.scheduleSoon());
   }
