@@ -2,6 +2,7 @@
 // system read them (synchronously, every pass). The queue service (queue-service.ts) stores
 // every change before it makes it here; `load` fills it from the store at start and creates the
 // `default` queue when the store has none.
+import { WharfError } from '../errors.js';
 import { DEFAULT_QUEUE, defaultQueueRecord, type QueueRecord, type UserLimitRecord } from '../records/queue.js';
 import type { User } from '../records/user.js';
 import type { SchedulingPolicy } from '../scheduler/placement.js';
@@ -25,8 +26,9 @@ export class QueueCatalog implements SchedulingPolicy {
     if (!queues.some((q) => q.name === DEFAULT_QUEUE)) {
       try {
         await store.insertQueue(defaultQueueRecord(now));
-      } catch {
+      } catch (error: unknown) {
         // another master created it meanwhile: read it back below
+        if (!(error instanceof WharfError && error.code === 'conflict')) throw error;
       }
       queues = await store.listQueues();
     }

@@ -116,6 +116,24 @@ describe('fair share between users in a queue', () => {
   });
 });
 
+describe('queue caps across a master restart', () => {
+  it('counts the tasks placed before the restart against the queue cap after it', async () => {
+    const catalog = catalogWith();
+    catalog.set({ ...catalog.get('batch')!, maxConcurrency: 2 });
+    harness = await TaskHarness.start({ tasks: { queues: catalog } });
+    await harness.connectWorker('w1');
+    await submitMany(harness, HARNESS_USER, 3, { queue: 'batch' });
+    const held = running(harness).map((a) => a.attemptId);
+    expect(held).toHaveLength(2);
+    harness = await harness.restart();
+    await harness.connectWorker('w1', { holding: held });
+    expect(harness.tasks.counts()).toEqual({ queued: 1, assigned: 2, running: 0 });
+    const waiting = harness.tasks.queueSnapshot().tasks[0]!.task;
+    expect(waiting.reason).toBe('queue batch: 2/2 running tasks');
+    expect(harness.tasks.queueStatus('batch')).toMatchObject({ queued: 1, running: 2 });
+  });
+});
+
 describe('reservations', () => {
   it('gives a starving large task a reservation and places it there once the worker drains', async () => {
     harness = await TaskHarness.start({ tasks: { reserveAfterMs: 60_000 } });
