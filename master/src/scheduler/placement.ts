@@ -349,8 +349,16 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
   const free = ready.map((w, i) => freeResources({ capacity: w.capacity, reserved: reserved[i]! }));
   // an upper bound of what any ready worker has free, per dimension: it only shrinks during
   // a pass, so a task larger than it cannot fit anywhere and is skipped without a scan
+  // (workers held by a reservation are left out: only their own task may use them, and it
+  // skips this check)
   const maxFree: Resources = { cpu: -Infinity, memory: -Infinity, gpu: -Infinity, disk: -Infinity };
-  for (const f of free) for (const d of DIMENSIONS) maxFree[d] = Math.max(maxFree[d], f[d]);
+  const tightenMaxFree = (): void => {
+    for (const d of DIMENSIONS) maxFree[d] = -Infinity;
+    free.forEach((f, index) => {
+      if (heldBy.has(index)) return;
+      for (const d of DIMENSIONS) maxFree[d] = Math.max(maxFree[d], f[d]);
+    });
+  };
   // the cluster's size, against which dominant shares are measured
   const total: Resources = { cpu: 0, memory: 0, gpu: 0, disk: 0 };
   for (const w of ready) for (const d of DIMENSIONS) total[d] += w.capacity[d];
@@ -384,6 +392,7 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     reservations.set(taskId, reservation);
     heldBy.set(index, taskId);
   }
+  tightenMaxFree();
   /** (queue, priority) pairs whose head already holds or was refused a reservation this pass */
   const reservedHeads = new Set<string>();
   for (const reservation of reservations.values()) reservedHeads.add(`${reservation.queue}\u0000${reservation.priority}`);
@@ -567,7 +576,8 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     }
     if (capped) continue;
 
-    const chosen = ready.length === 0 || !fitsIn(task.resources, maxFree) ? -1 : chooseWorker(task, queue);
+    const holdsReservation = reservations.size > 0 && reservations.has(task.id);
+    const chosen = ready.length === 0 || (!holdsReservation && !fitsIn(task.resources, maxFree)) ? -1 : chooseWorker(task, queue);
     if (chosen < 0) {
       let reason = explainWaiting(task, snapshot.workers, queue);
       const roomOnly = reason === 'waiting for free resources on a matching worker' || reason.startsWith('waiting for free resources on its pinned');
@@ -587,18 +597,22 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
           reservation = { workerId: ready[index]!.id, since: snapshot.now, queue: queueName, priority: task.priority ?? DEFAULT_PRIORITY };
           reservations.set(task.id, reservation);
           heldBy.set(index, task.id);
+          tightenMaxFree();
         }
       }
       if (reservation) reason = `reserved worker ${reservation.workerId} since ${clockTime(reservation.since)}`;
       waiting.set(task.id, reason);
       // a full scan failed: tighten the bound so the next tasks of this size skip the scan
-      if (ready.length > 0) for (const d of DIMENSIONS) maxFree[d] = Math.max(...free.map((f) => f[d]));
+      if (ready.length > 0) tightenMaxFree();
       continue;
     }
     reserved[chosen] = addResources(reserved[chosen]!, task.resources);
     free[chosen] = addResources(free[chosen]!, task.resources, -1);
     placements.push({ taskId: task.id, workerId: ready[chosen]!.id });
-    if (reservations.delete(task.id)) heldBy.delete(chosen);
+    if (reservations.delete(task.id)) {
+      heldBy.delete(chosen);
+      tightenMaxFree();
+    }
     if (queue.strategy === 'round-robin') cursor = (chosen + 1) % ready.length;
     // the user's usage in the queue counts for fair share; the queue's and the user's across
     // queues only where a cap reads them (shared by the streams of that queue or user)
