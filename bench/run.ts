@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../test/support/cluster.js';
-import { runSchedulingScenario } from './scenarios/a-scheduling.js';
+import { runSchedulingComparison } from './scenarios/a-scheduling.js';
 import { runDispatchScenario } from './scenarios/b-dispatch.js';
 import { runLogScenario } from './scenarios/c-logs.js';
 import { runUploadScenario } from './scenarios/d-upload.js';
@@ -43,7 +43,7 @@ const int = (s: string | undefined): number => {
 };
 
 const scenarios: [string, () => Promise<ScenarioResult>][] = [
-  ['a', () => runSchedulingScenario({ workers: int(values.workers), tasks: int(values.tasks) })],
+  ['a', () => runSchedulingComparison({ workers: int(values.workers), tasks: int(values.tasks) })],
   ['b', () => runDispatchScenario({ tasks: int(values.dispatch) })],
   ['c', () => runLogScenario({ lines: int(values.lines) })],
   ['d', () => runUploadScenario({ bytes: int(values.bytes) })],

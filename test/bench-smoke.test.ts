@@ -11,6 +11,12 @@ import { runMasterStartScenario, setupPending } from '../bench/scenarios/g-maste
 import { runAuthScenario } from '../bench/scenarios/h-auth.js';
 
 describe('bench smoke', () => {
+  it('a with queues and fair share: every task of both users completed exactly once', async () => {
+    const result = await runSchedulingScenario({ workers: 5, tasks: 2500, verifySample: 20, fairShare: true });
+    expect(result.checks).toMatchObject({ submitted: 2500, assignedTasks: 2500, assignedTwice: 0, acknowledged: 2500, sampleOneAttemptSucceeded: 20, streamsLost: 0 });
+    expect(result.rows.map((r) => r.metric)).toContain('completed/s (queues+fair share)');
+  });
+
   it('a: every task completed exactly once', async () => {
     const result = await runSchedulingScenario({ workers: 5, tasks: 50, verifySample: 50 });
     expect(result.checks).toMatchObject({

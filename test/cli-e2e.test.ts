@@ -314,6 +314,33 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect((await taskOf(id)).status).toBe('cancelled');
   });
 
+  it('makes, shows, changes and deletes a queue, and runs a task in it (wharf queue, wharf run --queue)', async () => {
+    const name = `cli-${randomUUID().slice(0, 6)}`;
+    const created = await wharf(['queue', 'create', name, '--max-concurrency', '0', '--default-priority', '30', '--strategy', 'binpack', '--selector', 'pool=gpu']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(screen(created.stdout)).toMatch(new RegExp(`^${name}\\s+0\\s+0/0\\s+`, 'm'));
+    const id = (await wharf(['run', '-d', '--queue', name, 'wharf/busybox', 'true'])).stdout.trim();
+    const task = await waitFor('the task to wait on its queue cap', async () => {
+      const t = await taskOf(id);
+      return t.reason === `queue ${name}: 0/0 running tasks` ? t : undefined;
+    });
+    expect(task).toMatchObject({ queue: name, priority: 30 });
+    const got = await wharf(['get', id]);
+    expect(screen(got.stdout)).toMatch(new RegExp(`queue:\\s+${name}\\n`));
+    const shown = await wharf(['queue', 'get', name]);
+    expect(screen(shown.stdout)).toMatch(/running:\s+0\/0\n/);
+    expect(screen(shown.stdout)).toMatch(/admin@wharf\.local\s+1\s+0\s+/);
+    const refused = await wharf(['queue', 'rm', name]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/holds 1 queued and 0 placed tasks/);
+    expect((await wharf(['queue', 'set', name, '--max-concurrency', 'none', '--max-gpus', '4'])).code).toBe(0);
+    const listed = await wharf(['queue', 'ls', '-o', 'json']);
+    const queues = JSON.parse(listed.stdout) as { name: string; maxConcurrency: number | null; maxGpus: number | null }[];
+    expect(queues.find((q) => q.name === name)).toMatchObject({ maxConcurrency: null, maxGpus: 4 });
+    await admin.request('DELETE', `/api/tasks/${id}`);
+    expect((await wharf(['queue', 'rm', name])).stdout).toContain(`deleted queue ${name}`);
+  });
+
   it('drains and activates a worker named by its name (admins)', async () => {
     const drain = await wharf(['drain', workerName]);
     expect(drain.stdout).toContain(`worker ${workerName} (${worker.workerId.slice(0, 8)}) is draining`);

@@ -185,6 +185,18 @@ describe('the OpenAPI document at GET /api/openapi.json', () => {
     const spare = await admin.request<{ invite: { id: string } }>('POST', '/api/users/invites', { email: `spare-${invited}` });
     check('delete', '/api/users/invites/{id}', 200, (await admin.request('DELETE', `/api/users/invites/${spare.body.invite.id}`)).body);
     check('get', '/api/audit', 200, (await admin.request('GET', '/api/audit?limit=20')).body);
+    const queueName = `oa-${Date.now().toString(36)}`;
+    const queue = await admin.request('POST', '/api/queues', { name: queueName, maxCpu: 2, maxMemory: '1Gi', workerSelector: { pool: 'x' }, constraints: [{ key: 'zone', op: 'in', values: ['a'] }] });
+    check('post', '/api/queues', 201, queue.body);
+    check('get', '/api/queues', 200, (await user.request('GET', '/api/queues')).body);
+    check('get', '/api/queues/{name}', 200, (await admin.request('GET', `/api/queues/${queueName}`)).body);
+    check('patch', '/api/queues/{name}', 200, (await admin.request('PATCH', `/api/queues/${queueName}`, { maxCpu: null, description: 'openapi' })).body);
+    check('put', '/api/queues/{name}/users/{user}', 200, (await admin.request('PUT', `/api/queues/${queueName}/users/${encodeURIComponent(email)}`, { maxRunning: 2, weight: 3 })).body);
+    check('put', '/api/user-limits/{user}', 200, (await admin.request('PUT', `/api/user-limits/${encodeURIComponent(email)}`, { maxCpu: 4 })).body);
+    check('get', '/api/user-limits', 200, (await admin.request('GET', '/api/user-limits')).body);
+    expect((await admin.request('DELETE', `/api/queues/${queueName}/users/${encodeURIComponent(email)}`)).status).toBe(204);
+    expect((await admin.request('DELETE', `/api/user-limits/${encodeURIComponent(email)}`)).status).toBe(204);
+    check('delete', '/api/queues/{name}', 200, (await admin.request('DELETE', `/api/queues/${queueName}`)).body);
     check('get', '/health', 200, (await anonymous.request('GET', '/health')).body);
 
     // errors: the envelope, for a bad field, no token and a non-admin

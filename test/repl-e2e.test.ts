@@ -229,6 +229,33 @@ describe('the REPL on a terminal', () => {
     await repl.run('');
   });
 
+  it('creates a queue, completes queues actions and queue names with Tab, and shows usage against its limits', async () => {
+    expect(await repl.run('queues create tabq maxConcurrency=0 defaultPriority=30 strategy=binpack selector.pool=gpu')).toMatch(/queue tabq created/);
+    const from = repl.mark();
+    repl.send('queues sh\t');
+    await repl.expect(/queues show $/, from, 10_000);
+    repl.send('tab\t');
+    await repl.expect(/queues show tabq/, from, 10_000);
+    repl.send('\x15'); // Ctrl-U: the line is not run
+    await repl.run('');
+    const submitted = /submitted ([0-9a-f-]{36})/.exec(await repl.run(`submit ${TEST_IMAGE} true --queue tabq --name capped`))![1]!;
+    const task = await waitFor('the task to wait on its queue cap', async () => {
+      const out = await repl.run(`task ${submitted.slice(0, 8)}`);
+      return out.includes('queue tabq: 0/0 running tasks') ? out : undefined;
+    });
+    expect(task).toMatch(/waiting:\s+queue tabq: 0\/0 running tasks\n/);
+    expect(task).toMatch(/queue:\s+tabq\n/);
+    expect(task).toMatch(/priority:\s+30\n/);
+    const shown = await repl.run('queues show tabq');
+    expect(shown).toMatch(/tabq\s+1\s+0\/0\s+/);
+    expect(shown).toMatch(/admin@wharf\.local\s+1\s+0\s+/);
+    expect(await repl.run('queues rm tabq')).toMatch(/^error: queue tabq holds 1 queued and 0 placed tasks/);
+    await repl.run(`cancel ${submitted.slice(0, 8)}`);
+    expect(await repl.run('queues set tabq maxConcurrency=null maxCpu=2')).toMatch(/tabq\s+0\s+0\s+0\/2\s+/);
+    expect(await repl.run('queues limit admin@wharf.local queue=tabq weight=3 maxRunning=4')).toMatch(/limits of admin@wharf\.local in queue tabq: maxRunning=4 weight=3/);
+    expect(await repl.run('queues rm tabq')).toMatch(/queue tabq deleted/);
+  });
+
   it('shows the live status view until a key is pressed, then gives the prompt back with an empty line', async () => {
     const from = repl.mark();
     repl.send('status\r');

@@ -38,6 +38,7 @@ function newTask(i: number, now: number): Task {
     retriesUsed: 0,
     createdAt: now + i,
     attemptCount: 0,
+    queue: 'default',
   };
 }
 

@@ -77,6 +77,9 @@ export interface TaskView {
   dagId?: string;
   dagTask?: string;
   queuePosition?: number;
+  /** absent on masters from before queues */
+  queue?: string;
+  pinnedWorkerId?: string | null;
   attempts?: AttemptView[];
   files?: FileView[];
   events?: EventView[];
@@ -194,4 +197,24 @@ export interface RemovedWorkerView {
   id: string;
   name: string;
   removed: boolean;
+}
+
+/** A queue as GET /api/queues shows it. */
+export interface QueueView {
+  name: string;
+  description: string | null;
+  maxConcurrency: number | null;
+  maxTasks: number | null;
+  maxCpu: number | null;
+  maxMemory: number | null;
+  maxGpus: number | null;
+  defaultPriority: number;
+  preemptionPolicy: string;
+  strategy: string;
+  workerSelector: Record<string, string>;
+  constraints: { key: string; op: string; values?: string[] }[];
+  createdAt: string;
+  updatedAt: string;
+  usage: { queued: number; running: number; cpu: number; memory: number; gpu: number };
+  users: { userId: string; user: string; queued: number; running: number; cpu: number; memory: number; gpu: number; share: number; weight: number }[];
 }

@@ -10,6 +10,7 @@ export type CompletionKind =
   | 'dagName'
   | 'token'
   | 'joinToken'
+  | 'queue'
   | 'context'
   | 'status'
   | 'output'

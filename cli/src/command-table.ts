@@ -7,6 +7,7 @@ import { JOIN_TOKEN_COMMANDS } from './commands/join-token-commands.js';
 import { metaCommands } from './commands/meta-commands.js';
 import { RUN_COMMAND } from './commands/run-command.js';
 import { TASK_COMMANDS } from './commands/task-commands.js';
+import { QUEUE_COMMANDS } from './commands/queue-commands.js';
 import { TOKEN_COMMANDS } from './commands/token-commands.js';
 import { WORKER_COMMANDS } from './commands/worker-commands.js';
 import { UsageError } from './errors.js';
@@ -20,6 +21,7 @@ export const GROUPS: ReadonlyMap<string, string> = new Map([
   ['token', 'API tokens for scripts and CI: create, list, revoke'],
   ['worker', 'one worker: remove it (admins)'],
   ['join-token', 'join tokens that let new workers join (admins): create, list, revoke'],
+  ['queue', 'queues: list, one in detail with each user\'s fair share; create, change, delete (admins)'],
 ]);
 
 export const SECTIONS: readonly Section[] = [
@@ -27,6 +29,7 @@ export const SECTIONS: readonly Section[] = [
   { title: 'Dead letters', commands: ['dead-letters ls', 'dead-letters requeue', 'dead-letters dismiss'] },
   { title: 'DAG runs', commands: ['dag run', 'dag ls', 'dag get', 'dag metrics', 'dag cancel'] },
   { title: 'Workers', commands: ['workers', 'drain', 'activate', 'worker rm', 'join-token create', 'join-token ls', 'join-token revoke'] },
+  { title: 'Queues', commands: ['queue ls', 'queue get', 'queue create', 'queue set', 'queue rm'] },
   { title: 'Access', commands: ['login', 'logout', 'whoami', 'context ls', 'context use', 'context rm', 'token create', 'token ls', 'token revoke'] },
   { title: 'Other', commands: ['completion', 'version', 'help'] },
 ];
@@ -61,6 +64,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...DAG_COMMANDS,
   ...DEAD_LETTER_COMMANDS,
   ...WORKER_COMMANDS,
+  ...QUEUE_COMMANDS,
   ...AUTH_COMMANDS,
   ...TOKEN_COMMANDS,
   ...JOIN_TOKEN_COMMANDS,

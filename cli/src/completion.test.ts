@@ -10,7 +10,7 @@ function fakeSources(): CompletionSources & { asked: string[] } {
     contexts: () => ['prod', 'dev'],
     async fromMaster(kind) {
       asked.push(kind);
-      return { task: ['3f2a9c1e-0000-4000-8000-000000000000'], worker: ['gpu-box-1'], dag: ['d1'], dagName: ['etl'], token: ['ci'], joinToken: ['wharf_k3x9q2'] }[kind];
+      return { task: ['3f2a9c1e-0000-4000-8000-000000000000'], worker: ['gpu-box-1'], dag: ['d1'], dagName: ['etl'], token: ['ci'], joinToken: ['wharf_k3x9q2'], queue: ['gpu-train'] }[kind];
     },
   };
 }
@@ -47,7 +47,9 @@ describe('shell completion', () => {
     expect(await complete(['completion', ''], COMMANDS, sources)).toEqual(['bash', 'zsh']);
     expect(await complete(['join-token', 'revoke', 'wharf_a', ''], COMMANDS, sources)).toEqual(['wharf_k3x9q2']);
     expect(await complete(['worker', 'rm', ''], COMMANDS, sources)).toEqual(['gpu-box-1']);
-    expect(sources.asked).toEqual(['task', 'worker', 'task', 'dagName', 'token', 'joinToken', 'worker']);
+    expect(await complete(['queue', 'get', ''], COMMANDS, sources)).toEqual(['gpu-train']);
+    expect(await complete(['run', '--queue', ''], COMMANDS, sources)).toEqual(['gpu-train']);
+    expect(sources.asked).toEqual(['task', 'worker', 'task', 'dagName', 'token', 'joinToken', 'worker', 'queue', 'queue']);
   });
 
   it('offers nothing (the shell completes file names) for a file argument or an unknown command', async () => {

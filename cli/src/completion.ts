@@ -42,7 +42,7 @@ fi
 /** Where candidates from the config and the master come from (each may answer nothing). */
 export interface CompletionSources {
   contexts(): string[];
-  fromMaster(kind: 'task' | 'worker' | 'dag' | 'dagName' | 'token' | 'joinToken'): Promise<string[]>;
+  fromMaster(kind: 'task' | 'worker' | 'dag' | 'dagName' | 'token' | 'joinToken' | 'queue'): Promise<string[]>;
 }
 
 const GLOBAL_OPTIONS: OptionSpec[] = [
@@ -75,6 +75,7 @@ async function candidatesOf(kind: CompletionKind | undefined, commands: readonly
     case 'dagName':
     case 'token':
     case 'joinToken':
+    case 'queue':
       return sources.fromMaster(kind);
     default:
       return [];

@@ -14,7 +14,7 @@ import {
   usage,
   type Style,
 } from '@wharf/proto/console-format';
-import { timeOf, type ApiTokenView, type JoinTokenView, type DagRunMetricsView, type DagView, type FileView, type TaskView, type WorkerView } from './api-types.js';
+import { timeOf, type ApiTokenView, type JoinTokenView, type QueueView, type DagRunMetricsView, type DagView, type FileView, type TaskView, type WorkerView } from './api-types.js';
 
 /** worker id → what to show: its name, or name/id-prefix when two workers share a name */
 export type WorkerNames = ReadonlyMap<string, string>;
@@ -89,6 +89,7 @@ export function taskDetails(t: TaskView, names: WorkerNames, style: Style, now: 
     ['runtime', t.runtime],
     ['resources', formatResources(t.resources)],
     ['priority', String(t.priority)],
+    ...(t.queue !== undefined ? [['queue', `${t.queue}${t.pinnedWorkerId ? `, pinned to worker ${workerLabel(t.pinnedWorkerId, names)}` : ''}`] as [string, string]] : []),
     ['retries', `${t.retriesUsed} of ${t.maxRetries} used${retryPolicyNote(t)}`],
     ['timeout', t.timeoutSeconds ? `${t.timeoutSeconds}s` : 'none'],
     ['deadlines', deadlinesNote(t)],
@@ -346,4 +347,60 @@ export function joinTokensTable(tokens: readonly JoinTokenView[], style: Style, 
     ]),
     style,
   );
+}
+
+/** "3/8", or "3" when there is no cap. */
+function ofCap(used: string, cap: number | null, format: (n: number) => string = String): string {
+  return cap === null ? used : `${used}/${format(cap)}`;
+}
+
+const cores = (n: number): string => String(Number(n.toFixed(3)));
+
+/** The queues with their usage against their caps. */
+export function queuesTable(queues: readonly QueueView[], style: Style): string {
+  return table(
+    ['QUEUE', 'QUEUED', 'RUNNING', 'CPU', 'MEMORY', 'GPU', 'TASKS', 'PRIO', 'STRATEGY', 'PREEMPTION'],
+    queues.map((q) => [
+      q.name,
+      String(q.usage.queued),
+      ofCap(String(q.usage.running), q.maxConcurrency),
+      ofCap(cores(q.usage.cpu), q.maxCpu, cores),
+      ofCap(formatBytes(q.usage.memory), q.maxMemory, formatBytes),
+      ofCap(String(q.usage.gpu), q.maxGpus),
+      ofCap(String(q.usage.queued + q.usage.running), q.maxTasks),
+      String(q.defaultPriority),
+      q.strategy,
+      q.preemptionPolicy,
+    ]),
+    style,
+  );
+}
+
+/** One queue: its settings, then each user's tasks, dominant share and weight. */
+export function queueDetails(q: QueueView, style: Style): string {
+  const selector = [formatMap(q.workerSelector), ...q.constraints.map((c) => `${c.key} ${c.op}${c.values ? ` ${c.values.join(',')}` : ''}`)].filter((x) => x && x !== '-');
+  const head = fields(
+    [
+      ['name', q.name],
+      ['description', cell(q.description ?? '-', 200)],
+      ['workers', selector.length > 0 ? cell(selector.join('; '), 200) : 'any'],
+      ['strategy', q.strategy],
+      ['priority', `${q.defaultPriority} by default`],
+      ['preemption', q.preemptionPolicy],
+      ['queued', String(q.usage.queued)],
+      ['running', ofCap(String(q.usage.running), q.maxConcurrency)],
+      ['cpu', ofCap(cores(q.usage.cpu), q.maxCpu, cores)],
+      ['memory', ofCap(formatBytes(q.usage.memory), q.maxMemory, formatBytes)],
+      ['gpus', ofCap(String(q.usage.gpu), q.maxGpus)],
+      ['tasks', ofCap(String(q.usage.queued + q.usage.running), q.maxTasks)],
+    ],
+    style,
+  );
+  if (q.users.length === 0) return `${head}\n${style.dim('no user has tasks in this queue')}`;
+  const users = table(
+    ['USER', 'QUEUED', 'RUNNING', 'CPU', 'MEMORY', 'GPU', 'SHARE', 'WEIGHT'],
+    q.users.map((u) => [cell(u.user, 60), String(u.queued), String(u.running), cores(u.cpu), formatBytes(u.memory), String(u.gpu), `${(u.share * 100).toFixed(1)}%`, String(u.weight)]),
+    style,
+  );
+  return `${head}\n\n${users}`;
 }

@@ -39,6 +39,7 @@ Usage: wharf-master [--flag value ...]   (each flag also reads from its WHARF_* 
   --retry-backoff D         WHARF_RETRY_BACKOFF       first retry delay (1s), doubling
   --retry-backoff-max D     WHARF_RETRY_BACKOFF_MAX   (5m)
   --cancel-grace D          WHARF_CANCEL_GRACE        SIGTERM to SIGKILL on cancel (10s)
+  --reserve-after D         WHARF_RESERVE_AFTER       a task waiting this long for room reserves a worker (5m; 0 = never)
   --max-output-bytes SIZE   WHARF_MAX_OUTPUT_BYTES    per attempt, all upload streams together; a task's disk request caps it lower (10Gi)
   --max-log-bytes SIZE      WHARF_MAX_LOG_BYTES       per attempt (64Mi)
   --allow-user-exec         WHARF_ALLOW_USER_EXEC     let non-admins submit exec tasks (false)

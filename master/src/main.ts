@@ -35,6 +35,8 @@ import type { Store } from './store/store.js';
 import type { User } from './records/user.js';
 import { DagService } from './dags/dag-service.js';
 import { RegistryCredentialService } from './registries/registry-credential-service.js';
+import { QueueCatalog } from './queues/queue-catalog.js';
+import { QueueService } from './queues/queue-service.js';
 import { SecretBox } from './registries/secret-box.js';
 import { TaskService } from './tasks/task-service.js';
 import { TelemetryService } from './telemetry/telemetry-service.js';
@@ -78,6 +80,8 @@ export interface MasterHandle {
   joinTokens: JoinTokens;
   /** worker certificates: enrolment, checks, removal */
   identity: WorkerIdentity;
+  /** queues and user limits (REST /api/queues, the REPL) */
+  queues: QueueService;
   /** task logs on disk (the REPL reads and follows them like REST does) */
   logs: LogStore;
   /** task outputs on disk (the REPL's `download`) */
@@ -179,7 +183,12 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     : new DiskArtifactBackend(config.dataDir);
   await artifacts.init();
   const presign = artifacts.presignedGetUrl?.bind(artifacts);
+  // the queues and user limits the scheduler reads (the default queue created on a new store)
+  const queueCatalog = new QueueCatalog();
+  await queueCatalog.load(store, Date.now());
   const tasks = new TaskService(store, registry, logs, files, logger.child({ component: 'tasks' }), {
+    queues: queueCatalog,
+    reserveAfterMs: config.reserveAfterMs,
     retryBackoffMs: config.retryBackoffMs,
     retryBackoffMaxMs: config.retryBackoffMaxMs,
     cancelGraceMs: config.cancelGraceMs,
@@ -191,6 +200,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   const registryCredentials = new RegistryCredentialService(store, new SecretBox(secrets.credentialsKey), logger.child({ component: 'registries' }));
   await registryCredentials.load();
   tasks.useRegistryCredentials(registryCredentials);
+  const queues = new QueueService(store, queueCatalog, tasks);
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
   const users = new UserAdmin({ store, auth, cancelWorkOf: (user, by) => cancelWorkOf(user, by) });
   // a deleted account's unfinished DAG runs, then its other unfinished tasks, are cancelled as the admin
@@ -224,7 +234,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     historyMs: config.telemetryHistoryMs,
   });
-  metrics.bind({ tasks, registry, dataDir: config.dataDir });
+  metrics.bind({ tasks, registry, dataDir: config.dataDir, queueNames: () => queueCatalog.list().map((q) => q.name) });
   await registry.load();
   await tasks.recover();
   await dags.recover();
@@ -322,6 +332,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     users,
     audit,
     store,
+    queues,
     logger: logger.child({ component: 'http' }),
     uiDir: options.uiDir,
   });
@@ -386,6 +397,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     auth,
     joinTokens,
     identity,
+    queues,
     logs,
     files,
     logger,

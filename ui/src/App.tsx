@@ -6,6 +6,7 @@ import { ApiDocsPage } from './pages/api-docs-page.tsx';
 import { DagEditorPage } from './pages/dag-editor-page.tsx';
 import { DagPage } from './pages/dag-page.tsx';
 import { DagsPage } from './pages/dags-page.tsx';
+import { QueuesPage } from './pages/queues-page.tsx';
 import { DashboardPage } from './pages/dashboard-page.tsx';
 import { DeadLettersPage } from './pages/dead-letters-page.tsx';
 import { LoginPage, RegisterPage } from './pages/auth-pages.tsx';
@@ -42,6 +43,7 @@ export function App() {
         <Route path="/tasks/new" element={<SubmitTaskPage />} />
         <Route path="/tasks/:id" element={<TaskPage />} />
         <Route path="/dead-letters" element={<DeadLettersPage />} />
+        <Route path="/queues" element={<QueuesPage />} />
         <Route path="/dags" element={<DagsPage />} />
         <Route path="/dags/new" element={<DagEditorPage />} />
         <Route path="/dags/:id" element={<DagPage />} />

@@ -1,5 +1,5 @@
 // help, version, completion, and the hidden __complete the completion scripts call.
-import type { ApiTokenView, DagView, JoinTokenView, TaskView, WorkerView } from '../api-types.js';
+import type { ApiTokenView, DagView, JoinTokenView, QueueView, TaskView, WorkerView } from '../api-types.js';
 import { ApiClient } from '../api-client.js';
 import type { CommandSpec } from '../command-spec.js';
 import { BASH_SCRIPT, complete, ZSH_SCRIPT, type CompletionSources } from '../completion.js';
@@ -49,6 +49,8 @@ function completionSources(ctx: CommandContext): CompletionSources {
           case 'joinToken':
             // the ones that can still be revoked (admins only: others get nothing)
             return (await get<{ tokens: JoinTokenView[] }>('/api/join-tokens')).tokens.filter((t) => t.state !== 'revoked').map((t) => t.id);
+          case 'queue':
+            return (await get<{ queues: QueueView[] }>('/api/queues')).queues.map((q) => q.name);
         }
       } catch {
         return [];
@@ -66,7 +68,7 @@ export function metaCommands(commands: () => readonly CommandSpec[], help: (word
       summary: 'print the shell completion script for bash or zsh',
       description: [
         'Completes commands, options, statuses and output formats, saved contexts, and task ids,',
-        'worker names, DAG runs, token names and join token ids from the current master.',
+        'worker names, DAG runs, token names, join token ids and queue names from the current master.',
         '  bash: source <(wharf completion bash)          (in ~/.bashrc)',
         '  zsh:  source <(wharf completion zsh)           (in ~/.zshrc, after compinit)',
       ].join('\n'),

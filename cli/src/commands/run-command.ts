@@ -117,6 +117,10 @@ export function runBody(args: ParsedArgs, env: NodeJS.ProcessEnv): Record<string
   if (envVars) body.env = envVars;
   const labels = pairs('run', 'label', listOption(args, 'label'));
   if (labels) body.labels = labels;
+  const queue = stringOption(args, 'queue');
+  if (queue !== undefined) body.queue = queue;
+  const worker = stringOption(args, 'worker');
+  if (worker !== undefined) body.workerId = worker;
   return body;
 }
 
@@ -150,8 +154,8 @@ export const RUN_COMMAND: CommandSpec = {
     'Ctrl-C on a terminal asks whether to cancel the task (c) or detach and leave it running (d,',
     'exit 0); any other key keeps following. Without a terminal, Ctrl-C or SIGTERM detaches at once',
     'and prints the id on stderr (exit 130 or 143); the task keeps running.',
-    'Resources default to cpu 0.5 and memory 256Mi (the master\'s defaults). --queue does not exist',
-    'yet: the master has no queues.',
+    'Resources default to cpu 0.5 and memory 256Mi (the master\'s defaults); the queue is default',
+    'and the priority the queue\'s default priority unless given.',
   ].join('\n'),
   examples: [
     "wharf run wharf/busybox -- sh -c 'echo hi; exit 3'; echo $?   # hi, then 3",
@@ -167,7 +171,9 @@ export const RUN_COMMAND: CommandSpec = {
     { name: 'gpu', value: 'N', help: 'GPUs (0)' },
     { name: 'env', short: 'e', value: 'K=V', multiple: true, help: 'an environment variable; -e K alone passes K\'s value from here (repeatable)' },
     { name: 'label', short: 'l', value: 'K=V', multiple: true, help: 'the worker must carry this label (repeatable)' },
-    { name: 'priority', value: 'N', help: '0-100, higher first (50)' },
+    { name: 'priority', value: 'N', help: '0-100, higher first (the queue\'s default, 50 for default)' },
+    { name: 'queue', value: 'NAME', help: 'the queue it waits in (default)', complete: 'queue' },
+    { name: 'worker', value: 'ID', help: 'pin it to this worker id (admins only)' },
     { name: 'retries', value: 'N', help: 'retries after a non-zero exit, an error or a timeout (0)' },
     { name: 'timeout', value: 'DURATION', help: 'seconds, or 90s, 5m, 2h (none)' },
     { name: 'backoff', value: 'DURATION', help: 'the first retry\'s wait (the master\'s default)' },

@@ -47,6 +47,7 @@ const FLAGS: Record<string, string> = {
   'retry-backoff': 'WHARF_RETRY_BACKOFF',
   'retry-backoff-max': 'WHARF_RETRY_BACKOFF_MAX',
   'cancel-grace': 'WHARF_CANCEL_GRACE',
+  'reserve-after': 'WHARF_RESERVE_AFTER',
   'max-output-bytes': 'WHARF_MAX_OUTPUT_BYTES',
   'max-log-bytes': 'WHARF_MAX_LOG_BYTES',
   'allow-user-exec': 'WHARF_ALLOW_USER_EXEC',
@@ -239,6 +240,8 @@ const schema = z.object({
   WHARF_MAX_STOP_AFTER: duration('WHARF_MAX_STOP_AFTER', '10m'),
   WHARF_RETRY_BACKOFF: duration('WHARF_RETRY_BACKOFF', '1s'),
   WHARF_RETRY_BACKOFF_MAX: duration('WHARF_RETRY_BACKOFF_MAX', '5m'),
+  // a task waiting this long for room gets a reservation on a worker (0 = never)
+  WHARF_RESERVE_AFTER: duration('WHARF_RESERVE_AFTER', '5m'),
   WHARF_CANCEL_GRACE: duration('WHARF_CANCEL_GRACE', '10s'),
   WHARF_MAX_OUTPUT_BYTES: bytes('WHARF_MAX_OUTPUT_BYTES', '10Gi'),
   WHARF_MAX_LOG_BYTES: bytes('WHARF_MAX_LOG_BYTES', '64Mi'),
@@ -308,6 +311,8 @@ export interface MasterConfig {
   maxStopAfterMs: number;
   retryBackoffMs: number;
   retryBackoffMaxMs: number;
+  /** a task waiting this long for room gets a reservation (scheduler/placement.ts); undefined = never */
+  reserveAfterMs: number | undefined;
   cancelGraceMs: number;
   maxOutputBytesPerTask: number;
   maxLogBytesPerAttempt: number;
@@ -445,6 +450,7 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
     maxStopAfterMs: v.WHARF_MAX_STOP_AFTER,
     retryBackoffMs: v.WHARF_RETRY_BACKOFF,
     retryBackoffMaxMs: v.WHARF_RETRY_BACKOFF_MAX,
+    reserveAfterMs: v.WHARF_RESERVE_AFTER > 0 ? v.WHARF_RESERVE_AFTER : undefined,
     cancelGraceMs: v.WHARF_CANCEL_GRACE,
     maxOutputBytesPerTask: v.WHARF_MAX_OUTPUT_BYTES,
     maxLogBytesPerAttempt: v.WHARF_MAX_LOG_BYTES,

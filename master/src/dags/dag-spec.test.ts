@@ -50,7 +50,7 @@ describe('parseDagFile', () => {
       runtime: 'docker',
       // no amounts given: the submission applies the configured defaults
       resources: {},
-      priority: 50,
+      // no priority given: the submission applies the queue's default
       maxRetries: 0,
       timeoutSeconds: 0,
       labels: {},

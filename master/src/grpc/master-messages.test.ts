@@ -30,6 +30,7 @@ const task: Task = {
   retriesUsed: 0,
   createdAt: 1,
   attemptCount: 3,
+  queue: 'default',
 };
 const attempt: Attempt = { id: 'attempt-3', taskId: 'task-1', number: 3, workerId: 'w-1', status: 'assigned', resources: task.resources, createdAt: 2 };
 

@@ -5,10 +5,11 @@
 // is not listed here, or this lists one Express does not serve: a new route needs an entry.
 import { z } from 'zod';
 import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, documentSchema } from '../dags/dag-spec.js';
-import { MAX_BATCH, taskInputSchema } from '../tasks/task-input.js';
+import { MAX_BATCH, QUEUE_NAME, taskInputSchema } from '../tasks/task-input.js';
 import { newTokenSchema } from './cluster-routes.js';
 import { listQuery as dagListQuery } from './dag-routes.js';
 import { listQuery as deadLetterListQuery, selectionSchema as deadLetterSelectionSchema } from './dead-letter-routes.js';
+import { createQueueSchema, patchQueueSchema, userLimitSchema } from '../queues/queue-input.js';
 import { putSchema as registryCredentialSchema, listQuery as registryCredentialListQuery } from './registry-credential-routes.js';
 import { listQuery as taskListQuery, loginSchema, logoutSchema, registerSchema } from './routes.js';
 import { createSchema as apiTokenSchema, listQuery as apiTokenListQuery } from './token-routes.js';
@@ -24,9 +25,12 @@ import {
   inviteViewSchema,
   joinTokenViewSchema,
   oneLineJoinViewSchema,
+  queueRecordViewSchema,
+  queueViewSchema,
   registryCredentialViewSchema,
   resourcesSchema,
   taskViewSchema,
+  userLimitViewSchema,
   userViewSchema,
   workerHistorySchema,
   workerTelemetryViewSchema,
@@ -70,6 +74,8 @@ export interface RouteDoc {
 const id = z.string().min(1).max(128);
 const workerId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
 const apiTokenId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/);
+const queueName = z.string().regex(QUEUE_NAME);
+const userRef = z.string().min(1).max(254).describe('a user id or email');
 
 /** `{key: schema}` as a JSON answer. */
 const one = <K extends string>(key: K, schema: z.ZodType) => z.strictObject({ [key]: schema } as Record<K, z.ZodType>);
@@ -355,6 +361,77 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     errors: { 400: 'not a task id', 404: 'no such task, or another user\'s', 409: 'the task is not a dead letter' },
   },
 
+  // --- queues and user limits
+  {
+    method: 'get', path: '/api/queues', operationId: 'listQueues', tag: 'Queues', auth: 'user',
+    summary: 'Every queue with its usage against its caps, by name',
+    responses: { 200: { description: 'the queues (a non-admin sees only their own line of users)', schema: many('queues', queueViewSchema) } },
+  },
+  {
+    method: 'post', path: '/api/queues', operationId: 'createQueue', tag: 'Queues', auth: 'admin',
+    summary: 'Create a queue',
+    body: { schema: createQueueSchema },
+    responses: { 201: { description: 'the queue', schema: one('queue', queueViewSchema), headers: LOCATION } },
+    errors: { 400: 'a bad field', 409: 'the name is taken' },
+  },
+  {
+    method: 'get', path: '/api/queues/{name}', operationId: 'getQueue', tag: 'Queues', auth: 'user',
+    summary: 'One queue with each user\'s tasks, dominant share and weight',
+    params: { name: queueName },
+    responses: { 200: { description: 'the queue', schema: one('queue', queueViewSchema) } },
+    errors: { 400: 'not a queue name', 404: 'no such queue' },
+  },
+  {
+    method: 'patch', path: '/api/queues/{name}', operationId: 'updateQueue', tag: 'Queues', auth: 'admin',
+    summary: 'Change a queue (null removes a cap or the description)',
+    params: { name: queueName },
+    body: { schema: patchQueueSchema },
+    responses: { 200: { description: 'the queue', schema: one('queue', queueViewSchema) } },
+    errors: { 400: 'a bad field', 404: 'no such queue' },
+  },
+  {
+    method: 'delete', path: '/api/queues/{name}', operationId: 'deleteQueue', tag: 'Queues', auth: 'admin',
+    summary: 'Delete a queue',
+    params: { name: queueName },
+    responses: { 200: { description: 'the deleted queue', schema: one('queue', queueRecordViewSchema) } },
+    errors: { 400: 'not a queue name', 404: 'no such queue', 409: 'default, or a queue that holds queued or placed tasks' },
+  },
+  {
+    method: 'put', path: '/api/queues/{name}/users/{user}', operationId: 'putQueueUserLimit', tag: 'Queues', auth: 'admin',
+    summary: 'A user\'s caps and fair-share weight in one queue, replacing what was set',
+    params: { name: queueName, user: userRef },
+    body: { schema: userLimitSchema },
+    responses: { 200: { description: 'the limit', schema: one('limit', userLimitViewSchema) } },
+    errors: { 400: 'a bad field', 404: 'no such queue or user' },
+  },
+  {
+    method: 'delete', path: '/api/queues/{name}/users/{user}', operationId: 'deleteQueueUserLimit', tag: 'Queues', auth: 'admin',
+    summary: 'Remove a user\'s limits in one queue',
+    params: { name: queueName, user: userRef },
+    responses: { 204: { description: 'removed' } },
+    errors: { 400: 'not a queue name or user', 404: 'none was set, or no such user' },
+  },
+  {
+    method: 'get', path: '/api/user-limits', operationId: 'listUserLimits', tag: 'Queues', auth: 'admin',
+    summary: 'Every user limit, by user then queue',
+    responses: { 200: { description: 'the limits', schema: many('limits', userLimitViewSchema) } },
+  },
+  {
+    method: 'put', path: '/api/user-limits/{user}', operationId: 'putUserLimit', tag: 'Queues', auth: 'admin',
+    summary: 'A user\'s caps across all queues (and their weight where no queue sets one), replacing what was set',
+    params: { user: userRef },
+    body: { schema: userLimitSchema },
+    responses: { 200: { description: 'the limit', schema: one('limit', userLimitViewSchema) } },
+    errors: { 400: 'a bad field', 404: 'no such user' },
+  },
+  {
+    method: 'delete', path: '/api/user-limits/{user}', operationId: 'deleteUserLimit', tag: 'Queues', auth: 'admin',
+    summary: 'Remove a user\'s limits across all queues',
+    params: { user: userRef },
+    responses: { 204: { description: 'removed' } },
+    errors: { 400: 'not a user', 404: 'none was set, or no such user' },
+  },
+
   // --- registry credentials
   {
     method: 'post', path: '/api/registry-credentials', operationId: 'putRegistryCredential', tag: 'Registry credentials', auth: 'user',
@@ -569,6 +646,8 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
 export const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['Task', taskViewSchema],
   ['DeadLetter', deadLetterViewSchema],
+  ['Queue', queueViewSchema],
+  ['UserLimit', userLimitViewSchema],
   ['Worker', workerViewSchema],
   ['WorkerTelemetry', workerTelemetryViewSchema],
   ['User', userViewSchema],

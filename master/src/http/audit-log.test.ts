@@ -41,6 +41,9 @@ describe('the audit trail covers every change', () => {
     expect(auditedRoute('POST', '/api/dead-letters/t-1/requeue', undefined)).toEqual({ action: 'dead-letter.requeue', object: 'task:t-1' });
     expect(auditedRoute('POST', '/api/dead-letters/requeue', { taskIds: ['t-1'] })).toEqual({ action: 'dead-letter.requeue-bulk', object: undefined });
     expect(auditedRoute('DELETE', '/api/dead-letters/t-1', undefined)).toEqual({ action: 'dead-letter.dismiss', object: 'task:t-1' });
+    expect(auditedRoute('POST', '/api/queues', { name: 'gpu-train' })).toEqual({ action: 'queue.create', object: 'queue:gpu-train' });
+    expect(auditedRoute('PUT', '/api/queues/gpu-train/users/ada%40example.com', {})).toEqual({ action: 'user-limit.set', object: 'user:ada@example.com' });
+    expect(auditedRoute('DELETE', '/api/queues/gpu-train', undefined)).toEqual({ action: 'queue.delete', object: 'queue:gpu-train' });
     expect(auditedRoute('GET', '/api/tasks', undefined)).toBeUndefined();
     expect(auditedRoute('POST', '/api/no/such/route', undefined)).toBeUndefined();
     expect(auditedRoute('DELETE', '/api/tasks/%E0%A4%A', undefined)).toEqual({ action: 'task.cancel', object: undefined });

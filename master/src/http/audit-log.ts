@@ -26,6 +26,13 @@ const emailOf = (_match: RegExpExecArray, body: unknown): string | undefined => 
   return typeof email === 'string' ? `email:${email.trim().toLowerCase().slice(0, 254)}` : undefined;
 };
 
+const queueOfBody = (_match: RegExpExecArray, body: unknown): string | undefined => {
+  const name = typeof body === 'object' && body !== null ? (body as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? `queue:${name.slice(0, 63)}` : undefined;
+};
+/** a user's limits in one queue: `user:<id or email>` (the queue is in the path) */
+const userInQueue = (match: RegExpExecArray): string | undefined => (match[2] === undefined ? undefined : `user:${decodeURIComponent(match[2])}`);
+
 /** What counts as a change, and what it is called (docs/API.md, "Audit log"). */
 export const AUDITED_ROUTES: readonly AuditedRoute[] = [
   { method: 'POST', pattern: /^\/api\/auth\/register\/?$/, action: 'auth.register', object: emailOf },
@@ -44,6 +51,13 @@ export const AUDITED_ROUTES: readonly AuditedRoute[] = [
   { method: 'DELETE', pattern: new RegExp(`^/api/dead-letters/${ID}/?$`), action: 'dead-letter.dismiss', object: idOf('task') },
   { method: 'POST', pattern: /^\/api\/dags\/?$/, action: 'dag.submit' },
   { method: 'DELETE', pattern: new RegExp(`^/api/dags/${ID}/?$`), action: 'dag.cancel', object: idOf('dag') },
+  { method: 'POST', pattern: /^\/api\/queues\/?$/, action: 'queue.create', object: queueOfBody },
+  { method: 'PATCH', pattern: new RegExp(`^/api/queues/${ID}/?$`), action: 'queue.update', object: idOf('queue') },
+  { method: 'DELETE', pattern: new RegExp(`^/api/queues/${ID}/?$`), action: 'queue.delete', object: idOf('queue') },
+  { method: 'PUT', pattern: new RegExp(`^/api/user-limits/${ID}/?$`), action: 'user-limit.set', object: idOf('user') },
+  { method: 'DELETE', pattern: new RegExp(`^/api/user-limits/${ID}/?$`), action: 'user-limit.delete', object: idOf('user') },
+  { method: 'PUT', pattern: new RegExp(`^/api/queues/${ID}/users/${ID}/?$`), action: 'user-limit.set', object: userInQueue },
+  { method: 'DELETE', pattern: new RegExp(`^/api/queues/${ID}/users/${ID}/?$`), action: 'user-limit.delete', object: userInQueue },
   { method: 'POST', pattern: /^\/api\/tokens\/?$/, action: 'api-token.create' },
   { method: 'DELETE', pattern: new RegExp(`^/api/tokens/${ID}/?$`), action: 'api-token.revoke', object: idOf('api-token') },
   { method: 'POST', pattern: /^\/api\/join-tokens\/?$/, action: 'join-token.create' },

@@ -20,10 +20,12 @@ import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { RegistryCredentialService } from '../registries/registry-credential-service.js';
+import type { QueueService } from '../queues/queue-service.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { clusterRoutes, publicClusterRoutes, type ClusterInfo } from './cluster-routes.js';
 import { handle, parseBody } from './handle.js';
 import { registryCredentialRoutes } from './registry-credential-routes.js';
+import { queueRoutes } from './queue-routes.js';
 import { apiTokenRoutes } from './token-routes.js';
 import { auditObject, auditUser } from './audit-log.js';
 import { bearerToken, clientKey, currentPrincipal, currentUser, requireAdmin, requireUser } from './authenticate.js';
@@ -54,6 +56,8 @@ export interface RouteDeps {
   users?: UserAdmin | undefined;
   audit?: AuditTrail | undefined;
   store?: Store | undefined;
+  /** queues and user limits (/api/queues, /api/user-limits); absent = no such routes */
+  queues?: QueueService | undefined;
 }
 
 export const registerSchema = z.object({
@@ -134,6 +138,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   }
   if (deps.registryCredentials) router.use(registryCredentialRoutes(deps.registryCredentials));
   router.use(deadLetterRoutes(tasks));
+  if (deps.queues) router.use(queueRoutes(deps.queues));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
   router.post(

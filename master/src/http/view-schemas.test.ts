@@ -10,6 +10,7 @@ import type { TaskDetails } from '../records/task.js';
 import { joinTokenView } from './cluster-routes.js';
 import { dagSummaryView } from './dag-routes.js';
 import { deadLetterView } from './dead-letter-routes.js';
+import { queueRecordView, queueView, userLimitView } from './queue-routes.js';
 import { registryCredentialView } from './registry-credential-routes.js';
 import { apiTokenView } from './token-routes.js';
 import { auditEntryView, inviteView } from './user-routes.js';
@@ -23,6 +24,9 @@ import {
   fileViewSchema,
   inviteViewSchema,
   joinTokenViewSchema,
+  queueRecordViewSchema,
+  queueViewSchema,
+  userLimitViewSchema,
   registryCredentialViewSchema,
   taskViewSchema,
   userViewSchema,
@@ -113,6 +117,12 @@ const task: TaskDetails = {
   readOnlyRootFilesystem: true,
   capAdd: ['NET_ADMIN'],
   pullPolicy: 'Always',
+  queue: 'gpu-train',
+  constraints: [
+    { key: 'zone', op: 'in', values: ['a', 'b'] },
+    { key: 'gpu', op: 'exists' },
+  ],
+  pinnedWorkerId: 'w1',
   attempts: [attempt, { ...attempt, id: 'att-0', number: 2, status: 'lost', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined, logChunksMissing: undefined, effective: undefined, gpuIds: undefined }],
   files: [{ taskId: 'task-1', userId: 'u1', attemptId: 'att-1', path: 'model.bin', size: 3, sha256: SHA, createdAt: T0 }],
   events: [
@@ -200,6 +210,38 @@ describe('the response schemas of the OpenAPI document', () => {
     expectValid(fileViewSchema, fileView(task.files[0]!));
     expectValid(userViewSchema, userView({ id: 'u1', email: 'ada@example.com', name: 'Ada', role: 'admin', createdAt: T0 }));
     expectValid(userViewSchema, userView({ id: 'u2', email: 'bob@example.com', name: 'Bob', role: 'user', createdAt: T0, disabled: true, tokenVersion: 2 }));
+  });
+
+  it('describe queues and user limits, with every cap and without, as an admin and a user see them', () => {
+    const bare = { name: 'default', defaultPriority: 50, preemptionPolicy: 'Never' as const, strategy: 'round-robin' as const, workerSelector: {}, constraints: [], createdAt: T0, updatedAt: T0 };
+    const full = {
+      ...bare,
+      name: 'gpu-train',
+      description: 'training',
+      maxConcurrency: 8,
+      maxTasks: 100,
+      maxCpu: 16.5,
+      maxMemory: 68719476736,
+      maxGpus: 4,
+      preemptionPolicy: 'PreemptLowerPriority' as const,
+      strategy: 'binpack' as const,
+      workerSelector: { pool: 'gpu' },
+      constraints: [{ key: 'zone', op: 'notIn' as const, values: ['c'] }],
+    };
+    const status = {
+      queued: 3,
+      running: 2,
+      cpu: 1.5,
+      memory: 1073741824,
+      gpu: 1,
+      users: [{ userId: 'u1', user: 'ada@example.com', queued: 3, running: 2, cpu: 1.5, memory: 1073741824, gpu: 1, share: 0.25, weight: 3 }],
+    };
+    const admin = { id: 'u0', email: 'root@example.com', name: 'Root', role: 'admin' as const, createdAt: T0 };
+    expectValid(queueViewSchema, queueView({ queue: full, status }, admin));
+    expectValid(queueViewSchema, queueView({ queue: bare, status: { ...status, users: [] } }, { ...admin, id: 'u2', role: 'user' }));
+    expectValid(queueRecordViewSchema, queueRecordView(full));
+    expectValid(userLimitViewSchema, userLimitView({ userId: 'u1', queue: 'gpu-train', maxRunning: 4, maxCpu: 2, maxMemory: 1024, maxGpus: 1, weight: 3, updatedAt: T0 }));
+    expectValid(userLimitViewSchema, userLimitView({ userId: 'u1', updatedAt: T0 }));
   });
 
   it('describe invites and audit entries, with every optional field and without', () => {

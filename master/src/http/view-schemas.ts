@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ERROR_CODES, type WharfErrorCode } from '../errors.js';
 import type { AttemptStatus } from '../records/attempt.js';
 import { DAG_STATUSES, DAG_TASK_STATES, type DagStatus, type DagTaskState } from '../records/dag.js';
+import { CONSTRAINT_OPS, PLACEMENT_STRATEGIES, PREEMPTION_POLICIES, type ConstraintOp, type PlacementStrategy, type PreemptionPolicy } from '../records/queue.js';
 import { RUNTIMES, type Runtime } from '../records/resources.js';
 import {
   PULL_POLICIES,
@@ -136,6 +137,10 @@ export const taskEventViewSchema = z.strictObject({
   attemptId: z.string().optional(),
 });
 
+export const labelConstraintSchema = z
+  .strictObject({ key: z.string(), op: oneOf<ConstraintOp>(CONSTRAINT_OPS), values: z.array(z.string()).optional().describe('in / notIn only') })
+  .describe('a condition on a worker\'s labels');
+
 const DEADLINE_KINDS = ['startDeadline', 'deadline'] as const satisfies readonly DeadlineKind[];
 
 export const retryPolicyViewSchema = z
@@ -190,6 +195,9 @@ export const taskViewSchema = z
       .optional()
       .describe('DAG tasks only: the artifacts staged at /input/<name>'),
     outputs: z.array(z.string()).optional().describe('DAG tasks only: the files the task must write'),
+    queue: z.string().describe('the queue it waits in'),
+    constraints: z.array(labelConstraintSchema).describe('its own conditions on the worker\'s labels (besides its queue\'s)'),
+    pinnedWorkerId: z.string().nullable().describe('the worker an admin pinned it to, or null'),
     queuePosition: count.optional().describe('GET /api/tasks/{id} only, while queued'),
     attempts: z.array(attemptViewSchema).optional().describe('GET /api/tasks/{id} only'),
     files: z.array(fileViewSchema).optional().describe('GET /api/tasks/{id} only'),
@@ -220,6 +228,59 @@ export const workerViewSchema = z.strictObject({
   registeredAt: time,
   lastHeartbeatAt: time,
 });
+
+const capOrNull = (schema: z.ZodNumber) => schema.nullable().describe('null: no cap');
+
+export const queueRecordViewSchema = z.strictObject({
+  name: z.string(),
+  description: z.string().nullable(),
+  maxConcurrency: capOrNull(count).describe('placed tasks (assigned, running, cancelling) at once; null: no cap'),
+  maxTasks: capOrNull(count).describe('unfinished tasks it holds (a submission past it: 409); null: no cap'),
+  maxCpu: capOrNull(z.number().min(0)).describe('cores; null: no cap'),
+  maxMemory: capOrNull(count).describe('bytes; null: no cap'),
+  maxGpus: capOrNull(count),
+  defaultPriority: z.number().int().min(0).max(100),
+  preemptionPolicy: oneOf<PreemptionPolicy>(PREEMPTION_POLICIES).describe('stored and validated; no task preempts another yet'),
+  strategy: oneOf<PlacementStrategy>(PLACEMENT_STRATEGIES),
+  workerSelector: stringMap.describe('labels a worker must carry'),
+  constraints: z.array(labelConstraintSchema),
+  createdAt: time,
+  updatedAt: time,
+});
+
+export const queueViewSchema = queueRecordViewSchema
+  .extend({
+    usage: z.strictObject({ queued: count, running: count, cpu: z.number().min(0), memory: count, gpu: count }),
+    users: z
+      .array(
+        z.strictObject({
+          userId: z.string(),
+          user: z.string().describe('their email'),
+          queued: count,
+          running: count,
+          cpu: z.number().min(0),
+          memory: count,
+          gpu: count,
+          share: z.number().min(0).describe('dominant share of the ready cluster, 0-1'),
+          weight: z.number().positive(),
+        }),
+      )
+      .describe('each user\'s tasks in the queue; a non-admin sees only their own line'),
+  })
+  .describe('a queue with its usage against its caps');
+
+export const userLimitViewSchema = z
+  .strictObject({
+    userId: z.string(),
+    queue: z.string().nullable().describe('null: across all queues'),
+    maxRunning: capOrNull(count),
+    maxCpu: capOrNull(z.number().min(0)),
+    maxMemory: capOrNull(count),
+    maxGpus: capOrNull(count),
+    weight: z.number().positive().describe('fair-share weight (1 unless set)'),
+    updatedAt: time,
+  })
+  .describe('an admin\'s limits for one user');
 
 export const deadLetterViewSchema = taskViewSchema
   .extend({

@@ -27,7 +27,9 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** What the scrape-time gauges read and the hooks listen to. */
 export interface MetricsSources {
-  tasks: Pick<TaskService, 'counts' | 'onTaskChange' | 'onAttemptFinished' | 'countDeadLetters'>;
+  tasks: Pick<TaskService, 'counts' | 'onTaskChange' | 'onAttemptFinished' | 'countDeadLetters'> & Partial<Pick<TaskService, 'queueStatus'>>;
+  /** the names of the queues (per-queue gauges); absent = none */
+  queueNames?: (() => string[]) | undefined;
   registry: Pick<WorkerRegistry, 'counts' | 'list' | 'onWorkerEvent'>;
   /** the master's data dir (its filesystem's free space is exported) */
   dataDir: string;
@@ -184,6 +186,46 @@ export class MasterMetrics {
       registers,
       collect() {
         this.set(tasks.counts().queued);
+      },
+    });
+    // per queue and per user in a queue (users by id: /metrics is not authenticated)
+    const queueStatuses = () => (deps.queueNames && tasks.queueStatus ? deps.queueNames().map((name) => ({ name, status: tasks.queueStatus!(name) })) : []);
+    new Gauge({
+      name: 'wharf_queue_tasks',
+      help: 'Tasks of a queue: queued (waiting for a worker) or placed (assigned, running, cancelling).',
+      labelNames: ['queue', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { name, status } of queueStatuses()) {
+          this.set({ queue: name, state: 'queued' }, status.queued);
+          this.set({ queue: name, state: 'placed' }, status.running);
+        }
+      },
+    });
+    new Gauge({
+      name: 'wharf_queue_user_tasks',
+      help: 'Tasks of a user in a queue, queued or placed (user by id).',
+      labelNames: ['queue', 'user', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { name, status } of queueStatuses()) {
+          for (const user of status.users) {
+            this.set({ queue: name, user: user.userId, state: 'queued' }, user.queued);
+            this.set({ queue: name, user: user.userId, state: 'placed' }, user.running);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'wharf_queue_user_dominant_share',
+      help: "A user's fair-share usage in a queue: the largest fraction of the ready cluster's cpu, memory or gpus their placed tasks use (0-1).",
+      labelNames: ['queue', 'user'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { name, status } of queueStatuses()) for (const user of status.users) this.set({ queue: name, user: user.userId }, user.share);
       },
     });
     new Gauge({

@@ -4,6 +4,7 @@
 // it, at the top of tasks/task-service.ts.
 import type { Attempt } from './attempt.js';
 import type { OutputFileRecord } from './output-file.js';
+import type { LabelConstraint } from './queue.js';
 import type { ResourceRequest, Resources, Runtime } from './resources.js';
 
 export type TaskStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -136,6 +137,14 @@ export interface Task extends ContainerSettings {
   outputs?: string[] | undefined;
   /** DAG tasks only: false = the worker neither reads nor fills its artifact cache */
   useCache?: boolean | undefined;
+  // ---- queues and placement (records/queue.ts) ----
+  /** the queue the task waits in (`default` when the submission named none) */
+  queue: string;
+  /** conditions on the labels of the worker it may run on, besides `labels` */
+  constraints?: LabelConstraint[] | undefined;
+  /** the only worker it may run on (submitted as `workerId`, admins only) */
+  pinnedWorkerId?: string | undefined;
+  // ---- end of queues and placement ----
 }
 
 /** One input file of a DAG task: an artifact produced by `fromTask`. */
@@ -163,7 +172,8 @@ export interface NewTask extends ContainerSettings {
   runtime: Runtime;
   /** what was asked for; the task gets these with the configured defaults and limits applied */
   resources: ResourceRequest;
-  priority: number;
+  /** absent: the queue's default priority */
+  priority?: number | undefined;
   maxRetries: number;
   /** the rest of the retry policy; absent fields take the master's defaults */
   retryPolicy?: RetryPolicyInput | undefined;
@@ -173,6 +183,13 @@ export interface NewTask extends ContainerSettings {
   /** epoch ms (see Task) */
   deadline?: number | undefined;
   labels: Record<string, string>;
+  // ---- queues and placement ----
+  /** absent: `default` */
+  queue?: string | undefined;
+  constraints?: LabelConstraint[] | undefined;
+  /** pin to this worker (admins only) */
+  workerId?: string | undefined;
+  // ---- end of queues and placement ----
 }
 
 export type DeadlineKind = 'startDeadline' | 'deadline';

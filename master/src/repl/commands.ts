@@ -29,6 +29,9 @@ import type { EffectiveSettings } from '../records/attempt.js';
 import { parseTaskInput } from '../tasks/task-input.js';
 import { describeRetryOn, MAX_DEAD_LETTER_BULK as MAX_BULK, type TaskService } from '../tasks/task-service.js';
 import { joinTokenView } from '../http/cluster-routes.js';
+import { parseBody } from '../http/handle.js';
+import { createQueueSchema, patchQueueSchema, userLimitSchema } from '../queues/queue-input.js';
+import type { QueueService, QueueWithStatus } from '../queues/queue-service.js';
 import { cacheSummaryLine, dagDetailsView, dagFileContentType, dagMetricsTable, dagRunsTable } from './dag-views.js';
 import {
   ago,
@@ -64,6 +67,8 @@ export interface ReplServices {
   users: UserAdmin;
   /** the audit trail (audit); every command that changes something is recorded in it */
   audit: AuditTrail;
+  /** queues and user limits (queues) */
+  queues: QueueService;
   /** the start join token */
   joinToken: string;
   /** `sha256:…` of the CA workers pin */
@@ -101,7 +106,10 @@ export interface ReplContext {
 }
 
 /** What a positional argument is, for Tab. */
-export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'dagName' | 'file' | 'joinToken' | 'deadLetter' | 'none';
+export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'dagName' | 'file' | 'joinToken' | 'deadLetter' | 'queueAction' | 'queue' | 'none';
+
+/** What `queues` does (for Tab). */
+export const QUEUE_ACTIONS: readonly string[] = ['show', 'create', 'set', 'rm', 'limit', 'unlimit'];
 
 export interface Command {
   name: string;
@@ -397,6 +405,52 @@ async function saveFile(files: FileStore, task: Task, file: { path: string; sha2
   }
 }
 
+/** `key=value` words as a body: numbers as numbers, `null` as null, `selector.k=v` into workerSelector, `constraint=k:op[:v1,v2]` into constraints. */
+function keyValues(command: Command, words: readonly string[]): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const word of words) {
+    const split = word.indexOf('=');
+    if (split <= 0) throw usageError(command, `"${cell(word, 40)}" is not key=value`);
+    const key = word.slice(0, split);
+    const raw = word.slice(split + 1);
+    if (key.startsWith('selector.')) {
+      body.workerSelector = { ...(body.workerSelector as Record<string, string> | undefined), [key.slice('selector.'.length)]: raw };
+    } else if (key === 'constraint') {
+      const [label, op, values] = raw.split(':');
+      const constraint = values === undefined ? { key: label, op } : { key: label, op, values: values.split(',') };
+      body.constraints = [...((body.constraints as unknown[] | undefined) ?? []), constraint];
+    } else {
+      body[key] = raw === 'null' ? null : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+    }
+  }
+  return body;
+}
+
+/** "3/8", "3" when there is no cap. */
+function ofCap(used: string, cap: number | undefined, format: (n: number) => string = String): string {
+  return cap === undefined ? used : `${used}/${format(cap)}`;
+}
+
+function queuesTable(ctx: ReplContext, queues: QueueWithStatus[]): string {
+  return table(
+    ['QUEUE', 'QUEUED', 'RUNNING', 'CPU', 'MEMORY', 'GPU', 'TASKS', 'PRIO', 'STRATEGY', 'PREEMPTION', 'SELECTOR'],
+    queues.map(({ queue, status }) => [
+      queue.name,
+      String(status.queued),
+      ofCap(String(status.running), queue.maxConcurrency),
+      ofCap(formatCpu(status.cpu), queue.maxCpu, formatCpu),
+      ofCap(formatBytes(status.memory), queue.maxMemory, formatBytes),
+      ofCap(String(status.gpu), queue.maxGpus),
+      ofCap(String(status.queued + status.running), queue.maxTasks),
+      String(queue.defaultPriority),
+      queue.strategy,
+      queue.preemptionPolicy,
+      cell([formatMap(queue.workerSelector), ...queue.constraints.map((c) => `${c.key} ${c.op}${c.values ? ` ${c.values.join(',')}` : ''}`)].filter(Boolean).join('; '), 50),
+    ]),
+    ctx.style,
+  );
+}
+
 function commandList(): Command[] {
   const commands: Command[] = [
     {
@@ -527,6 +581,8 @@ function commandList(): Command[] {
       async run(ctx, args) {
         if (args.length === 0) throw usageError(this, 'needs an image (or --runtime exec and a command)');
         const input = parseTaskInput(parseSubmitArgs(args));
+        // --worker: a unique prefix of a connected worker's id is enough, as elsewhere
+        if (input.workerId !== undefined) input.workerId = ctx.ids.workerId(input.workerId);
         const task = await ctx.services.tasks.submit(ctx.admin, input);
         ctx.auditObject(`task:${task.id}`);
         ctx.print(`submitted ${ctx.style.bold(task.id)} (${cell(task.name, 60)}): ${ctx.style.status(task.status)}`);
@@ -592,6 +648,7 @@ function commandList(): Command[] {
           ['runtime', t.runtime],
           ['resources', formatResources(t.resources)],
           ['priority', String(t.priority)],
+          ['queue', `${t.queue}${t.pinnedWorkerId ? `, pinned to worker ${t.pinnedWorkerId}` : ''}`],
           ['retries', `${t.retriesUsed} of ${t.maxRetries} used${retryPolicyLine(t)}`],
           ['timeout', t.timeoutSeconds ? `${t.timeoutSeconds}s` : 'none'],
           ['deadlines', deadlinesLine(t)],
@@ -769,6 +826,92 @@ function commandList(): Command[] {
         ctx.print(`${verb} ${answer.done.length} task${answer.done.length === 1 ? '' : 's'}${answer.done.length > 0 && answer.done.length <= 10 ? `: ${answer.done.map((id) => id.slice(0, 8)).join(', ')}` : ''}`);
         for (const skipped of answer.skipped) ctx.print(ctx.style.dim(`skipped ${skipped.taskId.slice(0, 8)}: ${skipped.message}`));
         if (answer.more) ctx.print(ctx.style.dim(`more match: run it again for the next ${MAX_BULK}`));
+      },
+    },
+    {
+      name: 'queues',
+      usage: 'queues [show <name> | create <name> key=value… | set <name> key=value… | rm <name> | limit <user> [queue=<name>] key=value… | unlimit <user> [queue=<name>]]',
+      summary: 'the queues with usage against their limits; create, change or delete one; set user limits',
+      details: [
+        'queues                      every queue: queued, running/maxConcurrency, cpu, memory, gpus and tasks against their caps',
+        'queues show <name>          one queue, with each user\'s queued and running tasks, dominant share and weight',
+        'queues create <name> k=v…   maxConcurrency, maxTasks, maxCpu, maxMemory (e.g. 64Gi), maxGpus, defaultPriority,',
+        '                            preemptionPolicy (Never|PreemptLowerPriority), strategy (round-robin|binpack|spread),',
+        '                            description, selector.<label>=<value>, constraint=<label>:<in|notIn|exists|notExists>[:a,b]',
+        'queues set <name> k=v…      the same; k=null removes a cap',
+        'queues rm <name>            refused while the queue holds queued or running tasks, and for default',
+        'queues limit <user> [queue=<name>] k=v…   a user\'s (id or email) maxRunning, maxCpu, maxMemory, maxGpus, weight,',
+        '                            in one queue or across all; queues unlimit <user> [queue=<name>] removes them',
+      ].join('\n'),
+      args: ['queueAction', 'queue'],
+      audit: (args) =>
+        ({ create: 'queue.create', set: 'queue.update', rm: 'queue.delete', limit: 'user-limit.set', unlimit: 'user-limit.delete' })[args[0] ?? ''],
+      async run(ctx, args) {
+        const queues = ctx.services.queues;
+        const [action, name, ...rest] = args;
+        if (name !== undefined && ['create', 'set', 'rm'].includes(action ?? '')) ctx.auditObject(`queue:${name}`);
+        if (action === undefined) {
+          ctx.print(queuesTable(ctx, queues.list()));
+          return;
+        }
+        if (name === undefined) throw usageError(this, `${cell(action, 20)} needs a name`);
+        switch (action) {
+          case 'show': {
+            expectArgs(this, rest, 0, 0);
+            const found = queues.get(name);
+            ctx.print(queuesTable(ctx, [found]));
+            const users = found.status.users;
+            if (users.length === 0) ctx.print(ctx.style.dim('no user has tasks in this queue'));
+            else {
+              ctx.print(
+                table(
+                  ['USER', 'QUEUED', 'RUNNING', 'CPU', 'MEMORY', 'GPU', 'SHARE', 'WEIGHT'],
+                  users.map((u) => [cell(u.user, 40), String(u.queued), String(u.running), formatCpu(u.cpu), formatBytes(u.memory), String(u.gpu), `${(u.share * 100).toFixed(1)}%`, String(u.weight)]),
+                  ctx.style,
+                ),
+              );
+            }
+            return;
+          }
+          case 'create': {
+            const created = await queues.create(parseBody(createQueueSchema, { name, ...keyValues(this, rest) }));
+            ctx.print(`queue ${created.queue.name} created`);
+            ctx.print(queuesTable(ctx, [created]));
+            return;
+          }
+          case 'set': {
+            if (rest.length === 0) throw usageError(this, 'set needs key=value');
+            const changed = await queues.update(name, parseBody(patchQueueSchema, keyValues(this, rest)));
+            ctx.print(queuesTable(ctx, [changed]));
+            return;
+          }
+          case 'rm':
+            expectArgs(this, rest, 0, 0);
+            await queues.remove(name);
+            ctx.print(`queue ${name} deleted`);
+            return;
+          case 'limit':
+          case 'unlimit': {
+            const body = keyValues(this, rest);
+            const queue = typeof body.queue === 'string' ? body.queue : undefined;
+            delete body.queue;
+            const userId = await queues.resolveUser(name);
+            ctx.auditObject(`user:${userId}`);
+            const where = queue === undefined ? 'across all queues' : `in queue ${queue}`;
+            if (action === 'unlimit') {
+              if (Object.keys(body).length > 0) throw usageError(this, 'unlimit takes only queue=<name>');
+              await queues.deleteUserLimit(userId, queue);
+              ctx.print(`limits of ${cell(name, 60)} ${where} removed`);
+              return;
+            }
+            const limit = await queues.putUserLimit(userId, queue, parseBody(userLimitSchema, body));
+            const shown = (['maxRunning', 'maxCpu', 'maxMemory', 'maxGpus', 'weight'] as const).filter((k) => limit[k] !== undefined).map((k) => `${k}=${k === 'maxMemory' ? formatBytes(limit[k]!) : String(limit[k])}`);
+            ctx.print(`limits of ${cell(name, 60)} ${where}: ${shown.join(' ') || 'none (weight 1)'}`);
+            return;
+          }
+          default:
+            throw usageError(this, `unknown action "${cell(action, 40)}"`);
+        }
       },
     },
     {

@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TASK_STATUSES } from '../records/task.js';
-import { COMMANDS, type ArgKind, type Command } from './commands.js';
+import { COMMANDS, QUEUE_ACTIONS, type ArgKind, type Command } from './commands.js';
 import type { IdResolver } from './id-resolver.js';
 import { tokenize } from './tokenize.js';
 
@@ -71,6 +71,10 @@ async function candidates(ids: IdResolver, cwd: string, line: string): Promise<[
       return words[1] === 'submit' ? [await fileCandidates(cwd, current), current] : [[], current];
     case 'dagName':
       return [await ids.dagNameCandidates(current), current];
+    case 'queueAction':
+      return [starting(QUEUE_ACTIONS).map((word) => `${word} `), current];
+    case 'queue':
+      return [ids.queueCandidates(current), current];
     case 'joinToken':
       // `join-token create ...` or `join-token revoke <id>`
       if (position === 0) return [starting(['create', 'revoke']).map((word) => `${word} `), current];

@@ -7,6 +7,7 @@ import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
 import type { User } from '../records/user.js';
 import type { TaskService } from '../tasks/task-service.js';
+import type { QueueService } from '../queues/queue-service.js';
 
 const PAGE = 500;
 /** Tab offers ids among this many newest tasks; a typed prefix is resolved against all. */
@@ -32,7 +33,13 @@ export class IdResolver {
     private readonly admin: User,
     private readonly dags: DagService,
     private readonly joinTokens?: JoinTokens,
+    private readonly queues?: Pick<QueueService, 'list'>,
   ) {}
+
+  /** Queue names starting with `prefix`, for Tab. */
+  queueCandidates(prefix: string): string[] {
+    return (this.queues?.list() ?? []).map((q) => q.queue.name).filter((name) => name.startsWith(prefix));
+  }
 
   /** Join token ids starting with `prefix` (revoked ones left out), for Tab. */
   async joinTokenCandidates(prefix: string): Promise<string[]> {

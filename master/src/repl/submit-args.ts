@@ -30,12 +30,14 @@ export const SUBMIT_FLAGS: Readonly<Record<string, FlagKind>> = {
   'retry-on': 'list',
   'start-deadline': 'text',
   deadline: 'text',
+  queue: 'text',
+  worker: 'text',
 };
 
 export const SUBMIT_USAGE =
   'submit <image> [command...] [--cpu N] [--memory 512Mi] [--disk 1Gi] [--gpu N] [--priority N] [--retries N] ' +
   '[--timeout S] [--name X] [--env K=V]... [--label K=V]... [--runtime docker|exec] [--network default|none|host] ' +
-  '[--user UID[:GID]] [--read-only] [--cap-add CAP]... [--pull IfNotPresent|Always|Never] ' +
+  '[--user UID[:GID]] [--read-only] [--cap-add CAP]... [--pull IfNotPresent|Always|Never] [--queue NAME] [--worker ID (pin)] ' +
   '[--backoff S] [--backoff-multiplier X] [--max-backoff S] [--retry-on EXIT|OUTCOME]... [--start-deadline 10m|ISO] [--deadline 2h|ISO]';
 
 const usageError = (message: string) => new WharfError('validation_failed', message);
@@ -173,5 +175,9 @@ export function parseSubmitArgs(words: readonly string[]): Record<string, unknow
     const value = single.get(flag);
     if (value !== undefined) body[field] = /^\d/.test(value) && !value.includes('T') ? `+${value}` : value;
   }
+  const queue = single.get('queue');
+  if (queue !== undefined) body.queue = queue;
+  const worker = single.get('worker');
+  if (worker !== undefined) body.workerId = worker;
   return body;
 }

@@ -124,6 +124,14 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
   for (let i = 0; i < 250; i += 1) {
     await store.appendAudit({ id: `audit-${String(i).padStart(3, '0')}`, at: base + Math.floor(i / 3), userId: alice.id, address: '127.0.0.1', action: 'task.submit', outcome: 'ok', status: 201 });
   }
+
+  // queues and user limits: one queue with caps, alice's limits in it and across queues
+  await store.insertQueue({
+    name: 'gpu-train', maxGpus: 64, maxConcurrency: 8, defaultPriority: 70, preemptionPolicy: 'PreemptLowerPriority', strategy: 'binpack',
+    workerSelector: { pool: 'gpu' }, constraints: [{ key: 'zone', op: 'in', values: ['a', 'b'] }], createdAt: base, updatedAt: base,
+  });
+  await store.putUserLimit({ userId: alice.id, queue: 'gpu-train', maxRunning: 4, weight: 3, updatedAt: base });
+  await store.putUserLimit({ userId: alice.id, maxCpu: 16, updatedAt: base });
   return { finishedTaskId: finished.id, queuedTaskId: tasks[449]!.id, runningDagId: running.id };
 }
 
@@ -157,6 +165,8 @@ async function dump(store: Store) {
     invites: await store.listInvites(),
     revokedSessions: await store.listRevokedSessions(),
     audit: (await store.listAudit({ limit: 1000 })).entries,
+    queues: await store.listQueues(),
+    userLimits: await store.listUserLimits(),
   };
 }
 
@@ -188,6 +198,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     invites: counts(2, 2, 0, 0),
     revokedSessions: counts(1, 1, 0, 0),
     audit: counts(250, 250, 0, 0),
+    queues: counts(1, 1, 0, 0),
+    userLimits: counts(2, 2, 0, 0),
   });
   expect(await dump(target)).toEqual(await dump(source));
 
@@ -208,6 +220,8 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     invites: counts(2, 0, 0, 2),
     revokedSessions: counts(1, 0, 0, 1),
     audit: counts(250, 0, 0, 250),
+    queues: counts(1, 0, 0, 1),
+    userLimits: counts(2, 0, 0, 2),
   });
   expect(await dump(target)).toEqual(await dump(source));
 

@@ -8,9 +8,9 @@
 // output-file metadata, DAG runs, join tokens and API tokens (their hashes; secrets are never
 // stored), revoked worker certificates, registry credentials (their passwords still sealed: the
 // target master needs this data dir's credentials-key to read them), invites (their hashes),
-// ended login sessions and the audit trail; these are every table SqliteStore keeps. The cluster
-// CA and its key stay in <data>/tls: move them with the data dir, or every worker must join
-// again. Log bytes,
+// ended login sessions, the audit trail, queues and per-user limits; these are every table
+// SqliteStore keeps. The cluster CA and its key stay in <data>/tls: move them with the data dir,
+// or every worker must join again. Log bytes,
 // output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
 // <data>/files, <data>/artifacts) and are not touched here; artifacts in S3 stay in the bucket.
 //
@@ -39,7 +39,9 @@ export type RecordKind =
   | 'registryCredentials'
   | 'invites'
   | 'revokedSessions'
-  | 'audit';
+  | 'audit'
+  | 'queues'
+  | 'userLimits';
 export const RECORD_KINDS: readonly RecordKind[] = [
   'users',
   'workers',
@@ -55,6 +57,8 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'invites',
   'revokedSessions',
   'audit',
+  'queues',
+  'userLimits',
 ];
 
 export interface KindCounts {
@@ -413,6 +417,37 @@ export async function migrateStore(
     auditCursor = page.nextCursor;
   } while (auditCursor);
   onProgress(`audit: ${counts.audit.read} read`);
+
+  // queues (by name; the source's settings win, `default` included) and user limits (by user and queue)
+  for (const queue of await source.listQueues()) {
+    const c = counts.queues;
+    c.read += 1;
+    const existing = await target.getQueue(queue.name);
+    if (!existing) {
+      await target.insertQueue(queue);
+      c.inserted += 1;
+    } else if (same(existing, queue)) {
+      c.unchanged += 1;
+    } else {
+      await target.updateQueue(queue);
+      c.updated += 1;
+    }
+  }
+  onProgress(`queues: ${counts.queues.read} read`);
+  const targetLimits = new Map((await target.listUserLimits()).map((limit) => [JSON.stringify([limit.userId, limit.queue ?? '']), limit]));
+  for (const limit of await source.listUserLimits()) {
+    const c = counts.userLimits;
+    c.read += 1;
+    const existing = targetLimits.get(JSON.stringify([limit.userId, limit.queue ?? '']));
+    if (existing && same(existing, limit)) {
+      c.unchanged += 1;
+      continue;
+    }
+    await target.putUserLimit(limit);
+    if (existing) c.updated += 1;
+    else c.inserted += 1;
+  }
+  onProgress(`userLimits: ${counts.userLimits.read} read`);
 
   return { counts, problems };
 }

@@ -26,6 +26,7 @@
 import { MongoClient, MongoServerError, ObjectId, type ClientSession, type Collection, type Db, type Document, type Filter, type TransactionOptions } from 'mongodb';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { RegistryCredentialRecord } from '../records/registry-credential.js';
+import { DEFAULT_QUEUE, type QueueRecord, type UserLimitRecord } from '../records/queue.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
@@ -120,6 +121,9 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'audit_by_user', key: { userId: 1, at: -1, _id: -1 } },
     { name: 'audit_by_action', key: { action: 1, at: -1, _id: -1 } },
   ],
+  // queues by name (the _id index); user limits by (user, queue; '' = all queues): their _id
+  queues: [],
+  user_limits: [],
 };
 
 type CollectionName =
@@ -136,7 +140,9 @@ type CollectionName =
   | 'registry_credentials'
   | 'invites'
   | 'revoked_sessions'
-  | 'audit';
+  | 'audit'
+  | 'queues'
+  | 'user_limits';
 
 /** A record keyed by its own id (users, workers, tasks, attempts). */
 interface Keyed extends Document {
@@ -201,6 +207,8 @@ export class MongoStore implements Store {
   private readonly invites: Collection<Keyed>;
   private readonly revokedSessions: Collection<Keyed>;
   private readonly audit: Collection<Keyed>;
+  private readonly queues: Collection<Keyed>;
+  private readonly userLimits: Collection<Keyed>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -222,6 +230,8 @@ export class MongoStore implements Store {
     this.invites = db.collection<Keyed>('invites');
     this.revokedSessions = db.collection<Keyed>('revoked_sessions');
     this.audit = db.collection<Keyed>('audit');
+    this.queues = db.collection<Keyed>('queues');
+    this.userLimits = db.collection<Keyed>('user_limits');
   }
 
   /**
@@ -248,6 +258,8 @@ export class MongoStore implements Store {
       await client.connect();
       const store = new MongoStore(client, client.db(databaseName), transactions);
       await store.createIndexes();
+      // tasks stored before queues existed belong to the default queue
+      await store.tasks.updateMany({ queue: { $exists: false } }, { $set: { queue: DEFAULT_QUEUE } });
       // every method's out-of-disk-space error becomes storage_full ("master storage full: …")
       return translateStoreErrors(store, mongoStorageError);
     } catch (error: unknown) {
@@ -748,6 +760,53 @@ export class MongoStore implements Store {
   }
 
   // ---- end of registry credentials -------------------------------------------------------
+
+  // ---- queues and user limits ------------------------------------------------------------
+
+  async insertQueue(queue: QueueRecord): Promise<void> {
+    try {
+      await this.queues.insertOne({ _id: queue.name, ...plain(queue) });
+    } catch (error: unknown) {
+      if (isDuplicateKey(error)) throw new WharfError('conflict', `queue ${queue.name} already exists`);
+      throw error;
+    }
+  }
+
+  async getQueue(name: string): Promise<QueueRecord | undefined> {
+    return ((await this.queues.findOne({ _id: name }, RECORD)) ?? undefined) as QueueRecord | undefined;
+  }
+
+  async listQueues(): Promise<QueueRecord[]> {
+    return (await this.queues.find({}, { ...RECORD, sort: { _id: 1 } }).toArray()) as unknown as QueueRecord[];
+  }
+
+  async updateQueue(queue: QueueRecord): Promise<boolean> {
+    return (await this.queues.replaceOne({ _id: queue.name }, { _id: queue.name, ...plain(queue) })).matchedCount > 0;
+  }
+
+  async deleteQueue(name: string): Promise<boolean> {
+    return (await this.queues.deleteOne({ _id: name })).deletedCount > 0;
+  }
+
+  private static userLimitKey(userId: string, queue: string | undefined): string {
+    return JSON.stringify([userId, queue ?? '']);
+  }
+
+  async putUserLimit(limit: UserLimitRecord): Promise<void> {
+    const _id = MongoStore.userLimitKey(limit.userId, limit.queue);
+    await this.userLimits.replaceOne({ _id }, { _id, ...plain(limit) }, { upsert: true });
+  }
+
+  async listUserLimits(): Promise<UserLimitRecord[]> {
+    // by (user, queue): the key sorts the same way ('' for all queues first)
+    return (await this.userLimits.find({}, { ...RECORD, sort: { _id: 1 } }).toArray()) as unknown as UserLimitRecord[];
+  }
+
+  async deleteUserLimit(userId: string, queue: string | undefined): Promise<boolean> {
+    return (await this.userLimits.deleteOne({ _id: MongoStore.userLimitKey(userId, queue) })).deletedCount > 0;
+  }
+
+  // ---- end of queues and user limits -----------------------------------------------------
 
   async close(): Promise<void> {
     await this.client.close();

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
 import { describeStoreConformance, mockTask } from './store.conformance.js';
@@ -26,6 +27,23 @@ describe('SqliteStore on disk', () => {
     await first.close();
     const second = new SqliteStore(path);
     expect(await second.getTask(task.id)).toEqual(task);
+    await second.close();
+  });
+
+  it('puts the tasks stored before queues existed in the default queue when it opens', async () => {
+    const path = freshPath();
+    const first = new SqliteStore(path);
+    const { queue: _none, ...old } = mockTask();
+    await first.commit([{ kind: 'insertTask', task: old as ReturnType<typeof mockTask> }]);
+    // as a store from before queues left it: no queue in the stored document, the step not yet applied
+    const raw = new Database(path);
+    raw.prepare("UPDATE tasks SET data = json_remove(data, '$.queue')").run();
+    raw.prepare('DELETE FROM applied_steps').run();
+    raw.close();
+    await first.close();
+    const second = new SqliteStore(path);
+    expect((await second.getTask(old.id))?.queue).toBe('default');
+    expect(await second.listUnfinishedTasks()).toEqual([{ ...old, queue: 'default' }]);
     await second.close();
   });
 });

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import type { ApiTokenRecord } from '../records/api-token.js';
 import type { RegistryCredentialRecord } from '../records/registry-credential.js';
+import { DEFAULT_QUEUE, type QueueRecord, type UserLimitRecord } from '../records/queue.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
@@ -123,6 +124,15 @@ CREATE TABLE IF NOT EXISTS registry_credentials (
   data TEXT NOT NULL, UNIQUE (user_id, registry));
 `;
 
+// queues and per-user limits (queue '' = the user's limits across all queues); applied_steps
+// records one-time data steps, such as giving the tasks stored before queues existed their queue
+const QUEUE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS user_limits (
+  user_id TEXT NOT NULL, queue TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (user_id, queue));
+CREATE TABLE IF NOT EXISTS applied_steps (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
+`;
+
 type Row = { data: string };
 
 function parse<T>(row: Row | undefined): T | undefined {
@@ -144,6 +154,7 @@ export class SqliteStore implements Store {
   private readonly credentialStatements;
   private readonly userAdminStatements;
   private readonly auditStatements;
+  private readonly queueStatements;
   /** One transaction per commit; nested inside `commitMany`'s transaction it is a savepoint. */
   private readonly applyGroup: Database.Transaction<(changes: readonly StoreChange[]) => void>;
   private readonly applyGroups: Database.Transaction<(groups: readonly (readonly StoreChange[])[]) => boolean[]>;
@@ -159,6 +170,13 @@ export class SqliteStore implements Store {
     this.db.exec(REGISTRY_CREDENTIAL_SCHEMA);
     this.db.exec(USER_ADMIN_SCHEMA);
     this.db.exec(AUDIT_SCHEMA);
+    this.db.exec(QUEUE_SCHEMA);
+    this.db.transaction(() => {
+      // once: tasks stored before queues existed belong to the default queue
+      if (this.db.prepare("INSERT OR IGNORE INTO applied_steps (name, at) VALUES ('tasks-default-queue', ?)").run(Date.now()).changes > 0) {
+        this.db.prepare("UPDATE tasks SET data = json_set(data, '$.queue', ?) WHERE json_extract(data, '$.queue') IS NULL").run(DEFAULT_QUEUE);
+      }
+    })();
     const db = this.db;
     this.statements = {
       insertUser: db.prepare('INSERT INTO users (id, email, data) VALUES (?, ?, ?)'),
@@ -216,6 +234,16 @@ export class SqliteStore implements Store {
       all: db.prepare<[], Row>('SELECT data FROM registry_credentials ORDER BY created_at, id'),
       byUser: db.prepare<[string], Row>('SELECT data FROM registry_credentials WHERE user_id = ? ORDER BY created_at, id'),
       delete: db.prepare('DELETE FROM registry_credentials WHERE id = ?'),
+    };
+    this.queueStatements = {
+      insert: db.prepare('INSERT INTO queues (name, data) VALUES (?, ?)'),
+      byName: db.prepare<[string], Row>('SELECT data FROM queues WHERE name = ?'),
+      all: db.prepare<[], Row>('SELECT data FROM queues ORDER BY name'),
+      update: db.prepare('UPDATE queues SET data = ? WHERE name = ?'),
+      delete: db.prepare('DELETE FROM queues WHERE name = ?'),
+      putLimit: db.prepare('INSERT INTO user_limits (user_id, queue, data) VALUES (?, ?, ?) ON CONFLICT (user_id, queue) DO UPDATE SET data = excluded.data'),
+      allLimits: db.prepare<[], Row>('SELECT data FROM user_limits ORDER BY user_id, queue'),
+      deleteLimit: db.prepare('DELETE FROM user_limits WHERE user_id = ? AND queue = ?'),
     };
     this.apiTokenStatements = {
       insert: db.prepare('INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at, data) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -725,6 +753,49 @@ export class SqliteStore implements Store {
   }
 
   // ---- end of registry credentials -------------------------------------------------------
+
+  // ---- queues and user limits ------------------------------------------------------------
+
+  async insertQueue(queue: QueueRecord): Promise<void> {
+    try {
+      this.queueStatements.insert.run(queue.name, JSON.stringify(queue));
+    } catch (error: unknown) {
+      if (error instanceof Error && 'code' in error && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new WharfError('conflict', `queue ${queue.name} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async getQueue(name: string): Promise<QueueRecord | undefined> {
+    return parse<QueueRecord>(this.queueStatements.byName.get(name));
+  }
+
+  async listQueues(): Promise<QueueRecord[]> {
+    return this.queueStatements.all.all().map((row) => JSON.parse(row.data) as QueueRecord);
+  }
+
+  async updateQueue(queue: QueueRecord): Promise<boolean> {
+    return this.queueStatements.update.run(JSON.stringify(queue), queue.name).changes > 0;
+  }
+
+  async deleteQueue(name: string): Promise<boolean> {
+    return this.queueStatements.delete.run(name).changes > 0;
+  }
+
+  async putUserLimit(limit: UserLimitRecord): Promise<void> {
+    this.queueStatements.putLimit.run(limit.userId, limit.queue ?? '', JSON.stringify(limit));
+  }
+
+  async listUserLimits(): Promise<UserLimitRecord[]> {
+    return this.queueStatements.allLimits.all().map((row) => JSON.parse(row.data) as UserLimitRecord);
+  }
+
+  async deleteUserLimit(userId: string, queue: string | undefined): Promise<boolean> {
+    return this.queueStatements.deleteLimit.run(userId, queue ?? '').changes > 0;
+  }
+
+  // ---- end of queues and user limits -----------------------------------------------------
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();

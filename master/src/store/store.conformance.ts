@@ -7,6 +7,7 @@ import type { JoinTokenRecord } from '../records/credentials.js';
 import type { RegistryCredentialRecord } from '../records/registry-credential.js';
 import type { InviteRecord } from '../records/invite.js';
 import type { AuditEntry } from '../records/audit.js';
+import type { QueueRecord } from '../records/queue.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
@@ -33,6 +34,7 @@ export function mockTask(overrides: Partial<Task> = {}): Task {
     retriesUsed: 0,
     createdAt: Date.now(),
     attemptCount: 0,
+    queue: 'default',
     ...overrides,
   };
 }
@@ -654,6 +656,54 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       });
     });
     // ---- end of registry credentials ------------------------------------------------------
+
+    // ---- queues and user limits -----------------------------------------------------------
+    describe('queues and user limits', () => {
+      const queue = (name: string, overrides: Partial<QueueRecord> = {}): QueueRecord => ({
+        name,
+        defaultPriority: 50,
+        preemptionPolicy: 'Never',
+        strategy: 'round-robin',
+        workerSelector: {},
+        constraints: [],
+        createdAt: 1000,
+        updatedAt: 1000,
+        ...overrides,
+      });
+
+      it('inserts a queue once, lists them by name, replaces and deletes one', async () => {
+        const gpu = queue('gpu-train', { maxGpus: 64, strategy: 'binpack', workerSelector: { pool: 'gpu' }, constraints: [{ key: 'zone', op: 'in', values: ['a'] }] });
+        await store.insertQueue(gpu);
+        await store.insertQueue(queue('batch'));
+        await expect(store.insertQueue(queue('batch'))).rejects.toMatchObject({ code: 'conflict' });
+        expect(await store.getQueue('gpu-train')).toEqual(gpu);
+        expect((await store.listQueues()).map((q) => q.name)).toEqual(['batch', 'gpu-train']);
+        const { maxGpus: _gone, ...changed } = { ...gpu, maxConcurrency: 4, updatedAt: 2000 };
+        expect(await store.updateQueue(changed)).toBe(true);
+        expect(await store.getQueue('gpu-train')).toEqual(changed);
+        expect(await store.updateQueue(queue('nope'))).toBe(false);
+        expect(await store.deleteQueue('batch')).toBe(true);
+        expect(await store.deleteQueue('batch')).toBe(false);
+        expect(await store.getQueue('batch')).toBeUndefined();
+      });
+
+      it('keeps one limit per user and queue (and one across queues), replaced by a second put', async () => {
+        await store.putUserLimit({ userId: 'bob', queue: 'batch', maxRunning: 2, updatedAt: 1 });
+        await store.putUserLimit({ userId: 'ada', queue: 'batch', maxRunning: 8, weight: 3, updatedAt: 1 });
+        await store.putUserLimit({ userId: 'ada', maxCpu: 16, updatedAt: 1 });
+        await store.putUserLimit({ userId: 'ada', queue: 'batch', maxGpus: 1, updatedAt: 2 });
+        expect(await store.listUserLimits()).toEqual([
+          { userId: 'ada', maxCpu: 16, updatedAt: 1 },
+          { userId: 'ada', queue: 'batch', maxGpus: 1, updatedAt: 2 },
+          { userId: 'bob', queue: 'batch', maxRunning: 2, updatedAt: 1 },
+        ]);
+        expect(await store.deleteUserLimit('ada', undefined)).toBe(true);
+        expect(await store.deleteUserLimit('ada', undefined)).toBe(false);
+        expect(await store.deleteUserLimit('ada', 'batch')).toBe(true);
+        expect((await store.listUserLimits()).map((l) => l.userId)).toEqual(['bob']);
+      });
+    });
+    // ---- end of queues and user limits ----------------------------------------------------
   });
 }
 

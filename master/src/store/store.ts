@@ -18,6 +18,7 @@ import type { RegistryCredentialRecord } from '../records/registry-credential.js
 import type { InviteRecord } from '../records/invite.js';
 import type { RevokedSession } from '../records/session.js';
 import type { AuditEntry, AuditPage, AuditQuery } from '../records/audit.js';
+import type { QueueRecord, UserLimitRecord } from '../records/queue.js';
 
 export interface TaskPage {
   tasks: Task[];
@@ -213,6 +214,27 @@ export interface Store {
   /** How many dead letters there are (for /metrics). */
   countDeadLetters(): Promise<number>;
   // ---- end of dead letters ---------------------------------------------------------------
+
+  // ---- queues and user limits (queues/queue-service.ts) ----------------------------------
+  // Named queues and the admins' per-user limits. Not part of `commit`: each operation touches
+  // one record. Stored tasks without a queue (from before queues) belong to `default`: each store
+  // gives them `queue: "default"` when it opens.
+  /** Throws WharfError('conflict') when a queue of that name exists. */
+  insertQueue(queue: QueueRecord): Promise<void>;
+  getQueue(name: string): Promise<QueueRecord | undefined>;
+  /** by name */
+  listQueues(): Promise<QueueRecord[]>;
+  /** Replaces the stored queue of the same name; answers false when there is none. */
+  updateQueue(queue: QueueRecord): Promise<boolean>;
+  /** answers false when there was no such queue */
+  deleteQueue(name: string): Promise<boolean>;
+  /** Stores the limits of (userId, queue) — queue absent: across all queues — replacing what was there. */
+  putUserLimit(limit: UserLimitRecord): Promise<void>;
+  /** by user, then queue (the all-queues entry first) */
+  listUserLimits(): Promise<UserLimitRecord[]>;
+  /** answers false when there was no such entry */
+  deleteUserLimit(userId: string, queue: string | undefined): Promise<boolean>;
+  // ---- end of queues and user limits -----------------------------------------------------
 
   close(): Promise<void>;
 }

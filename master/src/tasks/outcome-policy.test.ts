@@ -21,6 +21,7 @@ function mockTask(patch: Partial<Task> = {}): Task {
     retriesUsed: 0,
     createdAt: 0,
     attemptCount: 1,
+    queue: 'default',
     workerId: 'w-1',
     currentAttemptId: 'attempt-1',
     ...patch,

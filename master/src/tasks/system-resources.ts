@@ -4,6 +4,7 @@
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
+import type { QueueCatalog } from '../queues/queue-catalog.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { AttemptReport } from '../records/attempt.js';
 import type { OutputFileRecord } from '../records/output-file.js';
@@ -29,6 +30,11 @@ export interface TaskSystemOptions {
    * (FetchArtifact).
    */
   inputUrl?: ((sha256: string) => Promise<string | undefined>) | undefined;
+  /**
+   * A task that has waited this long for room gets a reservation on the worker that needs the
+   * least freed to fit it (scheduler/placement.ts); undefined = no reservations.
+   */
+  reserveAfterMs?: number | undefined;
 }
 
 /**
@@ -75,4 +81,6 @@ export interface TaskSystemResources {
   logs: Pick<LogStore, 'closeAttempt' | 'chunksReceived' | 'appendSystem'>;
   options: TaskSystemOptions;
   hooks: TaskHooks;
+  /** the queues and user limits (the queue service changes them) */
+  queues: QueueCatalog;
 }

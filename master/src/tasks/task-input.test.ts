@@ -74,7 +74,8 @@ describe('parseTaskInput', () => {
   it('keeps an argv array as it is and fills defaults', () => {
     const task = parseTaskInput({ image: 'alpine', command: ['echo', 'a b'] });
     expect(task.command).toEqual(['echo', 'a b']);
-    expect(task.priority).toBe(50);
+    // absent: the submission gives it the queue's default priority
+    expect(task.priority).toBeUndefined();
     // absent amounts stay absent: the submission system applies the configured defaults
     expect(task.resources).toEqual({});
   });

@@ -5,6 +5,7 @@ import { parseDurationMs } from '../config/durations.js';
 import { z } from 'zod';
 import { WharfError } from '../errors.js';
 import type { ResourceRequest } from '../records/resources.js';
+import { CONSTRAINT_OPS, type ConstraintOp, type LabelConstraint } from '../records/queue.js';
 import { PULL_POLICIES, RETRYABLE_ENDINGS, TASK_NETWORKS, type NewTask, type PullPolicy, type RetryableEnding, type RetryPolicyInput, type TaskNetwork } from '../records/task.js';
 
 const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
@@ -30,9 +31,32 @@ const capability = z.string().describe('a Linux capability such as NET_ADMIN (an
   return name;
 });
 
+/** A queue's name: what `POST /api/queues` accepts. */
+export const QUEUE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const queueNameSchema = z.string().regex(QUEUE_NAME, 'must be 1-63 lower-case letters, digits or "-" (not first or last)');
+
+/** Label constraints of a task or a queue: in/notIn need values, exists/notExists take none. */
+export const constraintsSchema = z
+  .array(
+    z
+      .object({
+        key: z.string().regex(LABEL_KEY, 'must be a label key (letters, digits, ".", "_", "-" or "/")'),
+        op: z.enum(CONSTRAINT_OPS as [ConstraintOp, ...ConstraintOp[]]),
+        values: z.array(z.string().max(256)).min(1).max(100).optional(),
+      })
+      .strict()
+      .superRefine((c, ctx) => {
+        const wantsValues = c.op === 'in' || c.op === 'notIn';
+        if (wantsValues && c.values === undefined) ctx.addIssue({ code: 'custom', path: ['values'], message: `is required for op ${c.op}` });
+        if (!wantsValues && c.values !== undefined) ctx.addIssue({ code: 'custom', path: ['values'], message: `must be absent for op ${c.op}` });
+      })
+      .transform((c): LabelConstraint => (c.values === undefined ? { key: c.key, op: c.op } : { key: c.key, op: c.op, values: c.values })),
+  )
+  .max(32);
+
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
-const quantity = (parse: (v: string | number) => number | undefined, example: string) =>
+export const quantity = (parse: (v: string | number) => number | undefined, example: string) =>
   z.union([z.string(), z.number()]).describe(`a quantity such as ${example}`).transform((value, ctx) => {
     const parsed = parse(value);
     if (parsed === undefined) {
@@ -68,7 +92,8 @@ export const taskInputSchema = z
       })
       .strict()
       .optional(),
-    priority: z.number().int().min(0).max(100).default(50),
+    // absent: the queue's default priority
+    priority: z.number().int().min(0).max(100).optional(),
     maxRetries: z.number().int().min(0).max(MAX_RETRIES).optional(),
     retryPolicy: z
       .object({
@@ -98,6 +123,10 @@ export const taskInputSchema = z
     readOnlyRootFilesystem: z.boolean().optional(),
     capAdd: z.array(capability).max(LINUX_CAPABILITIES.length).optional(),
     pullPolicy: z.enum(PULL_POLICIES as [PullPolicy, ...PullPolicy[]]).optional(),
+    queue: queueNameSchema.optional(),
+    constraints: constraintsSchema.optional(),
+    /** pin to this worker (admins only) */
+    workerId: z.string().min(1).max(128).optional(),
   })
   .strict();
 
@@ -221,7 +250,7 @@ export function parseTaskInput(body: unknown, now = Date.now()): NewTask {
     env: input.env ?? {},
     runtime: input.runtime,
     resources,
-    priority: input.priority,
+    ...(input.priority !== undefined ? { priority: input.priority } : {}),
     maxRetries: input.maxRetries ?? policy?.maxRetries ?? 0,
     ...(Object.keys(retryPolicy).length > 0 ? { retryPolicy } : {}),
     timeoutSeconds: input.timeoutSeconds,
@@ -233,5 +262,8 @@ export function parseTaskInput(body: unknown, now = Date.now()): NewTask {
     ...(input.readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}),
     ...(capAdd ? { capAdd } : {}),
     ...(input.pullPolicy !== undefined && input.pullPolicy !== 'IfNotPresent' ? { pullPolicy: input.pullPolicy } : {}),
+    ...(input.queue !== undefined ? { queue: input.queue } : {}),
+    ...(input.constraints !== undefined && input.constraints.length > 0 ? { constraints: input.constraints } : {}),
+    ...(input.workerId !== undefined ? { workerId: input.workerId } : {}),
   };
 }

@@ -64,6 +64,7 @@ import type { FileStore } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { Attempt, AttemptReport, EffectiveSettings } from '../records/attempt.js';
+import { QueueCatalog } from '../queues/queue-catalog.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { DagTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
@@ -75,7 +76,7 @@ import { CancellationSystem } from './systems/cancellation-system.js';
 import { DeadlineSystem } from './systems/deadline-system.js';
 import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilter, type DeadLetterSelection } from './systems/dead-letter-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
-import { QuerySystem } from './systems/query-system.js';
+import { QuerySystem, type QueueStatus, type UserShare } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
 import { SubmissionSystem, type SubmissionPlace, type SubmitOptions } from './systems/submission-system.js';
@@ -84,7 +85,7 @@ import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
 
-export type { AttemptFinishedListener, TaskChangeListener };
+export type { AttemptFinishedListener, QueueStatus, TaskChangeListener, UserShare };
 // what transports need of the systems behind the facade
 export type { BulkAnswer, DeadLetter, DeadLetterFilter, DeadLetterSelection };
 export { MAX_BULK as MAX_DEAD_LETTER_BULK } from './systems/dead-letter-system.js';
@@ -95,6 +96,8 @@ export interface TaskServiceOptions extends TaskSystemOptions {
   clock?: Clock | undefined;
   /** default: Math.random (the jitter of retry backoffs) */
   random?: (() => number) | undefined;
+  /** the queues and user limits; default: only the `default` queue, no limits */
+  queues?: QueueCatalog | undefined;
 }
 
 /** How many turns `idle()` waits at most for work that keeps queueing more work. */
@@ -115,7 +118,7 @@ export class TaskService {
   private readonly deadlines: DeadlineSystem;
 
   constructor(store: Store, registry: WorkerRegistry, logs: LogStore, files: FileStore, logger: Logger, options: TaskServiceOptions) {
-    const { clock, random, ...systemOptions } = options;
+    const { clock, random, queues, ...systemOptions } = options;
     this.resources = {
       store,
       registry,
@@ -129,6 +132,7 @@ export class TaskService {
       logs,
       options: systemOptions,
       hooks: {},
+      queues: queues ?? new QueueCatalog(),
     };
     this.timers = new TimerSystem(this.resources);
     this.dispatch = new DispatchSystem(this.resources, this.timers);
@@ -221,6 +225,11 @@ export class TaskService {
 
   counts(): { queued: number; assigned: number; running: number } {
     return this.queries.counts();
+  }
+
+  /** What one queue holds and uses now, with each user's usage and fair share. */
+  queueStatus(queue: string): QueueStatus {
+    return this.queries.queueStatus(queue);
   }
 
   /** Read-only: the queued tasks in dispatch order with why each waits, up to `limit`. For the REPL. */

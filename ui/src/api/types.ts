@@ -152,7 +152,12 @@ export interface Task {
   finishedAt?: string;
   exitCode?: number;
   workerId?: string;
+  /** 1-based, in its queue, while queued */
   queuePosition?: number;
+  /** the queue it waits in (absent from masters before queues) */
+  queue?: string;
+  /** the worker it is pinned to (admins pin), or null */
+  pinnedWorkerId?: string | null;
   /** DAG tasks only: the run and the task's name in it */
   dagId?: string;
   dagTask?: string;
@@ -405,4 +410,38 @@ export interface OneLineJoin {
   bundleVersion: string | null;
   /** why it is unavailable, or what it does not protect against */
   warning: string | null;
+}
+
+/** One user's part of a queue (GET /api/queues). */
+export interface QueueUser {
+  userId: string;
+  user: string;
+  queued: number;
+  running: number;
+  cpu: number;
+  memory: number;
+  gpu: number;
+  /** dominant share of the ready cluster, 0-1 */
+  share: number;
+  weight: number;
+}
+
+/** A queue with its usage against its caps (GET /api/queues). */
+export interface Queue {
+  name: string;
+  description: string | null;
+  maxConcurrency: number | null;
+  maxTasks: number | null;
+  maxCpu: number | null;
+  maxMemory: number | null;
+  maxGpus: number | null;
+  defaultPriority: number;
+  preemptionPolicy: 'Never' | 'PreemptLowerPriority';
+  strategy: 'round-robin' | 'binpack' | 'spread';
+  workerSelector: Record<string, string>;
+  constraints: { key: string; op: string; values?: string[] }[];
+  createdAt: string;
+  updatedAt: string;
+  usage: { queued: number; running: number; cpu: number; memory: number; gpu: number };
+  users: QueueUser[];
 }

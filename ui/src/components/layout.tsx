@@ -23,6 +23,7 @@ export function Layout() {
             Tasks
           </NavLink>
           <NavLink to="/dead-letters">Dead letters</NavLink>
+          <NavLink to="/queues">Queues</NavLink>
           <NavLink to="/dags">DAGs</NavLink>
           {user?.role === 'admin' ? (
             <>

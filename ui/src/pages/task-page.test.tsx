@@ -88,6 +88,14 @@ describe('the task page', () => {
     expect(attempts[1]).not.toContain('never arrived');
   });
 
+  it('shows a waiting task\'s queue, its position in it and why it waits', async () => {
+    const task = { ...details, status: 'queued' as const, reason: 'queue gpu-train: 64/64 gpus in use', queue: 'gpu-train', queuePosition: 3, pinnedWorkerId: 'w-7', attempts: [], startedAt: undefined, finishedAt: undefined };
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task } }]);
+    await screen.findByRole('heading', { name: /nightly/ });
+    expect(screen.getByTestId('task-reason').textContent).toBe('queue gpu-train: 64/64 gpus in use · position 3 in queue gpu-train');
+    expect(screen.getByTestId('task-queue').textContent).toBe('gpu-train · pinned to worker w-7');
+  });
+
   it('streams the log live, pauses and resumes, and shows the end', async () => {
     renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: details } }]);
     const socket = await socketFor('/ws/tasks/t1/logs');

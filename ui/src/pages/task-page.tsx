@@ -199,7 +199,7 @@ export function TaskPage() {
       {t.reason ? (
         <p className={`reason-box reason-${t.status}`} data-testid="task-reason">
           {t.reason}
-          {t.status === 'queued' && t.queuePosition !== undefined ? ` · position ${t.queuePosition + 1} in the queue` : ''}
+          {t.status === 'queued' && t.queuePosition !== undefined ? ` · position ${t.queuePosition} in queue ${t.queue ?? 'default'}` : ''}
         </p>
       ) : null}
 
@@ -223,6 +223,15 @@ export function TaskPage() {
             </dd>
             <dt>Priority</dt>
             <dd>{t.priority}</dd>
+            {t.queue !== undefined ? (
+              <>
+                <dt>Queue</dt>
+                <dd data-testid="task-queue">
+                  <Link to={`/queues#${encodeURIComponent(t.queue)}`}>{t.queue}</Link>
+                  {t.pinnedWorkerId ? ` · pinned to worker ${t.pinnedWorkerId}` : ''}
+                </dd>
+              </>
+            ) : null}
             <dt>Retries</dt>
             <dd data-testid="task-retries">
               {t.retriesUsed} of {t.maxRetries} used

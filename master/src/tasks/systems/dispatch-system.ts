@@ -5,13 +5,16 @@
 // (each still conditional on its task being queued), then applies what was stored: the attempt
 // joins the live state, its resources are reserved on the worker and the assignment goes down
 // the worker's channel. Tasks the plan could not place keep a reason people can act on.
+// The plan reads the (queue, user) sub-queues, the queues and user limits, what placed tasks use
+// now, and the reservations of the previous plan, which this system keeps (in memory: after a
+// restart a task that has waited long enough gets its reservation again at the first pass).
 import { randomUUID } from 'node:crypto';
 import { isStorageFull } from '../../errors.js';
 import type { Attempt } from '../../records/attempt.js';
 import type { AssignedInput, RegistryAuth } from '../../records/master-down.js';
 import type { Task, TaskInput } from '../../records/task.js';
-import { planPlacements } from '../../scheduler/placement.js';
-import { applyPatch } from '../../store/store.js';
+import { planPlacements, type Reservation } from '../../scheduler/placement.js';
+import { applyPatch, type StoreChange } from '../../store/store.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { TimerSystem } from './timer-system.js';
@@ -24,6 +27,7 @@ const MAX_PLACEMENTS_PER_PASS = 5000;
 
 export class DispatchSystem {
   private cursor = 0;
+  private reservations = new Map<string, Reservation>();
   private passQueued = false;
   private stopped = false;
 
@@ -68,16 +72,29 @@ export class DispatchSystem {
   }
 
   private async schedulePass(): Promise<void> {
-    const { state, registry, clock, store } = this.resources;
-    if (this.stopped || state.queue.size === 0) return;
+    const { state, registry, clock, store, queues, options, changes } = this.resources;
+    if (this.stopped || state.queue.size === 0) {
+      this.reservations.clear();
+      return;
+    }
     const plan = planPlacements({
       now: clock.now(),
-      tasks: state.queue.ordered(),
+      streams: state.queue.streams().map((stream) => ({ queue: stream.queue, userId: stream.userId, tasks: stream.tasks.ordered() })),
+      policy: queues,
+      usage: state.usage,
+      reservations: this.reservations,
+      reserveAfterMs: options.reserveAfterMs,
       workers: registry.schedulingSnapshot(),
       cursor: this.cursor,
       maxPlacements: MAX_PLACEMENTS_PER_PASS,
     });
     this.cursor = plan.cursor;
+    // a reservation ends with its task's wait (the planner drops it when it places the task)
+    for (const taskId of plan.reservations.keys()) {
+      if (!state.queue.has(taskId)) plan.reservations.delete(taskId);
+    }
+    const made = [...plan.reservations].filter(([taskId]) => !this.reservations.has(taskId));
+    this.reservations = plan.reservations;
     for (const [taskId, reason] of plan.waiting) {
       const task = state.tasks.get(taskId);
       // a task waiting for a retry (notBefore set until it is placed) keeps the retry's reason
@@ -98,6 +115,19 @@ export class DispatchSystem {
       prepared.push(this.prepareAssign(task, placement.workerId, gpuIds));
     }
     await commitPrepared(store, prepared);
+    // a new reservation is a task event (the task's history and the event stream say so)
+    if (made.length > 0) {
+      const now = clock.now();
+      const events = made.flatMap(([taskId, reservation]): StoreChange[] =>
+        state.tasks.has(taskId) ? [{ kind: 'appendEvent', event: { taskId, at: now, kind: 'reserved', message: `reserved worker ${reservation.workerId}: no other task starts there until this one fits` } }] : [],
+      );
+      if (events.length > 0 && (await store.commit(events))) {
+        for (const [taskId] of made) {
+          const task = state.tasks.get(taskId);
+          if (task) changes.emit(task);
+        }
+      }
+    }
     if (plan.placements.length >= MAX_PLACEMENTS_PER_PASS) this.scheduleSoon();
     if (plan.wakeAt !== undefined) this.timers.atEarliest('dispatch', plan.wakeAt, () => this.scheduleSoon());
   }

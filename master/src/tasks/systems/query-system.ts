@@ -6,8 +6,35 @@ import type { Attempt } from '../../records/attempt.js';
 import type { OutputFileRecord } from '../../records/output-file.js';
 import type { Task, TaskDetails, TaskStatus } from '../../records/task.js';
 import type { User } from '../../records/user.js';
+import { dominantShare } from '../../scheduler/placement.js';
+import type { Resources } from '../../records/resources.js';
 import type { TaskPage } from '../../store/store.js';
 import type { TaskSystemResources } from '../system-resources.js';
+
+/** One user's part of a queue: tasks waiting and placed, what those use, and their dominant share of the cluster. */
+export interface UserShare {
+  userId: string;
+  /** their email (how reasons name them) */
+  user: string;
+  queued: number;
+  running: number;
+  cpu: number;
+  memory: number;
+  gpu: number;
+  /** the largest fraction of the ready cluster's cpu, memory or gpus their placed tasks in this queue use (0-1) */
+  share: number;
+  weight: number;
+}
+
+export interface QueueStatus {
+  queued: number;
+  /** placed tasks (assigned, running, cancelling) */
+  running: number;
+  cpu: number;
+  memory: number;
+  gpu: number;
+  users: UserShare[];
+}
 
 export class QuerySystem {
   constructor(private readonly resources: TaskSystemResources) {}
@@ -79,6 +106,47 @@ export class QuerySystem {
       if (task) tasks.push({ position, task: { ...task } });
     }
     return { total: state.queue.size, tasks };
+  }
+
+  /** What one queue holds and uses now, with each user's usage and fair share (GET /api/queues, metrics). */
+  queueStatus(queue: string): QueueStatus {
+    const { state, queues, registry } = this.resources;
+    const total: Resources = { cpu: 0, memory: 0, gpu: 0, disk: 0 };
+    for (const worker of registry.schedulingSnapshot()) {
+      if (worker.status !== 'ready') continue;
+      total.cpu += worker.capacity.cpu;
+      total.memory += worker.capacity.memory;
+      total.gpu += worker.capacity.gpu;
+    }
+    const used = state.usage.queue(queue);
+    const users = new Map<string, UserShare>();
+    const userOf = (userId: string): UserShare => {
+      let entry = users.get(userId);
+      if (!entry) {
+        const weight = queues.userInQueue(queue, userId)?.weight ?? queues.user(userId)?.weight ?? 1;
+        entry = { userId, user: queues.userLabel(userId), queued: 0, running: 0, cpu: 0, memory: 0, gpu: 0, share: 0, weight };
+        users.set(userId, entry);
+      }
+      return entry;
+    };
+    for (const stream of state.queue.streams()) if (stream.queue === queue) userOf(stream.userId).queued = stream.tasks.size;
+    for (const { queue: name, userId, usage } of state.usage.usersInQueues()) {
+      if (name !== queue) continue;
+      const entry = userOf(userId);
+      entry.running = usage.count;
+      entry.cpu = usage.cpu;
+      entry.memory = usage.memory;
+      entry.gpu = usage.gpu;
+      entry.share = dominantShare(usage, total);
+    }
+    return {
+      queued: state.queue.countIn(queue),
+      running: used?.count ?? 0,
+      cpu: used?.cpu ?? 0,
+      memory: used?.memory ?? 0,
+      gpu: used?.gpu ?? 0,
+      users: [...users.values()].sort((a, b) => (a.user < b.user ? -1 : 1)),
+    };
   }
 
   /** The attempt belongs to this worker and may still send logs or outputs. */

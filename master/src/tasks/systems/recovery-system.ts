@@ -67,13 +67,14 @@ export class RecoverySystem {
   async recover(): Promise<void> {
     const { store, state, registry, logger } = this.resources;
     const attempts = await store.listActiveAttempts();
-    for (const attempt of attempts) {
-      state.attempts.set(attempt.id, attempt);
-      registry.reserve(attempt.workerId, attempt.resources);
-    }
+    // tasks first: an active attempt charges its task's queue and user (task-state.ts)
     for (const task of await store.listUnfinishedTasks()) {
       state.tasks.set(task.id, task);
       if (task.status === 'queued') state.enqueue(task);
+    }
+    for (const attempt of attempts) {
+      state.attempts.set(attempt.id, attempt);
+      registry.reserve(attempt.workerId, attempt.resources);
     }
     // running attempts are timed again from their stored start (one already past it is
     // cancelled as soon as its worker's stream opens)

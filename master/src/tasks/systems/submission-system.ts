@@ -8,9 +8,13 @@
 //     configured minimum and maximum (task-limits.ts), so every such task has a CPU quota and a
 //     memory limit — 400 naming the field and the bound;
 //   - admins only (403 naming the field): runtime exec (unless WHARF_ALLOW_USER_EXEC), network
-//     host, capAdd, a user that is a name or uid 0 (a name may map to root inside an image).
+//     host, capAdd, a user that is a name or uid 0 (a name may map to root inside an image),
+//     pinning to a worker (workerId);
+//   - the queue: it must exist (400 naming `queue`); a task without a priority gets the queue's
+//     default priority; a queue holds at most maxTasks unfinished tasks (409 past it).
 import { randomUUID } from 'node:crypto';
 import { WharfError } from '../../errors.js';
+import { DEFAULT_QUEUE } from '../../records/queue.js';
 import { DEFAULT_TASK_LIMITS, type Resources } from '../../records/resources.js';
 import type { DagTaskFields, NewTask, RetryPolicyInput, Task } from '../../records/task.js';
 import type { User } from '../../records/user.js';
@@ -49,6 +53,7 @@ export class SubmissionSystem {
   checkSubmission(user: User, inputs: readonly NewTask[], place: SubmissionPlace = batchPlace): Resources[] {
     const limits = this.resources.options.limits ?? DEFAULT_TASK_LIMITS;
     const now = this.resources.clock.now();
+    const { queues } = this.resources;
     return inputs.map((input, index) => {
       const at = place(index, inputs.length);
       try {
@@ -57,6 +62,8 @@ export class SubmissionSystem {
           const when = input[field];
           if (when !== undefined && when <= now) throw new WharfError('validation_failed', `${field}: ${new Date(when).toISOString()} has already passed`);
         }
+        const queue = input.queue ?? DEFAULT_QUEUE;
+        if (!queues.get(queue)) throw new WharfError('validation_failed', `queue: there is no queue "${queue}" (GET /api/queues lists them)`);
         return resolveResources(input.resources, user.role, limits);
       } catch (error: unknown) {
         if (error instanceof WharfError) throw new WharfError(error.code, `${at}${error.message}`);
@@ -78,6 +85,25 @@ export class SubmissionSystem {
     if (input.user !== undefined && !NON_ROOT_UID.test(input.user)) {
       refuse(`user: "${input.user}": give a numeric uid other than 0 (uid or uid:gid); user names and root are for admins only`);
     }
+    if (input.workerId !== undefined) refuse('workerId: pinning a task to a worker is for admins only');
+  }
+
+  /** A queue holds at most maxTasks unfinished tasks: refuses (conflict) a batch that would go past it. */
+  private checkQueueRoom(inputs: readonly NewTask[]): void {
+    const { queues, state } = this.resources;
+    const asked = new Map<string, number>();
+    for (const input of inputs) {
+      const queue = input.queue ?? DEFAULT_QUEUE;
+      asked.set(queue, (asked.get(queue) ?? 0) + 1);
+    }
+    for (const [name, count] of asked) {
+      const max = queues.get(name)?.maxTasks;
+      if (max === undefined) continue;
+      const held = state.queue.countIn(name) + (state.usage.queue(name)?.count ?? 0);
+      if (held + count > max) {
+        throw new WharfError('conflict', `queue ${name}: holds ${held}/${max} unfinished tasks (maxTasks); ${count} more would go past it — wait for some to finish`);
+      }
+    }
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
@@ -95,25 +121,33 @@ export class SubmissionSystem {
     }
     const { serial, clock, store, state, changes } = this.resources;
     return serial.run(async () => {
+      this.checkQueueRoom(inputs);
       const now = clock.now();
       const defaults = { baseMs: this.resources.options.retryBackoffMs, maxMs: this.resources.options.retryBackoffMaxMs };
-      const tasks: Task[] = inputs.map((input, index) => ({
-        id: randomUUID(),
-        userId: user.id,
-        ...input,
-        retryPolicy: resolveRetryPolicy(input.retryPolicy, defaults),
-        resources: resolved[index]!,
-        status: 'queued',
-        retriesUsed: 0,
-        createdAt: now,
-        attemptCount: 0,
-      }));
+      const tasks: Task[] = inputs.map(({ workerId, queue: named, ...input }, index) => {
+        const queue = named ?? DEFAULT_QUEUE;
+        return {
+          id: randomUUID(),
+          userId: user.id,
+          ...input,
+          queue,
+          priority: input.priority ?? this.resources.queues.get(queue)?.defaultPriority ?? 50,
+          ...(workerId !== undefined ? { pinnedWorkerId: workerId } : {}),
+          retryPolicy: resolveRetryPolicy(input.retryPolicy, defaults),
+          resources: resolved[index]!,
+          status: 'queued',
+          retriesUsed: 0,
+          createdAt: now,
+          attemptCount: 0,
+        };
+      });
       const stored = tasks.flatMap((task): StoreChange[] => [
         { kind: 'insertTask', task },
         { kind: 'appendEvent', event: { taskId: task.id, at: now, kind: 'submitted', message: `submitted by ${user.email}` } },
       ]);
       if (options.extraChanges) stored.push(...options.extraChanges(tasks));
       if (!(await store.commit(stored))) throw new WharfError('conflict', 'the submission changed state that changed meanwhile; try again');
+      this.resources.queues.rememberUser(user);
       for (const task of tasks) {
         state.tasks.set(task.id, task);
         state.enqueue(task);
