@@ -1,4 +1,5 @@
-// The contract every ArtifactBackend must keep (CONVENTIONS.md §2). Run by
+// The contract every ArtifactBackend must keep: one shared suite that each backend runs, so a
+// second implementation cannot drift from the first. Run by
 // disk-artifact-backend.test.ts (unit) and master/test/s3-artifact-backend.test.ts (against
 // s3rver on loopback).
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
-// The S3 artifact backend's settings, from WHARF_S3_* environment variables (stages 1–3 of
-// CONVENTIONS.md §5 in one function). No WHARF_S3_ENDPOINT means no S3: artifacts stay on
+// The S3 artifact backend's settings, from WHARF_S3_* environment variables (the raw → validated →
+// compiled stages of master-config.ts, in one function). No WHARF_S3_ENDPOINT means no S3: artifacts stay on
 // the master's disk. It returns its problems instead of throwing so that master-config.ts
 // can list them with its own in one ConfigError (and so this file does not import it back).
 //

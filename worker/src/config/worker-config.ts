@@ -1,4 +1,4 @@
-// Worker configuration in three stages (see CONVENTIONS.md §5):
+// Worker configuration in three stages, each a pure step that is tested alone:
 //   raw      — strings as given by command-line flags (which win) and WHARF_* environment variables
 //   validated — zod schema: types, defaults and one clear message per bad value
 //   compiled — WorkerConfig: sizes in bytes, cores as numbers, durations as …Ms
