@@ -8,7 +8,8 @@ export const PLACEMENT_STRATEGIES: readonly PlacementStrategy[] = ['round-robin'
 
 /**
  * Whether a task of the queue that fits nowhere may evict lower-priority running tasks. Stored and
- * validated; acted on by priority preemption (not built yet: every queue behaves as `Never`).
+ * validated; the planner (scheduler/placement.ts) chooses evictions for it, but the master does not
+ * apply them yet (no running task is ended by preemption: every queue still behaves as `Never`).
  */
 export type PreemptionPolicy = 'Never' | 'PreemptLowerPriority';
 export const PREEMPTION_POLICIES: readonly PreemptionPolicy[] = ['Never', 'PreemptLowerPriority'];
