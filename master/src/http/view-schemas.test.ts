@@ -123,6 +123,7 @@ const task: TaskDetails = {
     { key: 'gpu', op: 'exists' },
   ],
   pinnedWorkerId: 'w1',
+  preemptible: false,
   attempts: [attempt, { ...attempt, id: 'att-0', number: 2, status: 'lost', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined, logChunksMissing: undefined, effective: undefined, gpuIds: undefined }],
   files: [{ taskId: 'task-1', userId: 'u1', attemptId: 'att-1', path: 'model.bin', size: 3, sha256: SHA, createdAt: T0 }],
   events: [

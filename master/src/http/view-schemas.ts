@@ -198,6 +198,7 @@ export const taskViewSchema = z
     queue: z.string().describe('the queue it waits in'),
     constraints: z.array(labelConstraintSchema).describe('its own conditions on the worker\'s labels (besides its queue\'s)'),
     pinnedWorkerId: z.string().nullable().describe('the worker an admin pinned it to, or null'),
+    preemptible: z.boolean().describe('false: priority preemption never evicts it (submitted preemptible: false)'),
     queuePosition: count.optional().describe('GET /api/tasks/{id} only, while queued'),
     attempts: z.array(attemptViewSchema).optional().describe('GET /api/tasks/{id} only'),
     files: z.array(fileViewSchema).optional().describe('GET /api/tasks/{id} only'),

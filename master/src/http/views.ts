@@ -88,6 +88,7 @@ export function taskView(task: Task | TaskDetails) {
     queue: task.queue,
     constraints: task.constraints ?? [],
     pinnedWorkerId: task.pinnedWorkerId ?? null,
+    preemptible: task.preemptible !== false,
     queuePosition: details?.queuePosition,
     attempts: details?.attempts.map(attemptView),
     files: details?.files.map(fileView),

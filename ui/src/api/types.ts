@@ -158,6 +158,8 @@ export interface Task {
   queue?: string;
   /** the worker it is pinned to (admins pin), or null */
   pinnedWorkerId?: string | null;
+  /** false: priority preemption never evicts it */
+  preemptible?: boolean;
   /** DAG tasks only: the run and the task's name in it */
   dagId?: string;
   dagTask?: string;
