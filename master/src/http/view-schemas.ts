@@ -104,7 +104,7 @@ export const effectiveSettingsSchema = z
   .describe('what the worker applied to the container when the attempt started');
 
 const ATTEMPT_STATUSES = [
-  'assigned', 'running', 'cancelling', 'succeeded', 'failed', 'timed_out', 'cancelled', 'error', 'stopped', 'lost',
+  'assigned', 'running', 'cancelling', 'succeeded', 'failed', 'timed_out', 'cancelled', 'error', 'stopped', 'preempted', 'lost',
 ] as const satisfies readonly AttemptStatus[];
 
 export const attemptViewSchema = z.strictObject({

@@ -150,7 +150,7 @@ describe('wharf_queue_oldest_wait_seconds', () => {
 describe('finished attempts and lost workers', () => {
   it('counts every attempt that ends by its outcome, each outcome exported from 0', async () => {
     const t = setup();
-    for (const outcome of ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'lost']) {
+    for (const outcome of ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'preempted', 'lost']) {
       expect(await t.value(`wharf_task_attempts_finished_total{outcome="${outcome}"}`)).toBe(0);
     }
     const end = (status: Attempt['status']) => t.sources.attemptListeners.forEach((listener) => listener({ status } as Attempt));

@@ -21,7 +21,7 @@ const STORE_LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
 /** The WebSocket channels (live/live-client.ts LiveChannel): their series exist from the start. */
 const WEBSOCKET_CHANNELS = ['telemetry', 'events', 'logs'];
 /** The final statuses of an attempt, each a value of wharf_task_attempts_finished_total{outcome}. */
-const FINISHED_ATTEMPT_OUTCOMES: readonly AttemptStatus[] = ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'lost'];
+const FINISHED_ATTEMPT_OUTCOMES: readonly AttemptStatus[] = ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'preempted', 'lost'];
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

@@ -8,6 +8,8 @@ import type { Resources } from './resources.js';
  * lost: the worker went silent or the master restarted and nobody claimed it.
  * cancelling: the user cancelled; the worker has been told to stop and has not yet confirmed.
  * stopped: the worker lost contact with the master and stopped it itself (fencing); not charged.
+ * preempted: ended for a higher-priority task (priority preemption); not charged. The outcome
+ * policy has its row; the master does not preempt yet, so no attempt ends so today.
  */
 export type AttemptStatus =
   | 'assigned'
@@ -19,6 +21,7 @@ export type AttemptStatus =
   | 'cancelled'
   | 'error'
   | 'stopped'
+  | 'preempted'
   | 'lost';
 export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'running', 'cancelling'];
 
