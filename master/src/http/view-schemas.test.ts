@@ -208,6 +208,7 @@ describe('the response schemas of the OpenAPI document', () => {
 
   it('describe attempts, files and users', () => {
     expectValid(attemptViewSchema, attemptView(attempt));
+    expectValid(attemptViewSchema, attemptView({ ...attempt, status: 'preempted', preemptedBy: { taskId: 'task-9', priority: 90, queue: 'urgent' } }));
     expectValid(fileViewSchema, fileView(task.files[0]!));
     expectValid(userViewSchema, userView({ id: 'u1', email: 'ada@example.com', name: 'Ada', role: 'admin', createdAt: T0 }));
     expectValid(userViewSchema, userView({ id: 'u2', email: 'bob@example.com', name: 'Bob', role: 'user', createdAt: T0, disabled: true, tokenVersion: 2 }));

@@ -29,6 +29,8 @@ export function attemptView(attempt: Attempt) {
     effective: attempt.effective ?? null,
     // the GPU device ids assigned to it ([]: none, or its worker offers a count only)
     gpuIds: attempt.gpuIds ?? [],
+    // the higher-priority task it was stopped for (status preempting, then preempted), or null
+    preemptedBy: attempt.preemptedBy ? { taskId: attempt.preemptedBy.taskId, priority: attempt.preemptedBy.priority, queue: attempt.preemptedBy.queue } : null,
   };
 }
 

@@ -82,8 +82,8 @@ export const ENDING_RULES: Readonly<Record<AttemptEnding, EndingRule>> = {
   },
   // priority preemption ended it (SIGTERM, the grace, SIGKILL) so a higher-priority task could
   // run: not the task's fault, re-queued at once and not charged, even on its last retry; the
-  // ending's error names the preemptor. A person's cancel meanwhile wins (cancelled). Nothing
-  // produces this ending yet: the master does not apply the planner's evictions
+  // ending's error names the preemptor. A person's cancel meanwhile wins (cancelled). The
+  // ending of a `cancelled` result for an attempt in `preempting` (report-system.ts)
   preempted: {
     attemptStatus: 'preempted',
     cancelOverrides: true,

@@ -63,6 +63,8 @@ export interface Attempt {
   effective?: EffectiveSettings | null;
   /** the GPU device ids the master gave it ([]: none, or its worker offers a count only) */
   gpuIds?: string[];
+  /** the higher-priority task priority preemption stopped it for (status preempting, then preempted) */
+  preemptedBy?: { taskId: string; priority: number; queue: string } | null;
 }
 
 /** Which endings a retry policy retries (absent: every failure). */
