@@ -141,6 +141,18 @@ describe('a higher-priority task of a PreemptLowerPriority queue', () => {
     expect((await h.task(high.id)).events.filter((e) => e.kind === 'preempting')).toHaveLength(1);
   });
 
+  it('a victim that finishes before its stop takes effect ends as it reported (succeeded), and the preemptor gets the room', async () => {
+    const h = await start();
+    const low = await running(h, { ...cpu(2), priority: 10 });
+    const high = await h.submit({ ...cpu(2), queue: 'urgent', priority: 90 });
+    expect(cancelsOf(h, low.attemptId)).toHaveLength(1);
+    await h.finished('w1', low.attemptId, 'succeeded');
+    const victim = await h.task(low.task.id);
+    expect(victim).toMatchObject({ status: 'succeeded', retriesUsed: 0 });
+    expect(victim.attempts[0]?.status).toBe('succeeded');
+    expect((await h.task(high.id)).status).toBe('assigned');
+  });
+
   it("a person's cancel of a task being preempted wins: cancelled, not re-queued", async () => {
     const h = await start();
     const low = await running(h, { ...cpu(2), priority: 10 });
