@@ -153,6 +153,20 @@ describe('a higher-priority task of a PreemptLowerPriority queue', () => {
     expect((await h.task(high.id)).status).toBe('assigned');
   });
 
+  it('a victim whose worker is lost while it stops is held like any attempt, then lost and re-queued, not charged', async () => {
+    const h = await start();
+    const low = await running(h, { ...cpu(2), priority: 10 });
+    await h.submit({ ...cpu(2), queue: 'urgent', priority: 90 });
+    expect(cancelsOf(h, low.attemptId)).toHaveLength(1);
+    await h.silenceWorker('w1');
+    // held until w1 must have stopped it (fencing): still preempting
+    expect((await h.task(low.task.id)).attempts.map((a) => a.status)).toEqual(['preempting']);
+    await h.advance(60_000);
+    const victim = await h.task(low.task.id);
+    expect(victim).toMatchObject({ status: 'queued', retriesUsed: 0 });
+    expect(victim.attempts.map((a) => a.status)).toEqual(['lost']);
+  });
+
   it("a person's cancel of a task being preempted wins: cancelled, not re-queued", async () => {
     const h = await start();
     const low = await running(h, { ...cpu(2), priority: 10 });
