@@ -43,6 +43,8 @@ const STATUS_COLOURS: Record<string, keyof Omit<Style, 'enabled' | 'status'>> = 
   error: 'red',
   lost: 'red',
   stopped: 'yellow',
+  preempting: 'yellow',
+  preempted: 'yellow',
   cancelled: 'dim',
   pending: 'dim',
   upstream_failed: 'red',

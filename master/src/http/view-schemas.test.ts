@@ -123,6 +123,7 @@ const task: TaskDetails = {
     { key: 'gpu', op: 'exists' },
   ],
   pinnedWorkerId: 'w1',
+  preemptible: false,
   attempts: [attempt, { ...attempt, id: 'att-0', number: 2, status: 'lost', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined, logChunksMissing: undefined, effective: undefined, gpuIds: undefined }],
   files: [{ taskId: 'task-1', userId: 'u1', attemptId: 'att-1', path: 'model.bin', size: 3, sha256: SHA, createdAt: T0 }],
   events: [
@@ -207,6 +208,7 @@ describe('the response schemas of the OpenAPI document', () => {
 
   it('describe attempts, files and users', () => {
     expectValid(attemptViewSchema, attemptView(attempt));
+    expectValid(attemptViewSchema, attemptView({ ...attempt, status: 'preempted', preemptedBy: { taskId: 'task-9', priority: 90, queue: 'urgent' } }));
     expectValid(fileViewSchema, fileView(task.files[0]!));
     expectValid(userViewSchema, userView({ id: 'u1', email: 'ada@example.com', name: 'Ada', role: 'admin', createdAt: T0 }));
     expectValid(userViewSchema, userView({ id: 'u2', email: 'bob@example.com', name: 'Bob', role: 'user', createdAt: T0, disabled: true, tokenVersion: 2 }));

@@ -104,7 +104,7 @@ export const effectiveSettingsSchema = z
   .describe('what the worker applied to the container when the attempt started');
 
 const ATTEMPT_STATUSES = [
-  'assigned', 'running', 'cancelling', 'succeeded', 'failed', 'timed_out', 'cancelled', 'error', 'stopped', 'lost',
+  'assigned', 'running', 'cancelling', 'preempting', 'succeeded', 'failed', 'timed_out', 'cancelled', 'error', 'stopped', 'preempted', 'lost',
 ] as const satisfies readonly AttemptStatus[];
 
 export const attemptViewSchema = z.strictObject({
@@ -120,6 +120,10 @@ export const attemptViewSchema = z.strictObject({
   logChunksMissing: count.nullable().describe('log chunks the worker sent that never arrived; null until the result is recorded'),
   effective: effectiveSettingsSchema.nullable(),
   gpuIds: z.array(z.string()).describe('the GPU device ids assigned to it; []: none, or its worker offers a count only'),
+  preemptedBy: z
+    .strictObject({ taskId: z.string(), priority: z.number().int(), queue: z.string() })
+    .nullable()
+    .describe('the higher-priority task priority preemption stopped it for (status preempting, then preempted); null: none'),
 });
 
 export const fileViewSchema = z.strictObject({
@@ -198,6 +202,7 @@ export const taskViewSchema = z
     queue: z.string().describe('the queue it waits in'),
     constraints: z.array(labelConstraintSchema).describe('its own conditions on the worker\'s labels (besides its queue\'s)'),
     pinnedWorkerId: z.string().nullable().describe('the worker an admin pinned it to, or null'),
+    preemptible: z.boolean().describe('false: priority preemption never evicts it (submitted preemptible: false)'),
     queuePosition: count.optional().describe('GET /api/tasks/{id} only, while queued'),
     attempts: z.array(attemptViewSchema).optional().describe('GET /api/tasks/{id} only'),
     files: z.array(fileViewSchema).optional().describe('GET /api/tasks/{id} only'),
@@ -234,7 +239,7 @@ const capOrNull = (schema: z.ZodNumber) => schema.nullable().describe('null: no 
 export const queueRecordViewSchema = z.strictObject({
   name: z.string(),
   description: z.string().nullable(),
-  maxConcurrency: capOrNull(count).describe('placed tasks (assigned, running, cancelling) at once; null: no cap'),
+  maxConcurrency: capOrNull(count).describe('placed tasks (assigned, running, cancelling, preempting) at once; null: no cap'),
   maxTasks: capOrNull(count).describe('unfinished tasks it holds (a submission past it: 409); null: no cap'),
   maxCpu: capOrNull(z.number().min(0)).describe('cores; null: no cap'),
   maxMemory: capOrNull(count).describe('bytes; null: no cap'),

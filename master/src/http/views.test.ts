@@ -26,4 +26,9 @@ describe('taskView', () => {
       deadlineExceeded: 'startDeadline',
     });
   });
+
+  it('shows preemptible: true unless the task was submitted preemptible: false (tasks stored before it included)', () => {
+    expect(taskView(mockTask({ status: 'queued' })).preemptible).toBe(true);
+    expect(taskView(mockTask({ status: 'queued', preemptible: false })).preemptible).toBe(false);
+  });
 });

@@ -29,6 +29,8 @@ export function attemptView(attempt: Attempt) {
     effective: attempt.effective ?? null,
     // the GPU device ids assigned to it ([]: none, or its worker offers a count only)
     gpuIds: attempt.gpuIds ?? [],
+    // the higher-priority task it was stopped for (status preempting, then preempted), or null
+    preemptedBy: attempt.preemptedBy ? { taskId: attempt.preemptedBy.taskId, priority: attempt.preemptedBy.priority, queue: attempt.preemptedBy.queue } : null,
   };
 }
 
@@ -88,6 +90,7 @@ export function taskView(task: Task | TaskDetails) {
     queue: task.queue,
     constraints: task.constraints ?? [],
     pinnedWorkerId: task.pinnedWorkerId ?? null,
+    preemptible: task.preemptible !== false,
     queuePosition: details?.queuePosition,
     attempts: details?.attempts.map(attemptView),
     files: details?.files.map(fileView),

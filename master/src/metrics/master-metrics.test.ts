@@ -150,7 +150,7 @@ describe('wharf_queue_oldest_wait_seconds', () => {
 describe('finished attempts and lost workers', () => {
   it('counts every attempt that ends by its outcome, each outcome exported from 0', async () => {
     const t = setup();
-    for (const outcome of ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'lost']) {
+    for (const outcome of ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'preempted', 'lost']) {
       expect(await t.value(`wharf_task_attempts_finished_total{outcome="${outcome}"}`)).toBe(0);
     }
     const end = (status: Attempt['status']) => t.sources.attemptListeners.forEach((listener) => listener({ status } as Attempt));
@@ -164,6 +164,20 @@ describe('finished attempts and lost workers', () => {
     expect(await t.value('wharf_task_attempts_finished_total{outcome="timed_out"}')).toBe(1);
     expect(await t.value('wharf_task_attempts_finished_total{outcome="stopped"}')).toBe(1);
     expect(await t.value('wharf_task_attempts_finished_total{outcome="succeeded"}')).toBe(0);
+  });
+
+  it('counts the attempts preemption ended by the queue of the task they were stopped for', async () => {
+    const t = setup();
+    const preempted = (queue: string) =>
+      t.sources.attemptListeners.forEach((listener) => listener({ status: 'preempted', preemptedBy: { taskId: 'high', priority: 90, queue } } as Attempt));
+    preempted('urgent');
+    preempted('urgent');
+    preempted('gpu');
+    // a victim that finished by itself before the stop took effect is not a preemption
+    t.sources.attemptListeners.forEach((listener) => listener({ status: 'succeeded', preemptedBy: { taskId: 'high', priority: 90, queue: 'urgent' } } as Attempt));
+    expect(await t.value('wharf_preemptions_total{queue="urgent"}')).toBe(2);
+    expect(await t.value('wharf_preemptions_total{queue="gpu"}')).toBe(1);
+    expect(await t.value('wharf_task_attempts_finished_total{outcome="preempted"}')).toBe(3);
   });
 
   it('exports the dead letters the store counts, and counts tasks failed at a deadline by the deadline', async () => {

@@ -21,7 +21,7 @@ const STORE_LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
 /** The WebSocket channels (live/live-client.ts LiveChannel): their series exist from the start. */
 const WEBSOCKET_CHANNELS = ['telemetry', 'events', 'logs'];
 /** The final statuses of an attempt, each a value of wharf_task_attempts_finished_total{outcome}. */
-const FINISHED_ATTEMPT_OUTCOMES: readonly AttemptStatus[] = ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'lost'];
+const FINISHED_ATTEMPT_OUTCOMES: readonly AttemptStatus[] = ['succeeded', 'failed', 'timed_out', 'error', 'cancelled', 'stopped', 'preempted', 'lost'];
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -51,6 +51,7 @@ export class MasterMetrics {
   private readonly registerFailures: Counter<'reason'>;
   private readonly workerCallRefusals: Counter<'rpc' | 'reason'>;
   private readonly deadlinesExceeded: Counter<'deadline'>;
+  private readonly preemptions: Counter<'queue'>;
   /** when each live task last entered `queued` / `assigned` (epoch ms) */
   private readonly queuedAt = new Map<string, number>();
   /** queued tasks: from when they may be placed (entering the queue, or the end of a retry's backoff) */
@@ -126,7 +127,7 @@ export class MasterMetrics {
     // for the alert rules and the Grafana board (deploy/monitoring/)
     this.attemptsFinished = new Counter({
       name: 'wharf_task_attempts_finished_total',
-      help: 'Attempts that ended since the master started, by outcome: succeeded, failed (non-zero exit, a declared output missing, or output files that are not what the master received), timed_out, error (the worker could not run it: image pull, bad command...), cancelled, stopped (its worker lost contact with the master and stopped it; re-queued, not charged), lost (its worker went silent or restarted without it).',
+      help: 'Attempts that ended since the master started, by outcome: succeeded, failed (non-zero exit, a declared output missing, or output files that are not what the master received), timed_out, error (the worker could not run it: image pull, bad command...), cancelled, stopped (its worker lost contact with the master and stopped it; re-queued, not charged), preempted (stopped for a higher-priority task; re-queued, not charged), lost (its worker went silent or restarted without it).',
       labelNames: ['outcome'],
       registers,
     });
@@ -154,6 +155,12 @@ export class MasterMetrics {
       registers,
     });
     for (const deadline of ['startDeadline', 'deadline']) this.deadlinesExceeded.inc({ deadline }, 0);
+    this.preemptions = new Counter({
+      name: 'wharf_preemptions_total',
+      help: 'Attempts ended by priority preemption (status preempted) since the master started, by the queue of the higher-priority task they were stopped for.',
+      labelNames: ['queue'],
+      registers,
+    });
   }
 
   /** Connects the scrape-time gauges and the task/worker hooks. Call once, at start. */
@@ -192,7 +199,7 @@ export class MasterMetrics {
     const queueStatuses = () => (deps.queueNames && tasks.queueStatus ? deps.queueNames().map((name) => ({ name, status: tasks.queueStatus!(name) })) : []);
     new Gauge({
       name: 'wharf_queue_tasks',
-      help: 'Tasks of a queue: queued (waiting for a worker) or placed (assigned, running, cancelling).',
+      help: 'Tasks of a queue: queued (waiting for a worker) or placed (assigned, running, cancelling, preempting).',
       labelNames: ['queue', 'state'],
       registers,
       collect() {
@@ -407,8 +414,9 @@ export class MasterMetrics {
     for (const task of unfinished) if (task.status === 'queued') this.taskChanged(task);
   }
 
-  attemptFinished(attempt: Pick<Attempt, 'status'>): void {
+  attemptFinished(attempt: Pick<Attempt, 'status' | 'preemptedBy'>): void {
     this.attemptsFinished.inc({ outcome: attempt.status });
+    if (attempt.status === 'preempted' && attempt.preemptedBy) this.preemptions.inc({ queue: attempt.preemptedBy.queue });
   }
 
   /** Feeds the latency histograms and finished counters from one task change. */

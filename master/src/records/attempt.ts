@@ -8,19 +8,32 @@ import type { Resources } from './resources.js';
  * lost: the worker went silent or the master restarted and nobody claimed it.
  * cancelling: the user cancelled; the worker has been told to stop and has not yet confirmed.
  * stopped: the worker lost contact with the master and stopped it itself (fencing); not charged.
+ * preempting: priority preemption chose it as a victim; the worker has been told to stop it
+ * (SIGTERM, the grace, SIGKILL) and has not yet confirmed. Active: it holds its resources.
+ * preempted: ended for a higher-priority task (priority preemption); not charged.
  */
 export type AttemptStatus =
   | 'assigned'
   | 'running'
   | 'cancelling'
+  | 'preempting'
   | 'succeeded'
   | 'failed'
   | 'timed_out'
   | 'cancelled'
   | 'error'
   | 'stopped'
+  | 'preempted'
   | 'lost';
-export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'running', 'cancelling'];
+export const ACTIVE_ATTEMPT_STATUSES: readonly AttemptStatus[] = ['assigned', 'running', 'cancelling', 'preempting'];
+
+/** The higher-priority task an attempt was stopped for (priority preemption). */
+export interface Preemptor {
+  taskId: string;
+  priority: number;
+  /** the preemptor's queue (wharf_preemptions_total{queue}) */
+  queue: string;
+}
 
 export interface Attempt {
   id: string;
@@ -48,6 +61,8 @@ export interface Attempt {
   logChunksMissing?: number | undefined;
   /** what the worker actually applied to the container (reported when it started) */
   effective?: EffectiveSettings | undefined;
+  /** set when priority preemption chose it as a victim (status preempting, then preempted) */
+  preemptedBy?: Preemptor | undefined;
 }
 
 /**

@@ -7,8 +7,9 @@ export type PlacementStrategy = 'round-robin' | 'binpack' | 'spread';
 export const PLACEMENT_STRATEGIES: readonly PlacementStrategy[] = ['round-robin', 'binpack', 'spread'];
 
 /**
- * Whether a task of the queue that fits nowhere may evict lower-priority running tasks. Stored and
- * validated; acted on by priority preemption (not built yet: every queue behaves as `Never`).
+ * Whether a task of the queue that fits nowhere may evict lower-priority running tasks: the
+ * planner (scheduler/placement.ts) chooses the evictions, the preemption system
+ * (tasks/systems/preemption-system.ts) applies them.
  */
 export type PreemptionPolicy = 'Never' | 'PreemptLowerPriority';
 export const PREEMPTION_POLICIES: readonly PreemptionPolicy[] = ['Never', 'PreemptLowerPriority'];
@@ -39,7 +40,7 @@ export interface QueueRecord {
   /** [a-z0-9-], 1-63 characters; `default` always exists */
   name: string;
   description?: string | undefined;
-  /** placed tasks (assigned, running, cancelling) at once */
+  /** placed tasks (assigned, running, cancelling, preempting) at once */
   maxConcurrency?: number | undefined;
   /** unfinished tasks (queued or placed) the queue holds; a submission past it is refused */
   maxTasks?: number | undefined;

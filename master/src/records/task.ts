@@ -144,6 +144,11 @@ export interface Task extends ContainerSettings {
   constraints?: LabelConstraint[] | undefined;
   /** the only worker it may run on (submitted as `workerId`, admins only) */
   pinnedWorkerId?: string | undefined;
+  /**
+   * false: priority preemption never evicts it (scheduler/placement.ts); absent = true. Stored
+   * and shown; the master does not apply evictions yet.
+   */
+  preemptible?: boolean | undefined;
   // ---- end of queues and placement ----
 }
 
@@ -189,6 +194,8 @@ export interface NewTask extends ContainerSettings {
   constraints?: LabelConstraint[] | undefined;
   /** pin to this worker (admins only) */
   workerId?: string | undefined;
+  /** false: never evicted by priority preemption; absent = true */
+  preemptible?: boolean | undefined;
   // ---- end of queues and placement ----
 }
 

@@ -38,10 +38,20 @@
 // not known, so "soonest" is estimated by the missing amount). While the reservation holds, no
 // other task is placed on that worker (each would delay it), the task's reason says so, and it
 // is placed there as soon as the room is free. The plan carries the reservations on to the next
-// pass; priority preemption and gang scheduling can add evictions and all-or-nothing groups to
-// the plan the same way.
+// pass; gang scheduling can add all-or-nothing groups to the plan the same way.
+//
+// Priority preemption: a task of a queue with `preemptionPolicy: PreemptLowerPriority` that fits
+// nowhere for want of room (not for a cap, a label or a runtime) may evict running tasks of
+// strictly lower priority, in any queue (priority is one scale across queues, as Kubernetes'
+// PriorityClass) and are not `preemptible: false` — see `chooseVictims`: on each worker the task may run on, candidates are taken lowest priority
+// first, then youngest first, until the task fits; needless ones are dropped again; the worker
+// with the fewest victims wins (then the lowest highest victim priority, then worker order). The
+// plan returns the eviction (victim attempt ids, preemptor, worker) and a reservation of that
+// worker for the preemptor, so the capacity the victims free is not taken by a smaller task. A
+// task that holds a reservation evicts nothing more; a running task never counts as a victim of
+// a task it evicted itself (no preemption loops).
 import { formatBytes } from '@wharf/proto';
-import type { LabelConstraint, PlacementStrategy, UsageCaps, UserLimitRecord } from '../records/queue.js';
+import type { LabelConstraint, PlacementStrategy, PreemptionPolicy, UsageCaps, UserLimitRecord } from '../records/queue.js';
 import type { Resources, Runtime } from '../records/resources.js';
 import { describeConstraint, matchesConstraints } from './constraints.js';
 import { addUsage, NO_USAGE, type Usage, type UsageView } from './usage.js';
@@ -96,6 +106,32 @@ export interface QueuePolicy extends Omit<UsageCaps, 'maxRunning'> {
   strategy: PlacementStrategy;
   workerSelector: Readonly<Record<string, string>>;
   constraints: readonly LabelConstraint[];
+  /** absent: `Never` */
+  preemptionPolicy?: PreemptionPolicy | undefined;
+}
+
+/** A placed task's attempt as preemption sees it (assigned or running; not one already ending). */
+export interface RunningSnapshot {
+  attemptId: string;
+  taskId: string;
+  workerId: string;
+  /** default 50 */
+  priority?: number | undefined;
+  resources: Resources;
+  /** epoch ms it was placed (youngest are evicted first among equal priorities) */
+  startedAt: number;
+  /** false: never evicted; default true */
+  preemptible?: boolean | undefined;
+  /** tasks this one evicted to run (they may never evict it back) */
+  evicted?: ReadonlySet<string> | undefined;
+}
+
+/** Running attempts to end so a higher-priority task can run on their worker. */
+export interface Eviction {
+  preemptorTaskId: string;
+  workerId: string;
+  victimAttemptIds: string[];
+  victimTaskIds: string[];
 }
 
 /** The queues and the admins' user limits, as the scheduler reads them (queues/queue-catalog.ts). */
@@ -135,6 +171,8 @@ export interface SchedulingSnapshot {
   /** a task that waited longer than this for room gets a reservation; absent: never */
   reserveAfterMs?: number | undefined;
   workers: readonly WorkerSnapshot[];
+  /** the placed tasks (preemption's candidates); absent: nothing is evicted */
+  running?: readonly RunningSnapshot[] | undefined;
   /** round-robin position carried from the previous plan */
   cursor: number;
   /** stop after this many placements (keeps one pass short) */
@@ -155,6 +193,8 @@ export interface Plan {
   wakeAt?: number | undefined;
   /** the reservations to carry to the next plan, by task id (placed tasks' dropped) */
   reservations: Map<string, Reservation>;
+  /** running attempts to end for higher-priority tasks (each preemptor also holds a reservation) */
+  evictions: Eviction[];
 }
 
 const DIMENSIONS = ['cpu', 'memory', 'gpu', 'disk'] as const;
@@ -554,6 +594,35 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     return chosen;
   };
 
+  // preemption: running attempts by worker, those already chosen as victims in this pass
+  const evictions: Eviction[] = [];
+  const runningByWorker = new Map<number, RunningSnapshot[]>();
+  for (const attempt of snapshot.running ?? []) {
+    const index = indexOf.get(attempt.workerId);
+    if (index === undefined) continue;
+    let list = runningByWorker.get(index);
+    if (!list) runningByWorker.set(index, (list = []));
+    list.push(attempt);
+  }
+  const victimsTaken = new Set<string>();
+  const chooseEvictionWorker = (task: TaskSnapshot, queue: QueuePolicy): { index: number; victims: RunningSnapshot[] } | undefined => {
+    const priority = task.priority ?? DEFAULT_PRIORITY;
+    const constraints = [...queue.constraints, ...(task.constraints ?? [])];
+    let best: { index: number; victims: RunningSnapshot[]; top: number } | undefined;
+    for (const [index, attempts] of runningByWorker) {
+      const worker = ready[index]!;
+      if (heldBy.has(index) || !fitsIn(task.resources, worker.capacity)) continue;
+      if (task.pinnedWorkerId !== undefined && worker.id !== task.pinnedWorkerId) continue;
+      if (!worker.runtimes.includes(task.runtime) || !hasLabels(worker, task.labels) || !hasLabels(worker, queue.workerSelector)) continue;
+      if (!matchesConstraints(worker.labels, constraints)) continue;
+      const victims = chooseVictims(task, priority, free[index]!, attempts, victimsTaken);
+      if (!victims) continue;
+      const top = Math.max(...victims.map((v) => v.priority ?? DEFAULT_PRIORITY));
+      if (!best || victims.length < best.victims.length || (victims.length === best.victims.length && top < best.top)) best = { index, victims, top };
+    }
+    return best;
+  };
+
   while (placements.length < limit) {
     const stream = pickStream();
     if (!stream) break;
@@ -600,6 +669,25 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
           tightenMaxFree();
         }
       }
+      if (!reservation && roomOnly && queue.preemptionPolicy === 'PreemptLowerPriority' && runningByWorker.size > 0) {
+        const chosenEviction = chooseEvictionWorker(task, queue);
+        if (chosenEviction) {
+          const workerId = ready[chosenEviction.index]!.id;
+          for (const victim of chosenEviction.victims) victimsTaken.add(victim.attemptId);
+          evictions.push({
+            preemptorTaskId: task.id,
+            workerId,
+            victimAttemptIds: chosenEviction.victims.map((v) => v.attemptId),
+            victimTaskIds: chosenEviction.victims.map((v) => v.taskId),
+          });
+          reservation = { workerId, since: snapshot.now, queue: queueName, priority: task.priority ?? DEFAULT_PRIORITY };
+          reservations.set(task.id, reservation);
+          heldBy.set(chosenEviction.index, task.id);
+          tightenMaxFree();
+          waiting.set(task.id, `preempting ${chosenEviction.victims.length} lower-priority task(s) on worker ${workerId}`);
+          continue;
+        }
+      }
       if (reservation) reason = `reserved worker ${reservation.workerId} since ${clockTime(reservation.since)}`;
       waiting.set(task.id, reason);
       // a full scan failed: tighten the bound so the next tasks of this size skip the scan
@@ -624,5 +712,40 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
       stream.share = dominantShare({ count: 0, cpu: live.cpu + inQueue.cpu, memory: live.memory + inQueue.memory, gpu: live.gpu + inQueue.gpu }, total) / stream.weight;
     }
   }
-  return { placements, waiting, cursor, wakeAt, reservations };
+  return { placements, waiting, cursor, wakeAt, reservations, evictions };
+}
+
+/**
+ * The running attempts on one worker whose ending lets `task` fit there, or undefined: only
+ * strictly lower priority, preemptible, not already a victim in this plan, and never a task
+ * that evicted `task` before (no loops). Taken lowest priority first, then youngest first, until
+ * the task fits; then each is dropped again (highest priority, oldest first) if the task still
+ * fits without it, so no victim is needless.
+ */
+export function chooseVictims(
+  task: Pick<TaskSnapshot, 'id' | 'resources'>,
+  priority: number,
+  free: Resources,
+  attempts: readonly RunningSnapshot[],
+  taken: ReadonlySet<string> = new Set(),
+): RunningSnapshot[] | undefined {
+  const candidates = attempts
+    .filter((a) => (a.priority ?? DEFAULT_PRIORITY) < priority && a.preemptible !== false && !taken.has(a.attemptId) && !(a.evicted?.has(task.id) ?? false))
+    .sort((a, b) => (a.priority ?? DEFAULT_PRIORITY) - (b.priority ?? DEFAULT_PRIORITY) || b.startedAt - a.startedAt);
+  let room = free;
+  const victims: RunningSnapshot[] = [];
+  for (const candidate of candidates) {
+    if (fitsIn(task.resources, room)) break;
+    victims.push(candidate);
+    room = addResources(room, candidate.resources);
+  }
+  if (!fitsIn(task.resources, room)) return undefined;
+  for (let i = victims.length - 1; i >= 0; i -= 1) {
+    const without = addResources(room, victims[i]!.resources, -1);
+    if (fitsIn(task.resources, without)) {
+      room = without;
+      victims.splice(i, 1);
+    }
+  }
+  return victims.length > 0 ? victims : undefined;
 }

@@ -1,4 +1,4 @@
-// What placed tasks (assigned, running, cancelling) use at once, per queue, per user in a queue
+// What placed tasks (assigned, running, cancelling, preempting) use at once, per queue, per user in a queue
 // and per user across queues: the figures queue limits, user limits and fair share are checked
 // against. The live ledger is charged when an attempt becomes active and discharged when it ends
 // (tasks/task-state.ts); the scheduler reads it through UsageView and adds its own plan on top.

@@ -54,7 +54,7 @@ import {
 } from './store.js';
 
 const UNFINISHED_TASK_STATUSES = ['queued', 'assigned', 'running'];
-const ACTIVE_ATTEMPT_STATUSES = ['assigned', 'running', 'cancelling'];
+const ACTIVE_ATTEMPT_STATUSES = ['assigned', 'running', 'cancelling', 'preempting'];
 
 const TRANSACTION_OPTIONS: TransactionOptions = {
   readConcern: { level: 'snapshot' },

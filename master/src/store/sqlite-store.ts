@@ -210,7 +210,7 @@ export class SqliteStore implements Store {
       attemptById: db.prepare<[string], Row>('SELECT data FROM attempts WHERE id = ?'),
       attemptsByTask: db.prepare<[string], Row>('SELECT data FROM attempts WHERE task_id = ? ORDER BY number'),
       activeAttempts: db.prepare<[], Row>(
-        "SELECT data FROM attempts WHERE status IN ('assigned','running','cancelling') ORDER BY rowid",
+        "SELECT data FROM attempts WHERE status IN ('assigned','running','cancelling','preempting') ORDER BY rowid",
       ),
       updateAttempt: db.prepare('UPDATE attempts SET status = ?, data = ? WHERE id = ?'),
       deleteFiles: db.prepare('DELETE FROM files WHERE task_id = ?'),

@@ -194,6 +194,13 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect((await store.getAttempt(attempt.id))?.status).toBe('succeeded');
       expect(await store.listEvents(task.id)).toHaveLength(1);
       expect(await store.listActiveAttempts()).toEqual([]);
+      // attempts being stopped (a person's cancel, priority preemption) are active: they hold their
+      // resources until the worker confirms, and a restarted master must recover them
+      const stopping = (['cancelling', 'preempting'] as const).map((status) => mockAttempt(task, { status }));
+      await store.commit(stopping.map((attempt) => ({ kind: 'insertAttempt' as const, attempt })));
+      expect((await store.listActiveAttempts()).map((a) => a.status)).toEqual(['cancelling', 'preempting']);
+      await store.commit(stopping.map((attempt) => ({ kind: 'updateAttempt' as const, attemptId: attempt.id, patch: { status: 'cancelled' as const } })));
+      expect(await store.listActiveAttempts()).toEqual([]);
       const wrongAttempt = await store.commit([
         { kind: 'updateTask', taskId: task.id, expectAttemptId: 'another', patch: { status: 'failed' } },
       ]);

@@ -154,7 +154,7 @@ export interface Store {
   listUnfinishedTasks(): Promise<Task[]>;
   getAttempt(id: string): Promise<Attempt | undefined>;
   listAttempts(taskId: string): Promise<Attempt[]>;
-  /** attempts in assigned, running or cancelling */
+  /** attempts in assigned, running, cancelling or preempting */
   listActiveAttempts(): Promise<Attempt[]>;
   listEvents(taskId: string): Promise<TaskEvent[]>;
 

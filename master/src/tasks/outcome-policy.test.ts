@@ -128,6 +128,17 @@ const ROWS: Row[] = [
     decision: { kind: 'requeue', attemptStatus: 'stopped', reason: 'stopped: no contact with the master for 15s (--stop-after 15s); re-queued' },
   },
   {
+    when: 'priority preemption ended it on its last retry: re-queued, not charged, the reason names the preemptor',
+    task: { retriesUsed: 2 },
+    ending: { outcome: 'preempted', exitCode: 143, error: 'preempted by task hi-1 (priority 90, queue urgent)' },
+    decision: { kind: 'requeue', attemptStatus: 'preempted', reason: 'preempted by task hi-1 (priority 90, queue urgent); re-queued' },
+  },
+  {
+    when: 'priority preemption ended it, no preemptor named',
+    ending: { outcome: 'preempted' },
+    decision: { kind: 'requeue', attemptStatus: 'preempted', reason: 'preempted by a higher-priority task; re-queued' },
+  },
+  {
     when: 'its worker stopped it when cut off, without saying why',
     ending: { outcome: 'stopped' },
     decision: { kind: 'requeue', attemptStatus: 'stopped', reason: 'its worker lost contact with the master; re-queued' },
@@ -228,6 +239,13 @@ const ROWS: Row[] = [
     task: { status: 'cancelled' },
     attempt: 'cancelling',
     ending: { outcome: 'cancelled' },
+    decision: { kind: 'settle', attemptStatus: 'cancelled' },
+  },
+  {
+    when: 'cancelled by a person while being preempted: the person\'s cancel wins',
+    task: { status: 'cancelled' },
+    attempt: 'cancelling',
+    ending: { outcome: 'preempted', exitCode: 143, error: 'preempted by task hi-1' },
     decision: { kind: 'settle', attemptStatus: 'cancelled' },
   },
   {

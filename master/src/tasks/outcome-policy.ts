@@ -15,10 +15,11 @@ import { TERMINAL_TASK_STATUSES, type RetryOn, type RetryPolicy, type Task } fro
 
 /**
  * What the worker reported, or what the master decided: `unverified` (a result that does not
- * hold up) and `timeout_enforced` (the master ended an attempt that ran past its timeout and
- * whose worker did not stop it within the cancel grace).
+ * hold up), `timeout_enforced` (the master ended an attempt that ran past its timeout and
+ * whose worker did not stop it within the cancel grace) and `preempted` (the master ended it for
+ * a higher-priority task; `error` names the preemptor).
  */
-export type AttemptEnding = ReportedOutcome | 'unverified' | 'timeout_enforced';
+export type AttemptEnding = ReportedOutcome | 'unverified' | 'timeout_enforced' | 'preempted';
 
 /** How an attempt ended: the outcome, the exit code when there is one, the error the reason names. */
 export interface Ending {
@@ -78,6 +79,16 @@ export const ENDING_RULES: Readonly<Record<AttemptEnding, EndingRule>> = {
     cancelOverrides: true,
     effect: 'charge',
     reason: (task) => `timed out after ${task.timeoutSeconds}s (ended by the master: its worker did not stop it)`,
+  },
+  // priority preemption ended it (SIGTERM, the grace, SIGKILL) so a higher-priority task could
+  // run: not the task's fault, re-queued at once and not charged, even on its last retry; the
+  // ending's error names the preemptor. A person's cancel meanwhile wins (cancelled). The
+  // ending of a `cancelled` result for an attempt in `preempting` (report-system.ts)
+  preempted: {
+    attemptStatus: 'preempted',
+    cancelOverrides: true,
+    effect: 'requeue',
+    reason: (_task, ending) => `${ending.error ?? 'preempted by a higher-priority task'}; re-queued`,
   },
 };
 

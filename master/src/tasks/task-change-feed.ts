@@ -7,7 +7,7 @@ import type { Attempt } from '../records/attempt.js';
 import type { Task } from '../records/task.js';
 
 export type TaskChangeListener = (task: Task) => void;
-/** Told of every attempt that reached a final status (succeeded, failed, timed_out, error, cancelled, stopped, lost). */
+/** Told of every attempt that reached a final status (succeeded, failed, timed_out, error, cancelled, stopped, preempted, lost). */
 export type AttemptFinishedListener = (attempt: Attempt) => void;
 
 export class TaskChangeFeed {

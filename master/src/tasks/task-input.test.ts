@@ -94,6 +94,13 @@ describe('parseTaskInput', () => {
     for (const field of ['network', 'user', 'readOnlyRootFilesystem', 'capAdd', 'pullPolicy']) expect(plain).not.toHaveProperty(field);
   });
 
+  it('takes preemptible: false, leaves the default (true) out, and refuses a non-boolean naming the field', () => {
+    expect(parseTaskInput({ image: 'a', preemptible: false })).toMatchObject({ preemptible: false });
+    expect(parseTaskInput({ image: 'a', preemptible: true })).not.toHaveProperty('preemptible');
+    expect(parseTaskInput({ image: 'a' })).not.toHaveProperty('preemptible');
+    expect(() => parseTaskInput({ image: 'a', preemptible: 'no' })).toThrow(/^preemptible: /);
+  });
+
   it.each([
     [{}, /image: is required/],
     [{ image: 'UPPER/Case' }, /image: .* is not a valid image reference/],

@@ -127,6 +127,8 @@ export const taskInputSchema = z
     constraints: constraintsSchema.optional(),
     /** pin to this worker (admins only) */
     workerId: z.string().min(1).max(128).optional(),
+    /** false: never evicted by priority preemption (default true) */
+    preemptible: z.boolean().optional(),
   })
   .strict();
 
@@ -265,5 +267,6 @@ export function parseTaskInput(body: unknown, now = Date.now()): NewTask {
     ...(input.queue !== undefined ? { queue: input.queue } : {}),
     ...(input.constraints !== undefined && input.constraints.length > 0 ? { constraints: input.constraints } : {}),
     ...(input.workerId !== undefined ? { workerId: input.workerId } : {}),
+    ...(input.preemptible === false ? { preemptible: false } : {}),
   };
 }

@@ -8,6 +8,9 @@
 //   reports     started / progress / result from workers, group-committed; a result is applied
 //               once, to the current attempt only
 //   cancellation  a person cancels: the task ends at once, the worker is told to stop
+//   preemption  the planner's evictions applied: a lower-priority attempt is stopped (preempting,
+//               then preempted) and its task re-queued, not charged; the room is held for the
+//               higher-priority task
 //   recovery    master restart; workers registering, connecting, lost and removed (their
 //               attempts held until the worker must have stopped them — fencing — then lost
 //               and re-queued, not charged)
@@ -43,6 +46,8 @@
 //                                                   stays assigned/running, its reason says until
 //                                                   when), or it came back without it; not charged
 //   queued · assigned · running ──cancel──▶ cancelled (at once)
+//   assigned · running ──its attempt preempted──▶ queued (at once, not charged; stays running
+//                                                  while the attempt is preempting)
 //   queued · assigned ──startDeadline passed──▶ failed (deadline_exceeded, at once; not a dead letter)
 //   queued · assigned · running ──deadline passed──▶ failed (deadline_exceeded, at once; the attempt stopped)
 //
@@ -56,7 +61,10 @@
 //      │                                         a declared output missing, files not as received)
 //      ├──cancel (assigned or running)──▶ cancelling ──result──▶ cancelled (succeeded if it had,
 //      │                                                          failed if it did not hold up)
-//      └──its worker lost or removed (assigned, running or cancelling), once its bound passed──▶ lost;
+//      ├──evicted by a higher-priority task (assigned or running)──▶ preempting ──result cancelled──▶
+//      │    preempted (task re-queued at once, not charged; another result stands as reported;
+//      │    a person's cancel meanwhile: cancelling) — preemption-system.ts
+//      └──its worker lost or removed (assigned, running, cancelling or preempting), once its bound passed──▶ lost;
 //         a worker back before then keeps it; a running attempt its worker came back without is
 //         lost too, an assigned one it never accepted is sent again
 import type { RemovedWorker, WorkerRegistry } from '../cluster/worker-registry.js';
@@ -76,6 +84,7 @@ import { CancellationSystem } from './systems/cancellation-system.js';
 import { DeadlineSystem } from './systems/deadline-system.js';
 import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilter, type DeadLetterSelection } from './systems/dead-letter-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
+import { PreemptionSystem } from './systems/preemption-system.js';
 import { QuerySystem, type QueueStatus, type UserShare } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
@@ -108,6 +117,7 @@ export class TaskService {
   private readonly resources: TaskSystemResources;
   private readonly timers: TimerSystem;
   private readonly dispatch: DispatchSystem;
+  private readonly preemption: PreemptionSystem;
   private readonly submission: SubmissionSystem;
   private readonly queries: QuerySystem;
   private readonly cancellation: CancellationSystem;
@@ -135,14 +145,15 @@ export class TaskService {
       queues: queues ?? new QueueCatalog(),
     };
     this.timers = new TimerSystem(this.resources);
-    this.dispatch = new DispatchSystem(this.resources, this.timers);
+    this.preemption = new PreemptionSystem(this.resources);
+    this.dispatch = new DispatchSystem(this.resources, this.timers, this.preemption);
     this.submission = new SubmissionSystem(this.resources, this.dispatch);
     this.queries = new QuerySystem(this.resources);
     this.cancellation = new CancellationSystem(this.resources, this.queries);
     // the timeouts end an attempt through the reports, which arm the timeouts when one starts
     this.timeouts = new TimeoutSystem(this.resources, this.timers, (attempt, ending) => this.reports.endAttempt(attempt, ending));
     this.reports = new ReportSystem(this.resources, this.dispatch, this.timeouts);
-    this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers, this.timeouts);
+    this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers, this.timeouts, this.preemption);
     this.deadLetters = new DeadLetterSystem(this.resources, this.dispatch);
     this.deadlines = new DeadlineSystem(this.resources, this.cancellation, this.timers);
   }

@@ -1,6 +1,6 @@
 // The live side of the task lifecycle, in memory: the tasks not yet terminal (the source of
 // truth while they live; every change to one is stored before it is made here), the attempts in
-// assigned, running or cancelling, and the queue of tasks waiting for a worker — one sub-queue
+// assigned, running, cancelling or preempting, and the queue of tasks waiting for a worker — one sub-queue
 // per (queue, user) for fair share. Only the task systems change it, one change at a time
 // (SerialExecutor). What the active attempts use is kept per queue and user (`usage`), charged
 // when an attempt joins `attempts` and discharged when it leaves, for queue and user limits.
@@ -47,7 +47,7 @@ export class TaskState {
   readonly tasks = new Map<string, Task>();
   /** what active attempts use, per queue and user */
   readonly usage = new UsageLedger();
-  /** attempts in assigned, running or cancelling */
+  /** attempts in assigned, running, cancelling or preempting */
   readonly attempts: Map<string, Attempt> = new ActiveAttempts(this.tasks, this.usage);
 
   /** Puts a queued task in the queue (back in its place by submission order when it returns). */

@@ -63,6 +63,8 @@ export interface Attempt {
   effective?: EffectiveSettings | null;
   /** the GPU device ids the master gave it ([]: none, or its worker offers a count only) */
   gpuIds?: string[];
+  /** the higher-priority task priority preemption stopped it for (status preempting, then preempted) */
+  preemptedBy?: { taskId: string; priority: number; queue: string } | null;
 }
 
 /** Which endings a retry policy retries (absent: every failure). */
@@ -158,6 +160,8 @@ export interface Task {
   queue?: string;
   /** the worker it is pinned to (admins pin), or null */
   pinnedWorkerId?: string | null;
+  /** false: priority preemption never evicts it */
+  preemptible?: boolean;
   /** DAG tasks only: the run and the task's name in it */
   dagId?: string;
   dagTask?: string;

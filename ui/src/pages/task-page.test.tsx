@@ -55,6 +55,22 @@ describe('the task page', () => {
     expect(attempts[1]).toContain('running');
   });
 
+  it('shows a preempted attempt with its badge and a link to the task that preempted it', async () => {
+    const [first] = details.attempts;
+    const preemptedBy = { taskId: 'high-priority-task', priority: 90, queue: 'urgent' };
+    const task: TaskDetails = {
+      ...details,
+      attempts: [{ ...first!, status: 'preempted', exitCode: 143, error: 'preempted by task high-priority-task (priority 90, queue urgent)', preemptedBy }],
+    };
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task } }]);
+    await screen.findByRole('heading', { name: /nightly/ });
+    const attempt = document.querySelector('.attempt')!;
+    expect(attempt.querySelector('.badge-preempted')?.textContent).toBe('preempted');
+    const line = screen.getByTestId('attempt-preempted-by');
+    expect(line.textContent).toBe('preempted by task high-priorit (priority 90, queue urgent); re-queued without using a retry');
+    expect(line.querySelector('a')?.getAttribute('href')).toBe('/tasks/high-priority-task');
+  });
+
   it('shows the retry policy, the dead-letter mark, the deadline that ended it and the GPU ids of each attempt', async () => {
     const [first] = details.attempts;
     const task: TaskDetails = {

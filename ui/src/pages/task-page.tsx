@@ -69,6 +69,8 @@ export function AttemptsTimeline({ attempts, now = Date.now() }: { attempts: Att
         const to = Date.parse(a.finishedAt ?? '') || now;
         const left = ((from - start) / span) * 100;
         const width = Math.max(1.5, ((to - from) / span) * 100);
+        // stopped (or being stopped) for a higher-priority task: who, linked, instead of the error
+        const preempted = (a.status === 'preempting' || a.status === 'preempted') && a.preemptedBy ? a.preemptedBy : undefined;
         return (
           <li key={a.id} className="attempt" data-attempt={a.number}>
             <div className="attempt-head">
@@ -88,7 +90,14 @@ export function AttemptsTimeline({ attempts, now = Date.now() }: { attempts: Att
               {formatTime(a.createdAt)}
               {a.finishedAt ? ` → ${formatTime(a.finishedAt)}` : ''}
             </div>
-            {a.error ? <div className="attempt-error">{a.error}</div> : null}
+            {preempted ? (
+              <div className="small" data-testid="attempt-preempted-by">
+                {a.status === 'preempting' ? 'being preempted by' : 'preempted by'}{' '}
+                <Link to={`/tasks/${encodeURIComponent(preempted.taskId)}`}>task {preempted.taskId.slice(0, 12)}</Link> (priority {preempted.priority}, queue{' '}
+                {preempted.queue}){a.status === 'preempted' ? '; re-queued without using a retry' : ''}
+              </div>
+            ) : null}
+            {a.error && !preempted ? <div className="attempt-error">{a.error}</div> : null}
             {a.logChunksMissing ? (
               <div className="attempt-error">
                 {a.logChunksMissing} log chunk{a.logChunksMissing === 1 ? '' : 's'} the worker sent never arrived

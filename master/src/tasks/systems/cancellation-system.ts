@@ -51,7 +51,8 @@ export class CancellationSystem {
     const attempt = live.currentAttemptId ? state.attempts.get(live.currentAttemptId) : undefined;
     const attemptPatch = { status: 'cancelling' as const, ...(attemptError ? { error: attemptError } : {}) };
     if (attempt) {
-      stored.push({ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ['assigned', 'running'], patch: attemptPatch });
+      // one being preempted too: the person's cancel wins (it ends cancelled, the task stays so)
+      stored.push({ kind: 'updateAttempt', attemptId: attempt.id, expectStatus: ['assigned', 'running', 'preempting'], patch: attemptPatch });
     }
     if (!(await store.commit(stored))) return false;
     state.queue.remove(live.id);

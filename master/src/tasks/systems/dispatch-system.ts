@@ -17,6 +17,7 @@ import { planPlacements, type Reservation } from '../../scheduler/placement.js';
 import { applyPatch, type StoreChange } from '../../store/store.js';
 import { commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
+import type { PreemptionSystem } from './preemption-system.js';
 import type { TimerSystem } from './timer-system.js';
 
 /** A scheduling pass the master's full storage refused is tried again after this long. */
@@ -34,6 +35,7 @@ export class DispatchSystem {
   constructor(
     private readonly resources: TaskSystemResources,
     private readonly timers: TimerSystem,
+    private readonly preemption: PreemptionSystem,
   ) {}
 
   /** A scheduling pass is queued and has not run yet. */
@@ -77,12 +79,15 @@ export class DispatchSystem {
       this.reservations.clear();
       return;
     }
+    // priority preemption: the room victims free is held for their preemptor (preemption-system.ts)
+    for (const [taskId, reservation] of this.preemption.heldReservations(this.reservations)) this.reservations.set(taskId, reservation);
     const plan = planPlacements({
       now: clock.now(),
       streams: state.queue.streams().map((stream) => ({ queue: stream.queue, userId: stream.userId, tasks: stream.tasks.ordered() })),
       policy: queues,
       usage: state.usage,
       reservations: this.reservations,
+      running: this.preemption.candidates(),
       reserveAfterMs: options.reserveAfterMs,
       workers: registry.schedulingSnapshot(),
       cursor: this.cursor,
@@ -115,6 +120,8 @@ export class DispatchSystem {
       prepared.push(this.prepareAssign(task, placement.workerId, gpuIds));
     }
     await commitPrepared(store, prepared);
+    // the plan's evictions: victims told to stop, after this pass's placements are stored
+    if (plan.evictions.length > 0) await this.preemption.apply(plan.evictions);
     // a new reservation is a task event (the task's history and the event stream say so)
     if (made.length > 0) {
       const now = clock.now();

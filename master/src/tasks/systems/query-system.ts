@@ -28,7 +28,7 @@ export interface UserShare {
 
 export interface QueueStatus {
   queued: number;
-  /** placed tasks (assigned, running, cancelling) */
+  /** placed tasks (assigned, running, cancelling, preempting) */
   running: number;
   cpu: number;
   memory: number;

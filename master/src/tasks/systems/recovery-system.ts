@@ -12,7 +12,8 @@
 // - A worker (re)registers listing what it holds: attempts given to someone else are answered
 //   for it to stop; a running attempt it no longer holds is lost (restarted without it). A lost
 //   worker back before its bound has passed keeps what it holds, reservations included.
-// - A worker's stream opens: it gets again what it has not acknowledged (assignments, cancels).
+// - A worker's stream opens: it gets again what it has not acknowledged (assignments, cancels,
+//   the stops of attempts being preempted).
 // - A worker is lost (fencing): its attempts stay its own until it must have stopped them —
 //   last contact + stop-after + stop grace + margin (cluster/worker-fencing.ts fencedRequeueAt),
 //   a timer on the resources' clock (TimerSystem) — and their tasks say so. Then each attempt is
@@ -29,6 +30,7 @@ import { applyPatch, type StoreChange } from '../../store/store.js';
 import type { TaskSystemResources } from '../system-resources.js';
 import type { CancellationSystem } from './cancellation-system.js';
 import type { DispatchSystem } from './dispatch-system.js';
+import type { PreemptionSystem } from './preemption-system.js';
 import type { TimeoutSystem } from './timeout-system.js';
 import type { TimerSystem } from './timer-system.js';
 
@@ -61,6 +63,7 @@ export class RecoverySystem {
     private readonly cancellation: CancellationSystem,
     private readonly timers: TimerSystem,
     private readonly timeouts: TimeoutSystem,
+    private readonly preemption: PreemptionSystem,
   ) {}
 
   /** After a master restart, from the store (before workers connect). */
@@ -124,6 +127,7 @@ export class RecoverySystem {
   workerConnected(workerId: string): void {
     this.dispatch.resendAssignments(workerId);
     this.cancellation.resendCancels(workerId);
+    this.preemption.resendStops(workerId);
     this.timeouts.workerConnected(workerId);
     this.dispatch.scheduleSoon();
   }

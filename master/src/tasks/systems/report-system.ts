@@ -238,8 +238,16 @@ export class ReportSystem {
     // master's digests; the files once the result is stored (afterCommit below)
     const verdict = verifyReportedFiles(await files.received(attempt.id), report.files);
     const fileRecords = await files.stagedRecords(attempt.id, taskRecord, verdict.files);
-    // a worker that obeyed the master's timeout cancel reports `cancelled`: it timed out
-    const reported = report.outcome === 'cancelled' && this.timeouts.cancelledForTimeout(attempt.id) ? { ...report, outcome: 'timed_out' as const } : report;
+    // a worker that obeyed the master's timeout cancel reports `cancelled`: it timed out; one
+    // that obeyed a preemption's stop: preempted (not charged, the error names the preemptor)
+    const reported: Ending =
+      report.outcome !== 'cancelled'
+        ? report
+        : attempt.status === 'preempting'
+          ? { outcome: 'preempted', exitCode: report.exitCode, error: attempt.error }
+          : this.timeouts.cancelledForTimeout(attempt.id)
+            ? { ...report, outcome: 'timed_out' as const }
+            : report;
     // a result that does not hold up ends `unverified`: a failure, charged
     const ending = endingOf(reported, await this.checkResult(taskRecord, report, verdict, fileRecords));
     const defaults = { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs };
@@ -256,7 +264,7 @@ export class ReportSystem {
       startedAt: attempt.startedAt ?? (startsNow ? startedAt : undefined) ?? report.startedAt,
       finishedAt,
       // an attempt the master stopped says why (a deadline) rather than what the stop looked like
-      error: (attempt.status === 'cancelling' ? attempt.error : undefined) || ending.error || undefined,
+      error: (attempt.status === 'cancelling' || attempt.status === 'preempting' ? attempt.error : undefined) || ending.error || undefined,
       inputReports: report.inputs && report.inputs.length > 0 ? report.inputs : undefined,
       logChunksMissing: logCheck.missing,
       ...(startsNow && start?.effective ? { effective: start.effective } : {}),
