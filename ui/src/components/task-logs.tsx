@@ -196,7 +196,7 @@ export function TaskLogs({ taskId, attempts = [] }: { taskId: string; attempts?:
         ) : null}
         <span className="spacer" />
         <select aria-label="Streams" value={stream} onChange={(e) => setStream(e.target.value as StreamFilter)}>
-          <option value="all">stdout + stderr</option>
+          <option value="all">All streams</option>
           <option value="stdout">stdout only</option>
           <option value="stderr">stderr only</option>
         </select>
