@@ -265,6 +265,16 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect((await taskOf(id)).status).toBe('succeeded'); // it ended because the task did
     const stored = await wharf(['logs', id]);
     expect(stored.stdout).toBe('step 1\nstep 2\nstep 3\nbad\n');
+    // searched on the master: attempt:line: text, the line numbered within its attempt
+    const found = await wharf(['logs', id.slice(0, 8), '--grep', 'STEP [23]', '--regex', '-i']);
+    expect(found.code).toBe(0);
+    expect(found.stdout).toBe('1:2: step 2\n1:3: step 3\n');
+    expect((await wharf(['logs', id, '--stream', 'stderr'])).stdout).toBe('1:4: bad\n');
+    const none = await wharf(['logs', id, '--grep', 'no such text']);
+    expect([none.code, none.stdout]).toEqual([1, '']);
+    const bad = await wharf(['logs', id, '--grep', '(a', '--regex']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('grep: not a regular expression');
   });
 
   it('wharf cp downloads an output byte-identical, checked against X-Wharf-Sha256', async () => {

@@ -290,6 +290,8 @@ describe('the dashboard in a real browser', () => {
     expect(await page.locator('figure.chart').count()).toBe(2);
 
     await page.getByRole('button', { name: 'Drain' }).click();
+    // a confirmation first (components/confirm-dialog.tsx)
+    await page.getByRole('alertdialog', { name: 'Drain e2e-worker?' }).getByRole('button', { name: 'Drain' }).click();
     await expect.poll(() => headingBadge(page).textContent()).toBe('draining');
     expect((await admin.request<{ worker: { status: string } }>('GET', `/api/workers/${worker.workerId}`)).body.worker.status).toBe('draining');
     await page.getByRole('button', { name: 'Activate' }).click();
@@ -344,9 +346,11 @@ describe('the dashboard in a real browser', () => {
     await page.goto(`/tasks/${task.id}`);
     await page.locator('.log-row', { hasText: 'started' }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('alertdialog', { name: 'Cancel to-cancel?' }).getByRole('button', { name: 'Cancel task' }).click();
     await expect.poll(() => headingBadge(page).textContent(), { timeout: 30_000 }).toBe('cancelled');
     expect((await taskOf(client, task.id)).status).toBe('cancelled');
     await page.getByRole('button', { name: 'Resubmit' }).click();
+    await page.getByRole('alertdialog', { name: 'Resubmit to-cancel?' }).getByRole('button', { name: 'Resubmit' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/tasks/') && !url.pathname.endsWith(task.id));
     const copyId = decodeURIComponent(page.url().split('/').pop()!);
     const copy = await taskOf(client, copyId);

@@ -120,24 +120,65 @@ const get: CommandSpec = {
   },
 };
 
+interface LogLinesPage {
+  lines: { n: number; attempt: number; stream: string; ts: string | null; text: string }[];
+  next: string | null;
+}
+
 const logs: CommandSpec = {
   name: 'logs',
-  usage: 'logs [-f] TASK',
-  summary: 'a task\'s log; -f follows it live until the task ends',
+  usage: 'logs [-f] TASK | logs TASK --grep TEXT [--regex] [-i] [--stream S] [--attempt N]',
+  summary: 'a task\'s log; -f follows it live until the task ends; --grep searches it on the master',
   description: [
     'Without -f: the log stored so far, as GET /api/tasks/:id/logs gives it (stdout and stderr',
     'interleaved in the order they were written, a marker line before each attempt after the first).',
     'With -f: the stored log and then the live one over the WebSocket, the task\'s stdout on stdout',
     'and its stderr on stderr, ending by itself when the task ends (exit 0; Ctrl-C stops following,',
     'leaves the task running and exits 130).',
+    'With --grep (or --stream/--attempt): the matching lines of the whole stored log, searched on the',
+    'master, each as ATTEMPT:LINE: TEXT (the line\'s number within its attempt); exit 1 when none matches.',
   ].join('\n'),
-  examples: ['wharf logs 3f2a', 'wharf logs -f 3f2a 2>errors.txt'],
-  options: [{ name: 'follow', short: 'f', help: 'follow the live log until the task ends' }],
+  examples: ['wharf logs 3f2a', 'wharf logs -f 3f2a 2>errors.txt', "wharf logs 3f2a --grep 'out of memory' -i", "wharf logs 3f2a --grep '^E[0-9]+' --regex --attempt 2"],
+  options: [
+    { name: 'follow', short: 'f', help: 'follow the live log until the task ends' },
+    { name: 'grep', value: 'TEXT', help: 'only the lines containing TEXT (searched on the master)' },
+    { name: 'regex', help: 'TEXT is a regular expression (RE2 syntax)' },
+    { name: 'ignore-case', short: 'i', help: 'the search ignores upper and lower case' },
+    { name: 'stream', value: 'S', help: 'only stdout, stderr or system lines' },
+    { name: 'attempt', value: 'N', help: 'only attempt N' },
+  ],
   args: ['task'],
   async run(ctx, args) {
     const [prefix] = expectArgs('logs', args, 1, 1, 'a task id (or a prefix of one)');
     const client = ctx.client();
+    const grep = stringOption(args, 'grep');
+    const stream = stringOption(args, 'stream');
+    const attempt = intOption('logs', args, 'attempt', 1, 999_999);
+    const searching = grep !== undefined || stream !== undefined || attempt !== undefined;
+    if (searching && flagOption(args, 'follow')) throw new UsageError('-f follows the whole log; leave out --grep, --stream and --attempt', 'logs');
+    if (!searching && (flagOption(args, 'regex') || flagOption(args, 'ignore-case'))) throw new UsageError('--regex and -i go with --grep TEXT', 'logs');
     const id = await resolveTaskId(client, prefix!);
+    if (searching) {
+      // every matching line, a page at a time (the master's answer names where the next starts)
+      let after: string | undefined;
+      let found = 0;
+      do {
+        const page: LogLinesPage = await client.get<LogLinesPage>(`/api/tasks/${id}/logs`, {
+          grep,
+          regex: flagOption(args, 'regex') ? '1' : undefined,
+          ignoreCase: flagOption(args, 'ignore-case') ? '1' : undefined,
+          stream,
+          attempt,
+          after,
+          format: 'lines',
+          limit: 5000,
+        });
+        for (const line of page.lines) ctx.io.stdout.write(`${line.attempt}:${line.n}: ${line.text}\n`);
+        found += page.lines.length;
+        after = page.next ?? undefined;
+      } while (after !== undefined);
+      return found === 0 ? EXIT_ERROR : undefined;
+    }
     if (!flagOption(args, 'follow')) {
       const response = await client.open('GET', `/api/tasks/${id}/logs`, { idleTimeoutMs: 120_000 });
       for await (const chunk of response) ctx.io.stdout.write(chunk as Buffer);

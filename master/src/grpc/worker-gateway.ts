@@ -525,7 +525,7 @@ export class WorkerGateway {
         throw new WharfError('validation_failed', `attemptId: one log stream carries one attempt (${attempt.attemptId}), got ${chunk.attemptId}`);
       }
       const stream = LOG_STREAMS[chunk.stream] ?? 'system';
-      lastSeq = this.deps.logs.append(attempt.taskId, attempt.attemptId, chunk.seq, stream, chunk.data);
+      lastSeq = this.deps.logs.append(attempt.taskId, attempt.attemptId, chunk.seq, stream, chunk.data, chunk.atMs);
       this.deps.metrics?.countLogBytes(stream, chunk.data.length);
     }
     return { lastSeq, attemptId: attempt?.attemptId ?? '' };

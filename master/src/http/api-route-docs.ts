@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, documentSchema } from '../dags/dag-spec.js';
 import { MAX_BATCH, QUEUE_NAME, taskInputSchema } from '../tasks/task-input.js';
 import { newTokenSchema } from './cluster-routes.js';
+import { logLinesQuery, rawLogQuery } from './log-routes.js';
 import { listQuery as dagListQuery } from './dag-routes.js';
 import { listQuery as deadLetterListQuery, selectionSchema as deadLetterSelectionSchema } from './dead-letter-routes.js';
 import { createQueueSchema, patchQueueSchema, userLimitSchema } from '../queues/queue-input.js';
@@ -21,6 +22,8 @@ import {
   bulkSkippedSchema,
   dagSummaryViewSchema,
   deadLetterViewSchema,
+  fitAnswerViewSchema,
+  logLinesViewSchema,
   fileViewSchema,
   inviteViewSchema,
   joinTokenViewSchema,
@@ -288,6 +291,14 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     errors: { 400: 'a bad field (the message names it)', 403: 'an admin-only setting from a non-admin (runtime exec, network host, capAdd, a user name or uid 0)' },
   },
   {
+    method: 'post', path: '/api/tasks/fit', operationId: 'checkTaskFit', tag: 'Tasks', auth: 'user',
+    summary: 'Will it fit? Whether a submission would be placed now, where, and why not on each other worker (nothing is stored)',
+    description: "The body is a submission, checked as POST /api/tasks checks it. `fits` is the planner's own verdict on the task alone at the head of its queue (tasks queued before it may take the room first); each connected worker's reasons use the planner's rules: runtime, labels, the queue's worker selector and constraints, the task's constraints, a pin, capacity and free room, a reservation held for another task, free GPU ids, drain.",
+    body: { schema: taskInputSchema },
+    responses: { 200: { description: 'the answer', schema: fitAnswerViewSchema } },
+    errors: { 400: 'a bad field (the message names it), or a queue that does not exist', 403: 'an admin-only setting from a non-admin' },
+  },
+  {
     method: 'post', path: '/api/tasks/batch', operationId: 'submitTasks', tag: 'Tasks', auth: 'user',
     summary: 'Submit up to 1,000 tasks, all or nothing',
     body: { schema: taskBatchSchema },
@@ -317,11 +328,23 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
   },
   {
     method: 'get', path: '/api/tasks/{id}/logs', operationId: 'getTaskLogs', tag: 'Tasks', auth: 'user',
-    summary: "A task's stdout and stderr, optionally followed until it ends",
+    summary: "A task's stdout and stderr: the text (optionally followed until it ends), or with a search parameter its lines as JSON",
+    description:
+      'Without grep, regex, ignoreCase, stream, attempt, after, limit or format: the text (text/plain). With any of them: a page of lines (JSON), each numbered within its attempt; a scan stops after limit lines or 2 s of reading and answers `next`, where the next page starts. grep is plain text unless regex=1 (RE2: linear time).',
     params: { id },
-    query: z.object({ follow: z.enum(['true', '1']).optional().describe('keep streaming until the task is terminal') }),
-    responses: { 200: { description: 'the log text; with several attempts each starts with "--- attempt N on worker W ---"', contentType: 'text/plain' } },
-    errors: { 404: 'no such task, or another user\'s' },
+    query: logLinesQuery.extend({ follow: z.enum(['true', '1']).optional().describe('keep streaming the text until the task is terminal (not with the line parameters)') }),
+    responses: {
+      200: { description: 'the log text (with several attempts each starts with "--- attempt N on worker W ---"), or a page of lines', contentType: 'text/plain', schema: logLinesViewSchema },
+    },
+    errors: { 400: 'a bad line parameter (named): a pattern RE2 cannot take or longer than 500 characters, an attempt the task does not have', 404: 'no such task, or another user\'s' },
+  },
+  {
+    method: 'get', path: '/api/tasks/{id}/logs/raw', operationId: 'downloadTaskLog', tag: 'Tasks', auth: 'user',
+    summary: "Download a task's stored log as a file: one attempt, or all with a separator line before each",
+    params: { id },
+    query: rawLogQuery,
+    responses: { 200: { description: 'the stored bytes (stdout, stderr and the master\'s notes, in order)', contentType: 'text/plain', headers: { 'Content-Disposition': 'attachment; filename="task-<id8>[-attempt-N].log"' } } },
+    errors: { 400: 'an attempt the task does not have', 404: 'no such task, or another user\'s' },
   },
 
   // --- dead letters

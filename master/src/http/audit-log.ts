@@ -33,6 +33,9 @@ const queueOfBody = (_match: RegExpExecArray, body: unknown): string | undefined
 /** a user's limits in one queue: `user:<id or email>` (the queue is in the path) */
 const userInQueue = (match: RegExpExecArray): string | undefined => (match[2] === undefined ? undefined : `user:${decodeURIComponent(match[2])}`);
 
+/** POSTs that change nothing (a dry run answers what would happen): not in the audit trail. */
+export const DRY_RUN_ROUTES: readonly RegExp[] = [/^\/api\/tasks\/fit\/?$/];
+
 /** What counts as a change, and what it is called (docs/API.md, "Audit log"). */
 export const AUDITED_ROUTES: readonly AuditedRoute[] = [
   { method: 'POST', pattern: /^\/api\/auth\/register\/?$/, action: 'auth.register', object: emailOf },

@@ -165,7 +165,9 @@ function responseObject(doc: ResponseDoc, name: string, outputs: NamedRegistry):
     ? { headers: Object.fromEntries(Object.entries(doc.headers).map(([header, description]) => [header, { description, schema: { type: 'string' } }])) }
     : {};
   if (doc.schema) {
-    return { description: doc.description, ...headers, content: { 'application/json': { schema: { $ref: schemaRef(nameOf(outputs, doc.schema, name)) } } } };
+    // a route may answer JSON or another type by its query (GET /api/tasks/{id}/logs)
+    const other = doc.contentType ? { [doc.contentType]: { schema: { type: 'string' } } } : {};
+    return { description: doc.description, ...headers, content: { 'application/json': { schema: { $ref: schemaRef(nameOf(outputs, doc.schema, name)) } }, ...other } };
   }
   if (doc.contentType) return { description: doc.description, ...headers, content: { [doc.contentType]: { schema: { type: 'string' } } } };
   return { description: doc.description, ...headers };

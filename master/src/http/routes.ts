@@ -24,6 +24,7 @@ import type { QueueService } from '../queues/queue-service.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
 import { clusterRoutes, publicClusterRoutes, type ClusterInfo } from './cluster-routes.js';
 import { handle, parseBody } from './handle.js';
+import { answerLogLines, downloadRawLog, wantsLines } from './log-routes.js';
 import { registryCredentialRoutes } from './registry-credential-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { apiTokenRoutes } from './token-routes.js';
@@ -168,6 +169,13 @@ export function apiRoutes(deps: RouteDeps): Router {
       res.status(201).location(`/api/tasks/${task.id}`).json({ task: taskView(task) });
     }),
   );
+  // "will it fit?": validated as a submission, nothing stored (scheduler/fit-check.ts)
+  router.post(
+    '/tasks/fit',
+    handle((req, res) => {
+      res.json(tasks.checkFit(currentUser(res), parseTaskInput(req.body)));
+    }),
+  );
   router.post(
     '/tasks/batch',
     handle(async (req, res) => {
@@ -203,7 +211,19 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const follow = req.query.follow === 'true' || req.query.follow === '1';
       const details = await tasks.get(currentUser(res), param(req, 'id'));
+      if (wantsLines(req.query)) {
+        if (follow) throw new WharfError('validation_failed', 'follow: answers the text log; it cannot be combined with grep, stream, attempt, after, limit or format');
+        await answerLogLines(details, req.query, deps.logs, res);
+        return;
+      }
       streamLogs(details.id, details.attempts.map((a) => ({ id: a.id, number: a.number, workerId: a.workerId })), follow, deps, req, res);
+    }),
+  );
+  router.get(
+    '/tasks/:id/logs/raw',
+    handle(async (req, res) => {
+      const details = await tasks.get(currentUser(res), param(req, 'id'));
+      await downloadRawLog(details, req.query, deps.logs, res);
     }),
   );
 

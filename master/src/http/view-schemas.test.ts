@@ -7,6 +7,12 @@ import type { LiveWorker } from '../cluster/worker-registry.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
 import type { TaskDetails } from '../records/task.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scanLines } from '../logs/log-lines.js';
+import { LogStore } from '../logs/log-store.js';
+import { checkFit } from '../scheduler/fit-check.js';
 import { joinTokenView } from './cluster-routes.js';
 import { dagSummaryView } from './dag-routes.js';
 import { deadLetterView } from './dead-letter-routes.js';
@@ -22,6 +28,8 @@ import {
   deadLetterViewSchema,
   errorEnvelopeSchema,
   fileViewSchema,
+  fitAnswerViewSchema,
+  logLinesViewSchema,
   inviteViewSchema,
   joinTokenViewSchema,
   queueRecordViewSchema,
@@ -280,5 +288,21 @@ describe('the response schemas of the OpenAPI document', () => {
     expect(errorEnvelopeSchema.safeParse({ error: { code: 'teapot', message: 'x' } }).success).toBe(false);
     // the strictness the drift check relies on
     expect(taskViewSchema.safeParse({ ...(wire(taskView(task)) as object), secretField: 1 }).success).toBe(false);
+  });
+
+  it('describe a page of log lines and the fit answer as the scanner and the fit check produce them', async () => {
+    const logs = new LogStore(mkdtempSync(join(tmpdir(), 'wharf-view-logs-')), 1024 ** 2);
+    logs.append('t', 'a', 1, 'stdout', Buffer.from(`one\n${'x'.repeat(70 * 1024)}\n`));
+    const page = await scanLines({ attempts: [{ id: 'a', number: 1, path: logs.pathOf('t', 'a') }], limit: 1, budgetMs: 10_000 });
+    expectValid(logLinesViewSchema, { lines: page.lines, next: page.next, scanned: page.scanned, partial: page.budgetExhausted });
+    const cut = await scanLines({ attempts: [{ id: 'a', number: 1, path: logs.pathOf('t', 'a') }], limit: 5, budgetMs: 10_000 });
+    expect(cut.lines[1]!.cut).toBe(true);
+    expectValid(logLinesViewSchema, { lines: cut.lines, next: cut.next, scanned: cut.scanned, partial: false });
+    const fit = checkFit({
+      now: T0,
+      task: { id: 'x', runtime: 'docker', resources, labels: {} },
+      workers: [{ id: 'w1', name: 'one', connected: true, status: 'ready', runtimes: ['docker'], labels: {}, capacity: resources, reserved: resources }],
+    });
+    expectValid(fitAnswerViewSchema, fit);
   });
 });

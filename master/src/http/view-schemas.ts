@@ -409,3 +409,28 @@ export const errorEnvelopeSchema = z
       .loose(),
   })
   .describe('every error answer');
+
+export const logLineViewSchema = z
+  .strictObject({
+    n: z.number().int().min(1).describe("the line's number within its attempt (all streams, whatever the filters)"),
+    attempt: z.number().int().min(1),
+    stream: z.enum(['stdout', 'stderr', 'system']).describe("system: the master's own notes"),
+    ts: time.nullable().describe('when the worker read the chunk the line began in; null: stored before timestamps'),
+    text: z.string(),
+    cut: z.literal(true).optional().describe('the line was longer than 64 KiB: text holds its first 64 KiB'),
+  })
+  .describe('one line of a task log');
+
+export const logLinesViewSchema = z.strictObject({
+  lines: z.array(logLineViewSchema),
+  next: z.string().nullable().describe('pass as after for the next page; null: the log was read to its end'),
+  scanned: count.describe('lines read to answer (matching or not)'),
+  partial: z.boolean().describe("the scan's time budget ran out before limit lines were found; go on from next"),
+});
+
+export const fitAnswerViewSchema = z.strictObject({
+  fits: z.boolean().describe('the next scheduling pass would place the task at once (were it at the head of its queue)'),
+  workerId: z.string().nullable().describe('the worker it would go to'),
+  workers: z.array(z.strictObject({ id: z.string(), name: z.string(), fits: z.boolean(), reasons: z.array(z.string()).describe('empty when the worker could take it') })),
+  queue: z.strictObject({ name: z.string(), fits: z.boolean(), reasons: z.array(z.string()).describe("the queue's and the user's caps it would go past, a full queue") }),
+});

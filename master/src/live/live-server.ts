@@ -305,7 +305,15 @@ export class LiveServer {
           const data = decoder.write(entry.data);
           if (data.length === 0) return;
           client.send(
-            { type: 'log', attemptId: entry.attemptId, attempt: attempt?.number ?? 0, stream: entry.stream, data },
+            {
+              type: 'log',
+              attemptId: entry.attemptId,
+              attempt: attempt?.number ?? 0,
+              stream: entry.stream,
+              data,
+              // when the worker read the chunk (absent for logs stored before timestamps)
+              ...(entry.atMs !== undefined ? { ts: new Date(entry.atMs).toISOString() } : {}),
+            },
             { paced: replaying },
           );
         },

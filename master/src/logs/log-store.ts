@@ -1,6 +1,8 @@
 // Task logs on the master's disk, one file per attempt: <data>/logs/<taskId>/<attemptId>.log.
-// Each chunk is a frame [u8 stream][u32 seq][u32 length][bytes], so stdout and stderr stay
-// apart and in order, and a chunk a worker resends (after a broken stream or a master restart)
+// Each chunk is a frame [u8 stream][u32 seq][u32 length][f64 atMs][bytes] (the stream byte has
+// bit 0x80 set when the frame carries atMs, the epoch ms the worker read the chunk's first bytes
+// — LogChunk.at_ms — or the master wrote its own note; frames stored before timestamps have no
+// atMs and read as ts null), so stdout and stderr stay apart and in order, and a chunk a worker resends (after a broken stream or a master restart)
 // is recognised by its seq and applied once. Chunks are applied in seq order without gaps: a
 // chunk that skips one is refused with `sequence_gap` naming the seq to resend from, never
 // stored out of order or lost silently; so the last seq applied is also how many chunks
@@ -17,11 +19,16 @@ export type LogStreamName = 'stdout' | 'stderr' | 'system';
 const STREAM_CODES: Record<LogStreamName, number> = { stdout: 0, stderr: 1, system: 2 };
 const STREAM_NAMES: LogStreamName[] = ['stdout', 'stderr', 'system'];
 const HEADER = 9;
+/** the stream byte's flag: an f64 atMs follows the 9-byte header */
+const WITH_TIME = 0x80;
+const TIMED_HEADER = HEADER + 8;
 
 export interface LogEntry {
   attemptId: string;
   stream: LogStreamName;
   data: Buffer;
+  /** epoch ms the chunk was read by the worker (or written by the master); undefined: stored before timestamps */
+  atMs?: number | undefined;
 }
 
 interface AttemptLog {
@@ -53,8 +60,9 @@ export class LogStore {
    * Appends a worker's chunk unless its seq was already applied. Answers the highest seq
    * applied for the attempt (what the worker may consider delivered). A chunk that skips a seq
    * throws `sequence_gap` with `details.expectedSeq`, the seq the worker must resend from.
+   * `atMs`: when the worker read the chunk (LogChunk.at_ms); 0, absent or not a time: now.
    */
-  append(taskId: string, attemptId: string, seq: number, stream: LogStreamName, data: Buffer): number {
+  append(taskId: string, attemptId: string, seq: number, stream: LogStreamName, data: Buffer, atMs?: number): number {
     if (!Number.isSafeInteger(seq) || seq < 1 || seq > 0xffffffff) {
       throw new WharfError('validation_failed', `seq: must be a whole number from 1 (got ${seq})`);
     }
@@ -68,7 +76,7 @@ export class LogStore {
     }
     // applied once its frame is written (writeFrame): a chunk the disk had no room for is not,
     // and the worker's resend of it is taken
-    this.write(taskId, log, attemptId, seq, stream, data);
+    this.write(taskId, log, attemptId, seq, stream, data, atMs !== undefined && Number.isFinite(atMs) && atMs > 0 ? atMs : Date.now());
     return log.lastSeq;
   }
 
@@ -83,7 +91,7 @@ export class LogStore {
   /** A note from the master itself (not deduplicated). */
   appendSystem(taskId: string, attemptId: string, text: string): void {
     const log = this.attemptLog(taskId, attemptId);
-    this.write(taskId, log, attemptId, 0, 'system', Buffer.from(text.endsWith('\n') ? text : `${text}\n`));
+    this.write(taskId, log, attemptId, 0, 'system', Buffer.from(text.endsWith('\n') ? text : `${text}\n`), Date.now());
   }
 
   lastSeq(taskId: string, attemptId: string): number {
@@ -97,10 +105,15 @@ export class LogStore {
       const path = this.pathOf(taskId, attemptId);
       if (!existsSync(path)) continue;
       for (const frame of parseFrames(readFileSync(path))) {
-        if (frame.data.length > 0) entries.push({ attemptId, stream: frame.stream, data: frame.data });
+        if (frame.data.length > 0) entries.push({ attemptId, stream: frame.stream, data: frame.data, atMs: frame.atMs });
       }
     }
     return entries;
+  }
+
+  /** Where the attempt's log file is (it may not exist: the attempt wrote nothing). */
+  pathOf(taskId: string, attemptId: string): string {
+    return join(this.dir, taskId, `${attemptId}.log`);
   }
 
   subscribe(taskId: string, listener: LogListener): () => void {
@@ -127,10 +140,10 @@ export class LogStore {
     for (const id of [...this.open.keys()]) this.closeAttempt(id);
   }
 
-  private write(taskId: string, log: AttemptLog, attemptId: string, seq: number, stream: LogStreamName, data: Buffer): void {
+  private write(taskId: string, log: AttemptLog, attemptId: string, seq: number, stream: LogStreamName, data: Buffer, atMs: number): void {
     if (log.truncated) {
       // the bytes are dropped, but the seq is kept, so a restarted master still counts the chunk
-      if (seq > 0) this.writeFrame(taskId, log, attemptId, seq, stream, Buffer.alloc(0));
+      if (seq > 0) this.writeFrame(taskId, log, attemptId, seq, stream, Buffer.alloc(0), atMs);
       return;
     }
     let payload = data;
@@ -139,21 +152,22 @@ export class LogStore {
       payload = data.subarray(0, Math.max(0, this.maxBytesPerAttempt - log.bytes));
       truncateNow = true;
     }
-    if (payload.length > 0 || seq > 0) this.writeFrame(taskId, log, attemptId, seq, stream, payload);
+    if (payload.length > 0 || seq > 0) this.writeFrame(taskId, log, attemptId, seq, stream, payload, atMs);
     if (truncateNow) {
       log.truncated = true;
       const marker = Buffer.from(
         `\n[wharf] log truncated: this attempt wrote more than ${this.maxBytesPerAttempt} bytes; later output was dropped\n`,
       );
-      this.writeFrame(taskId, log, attemptId, 0, 'system', marker);
+      this.writeFrame(taskId, log, attemptId, 0, 'system', marker, atMs);
     }
   }
 
-  private writeFrame(taskId: string, log: AttemptLog, attemptId: string, seq: number, stream: LogStreamName, data: Buffer): void {
-    const header = Buffer.allocUnsafe(HEADER);
-    header.writeUInt8(STREAM_CODES[stream], 0);
+  private writeFrame(taskId: string, log: AttemptLog, attemptId: string, seq: number, stream: LogStreamName, data: Buffer, atMs: number): void {
+    const header = Buffer.allocUnsafe(TIMED_HEADER);
+    header.writeUInt8(STREAM_CODES[stream] | WITH_TIME, 0);
     header.writeUInt32BE(seq >>> 0, 1);
     header.writeUInt32BE(data.length, 5);
+    header.writeDoubleBE(atMs, HEADER);
     if (log.fd === undefined) log.fd = openSync(log.path, 'a');
     const frame = Buffer.concat([header, data]);
     let written: number;
@@ -173,7 +187,7 @@ export class LogStore {
     log.bytes += data.length;
     if (seq > log.lastSeq) log.lastSeq = seq;
     const listeners = this.listeners.get(taskId);
-    if (listeners && data.length > 0) for (const listener of listeners) listener({ attemptId, stream, data });
+    if (listeners && data.length > 0) for (const listener of listeners) listener({ attemptId, stream, data, atMs });
   }
 
   /** Cuts the file back to its last whole frame after a write that failed or fell short. */
@@ -208,19 +222,34 @@ export class LogStore {
     return log;
   }
 
-  private pathOf(taskId: string, attemptId: string): string {
-    return join(this.dir, taskId, `${attemptId}.log`);
-  }
 }
 
-function* parseFrames(buffer: Buffer): Generator<{ stream: LogStreamName; seq: number; data: Buffer; end: number }> {
-  let offset = 0;
+export interface StoredFrame {
+  stream: LogStreamName;
+  seq: number;
+  data: Buffer;
+  /** undefined: a frame stored before timestamps */
+  atMs: number | undefined;
+  /** the offset just past the frame */
+  end: number;
+}
+
+/**
+ * The whole frames at the start of `buffer` (from `offset`); a torn or incomplete last frame is
+ * left out, so a reader that feeds a file in pieces carries the rest over (log-lines.ts).
+ */
+export function* parseFrames(buffer: Buffer, offset = 0): Generator<StoredFrame> {
   while (offset + HEADER <= buffer.length) {
-    const stream = STREAM_NAMES[buffer.readUInt8(offset)] ?? 'system';
+    const code = buffer.readUInt8(offset);
+    const timed = (code & WITH_TIME) !== 0;
+    const header = timed ? TIMED_HEADER : HEADER;
+    if (offset + header > buffer.length) break;
+    const stream = STREAM_NAMES[code & ~WITH_TIME] ?? 'system';
     const seq = buffer.readUInt32BE(offset + 1);
     const length = buffer.readUInt32BE(offset + 5);
-    if (offset + HEADER + length > buffer.length) break; // a torn last frame (crash mid-write)
-    yield { stream, seq, data: buffer.subarray(offset + HEADER, offset + HEADER + length), end: offset + HEADER + length };
-    offset += HEADER + length;
+    if (offset + header + length > buffer.length) break; // a torn last frame (crash mid-write)
+    const atMs = timed ? buffer.readDoubleBE(offset + HEADER) : undefined;
+    yield { stream, seq, data: buffer.subarray(offset + header, offset + header + length), atMs, end: offset + header + length };
+    offset += header + length;
   }
 }

@@ -295,7 +295,8 @@ export function cachedInputBytes(inputs: readonly { sha256: string; size: number
 
 const DEFAULT_QUEUE_NAME = 'default';
 const DEFAULT_PRIORITY = 50;
-const ROUND_ROBIN: QueuePolicy = { strategy: 'round-robin', workerSelector: {}, constraints: [] };
+/** how a queue the policy does not know is placed: round-robin, uncapped */
+export const ROUND_ROBIN: QueuePolicy = { strategy: 'round-robin', workerSelector: {}, constraints: [] };
 
 /** One stream during a pass: its iterator, its head and its user's weighted dominant share. */
 interface StreamCursor {
@@ -318,13 +319,48 @@ interface StreamCursor {
 type Caps = { maxRunning?: number | undefined; maxCpu?: number | undefined; maxMemory?: number | undefined; maxGpus?: number | undefined };
 
 /** One cap to check before placing a task of a stream: whose, against what, and how the reason names it. */
-interface CapCheck {
+export interface CapCheck {
   caps: Caps;
   live: Readonly<Usage>;
   planned: Usage;
   /** "queue batch: " + figure, or "user ada: " + figure + " in queue batch" */
   prefix: string;
   suffix: string;
+}
+
+/**
+ * The caps a task of `queue` and `userId` must stay within: the queue's, then the user's in the
+ * queue, then the user's across queues, each with the live usage and what a plan adds
+ * (`planned`; the queue's and the user's across queues are shared by streams, so made on demand).
+ */
+export function capChecks(
+  queue: string,
+  userId: string,
+  queuePolicy: QueuePolicy,
+  policy: SchedulingPolicy | undefined,
+  usage: UsageView | undefined,
+  planned: { queue: () => Usage; inQueue: Usage; user: () => Usage },
+): CapCheck[] {
+  const inQueue = policy?.userInQueue(queue, userId);
+  const global = policy?.user(userId);
+  const caps: CapCheck[] = [];
+  const queueCaps: Caps = { maxRunning: queuePolicy.maxConcurrency, maxCpu: queuePolicy.maxCpu, maxMemory: queuePolicy.maxMemory, maxGpus: queuePolicy.maxGpus };
+  if (hasCaps(queueCaps)) {
+    caps.push({ caps: queueCaps, live: usage?.queue(queue) ?? NO_USAGE, planned: planned.queue(), prefix: `queue ${queue}: `, suffix: '' });
+  }
+  if (inQueue && hasCaps(inQueue)) {
+    caps.push({ caps: inQueue, live: usage?.userInQueue(queue, userId) ?? NO_USAGE, planned: planned.inQueue, prefix: `user ${policy!.userLabel(userId)}: `, suffix: ` in queue ${queue}` });
+  }
+  if (global && hasCaps(global)) {
+    caps.push({ caps: global, live: usage?.user(userId) ?? NO_USAGE, planned: planned.user(), prefix: `user ${policy!.userLabel(userId)}: `, suffix: ' in all queues' });
+  }
+  return caps;
+}
+
+/** Why a task asking `ask` would go past the check's cap ("queue batch: 4/4 running tasks"), or undefined. */
+export function capReason(check: CapCheck, ask: Resources): string | undefined {
+  const over = overCap(check.live, check.planned, ask, check.caps);
+  return over === undefined ? undefined : `${check.prefix}${over.inUse}${check.suffix}${over.asks}`;
 }
 
 function hasCaps(caps: Caps): boolean {
@@ -448,18 +484,11 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     const weight = inQueue?.weight ?? global?.weight ?? 1;
     const plannedInQueue: Usage = { ...NO_USAGE };
     const liveInQueue = usage?.userInQueue(queue, userId) ?? NO_USAGE;
-    // the queue's caps, then the user's in the queue, then the user's across queues
-    const caps: CapCheck[] = [];
-    const queueCaps: Caps = { maxRunning: queuePolicy.maxConcurrency, maxCpu: queuePolicy.maxCpu, maxMemory: queuePolicy.maxMemory, maxGpus: queuePolicy.maxGpus };
-    if (hasCaps(queueCaps)) {
-      caps.push({ caps: queueCaps, live: usage?.queue(queue) ?? NO_USAGE, planned: plannedOf(plannedByQueue, queue), prefix: `queue ${queue}: `, suffix: '' });
-    }
-    if (inQueue && hasCaps(inQueue)) {
-      caps.push({ caps: inQueue, live: liveInQueue, planned: plannedInQueue, prefix: `user ${policy!.userLabel(userId)}: `, suffix: ` in queue ${queue}` });
-    }
-    if (global && hasCaps(global)) {
-      caps.push({ caps: global, live: usage?.user(userId) ?? NO_USAGE, planned: plannedOf(plannedByUser, userId), prefix: `user ${policy!.userLabel(userId)}: `, suffix: ' in all queues' });
-    }
+    const caps = capChecks(queue, userId, queuePolicy, policy, usage, {
+      queue: () => plannedOf(plannedByQueue, queue),
+      inQueue: plannedInQueue,
+      user: () => plannedOf(plannedByUser, userId),
+    });
     const cursorOf: StreamCursor = {
       queue,
       userId,
@@ -637,9 +666,9 @@ export function planPlacements(snapshot: SchedulingSnapshot): Plan {
     const queue = stream.policy;
     let capped = false;
     for (const check of stream.caps) {
-      const over = overCap(check.live, check.planned, task.resources, check.caps);
-      if (over === undefined) continue;
-      waiting.set(task.id, `${check.prefix}${over.inUse}${check.suffix}${over.asks}`);
+      const reason = capReason(check, task.resources);
+      if (reason === undefined) continue;
+      waiting.set(task.id, reason);
       capped = true;
       break;
     }

@@ -77,6 +77,7 @@ import type { OutputFileRecord } from '../records/output-file.js';
 import type { DagTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
+import type { FitAnswer } from '../scheduler/fit-check.js';
 import type { Store, TaskPage } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
@@ -191,6 +192,11 @@ export class TaskService {
    */
   checkSubmission(user: User, inputs: readonly NewTask[], place?: SubmissionPlace): void {
     this.submission.checkSubmission(user, inputs, place);
+  }
+
+  /** Would this submission be placed now, where, and why not on the other workers (nothing stored). */
+  checkFit(user: User, input: NewTask): FitAnswer {
+    return this.submission.checkFit(user, input);
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */

@@ -29,6 +29,8 @@ const cases: [string, Partial<TaskForm>][] = [
   ['memory in GiB', { memory: '1.5', memoryUnit: 'Gi' }],
   ['memory below 6Mi', { memory: '4', memoryUnit: 'Mi' }],
   ['memory that is not a number', { memory: 'x' }],
+  ['memory typed with its own unit', { memory: '2Gi', memoryUnit: 'Mi' }],
+  ['memory in words', { memory: 'lots', memoryUnit: 'Mi' }],
   ['disk in GiB', { disk: '10', diskUnit: 'Gi' }],
   ['a fractional gpu', { gpu: '0.5' }],
   ['too many gpus', { gpu: '65' }],
@@ -118,5 +120,16 @@ describe('the submit form checks what the API checks', () => {
     expect(errors).toEqual({});
     expect(parseTaskInput(submission)).toEqual({ ...parsed, resources: { ...parsed.resources, gpu: 0 } });
     expect(parseTaskInput(submission)).toMatchObject({ network: 'none', user: '1000:1000', readOnlyRootFilesystem: true, pullPolicy: 'Always' });
+  });
+
+  it('never glues the unit onto what was typed: the form and the master quote it as typed', () => {
+    const { submission, errors } = buildSubmission(form({ memory: 'lots', memoryUnit: 'Mi', disk: 'big', diskUnit: 'Gi', cpu: 'many', cpuUnit: 'millicores' }));
+    expect(errors['resources.memory']).toBe('must be a number of MiB such as 512, or a quantity such as 2Gi (got "lots")');
+    expect(errors['resources.disk']).toBe('must be a number of GiB such as 10, or a quantity such as 10Gi (got "big")');
+    expect(errors['resources.cpu']).toBe('must be a quantity such as 0.5, 2 or 500m (got "many")');
+    expect(submission.resources).toMatchObject({ memory: 'lots', disk: 'big', cpu: 'many' });
+    const server = serverVerdict(submission) as { message: string };
+    expect(server.message).toContain('(got "lots")');
+    expect(server.message).not.toContain('lotsMi');
   });
 });

@@ -225,6 +225,15 @@ function pairs(rows: KeyValue[], field: 'env' | 'labels', errors: Partial<Record
 }
 
 /** Checks the form and builds the request body; `errors` is empty when the API should accept it. */
+/**
+ * The amount typed with the unit chosen beside it: "512" and Mi make "512Mi". Anything that is not
+ * a plain number goes as typed ("2Gi" stays itself; "lots" stays "lots"), so neither the form nor
+ * the master's refusal glues the unit onto what was typed ("lotsMi").
+ */
+export function withUnit(text: string, unit: string): string {
+  return /^\d+(\.\d+)?$/.test(text) ? `${text}${unit}` : text;
+}
+
 export function buildSubmission(form: TaskForm): { submission: TaskSubmission; errors: Partial<Record<TaskField, string>> } {
   const errors: Partial<Record<TaskField, string>> = {};
   const submission: TaskSubmission = {};
@@ -262,16 +271,16 @@ export function buildSubmission(form: TaskForm): { submission: TaskSubmission; e
   const resources: NonNullable<TaskSubmission['resources']> = {};
   const cpuText = form.cpu.trim();
   if (cpuText) {
-    const cpu = form.cpuUnit === 'millicores' ? `${cpuText}m` : cpuText;
-    if (parseCpu(cpu) === undefined) errors['resources.cpu'] = `must be a quantity such as 0.5, 2 or 500m (got "${cpu}")`;
+    const cpu = form.cpuUnit === 'millicores' ? withUnit(cpuText, 'm') : cpuText;
+    if (parseCpu(cpu) === undefined) errors['resources.cpu'] = `must be a quantity such as 0.5, 2 or 500m (got "${cpuText}")`;
     resources.cpu = form.cpuUnit === 'millicores' ? cpu : Number(cpuText);
     if (form.cpuUnit === 'cores' && !Number.isFinite(resources.cpu)) resources.cpu = cpuText;
   }
   const memoryText = form.memory.trim();
   if (memoryText) {
-    const memory = `${memoryText}${form.memoryUnit}`;
+    const memory = withUnit(memoryText, form.memoryUnit);
     const bytes = parseBytes(memory);
-    if (bytes === undefined) errors['resources.memory'] = `must be a quantity such as 512Mi or 2Gi (got "${memory}")`;
+    if (bytes === undefined) errors['resources.memory'] = `must be a number of ${form.memoryUnit}B such as 512, or a quantity such as 2Gi (got "${memoryText}")`;
     else if (bytes > 0 && bytes < MIN_MEMORY) errors['resources.memory'] = 'must be at least 6Mi (Docker refuses less)';
     resources.memory = memory;
   }
@@ -279,8 +288,8 @@ export function buildSubmission(form: TaskForm): { submission: TaskSubmission; e
   if (gpu !== undefined) resources.gpu = gpu;
   const diskText = form.disk.trim();
   if (diskText) {
-    const disk = `${diskText}${form.diskUnit}`;
-    if (parseBytes(disk) === undefined) errors['resources.disk'] = `must be a quantity such as 10Gi (got "${disk}")`;
+    const disk = withUnit(diskText, form.diskUnit);
+    if (parseBytes(disk) === undefined) errors['resources.disk'] = `must be a number of ${form.diskUnit}B such as 10, or a quantity such as 10Gi (got "${diskText}")`;
     resources.disk = disk;
   }
   if (Object.keys(resources).length > 0) submission.resources = resources;

@@ -258,7 +258,7 @@ export type EventsMessage =
 
 export type LogStream = 'stdout' | 'stderr' | 'system';
 export type LogMessage =
-  | { type: 'log'; attemptId: string; attempt: number; stream: LogStream; data: string }
+  | { type: 'log'; attemptId: string; attempt: number; stream: LogStream; data: string; ts?: string }
   | { type: 'complete'; status: TaskStatus; exitCode: number | null }
   | { type: 'lagged'; message: string }
   | { type: 'error'; code: string; message: string };
@@ -448,4 +448,29 @@ export interface Queue {
   updatedAt: string;
   usage: { queued: number; running: number; cpu: number; memory: number; gpu: number };
   users: QueueUser[];
+}
+
+/** One line of GET /api/tasks/:id/logs with search parameters. */
+export interface LogLineView {
+  n: number;
+  attempt: number;
+  stream: LogStream;
+  ts: string | null;
+  text: string;
+  cut?: true;
+}
+
+export interface LogLinesAnswer {
+  lines: LogLineView[];
+  next: string | null;
+  scanned: number;
+  partial: boolean;
+}
+
+/** POST /api/tasks/fit. */
+export interface FitAnswer {
+  fits: boolean;
+  workerId: string | null;
+  workers: { id: string; name: string; fits: boolean; reasons: string[] }[];
+  queue: { name: string; fits: boolean; reasons: string[] };
 }

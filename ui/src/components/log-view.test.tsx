@@ -41,7 +41,8 @@ describe('LogView', () => {
     expect(container.querySelector('[data-line="100000"]')?.textContent).toContain('line 100000');
     expect(performance.now() - started).toBeLessThan(2000);
     const space = container.querySelector('.log-space') as HTMLElement;
-    expect(space.style.height).toBe(`${100_000 * ROW_HEIGHT}px`);
+    // the lines and the separator that starts attempt 1
+    expect(space.style.height).toBe(`${100_001 * ROW_HEIGHT}px`);
   });
 
   it('shows the middle of the log when scrolled there and stops following', () => {
@@ -68,10 +69,12 @@ describe('LogView', () => {
     const { container } = render(<Harness buffer={buffer} />);
     const classes = [...container.querySelectorAll('.log-row')].map((row) => [row.className, row.querySelector('.log-text')?.textContent]);
     expect(classes).toEqual([
+      ['log-row log-separator', undefined],
       ['log-row log-stdout', 'out'],
       ['log-row log-stderr', 'bad'],
-      ['log-row log-system', '--- attempt 2 ---'],
+      ['log-row log-separator', undefined],
       ['log-row log-stdout', 'again'],
     ]);
+    expect([...container.querySelectorAll('.log-separator')].map((row) => row.textContent)).toEqual(['── attempt 1 ──', '── attempt 2 ──']);
   });
 });

@@ -67,7 +67,7 @@ export function useTaskLogs(taskId: string) {
           data = data.slice(skip);
         }
         received.current.set(key, (received.current.get(key) ?? 0) + data.length);
-        buffer.current.append(message.attemptId, message.attempt, message.stream, data);
+        buffer.current.append(message.attemptId, message.attempt, message.stream, data, message.ts);
         bump();
       } else if (message.type === 'complete') {
         setComplete({ status: message.status, exitCode: message.exitCode });

@@ -10,6 +10,7 @@ import { useResource } from '../api/use-resource.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { DagGraph } from '../components/dag-graph.tsx';
 import { DagMetricsPanel } from '../components/dag-metrics.tsx';
+import { useConfirm } from '../components/confirm-dialog.tsx';
 import { Empty, ErrorBox, LiveIndicator, Loading } from '../components/states.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useDagEvents } from '../live/use-dag-events.ts';
@@ -23,6 +24,7 @@ export function DagPage() {
   const { api } = useAuth();
   const run = useResource<DagDetails>((signal) => api.get<{ dag: DagDetails }>(`/api/dags/${encodeURIComponent(id)}`, signal).then((a) => a.dag), [api, id]);
   const [busy, setBusy] = useState(false);
+  const [confirmDialog, confirm] = useConfirm();
   const [actionError, setActionError] = useState<string | null>(null);
   const live = useDagEvents((dagId) => dagId === id, run.reload);
 
@@ -56,6 +58,8 @@ export function DagPage() {
   }
 
   const cancel = async () => {
+    const yes = await confirm({ title: `Cancel the run ${dag.name}?`, message: 'Its running tasks are cancelled and no further task of it starts.', confirmLabel: 'Cancel run', cancelLabel: 'Keep running', danger: true });
+    if (!yes) return;
     setBusy(true);
     setActionError(null);
     try {
@@ -92,6 +96,7 @@ export function DagPage() {
           </Link>
         </div>
       </div>
+      {confirmDialog}
       {actionError ? <ErrorBox error={actionError} /> : null}
 
       <div className="card">

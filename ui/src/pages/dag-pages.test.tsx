@@ -205,6 +205,11 @@ describe('a DAG run', () => {
       { method: 'DELETE', path: '/api/dags/d1', status: 202, body: { dag: { ...running, status: 'running', cancelRequested: true } satisfies Omit<DagSummary, 'tasks'> & { tasks: unknown } } },
     ]);
     fireEvent.click(await screen.findByRole('button', { name: 'Cancel run' }));
+    const dialog = await screen.findByRole('alertdialog', { name: /^Cancel the run/ });
+    expect(app.calls.some((c) => c.method === 'DELETE')).toBe(false);
+    // what the master answers once the cancel was asked for
+    route.body = { dag: { ...running, cancelRequested: true } };
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel run' }));
     await waitFor(() => expect(app.calls.some((c) => c.method === 'DELETE' && c.path === '/api/dags/d1')).toBe(true));
     expect(await screen.findByRole('button', { name: 'Cancelling…' })).toBeTruthy();
     cleanup();

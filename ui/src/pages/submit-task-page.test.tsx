@@ -76,4 +76,51 @@ describe('the submit form', () => {
     expect(await within(fieldOf('Image')).findByText('"wharf/busybox" is not a valid image reference')).toBeTruthy();
     expect(screen.getByText('X: too long')).toBeTruthy();
   });
+
+  it("focuses the field of an error only the master finds, and quotes the value as typed", async () => {
+    renderApp('/tasks/new', [
+      me,
+      { method: 'POST', path: '/api/tasks', status: 400, body: { error: { code: 'validation_failed', message: 'resources.memory: must be a quantity such as 512Mi or 2Gi (got "lots")' } } },
+    ]);
+    await screen.findByRole('heading', { name: 'Submit a task' });
+    fireEvent.change(screen.getByLabelText('Image'), { target: { value: 'wharf/busybox' } });
+    // the master is the one that refuses here (the form lets it through when it would not)
+    fireEvent.click(screen.getByRole('button', { name: 'Submit task' }));
+    const message = await within(fieldOf('Memory')).findByText('must be a quantity such as 512Mi or 2Gi (got "lots")');
+    expect(message).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText('Memory')));
+    expect(screen.getByLabelText('Memory').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('answers "Will it fit?" with each worker and its reasons, and sends what Submit would send', async () => {
+    const app = renderApp('/tasks/new', [
+      me,
+      {
+        method: 'POST',
+        path: '/api/tasks/fit',
+        body: {
+          fits: false,
+          workerId: null,
+          workers: [
+            { id: 'w-1', name: 'gpu-box', fits: false, reasons: ['cpu: asks 8, the worker has 4 in all'] },
+            { id: 'w-2', name: 'small', fits: false, reasons: ['draining: takes no new tasks', 'lacks label zone=a'] },
+          ],
+          queue: { name: 'default', fits: true, reasons: [] },
+        },
+      },
+    ]);
+    await screen.findByRole('heading', { name: 'Submit a task' });
+    fireEvent.change(screen.getByLabelText('Image'), { target: { value: 'wharf/busybox' } });
+    fireEvent.change(screen.getByLabelText('CPU'), { target: { value: '8' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Will it fit?' }));
+    const answer = await screen.findByTestId('fit-answer');
+    expect(answer.textContent).toContain('It does not fit now.');
+    expect([...answer.querySelectorAll('li')].map((li) => li.textContent)).toEqual([
+      'gpu-box: cpu: asks 8, the worker has 4 in all',
+      'small: draining: takes no new tasks; lacks label zone=a',
+    ]);
+    const sent = app.calls.find((c) => c.path === '/api/tasks/fit');
+    expect(sent?.body).toMatchObject({ image: 'wharf/busybox', resources: { cpu: 8 } });
+    expect(app.calls.some((c) => c.method === 'POST' && c.path === '/api/tasks')).toBe(false);
+  });
 });

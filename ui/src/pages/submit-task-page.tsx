@@ -1,15 +1,64 @@
 // Submit a task. The form checks what the API checks (api/task-form.ts) and shows each problem
-// at its field; when the API still refuses, its own message goes to the field it names.
-import { useState, type FormEvent } from 'react';
+// at its field; when the API still refuses, its own message goes to the field it names, which is
+// scrolled into view and focused. "Will it fit?" asks the master (POST /api/tasks/fit) whether
+// the task would be placed now, where, and why not on each other worker.
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { ApiError, fieldErrors } from '../api/client.ts';
 import { buildSubmission, emptyTaskForm, formFieldOf, formFromTask, type TaskField, type TaskForm } from '../api/task-form.ts';
-import type { Task } from '../api/types.ts';
+import type { FitAnswer, Task } from '../api/types.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { Field } from '../components/field.tsx';
 import { PairsEditor } from '../components/pairs-editor.tsx';
 
 type Errors = Partial<Record<TaskField | 'form', string>>;
+
+/** The field errors of an API refusal, by form field (what no field takes goes to `form`). */
+function errorsOf(failure: unknown, runtime: TaskForm['runtime']): Errors {
+  if (failure instanceof ApiError && failure.code === 'validation_failed') {
+    const { fields, rest } = fieldErrors(failure.message);
+    const next: Errors = {};
+    for (const [path, message] of Object.entries(fields)) {
+      const field = formFieldOf(path);
+      if (field) next[field] = next[field] ? `${next[field]}; ${message}` : path === field ? message : `${path.slice(field.length + 1)}: ${message}`;
+      else rest.push(`${path}: ${message}`);
+    }
+    if (rest.length) next.form = rest.join('; ');
+    return next;
+  }
+  const field = failure instanceof ApiError && failure.code === 'forbidden' && runtime === 'exec' ? 'runtime' : 'form';
+  return { [field]: failure instanceof Error ? failure.message : String(failure) };
+}
+
+/** The answer of "Will it fit?", per worker. */
+function FitPanel({ fit }: { fit: FitAnswer }) {
+  const chosen = fit.workers.find((w) => w.id === fit.workerId);
+  return (
+    <div className={`fit-panel notice ${fit.fits ? 'fit-yes' : 'fit-no'}`} role="status" data-testid="fit-answer">
+      <p className="fit-verdict">
+        {fit.fits
+          ? `It fits now: the next scheduling pass would start it on ${chosen?.name ?? fit.workerId}.`
+          : fit.workers.length === 0
+            ? 'It does not fit now: no worker is connected.'
+            : 'It does not fit now.'}
+      </p>
+      {fit.queue.reasons.length > 0 ? (
+        <p className="small">
+          Queue {fit.queue.name}: {fit.queue.reasons.join('; ')}
+        </p>
+      ) : null}
+      {fit.workers.length > 0 ? (
+        <ul className="fit-workers small">
+          {fit.workers.map((w) => (
+            <li key={w.id} className={w.fits ? 'fit-worker-yes' : 'fit-worker-no'}>
+              <strong title={w.id}>{w.name}</strong>: {w.fits ? 'could take it' : w.reasons.join('; ')}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
 
 export function SubmitTaskPage() {
   const { api, user } = useAuth();
@@ -19,37 +68,56 @@ export function SubmitTaskPage() {
   const [form, setForm] = useState<TaskForm>(() => (from ? formFromTask(from) : emptyTaskForm()));
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
+  const [fit, setFit] = useState<FitAnswer | null>(null);
+  const [checking, setChecking] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  /** set when new errors should take the focus (after a submit or a check, not while typing) */
+  const focusError = useRef(false);
+  useEffect(() => {
+    if (!focusError.current) return;
+    focusError.current = false;
+    const target =
+      formRef.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid textarea, .field-invalid select') ??
+      formRef.current?.querySelector<HTMLElement>('.form-error');
+    if (!target) return;
+    target.scrollIntoView?.({ block: 'center' });
+    if (target.classList.contains('form-error')) target.setAttribute('tabindex', '-1');
+    target.focus();
+  }, [errors]);
+  const showErrors = (next: Errors) => {
+    focusError.current = Object.keys(next).length > 0;
+    setErrors(next);
+  };
   const set = <K extends keyof TaskForm>(key: K, value: TaskForm[K]) => setForm((f) => ({ ...f, [key]: value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const { submission, errors: local } = buildSubmission(form);
-    setErrors(local);
-    if (Object.keys(local).length > 0) {
-      document.querySelector<HTMLElement>('.field-invalid input, .field-invalid textarea, .field-invalid select')?.focus();
-      return;
-    }
+    showErrors(local);
+    if (Object.keys(local).length > 0) return;
     setBusy(true);
     try {
       const answer = await api.post<{ task: Task }>('/api/tasks', submission);
       navigate(`/tasks/${encodeURIComponent(answer.task.id)}`);
     } catch (failure: unknown) {
-      if (failure instanceof ApiError && failure.code === 'validation_failed') {
-        const { fields, rest } = fieldErrors(failure.message);
-        const next: Errors = {};
-        for (const [path, message] of Object.entries(fields)) {
-          const field = formFieldOf(path);
-          if (field) next[field] = next[field] ? `${next[field]}; ${message}` : path === field ? message : `${path.slice(field.length + 1)}: ${message}`;
-          else rest.push(`${path}: ${message}`);
-        }
-        if (rest.length) next.form = rest.join('; ');
-        setErrors(next);
-      } else {
-        const field = failure instanceof ApiError && failure.code === 'forbidden' && form.runtime === 'exec' ? 'runtime' : 'form';
-        setErrors({ [field]: failure instanceof Error ? failure.message : String(failure) });
-      }
+      showErrors(errorsOf(failure, form.runtime));
     } finally {
       setBusy(false);
+    }
+  };
+
+  const checkFit = async () => {
+    const { submission, errors: local } = buildSubmission(form);
+    showErrors(local);
+    setFit(null);
+    if (Object.keys(local).length > 0) return;
+    setChecking(true);
+    try {
+      setFit(await api.post<FitAnswer>('/api/tasks/fit', submission));
+    } catch (failure: unknown) {
+      showErrors(errorsOf(failure, form.runtime));
+    } finally {
+      setChecking(false);
     }
   };
 
@@ -60,7 +128,7 @@ export function SubmitTaskPage() {
       </p>
       <h1>Submit a task</h1>
       {from ? <p className="muted">Filled in from task {from.name} ({from.id}).</p> : null}
-      <form className="task-form" onSubmit={submit} noValidate>
+      <form ref={formRef} className="task-form" onSubmit={submit} noValidate>
         {errors.form ? (
           <p className="form-error" role="alert">
             {errors.form}
@@ -195,9 +263,13 @@ export function SubmitTaskPage() {
           </div>
         </div>
 
+        {fit ? <FitPanel fit={fit} /> : null}
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={busy}>
             {busy ? 'Submitting…' : 'Submit task'}
+          </button>
+          <button type="button" className="btn" disabled={checking} onClick={() => void checkFit()}>
+            {checking ? 'Checking…' : 'Will it fit?'}
           </button>
           <Link to="/tasks" className="btn btn-ghost">
             Cancel

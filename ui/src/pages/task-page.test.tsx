@@ -1,4 +1,4 @@
-import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskDetails } from '../api/types.ts';
 import { FakeWebSocket, USER } from '../test-support/fakes.ts';
@@ -120,14 +120,16 @@ describe('the task page', () => {
       socket.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'hello\n' });
       socket.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stderr', data: 'careful\n' });
     });
-    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('3 lines'));
+    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('2 lines'));
     expect(document.querySelector('.log-stderr .log-text')?.textContent).toBe('careful');
+    // every attempt starts with a separator naming its worker and how it ended
+    expect(document.querySelector('.log-separator')?.textContent).toMatch(/^── attempt 2 \(worker .+, (exit \d+|\w+)\) ──$/);
     fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
     act(() => socket.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'more\nand more\n' }));
     await screen.findByRole('button', { name: 'Resume (+2)' });
-    expect(document.querySelector('[data-line="4"]')).toBeNull();
+    expect(document.querySelector('[data-line="3"]')).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Resume (+2)' }));
-    await waitFor(() => expect(document.querySelector('[data-line="5"] .log-text')?.textContent).toBe('and more'));
+    await waitFor(() => expect(document.querySelector('[data-line="4"] .log-text')?.textContent).toBe('and more'));
     act(() => {
       socket.send({ type: 'complete', status: 'succeeded', exitCode: 0 });
       socket.close(1000);
@@ -160,7 +162,18 @@ describe('the task page', () => {
       { path: '/api/tasks/t1', body: { task: details } },
       { method: 'DELETE', path: '/api/tasks/t1', status: 409, body: { error: { code: 'conflict', message: 'task t1 is already succeeded' } } },
     ]);
-    fireEvent.click(await screen.findByRole('button', { name: 'Cancel' }));
+    const cancel = await screen.findByRole('button', { name: 'Cancel' });
+    cancel.focus();
+    fireEvent.click(cancel);
+    // a confirmation first: Escape keeps the task, and the focus goes back to the button
+    const dialog = await screen.findByRole('alertdialog', { name: 'Cancel nightly?' });
+    expect(document.activeElement?.textContent).toBe('Keep running');
+    fireEvent.keyDown(dialog, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
+    expect(document.activeElement).toBe(cancel);
+    expect(app.calls.some((c) => c.method === 'DELETE')).toBe(false);
+    fireEvent.click(cancel);
+    fireEvent.click(within(await screen.findByRole('alertdialog')).getByRole('button', { name: 'Cancel task' }));
     expect(await screen.findByText('task t1 is already succeeded')).toBeTruthy();
     expect(app.calls.some((c) => c.method === 'DELETE')).toBe(true);
   });
@@ -205,6 +218,8 @@ describe('the task page', () => {
       { path: '/api/tasks/t2', body: { task: { ...details, id: 't2', name: 'nightly-copy' } } },
     ]);
     fireEvent.click(await screen.findByRole('button', { name: 'Resubmit' }));
+    expect(app.calls.some((c) => c.method === 'POST')).toBe(false);
+    fireEvent.click(within(await screen.findByRole('alertdialog', { name: 'Resubmit nightly?' })).getByRole('button', { name: 'Resubmit' }));
     await waitFor(() => expect(app.path()).toBe('/tasks/t2'));
     expect(app.calls.find((c) => c.method === 'POST')?.body).toEqual({
       name: 'nightly',
@@ -251,8 +266,92 @@ describe('the log after a reconnection', () => {
       second.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'o\nthree\n' });
       second.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stderr', data: 'warn\nagain\n' });
     });
-    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('6 lines'));
+    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('5 lines'));
     const texts = [...document.querySelectorAll('.log-row .log-text')].map((row) => row.textContent);
-    expect(texts).toEqual(['--- attempt 2 ---', 'one', 'two', 'warn', 'three', 'again']);
+    expect(texts).toEqual(['one', 'two', 'warn', 'three', 'again']);
+    expect(document.querySelectorAll('.log-separator')).toHaveLength(1);
   });
 });
+
+describe('the log viewer', () => {
+  const twoAttempts = (socket: FakeWebSocket) =>
+    act(() => {
+      socket.open();
+      socket.send({ type: 'log', attemptId: 'a1', attempt: 1, stream: 'stdout', data: 'start\nerror: disk full\n', ts: '2025-01-01T10:00:01.250Z' });
+      socket.send({ type: 'log', attemptId: 'a1', attempt: 1, stream: 'stderr', data: 'warning\n', ts: '2025-01-01T10:00:01.500Z' });
+      socket.send({ type: 'log', attemptId: 'a2', attempt: 2, stream: 'stdout', data: 'start\nfine\nerror: disk full again\n', ts: '2025-01-01T10:00:04.000Z' });
+    });
+
+  it('separates every attempt (attempt 1 too), filters streams and attempts, shows times on demand', async () => {
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: details } }, { path: '/api/workers', body: { workers: [{ id: 'worker-one', name: 'alpha' }] } }]);
+    twoAttempts(await socketFor('/ws/tasks/t1/logs'));
+    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('6 lines'));
+    await waitFor(() =>
+      expect([...document.querySelectorAll('.log-separator')].map((row) => row.textContent)).toEqual([
+        '── attempt 1 (worker alpha, exit 3) ──',
+        '── attempt 2 (worker worker-two, running) ──',
+      ]),
+    );
+    fireEvent.change(screen.getByLabelText('Streams'), { target: { value: 'stderr' } });
+    expect([...document.querySelectorAll('.log-row .log-text')].map((row) => row.textContent)).toEqual(['warning']);
+    fireEvent.change(screen.getByLabelText('Streams'), { target: { value: 'all' } });
+    fireEvent.change(screen.getByLabelText('Attempt'), { target: { value: '2' } });
+    expect([...document.querySelectorAll('.log-row .log-text')].map((row) => row.textContent)).toEqual(['start', 'fine', 'error: disk full again']);
+    expect(document.querySelectorAll('.log-separator')).toHaveLength(1);
+    expect(document.querySelector('.log-ts')).toBeNull();
+    fireEvent.click(screen.getByLabelText('Timestamps'));
+    expect(document.querySelector('.log-ts')?.textContent).toBe('10:00:04.000');
+    fireEvent.click(screen.getByLabelText('Wrap'));
+    expect(document.querySelector('.log-view')?.classList.contains('log-wrap')).toBe(true);
+  });
+
+  it('searches the whole log on the master and jumps from match to match', async () => {
+    const app = renderApp('/tasks/t1', [
+      { path: '/api/auth/me', body: { user: USER } },
+      { path: '/api/tasks/t1', body: { task: details } },
+      {
+        path: /^\/api\/tasks\/t1\/logs\?/,
+        body: {
+          lines: [
+            { n: 2, attempt: 1, stream: 'stdout', ts: null, text: 'error: disk full' },
+            { n: 3, attempt: 2, stream: 'stdout', ts: null, text: 'error: disk full again' },
+          ],
+          next: null,
+          scanned: 6,
+          partial: false,
+        },
+      },
+    ]);
+    twoAttempts(await socketFor('/ws/tasks/t1/logs'));
+    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('6 lines'));
+    fireEvent.change(screen.getByLabelText('Search the log'), { target: { value: 'disk full' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByTestId('log-matches').textContent).toBe('match 1 of 2 · line 2 of attempt 1'));
+    const asked = app.calls.find((c) => c.path.startsWith('/api/tasks/t1/logs?'))!.path;
+    expect(new URLSearchParams(asked.split('?')[1]).get('grep')).toBe('disk full');
+    expect(new URLSearchParams(asked.split('?')[1]).get('ignoreCase')).toBe('1');
+    const current = () => document.querySelector('.log-current');
+    expect(current()?.getAttribute('data-attempt')).toBe('1');
+    expect(current()?.querySelector('.log-text')?.textContent).toBe('error: disk full');
+    expect(document.querySelectorAll('.log-match')).toHaveLength(2);
+    fireEvent.click(screen.getByRole('button', { name: 'Next match' }));
+    expect(screen.getByTestId('log-matches').textContent).toBe('match 2 of 2 · line 3 of attempt 2');
+    expect(current()?.querySelector('.log-text')?.textContent).toBe('error: disk full again');
+    fireEvent.click(screen.getByRole('button', { name: 'Next match' }));
+    expect(current()?.getAttribute('data-attempt')).toBe('1');
+  });
+
+  it("shows the master's refusal of a search (a bad regular expression)", async () => {
+    renderApp('/tasks/t1', [
+      { path: '/api/auth/me', body: { user: USER } },
+      { path: '/api/tasks/t1', body: { task: details } },
+      { path: /^\/api\/tasks\/t1\/logs\?/, status: 400, body: { error: { code: 'validation_failed', message: 'grep: not a regular expression this search takes' } } },
+    ]);
+    twoAttempts(await socketFor('/ws/tasks/t1/logs'));
+    fireEvent.change(screen.getByLabelText('Search the log'), { target: { value: '(a' } });
+    fireEvent.click(screen.getByLabelText('Regex'));
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('grep: not a regular expression this search takes');
+  });
+});
+

@@ -9,6 +9,7 @@ import { TERMINAL_STATUSES, type Attempt, type Task, type TaskDetails } from '..
 import { useResource } from '../api/use-resource.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { saveBlob } from '../components/save-blob.ts';
+import { useConfirm } from '../components/confirm-dialog.tsx';
 import { Empty, ErrorBox, Loading } from '../components/states.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TaskLogs } from '../components/task-logs.tsx';
@@ -116,6 +117,7 @@ export function TaskPage() {
   const navigate = useNavigate();
   const task = useResource<TaskDetails>((signal) => api.get<{ task: TaskDetails }>(`/api/tasks/${encodeURIComponent(id)}`, signal).then((a) => a.task), [api, id]);
   const [busy, setBusy] = useState(false);
+  const [confirmDialog, confirm] = useConfirm();
   const [actionError, setActionError] = useState<string | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
 
@@ -149,6 +151,14 @@ export function TaskPage() {
   const terminal = TERMINAL_STATUSES.has(t.status);
 
   const cancel = async () => {
+    const yes = await confirm({
+      title: `Cancel ${t.name}?`,
+      message: t.status === 'queued' ? 'It leaves the queue and never runs.' : 'Its running attempt is stopped; the task ends cancelled and is not retried.',
+      confirmLabel: 'Cancel task',
+      cancelLabel: 'Keep running',
+      danger: true,
+    });
+    if (!yes) return;
     setBusy(true);
     setActionError(null);
     try {
@@ -162,6 +172,8 @@ export function TaskPage() {
     }
   };
   const resubmit = async () => {
+    const yes = await confirm({ title: `Resubmit ${t.name}?`, message: 'A new task with the same settings is queued; this one stays as it is.', confirmLabel: 'Resubmit', cancelLabel: 'Not now' });
+    if (!yes) return;
     setBusy(true);
     setActionError(null);
     try {
@@ -204,6 +216,7 @@ export function TaskPage() {
           </Link>
         </div>
       </div>
+      {confirmDialog}
       {actionError ? <ErrorBox error={actionError} /> : null}
       {t.reason ? (
         <p className={`reason-box reason-${t.status}`} data-testid="task-reason">
@@ -314,7 +327,7 @@ export function TaskPage() {
         </div>
       </div>
 
-      <TaskLogs taskId={t.id} />
+      <TaskLogs taskId={t.id} attempts={t.attempts} />
 
       <div className="grid-2">
         <div className="card">

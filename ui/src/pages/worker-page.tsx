@@ -7,6 +7,7 @@ import { ago, formatBytes, formatCpu, formatPercent, formatTime } from '../api/f
 import type { Worker } from '../api/types.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { ResourceBar } from '../components/resource-bar.tsx';
+import { useConfirm } from '../components/confirm-dialog.tsx';
 import { Empty, ErrorBox, LiveIndicator, Loading } from '../components/states.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { UsageChart } from '../components/usage-chart.tsx';
@@ -17,6 +18,7 @@ export function WorkerPage() {
   const { user, api } = useAuth();
   const { workers, history, error, live, reload } = useTelemetry({ workerId: id, maxPoints: 1200 });
   const [busy, setBusy] = useState(false);
+  const [confirmDialog, confirm] = useConfirm();
   const [actionError, setActionError] = useState<string | null>(null);
   const [override, setOverride] = useState<Worker | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
@@ -28,6 +30,11 @@ export function WorkerPage() {
   const points = history[id] ?? [];
 
   const act = async (action: 'drain' | 'activate') => {
+    if (action === 'drain') {
+      const name = worker?.name ?? id;
+      const yes = await confirm({ title: `Drain ${name}?`, message: 'No new task is placed on it; the tasks it runs finish there. Activate undoes it.', confirmLabel: 'Drain', cancelLabel: 'Keep it active', danger: true });
+      if (!yes) return;
+    }
     setBusy(true);
     setActionError(null);
     try {
@@ -99,6 +106,7 @@ export function WorkerPage() {
           </div>
         ) : null}
       </div>
+      {confirmDialog}
       {confirmRemove ? (
         <div className="notice confirm" role="alertdialog" aria-label={`Remove ${worker.name}?`}>
           <span>

@@ -66,6 +66,11 @@ export class DispatchSystem {
     this.stopped = true;
   }
 
+  /** The reservations the last pass left standing, by task id (read-only: the fit check). */
+  standingReservations(): ReadonlyMap<string, Reservation> {
+    return this.reservations;
+  }
+
   /** The worker's stream is open again: it gets every assignment it has not acknowledged. */
   resendAssignments(workerId: string): void {
     for (const attempt of this.resources.state.attemptsOn(workerId)) {

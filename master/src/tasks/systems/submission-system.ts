@@ -23,6 +23,7 @@ import { DEFAULT_BACKOFF_MULTIPLIER, type BackoffDefaults } from '../outcome-pol
 import type { TaskSystemResources } from '../system-resources.js';
 import { resolveResources } from '../task-limits.js';
 import type { DispatchSystem } from './dispatch-system.js';
+import { checkFit, type FitAnswer, type FitWorker } from '../../scheduler/fit-check.js';
 
 export interface SubmitOptions {
   /**
@@ -86,6 +87,54 @@ export class SubmissionSystem {
       refuse(`user: "${input.user}": give a numeric uid other than 0 (uid or uid:gid); user names and root are for admins only`);
     }
     if (input.workerId !== undefined) refuse('workerId: pinning a task to a worker is for admins only');
+  }
+
+  /**
+   * "Will it fit?" (POST /api/tasks/fit): checked as a submission is (the same refusals), then
+   * whether the next scheduling pass would place it, where, and why not on each other worker
+   * (scheduler/fit-check.ts). Nothing is stored.
+   */
+  checkFit(user: User, input: NewTask): FitAnswer {
+    const [resources] = this.checkSubmission(user, [input]);
+    const { registry, state, queues, clock } = this.resources;
+    const queue = input.queue ?? DEFAULT_QUEUE;
+    const workers: FitWorker[] = registry.schedulingSnapshot().map((worker) => {
+      const live = registry.get(worker.id);
+      const ids = live?.record.gpuIds ?? [];
+      const held = new Set(state.attemptsOn(worker.id).flatMap((attempt) => attempt.gpuIds ?? []));
+      return {
+        ...worker,
+        name: live?.record.name ?? worker.id,
+        connected: true,
+        gpuIds: ids.length > 0 ? { total: ids.length, free: ids.filter((id) => !held.has(id)).length } : undefined,
+      };
+    });
+    let queueFull: string | undefined;
+    try {
+      this.checkQueueRoom([input]);
+    } catch (error: unknown) {
+      if (!(error instanceof WharfError)) throw error;
+      queueFull = error.message;
+    }
+    return checkFit({
+      now: clock.now(),
+      task: {
+        id: 'this-request',
+        runtime: input.runtime,
+        resources: resources!,
+        labels: input.labels,
+        constraints: input.constraints,
+        queue,
+        userId: user.id,
+        priority: input.priority ?? queues.get(queue)?.defaultPriority ?? 50,
+        pinnedWorkerId: input.workerId,
+      },
+      workers,
+      policy: queues,
+      usage: state.usage,
+      reservations: this.dispatch.standingReservations(),
+      queueFull,
+    });
   }
 
   /** A queue holds at most maxTasks unfinished tasks: refuses (conflict) a batch that would go past it. */
