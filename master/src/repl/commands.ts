@@ -1449,6 +1449,7 @@ async function submitDagFile(ctx: ReplContext, file: string): Promise<void> {
   const spec = parseDagFile(text, dagFileContentType(path));
   const run = await ctx.services.dags.submit(ctx.admin, spec);
   ctx.auditObject(`dag:${run.id}`);
+  for (const warning of spec.warnings) ctx.print(ctx.style.dim(`warning: ${warning.path}: ${warning.message}`));
   const queued = run.tasks.filter((t) => t.state === 'queued').length;
   ctx.print(
     `submitted DAG run ${ctx.style.bold(run.id)} (${cell(run.name, 63)}): ${run.tasks.length} task${run.tasks.length === 1 ? '' : 's'}, ${queued} queued` +
