@@ -299,6 +299,20 @@ export interface DagTaskSummary {
   inputs: { fromTask: string; name: string }[];
   outputs: string[];
   artifacts: DagArtifact[];
+  /** a retry took this succeeded task over from that run instead of running it again */
+  reusedFrom?: string | null;
+}
+
+/** How a run came to be when it is not a fresh submission. */
+export interface DagOrigin {
+  kind: 'retry' | 'rerun';
+  dagId: string;
+}
+
+/** A field of another engine's DAG file that the master ignored. */
+export interface DagWarning {
+  path: string;
+  message: string;
 }
 
 export interface DagSummary {
@@ -310,6 +324,8 @@ export interface DagSummary {
   cancelRequested: boolean;
   createdAt: string;
   finishedAt: string | null;
+  /** null (or absent, from an older master): a fresh submission */
+  origin?: DagOrigin | null;
   tasks: DagTaskSummary[];
 }
 
@@ -348,6 +364,7 @@ export interface DagTaskDetails {
   inputs: { name: string; fromTask: string; sha256?: string; size?: number; cache: 'hit' | 'miss' | null }[];
   workerId?: string | null;
   attempts: DagTaskAttempt[];
+  reusedFrom?: string | null;
 }
 
 export interface DagDetails extends Omit<DagSummary, 'tasks'> {

@@ -1,4 +1,4 @@
-import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskDetails } from '../api/types.ts';
 import { FakeWebSocket, USER } from '../test-support/fakes.ts';
@@ -86,6 +86,13 @@ describe('the task page', () => {
     const attempts = [...document.querySelectorAll('.attempt')].map((a) => a.textContent ?? '');
     expect(attempts[0]).toContain('2 log chunks the worker sent never arrived');
     expect(attempts[1]).not.toContain('never arrived');
+  });
+
+  it('links a DAG task back to its run, at that task', async () => {
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: { ...details, dagId: 'dag-12345678-x', dagTask: 'train' } } }]);
+    const link = within(await screen.findByTestId('task-dag')).getByRole('link');
+    expect(link.textContent).toBe('task train of run dag-1234');
+    expect(link.getAttribute('href')).toBe('/dags/dag-12345678-x?task=train');
   });
 
   it('shows a waiting task\'s queue, its position in it and why it waits', async () => {
