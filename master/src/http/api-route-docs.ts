@@ -4,6 +4,7 @@
 // views by view-schemas.test.ts). test/openapi.test.ts fails when Express serves a route that
 // is not listed here, or this lists one Express does not serve: a new route needs an entry.
 import { z } from 'zod';
+import { WORKER_HISTORY_KINDS, type WorkerHistoryKind } from '../records/worker-history.js';
 import { DAG_NAME_PATTERN, FOREIGN_DAG_FIELDS, FOREIGN_TASK_FIELDS, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, documentSchema } from '../dags/dag-spec.js';
 import { MAX_BATCH, QUEUE_NAME, taskInputSchema } from '../tasks/task-input.js';
 import { newTokenSchema } from './cluster-routes.js';
@@ -85,6 +86,31 @@ const LOCATION = { Location: 'the new resource' };
 /** Fields of other engines' files, accepted and ignored with a warning. */
 const ignoredFields = (fields: Readonly<Record<string, string>>): Record<string, z.ZodOptional<z.ZodUnknown>> =>
   Object.fromEntries(Object.entries(fields).map(([key, why]) => [key, z.unknown().optional().describe(`ignored, with a warning (${why})`)]));
+
+/** GET /api/workers/{id}/history */
+const workerEventsSchema = z.strictObject({
+  events: z.array(
+    z.strictObject({
+      at: z.string().describe('ISO 8601'),
+      kind: z.enum(WORKER_HISTORY_KINDS as [WorkerHistoryKind, ...WorkerHistoryKind[]]),
+      detail: z.string().nullable().describe('e.g. why it was declared lost'),
+    }),
+  ),
+  recentTasks: z
+    .array(
+      z.strictObject({
+        taskId: z.string(),
+        name: z.string(),
+        taskStatus: z.string(),
+        attempt: z.number().int().min(1),
+        attemptStatus: z.string(),
+        createdAt: z.string(),
+        startedAt: z.string().nullable(),
+        finishedAt: z.string().nullable(),
+      }),
+    )
+    .describe('the attempts placed on the worker, newest first; a user sees only their own tasks'),
+});
 
 /** A DAG file as POST /api/dags reads it (YAML or JSON): the document, each task a submission plus its place in the graph. */
 export const dagFileSchema = documentSchema
@@ -491,6 +517,14 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     query: z.object({ since: z.string().max(64).optional().describe('ISO 8601 time: only samples after it') }),
     responses: { 200: { description: 'the history', schema: workerHistorySchema } },
     errors: { 400: 'a since that is not a time', 404: 'no such worker' },
+  },
+  {
+    method: 'get', path: '/api/workers/{id}/history', operationId: 'getWorkerHistory', tag: 'Workers', auth: 'user',
+    summary: 'What happened to a worker (joined, drained, lost, removed, …) and its recent tasks, newest first',
+    params: { id },
+    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50).describe('at most this many events and this many attempts') }),
+    responses: { 200: { description: 'the history', schema: workerEventsSchema } },
+    errors: { 400: 'a bad limit', 404: 'a worker neither known nor in the history' },
   },
   {
     method: 'post', path: '/api/workers/{id}/drain', operationId: 'drainWorker', tag: 'Workers', auth: 'admin',

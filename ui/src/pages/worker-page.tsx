@@ -11,6 +11,7 @@ import { Empty, ErrorBox, LiveIndicator, Loading } from '../components/states.ts
 import { StatusBadge } from '../components/status-badge.tsx';
 import { UsageChart } from '../components/usage-chart.tsx';
 import { useTelemetry } from '../live/use-telemetry.ts';
+import { isStale } from './workers-page.tsx';
 
 export function WorkerPage() {
   const { id = '' } = useParams();
@@ -160,11 +161,14 @@ export function WorkerPage() {
                     </span>
                   ))}
             </dd>
-            <dt>Usage now</dt>
-            <dd>
+            <dt>{isStale(worker) ? 'Last usage' : 'Usage now'}</dt>
+            <dd className={isStale(worker) ? 'stale' : undefined} data-testid="worker-usage">
+              {isStale(worker) ? `last seen ${ago(worker.lastHeartbeatAt)}${worker.usage ? ' · was ' : ''}` : ''}
               {worker.usage
                 ? `CPU ${formatPercent(worker.usage.cpuPercent)} · memory ${formatPercent(worker.usage.memoryPercent)} · disk ${formatPercent(worker.usage.diskPercent)}`
-                : 'no sample yet'}
+                : isStale(worker)
+                  ? ''
+                  : 'no sample yet'}
             </dd>
             <dt>Version</dt>
             <dd>{worker.version}</dd>
