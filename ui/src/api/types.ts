@@ -197,6 +197,21 @@ export interface Worker {
   gpuIdsInUse?: string[] | null;
 }
 
+/** GET /api/workers/:id/history: what happened to a worker and its recent attempts, newest first. */
+export interface WorkerHistory {
+  events: { at: string; kind: string; detail: string | null }[];
+  recentTasks: {
+    taskId: string;
+    name: string;
+    taskStatus: string;
+    attempt: number;
+    attemptStatus: string;
+    createdAt: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+  }[];
+}
+
 /** GET /api/dead-letters: a task that failed through its retry policy, with its attempts and last error. */
 export interface DeadLetter extends Task {
   attempts: Attempt[];
