@@ -211,7 +211,7 @@ export function WorkerPage() {
           ) : !past.data ? (
             <Loading what="Loading recent tasks" />
           ) : past.data.recentTasks.length === 0 ? (
-            <Empty>No task of yours has run here yet.</Empty>
+            <Empty>{user?.role === 'admin' ? 'No task has run here yet.' : 'No task of yours has run here yet.'}</Empty>
           ) : (
             <ul className="worker-history" data-testid="worker-recent-tasks">
               {past.data.recentTasks.map((t) => (
