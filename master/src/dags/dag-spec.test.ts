@@ -297,6 +297,9 @@ describe('files written for other engines (Helios, Argo-style)', () => {
     expect(refusal(dag(task('a', { env: [{ name: 'A', valueFrom: { secretKeyRef: {} } }] })))).toBe('tasks[0].env[0]: unknown field "valueFrom"');
     expect(refusal(dag(task('a', { env: ['A=1'] })))).toBe('tasks[0].env[0]: must be a mapping {name, value}');
     expect(refusal(dag(task('a', { env: [{ name: 'NOT-A-NAME', value: '1' }] })))).toBe('tasks[0].env[0].name: "NOT-A-NAME" must be an environment variable name (letters, digits, _)');
+    // "__proto__" would be dropped silently by an object: refused, in both forms
+    expect(refusal(dag(task('a', { env: [{ name: '__proto__', value: 'x' }] })))).toBe('tasks[0].env[0].name: the name "__proto__" is not accepted');
+    expect(refusal(dag(task('a', { env: JSON.parse('{"__proto__": "x"}') as unknown })))).toMatch(/env.*the name "__proto__" is not accepted/);
     // the map form is unchanged
     expect(validateDag(dag(task('a', { env: { A: '1' } }))).tasks[0]!.env).toEqual({ A: '1' });
   });

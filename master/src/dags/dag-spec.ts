@@ -132,7 +132,8 @@ function screenFields(
 /** `env` as a map (Wharf) or as a list of {name, value} (Kubernetes, Argo) → a map. */
 function envMap(env: unknown, where: string): unknown {
   if (!Array.isArray(env)) return env;
-  const map: Record<string, string> = {};
+  // a Map, then fromEntries: a name such as "__proto__" stays an own key like any other
+  const map = new Map<string, string>();
   env.forEach((item: unknown, i) => {
     const at = `${where}.env[${i}]`;
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return fail(`${at}: must be a mapping {name, value}`);
@@ -140,10 +141,11 @@ function envMap(env: unknown, where: string): unknown {
     if (!parsed.success) return fail(prefix(at, describeIssues(parsed.error)));
     const { name, value } = parsed.data;
     if (!ENV_KEY.test(name)) return fail(`${at}.name: "${clip(name)}" must be an environment variable name (letters, digits, _)`);
-    if (Object.hasOwn(map, name)) return fail(`${at}.name: "${clip(name)}" is listed twice`);
-    map[name] = value ?? '';
+    if (name === '__proto__') return fail(`${at}.name: the name "__proto__" is not accepted`);
+    if (map.has(name)) return fail(`${at}.name: "${clip(name)}" is listed twice`);
+    map.set(name, value ?? '');
   });
-  return map;
+  return Object.fromEntries(map);
 }
 
 /** Text or a parsed value → a plain value, refusing unreadable, oversized or empty files. */

@@ -193,6 +193,11 @@ export function parseTaskInput(body: unknown, now = Date.now()): NewTask {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new WharfError('validation_failed', 'body: must be a JSON object');
   }
+  // the schema's record would drop this key without a word (JSON.parse makes it an own key)
+  const env = (body as { env?: unknown }).env;
+  if (typeof env === 'object' && env !== null && Object.hasOwn(env, '__proto__')) {
+    throw new WharfError('validation_failed', 'env.__proto__: the name "__proto__" is not accepted');
+  }
   const parsed = taskInputSchema.safeParse(body);
   if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
   const input = parsed.data;
