@@ -136,29 +136,29 @@ export function WorkersPage() {
       ) : (
         <>
           <div className="filters workers-filters">
-            <label className="field-inline">
-              <span>Filter</span>
-              <input type="search" value={filter} placeholder="name, host, label or key=value" onChange={(e) => setParam('q', e.target.value)} />
-            </label>
-            <label className="field-inline">
-              <span>Status</span>
-              <select value={status} onChange={(e) => setParam('status', e.target.value)}>
+            <div className="field field-inline">
+              <label htmlFor="workers-filter">Filter</label>
+              <input id="workers-filter" type="search" value={filter} placeholder="name, host, label or key=value" onChange={(e) => setParam('q', e.target.value)} />
+            </div>
+            <div className="field field-inline">
+              <label htmlFor="workers-status">Status</label>
+              <select id="workers-status" value={status} onChange={(e) => setParam('status', e.target.value)}>
                 <option value="">any</option>
                 <option value="ready">ready</option>
                 <option value="draining">draining</option>
                 <option value="lost">lost</option>
               </select>
-            </label>
-            <label className="field-inline">
-              <span>Sort by</span>
-              <select value={sort} onChange={(e) => setParam('sort', e.target.value === 'name' ? '' : e.target.value)}>
+            </div>
+            <div className="field field-inline">
+              <label htmlFor="workers-sort">Sort by</label>
+              <select id="workers-sort" value={sort} onChange={(e) => setParam('sort', e.target.value === 'name' ? '' : e.target.value)}>
                 {SORTS.map((s) => (
                   <option key={s.key} value={s.key}>
                     {s.label}
                   </option>
                 ))}
               </select>
-            </label>
+            </div>
             <span className="muted small" data-testid="workers-count">
               {shown.length} of {workers.length - removed.size}
             </span>
