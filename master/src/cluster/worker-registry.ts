@@ -80,6 +80,7 @@ export class WorkerRegistry {
   private readonly workers = new Map<string, LiveWorker>();
   /** workers whose stream closed and has not opened again (for the `reconnected` history entry) */
   private readonly detached = new Set<string>();
+  private historySeq = 0;
   private listener: WorkerRegistryListener | undefined;
   private readonly observers = new Set<WorkerEventListener>();
   private sortedIds: string[] | undefined;
@@ -309,7 +310,11 @@ export class WorkerRegistry {
    */
   private async remember(workerId: string, kind: WorkerHistoryKind, detail?: string): Promise<void> {
     try {
-      await this.store.appendWorkerEvent({ id: randomUUID(), workerId, at: this.now(), kind, ...(detail !== undefined ? { detail } : {}) });
+      const at = this.now();
+      // ids that sort in the order things happened within one millisecond (the list is by at, then id)
+      this.historySeq = (this.historySeq + 1) % 1_000_000;
+      const id = `${String(at).padStart(15, '0')}-${String(this.historySeq).padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
+      await this.store.appendWorkerEvent({ id, workerId, at, kind, ...(detail !== undefined ? { detail } : {}) });
     } catch (error: unknown) {
       this.logger.warn({ err: error, workerId, kind }, 'could not record a worker history event');
     }
