@@ -467,6 +467,23 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect((JSON.parse(metrics.stdout) as { dagId: string }[]).map((r) => r.dagId)).toEqual([id]);
     const ls = await wharf(['dag', 'ls', '--name', name]);
     expect(ls.stdout).toMatch(new RegExp(`${id.slice(0, 8)}\\s+${name}\\s+succeeded\\s+2/2`));
+    // a succeeded run: nothing to retry (the master's 409), but it can be re-run and followed
+    const retry = await wharf(['dag', 'retry', id.slice(0, 8)]);
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toMatch(/succeeded: no task to retry .*\[conflict\]/);
+    const rerun = await wharf(['dag', 'rerun', id.slice(0, 8), '--follow']);
+    expect(rerun.stderr).toBe('');
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toMatch(new RegExp(`DAG run [0-9a-f-]{36} \\(${name}\\) re-runs ${id.slice(0, 8)}: 2 tasks`));
+    expect(rerun.stdout).toMatch(/DAG run [0-9a-f]{8} succeeded in .*: 2\/2 tasks done/);
+    // another engine's fields: accepted, each named in a warning on stderr
+    writeFileSync(join(cwd, 'helios.yaml'), `apiVersion: helios.io/v1\n${trainPipelineYaml({ name }).replace('    outputs: [data.txt]', '    serviceAccountName: runner\n    outputs: [data.txt]')}`);
+    const helios = await wharf(['dag', 'run', 'helios.yaml', '-o', 'json'], { cwd });
+    expect(helios.code).toBe(0);
+    expect(helios.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^warning: apiVersion: ignored: Wharf has no use for "apiVersion"/),
+      expect.stringMatching(/^warning: tasks\[0\]\.serviceAccountName: ignored: Wharf has no use for "serviceAccountName"/),
+    ]);
     writeFileSync(join(cwd, 'loop.yaml'), 'dagName: loop\ntasks:\n  - {name: a, image: wharf/busybox, depends_on: [b]}\n  - {name: b, image: wharf/busybox, depends_on: [a]}\n');
     const loop = await wharf(['dag', 'run', 'loop.yaml'], { cwd });
     expect(loop.code).toBe(1);

@@ -127,6 +127,8 @@ export interface DagTaskView {
   attempts?: { exitCode?: number | null }[];
   inputs?: { name: string; fromTask: string; sha256?: string; size?: number; cache?: string | null }[];
   artifacts?: { name: string; sha256: string; size: number }[];
+  /** a retry took this task over from that run instead of running it again */
+  reusedFrom?: string | null;
 }
 
 export interface DagView {
@@ -138,6 +140,8 @@ export interface DagView {
   cancelRequested: boolean;
   createdAt: string;
   finishedAt: string | null;
+  /** null: a fresh submission; else the run this one retried or re-ran */
+  origin?: { kind: 'retry' | 'rerun'; dagId: string } | null;
   tasks: DagTaskView[];
 }
 

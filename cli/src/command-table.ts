@@ -27,7 +27,7 @@ export const GROUPS: ReadonlyMap<string, string> = new Map([
 export const SECTIONS: readonly Section[] = [
   { title: 'Tasks', commands: ['run', 'submit', 'ls', 'get', 'logs', 'cancel', 'files', 'cp'] },
   { title: 'Dead letters', commands: ['dead-letters ls', 'dead-letters requeue', 'dead-letters dismiss'] },
-  { title: 'DAG runs', commands: ['dag run', 'dag ls', 'dag get', 'dag metrics', 'dag cancel'] },
+  { title: 'DAG runs', commands: ['dag run', 'dag ls', 'dag get', 'dag metrics', 'dag cancel', 'dag retry', 'dag rerun'] },
   { title: 'Workers', commands: ['workers', 'drain', 'activate', 'worker rm', 'join-token create', 'join-token ls', 'join-token revoke'] },
   { title: 'Queues', commands: ['queue ls', 'queue get', 'queue create', 'queue set', 'queue rm'] },
   { title: 'Access', commands: ['login', 'logout', 'whoami', 'context ls', 'context use', 'context rm', 'token create', 'token ls', 'token revoke'] },

@@ -20,7 +20,7 @@ describe('shell completion', () => {
     const top = await complete([''], COMMANDS, fakeSources());
     expect(top).toEqual(expect.arrayContaining(['run', 'ls', 'logs', 'login', 'dag', 'token', 'context', 'completion']));
     expect(top).not.toContain('__complete');
-    expect(await complete(['dag', ''], COMMANDS, fakeSources())).toEqual(['run', 'ls', 'get', 'metrics', 'cancel']);
+    expect(await complete(['dag', ''], COMMANDS, fakeSources())).toEqual(['run', 'ls', 'get', 'metrics', 'cancel', 'retry', 'rerun']);
     expect(await complete(['token', ''], COMMANDS, fakeSources())).toEqual(['create', 'ls', 'revoke']);
     expect(top).toEqual(expect.arrayContaining(['worker', 'workers', 'join-token']));
     expect(await complete(['join-token', ''], COMMANDS, fakeSources())).toEqual(['create', 'ls', 'revoke']);

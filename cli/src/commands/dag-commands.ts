@@ -1,4 +1,4 @@
-// DAG runs: dag run FILE [--follow], dag ls, dag get, dag metrics, dag cancel.
+// DAG runs: dag run FILE [--follow], dag ls, dag get, dag metrics, dag cancel, dag retry, dag rerun.
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { cell } from '@wharf/proto/console-format';
@@ -88,7 +88,12 @@ const dagRun: CommandSpec = {
         throw new CliError('file', `${file}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    const { dag } = await ctx.client().request<{ dag: DagView }>('POST', '/api/dags', { body: text, contentType: dagContentType(file!, text) });
+    const { dag, warnings } = await ctx.client().request<{ dag: DagView; warnings?: { path: string; message: string }[] }>('POST', '/api/dags', {
+      body: text,
+      contentType: dagContentType(file!, text),
+    });
+    // fields of another engine's file that the master ignored: a note, not data
+    for (const warning of warnings ?? []) ctx.out.note(ctx.out.errStyle.dim(`warning: ${warning.path}: ${warning.message}`));
     ctx.out.data(format, dag, () =>
       `submitted DAG run ${dag.id} (${cell(dag.name, 63)}): ${dag.tasks.length} task${dag.tasks.length === 1 ? '' : 's'}`,
     );
@@ -171,4 +176,38 @@ const dagCancel: CommandSpec = {
   },
 };
 
-export const DAG_COMMANDS: CommandSpec[] = [dagRun, dagLs, dagGet, dagMetrics, dagCancel];
+/** dag retry / dag rerun: a new run made from an ended one (POST /api/dags/:id/retry|rerun). */
+function newRunFrom(kind: 'retry' | 'rerun'): CommandSpec {
+  const name = `dag ${kind}`;
+  return {
+    name,
+    usage: `${name} RUN [--follow] [-o json|yaml]`,
+    summary:
+      kind === 'retry'
+        ? 'retry an ended run from its failed tasks (a new run; succeeded tasks are reused, not run again)'
+        : 'run an ended run\'s file anew, as a new run',
+    description:
+      kind === 'retry'
+        ? 'The new run takes over every task that succeeded in RUN (same task, same outputs) and runs the\nfailed, cancelled and skipped ones again, with everything that depends on them. --follow as for dag run.'
+        : 'Nothing is reused (the workers\' caches still serve identical inputs). --follow as for dag run.',
+    options: [{ name: 'follow', short: 'f', help: 'print the tasks\' states until the new run ends' }, OUTPUT_OPTION],
+    args: ['dag'],
+    async run(ctx, args) {
+      const [prefix] = expectArgs(name, args, 1, 1, 'a DAG run id (or a prefix of one)');
+      const format = parseOutputFormat(stringOption(args, 'output'), name);
+      const client = ctx.client();
+      const id = await resolveDagId(client, prefix!);
+      const { dag } = await client.request<{ dag: DagView }>('POST', `/api/dags/${id}/${kind}`);
+      const reused = dag.tasks.filter((t) => t.reusedFrom).length;
+      ctx.out.data(format, dag, () =>
+        kind === 'retry'
+          ? `DAG run ${dag.id} (${cell(dag.name, 63)}) retries ${id.slice(0, 8)}: ${reused} task${reused === 1 ? '' : 's'} reused, ${dag.tasks.length - reused} to run again`
+          : `DAG run ${dag.id} (${cell(dag.name, 63)}) re-runs ${id.slice(0, 8)}: ${dag.tasks.length} task${dag.tasks.length === 1 ? '' : 's'}`,
+      );
+      if (flagOption(args, 'follow')) return followRun(ctx, dag);
+      return undefined;
+    },
+  };
+}
+
+export const DAG_COMMANDS: CommandSpec[] = [dagRun, dagLs, dagGet, dagMetrics, dagCancel, newRunFrom('retry'), newRunFrom('rerun')];

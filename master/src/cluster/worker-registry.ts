@@ -4,12 +4,14 @@
 // timer in main.ts) and the listeners are told. A lost worker keeps its reservations: its
 // attempts stay its own until its fencing bound has passed (the task service's recovery system
 // holds them), and a worker that returns before then keeps them.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import { ZERO_RESOURCES, type Resources, type Runtime } from '../records/resources.js';
 import type { WorkerCertificateRef, WorkerFencing, WorkerRecord, WorkerStatus, WorkerUsage } from '../records/worker.js';
 import type { MasterDown } from '../records/master-down.js';
 import { addResources, type WorkerSnapshot } from '../scheduler/placement.js';
 import type { Store } from '../store/store.js';
+import type { WorkerHistoryKind } from '../records/worker-history.js';
 import { resolveFencing, type DeclaredFencing } from './worker-fencing.js';
 
 /** How the master talks down to one worker: domain messages, which the gRPC layer translates. */
@@ -76,6 +78,9 @@ export type WorkerEventListener = (event: WorkerEvent) => void;
 
 export class WorkerRegistry {
   private readonly workers = new Map<string, LiveWorker>();
+  /** workers whose stream closed and has not opened again (for the `reconnected` history entry) */
+  private readonly detached = new Set<string>();
+  private historySeq = 0;
   private listener: WorkerRegistryListener | undefined;
   private readonly observers = new Set<WorkerEventListener>();
   private sortedIds: string[] | undefined;
@@ -187,6 +192,9 @@ export class WorkerRegistry {
     this.workers.set(record.id, live);
     this.sortedIds = undefined;
     this.logger.info({ workerId: record.id, name: record.name, rejoined: Boolean(existing) }, 'worker registered');
+    // a live worker registering again (its stream reopening) is not news; a lost one coming back is
+    if (!existing) await this.remember(record.id, 'joined');
+    else if (existing.record.status === 'lost') await this.remember(record.id, 'rejoined');
     this.notify('joined', record.id);
     return live;
   }
@@ -218,6 +226,7 @@ export class WorkerRegistry {
     worker.record.lastHeartbeatAt = this.now();
     worker.lastContactAt = worker.record.lastHeartbeatAt;
     this.listener?.workerReady(workerId);
+    if (this.detached.delete(workerId)) void this.remember(workerId, 'reconnected');
     this.notify(worker.record.status === 'draining' ? 'draining' : 'ready', workerId);
     return true;
   }
@@ -226,6 +235,8 @@ export class WorkerRegistry {
     const worker = this.workers.get(workerId);
     if (worker?.channel === channel) {
       worker.channel = undefined;
+      this.detached.add(workerId);
+      void this.remember(workerId, 'disconnected');
       this.notify('disconnected', workerId);
     }
   }
@@ -265,6 +276,7 @@ export class WorkerRegistry {
     this.sortedIds = undefined;
     await this.store.saveWorker(worker.record);
     this.logger.warn({ workerId, why }, 'worker lost');
+    await this.remember(workerId, 'lost', why);
     this.listener?.workerLost(workerId);
     this.notify('lost', workerId);
   }
@@ -282,20 +294,40 @@ export class WorkerRegistry {
     this.sortedIds = undefined;
     worker.channel?.close();
     worker.channel = undefined;
+    this.detached.delete(workerId);
     const removed: RemovedWorker = { record: worker.record, lastContactAt: worker.lastContactAt };
     await this.store.deleteWorker(workerId);
     this.logger.info({ workerId, name: worker.record.name }, 'worker removed');
+    await this.remember(workerId, 'removed');
     this.listener?.workerRemoved(removed);
     this.notify('removed', workerId);
     return worker.record;
+  }
+
+  /**
+   * Appends to the worker's history (GET /api/workers/:id/history). Never throws: a history
+   * entry that cannot be written is logged, and what happened to the worker still happens.
+   */
+  private async remember(workerId: string, kind: WorkerHistoryKind, detail?: string): Promise<void> {
+    try {
+      const at = this.now();
+      // ids that sort in the order things happened within one millisecond (the list is by at, then id)
+      this.historySeq = (this.historySeq + 1) % 1_000_000;
+      const id = `${String(at).padStart(15, '0')}-${String(this.historySeq).padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
+      await this.store.appendWorkerEvent({ id, workerId, at, kind, ...(detail !== undefined ? { detail } : {}) });
+    } catch (error: unknown) {
+      this.logger.warn({ err: error, workerId, kind }, 'could not record a worker history event');
+    }
   }
 
   async setDraining(workerId: string, draining: boolean): Promise<LiveWorker | undefined> {
     const worker = this.workers.get(workerId);
     if (!worker) return undefined;
     if (worker.record.status !== 'lost') {
+      const before = worker.record.status;
       worker.record.status = draining ? 'draining' : 'ready';
       await this.store.saveWorker(worker.record);
+      if (before !== worker.record.status) await this.remember(workerId, draining ? 'drained' : 'activated');
       worker.channel?.send({ kind: 'drain', draining });
       if (!draining) this.listener?.workerReady(workerId);
       this.notify(draining ? 'draining' : 'ready', workerId);

@@ -103,40 +103,100 @@ export class DagService {
   submit(user: User, spec: DagSpec): Promise<DagRun> {
     // every task is checked now (admin-only settings, resource limits), not when it becomes ready
     this.tasks.checkSubmission(user, spec.tasks, (index) => `task "${spec.tasks[index]?.name ?? index}": `);
+    return this.serial.run(() => this.start(user, this.newRun(user, spec.name, spec.useCache, spec.tasks)));
+  }
+
+  /**
+   * Runs an ended run's file anew as a new run of the requesting user (nothing reused; the
+   * worker caches still serve identical inputs). The tasks are checked again for this user.
+   */
+  rerun(user: User, dagId: string): Promise<DagRun> {
     return this.serial.run(async () => {
-      const now = this.now();
-      const run: DagRun = {
-        id: randomUUID(),
-        name: spec.name,
-        userId: user.id,
-        status: 'running',
-        useCache: spec.useCache,
-        cancelRequested: false,
-        createdAt: now,
-        version: 1,
-        spec: spec.tasks,
-        tasks: spec.tasks.map((task) => ({ name: task.name, state: 'pending' })),
-      };
-      const evaluation = evaluateDag(graphOf(run), statesOf(run));
-      const roots = evaluation.toQueue.map((name) => specOf(run, name));
-      // a valid DAG always has a root; the run record goes in the same commit as its tasks
-      const created = await this.tasks.submitMany(
-        user,
-        roots.map((task) => this.taskInput(run, task)),
-        {
-          extraChanges: (tasks) => {
-            tasks.forEach((task, i) => {
-              const entry = run.tasks.find((t) => t.name === roots[i]!.name)!;
-              entry.state = 'queued';
-              entry.taskId = task.id;
-            });
-            return [{ kind: 'insertDag', dag: run }];
-          },
-        },
-      );
-      this.logger.info({ dagId: run.id, name: run.name, tasks: run.tasks.length, queued: created.length }, 'DAG run submitted');
-      return structuredClone(run);
+      const old = await this.visibleRun(user, dagId);
+      if (old.status === 'running') throw new WharfError('conflict', `DAG run ${dagId} is still running; cancel it first or wait for it to end`);
+      this.tasks.checkSubmission(user, old.spec, (index) => `task "${old.spec[index]?.name ?? index}": `);
+      const run = this.newRun(user, old.name, old.useCache, old.spec);
+      run.origin = { kind: 'rerun', dagId: old.id };
+      return this.start(user, run);
     });
+  }
+
+  /**
+   * Retries an ended run from its failed tasks, as a new run of the requesting user whose
+   * `origin` names the old one: each task that succeeded there (and whose artifacts the store
+   * still holds) is taken over as succeeded, with its Wharf task and artifacts — not run again —
+   * and every other task (failed, cancelled, upstream_failed, or a succeeded one whose
+   * artifacts are gone, with all that depend on it) runs again, its inputs resolved to the
+   * reused artifacts. The old run is left as it was (its history stays readable).
+   */
+  retry(user: User, dagId: string): Promise<DagRun> {
+    return this.serial.run(async () => {
+      const old = await this.visibleRun(user, dagId);
+      if (old.status === 'running') throw new WharfError('conflict', `DAG run ${dagId} is still running; cancel it first or wait for it to end`);
+      if (old.status === 'succeeded') throw new WharfError('conflict', `DAG run ${dagId} succeeded: no task to retry (POST /api/dags/${dagId}/rerun runs it anew)`);
+      const graph = graphOf(old);
+      const again = new Set<string>();
+      for (const entry of old.tasks) {
+        if (entry.state === 'succeeded' && (await this.artifactsHeld(entry.artifacts ?? []))) continue;
+        again.add(entry.name);
+        for (const dependent of graph.dependentsOf(entry.name)) again.add(dependent);
+      }
+      const toRun = old.spec.filter((task) => again.has(task.name));
+      this.tasks.checkSubmission(user, toRun, (index) => `task "${toRun[index]?.name ?? index}": `);
+      const run = this.newRun(user, old.name, old.useCache, old.spec);
+      run.origin = { kind: 'retry', dagId: old.id };
+      run.tasks = old.tasks.map((entry) =>
+        again.has(entry.name)
+          ? { name: entry.name, state: 'pending' }
+          : { name: entry.name, state: 'succeeded', taskId: entry.taskId, artifacts: entry.artifacts, finishedAt: entry.finishedAt, reusedFrom: entry.reusedFrom ?? old.id },
+      );
+      const started = await this.start(user, run);
+      this.logger.info({ dagId: started.id, retryOf: old.id, reused: old.tasks.length - again.size, again: again.size }, 'DAG run retried');
+      return started;
+    });
+  }
+
+  private async artifactsHeld(artifacts: readonly DagArtifact[]): Promise<boolean> {
+    for (const artifact of artifacts) {
+      if ((await this.artifacts.stat(artifact.sha256))?.size !== artifact.size) return false;
+    }
+    return true;
+  }
+
+  private newRun(user: User, name: string, useCache: boolean, spec: DagTaskSpec[]): DagRun {
+    return {
+      id: randomUUID(),
+      name,
+      userId: user.id,
+      status: 'running',
+      useCache,
+      cancelRequested: false,
+      createdAt: this.now(),
+      version: 1,
+      spec: structuredClone(spec),
+      tasks: spec.map((task) => ({ name: task.name, state: 'pending' })),
+    };
+  }
+
+  /** Stores a new run with the tasks that are ready now queued, in one commit (inside `serial`). */
+  private async start(user: User, run: DagRun): Promise<DagRun> {
+    const byName = new Map(run.tasks.map((entry) => [entry.name, entry]));
+    const evaluation = evaluateDag(graphOf(run), statesOf(run));
+    const ready = evaluation.toQueue.map((name) => specOf(run, name));
+    // a valid DAG always has a root, and a retry always has a task to run again whose
+    // dependencies all succeeded; the run record goes in the same commit as its tasks
+    const created = await this.tasks.submitMany(
+      user,
+      ready.map((task) => this.taskInput(run, task, byName)),
+      {
+        extraChanges: (tasks) => {
+          tasks.forEach((task, i) => Object.assign(byName.get(ready[i]!.name)!, { state: 'queued', taskId: task.id }));
+          return [{ kind: 'insertDag', dag: run }];
+        },
+      },
+    );
+    this.logger.info({ dagId: run.id, name: run.name, tasks: run.tasks.length, queued: created.length, origin: run.origin }, 'DAG run submitted');
+    return structuredClone(run);
   }
 
   /** Cancels a run: running and queued tasks are cancelled, pending ones marked cancelled. */

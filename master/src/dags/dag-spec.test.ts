@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WharfError } from '../errors.js';
 import { DagGraph } from './dag-graph.js';
@@ -248,6 +249,59 @@ describe('validateDag refuses', () => {
     expect(refusal(dag(task('a', { maxRetries: 1.5 })))).toMatch(/^tasks\[0\]\.maxRetries: /);
     expect(refusal(dag(task('a', { gpu: 1 })))).toBe('tasks[0]: unknown field "gpu"');
     expect(refusal(dag('just a string'))).toBe('tasks[0]: must be a mapping (name, image, command, ...)');
+  });
+});
+
+describe('files written for other engines (Helios, Argo-style)', () => {
+  const heliosFile = readFileSync(new URL('./fixtures/helios-pipeline.yaml', import.meta.url), 'utf8');
+
+  it('accepts the Helios file, ignoring apiVersion, artifactRepository, serviceAccountName and type with a warning naming each', () => {
+    const spec = parseDagFile(heliosFile, 'application/yaml');
+    expect(spec.name).toBe('helios-train');
+    expect(spec.tasks.map((t) => t.name)).toEqual(['fetch', 'train']);
+    expect(spec.warnings.map((w) => w.path)).toEqual([
+      'apiVersion',
+      'artifactRepository',
+      'tasks[0].type',
+      'tasks[0].serviceAccountName',
+      'tasks[1].type',
+      'tasks[1].serviceAccountName',
+    ]);
+    for (const warning of spec.warnings) expect(warning.message).toMatch(/^ignored: Wharf has no use for "(apiVersion|artifactRepository|type|serviceAccountName)" \(/);
+    // env as a list of {name, value} becomes the map a task has; a missing value is ""
+    expect(spec.tasks[0]!.env).toEqual({ DATASET: 's3://helios/raw/2026-11', SHARDS: '4' });
+    expect(spec.tasks[1]!.env).toEqual({ EPOCHS: '10', EMPTY: '' });
+    expect(spec.tasks[1]!.maxRetries).toBe(1);
+    // nothing of the foreign fields reaches the tasks
+    expect(Object.keys(spec.tasks[0]!)).not.toContain('serviceAccountName');
+    expect(Object.keys(spec.tasks[0]!)).not.toContain('type');
+  });
+
+  it('a Wharf file has no warnings', () => {
+    expect(parseDagFile(HELIOS_YAML).warnings).toEqual([]);
+  });
+
+  it('still refuses a misspelt Wharf field, with its did-you-mean, and unknown fields not on the foreign list', () => {
+    expect(refusal({ dagName: 'a', usecache: false, tasks: [task('a')] })).toBe('unknown field "usecache" (did you mean "useCache"?)');
+    expect(refusal({ dagName: 'a', apiVersion: 'v1', tasks: [task('a', { dependOn: [] })] })).toBe('tasks[0]: unknown field "dependOn" (did you mean "dependsOn"?)');
+    expect(refusal(dag(task('a', { imgae: 'x' })))).toBe('tasks[0]: unknown field "imgae" (did you mean "image"?)');
+    expect(refusal(dag(task('a', { serviceAccount: 'x' })))).toBe('tasks[0]: unknown field "serviceAccount"');
+    // a foreign task field at the top level (or the reverse) is not on that level's list
+    expect(refusal({ dagName: 'a', serviceAccountName: 'x', tasks: [task('a')] })).toBe('unknown field "serviceAccountName"');
+    expect(refusal(dag(task('a', { artifactRepository: {} })))).toBe('tasks[0]: unknown field "artifactRepository"');
+  });
+
+  it('env as a list: names checked like map keys, duplicates and bad entries refused naming the entry', () => {
+    expect(refusal(dag(task('a', { env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] })))).toBe('tasks[0].env[1].name: "A" is listed twice');
+    expect(refusal(dag(task('a', { env: [{ name: 'A', value: 1 }] })))).toMatch(/^tasks\[0\]\.env\[0\]\.value: must be a string/);
+    expect(refusal(dag(task('a', { env: [{ name: 'A', valueFrom: { secretKeyRef: {} } }] })))).toBe('tasks[0].env[0]: unknown field "valueFrom"');
+    expect(refusal(dag(task('a', { env: ['A=1'] })))).toBe('tasks[0].env[0]: must be a mapping {name, value}');
+    expect(refusal(dag(task('a', { env: [{ name: 'NOT-A-NAME', value: '1' }] })))).toBe('tasks[0].env[0].name: "NOT-A-NAME" must be an environment variable name (letters, digits, _)');
+    // "__proto__" would be dropped silently by an object: refused, in both forms
+    expect(refusal(dag(task('a', { env: [{ name: '__proto__', value: 'x' }] })))).toBe('tasks[0].env[0].name: the name "__proto__" is not accepted');
+    expect(refusal(dag(task('a', { env: JSON.parse('{"__proto__": "x"}') as unknown })))).toMatch(/env.*the name "__proto__" is not accepted/);
+    // the map form is unchanged
+    expect(validateDag(dag(task('a', { env: { A: '1' } }))).tasks[0]!.env).toEqual({ A: '1' });
   });
 });
 

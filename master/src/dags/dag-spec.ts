@@ -9,13 +9,19 @@
 //
 // Every refusal is WharfError('validation_failed') whose message names the place and the
 // problem, e.g. `tasks[2].depends_on: unknown task "trian"` or `cycle: a -> b -> c -> a`.
+//
+// Files written for other engines (the Helios project's own, Argo-style: `apiVersion`,
+// `artifactRepository`, per-task `serviceAccountName` and `type`, `env` as a list of
+// `{name, value}`) are accepted: the fields of a fixed list that Wharf has no use for
+// (FOREIGN_DAG_FIELDS, FOREIGN_TASK_FIELDS) are dropped with a warning naming each one; any
+// other unknown field is still refused, with a did-you-mean when a Wharf field is close.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { WharfError } from '../errors.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
 import type { DagSpec, DagTaskSpec } from '../records/dag.js';
 import type { NewTask } from '../records/task.js';
-import { describeIssues, parseTaskInput } from '../tasks/task-input.js';
+import { describeIssues, ENV_KEY, parseTaskInput, taskInputSchema } from '../tasks/task-input.js';
 import { DagGraph } from './dag-graph.js';
 
 /** Task and DAG names: letters, digits, "-", "_", "." — starting with a letter or digit. */
@@ -29,6 +35,32 @@ export const MAX_TASK_OUTPUTS = 100;
 export const MAX_DAG_FILE_BYTES = 1024 * 1024;
 
 const nameSchema = z.string().regex(DAG_NAME_PATTERN, NAME_RULE);
+
+/** Something the parser let through but wants the author to know (a dropped field). */
+export interface DagWarning {
+  /** where in the file, e.g. `apiVersion` or `tasks[1].serviceAccountName` */
+  path: string;
+  message: string;
+}
+
+/**
+ * Top-level fields of other engines' DAG files that Wharf ignores (with a warning), and why.
+ * Any other unknown field is refused.
+ */
+export const FOREIGN_DAG_FIELDS: Readonly<Record<string, string>> = {
+  apiVersion: 'Wharf reads one format and has no API versions of it',
+  kind: 'a Wharf DAG file is always a DAG',
+  metadata: 'the run is named by dagName (or name)',
+  artifactRepository: 'Wharf keeps artifacts in its own store (the master\'s disk, or S3 when WHARF_S3_ENDPOINT is set)',
+  description: 'Wharf does not store a description',
+};
+
+/** Per-task fields of other engines' DAG files that Wharf ignores (with a warning), and why. */
+export const FOREIGN_TASK_FIELDS: Readonly<Record<string, string>> = {
+  serviceAccountName: 'tasks run with the worker\'s own credentials',
+  type: 'the runtime is chosen by `runtime` (docker, kubernetes, exec)',
+  description: 'Wharf does not store a description',
+};
 
 export const documentSchema = z
   .object({
@@ -54,6 +86,13 @@ export const dagTaskSchema = z
   // everything else (image, command, env, ...) is left for parseTaskInput, which is strict
   .loose();
 
+const DAG_FIELDS: readonly string[] = Object.keys(documentSchema.shape);
+const TASK_FIELDS: readonly string[] = [...new Set([...Object.keys(dagTaskSchema.shape), ...Object.keys(taskInputSchema.shape)])];
+
+const envEntrySchema = z
+  .object({ name: z.string(), value: z.string({ error: 'must be a string (quote numbers: "1")' }).optional() })
+  .strict();
+
 const fail = (message: string): never => {
   throw new WharfError('validation_failed', message);
 };
@@ -67,6 +106,46 @@ const fail = (message: string): never => {
  */
 export function parseDagFile(body: unknown, contentType?: string): DagSpec {
   return validateDag(readDocument(body, contentType));
+}
+
+/**
+ * Drops the known foreign fields of `record` (adding a warning for each) and refuses any other
+ * field not in `known`, suggesting the closest Wharf field. Returns a copy.
+ */
+function screenFields(
+  record: Record<string, unknown>,
+  known: readonly string[],
+  foreign: Readonly<Record<string, string>>,
+  where: string,
+  warnings: DagWarning[],
+): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    const path = where === '' ? key : `${where}.${key}`;
+    if (known.includes(key)) kept[key] = value;
+    else if (Object.hasOwn(foreign, key)) warnings.push({ path, message: `ignored: Wharf has no use for "${key}" (${foreign[key]})` });
+    else fail(`${where === '' ? '' : `${where}: `}unknown field "${clip(key)}"${suggest(key, known)}`);
+  }
+  return kept;
+}
+
+/** `env` as a map (Wharf) or as a list of {name, value} (Kubernetes, Argo) → a map. */
+function envMap(env: unknown, where: string): unknown {
+  if (!Array.isArray(env)) return env;
+  // a Map, then fromEntries: a name such as "__proto__" stays an own key like any other
+  const map = new Map<string, string>();
+  env.forEach((item: unknown, i) => {
+    const at = `${where}.env[${i}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return fail(`${at}: must be a mapping {name, value}`);
+    const parsed = envEntrySchema.safeParse(item);
+    if (!parsed.success) return fail(prefix(at, describeIssues(parsed.error)));
+    const { name, value } = parsed.data;
+    if (!ENV_KEY.test(name)) return fail(`${at}.name: "${clip(name)}" must be an environment variable name (letters, digits, _)`);
+    if (name === '__proto__') return fail(`${at}.name: the name "__proto__" is not accepted`);
+    if (map.has(name)) return fail(`${at}.name: "${clip(name)}" is listed twice`);
+    map.set(name, value ?? '');
+  });
+  return Object.fromEntries(map);
 }
 
 /** Text or a parsed value → a plain value, refusing unreadable, oversized or empty files. */
@@ -103,7 +182,8 @@ export function validateDag(document: unknown): DagSpec {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     return fail('body: a DAG file must be a mapping with dagName and tasks');
   }
-  const parsed = documentSchema.safeParse(document);
+  const warnings: DagWarning[] = [];
+  const parsed = documentSchema.safeParse(screenFields(document as Record<string, unknown>, DAG_FIELDS, FOREIGN_DAG_FIELDS, '', warnings));
   if (!parsed.success) return fail(describeIssues(parsed.error));
   const doc = parsed.data;
   if (doc.dagName !== undefined && doc.name !== undefined) fail('name: give dagName or name, not both');
@@ -111,7 +191,7 @@ export function validateDag(document: unknown): DagSpec {
   if (dagName === undefined) return fail('dagName: is required');
   if (!DAG_NAME_PATTERN.test(dagName)) fail(`dagName: "${clip(dagName)}" ${NAME_RULE}`);
 
-  const parsedTasks = doc.tasks.map((raw, index) => parseDagTask(raw, `tasks[${index}]`));
+  const parsedTasks = doc.tasks.map((raw, index) => parseDagTask(raw, `tasks[${index}]`, warnings));
   const tasks = parsedTasks.map((p) => p.task);
 
   // names: unique
@@ -166,12 +246,15 @@ export function validateDag(document: unknown): DagSpec {
     name: dagName,
     useCache: doc.useCache,
     tasks: graph.topologicalOrder().map((name) => byName.get(name)!),
+    warnings,
   };
 }
 
-function parseDagTask(raw: unknown, where: string): { task: DagTaskSpec; dependsOnField: 'depends_on' | 'dependsOn' } {
+function parseDagTask(raw: unknown, where: string, warnings: DagWarning[]): { task: DagTaskSpec; dependsOnField: 'depends_on' | 'dependsOn' } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(`${where}: must be a mapping (name, image, command, ...)`);
-  const parsed = dagTaskSchema.safeParse(raw);
+  const screened = screenFields(raw as Record<string, unknown>, TASK_FIELDS, FOREIGN_TASK_FIELDS, where, warnings);
+  if (screened.env !== undefined) screened.env = envMap(screened.env, where);
+  const parsed = dagTaskSchema.safeParse(screened);
   if (!parsed.success) return fail(prefix(where, describeIssues(parsed.error)));
   const { name, depends_on, dependsOn, inputs, outputs, retries, maxRetries, ...taskFields } = parsed.data;
   if (!DAG_NAME_PATTERN.test(name)) fail(`${where}.name: "${clip(name)}" ${NAME_RULE}`);

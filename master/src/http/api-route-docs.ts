@@ -4,7 +4,8 @@
 // views by view-schemas.test.ts). test/openapi.test.ts fails when Express serves a route that
 // is not listed here, or this lists one Express does not serve: a new route needs an entry.
 import { z } from 'zod';
-import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, documentSchema } from '../dags/dag-spec.js';
+import { WORKER_HISTORY_KINDS, type WorkerHistoryKind } from '../records/worker-history.js';
+import { DAG_NAME_PATTERN, FOREIGN_DAG_FIELDS, FOREIGN_TASK_FIELDS, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, documentSchema } from '../dags/dag-spec.js';
 import { MAX_BATCH, QUEUE_NAME, taskInputSchema } from '../tasks/task-input.js';
 import { newTokenSchema } from './cluster-routes.js';
 import { logLinesQuery, rawLogQuery } from './log-routes.js';
@@ -85,13 +86,54 @@ const one = <K extends string>(key: K, schema: z.ZodType) => z.strictObject({ [k
 const many = <K extends string>(key: K, schema: z.ZodType) => one(key, z.array(schema));
 const LOCATION = { Location: 'the new resource' };
 
+/** Fields of other engines' files, accepted and ignored with a warning. */
+const ignoredFields = (fields: Readonly<Record<string, string>>): Record<string, z.ZodOptional<z.ZodUnknown>> =>
+  Object.fromEntries(Object.entries(fields).map(([key, why]) => [key, z.unknown().optional().describe(`ignored, with a warning (${why})`)]));
+
+/** GET /api/workers/{id}/history */
+const workerEventsSchema = z.strictObject({
+  events: z.array(
+    z.strictObject({
+      at: z.string().describe('ISO 8601'),
+      kind: z.enum(WORKER_HISTORY_KINDS as [WorkerHistoryKind, ...WorkerHistoryKind[]]),
+      detail: z.string().nullable().describe('e.g. why it was declared lost'),
+    }),
+  ),
+  recentTasks: z
+    .array(
+      z.strictObject({
+        taskId: z.string(),
+        name: z.string(),
+        taskStatus: z.string(),
+        attempt: z.number().int().min(1),
+        attemptStatus: z.string(),
+        createdAt: z.string(),
+        startedAt: z.string().nullable(),
+        finishedAt: z.string().nullable(),
+      }),
+    )
+    .describe('the attempts placed on the worker, newest first; a user sees only their own tasks'),
+});
+
 /** A DAG file as POST /api/dags reads it (YAML or JSON): the document, each task a submission plus its place in the graph. */
 export const dagFileSchema = documentSchema
   .extend({
     tasks: z
-      .array(dagTaskSchema.extend(taskInputSchema.omit({ name: true, maxRetries: true }).shape).strict())
+      .array(
+        dagTaskSchema
+          .extend(taskInputSchema.omit({ name: true, maxRetries: true }).shape)
+          .extend({
+            env: z
+              .union([taskInputSchema.shape.env.unwrap(), z.array(z.strictObject({ name: z.string(), value: z.string().optional() }))])
+              .optional()
+              .describe('a map, or a list of {name, value} (Kubernetes style); a name given twice is refused'),
+            ...ignoredFields(FOREIGN_TASK_FIELDS),
+          })
+          .strict(),
+      )
       .min(1)
       .max(MAX_DAG_TASKS),
+    ...ignoredFields(FOREIGN_DAG_FIELDS),
   })
   .describe('a DAG file (docs/DAGS.md): dagName (or name) is required; depends_on/dependsOn and retries.count/maxRetries are alternative spellings, not both');
 
@@ -500,6 +542,14 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     errors: { 400: 'a since that is not a time', 404: 'no such worker' },
   },
   {
+    method: 'get', path: '/api/workers/{id}/history', operationId: 'getWorkerHistory', tag: 'Workers', auth: 'user',
+    summary: 'What happened to a worker (joined, drained, lost, removed, …) and its recent tasks, newest first',
+    params: { id },
+    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50).describe('at most this many events and this many attempts') }),
+    responses: { 200: { description: 'the history', schema: workerEventsSchema } },
+    errors: { 400: 'a bad limit', 404: 'a worker neither known nor in the history' },
+  },
+  {
     method: 'post', path: '/api/workers/{id}/drain', operationId: 'drainWorker', tag: 'Workers', auth: 'admin',
     summary: 'Place no new tasks on a worker; running ones finish',
     params: { id },
@@ -629,8 +679,28 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
       contentTypes: ['application/json', 'application/yaml', 'text/yaml', 'text/plain'],
       description: `a DAG file, YAML or JSON, at most ${MAX_DAG_FILE_BYTES} bytes`,
     },
-    responses: { 201: { description: 'the run', schema: one('dag', dagSummaryViewSchema), headers: LOCATION } },
-    errors: { 400: 'a bad file (cycle: a -> b -> a, tasks[2].depends_on: unknown task …)', 403: 'an exec task from a non-admin', 413: 'a file over 1 MiB' },
+    responses: {
+      201: {
+        description: 'the run, and a warning for each field of another engine\'s file that was ignored (apiVersion, artifactRepository, a task\'s serviceAccountName or type, …)',
+        schema: z.strictObject({ dag: dagSummaryViewSchema, warnings: z.array(z.strictObject({ path: z.string(), message: z.string() })) }),
+        headers: LOCATION,
+      },
+    },
+    errors: { 400: 'a bad file (cycle: a -> b -> a, tasks[2].depends_on: unknown task …, unknown field "imgae" (did you mean "image"?))', 403: 'an exec task from a non-admin', 413: 'a file over 1 MiB' },
+  },
+  {
+    method: 'post', path: '/api/dags/{id}/retry', operationId: 'retryDag', tag: 'DAGs', auth: 'user',
+    summary: 'Retry an ended run from its failed tasks: a new run reusing the tasks that succeeded',
+    params: { id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) },
+    responses: { 201: { description: 'the new run (origin {kind: retry}); reused tasks have reusedFrom', schema: one('dag', dagSummaryViewSchema), headers: LOCATION } },
+    errors: { 403: 'an exec task from a non-admin', 404: 'no such run, or another user\'s', 409: 'the run is still running, or it succeeded (nothing to retry)' },
+  },
+  {
+    method: 'post', path: '/api/dags/{id}/rerun', operationId: 'rerunDag', tag: 'DAGs', auth: 'user',
+    summary: 'Run an ended run\'s file anew, as a new run',
+    params: { id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) },
+    responses: { 201: { description: 'the new run (origin {kind: rerun})', schema: one('dag', dagSummaryViewSchema), headers: LOCATION } },
+    errors: { 403: 'an exec task from a non-admin', 404: 'no such run, or another user\'s', 409: 'the run is still running' },
   },
   {
     method: 'get', path: '/api/dags', operationId: 'listDags', tag: 'DAGs', auth: 'user',

@@ -33,6 +33,7 @@ export function dagSummaryView(run: DagRun) {
     cancelRequested: run.cancelRequested,
     createdAt: new Date(run.createdAt).toISOString(),
     finishedAt: run.finishedAt === undefined ? null : new Date(run.finishedAt).toISOString(),
+    origin: run.origin ?? null,
     tasks: run.tasks.map((entry) => {
       const spec = run.spec.find((t) => t.name === entry.name);
       return {
@@ -44,6 +45,7 @@ export function dagSummaryView(run: DagRun) {
         inputs: spec?.inputs ?? [],
         outputs: spec?.outputs ?? [],
         artifacts: entry.artifacts ?? [],
+        reusedFrom: entry.reusedFrom ?? null,
       };
     }),
   };
@@ -78,9 +80,21 @@ export function dagRoutes(dags: DagService): Router {
       const spec = parseDagFile(body, req.headers['content-type']);
       const run = await dags.submit(currentUser(res), spec);
       auditObject(res, `dag:${run.id}`);
-      res.status(201).location(`/api/dags/${run.id}`).json({ dag: dagSummaryView(run) });
+      res.status(201).location(`/api/dags/${run.id}`).json({ dag: dagSummaryView(run), warnings: spec.warnings });
     }),
   );
+  // a new run from an ended one: its failed part again (reusing what succeeded), or all of it
+  for (const kind of ['retry', 'rerun'] as const) {
+    router.post(
+      `/dags/:id/${kind}`,
+      handle(async (req, res) => {
+        const id = idParam(req, 'id');
+        const user = currentUser(res);
+        const run = kind === 'retry' ? await dags.retry(user, id) : await dags.rerun(user, id);
+        res.status(201).location(`/api/dags/${run.id}`).json({ dag: dagSummaryView(run) });
+      }),
+    );
+  }
   router.get(
     '/dags',
     handle(async (req, res) => {
@@ -108,6 +122,7 @@ export function dagRoutes(dags: DagService): Router {
           ...details,
           createdAt: new Date(details.createdAt).toISOString(),
           finishedAt: details.finishedAt === undefined ? null : new Date(details.finishedAt).toISOString(),
+          origin: details.origin ?? null,
         },
       });
     }),

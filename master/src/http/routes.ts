@@ -262,6 +262,44 @@ export function apiRoutes(deps: RouteDeps): Router {
       res.json(history);
     }),
   );
+  // what happened to a worker (joined, drained, lost, removed, ...) and its recent tasks; a
+  // removed worker's history stays readable. A user sees only their own tasks among them.
+  if (deps.store) {
+    const store = deps.store;
+    const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+    router.get(
+      '/workers/:id/history',
+      handle(async (req, res) => {
+        const id = param(req, 'id');
+        const parsed = historyQuery.safeParse(req.query);
+        if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
+        const { limit } = parsed.data;
+        const user = currentUser(res);
+        const events = await store.listWorkerEvents(id, limit);
+        if (events.length === 0 && !registry.get(id)) throw new WharfError('not_found', `worker ${id} not found`);
+        const attempts = await store.listAttemptsOfWorker(id, limit);
+        const recentTasks = [];
+        for (const attempt of attempts) {
+          const task = await store.getTask(attempt.taskId);
+          if (!task || (user.role !== 'admin' && task.userId !== user.id)) continue;
+          recentTasks.push({
+            taskId: task.id,
+            name: task.name,
+            taskStatus: task.status,
+            attempt: attempt.number,
+            attemptStatus: attempt.status,
+            createdAt: new Date(attempt.createdAt).toISOString(),
+            startedAt: attempt.startedAt === undefined ? null : new Date(attempt.startedAt).toISOString(),
+            finishedAt: attempt.finishedAt === undefined ? null : new Date(attempt.finishedAt).toISOString(),
+          });
+        }
+        res.json({
+          events: events.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, detail: e.detail ?? null })),
+          recentTasks,
+        });
+      }),
+    );
+  }
   // drain: no new tasks are placed on the worker; activate: undo a drain
   for (const [action, draining] of [['drain', true], ['activate', false]] as const) {
     router.post(

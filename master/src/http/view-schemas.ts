@@ -331,6 +331,10 @@ export const dagSummaryViewSchema = z
     cancelRequested: z.boolean(),
     createdAt: time,
     finishedAt: time.nullable(),
+    origin: z
+      .strictObject({ kind: z.enum(['retry', 'rerun']), dagId: z.string() })
+      .nullable()
+      .describe('null: a fresh submission; else the run this one retried (failed part again, succeeded tasks reused) or re-ran'),
     tasks: z.array(
       z.strictObject({
         name: z.string(),
@@ -341,6 +345,7 @@ export const dagSummaryViewSchema = z
         inputs: z.array(z.strictObject({ fromTask: z.string(), name: z.string() })),
         outputs: z.array(z.string()),
         artifacts: z.array(z.strictObject({ name: z.string(), sha256, size: count })),
+        reusedFrom: z.string().nullable().describe('a retry took this succeeded task over from that run (its taskId and artifacts are that run\'s) instead of running it again'),
       }),
     ),
   })

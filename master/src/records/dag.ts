@@ -36,6 +36,8 @@ export interface DagSpec {
   useCache: boolean;
   /** every task after all of its dependencies; ties keep the file's order */
   tasks: DagTaskSpec[];
+  /** fields of other engines' files that were ignored, each with where it was (not stored) */
+  warnings: { path: string; message: string }[];
 }
 
 /** An artifact a task's declared output became (content-addressed). */
@@ -57,6 +59,19 @@ export interface DagRunTask {
   finishedAt?: number | undefined;
   /** on success: one artifact per declared output */
   artifacts?: DagArtifact[] | undefined;
+  /**
+   * set when a retry took this succeeded task over from an earlier run instead of running it
+   * again: that run's id (taskId, artifacts and finishedAt are that run's)
+   */
+  reusedFrom?: string | undefined;
+}
+
+/** How a run came to be when it is not a fresh submission (POST /api/dags/:id/retry or /rerun). */
+export interface DagRunOrigin {
+  /** retry: succeeded tasks reused, the others run again; rerun: the same file run anew */
+  kind: 'retry' | 'rerun';
+  /** the run it was made from */
+  dagId: string;
 }
 
 export interface DagRun {
@@ -76,6 +91,8 @@ export interface DagRun {
   spec: DagTaskSpec[];
   /** one entry per spec task, same order */
   tasks: DagRunTask[];
+  /** absent for a fresh submission */
+  origin?: DagRunOrigin | undefined;
 }
 
-export type DagPatch = Partial<Omit<DagRun, 'id' | 'userId' | 'createdAt' | 'name'>>;
+export type DagPatch = Partial<Omit<DagRun, 'id' | 'userId' | 'createdAt' | 'name' | 'origin'>>;

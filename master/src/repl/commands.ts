@@ -1023,9 +1023,9 @@ function commandList(): Command[] {
     },
     {
       name: 'dag',
-      audit: (args) => (args[0] === 'submit' ? 'dag.submit' : undefined),
-      usage: 'dag <id> | dag submit <file>',
-      summary: 'one DAG run in detail (tasks in order, workers, attempts, exit codes, inputs hit or miss); dag submit <file> runs a DAG file',
+      audit: (args) => (args[0] === 'submit' ? 'dag.submit' : args[0] === 'retry' ? 'dag.retry' : args[0] === 'rerun' ? 'dag.rerun' : undefined),
+      usage: 'dag <id> | dag submit <file> | dag retry <id> | dag rerun <id>',
+      summary: 'one DAG run in detail (tasks in order, workers, attempts, exit codes, inputs hit or miss); dag submit <file> runs a DAG file; dag retry / rerun <id> make a new run from an ended one',
       details: [
         'dag <id>         the run: each task in dependency order with its status, Wharf task id, worker,',
         '                 attempts and exit code; each input with where it came from, whether the worker',
@@ -1039,6 +1039,9 @@ function commandList(): Command[] {
         '                     - {name: make, image: wharf/busybox, command: [sh, -c, "echo hi > /output/a.txt"], outputs: [a.txt]}',
         '                     - {name: read, image: wharf/busybox, command: [cat, /input/a.txt], depends_on: [make],',
         '                        inputs: [{fromTask: make, name: a.txt}]}',
+        'dag retry <id>   a new run from an ended (failed or cancelled) run: the tasks that succeeded are',
+        '                 reused with their outputs, not run again; the others run again (POST /api/dags/:id/retry).',
+        'dag rerun <id>   a new run of the same file, nothing reused (POST /api/dags/:id/rerun).',
         'Each DAG task is an ordinary task too: task, logs and files work on its task id.',
       ].join('\n'),
       args: ['dag', 'file'],
@@ -1047,6 +1050,19 @@ function commandList(): Command[] {
           if (args.length < 2) throw usageError(this, 'submit needs a DAG file (YAML or JSON)');
           if (args.length > 2) throw usageError(this, `unexpected "${cell(args[2], 70)}"`);
           await submitDagFile(ctx, args[1]!);
+          return;
+        }
+        if (args[0] === 'retry' || args[0] === 'rerun') {
+          const kind = args[0];
+          if (args.length !== 2) throw usageError(this, `${kind} needs one DAG run id`);
+          const from = await ctx.ids.dagId(args[1]!);
+          ctx.auditObject(`dag:${from}`);
+          const run = kind === 'retry' ? await ctx.services.dags.retry(ctx.admin, from) : await ctx.services.dags.rerun(ctx.admin, from);
+          const reused = run.tasks.filter((t) => t.reusedFrom !== undefined).length;
+          ctx.print(
+            `DAG run ${ctx.style.bold(run.id)} (${cell(run.name, 63)}) ${kind === 'retry' ? `retries ${from.slice(0, 8)}: ${reused} reused, ${run.tasks.length - reused} to run again` : `re-runs ${from.slice(0, 8)}`}` +
+              ctx.style.dim(`  (dag ${run.id.slice(0, 8)} shows it)`),
+          );
           return;
         }
         expectArgs(this, args, 1, 1);
@@ -1449,6 +1465,7 @@ async function submitDagFile(ctx: ReplContext, file: string): Promise<void> {
   const spec = parseDagFile(text, dagFileContentType(path));
   const run = await ctx.services.dags.submit(ctx.admin, spec);
   ctx.auditObject(`dag:${run.id}`);
+  for (const warning of spec.warnings) ctx.print(ctx.style.dim(`warning: ${warning.path}: ${warning.message}`));
   const queued = run.tasks.filter((t) => t.state === 'queued').length;
   ctx.print(
     `submitted DAG run ${ctx.style.bold(run.id)} (${cell(run.name, 63)}): ${run.tasks.length} task${run.tasks.length === 1 ? '' : 's'}, ${queued} queued` +

@@ -1,5 +1,5 @@
 // Tab completion: command names first, then what each argument is (a task id, a worker id, a
-// status, a command name, a DAG run id or name, a file for `dag submit`, a join token id for
+// status, a command name, a DAG run id or name, a file for `dag submit` (a run id for `dag retry|rerun`), a join token id for
 // `join-token revoke`, an action of `dead-letters`) and the options of the command.
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -66,8 +66,9 @@ async function candidates(ids: IdResolver, cwd: string, line: string): Promise<[
       return [await ids.taskCandidates(current), current];
     case 'dag':
       // `dag <id>` or `dag submit <file>`
-      return [[...starting(['submit']).map((word) => `${word} `), ...(await ids.dagCandidates(current))], current];
+      return [[...starting(['submit', 'retry', 'rerun']).map((word) => `${word} `), ...(await ids.dagCandidates(current))], current];
     case 'file':
+      if (words[1] === 'retry' || words[1] === 'rerun') return [await ids.dagCandidates(current), current];
       return words[1] === 'submit' ? [await fileCandidates(cwd, current), current] : [[], current];
     case 'dagName':
       return [await ids.dagNameCandidates(current), current];

@@ -9,7 +9,8 @@
 // stored), revoked worker certificates, registry credentials (their passwords still sealed: the
 // target master needs this data dir's credentials-key to read them), invites (their hashes),
 // ended login sessions, the audit trail, queues and per-user limits; these are every table
-// SqliteStore keeps. The cluster CA and its key stay in <data>/tls: move them with the data dir,
+// SqliteStore keeps but one: the worker history (worker_events, GET /api/workers/:id/history)
+// is not copied — the target starts it afresh. The cluster CA and its key stay in <data>/tls: move them with the data dir,
 // or every worker must join again. Log bytes,
 // output-file bytes and DAG artifacts on disk stay in the master's data dir (<data>/logs,
 // <data>/files, <data>/artifacts) and are not touched here; artifacts in S3 stay in the bucket.

@@ -39,6 +39,7 @@ import { mongoStorageError, translateStoreErrors } from './storage-errors.js';
 import type { InviteRecord } from '../records/invite.js';
 import type { RevokedSession } from '../records/session.js';
 import type { AuditEntry, AuditPage, AuditQuery } from '../records/audit.js';
+import type { WorkerHistoryEvent } from '../records/worker-history.js';
 import {
   decodeAuditCursor,
   decodeTaskCursor,
@@ -81,6 +82,8 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
   attempts: [
     { name: 'attempts_by_task', key: { taskId: 1, number: 1 } },
     { name: 'attempts_by_status', key: { status: 1, _seq: 1 } },
+    // a worker's recent attempts (GET /api/workers/:id/history)
+    { name: 'attempts_by_worker', key: { workerId: 1, createdAt: -1, _id: -1 } },
   ],
   files: [
     { name: 'files_by_task', key: { taskId: 1, path: 1 }, unique: true },
@@ -121,6 +124,8 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'audit_by_user', key: { userId: 1, at: -1, _id: -1 } },
     { name: 'audit_by_action', key: { action: 1, at: -1, _id: -1 } },
   ],
+  // worker history: newest first per worker
+  worker_events: [{ name: 'worker_events_by_worker', key: { workerId: 1, at: -1, _id: -1 } }],
   // queues by name (the _id index); user limits by (user, queue; '' = all queues): their _id
   queues: [],
   user_limits: [],
@@ -141,6 +146,7 @@ type CollectionName =
   | 'invites'
   | 'revoked_sessions'
   | 'audit'
+  | 'worker_events'
   | 'queues'
   | 'user_limits';
 
@@ -207,6 +213,7 @@ export class MongoStore implements Store {
   private readonly invites: Collection<Keyed>;
   private readonly revokedSessions: Collection<Keyed>;
   private readonly audit: Collection<Keyed>;
+  private readonly workerEvents: Collection<Keyed>;
   private readonly queues: Collection<Keyed>;
   private readonly userLimits: Collection<Keyed>;
 
@@ -230,6 +237,7 @@ export class MongoStore implements Store {
     this.invites = db.collection<Keyed>('invites');
     this.revokedSessions = db.collection<Keyed>('revoked_sessions');
     this.audit = db.collection<Keyed>('audit');
+    this.workerEvents = db.collection<Keyed>('worker_events');
     this.queues = db.collection<Keyed>('queues');
     this.userLimits = db.collection<Keyed>('user_limits');
   }
@@ -473,6 +481,23 @@ export class MongoStore implements Store {
   }
 
   // ---- end of audit trail ---------------------------------------------------------------
+
+  // ---- worker history ------------------------------------------------------------------
+
+  async appendWorkerEvent(event: WorkerHistoryEvent): Promise<void> {
+    await this.workerEvents.insertOne({ _id: event.id, ...plain(event) });
+  }
+
+  async listWorkerEvents(workerId: string, limit: number): Promise<WorkerHistoryEvent[]> {
+    const docs = await this.workerEvents.find({ workerId }, { projection: { _id: 0 }, sort: { at: -1, _id: -1 }, limit }).toArray();
+    return docs as unknown as WorkerHistoryEvent[];
+  }
+
+  async listAttemptsOfWorker(workerId: string, limit: number): Promise<Attempt[]> {
+    return (await this.attempts.find({ workerId }, { ...RECORD, sort: { createdAt: -1, _id: -1 }, limit }).toArray()) as unknown as Attempt[];
+  }
+
+  // ---- end of worker history -----------------------------------------------------------
 
   // tasks and attempts
 

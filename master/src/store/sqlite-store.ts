@@ -17,6 +17,7 @@ import { sqliteStorageError, translateStoreErrors } from './storage-errors.js';
 import type { InviteRecord } from '../records/invite.js';
 import type { RevokedSession } from '../records/session.js';
 import type { AuditEntry, AuditPage, AuditQuery } from '../records/audit.js';
+import type { WorkerHistoryEvent } from '../records/worker-history.js';
 import {
   applyPatch,
   decodeAuditCursor,
@@ -130,6 +131,10 @@ const QUEUE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS user_limits (
   user_id TEXT NOT NULL, queue TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (user_id, queue));
+-- worker history: append-only, read newest first per worker
+CREATE TABLE IF NOT EXISTS worker_events (id TEXT PRIMARY KEY, worker_id TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS worker_events_by_worker ON worker_events (worker_id, at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS attempts_by_worker ON attempts (json_extract(data, '$.workerId'), json_extract(data, '$.createdAt') DESC, id DESC);
 CREATE TABLE IF NOT EXISTS applied_steps (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
@@ -486,6 +491,30 @@ export class SqliteStore implements Store {
   }
 
   // ---- end of audit trail ---------------------------------------------------------------
+
+  // ---- worker history ------------------------------------------------------------------
+
+  async appendWorkerEvent(event: WorkerHistoryEvent): Promise<void> {
+    this.db.prepare('INSERT INTO worker_events (id, worker_id, at, data) VALUES (?, ?, ?, ?)').run(event.id, event.workerId, event.at, JSON.stringify(event));
+  }
+
+  async listWorkerEvents(workerId: string, limit: number): Promise<WorkerHistoryEvent[]> {
+    return this.db
+      .prepare<[string, number], Row>('SELECT data FROM worker_events WHERE worker_id = ? ORDER BY at DESC, id DESC LIMIT ?')
+      .all(workerId, limit)
+      .map((row) => JSON.parse(row.data) as WorkerHistoryEvent);
+  }
+
+  async listAttemptsOfWorker(workerId: string, limit: number): Promise<Attempt[]> {
+    return this.db
+      .prepare<[string, number], Row>(
+        "SELECT data FROM attempts WHERE json_extract(data, '$.workerId') = ? ORDER BY json_extract(data, '$.createdAt') DESC, id DESC LIMIT ?",
+      )
+      .all(workerId, limit)
+      .map((row) => JSON.parse(row.data) as Attempt);
+  }
+
+  // ---- end of worker history -----------------------------------------------------------
 
   async getTask(id: string): Promise<Task | undefined> {
     return parse<Task>(this.statements.taskById.get(id));

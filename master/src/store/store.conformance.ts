@@ -600,6 +600,40 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     });
     // ---- end of audit trail ---------------------------------------------------------------
 
+    // ---- worker history -------------------------------------------------------------------
+    describe('worker history', () => {
+      it('lists one worker\'s events newest first (ties by id), at most `limit`, kept after the worker is gone', async () => {
+        const store = await makeStore();
+        await store.appendWorkerEvent({ id: 'e1', workerId: 'w1', at: 1000, kind: 'joined' });
+        await store.appendWorkerEvent({ id: 'e3', workerId: 'w1', at: 3000, kind: 'lost', detail: 'no heartbeat for 30 s' });
+        await store.appendWorkerEvent({ id: 'e2', workerId: 'w1', at: 2000, kind: 'drained' });
+        await store.appendWorkerEvent({ id: 'e2b', workerId: 'w1', at: 2000, kind: 'activated' });
+        await store.appendWorkerEvent({ id: 'x1', workerId: 'w2', at: 1500, kind: 'joined' });
+        expect((await store.listWorkerEvents('w1', 10)).map((e) => e.id)).toEqual(['e3', 'e2b', 'e2', 'e1']);
+        expect(await store.listWorkerEvents('w1', 1)).toEqual([{ id: 'e3', workerId: 'w1', at: 3000, kind: 'lost', detail: 'no heartbeat for 30 s' }]);
+        expect((await store.listWorkerEvents('w2', 10)).map((e) => e.kind)).toEqual(['joined']);
+        expect(await store.listWorkerEvents('nobody', 10)).toEqual([]);
+        // the worker record itself may be deleted; its history stays
+        await store.deleteWorker('w1');
+        expect(await store.listWorkerEvents('w1', 10)).toHaveLength(4);
+      });
+
+      it('lists the attempts placed on a worker, newest first, at most `limit`', async () => {
+        const store = await makeStore();
+        const task = mockTask();
+        const other = mockTask();
+        const a1 = mockAttempt(task, { number: 1, workerId: 'w1', createdAt: 1000 });
+        const a2 = mockAttempt(task, { number: 2, workerId: 'w2', createdAt: 2000 });
+        const a3 = mockAttempt(other, { number: 1, workerId: 'w1', createdAt: 3000 });
+        expect(await store.commit([{ kind: 'insertTask', task }, { kind: 'insertTask', task: other }, { kind: 'insertAttempt', attempt: a1 }, { kind: 'insertAttempt', attempt: a2 }, { kind: 'insertAttempt', attempt: a3 }])).toBe(true);
+        expect((await store.listAttemptsOfWorker('w1', 10)).map((a) => a.id)).toEqual([a3.id, a1.id]);
+        expect((await store.listAttemptsOfWorker('w1', 1)).map((a) => a.id)).toEqual([a3.id]);
+        expect(await store.listAttemptsOfWorker('w2', 10)).toEqual([a2]);
+        expect(await store.listAttemptsOfWorker('w3', 10)).toEqual([]);
+      });
+    });
+    // ---- end of worker history ------------------------------------------------------------
+
     // ---- API tokens -----------------------------------------------------------------------
     describe('API tokens', () => {
       it('keeps a token, finds it by id and by secret hash, and lists it per user oldest first', async () => {

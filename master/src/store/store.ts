@@ -4,6 +4,7 @@ import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent, TaskStatus } from '../records/task.js';
 import type { User, UserPatch, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
+import type { WorkerHistoryEvent } from '../records/worker-history.js';
 // The Store contract: every piece of master state, behind domain-level operations. SqliteStore
 // (embedded, default) implements it; one conformance suite (store-conformance.ts) runs against
 // every implementation.
@@ -146,6 +147,16 @@ export interface Store {
   /** Drops the entries older than `before` (at < before); answers how many. */
   pruneAudit(before: number): Promise<number>;
   // ---- end of audit trail --------------------------------------------------------------
+
+  // ---- worker history (cluster/worker-registry.ts) ---------------------------------------
+  // Append-only, a few entries per worker per day; kept after the worker is removed. Not part
+  // of `commit`.
+  appendWorkerEvent(event: WorkerHistoryEvent): Promise<void>;
+  /** the worker's newest `limit` events, newest first (at, then id, descending) */
+  listWorkerEvents(workerId: string, limit: number): Promise<WorkerHistoryEvent[]>;
+  /** the newest `limit` attempts placed on the worker, newest first (createdAt, then id, descending) */
+  listAttemptsOfWorker(workerId: string, limit: number): Promise<Attempt[]>;
+  // ---- end of worker history -------------------------------------------------------------
 
   // tasks and attempts
   getTask(id: string): Promise<Task | undefined>;

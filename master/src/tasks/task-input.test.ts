@@ -108,6 +108,8 @@ describe('parseTaskInput', () => {
     [{ image: 'a', resources: { memory: 'lots' } }, /resources\.memory: must be a quantity/],
     [{ image: 'a', resources: { cpu: -1 } }, /resources\.cpu: must be a quantity/],
     [{ image: 'a', env: { 'BAD-KEY': 'x' } }, /env\.BAD-KEY: keys must be/],
+    // an own "__proto__" key (as JSON.parse makes it) would vanish in the parsed record: refused
+    [JSON.parse('{"image": "a", "env": {"__proto__": "x"}}') as unknown, /^env\.__proto__: the name "__proto__" is not accepted$/],
     [{ image: 'a', color: 'red' }, /unknown field "color"/],
     [{ image: 'a', runtime: 'vm' }, /^runtime: /],
     [{ runtime: 'exec' }, /command: is required for the exec runtime/],

@@ -9,7 +9,7 @@ import { CONSTRAINT_OPS, type ConstraintOp, type LabelConstraint } from '../reco
 import { PULL_POLICIES, RETRYABLE_ENDINGS, TASK_NETWORKS, type NewTask, type PullPolicy, type RetryableEnding, type RetryPolicyInput, type TaskNetwork } from '../records/task.js';
 
 const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** "1000", "1000:1000", "app", "app:staff": a uid or user name, optionally with a gid or group. */
 const USER = /^([0-9]{1,10}|[a-z_][a-z0-9_.-]{0,31})(:([0-9]{1,10}|[a-z_][a-z0-9_.-]{0,31}))?$/;
 
@@ -194,6 +194,11 @@ export function parseDeadline(field: string, value: string, now: number): number
 export function parseTaskInput(body: unknown, now = Date.now()): NewTask {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new WharfError('validation_failed', 'body: must be a JSON object');
+  }
+  // the schema's record would drop this key without a word (JSON.parse makes it an own key)
+  const env = (body as { env?: unknown }).env;
+  if (typeof env === 'object' && env !== null && Object.hasOwn(env, '__proto__')) {
+    throw new WharfError('validation_failed', 'env.__proto__: the name "__proto__" is not accepted');
   }
   const parsed = taskInputSchema.safeParse(body);
   if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));

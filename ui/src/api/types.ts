@@ -201,6 +201,21 @@ export interface Worker {
   gpuIdsInUse?: string[] | null;
 }
 
+/** GET /api/workers/:id/history: what happened to a worker and its recent attempts, newest first. */
+export interface WorkerHistory {
+  events: { at: string; kind: string; detail: string | null }[];
+  recentTasks: {
+    taskId: string;
+    name: string;
+    taskStatus: string;
+    attempt: number;
+    attemptStatus: string;
+    createdAt: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+  }[];
+}
+
 /** GET /api/dead-letters: a task that failed through its retry policy, with its attempts and last error. */
 export interface DeadLetter extends Task {
   attempts: Attempt[];
@@ -303,6 +318,20 @@ export interface DagTaskSummary {
   inputs: { fromTask: string; name: string }[];
   outputs: string[];
   artifacts: DagArtifact[];
+  /** a retry took this succeeded task over from that run instead of running it again */
+  reusedFrom?: string | null;
+}
+
+/** How a run came to be when it is not a fresh submission. */
+export interface DagOrigin {
+  kind: 'retry' | 'rerun';
+  dagId: string;
+}
+
+/** A field of another engine's DAG file that the master ignored. */
+export interface DagWarning {
+  path: string;
+  message: string;
 }
 
 export interface DagSummary {
@@ -314,6 +343,8 @@ export interface DagSummary {
   cancelRequested: boolean;
   createdAt: string;
   finishedAt: string | null;
+  /** null (or absent, from an older master): a fresh submission */
+  origin?: DagOrigin | null;
   tasks: DagTaskSummary[];
 }
 
@@ -352,6 +383,7 @@ export interface DagTaskDetails {
   inputs: { name: string; fromTask: string; sha256?: string; size?: number; cache: 'hit' | 'miss' | null }[];
   workerId?: string | null;
   attempts: DagTaskAttempt[];
+  reusedFrom?: string | null;
 }
 
 export interface DagDetails extends Omit<DagSummary, 'tasks'> {

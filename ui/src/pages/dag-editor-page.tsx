@@ -6,7 +6,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { ApiError } from '../api/client.ts';
 import { errorLines, EXAMPLE_DAG, readUseCache, setUseCache } from '../api/dag-file.ts';
-import type { DagSummary } from '../api/types.ts';
+import type { DagSummary, DagWarning } from '../api/types.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { CodeEditor } from '../components/code-editor.tsx';
 
@@ -46,8 +46,9 @@ export function DagEditorPage() {
     setRefusal(null);
     try {
       const json = text.trimStart().startsWith('{');
-      const answer = await api.postText<{ dag: DagSummary }>('/api/dags', text, json ? 'application/json' : 'application/yaml');
-      navigate(`/dags/${encodeURIComponent(answer.dag.id)}`);
+      const answer = await api.postText<{ dag: DagSummary; warnings?: DagWarning[] }>('/api/dags', text, json ? 'application/json' : 'application/yaml');
+      // the run's page shows the fields the master ignored (another engine's, e.g. apiVersion)
+      navigate(`/dags/${encodeURIComponent(answer.dag.id)}`, { state: { warnings: answer.warnings ?? [] } });
     } catch (failure: unknown) {
       const message = failure instanceof Error ? failure.message : String(failure);
       const prefix = failure instanceof ApiError && failure.status === 403 ? 'Not allowed: ' : '';

@@ -1,11 +1,12 @@
 // One DAG run: its status, the task graph with live status (GET /api/dags/:id again, debounced,
-// whenever /ws/events reports a change of one of its tasks), Cancel while it runs, why tasks
-// did not succeed, and the metrics of its DAG name.
+// whenever /ws/events reports a change of one of its tasks), Cancel while it runs, Retry failed
+// tasks (a new run reusing what succeeded) and Re-run once it ended, the log of the task
+// selected in the graph (?task=<name>), why tasks did not succeed, and the metrics of its name.
 import { useEffect, useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { ApiError } from '../api/client.ts';
 import { formatTime } from '../api/format.ts';
-import { TERMINAL_DAG_TASK_STATUSES, type DagDetails, type DagSummary } from '../api/types.ts';
+import { TERMINAL_DAG_TASK_STATUSES, type DagDetails, type DagSummary, type DagWarning } from '../api/types.ts';
 import { useResource } from '../api/use-resource.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { DagGraph } from '../components/dag-graph.tsx';
@@ -13,6 +14,7 @@ import { DagMetricsPanel } from '../components/dag-metrics.tsx';
 import { useConfirm } from '../components/confirm-dialog.tsx';
 import { Empty, ErrorBox, LiveIndicator, Loading } from '../components/states.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { TaskLogs } from '../components/task-logs.tsx';
 import { useDagEvents } from '../live/use-dag-events.ts';
 import { runTime, tasksDone } from './dags-page.tsx';
 
@@ -25,6 +27,12 @@ export function DagPage() {
   const run = useResource<DagDetails>((signal) => api.get<{ dag: DagDetails }>(`/api/dags/${encodeURIComponent(id)}`, signal).then((a) => a.dag), [api, id]);
   const [busy, setBusy] = useState(false);
   const [confirmDialog, confirm] = useConfirm();
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const selected = params.get('task');
+  // set by the editor after a submission: fields of another engine's file that were ignored
+  const warnings = ((useLocation().state as { warnings?: DagWarning[] } | null)?.warnings ?? []).filter((w) => typeof w?.path === 'string');
+  const select = (name: string) => setParams(name === selected ? {} : { task: name }, { replace: true });
   const [actionError, setActionError] = useState<string | null>(null);
   const live = useDagEvents((dagId) => dagId === id, run.reload);
 
@@ -73,6 +81,21 @@ export function DagPage() {
     }
   };
 
+  /** retry or rerun: a new run; go to it */
+  const again = async (kind: 'retry' | 'rerun') => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      const answer = await api.post<{ dag: DagSummary }>(`/api/dags/${encodeURIComponent(dag.id)}/${kind}`);
+      navigate(`/dags/${encodeURIComponent(answer.dag.id)}`);
+    } catch (failure: unknown) {
+      setActionError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const selectedTask = dag.tasks.find((t) => t.name === selected && t.taskId);
   const troubled = dag.tasks.filter((t) => t.reason && t.status !== 'succeeded');
 
   return (
@@ -91,6 +114,22 @@ export function DagPage() {
               {dag.cancelRequested ? 'Cancelling…' : 'Cancel run'}
             </button>
           ) : null}
+          {dag.status === 'failed' || dag.status === 'cancelled' ? (
+            <button
+              type="button"
+              className="btn btn-primary"
+              disabled={busy}
+              onClick={() => void again('retry')}
+              title="A new run that reuses the tasks that succeeded and runs the others again"
+            >
+              Retry failed tasks
+            </button>
+          ) : null}
+          {dag.status !== 'running' ? (
+            <button type="button" className="btn" disabled={busy} onClick={() => void again('rerun')} title="Run the same file again as a new run">
+              Re-run
+            </button>
+          ) : null}
           <Link to="/dags/new" className="btn">
             New run
           </Link>
@@ -98,6 +137,18 @@ export function DagPage() {
       </div>
       {confirmDialog}
       {actionError ? <ErrorBox error={actionError} /> : null}
+      {warnings.length ? (
+        <div className="card dag-warnings" role="status" data-testid="dag-warnings">
+          <p className="small">The file was accepted; these fields were ignored:</p>
+          <ul className="small">
+            {warnings.map((w) => (
+              <li key={w.path}>
+                <span className="mono">{w.path}</span>: {w.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
 
       <div className="card">
         <dl className="dag-facts">
@@ -105,6 +156,16 @@ export function DagPage() {
             <dt>Run</dt>
             <dd className="mono">{dag.id}</dd>
           </div>
+          {dag.origin ? (
+            <div>
+              <dt>{dag.origin.kind === 'retry' ? 'Retry of' : 'Re-run of'}</dt>
+              <dd data-testid="dag-origin">
+                <Link to={`/dags/${encodeURIComponent(dag.origin.dagId)}`} className="mono">
+                  {dag.origin.dagId.slice(0, 8)}
+                </Link>
+              </dd>
+            </div>
+          ) : null}
           <div>
             <dt>Tasks done</dt>
             <dd data-testid="dag-tasks-done">{tasksDone(dag)}</dd>
@@ -126,12 +187,26 @@ export function DagPage() {
 
       <div className="card">
         <h2 className="card-title">Task graph</h2>
-        <DagGraph tasks={dag.tasks} />
+        <DagGraph tasks={dag.tasks} selected={selectedTask?.name ?? null} onSelect={select} />
         <p className="muted small dag-legend">
-          Arrows point from a task to the tasks that wait for it. Each input says <span className="cache cache-hit">hit</span> (served from the worker’s
+          Arrows point from a task to the tasks that wait for it. Click a task (or its Log button) to see its log below. Each input says <span className="cache cache-hit">hit</span> (served from the worker’s
           cache) or <span className="cache cache-miss">miss</span> (downloaded) once its task has started.
         </p>
       </div>
+
+      {selectedTask?.taskId ? (
+        <div className="dag-task-log" data-testid="dag-task-log">
+          <p className="small">
+            Log of <strong>{selectedTask.name}</strong> ·{' '}
+            <Link to={`/tasks/${encodeURIComponent(selectedTask.taskId)}`}>open the task</Link>
+            {selectedTask.reusedFrom ? <span className="muted"> · reused: it ran in run {selectedTask.reusedFrom.slice(0, 8)}</span> : null} ·{' '}
+            <button type="button" className="btn btn-small" onClick={() => select(selectedTask.name)}>
+              Close
+            </button>
+          </p>
+          <TaskLogs key={selectedTask.taskId} taskId={selectedTask.taskId} />
+        </div>
+      ) : null}
 
       {troubled.length ? (
         <div className="card">

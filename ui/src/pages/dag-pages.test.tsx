@@ -221,6 +221,101 @@ describe('a DAG run', () => {
     expect(screen.getByText('5.0 s')).toBeTruthy();
   });
 
+  it('shows a task\'s log when its box is clicked, and how long each task ran', async () => {
+    const timed: DagDetails = {
+      ...running,
+      tasks: running.tasks.map((t) =>
+        t.name === 'generate-data'
+          ? { ...t, attempts: [{ id: 'a1', number: 1, workerId: 'worker-one', status: 'succeeded', startedAt: '2025-01-01T10:00:00.000Z', finishedAt: '2025-01-01T10:01:05.000Z' }] }
+          : t,
+      ),
+    };
+    const app = renderApp('/dags/d1', [me, { path: '/api/dags/d1', body: { dag: timed } }, metricsRoute([])]);
+    await screen.findByRole('heading', { level: 1, name: /train-pipeline/ });
+    expect(within(node('generate-data')).getByTestId('dag-duration').textContent).toBe('1 min 5 s');
+    // a task not started yet has no duration and no log
+    expect(within(node('report')).queryByTestId('dag-duration')).toBeNull();
+    expect(within(node('report')).queryByRole('button', { name: 'Log of report' })).toBeNull();
+
+    fireEvent.click(node('train-model'));
+    await waitFor(() => expect(app.path()).toBe('/dags/d1?task=train-model'));
+    const panel = await screen.findByTestId('dag-task-log');
+    expect(within(panel).getByRole('link', { name: 'open the task' }).getAttribute('href')).toBe('/tasks/t-train');
+    const socket = await waitFor(() => {
+      const found = FakeWebSocket.find('/ws/tasks/t-train/logs');
+      if (!found) throw new Error('no log socket');
+      return found;
+    });
+    act(() => {
+      socket.open();
+      socket.send({ type: 'log', attemptId: 'a2', attempt: 1, stream: 'stdout', data: 'epoch 1 loss 0.3\n' });
+    });
+    await waitFor(() => expect(within(panel).getByText('epoch 1 loss 0.3')).toBeTruthy());
+    expect(node('train-model').className).toContain('dag-node-selected');
+
+    // the Log button (keyboard users) selects another task; the box's own link still navigates
+    fireEvent.click(within(node('generate-data')).getByRole('button', { name: 'Log of generate-data' }));
+    await waitFor(() => expect(app.path()).toBe('/dags/d1?task=generate-data'));
+    await waitFor(() => expect(FakeWebSocket.find('/ws/tasks/t-gen/logs')).toBeTruthy());
+    fireEvent.click(screen.getByRole('button', { name: 'Close' }));
+    await waitFor(() => expect(screen.queryByTestId('dag-task-log')).toBeNull());
+  });
+
+  it('retries a failed run from its failed tasks and re-runs it, going to the new run; a retry links back and marks reused tasks', async () => {
+    const failed: DagDetails = {
+      ...running,
+      status: 'failed',
+      finishedAt: '2025-01-01T10:00:05.000Z',
+      tasks: running.tasks.map((t) => (t.name === 'generate-data' ? t : { ...t, status: t.name === 'train-model' ? ('failed' as const) : ('upstream_failed' as const), reason: 'exit code 1' })),
+    };
+    const retry: DagDetails = {
+      ...running,
+      id: 'd2',
+      origin: { kind: 'retry', dagId: 'd1' },
+      tasks: running.tasks.map((t) => (t.name === 'generate-data' ? { ...t, reusedFrom: 'd1' } : t)),
+    };
+    const app = renderApp('/dags/d1', [
+      me,
+      { path: '/api/dags/d1', body: { dag: failed } },
+      { path: '/api/dags/d2', body: { dag: retry } },
+      { method: 'POST', path: '/api/dags/d1/retry', status: 201, body: { dag: { ...retry, tasks: [] } } },
+      { method: 'POST', path: '/api/dags/d1/rerun', status: 201, body: { dag: { ...running, id: 'd3', tasks: [] } } },
+      { path: '/api/dags/d3', body: { dag: { ...running, id: 'd3', origin: { kind: 'rerun', dagId: 'd1' } } } },
+      metricsRoute([]),
+    ]);
+    await screen.findByRole('heading', { level: 1, name: /train-pipeline/ });
+    fireEvent.click(screen.getByRole('button', { name: 'Retry failed tasks' }));
+    await waitFor(() => expect(app.path()).toBe('/dags/d2'));
+    expect(app.calls.some((c) => c.method === 'POST' && c.path === '/api/dags/d1/retry')).toBe(true);
+    const origin = await screen.findByTestId('dag-origin');
+    expect(within(origin).getByRole('link').getAttribute('href')).toBe('/dags/d1');
+    expect(screen.getByText('Retry of')).toBeTruthy();
+    expect(within(node('generate-data')).getByTestId('dag-reused').textContent).toBe('reused from run d1');
+    // a running run offers neither
+    expect(screen.queryByRole('button', { name: 'Retry failed tasks' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Re-run' })).toBeNull();
+    cleanup();
+
+    const again = renderApp('/dags/d1', [me, { path: '/api/dags/d1', body: { dag: failed } }, { method: 'POST', path: '/api/dags/d1/rerun', status: 201, body: { dag: { ...running, id: 'd3', tasks: [] } } }, { path: '/api/dags/d3', body: { dag: { ...running, id: 'd3', origin: { kind: 'rerun', dagId: 'd1' } } } }, metricsRoute([])]);
+    fireEvent.click(await screen.findByRole('button', { name: 'Re-run' }));
+    await waitFor(() => expect(again.path()).toBe('/dags/d3'));
+    expect(await screen.findByText('Re-run of')).toBeTruthy();
+  });
+
+  it('after a submission, shows the fields the master ignored', async () => {
+    const app = renderApp('/dags/new', [
+      me,
+      { method: 'POST', path: '/api/dags', status: 201, body: { dag: { ...running, id: 'd-new' }, warnings: [{ path: 'apiVersion', message: 'ignored: Wharf has no use for "apiVersion" (…)' }] } },
+      { path: '/api/dags/d-new', body: { dag: { ...running, id: 'd-new' } } },
+      metricsRoute([]),
+    ]);
+    await screen.findByLabelText('DAG file (YAML or JSON)');
+    fireEvent.click(screen.getByRole('button', { name: 'Start run' }));
+    await waitFor(() => expect(app.path()).toBe('/dags/d-new'));
+    const warnings = await screen.findByTestId('dag-warnings');
+    expect(warnings.textContent).toContain('apiVersion: ignored: Wharf has no use for "apiVersion"');
+  });
+
   it('says when the run does not exist', async () => {
     renderApp('/dags/nope', [me, { path: '/api/dags/nope', status: 404, body: { error: { code: 'not_found', message: 'DAG run nope not found' } } }]);
     expect(await screen.findByText('No DAG run with id nope (or it belongs to someone else).')).toBeTruthy();

@@ -104,6 +104,13 @@ describe('the task page', () => {
     expect(attempts[1]).not.toContain('never arrived');
   });
 
+  it('links a DAG task back to its run, at that task', async () => {
+    renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task: { ...details, dagId: 'dag-12345678-x', dagTask: 'train' } } }]);
+    const link = within(await screen.findByTestId('task-dag')).getByRole('link');
+    expect(link.textContent).toBe('task train of run dag-1234');
+    expect(link.getAttribute('href')).toBe('/dags/dag-12345678-x?task=train');
+  });
+
   it('shows a waiting task\'s queue, its position in it and why it waits', async () => {
     const task = { ...details, status: 'queued' as const, reason: 'queue gpu-train: 64/64 gpus in use', queue: 'gpu-train', queuePosition: 3, pinnedWorkerId: 'w-7', attempts: [], startedAt: undefined, finishedAt: undefined };
     renderApp('/tasks/t1', [{ path: '/api/auth/me', body: { user: USER } }, { path: '/api/tasks/t1', body: { task } }]);

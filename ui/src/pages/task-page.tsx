@@ -245,6 +245,16 @@ export function TaskPage() {
             </dd>
             <dt>Priority</dt>
             <dd>{t.priority}</dd>
+            {t.dagId ? (
+              <>
+                <dt>DAG run</dt>
+                <dd data-testid="task-dag">
+                  <Link to={`/dags/${encodeURIComponent(t.dagId)}?task=${encodeURIComponent(t.dagTask ?? '')}`}>
+                    {t.dagTask ? `task ${t.dagTask} of run ${t.dagId.slice(0, 8)}` : `run ${t.dagId.slice(0, 8)}`}
+                  </Link>
+                </dd>
+              </>
+            ) : null}
             {t.queue !== undefined ? (
               <>
                 <dt>Queue</dt>

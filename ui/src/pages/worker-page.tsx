@@ -1,10 +1,12 @@
 // One worker: capacity and reservations, history charts (GET /api/workers/:id/metrics, then
-// live from /ws/telemetry/:id), what it runs now, and Drain / Activate / Remove for admins.
+// live from /ws/telemetry/:id), what it runs now, its recent tasks and what happened to it
+// (GET /api/workers/:id/history: joined, drained, lost, …), and Drain / Activate / Remove for admins.
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { ApiError } from '../api/client.ts';
 import { ago, formatBytes, formatCpu, formatPercent, formatTime } from '../api/format.ts';
-import type { Worker } from '../api/types.ts';
+import type { Worker, WorkerHistory } from '../api/types.ts';
+import { useResource } from '../api/use-resource.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { ResourceBar } from '../components/resource-bar.tsx';
 import { useConfirm } from '../components/confirm-dialog.tsx';
@@ -12,6 +14,7 @@ import { Empty, ErrorBox, LiveIndicator, Loading } from '../components/states.ts
 import { StatusBadge } from '../components/status-badge.tsx';
 import { UsageChart } from '../components/usage-chart.tsx';
 import { useTelemetry } from '../live/use-telemetry.ts';
+import { isStale } from './workers-page.tsx';
 
 export function WorkerPage() {
   const { id = '' } = useParams();
@@ -28,6 +31,11 @@ export function WorkerPage() {
   useEffect(() => setOverride(null), [current]);
   const worker = current && override ? { ...current, ...override } : current;
   const points = history[id] ?? [];
+  // read again whenever the worker's status or connection changes (a new history entry)
+  const past = useResource<WorkerHistory>(
+    (signal) => api.get<WorkerHistory>(`/api/workers/${encodeURIComponent(id)}/history?limit=20`, signal),
+    [api, id, worker?.status, worker?.connected],
+  );
 
   const act = async (action: 'drain' | 'activate') => {
     if (action === 'drain') {
@@ -168,11 +176,14 @@ export function WorkerPage() {
                     </span>
                   ))}
             </dd>
-            <dt>Usage now</dt>
-            <dd>
+            <dt>{isStale(worker) ? 'Last usage' : 'Usage now'}</dt>
+            <dd className={isStale(worker) ? 'stale' : undefined} data-testid="worker-usage">
+              {isStale(worker) ? `last seen ${ago(worker.lastHeartbeatAt)}${worker.usage ? ' · was ' : ''}` : ''}
               {worker.usage
                 ? `CPU ${formatPercent(worker.usage.cpuPercent)} · memory ${formatPercent(worker.usage.memoryPercent)} · disk ${formatPercent(worker.usage.diskPercent)}`
-                : 'no sample yet'}
+                : isStale(worker)
+                  ? ''
+                  : 'no sample yet'}
             </dd>
             <dt>Version</dt>
             <dd>{worker.version}</dd>
@@ -199,6 +210,52 @@ export function WorkerPage() {
           </div>
         </div>
       )}
+
+      <div className="grid-2">
+        <div className="card">
+          <h2 className="card-title">Recent tasks</h2>
+          {past.error ? (
+            <ErrorBox error={past.error} retry={past.reload} />
+          ) : !past.data ? (
+            <Loading what="Loading recent tasks" />
+          ) : past.data.recentTasks.length === 0 ? (
+            <Empty>{user?.role === 'admin' ? 'No task has run here yet.' : 'No task of yours has run here yet.'}</Empty>
+          ) : (
+            <ul className="worker-history" data-testid="worker-recent-tasks">
+              {past.data.recentTasks.map((t) => (
+                <li key={`${t.taskId}/${t.attempt}`}>
+                  <Link to={`/tasks/${encodeURIComponent(t.taskId)}`}>{t.name}</Link>
+                  {t.attempt > 1 ? <span className="muted small">attempt {t.attempt}</span> : null}
+                  <StatusBadge status={t.attemptStatus} />
+                  <span className="muted small" title={t.startedAt ?? t.createdAt}>
+                    {ago(t.startedAt ?? t.createdAt)}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <div className="card">
+          <h2 className="card-title">What happened</h2>
+          {past.error ? null : !past.data ? (
+            <Loading what="Loading the history" />
+          ) : past.data.events.length === 0 ? (
+            <Empty>Nothing recorded yet.</Empty>
+          ) : (
+            <ul className="worker-history" data-testid="worker-history">
+              {past.data.events.map((e, i) => (
+                <li key={`${e.at}/${i}`} data-kind={e.kind}>
+                  <strong>{e.kind}</strong>
+                  <span className="small" title={e.at}>
+                    {formatTime(e.at)}
+                  </span>
+                  {e.detail ? <span className="muted small">{e.detail}</span> : null}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      </div>
 
       <h2 className="section-title">Running tasks ({worker.runningTasks})</h2>
       {running === undefined ? (

@@ -59,6 +59,7 @@ const common = [
   { path: '/api/workers', body: { workers: [worker] } },
   { path: '/api/workers/w-1', body: { worker } },
   { path: /^\/api\/workers\/w-1\/metrics$/, body: { workerId: 'w-1', intervalMs: 5000, samples: [] } },
+  { path: /^\/api\/workers\/w-1\/history/, body: { events: [], recentTasks: [] } },
   { path: '/api/cluster/join', body: { grpcAddress: 'm.example:50051', caHash: HASH, command: COMMAND, oneLine } },
 ];
 
@@ -173,5 +174,112 @@ describe('joining workers (admins)', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Remove worker' }));
     await waitFor(() => expect(path()).toBe('/workers'));
     expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual(['/api/workers/w-1']);
+  });
+});
+
+describe('the workers list', () => {
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+  const lost: WorkerTelemetry = {
+    ...worker,
+    id: 'w-2',
+    name: 'old-box',
+    hostname: 'attic',
+    status: 'lost',
+    connected: false,
+    labels: { zone: 'b', gpu: 'a100' },
+    usage: { cpuPercent: 87, memoryPercent: 55, diskPercent: 10 },
+    runningTasks: 0,
+    lastHeartbeatAt: minutesAgo(3),
+  };
+  const live: WorkerTelemetry = { ...worker, labels: { zone: 'a' }, usage: { cpuPercent: 12, memoryPercent: 30, diskPercent: 5 }, lastHeartbeatAt: minutesAgo(0) };
+  const routes = (role: 'admin' | 'user') => [
+    { path: '/api/auth/me', body: { user: role === 'admin' ? ADMIN : USER } },
+    { path: '/api/workers', body: { workers: [live, lost] } },
+    { path: '/api/cluster/join', body: { grpcAddress: 'm.example:50051', caHash: HASH, command: COMMAND, oneLine } },
+    { path: '/api/join-tokens', body: { tokens: [] } },
+  ];
+  const row = (id: string) => document.querySelector(`tr[data-worker="${id}"]`) as HTMLElement;
+  const order = () => [...document.querySelectorAll('tr[data-worker]')].map((r) => r.getAttribute('data-worker'));
+
+  it('shows a lost worker\'s usage as stale (greyed, last seen), not as live numbers, and its labels', async () => {
+    renderApp('/workers', routes('user'));
+    await screen.findByText('old-box');
+    const stale = within(row('w-2')).getAllByTestId('usage-stale');
+    expect(stale[0]!.textContent).toContain('last seen 3 min ago');
+    expect(stale[0]!.className).toBe('stale');
+    expect(within(row('w-2')).queryByText('CPU 87%')).toBeNull();
+    expect(row('w-2').className).toContain('row-stale');
+    // the live worker's numbers stay live
+    expect(within(row('w-1')).queryAllByTestId('usage-stale')).toHaveLength(0);
+    expect(within(row('w-1')).getByText('CPU 12%')).toBeTruthy();
+    expect(within(row('w-2')).getByTestId('worker-labels').textContent).toBe('zone=bgpu=a100');
+    // a user cannot remove workers
+    expect(screen.queryByRole('button', { name: 'Remove old-box' })).toBeNull();
+  });
+
+  it('filters by text (name, host, label key=value) and status, and sorts', async () => {
+    const { path } = renderApp('/workers', routes('user'));
+    await screen.findByText('old-box');
+    expect(order()).toEqual(['w-2', 'w-1']); // by name: old-box, rack-4
+    fireEvent.change(screen.getByLabelText('Sort by'), { target: { value: 'status' } });
+    expect(order()).toEqual(['w-2', 'w-1']);
+    fireEvent.change(screen.getByLabelText('Sort by'), { target: { value: 'heartbeat' } });
+    expect(order()).toEqual(['w-2', 'w-1']);
+    fireEvent.change(screen.getByLabelText('Sort by'), { target: { value: 'tasks' } });
+    expect(order()).toEqual(['w-1', 'w-2']);
+    fireEvent.change(screen.getByLabelText('Filter'), { target: { value: 'zone=a' } });
+    expect(order()).toEqual(['w-1']);
+    expect(screen.getByTestId('workers-count').textContent).toBe('1 of 2');
+    fireEvent.change(screen.getByLabelText('Filter'), { target: { value: 'attic' } });
+    expect(order()).toEqual(['w-2']);
+    fireEvent.change(screen.getByLabelText('Filter'), { target: { value: '' } });
+    fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'ready' } });
+    expect(order()).toEqual(['w-1']);
+    await waitFor(() => expect(path()).toBe('/workers?sort=tasks&status=ready'));
+  });
+
+  it('lets an admin remove a lost worker after a confirmation', async () => {
+    const { calls } = renderApp('/workers', [...routes('admin'), { method: 'DELETE', path: '/api/workers/w-2', body: { worker: { id: 'w-2', name: 'old-box', removed: true } } }]);
+    await screen.findByText('old-box');
+    // only lost workers have the button here
+    expect(screen.queryByRole('button', { name: 'Remove rack-4' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Remove old-box' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Remove old-box?' });
+    expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Remove worker' }));
+    await waitFor(() => expect(row('w-2')).toBeNull());
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual(['/api/workers/w-2']);
+  });
+});
+
+describe('a worker\'s page', () => {
+  it('shows its recent tasks and what happened to it, and a lost worker\'s usage as stale', async () => {
+    const gone: WorkerTelemetry = { ...worker, status: 'lost', connected: false, usage: { cpuPercent: 87, memoryPercent: 55, diskPercent: 10 }, lastHeartbeatAt: new Date(Date.now() - 120_000).toISOString() };
+    renderApp('/workers/w-1', [
+      { path: '/api/auth/me', body: { user: USER } },
+      { path: '/api/workers', body: { workers: [gone] } },
+      { path: '/api/workers/w-1', body: { worker: gone } },
+      { path: /^\/api\/workers\/w-1\/metrics$/, body: { workerId: 'w-1', intervalMs: 5000, samples: [] } },
+      {
+        path: /^\/api\/workers\/w-1\/history/,
+        body: {
+          events: [
+            { at: '2025-01-01T10:05:00.000Z', kind: 'lost', detail: 'no heartbeat within the TTL' },
+            { at: '2025-01-01T10:01:00.000Z', kind: 'drained', detail: null },
+            { at: '2025-01-01T10:00:00.000Z', kind: 'joined', detail: null },
+          ],
+          recentTasks: [{ taskId: 't-9', name: 'nightly', taskStatus: 'succeeded', attempt: 2, attemptStatus: 'succeeded', createdAt: '2025-01-01T10:02:00.000Z', startedAt: '2025-01-01T10:02:01.000Z', finishedAt: '2025-01-01T10:03:00.000Z' }],
+        },
+      },
+    ]);
+    const events = await screen.findByTestId('worker-history');
+    expect([...events.querySelectorAll('li')].map((li) => li.getAttribute('data-kind'))).toEqual(['lost', 'drained', 'joined']);
+    expect(events.textContent).toContain('no heartbeat within the TTL');
+    const tasks = screen.getByTestId('worker-recent-tasks');
+    expect(within(tasks).getByRole('link', { name: 'nightly' }).getAttribute('href')).toBe('/tasks/t-9');
+    expect(tasks.textContent).toContain('attempt 2');
+    const usage = screen.getByTestId('worker-usage');
+    expect(usage.className).toBe('stale');
+    expect(usage.textContent).toMatch(/^last seen 2 min ago · was CPU 87%/);
   });
 });
