@@ -66,7 +66,7 @@ import type { LogStore } from '../logs/log-store.js';
 import type { Attempt, AttemptReport, EffectiveSettings } from '../records/attempt.js';
 import { QueueCatalog } from '../queues/queue-catalog.js';
 import type { OutputFileRecord } from '../records/output-file.js';
-import type { DagTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
+import type { DagTaskFields, GangTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
 import type { Store, TaskPage } from '../store/store.js';
@@ -76,6 +76,7 @@ import { CancellationSystem } from './systems/cancellation-system.js';
 import { DeadlineSystem } from './systems/deadline-system.js';
 import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilter, type DeadLetterSelection } from './systems/dead-letter-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
+import { GangMemberSystem, type GangMemberState } from './systems/gang-member-system.js';
 import { QuerySystem, type QueueStatus, type UserShare } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
@@ -85,7 +86,7 @@ import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
 
-export type { AttemptFinishedListener, QueueStatus, TaskChangeListener, UserShare };
+export type { AttemptFinishedListener, GangMemberState, QueueStatus, TaskChangeListener, UserShare };
 // what transports need of the systems behind the facade
 export type { BulkAnswer, DeadLetter, DeadLetterFilter, DeadLetterSelection };
 export { MAX_BULK as MAX_DEAD_LETTER_BULK } from './systems/dead-letter-system.js';
@@ -116,6 +117,7 @@ export class TaskService {
   private readonly recovery: RecoverySystem;
   private readonly deadLetters: DeadLetterSystem;
   private readonly deadlines: DeadlineSystem;
+  private readonly gangMembers: GangMemberSystem;
 
   constructor(store: Store, registry: WorkerRegistry, logs: LogStore, files: FileStore, logger: Logger, options: TaskServiceOptions) {
     const { clock, random, queues, ...systemOptions } = options;
@@ -145,6 +147,7 @@ export class TaskService {
     this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers, this.timeouts);
     this.deadLetters = new DeadLetterSystem(this.resources, this.dispatch);
     this.deadlines = new DeadlineSystem(this.resources, this.cancellation, this.timers);
+    this.gangMembers = new GangMemberSystem(this.resources, this.cancellation, this.dispatch);
   }
 
   onTaskChange(listener: TaskChangeListener): () => void {
@@ -183,7 +186,7 @@ export class TaskService {
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
-  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields & GangTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
     return this.submission.submitMany(user, inputs, options);
   }
 
@@ -264,6 +267,23 @@ export class TaskService {
 
   dismissDeadLetters(user: User, selection: DeadLetterSelection): Promise<BulkAnswer> {
     return this.deadLetters.dismissMany(user, selection);
+  }
+
+  // ---------------------------------------------------------------- gang members (gangs/gang-service.ts)
+
+  /** A member's live copy (with its waiting reason) or stored record, and whether it holds an attempt. */
+  gangMember(taskId: string): Promise<GangMemberState | undefined> {
+    return this.gangMembers.read(taskId);
+  }
+
+  /** Ends the members that still live (running ones stopped with the grace). */
+  endGangMembers(taskIds: readonly string[], status: 'failed' | 'cancelled', reason: string): Promise<void> {
+    return this.gangMembers.end(taskIds, status, reason);
+  }
+
+  /** Every member back to queued in one commit once none lives or holds an attempt; false: not yet. */
+  requeueGangMembers(taskIds: readonly string[], reason: string): Promise<boolean> {
+    return this.gangMembers.requeue(taskIds, reason);
   }
 
   // ---------------------------------------------------------------- workers (gRPC, the registry)

@@ -11,7 +11,12 @@ import type { TaskSnapshot } from '../scheduler/placement.js';
 import { QueuedTasks, type StreamTask } from '../scheduler/queued-tasks.js';
 import { UsageLedger } from '../scheduler/usage.js';
 
-export interface QueueEntry extends Omit<TaskSnapshot, 'queue' | 'userId' | 'priority' | 'seq'>, StreamTask {}
+export interface QueueEntry extends Omit<TaskSnapshot, 'queue' | 'userId' | 'priority' | 'seq'>, StreamTask {
+  /** gang members: placed all or none by the gang step (scheduler/gang-placement.ts), never alone */
+  gangId?: string | undefined;
+  gangRank?: number | undefined;
+  gangSize?: number | undefined;
+}
 
 /** The active attempts; each one charges its task's queue and user while it is here. */
 class ActiveAttempts extends Map<string, Attempt> {
@@ -66,6 +71,7 @@ export class TaskState {
       constraints: task.constraints,
       pinnedWorkerId: task.pinnedWorkerId,
       waitingSince: Math.max(task.createdAt, task.notBefore ?? 0),
+      ...(task.gangId !== undefined ? { gangId: task.gangId, gangRank: task.gangRank, gangSize: task.gangSize } : {}),
     });
   }
 
