@@ -21,7 +21,7 @@ export interface NewGang {
   members: NewTask[];
 }
 
-const gangSchema = z
+export const gangSchema = z
   .object({
     name: z.string().min(1).max(200).optional(),
     size: z.number().int().min(1).max(MAX_GANG_SIZE).optional(),

@@ -51,6 +51,8 @@ export const AUDITED_ROUTES: readonly AuditedRoute[] = [
   { method: 'DELETE', pattern: new RegExp(`^/api/dead-letters/${ID}/?$`), action: 'dead-letter.dismiss', object: idOf('task') },
   { method: 'POST', pattern: /^\/api\/dags\/?$/, action: 'dag.submit' },
   { method: 'DELETE', pattern: new RegExp(`^/api/dags/${ID}/?$`), action: 'dag.cancel', object: idOf('dag') },
+  { method: 'POST', pattern: /^\/api\/gangs\/?$/, action: 'gang.submit' },
+  { method: 'DELETE', pattern: new RegExp(`^/api/gangs/${ID}/?$`), action: 'gang.cancel', object: idOf('gang') },
   { method: 'POST', pattern: /^\/api\/queues\/?$/, action: 'queue.create', object: queueOfBody },
   { method: 'PATCH', pattern: new RegExp(`^/api/queues/${ID}/?$`), action: 'queue.update', object: idOf('queue') },
   { method: 'DELETE', pattern: new RegExp(`^/api/queues/${ID}/?$`), action: 'queue.delete', object: idOf('queue') },
