@@ -35,7 +35,6 @@ import type { Store } from './store/store.js';
 import type { User } from './records/user.js';
 import { DagService } from './dags/dag-service.js';
 import { GangService } from './gangs/gang-service.js';
-import { systemClock } from './tasks/clock.js';
 import { RegistryCredentialService } from './registries/registry-credential-service.js';
 import { QueueCatalog } from './queues/queue-catalog.js';
 import { QueueService } from './queues/queue-service.js';
@@ -205,7 +204,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   tasks.useRegistryCredentials(registryCredentials);
   const queues = new QueueService(store, queueCatalog, tasks);
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
-  const gangs = new GangService(store, tasks, { clock: systemClock, logger: logger.child({ component: 'gangs' }) });
+  const gangs = new GangService(store, tasks, { clock: tasks.clock, logger: logger.child({ component: 'gangs' }) });
   const users = new UserAdmin({ store, auth, cancelWorkOf: (user, by) => cancelWorkOf(user, by) });
   // a deleted account's unfinished DAG runs, then its other unfinished tasks, are cancelled as the admin
   const cancelWorkOf = async (user: User, by: User): Promise<CancelledWork> => {

@@ -20,8 +20,7 @@ import type { Task } from '../records/task.js';
 import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
 import type { Store } from '../store/store.js';
-import type { Clock, ClockTimer } from '../tasks/clock.js';
-import type { TaskService } from '../tasks/task-service.js';
+import type { Clock, ClockTimer, TaskService } from '../tasks/task-service.js';
 import { decideGang, type MemberView } from './gang-decision.js';
 import type { NewGang } from './gang-input.js';
 

@@ -70,7 +70,7 @@ import type { DagTaskFields, GangTaskFields, NewTask, Task, TaskDetails, TaskSta
 import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
 import type { Store, TaskPage } from '../store/store.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
 import { DeadlineSystem } from './systems/deadline-system.js';
@@ -86,7 +86,7 @@ import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
 
-export type { AttemptFinishedListener, GangMemberState, QueueStatus, TaskChangeListener, UserShare };
+export type { AttemptFinishedListener, Clock, ClockTimer, GangMemberState, QueueStatus, TaskChangeListener, UserShare };
 // what transports need of the systems behind the facade
 export type { BulkAnswer, DeadLetter, DeadLetterFilter, DeadLetterSelection };
 export { MAX_BULK as MAX_DEAD_LETTER_BULK } from './systems/dead-letter-system.js';
@@ -370,6 +370,11 @@ export class TaskService {
       if (!this.dispatch.pending && !this.reports.pending) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** The clock the task systems run on (the gang service's timeouts use it too). */
+  get clock(): Clock {
+    return this.resources.clock;
   }
 
   stop(): void {
