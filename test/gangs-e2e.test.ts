@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './support/api-client.js';
 import { removeTempDirs, startTestMaster, startTestWorker, waitFor } from './support/cluster.js';
+import { openSocket, type TestSocket } from './support/ws-client.js';
 
 interface GangMember {
   rank: number;
@@ -26,6 +27,7 @@ interface GangBody {
 
 const cleanups: (() => Promise<void>)[] = [];
 let admin: ApiClient;
+let events: TestSocket;
 const workerIds: string[] = [];
 
 beforeAll(async () => {
@@ -38,6 +40,8 @@ beforeAll(async () => {
     workerIds.push(worker.workerId);
   }
   admin = await ApiClient.admin(master.httpUrl);
+  events = await openSocket(`${master.httpUrl.replace(/^http/, 'ws')}/ws/events`, { token: admin.token! });
+  cleanups.push(async () => events.close());
 }, 60_000);
 
 afterAll(async () => {
@@ -61,6 +65,9 @@ describe('gangs on real exec workers', () => {
     const gang = submitted.body.gang;
     expect(gang).toMatchObject({ status: 'pending', size: 3 });
     const done = await gangWhen(gang.id, 'the gang to succeed', (g) => g.status === 'succeeded');
+    // the event stream told each status change of the gang
+    const told = (status: string) => (m: { type: string; [key: string]: unknown }) => m.type === 'gang' && (m.gang as GangBody).id === gang.id && (m.gang as GangBody).status === status;
+    for (const status of ['pending', 'running', 'succeeded']) await events.next(`a gang event ${status}`, told(status), 5_000);
     expect(new Set(done.members.map((m) => m.workerId))).toEqual(new Set(workerIds));
     const hostOf = (workerId: string | null) => (workerId === workerIds[2] ? 'localhost' : '127.0.0.1');
     const peers = done.members.map((m) => `${hostOf(m.workerId)}:${gang.port + m.rank}`).join(',');

@@ -345,7 +345,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   const server = listener.server;
   httpPort = listener.port;
   const live = new LiveServer(
-    { auth, tasks, registry, logs, telemetry, metrics, logger: logger.child({ component: 'live' }) },
+    { auth, tasks, registry, logs, telemetry, metrics, gangs, logger: logger.child({ component: 'live' }) },
     config.ws,
   );
   live.attach(server);
