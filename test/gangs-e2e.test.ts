@@ -68,6 +68,10 @@ describe('gangs on real exec workers', () => {
     // the event stream told each status change of the gang
     const told = (status: string) => (m: { type: string; [key: string]: unknown }) => m.type === 'gang' && (m.gang as GangBody).id === gang.id && (m.gang as GangBody).status === status;
     for (const status of ['pending', 'running', 'succeeded']) await events.next(`a gang event ${status}`, told(status), 5_000);
+    // /metrics: the wait of the placed gang, and no gang left pending or running
+    const metrics = await (await fetch(`${admin.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^wharf_gang_wait_seconds_count 1$/m);
+    expect(metrics).toMatch(/^wharf_gangs\{status="running"\} 0$/m);
     expect(new Set(done.members.map((m) => m.workerId))).toEqual(new Set(workerIds));
     const hostOf = (workerId: string | null) => (workerId === workerIds[2] ? 'localhost' : '127.0.0.1');
     const peers = done.members.map((m) => `${hostOf(m.workerId)}:${gang.port + m.rank}`).join(',');
