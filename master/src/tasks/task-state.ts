@@ -54,9 +54,15 @@ export class TaskState {
   readonly usage = new UsageLedger();
   /** attempts in assigned, running or cancelling */
   readonly attempts: Map<string, Attempt> = new ActiveAttempts(this.tasks, this.usage);
+  /**
+   * Ids of gang members put in the queue; some may have left it since (the gang step drops
+   * those), so a pass with no gang queued costs nothing more than before gangs.
+   */
+  readonly queuedGangMembers = new Set<string>();
 
   /** Puts a queued task in the queue (back in its place by submission order when it returns). */
   enqueue(task: Task): void {
+    if (task.gangId !== undefined) this.queuedGangMembers.add(task.id);
     this.queue.enqueue({
       id: task.id,
       priority: task.priority,

@@ -19,20 +19,23 @@ export interface GangStep {
 /** Splits the queue into gangs and plain streams and plans the gangs. */
 export function planGangStep(state: TaskState, workers: readonly WorkerSnapshot[], policy: SchedulingPolicy, usage: UsageView, heldWorkers: ReadonlySet<string>): GangStep {
   const gangs = new Map<string, { queue: string; userId: string; size: number; members: QueueEntry[]; seq: number }>();
-  const streams: TaskStream[] = state.queue.streams().map((stream) => {
-    const tasks: TaskSnapshot[] = [];
-    for (const entry of stream.tasks.ordered()) {
-      if (entry.gangId === undefined) {
-        tasks.push(entry);
-        continue;
-      }
-      let gang = gangs.get(entry.gangId);
-      if (!gang) gangs.set(entry.gangId, (gang = { queue: stream.queue, userId: stream.userId, size: entry.gangSize ?? 0, members: [], seq: entry.seq }));
-      gang.members.push(entry);
-      gang.seq = Math.min(gang.seq, entry.seq);
+  for (const id of state.queuedGangMembers) {
+    const entry = state.queue.get(id);
+    if (!entry || entry.gangId === undefined) {
+      state.queuedGangMembers.delete(id);
+      continue;
     }
-    return { queue: stream.queue, userId: stream.userId, tasks };
-  });
+    let gang = gangs.get(entry.gangId);
+    if (!gang) gangs.set(entry.gangId, (gang = { queue: entry.queue, userId: entry.userId, size: entry.gangSize ?? 0, members: [], seq: entry.seq }));
+    gang.members.push(entry);
+    gang.seq = Math.min(gang.seq, entry.seq);
+  }
+  // the plain planner reads its streams lazily, as before gangs; gang members are skipped
+  const streams: TaskStream[] = state.queue.streams().map((stream) => ({
+    queue: stream.queue,
+    userId: stream.userId,
+    tasks: gangs.size === 0 ? stream.tasks.ordered() : withoutGangMembers(stream.tasks.ordered()),
+  }));
   if (gangs.size === 0) return { streams, plan: { placements: [], waiting: new Map(), placedGangs: [], workers: [...workers] } };
   // members of the queued gangs that are live and not queued (still running or being stopped)
   const busy = new Map<string, Task[]>();
@@ -51,4 +54,8 @@ export function planGangStep(state: TaskState, workers: readonly WorkerSnapshot[
       return { gangId, queue: gang.queue, userId: gang.userId, size: gang.size, members, heldBack };
     });
   return { streams, plan: planGangPlacements({ gangs: snapshots, workers, policy, usage, heldWorkers }) };
+}
+
+function* withoutGangMembers(entries: Iterable<QueueEntry>): Generator<QueueEntry> {
+  for (const entry of entries) if (entry.gangId === undefined) yield entry;
 }
