@@ -165,6 +165,12 @@ describe('the OpenAPI document at GET /api/openapi.json', () => {
     check('get', '/api/workers', 200, (await user.request('GET', '/api/workers')).body);
     check('get', '/api/files', 200, (await user.request('GET', '/api/files')).body);
     check('get', '/api/dags', 200, (await user.request('GET', '/api/dags')).body);
+    const gang = await user.request<{ gang: { id: string } }>('POST', '/api/gangs', { members: [{ image: 'wharf/busybox:latest', labels: { zone: 'nowhere' } }, { image: 'wharf/busybox:latest', labels: { zone: 'nowhere' } }] });
+    expect(gang.status, gang.text).toBe(201);
+    check('post', '/api/gangs', 201, gang.body);
+    check('get', '/api/gangs', 200, (await user.request('GET', '/api/gangs')).body);
+    check('get', '/api/gangs/{id}', 200, (await user.request('GET', `/api/gangs/${gang.body.gang.id}`)).body);
+    check('delete', '/api/gangs/{id}', 202, (await user.request('DELETE', `/api/gangs/${gang.body.gang.id}`)).body);
 
     const admin = await ApiClient.admin(master.httpUrl);
     check('post', '/api/join-tokens', 201, (await admin.request('POST', '/api/join-tokens', { description: 'rack 4', expiresIn: '1h', usageLimit: 2 })).body);

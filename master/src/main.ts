@@ -34,6 +34,7 @@ import { StorageAlarm, watchStorage } from './store/storage-alarm.js';
 import type { Store } from './store/store.js';
 import type { User } from './records/user.js';
 import { DagService } from './dags/dag-service.js';
+import { GangService } from './gangs/gang-service.js';
 import { RegistryCredentialService } from './registries/registry-credential-service.js';
 import { QueueCatalog } from './queues/queue-catalog.js';
 import { QueueService } from './queues/queue-service.js';
@@ -99,6 +100,7 @@ export interface MasterHandle {
   metrics: MasterMetrics;
   /** DAG runs (docs/DAGS.md) */
   dags: DagService;
+  gangs: GangService;
   /** where DAG artifacts live (disk, or S3 with WHARF_S3_ENDPOINT) */
   artifacts: ArtifactBackend;
   /** Orderly stop: closes listeners and the store. */
@@ -202,6 +204,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   tasks.useRegistryCredentials(registryCredentials);
   const queues = new QueueService(store, queueCatalog, tasks);
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
+  const gangs = new GangService(store, tasks, { clock: tasks.clock, logger: logger.child({ component: 'gangs' }) });
   const users = new UserAdmin({ store, auth, cancelWorkOf: (user, by) => cancelWorkOf(user, by) });
   // a deleted account's unfinished DAG runs, then its other unfinished tasks, are cancelled as the admin
   const cancelWorkOf = async (user: User, by: User): Promise<CancelledWork> => {
@@ -234,10 +237,11 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     historyMs: config.telemetryHistoryMs,
   });
-  metrics.bind({ tasks, registry, dataDir: config.dataDir, queueNames: () => queueCatalog.list().map((q) => q.name) });
+  metrics.bind({ tasks, registry, gangs, dataDir: config.dataDir, queueNames: () => queueCatalog.list().map((q) => q.name) });
   await registry.load();
   await tasks.recover();
   await dags.recover();
+  await gangs.recover();
   const unfinished = await store.listUnfinishedTasks();
   telemetry.seed(unfinished);
   metrics.seed(unfinished);
@@ -325,6 +329,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     telemetry,
     metrics,
     dags,
+    gangs,
     joinTokens,
     identity,
     cluster: { grpcAddress: () => grpcAddress, caHash: pki.caHash, caCertificatePem: pki.servingCaPem, oneLine },
@@ -340,7 +345,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   const server = listener.server;
   httpPort = listener.port;
   const live = new LiveServer(
-    { auth, tasks, registry, logs, telemetry, metrics, logger: logger.child({ component: 'live' }) },
+    { auth, tasks, registry, logs, telemetry, metrics, gangs, logger: logger.child({ component: 'live' }) },
     config.ws,
   );
   live.attach(server);
@@ -404,6 +409,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     telemetry,
     metrics,
     dags,
+    gangs,
     artifacts,
     users,
     audit,
@@ -415,6 +421,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
       clearInterval(housekeepingTimer);
       tasks.stop();
       dags.stop();
+      gangs.stop();
       registry.closeAll();
       await live.close();
       telemetry.close();
@@ -422,6 +429,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
       await gateway.close();
       await tasks.idle();
       await dags.idle();
+      await gangs.idle();
       await audit.flush();
       logs.close();
       await store.close();

@@ -5,6 +5,7 @@ import { Loading } from './components/states.tsx';
 import { ApiDocsPage } from './pages/api-docs-page.tsx';
 import { DagEditorPage } from './pages/dag-editor-page.tsx';
 import { DagPage } from './pages/dag-page.tsx';
+import { GangPage } from './pages/gang-page.tsx';
 import { DagsPage } from './pages/dags-page.tsx';
 import { QueuesPage } from './pages/queues-page.tsx';
 import { DashboardPage } from './pages/dashboard-page.tsx';
@@ -47,6 +48,7 @@ export function App() {
         <Route path="/dags" element={<DagsPage />} />
         <Route path="/dags/new" element={<DagEditorPage />} />
         <Route path="/dags/:id" element={<DagPage />} />
+        <Route path="/gangs/:id" element={<GangPage />} />
         <Route path="/users" element={<UsersPage />} />
         <Route path="/audit" element={<AuditPage />} />
         <Route path="*" element={<NotFoundPage />} />

@@ -68,7 +68,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
       caPem,
       serverName: config.tlsServerName,
       joinToken: config.joinToken,
-      fields: { name: config.name, hostname: os.hostname(), capacity, gpuIds, runtimes: config.runtimes, labels: config.labels, version, fencing: declaredFencing(config) },
+      fields: { name: config.name, hostname: os.hostname(), capacity, gpuIds, advertiseAddress: config.advertiseAddress ?? '', runtimes: config.runtimes, labels: config.labels, version, fencing: declaredFencing(config) },
       backoff,
       logger: rootLogger,
       signal: options.signal,

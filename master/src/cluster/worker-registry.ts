@@ -46,6 +46,8 @@ export interface RegistrationInput {
   labels: Record<string, string>;
   /** the worker's GPU device ids (RegisterRequest.gpu_ids); empty: a count only */
   gpuIds?: string[] | undefined;
+  /** where other workers reach its gang members (RegisterRequest.advertise_address, else the caller's address) */
+  address?: string | undefined;
   version: string;
   /** what the worker declared (RegisterRequest.fencing); undefined = none, refused */
   fencing: DeclaredFencing | undefined;
@@ -172,6 +174,7 @@ export class WorkerRegistry {
       labels: input.labels,
       capacity: input.capacity,
       ...(input.gpuIds && input.gpuIds.length > 0 ? { gpuIds: input.gpuIds } : {}),
+      ...(input.address ? { address: input.address } : {}),
       version: input.version,
       registeredAt: existing?.record.registeredAt ?? now,
       lastHeartbeatAt: now,

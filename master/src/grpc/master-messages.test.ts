@@ -84,6 +84,14 @@ describe('master messages on the wire', () => {
     });
   });
 
+  it('carries a gang member\'s gang, rank, peers and own port (fields 30-34), and nothing of gangs for other tasks', () => {
+    const member = { ...task, gangId: 'g1', gangRank: 2, gangSize: 3, gangPort: 29500 };
+    const peers = ['10.0.0.1:29500', '10.0.0.2:29501', '[fd00::3]:29502'];
+    const wire = overTheWire({ kind: 'assign', assignment: { task: member, attempt: { ...attempt, gangPeers: peers } } });
+    expect(wire.assign).toMatchObject({ gangId: 'g1', gangSize: 3, gangRank: 2, gangPeers: peers, gangPort: 29502 });
+    expect(overTheWire({ kind: 'assign', assignment: { task, attempt } }).assign).toMatchObject({ gangId: '', gangSize: 0, gangRank: 0, gangPeers: [], gangPort: 0 });
+  });
+
   it('gives DAG inputs their URL (empty = fetch from the master) and the task cache setting', () => {
     const dagTask: Task = { ...task, useCache: true, outputs: ['model.bin'] };
     const wire = overTheWire({

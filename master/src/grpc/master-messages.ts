@@ -65,6 +65,9 @@ export function toTaskSpec(
     ...(task.capAdd && task.capAdd.length > 0 ? { capAdd: [...task.capAdd] } : {}),
     ...(task.pullPolicy && task.pullPolicy !== 'IfNotPresent' ? { pullPolicy: task.pullPolicy } : {}),
     ...(attempt.gpuIds && attempt.gpuIds.length > 0 ? { gpuIds: [...attempt.gpuIds] } : {}),
+    ...(task.gangId !== undefined
+      ? { gangId: task.gangId, gangSize: task.gangSize ?? 0, gangRank: task.gangRank ?? 0, gangPeers: [...(attempt.gangPeers ?? [])], gangPort: (task.gangPort ?? 0) + (task.gangRank ?? 0) }
+      : {}),
     ...(registryAuth ? { registryAuth: { serverAddress: registryAuth.serverAddress, username: registryAuth.username, password: registryAuth.password } } : {}),
   };
 }

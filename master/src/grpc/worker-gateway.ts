@@ -55,6 +55,8 @@ const LOG_STREAMS: Record<string, LogStreamName> = { STDOUT: 'stdout', STDERR: '
 
 /** A GPU device id as nvidia-container-toolkit takes it: an index ("0") or a UUID ("GPU-8f3c…"). */
 const GPU_ID = /^[A-Za-z0-9][A-Za-z0-9:.-]{0,63}$/;
+/** A host name, an IPv4 or an IPv6 address, without a port (RegisterRequest.advertise_address). */
+const ADVERTISE_ADDRESS = /^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]{2,45})$/;
 export interface WorkerGatewayDeps {
   registry: WorkerRegistry;
   tasks: TaskService;
@@ -337,6 +339,13 @@ export class WorkerGateway {
     if (gpuIds.length > 0 && capacity.gpu > gpuIds.length) {
       throw new WharfError('validation_failed', `capacity.gpu: ${capacity.gpu} is more than the ${gpuIds.length} gpu_ids given`);
     }
+    if (request.advertiseAddress !== '' && !ADVERTISE_ADDRESS.test(request.advertiseAddress)) {
+      throw new WharfError('validation_failed', `advertise_address: a host name, an IPv4 or an IPv6 address without a port (got ${JSON.stringify(request.advertiseAddress).slice(0, 100)})`);
+    }
+    // none given: the address the call came from (an IPv4 client of a dual-stack listener shows
+    // as ::ffff:a.b.c.d); a peer that is no IP address (a unix socket) gives none
+    const seen = peerAddressOf(context.peer).replace(/^::ffff:(?=\d+\.)/, '');
+    const address = request.advertiseAddress !== '' ? request.advertiseAddress : ADVERTISE_ADDRESS.test(seen) ? seen : undefined;
     const fencing = request.fencing ? { stopAfterMs: request.fencing.stopAfterMs, stopGraceMs: request.fencing.stopGraceMs } : undefined;
     this.deps.registry.checkFencing(fencing);
     // the fields are checked before a join token's use is counted or a certificate signed
@@ -356,6 +365,7 @@ export class WorkerGateway {
       runtimes,
       labels: request.labels,
       gpuIds,
+      address,
       version: request.version,
       fencing,
       // enrolment: the new worker's certificate (a renewal is pending until used)

@@ -10,6 +10,8 @@ import { MAX_BATCH, QUEUE_NAME, taskInputSchema } from '../tasks/task-input.js';
 import { newTokenSchema } from './cluster-routes.js';
 import { logLinesQuery, rawLogQuery } from './log-routes.js';
 import { listQuery as dagListQuery } from './dag-routes.js';
+import { gangSchema, MAX_GANG_SIZE } from '../gangs/gang-input.js';
+import { gangListQuery } from './gang-routes.js';
 import { listQuery as deadLetterListQuery, selectionSchema as deadLetterSelectionSchema } from './dead-letter-routes.js';
 import { createQueueSchema, patchQueueSchema, userLimitSchema } from '../queues/queue-input.js';
 import { putSchema as registryCredentialSchema, listQuery as registryCredentialListQuery } from './registry-credential-routes.js';
@@ -22,6 +24,8 @@ import {
   dagRunMetricsSchema,
   bulkSkippedSchema,
   dagSummaryViewSchema,
+  gangSummaryViewSchema,
+  gangViewSchema,
   deadLetterViewSchema,
   fitAnswerViewSchema,
   logLinesViewSchema,
@@ -138,6 +142,9 @@ export const dagFileSchema = documentSchema
   .describe('a DAG file (docs/DAGS.md): dagName (or name) is required; depends_on/dependsOn and retries.count/maxRetries are alternative spellings, not both');
 
 export const taskBatchSchema = z.strictObject({ tasks: z.array(taskInputSchema).min(1).max(MAX_BATCH) });
+
+/** POST /api/gangs as documented: the members are task submissions (validated one by one, each refusal naming members[i]). */
+const gangBodySchema = gangSchema.extend({ members: z.array(taskInputSchema).min(1).max(MAX_GANG_SIZE) });
 
 export const API_ROUTE_DOCS: readonly RouteDoc[] = [
   // --- operations (outside /api)
@@ -733,6 +740,35 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     responses: { 200: { description: 'the runs (docs/DAGS.md)', schema: many('runs', dagRunMetricsSchema) } },
     errors: { 400: 'a bad name or limit' },
   },
+  // --- gangs
+  {
+    method: 'post', path: '/api/gangs', operationId: 'submitGang', tag: 'Gangs', auth: 'user',
+    summary: 'Submit a gang: member tasks placed all-or-nothing across workers',
+    body: { schema: gangBodySchema, description: 'members in rank order, each a task submission; size (optional) must equal the number of members' },
+    responses: { 201: { description: 'the gang with its members', schema: one('gang', gangViewSchema), headers: LOCATION } },
+    errors: { 400: 'a bad gang or member (members[2].image: …)', 403: 'an admin-only member setting', 409: 'no free gang ports, or a queue full' },
+  },
+  {
+    method: 'get', path: '/api/gangs', operationId: 'listGangs', tag: 'Gangs', auth: 'user',
+    summary: 'Your gangs (all for an admin), newest first',
+    query: gangListQuery,
+    responses: { 200: { description: 'the gangs', schema: many('gangs', gangSummaryViewSchema) } },
+    errors: { 400: 'a bad limit or status' },
+  },
+  {
+    method: 'get', path: '/api/gangs/{id}', operationId: 'getGang', tag: 'Gangs', auth: 'user',
+    summary: 'A gang with its members (rank, task, status, worker, reason)',
+    params: { id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) },
+    responses: { 200: { description: 'the gang', schema: one('gang', gangViewSchema) } },
+    errors: { 404: 'no such gang, or another user\'s' },
+  },
+  {
+    method: 'delete', path: '/api/gangs/{id}', operationId: 'cancelGang', tag: 'Gangs', auth: 'user',
+    summary: 'Cancel a gang: every member that still lives is cancelled',
+    params: { id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) },
+    responses: { 202: { description: 'the gang', schema: one('gang', gangViewSchema) } },
+    errors: { 404: 'no such gang, or another user\'s', 409: 'the gang has already ended' },
+  },
 ];
 
 /** Schemas worth a name of their own in components/schemas (the rest are named after their route). */
@@ -748,6 +784,8 @@ export const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['AuditEntry', auditEntryViewSchema],
   ['File', fileViewSchema],
   ['Dag', dagSummaryViewSchema],
+  ['Gang', gangViewSchema],
+  ['GangSummary', gangSummaryViewSchema],
   ['DagRunMetrics', dagRunMetricsSchema],
   ['ApiToken', apiTokenViewSchema],
   ['JoinToken', joinTokenViewSchema],

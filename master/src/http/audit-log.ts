@@ -56,6 +56,8 @@ export const AUDITED_ROUTES: readonly AuditedRoute[] = [
   { method: 'DELETE', pattern: new RegExp(`^/api/dags/${ID}/?$`), action: 'dag.cancel', object: idOf('dag') },
   { method: 'POST', pattern: new RegExp(`^/api/dags/${ID}/retry/?$`), action: 'dag.retry', object: idOf('dag') },
   { method: 'POST', pattern: new RegExp(`^/api/dags/${ID}/rerun/?$`), action: 'dag.rerun', object: idOf('dag') },
+  { method: 'POST', pattern: /^\/api\/gangs\/?$/, action: 'gang.submit' },
+  { method: 'DELETE', pattern: new RegExp(`^/api/gangs/${ID}/?$`), action: 'gang.cancel', object: idOf('gang') },
   { method: 'POST', pattern: /^\/api\/queues\/?$/, action: 'queue.create', object: queueOfBody },
   { method: 'PATCH', pattern: new RegExp(`^/api/queues/${ID}/?$`), action: 'queue.update', object: idOf('queue') },
   { method: 'DELETE', pattern: new RegExp(`^/api/queues/${ID}/?$`), action: 'queue.delete', object: idOf('queue') },

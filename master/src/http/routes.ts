@@ -11,6 +11,7 @@ import type { JoinTokens } from '../cluster/join-tokens.js';
 import type { WorkerIdentity } from '../cluster/worker-identity.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DagService } from '../dags/dag-service.js';
+import type { GangService } from '../gangs/gang-service.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
@@ -32,6 +33,7 @@ import { auditObject, auditUser } from './audit-log.js';
 import { bearerToken, clientKey, currentPrincipal, currentUser, requireAdmin, requireUser } from './authenticate.js';
 import { userRoutes } from './user-routes.js';
 import { dagRoutes } from './dag-routes.js';
+import { gangRoutes } from './gang-routes.js';
 import { deadLetterRoutes } from './dead-letter-routes.js';
 import { fileView, taskView, userView, workerView } from './views.js';
 
@@ -47,6 +49,8 @@ export interface RouteDeps {
   telemetry: TelemetryService;
   /** DAG runs (POST/GET/DELETE /api/dags...); absent = no DAG routes */
   dags?: DagService | undefined;
+  /** gangs (POST/GET/DELETE /api/gangs...); absent = no gang routes */
+  gangs?: GangService | undefined;
   /** joining workers: join tokens, the join line and CA, worker removal; absent = no such routes */
   joinTokens?: JoinTokens | undefined;
   identity?: WorkerIdentity | undefined;
@@ -133,6 +137,7 @@ export function apiRoutes(deps: RouteDeps): Router {
 
   router.use(requireUser(auth));
   if (deps.dags) router.use(dagRoutes(deps.dags));
+  if (deps.gangs) router.use(gangRoutes(deps.gangs));
   router.use(apiTokenRoutes(auth.apiTokens));
   if (deps.joinTokens && deps.identity && deps.cluster) {
     router.use(clusterRoutes({ joinTokens: deps.joinTokens, identity: deps.identity, cluster: deps.cluster }));

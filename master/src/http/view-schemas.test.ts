@@ -15,6 +15,7 @@ import { LogStore } from '../logs/log-store.js';
 import { checkFit } from '../scheduler/fit-check.js';
 import { joinTokenView } from './cluster-routes.js';
 import { dagSummaryView } from './dag-routes.js';
+import { gangSummaryView, gangView } from './gang-routes.js';
 import { deadLetterView } from './dead-letter-routes.js';
 import { queueRecordView, queueView, userLimitView } from './queue-routes.js';
 import { registryCredentialView } from './registry-credential-routes.js';
@@ -25,6 +26,8 @@ import {
   attemptViewSchema,
   auditEntryViewSchema,
   dagSummaryViewSchema,
+  gangSummaryViewSchema,
+  gangViewSchema,
   deadLetterViewSchema,
   errorEnvelopeSchema,
   fileViewSchema,
@@ -116,6 +119,8 @@ const task: TaskDetails = {
   currentAttemptId: 'att-1',
   attemptCount: 1,
   dagId: 'dag-1',
+  gangId: 'g1',
+  gangRank: 0,
   dagTask: 'train',
   inputs: [{ name: 'data.csv', sha256: SHA, size: 10, fromTask: 'prepare' }],
   outputs: ['model.bin'],
@@ -271,6 +276,18 @@ describe('the response schemas of the OpenAPI document', () => {
       workerTelemetryViewSchema,
       workerTelemetryView({ worker, runningTasks: 1, running: [{ taskId: 'task-1', attemptId: 'att-1', name: 'train', resources, userId: 'u1' }], at: T0 }, { id: 'u1', role: 'user' }),
     );
+  });
+
+  it('describe gangs, pending and ended, with their members, and a member task', () => {
+    const gang = { id: 'g1', name: 'ddp', userId: 'u1', size: 2, status: 'pending' as const, policy: 'restartGang' as const, timeoutSeconds: 60, maxRestarts: 3, restartsUsed: 0, memberIds: ['t1', 't2'], port: 29500, createdAt: T0, waitingSince: T0, version: 1 };
+    expectValid(gangSummaryViewSchema, gangSummaryView(gang));
+    const members = [
+      { rank: 0, taskId: 't1', name: 'ddp-0', status: 'running' as const, workerId: 'w-1', attemptCount: 1 },
+      { rank: 1, taskId: 't2', name: 'ddp-1', status: 'queued' as const, reason: 'gang g1: 1 of 2 members fit', attemptCount: 0 },
+    ];
+    expectValid(gangViewSchema, gangView({ ...gang, members }));
+    expectValid(gangViewSchema, gangView({ ...gang, status: 'failed', reason: 'gang timed out after 60s: …', placedAt: T0, finishedAt: T0 + 1, members }));
+    expect(gangViewSchema.safeParse({ ...gangView({ ...gang, members }), secret: 1 }).success).toBe(false);
   });
 
   it('describe DAG runs, API tokens, join tokens and registry credentials', () => {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ERROR_CODES, type WharfErrorCode } from '../errors.js';
 import type { AttemptStatus } from '../records/attempt.js';
 import { DAG_STATUSES, DAG_TASK_STATES, type DagStatus, type DagTaskState } from '../records/dag.js';
+import { GANG_POLICIES, GANG_STATUSES, type GangPolicy, type GangStatus } from '../records/gang.js';
 import { CONSTRAINT_OPS, PLACEMENT_STRATEGIES, PREEMPTION_POLICIES, type ConstraintOp, type PlacementStrategy, type PreemptionPolicy } from '../records/queue.js';
 import { RUNTIMES, type Runtime } from '../records/resources.js';
 import {
@@ -199,6 +200,8 @@ export const taskViewSchema = z
       .optional()
       .describe('DAG tasks only: the artifacts staged at /input/<name>'),
     outputs: z.array(z.string()).optional().describe('DAG tasks only: the files the task must write'),
+    gangId: z.string().optional().describe('gang members only: the gang (GET /api/gangs/{id})'),
+    gangRank: count.optional().describe('gang members only: its rank, 0 …'),
     queue: z.string().describe('the queue it waits in'),
     constraints: z.array(labelConstraintSchema).describe('its own conditions on the worker\'s labels (besides its queue\'s)'),
     pinnedWorkerId: z.string().nullable().describe('the worker an admin pinned it to, or null'),
@@ -350,6 +353,42 @@ export const dagSummaryViewSchema = z
     ),
   })
   .describe('a DAG run with its tasks\' states (docs/DAGS.md)');
+
+export const gangSummaryViewSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    userId: z.string(),
+    status: oneOf<GangStatus>(GANG_STATUSES),
+    size: z.number().int().min(1),
+    policy: oneOf<GangPolicy>(GANG_POLICIES),
+    gangTimeoutSeconds: count.describe('0 = waits for placement for ever'),
+    maxRestarts: count,
+    restartsUsed: count,
+    port: z.number().int().min(1).max(65535).describe('member r listens on port + r'),
+    reason: z.string().nullable().describe('why it waits, or why it ended'),
+    createdAt: time,
+    placedAt: time.nullable().describe('when its members were last all placed'),
+    finishedAt: time.nullable(),
+    memberIds: z.array(z.string()).describe('the member task ids in rank order'),
+  })
+  .describe('a gang: member tasks placed all-or-nothing');
+
+export const gangViewSchema = gangSummaryViewSchema
+  .extend({
+    members: z.array(
+      z.strictObject({
+        rank: count,
+        taskId: z.string(),
+        name: z.string(),
+        status: oneOf<TaskStatus>(TASK_STATUSES),
+        workerId: z.string().nullable(),
+        reason: z.string().nullable(),
+        attemptCount: count,
+      }),
+    ),
+  })
+  .describe('a gang with its members: rank, task, status, worker, reason');
 
 export const dagRunMetricsSchema = z.strictObject({
   dagId: z.string(),

@@ -87,6 +87,9 @@ export function taskView(task: Task | TaskDetails) {
     dagTask: task.dagTask,
     inputs: task.inputs?.map((input) => ({ name: input.name, fromTask: input.fromTask, sha256: input.sha256, size: input.size })),
     outputs: task.outputs,
+    // gang members only (absent otherwise): the gang and this member's rank in it
+    gangId: task.gangId,
+    gangRank: task.gangRank,
     queue: task.queue,
     constraints: task.constraints ?? [],
     pinnedWorkerId: task.pinnedWorkerId ?? null,

@@ -28,6 +28,9 @@ import type { Task, TaskDetails } from '../records/task.js';
 import type { User } from '../records/user.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
+import type { GangService } from '../gangs/gang-service.js';
+import { gangSummaryView } from '../http/gang-routes.js';
+import type { Gang } from '../records/gang.js';
 import { LiveClient, type LiveChannel } from './live-client.js';
 
 export interface LiveServerDeps {
@@ -37,6 +40,8 @@ export interface LiveServerDeps {
   logs: LogStore;
   telemetry: TelemetryService;
   metrics?: MasterMetrics | undefined;
+  /** gang status changes go to /ws/events as {type: "gang"}; absent = none */
+  gangs?: Pick<GangService, 'onChange'> | undefined;
   logger: Logger;
 }
 
@@ -90,6 +95,7 @@ export class LiveServer {
       }),
       deps.tasks.onTaskChange((task) => this.broadcastTask(task)),
     );
+    if (deps.gangs) this.unsubscribers.push(deps.gangs.onChange((gang) => this.broadcastGang(gang)));
   }
 
   /** Takes over WebSocket upgrades on the master's HTTP server. */
@@ -258,6 +264,16 @@ export class LiveServer {
     for (const [client, user] of this.eventClients) {
       if (user.role !== 'admin' && user.id !== task.userId) continue;
       message ??= JSON.stringify({ type: 'task', task: taskView(task) });
+      client.send(message);
+    }
+  }
+
+  private broadcastGang(gang: Gang): void {
+    if (this.eventClients.size === 0) return;
+    let message: string | undefined;
+    for (const [client, user] of this.eventClients) {
+      if (user.role !== 'admin' && user.id !== gang.userId) continue;
+      message ??= JSON.stringify({ type: 'gang', gang: gangSummaryView(gang) });
       client.send(message);
     }
   }

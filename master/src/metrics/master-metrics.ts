@@ -11,6 +11,7 @@ import { IDENTITY_REFUSALS } from '../cluster/worker-identity.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { Attempt, AttemptStatus } from '../records/attempt.js';
 import { TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../records/task.js';
+import type { GangService } from '../gangs/gang-service.js';
 import type { TaskService } from '../tasks/task-service.js';
 
 /** Latency buckets in seconds, from 1 ms to 2 min (task placement and start-up times). */
@@ -33,6 +34,8 @@ export interface MetricsSources {
   registry: Pick<WorkerRegistry, 'counts' | 'list' | 'onWorkerEvent'>;
   /** the master's data dir (its filesystem's free space is exported) */
   dataDir: string;
+  /** gangs (wharf_gangs, wharf_gang_wait_seconds); absent = not exported */
+  gangs?: Pick<GangService, 'countByStatus' | 'onChange'> | undefined;
 }
 
 export class MasterMetrics {
@@ -187,6 +190,30 @@ export class MasterMetrics {
         this.set(await tasks.countDeadLetters());
       },
     });
+    if (deps.gangs) {
+      const gangs = deps.gangs;
+      new Gauge({
+        name: 'wharf_gangs',
+        help: 'Unfinished gangs by status: pending (waiting to be placed all together) or running (a store count at each scrape).',
+        labelNames: ['status'],
+        registers,
+        async collect() {
+          const counts = await gangs.countByStatus();
+          for (const status of ['pending', 'running'] as const) this.set({ status }, counts.get(status) ?? 0);
+        },
+      });
+      const gangWait = new Histogram({
+        name: 'wharf_gang_wait_seconds',
+        help: 'Time from a gang entering the queue (its submission, or its restart) until all its members were placed.',
+        buckets: TASK_LATENCY_BUCKETS,
+        registers,
+      });
+      this.unsubscribers.push(
+        gangs.onChange((gang) => {
+          if (gang.status === 'running' && gang.placedAt !== undefined) gangWait.observe(Math.max(0, gang.placedAt - gang.waitingSince) / 1000);
+        }),
+      );
+    }
     new Gauge({
       name: 'wharf_queue_depth',
       help: 'Tasks waiting in the queue for a worker (including retries waiting out their backoff).',

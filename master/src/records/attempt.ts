@@ -47,6 +47,11 @@ export interface Attempt {
    * worker's free ids at dispatch; absent when the worker gives no ids (a count only).
    */
   gpuIds?: string[] | undefined;
+  /**
+   * Gang members only: every member's address (`host:port`, in rank order) as placed in the pass
+   * that placed the whole gang; kept so a re-sent assignment says the same.
+   */
+  gangPeers?: string[] | undefined;
   createdAt: number;
   startedAt?: number | undefined;
   finishedAt?: number | undefined;

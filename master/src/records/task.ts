@@ -150,6 +150,13 @@ export interface Task extends ContainerSettings {
    */
   preemptible?: boolean | undefined;
   // ---- end of queues and placement ----
+  // ---- gangs (records/gang.ts) ----
+  /** gang members only: the gang, this member's rank (0 …), the gang's size and first port */
+  gangId?: string | undefined;
+  gangRank?: number | undefined;
+  gangSize?: number | undefined;
+  gangPort?: number | undefined;
+  // ---- end of gangs ----
 }
 
 /** One input file of a DAG task: an artifact produced by `fromTask`. */
@@ -203,6 +210,9 @@ export type DeadlineKind = 'startDeadline' | 'deadline';
 
 /** The DAG fields a task may carry besides those of a plain submission (see Task). */
 export type DagTaskFields = Partial<Pick<Task, 'dagId' | 'dagTask' | 'inputs' | 'outputs' | 'useCache'>>;
+
+/** The gang fields a member task carries besides those of a plain submission (see Task). */
+export type GangTaskFields = Partial<Pick<Task, 'gangId' | 'gangRank' | 'gangSize' | 'gangPort'>>;
 
 /** A task with its history, as GET /api/tasks/:id shows it. */
 export interface TaskDetails extends Task {

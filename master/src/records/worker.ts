@@ -32,6 +32,12 @@ export interface WorkerRecord {
    * capacity.gpu as a count only. The master assigns attempts ids from these (Attempt.gpuIds).
    */
   gpuIds?: string[] | undefined;
+  /**
+   * Where other workers reach this worker's gang members (host or IP, no port): its
+   * --advertise-address, else the address its Register call came from. Absent on records of
+   * workers registered before gangs.
+   */
+  address?: string | undefined;
   version: string;
   registeredAt: number;
   lastHeartbeatAt: number;

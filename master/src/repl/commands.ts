@@ -18,6 +18,7 @@ import type { WorkerIdentity } from '../cluster/worker-identity.js';
 import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import { parseDurationMs } from '../config/durations.js';
 import { DEFAULT_METRICS_LIMIT, MAX_METRICS_LIMIT } from '../dags/dag-metrics.js';
+import type { GangService } from '../gangs/gang-service.js';
 import type { DagService } from '../dags/dag-service.js';
 import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-spec.js';
 import { WharfError } from '../errors.js';
@@ -32,6 +33,7 @@ import { joinTokenView } from '../http/cluster-routes.js';
 import { parseBody } from '../http/handle.js';
 import { createQueueSchema, patchQueueSchema, userLimitSchema } from '../queues/queue-input.js';
 import type { QueueService, QueueWithStatus } from '../queues/queue-service.js';
+import { gangDetailsView, gangsTable } from './gang-views.js';
 import { cacheSummaryLine, dagDetailsView, dagFileContentType, dagMetricsTable, dagRunsTable } from './dag-views.js';
 import {
   ago,
@@ -59,6 +61,8 @@ export interface ReplServices {
   logs: LogStore;
   files: FileStore;
   dags: DagService;
+  /** gangs (gangs, gang); absent: the commands say there are none */
+  gangs?: GangService | undefined;
   /** join tokens (join-tokens, join-token create/revoke) */
   joinTokens: JoinTokens;
   /** worker certificates (remove-worker) */
@@ -106,7 +110,7 @@ export interface ReplContext {
 }
 
 /** What a positional argument is, for Tab. */
-export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'dagName' | 'file' | 'joinToken' | 'deadLetter' | 'queueAction' | 'queue' | 'none';
+export type ArgKind = 'command' | 'task' | 'worker' | 'status' | 'dag' | 'gang' | 'dagName' | 'file' | 'joinToken' | 'deadLetter' | 'queueAction' | 'queue' | 'none';
 
 /** What `queues` does (for Tab). */
 export const QUEUE_ACTIONS: readonly string[] = ['show', 'create', 'set', 'rm', 'limit', 'unlimit'];
@@ -1068,6 +1072,58 @@ function commandList(): Command[] {
         expectArgs(this, args, 1, 1);
         const details = await ctx.services.dags.get(ctx.admin, await ctx.ids.dagId(args[0]!));
         ctx.print(dagDetailsView(details, ctx.style, ctx.now()));
+      },
+    },
+    {
+      name: 'gangs',
+      usage: 'gangs [--limit N]',
+      summary: 'gangs (member tasks placed all-or-nothing), newest first (50 unless --limit, up to 500)',
+      details: [
+        'Columns: the gang id (a prefix you can type back), its name, status (pending: waiting to be placed',
+        'all together; running; succeeded, failed, cancelled), size, policy when a member fails or is lost',
+        '(restartGang, failGang), restarts used of its maxRestarts, when it was submitted, and why it waits',
+        'or how it ended. Gangs are submitted with POST /api/gangs (docs/API.md, "Gangs").',
+      ].join('\n'),
+      args: [],
+      flags: ['--limit'],
+      async run(ctx, args) {
+        const { rest, limit } = takeLimit(this, args, 50, 500);
+        expectArgs(this, rest, 0, 0);
+        const gangs = (await ctx.services.gangs?.list(ctx.admin, { limit })) ?? [];
+        if (gangs.length === 0) {
+          ctx.print(ctx.style.dim('no gangs yet (POST /api/gangs)'));
+          return;
+        }
+        ctx.print(gangsTable(gangs, ctx.style, ctx.now()));
+        if (gangs.length === limit) ctx.print(ctx.style.dim(`showing the newest ${gangs.length}; more may exist (gangs --limit 500)`));
+      },
+    },
+    {
+      name: 'gang',
+      audit: (args) => (args[0] === 'cancel' ? 'gang.cancel' : undefined),
+      usage: 'gang <id> | gang cancel <id>',
+      summary: 'one gang with its members together (rank, task, status, worker, reason); gang cancel <id> cancels every member',
+      details: [
+        'gang <id>         the gang: status, policy and restarts, its ports, why it waits or how it ended;',
+        '                  then its members in rank order with their task id, status, worker and reason.',
+        'gang cancel <id>  cancels the gang as DELETE /api/gangs/:id: every member that still lives is',
+        '                  cancelled (running ones stopped with the cancel grace).',
+        'Each member is an ordinary task too: task, logs and files work on its task id.',
+      ].join('\n'),
+      args: ['gang', 'gang'],
+      async run(ctx, args) {
+        const gangs = ctx.services.gangs;
+        if (!gangs) throw new WharfError('not_found', 'this master has no gangs');
+        if (args[0] === 'cancel') {
+          expectArgs(this, args, 2, 2);
+          const id = await ctx.ids.gangId(args[1]!);
+          ctx.auditObject(`gang:${id}`);
+          const cancelled = await gangs.cancel(ctx.admin, id);
+          ctx.print(gangDetailsView(cancelled, ctx.style));
+          return;
+        }
+        expectArgs(this, args, 1, 1);
+        ctx.print(gangDetailsView(await gangs.get(ctx.admin, await ctx.ids.gangId(args[0]!)), ctx.style));
       },
     },
     {

@@ -67,6 +67,9 @@ async function candidates(ids: IdResolver, cwd: string, line: string): Promise<[
     case 'dag':
       // `dag <id>` or `dag submit <file>`
       return [[...starting(['submit', 'retry', 'rerun']).map((word) => `${word} `), ...(await ids.dagCandidates(current))], current];
+    case 'gang':
+      // `gang <id>` or `gang cancel <id>`
+      return [[...(position === 0 ? starting(['cancel']).map((word) => `${word} `) : []), ...(await ids.gangCandidates(current))], current];
     case 'file':
       if (words[1] === 'retry' || words[1] === 'rerun') return [await ids.dagCandidates(current), current];
       return words[1] === 'submit' ? [await fileCandidates(cwd, current), current] : [[], current];

@@ -3,6 +3,7 @@
 // so every task is visible); workers through the registry; DAG runs through the DAG service.
 import type { JoinTokens } from '../cluster/join-tokens.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import type { GangService } from '../gangs/gang-service.js';
 import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
 import type { User } from '../records/user.js';
@@ -34,7 +35,26 @@ export class IdResolver {
     private readonly dags: DagService,
     private readonly joinTokens?: JoinTokens,
     private readonly queues?: Pick<QueueService, 'list'>,
+    private readonly gangs?: Pick<GangService, 'list'>,
   ) {}
+
+  /** The full id of the one gang whose id starts with `prefix` (among the newest DAG_SCAN_LIMIT). */
+  async gangId(prefix: string): Promise<string> {
+    const wanted = prefix.toLowerCase();
+    if (!ID_CHARS.test(wanted)) throw new WharfError('validation_failed', `"${prefix}" is not a gang id (ids are hex, like 3f2a9c1e)`);
+    if (wanted.length === 36) return wanted;
+    const found = ((await this.gangs?.list(this.admin, { limit: DAG_SCAN_LIMIT })) ?? []).map((g) => g.id).filter((id) => id.startsWith(wanted));
+    if (found.length === 0) throw new WharfError('not_found', `no gang id starts with "${prefix}"`);
+    if (found.length > 1) throw ambiguous('gang', prefix, found, false);
+    return found[0]!;
+  }
+
+  /** Gang ids starting with `prefix` among the newest gangs, for Tab. */
+  async gangCandidates(prefix: string): Promise<string[]> {
+    const wanted = prefix.toLowerCase();
+    if (!ID_CHARS.test(wanted) && wanted !== '') return [];
+    return ((await this.gangs?.list(this.admin, { limit: DAG_COMPLETION_LIMIT })) ?? []).map((g) => g.id).filter((id) => id.startsWith(wanted));
+  }
 
   /** Queue names starting with `prefix`, for Tab. */
   queueCandidates(prefix: string): string[] {

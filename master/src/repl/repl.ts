@@ -51,7 +51,7 @@ export async function startRepl(options: ReplOptions): Promise<ReplHandle> {
   const terminal = options.terminal ?? Boolean(input.isTTY && output.isTTY);
   const style = createStyle(options.colour ?? colourWanted(output, process.env));
   const admin = await findAdmin(services, options.adminEmail);
-  const ids = new IdResolver(services.tasks, services.registry, admin, services.dags, services.joinTokens, services.queues);
+  const ids = new IdResolver(services.tasks, services.registry, admin, services.dags, services.joinTokens, services.queues, services.gangs);
   const cwd = options.cwd ?? process.cwd();
   const historyFile = terminal ? options.historyFile : undefined;
 

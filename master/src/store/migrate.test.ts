@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Gang } from '../records/gang.js';
 import type { UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
 import { migrateStore, type KindCounts, type RecordKind } from './migrate.js';
@@ -107,6 +108,12 @@ async function fillSource(store: Store): Promise<{ finishedTaskId: string; queue
     { kind: 'insertDag', dag: ended },
     { kind: 'insertDag', dag: running },
   ]);
+  // a gang of two of the queued tasks, pending
+  const gang: Gang = {
+    id: 'gang-1', name: 'ddp', userId: alice.id, size: 2, status: 'pending', policy: 'restartGang', timeoutSeconds: 60, maxRestarts: 3, restartsUsed: 0,
+    memberIds: [tasks[447]!.id, tasks[448]!.id], port: 29500, createdAt: base, waitingSince: base, version: 1,
+  };
+  await store.commit([{ kind: 'insertGang', gang }]);
   // API tokens: one used and expiring, one never used
   await store.insertApiToken(mockApiToken({ userId: alice.id, name: 'ci', createdAt: base, expiresAt: base + 86_400_000, lastUsedAt: base + 5 }));
   await store.insertApiToken(mockApiToken({ userId: alice.id, name: 'laptop', createdAt: base + 1 }));
@@ -158,6 +165,8 @@ async function dump(store: Store) {
     files: await store.listFiles({}),
     dags: await Promise.all((await store.listDagIds()).map((id) => store.getDag(id))),
     unfinishedDags: (await store.listUnfinishedDags()).map((d) => d.id),
+    gangs: await store.listGangs({ limit: 100 }),
+    unfinishedGangs: (await store.listUnfinishedGangs()).map((g) => g.id),
     apiTokens: await store.listApiTokens({}),
     joinTokens: await store.listJoinTokens(),
     revokedCertificates: await store.listRevokedCertificates(),
@@ -191,6 +200,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     events: counts(3, 3, 0, 0),
     files: counts(2, 2, 0, 0),
     dags: counts(2, 2, 0, 0),
+    gangs: counts(1, 1, 0, 0),
     apiTokens: counts(2, 2, 0, 0),
     joinTokens: counts(2, 2, 0, 0),
     revokedCertificates: counts(1, 1, 0, 0),
@@ -213,6 +223,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     events: counts(3, 0, 0, 3),
     files: counts(2, 0, 0, 2),
     dags: counts(2, 0, 0, 2),
+    gangs: counts(1, 0, 0, 1),
     apiTokens: counts(2, 0, 0, 2),
     joinTokens: counts(2, 0, 0, 2),
     revokedCertificates: counts(1, 0, 0, 1),
@@ -233,6 +244,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
     { kind: 'appendEvent', event: { taskId: queuedTaskId, at: 4, kind: 'assigned', message: 'to w-1', attemptId: attempt.id } },
     { kind: 'appendEvent', event: { taskId: finishedTaskId, at: 5, kind: 'note', message: 'late event' } },
     { kind: 'updateDag', dagId: runningDagId, expectVersion: 1, patch: { version: 2, cancelRequested: true } },
+    { kind: 'updateGang', gangId: 'gang-1', expectVersion: 1, patch: { version: 2, status: 'failed', reason: 'gang timed out after 60s: …', finishedAt: 9 } },
   ]);
   await source.saveWorker(worker('w-2'));
   const [ci] = await source.listApiTokens({});
@@ -248,6 +260,7 @@ async function expectMigration(source: Store, target: Store): Promise<void> {
   expect(third.counts.events).toEqual(counts(5, 2, 0, 3));
   expect(third.counts.workers).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.dags).toEqual(counts(2, 0, 1, 1));
+  expect(third.counts.gangs).toEqual(counts(1, 0, 1, 0));
   expect(third.counts.apiTokens).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.joinTokens).toEqual(counts(2, 0, 1, 1));
   expect(third.counts.invites).toEqual(counts(2, 0, 1, 1));

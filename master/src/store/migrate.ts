@@ -21,6 +21,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagPatch, DagRun } from '../records/dag.js';
+import type { Gang, GangPatch } from '../records/gang.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task } from '../records/task.js';
 import type { UserPatch, UserWithPassword } from '../records/user.js';
@@ -34,6 +35,7 @@ export type RecordKind =
   | 'events'
   | 'files'
   | 'dags'
+  | 'gangs'
   | 'joinTokens'
   | 'revokedCertificates'
   | 'apiTokens'
@@ -51,6 +53,7 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'events',
   'files',
   'dags',
+  'gangs',
   'joinTokens',
   'revokedCertificates',
   'apiTokens',
@@ -279,6 +282,31 @@ export async function migrateStore(
     await commit('dags', `a page of ${changes.length} DAG runs`, changes);
   }
   onProgress(`dags: ${counts.dags.read} read`);
+
+  // gangs, one record each (their members were copied above as ordinary tasks), oldest first,
+  // PAGE gangs per commit
+  const gangs = (await source.listGangs({ limit: Number.MAX_SAFE_INTEGER })).reverse();
+  for (let start = 0; start < gangs.length; start += PAGE) {
+    const changes: StoreChange[] = [];
+    for (const gang of gangs.slice(start, start + PAGE)) {
+      counts.gangs.read += 1;
+      const existing = await target.getGang(gang.id);
+      if (!existing) {
+        changes.push({ kind: 'insertGang', gang });
+        counts.gangs.inserted += 1;
+      } else if (existing.userId !== gang.userId || existing.createdAt !== gang.createdAt || !same(existing.memberIds, gang.memberIds)) {
+        skip('gangs', `gang ${gang.id} exists in the target as another gang (other user, members or creation time); left as it is`);
+      } else if (same(existing, gang)) {
+        counts.gangs.unchanged += 1;
+      } else {
+        const patch = patchFrom<Gang>(existing, gang, ['id', 'userId', 'createdAt', 'memberIds', 'size', 'port']) as GangPatch;
+        changes.push({ kind: 'updateGang', gangId: gang.id, patch });
+        counts.gangs.updated += 1;
+      }
+    }
+    await commit('gangs', `a page of ${changes.length} gangs`, changes);
+  }
+  onProgress(`gangs: ${counts.gangs.read} read`);
 
   // join tokens: new ones inserted; a revocation in the source is brought over; other changes
   // (uses counted since the last copy) cannot be written through the contract and are listed

@@ -31,6 +31,7 @@ import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
 import type { DagRun } from '../records/dag.js';
+import type { Gang } from '../records/gang.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
 import type { User, UserPatch, UserWithPassword } from '../records/user.js';
@@ -47,6 +48,7 @@ import {
   encodeDeadLetterCursor,
   encodeTaskCursor,
   type DagQuery,
+  type GangQuery,
   type DeadLetterQuery,
   type Store,
   type StoreChange,
@@ -96,6 +98,11 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'dags_by_name', key: { name: 1, createdAt: -1, _id: -1 } },
     { name: 'dags_by_status', key: { status: 1, createdAt: 1, _id: 1 } },
   ],
+  gangs: [
+    { name: 'gangs_by_created', key: { createdAt: -1, _id: -1 } },
+    { name: 'gangs_by_user', key: { userId: 1, createdAt: -1, _id: -1 } },
+    { name: 'gangs_by_status', key: { status: 1, createdAt: 1, _id: 1 } },
+  ],
   join_tokens: [{ name: 'join_tokens_in_order', key: { _seq: 1 } }],
   revoked_certificates: [{ name: 'revoked_certificates_in_order', key: { _seq: 1 } }],
   // API tokens: found by the secret's hash; (user, name) is unique
@@ -139,6 +146,7 @@ type CollectionName =
   | 'files'
   | 'events'
   | 'dags'
+  | 'gangs'
   | 'join_tokens'
   | 'revoked_certificates'
   | 'api_tokens'
@@ -206,6 +214,7 @@ export class MongoStore implements Store {
   private readonly files: Collection;
   private readonly events: Collection;
   private readonly dags: Collection<Keyed>;
+  private readonly gangs: Collection<Keyed>;
   private readonly joinTokens: Collection<Keyed>;
   private readonly revokedCertificates: Collection<Keyed>;
   private readonly apiTokens: Collection<Keyed>;
@@ -230,6 +239,7 @@ export class MongoStore implements Store {
     this.files = db.collection('files');
     this.events = db.collection('events');
     this.dags = db.collection<Keyed>('dags');
+    this.gangs = db.collection<Keyed>('gangs');
     this.joinTokens = db.collection<Keyed>('join_tokens');
     this.revokedCertificates = db.collection<Keyed>('revoked_certificates');
     this.apiTokens = db.collection<Keyed>('api_tokens');
@@ -572,6 +582,21 @@ export class MongoStore implements Store {
     return (await this.dags.find({ status: 'running' }, { ...RECORD, sort: { createdAt: 1, _id: 1 } }).toArray()) as unknown as DagRun[];
   }
 
+  async getGang(id: string): Promise<Gang | undefined> {
+    return ((await this.gangs.findOne({ _id: id }, RECORD)) ?? undefined) as Gang | undefined;
+  }
+
+  async listGangs(query: GangQuery): Promise<Gang[]> {
+    const filter: Filter<Keyed> = {};
+    if (query.userId !== undefined) filter.userId = query.userId;
+    if (query.status !== undefined) filter.status = query.status;
+    return (await this.gangs.find(filter, { ...RECORD, sort: { createdAt: -1, _id: -1 }, limit: query.limit }).toArray()) as unknown as Gang[];
+  }
+
+  async listUnfinishedGangs(): Promise<Gang[]> {
+    return (await this.gangs.find({ status: { $in: ['pending', 'running'] } }, { ...RECORD, sort: { createdAt: 1, _id: 1 } }).toArray()) as unknown as Gang[];
+  }
+
   async listDagIds(): Promise<string[]> {
     const rows = await this.dags.find({}, { projection: { _id: 1 }, sort: { createdAt: 1, _id: 1 } }).toArray();
     return rows.map((row) => row._id);
@@ -665,6 +690,17 @@ export class MongoStore implements Store {
         if (change.expectStatus) filter.status = { $in: [...change.expectStatus] };
         if (change.expectVersion !== undefined) filter.version = change.expectVersion;
         return this.conditionalUpdate(this.dags, filter, change.patch, session);
+      }
+      case 'insertGang': {
+        const id = change.gang.id;
+        await this.gangs.insertOne({ _id: id, ...plain(change.gang) }, options);
+        return async () => void (await this.gangs.deleteOne({ _id: id }));
+      }
+      case 'updateGang': {
+        const filter: Filter<Keyed> = { _id: change.gangId };
+        if (change.expectStatus) filter.status = { $in: [...change.expectStatus] };
+        if (change.expectVersion !== undefined) filter.version = change.expectVersion;
+        return this.conditionalUpdate(this.gangs, filter, change.patch, session);
       }
       case 'replaceTaskFiles': {
         const taskId = change.taskId;

@@ -9,6 +9,7 @@ import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials.js';
 import type { DagRun } from '../records/dag.js';
+import type { Gang } from '../records/gang.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent } from '../records/task.js';
 import type { User, UserPatch, UserWithPassword } from '../records/user.js';
@@ -26,6 +27,7 @@ import {
   encodeDeadLetterCursor,
   encodeTaskCursor,
   type DagQuery,
+  type GangQuery,
   type DeadLetterQuery,
   type Store,
   type StoreChange,
@@ -61,6 +63,10 @@ CREATE TABLE IF NOT EXISTS dags (
 CREATE INDEX IF NOT EXISTS dags_by_created ON dags (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS dags_by_name ON dags (name, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS dags_by_status ON dags (status, created_at, id);
+CREATE TABLE IF NOT EXISTS gangs (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS gangs_by_created ON gangs (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS gangs_by_status ON gangs (status, created_at, id);
 CREATE TABLE IF NOT EXISTS join_tokens (
   id TEXT PRIMARY KEY, expires_at INTEGER, usage_limit INTEGER, uses INTEGER NOT NULL,
   last_used_at INTEGER, revoked_at INTEGER, data TEXT NOT NULL);
@@ -227,6 +233,10 @@ export class SqliteStore implements Store {
       updateDag: db.prepare('UPDATE dags SET status = ?, data = ? WHERE id = ?'),
       unfinishedDags: db.prepare<[], Row>("SELECT data FROM dags WHERE status = 'running' ORDER BY created_at, id"),
       dagIds: db.prepare<[], { id: string }>('SELECT id FROM dags ORDER BY created_at, id'),
+      insertGang: db.prepare('INSERT INTO gangs (id, user_id, status, created_at, data) VALUES (?, ?, ?, ?, ?)'),
+      gangById: db.prepare<[string], Row>('SELECT data FROM gangs WHERE id = ?'),
+      updateGang: db.prepare('UPDATE gangs SET status = ?, data = ? WHERE id = ?'),
+      unfinishedGangs: db.prepare<[], Row>("SELECT data FROM gangs WHERE status IN ('pending','running') ORDER BY created_at, id"),
     };
     this.credentialStatements = {
       // (user, registry) already stored: the new username and secret replace the old, the id stays
@@ -613,6 +623,32 @@ export class SqliteStore implements Store {
     return this.statements.dagIds.all().map((row) => row.id);
   }
 
+  async getGang(id: string): Promise<Gang | undefined> {
+    return parse<Gang>(this.statements.gangById.get(id));
+  }
+
+  async listGangs(query: GangQuery): Promise<Gang[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(query.userId);
+    }
+    if (query.status !== undefined) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    const sql = `SELECT data FROM gangs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return this.db
+      .prepare<(string | number)[], Row>(sql)
+      .all(...params, query.limit)
+      .map((row) => JSON.parse(row.data) as Gang);
+  }
+
+  async listUnfinishedGangs(): Promise<Gang[]> {
+    return this.statements.unfinishedGangs.all().map((row) => JSON.parse(row.data) as Gang);
+  }
+
   async commit(changes: readonly StoreChange[]): Promise<boolean> {
     try {
       this.applyGroup(changes);
@@ -679,6 +715,20 @@ export class SqliteStore implements Store {
         if (change.expectVersion !== undefined && dag.version !== change.expectVersion) throw new ConditionFailed();
         const next = applyPatch({ ...dag }, change.patch);
         s.updateDag.run(next.status, JSON.stringify(next), dag.id);
+        return;
+      }
+      case 'insertGang': {
+        const g = change.gang;
+        s.insertGang.run(g.id, g.userId, g.status, g.createdAt, JSON.stringify(g));
+        return;
+      }
+      case 'updateGang': {
+        const gang = parse<Gang>(s.gangById.get(change.gangId));
+        if (!gang) throw new ConditionFailed();
+        if (change.expectStatus && !change.expectStatus.includes(gang.status)) throw new ConditionFailed();
+        if (change.expectVersion !== undefined && gang.version !== change.expectVersion) throw new ConditionFailed();
+        const next = applyPatch({ ...gang }, change.patch);
+        s.updateGang.run(next.status, JSON.stringify(next), gang.id);
         return;
       }
     }

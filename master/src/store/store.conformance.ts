@@ -11,6 +11,7 @@ import type { QueueRecord } from '../records/queue.js';
 import { WharfError } from '../errors.js';
 import type { Attempt } from '../records/attempt.js';
 import type { DagRun } from '../records/dag.js';
+import type { Gang } from '../records/gang.js';
 import type { Task } from '../records/task.js';
 import type { UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
@@ -370,6 +371,37 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect((await store.listDags({ name: 'etl', limit: 10 })).map((d) => d.id)).toEqual([c.id, a.id]);
       expect((await store.listDags({ name: 'etl', userId: 'u2', limit: 10 })).map((d) => d.id)).toEqual([c.id]);
       expect((await store.listUnfinishedDags()).map((d) => d.id)).toEqual([a.id, b.id]);
+    });
+
+    it('keeps gangs with their members atomically, lists them newest first by user and status, and updates one only at its status and version', async () => {
+      const gang = (over: Partial<Gang>): Gang => ({
+        id: randomUUID(), name: 'ddp', userId: 'u1', size: 2, status: 'pending', policy: 'restartGang', timeoutSeconds: 60, maxRestarts: 3, restartsUsed: 0,
+        memberIds: [], port: 29500, createdAt: 1000, waitingSince: 1000, version: 1, ...over,
+      });
+      const a = gang({ createdAt: 1000 });
+      const b = gang({ createdAt: 2000, userId: 'u2', status: 'running', placedAt: 2100 });
+      const c = gang({ createdAt: 3000, status: 'failed', finishedAt: 3100, reason: 'gang timed out after 60s: …' });
+      const members = [mockTask({ gangId: a.id, gangRank: 0, gangSize: 2, gangPort: 29500 }), mockTask({ gangId: a.id, gangRank: 1, gangSize: 2, gangPort: 29500 })];
+      a.memberIds = members.map((t) => t.id);
+      expect(await store.commit([...members.map((task) => ({ kind: 'insertTask' as const, task })), { kind: 'insertGang', gang: a }, { kind: 'insertGang', gang: b }, { kind: 'insertGang', gang: c }])).toBe(true);
+      expect(await store.getGang(a.id)).toEqual(a);
+      expect(await store.getTask(members[1]!.id)).toEqual(members[1]);
+      expect(await store.getGang('nope')).toBeUndefined();
+      expect((await store.listGangs({ limit: 10 })).map((g) => g.id)).toEqual([c.id, b.id, a.id]);
+      expect((await store.listGangs({ limit: 10, userId: 'u1' })).map((g) => g.id)).toEqual([c.id, a.id]);
+      expect((await store.listGangs({ limit: 10, status: 'running' })).map((g) => g.id)).toEqual([b.id]);
+      expect((await store.listUnfinishedGangs()).map((g) => g.id)).toEqual([a.id, b.id]);
+      // a stale version or an unexpected status: refused whole, with the task change beside it
+      const stale: StoreChange[] = [
+        { kind: 'updateTask', taskId: members[0]!.id, patch: { reason: 'x' } },
+        { kind: 'updateGang', gangId: a.id, expectVersion: 7, patch: { version: 8 } },
+      ];
+      expect(await store.commit(stale)).toBe(false);
+      expect((await store.getTask(members[0]!.id))?.reason).toBeUndefined();
+      expect(await store.commit([{ kind: 'updateGang', gangId: a.id, expectStatus: ['running'], patch: { version: 2 } }])).toBe(false);
+      expect(await store.commit([{ kind: 'updateGang', gangId: a.id, expectStatus: ['pending'], expectVersion: 1, patch: { version: 2, status: 'running', placedAt: 1500, reason: undefined } }])).toBe(true);
+      expect(await store.getGang(a.id)).toMatchObject({ status: 'running', placedAt: 1500, version: 2 });
+      expect(await store.commit([{ kind: 'updateGang', gangId: 'missing', patch: { version: 9 } }])).toBe(false);
     });
 
     it('lists the id of every DAG run, oldest first, whatever its status or owner', async () => {

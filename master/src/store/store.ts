@@ -1,5 +1,6 @@
 import type { Attempt, AttemptStatus } from '../records/attempt.js';
 import type { DagPatch, DagRun, DagStatus } from '../records/dag.js';
+import type { Gang, GangPatch, GangStatus } from '../records/gang.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import type { Task, TaskEvent, TaskStatus } from '../records/task.js';
 import type { User, UserPatch, UserWithPassword } from '../records/user.js';
@@ -63,7 +64,24 @@ export type StoreChange =
       /** applied only when the run's version is this one (optimistic concurrency) */
       expectVersion?: number;
       patch: DagPatch;
+    }
+  | { kind: 'insertGang'; gang: Gang }
+  | {
+      kind: 'updateGang';
+      gangId: string;
+      /** applied only when the gang's status is one of these */
+      expectStatus?: readonly GangStatus[];
+      /** applied only when the gang's version is this one (optimistic concurrency) */
+      expectVersion?: number;
+      patch: GangPatch;
     };
+
+export interface GangQuery {
+  /** only this user's gangs; absent = everyone's */
+  userId?: string | undefined;
+  status?: GangStatus | undefined;
+  limit: number;
+}
 
 export interface DagQuery {
   /** only this user's runs; absent = everyone's */
@@ -177,6 +195,13 @@ export interface Store {
   listUnfinishedDags(): Promise<DagRun[]>;
   /** the id of every run, oldest first (createdAt, then id); the migration reads each with getDag */
   listDagIds(): Promise<string[]>;
+
+  // gangs (records/gang.ts); changed through `commit` (insertGang, updateGang)
+  getGang(id: string): Promise<Gang | undefined>;
+  /** newest first (createdAt, then id, descending) */
+  listGangs(query: GangQuery): Promise<Gang[]>;
+  /** gangs pending or running, oldest first (for recovery after a restart) */
+  listUnfinishedGangs(): Promise<Gang[]>;
 
   // files
   listFiles(filter: { userId?: string | undefined; taskId?: string | undefined }): Promise<OutputFileRecord[]>;

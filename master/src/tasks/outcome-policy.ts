@@ -142,7 +142,7 @@ export function decideOutcome(task: Task, attempt: Attempt, ending: Ending, retr
       return { kind: 'requeue', attemptStatus, reason: rule.reason(task, ending) };
     case 'charge': {
       const why = rule.reason(task, ending);
-      const fail = (reason: string): OutcomeDecision => ({ kind: 'fail', attemptStatus, reason, retriesUsed: task.retriesUsed, deadLetter: task.dagId === undefined });
+      const fail = (reason: string): OutcomeDecision => ({ kind: 'fail', attemptStatus, reason, retriesUsed: task.retriesUsed, deadLetter: task.dagId === undefined && task.gangId === undefined });
       const retryOn = task.retryPolicy?.retryOn;
       if (retryOn && !retriedOn(retryOn, ending)) return fail(`${why}; not retried (${describeRetryOn(retryOn)})`);
       if (task.retriesUsed >= task.maxRetries) return fail(why);

@@ -26,3 +26,22 @@ export async function commitPrepared(store: Store, prepared: readonly PreparedCh
     if (stored[i]) change.applied();
   });
 }
+
+/**
+ * Several prepared changes as one: stored together or not at all (a gang's placements), then
+ * applied, or refused, each in order.
+ */
+export function combinePrepared(parts: readonly PreparedChange[]): PreparedChange {
+  return {
+    changes: parts.flatMap((part) => part.changes),
+    afterCommit: async () => {
+      for (const part of parts) await part.afterCommit?.();
+    },
+    applied: () => {
+      for (const part of parts) part.applied();
+    },
+    refused: async () => {
+      for (const part of parts) await part.refused?.();
+    },
+  };
+}

@@ -74,17 +74,18 @@ import type { LogStore } from '../logs/log-store.js';
 import type { Attempt, AttemptReport, EffectiveSettings } from '../records/attempt.js';
 import { QueueCatalog } from '../queues/queue-catalog.js';
 import type { OutputFileRecord } from '../records/output-file.js';
-import type { DagTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
+import type { DagTaskFields, GangTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
 import type { FitAnswer } from '../scheduler/fit-check.js';
 import type { Store, TaskPage } from '../store/store.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
 import { DeadlineSystem } from './systems/deadline-system.js';
 import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilter, type DeadLetterSelection } from './systems/dead-letter-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
+import { GangMemberSystem, type GangMemberState } from './systems/gang-member-system.js';
 import { PreemptionSystem } from './systems/preemption-system.js';
 import { QuerySystem, type QueueStatus, type UserShare } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
@@ -95,7 +96,7 @@ import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
 
-export type { AttemptFinishedListener, QueueStatus, TaskChangeListener, UserShare };
+export type { AttemptFinishedListener, Clock, ClockTimer, GangMemberState, QueueStatus, TaskChangeListener, UserShare };
 // what transports need of the systems behind the facade
 export type { BulkAnswer, DeadLetter, DeadLetterFilter, DeadLetterSelection };
 export { MAX_BULK as MAX_DEAD_LETTER_BULK } from './systems/dead-letter-system.js';
@@ -127,6 +128,7 @@ export class TaskService {
   private readonly recovery: RecoverySystem;
   private readonly deadLetters: DeadLetterSystem;
   private readonly deadlines: DeadlineSystem;
+  private readonly gangMembers: GangMemberSystem;
 
   constructor(store: Store, registry: WorkerRegistry, logs: LogStore, files: FileStore, logger: Logger, options: TaskServiceOptions) {
     const { clock, random, queues, ...systemOptions } = options;
@@ -157,6 +159,7 @@ export class TaskService {
     this.recovery = new RecoverySystem(this.resources, this.dispatch, this.cancellation, this.timers, this.timeouts, this.preemption);
     this.deadLetters = new DeadLetterSystem(this.resources, this.dispatch);
     this.deadlines = new DeadlineSystem(this.resources, this.cancellation, this.timers);
+    this.gangMembers = new GangMemberSystem(this.resources, this.cancellation, this.dispatch);
   }
 
   onTaskChange(listener: TaskChangeListener): () => void {
@@ -200,7 +203,7 @@ export class TaskService {
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
-  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields & GangTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
     return this.submission.submitMany(user, inputs, options);
   }
 
@@ -281,6 +284,23 @@ export class TaskService {
 
   dismissDeadLetters(user: User, selection: DeadLetterSelection): Promise<BulkAnswer> {
     return this.deadLetters.dismissMany(user, selection);
+  }
+
+  // ---------------------------------------------------------------- gang members (gangs/gang-service.ts)
+
+  /** A member's live copy (with its waiting reason) or stored record, and whether it holds an attempt. */
+  gangMember(taskId: string): Promise<GangMemberState | undefined> {
+    return this.gangMembers.read(taskId);
+  }
+
+  /** Ends the members that still live (running ones stopped with the grace). */
+  endGangMembers(taskIds: readonly string[], status: 'failed' | 'cancelled', reason: string): Promise<void> {
+    return this.gangMembers.end(taskIds, status, reason);
+  }
+
+  /** Every member back to queued in one commit once none lives or holds an attempt; false: not yet. */
+  requeueGangMembers(taskIds: readonly string[], reason: string): Promise<boolean> {
+    return this.gangMembers.requeue(taskIds, reason);
   }
 
   // ---------------------------------------------------------------- workers (gRPC, the registry)
@@ -367,6 +387,11 @@ export class TaskService {
       if (!this.dispatch.pending && !this.reports.pending) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** The clock the task systems run on (the gang service's timeouts use it too). */
+  get clock(): Clock {
+    return this.resources.clock;
   }
 
   stop(): void {

@@ -11,7 +11,12 @@ import type { TaskSnapshot } from '../scheduler/placement.js';
 import { QueuedTasks, type StreamTask } from '../scheduler/queued-tasks.js';
 import { UsageLedger } from '../scheduler/usage.js';
 
-export interface QueueEntry extends Omit<TaskSnapshot, 'queue' | 'userId' | 'priority' | 'seq'>, StreamTask {}
+export interface QueueEntry extends Omit<TaskSnapshot, 'queue' | 'userId' | 'priority' | 'seq'>, StreamTask {
+  /** gang members: placed all or none by the gang step (scheduler/gang-placement.ts), never alone */
+  gangId?: string | undefined;
+  gangRank?: number | undefined;
+  gangSize?: number | undefined;
+}
 
 /** The active attempts; each one charges its task's queue and user while it is here. */
 class ActiveAttempts extends Map<string, Attempt> {
@@ -49,9 +54,15 @@ export class TaskState {
   readonly usage = new UsageLedger();
   /** attempts in assigned, running, cancelling or preempting */
   readonly attempts: Map<string, Attempt> = new ActiveAttempts(this.tasks, this.usage);
+  /**
+   * Ids of gang members put in the queue; some may have left it since (the gang step drops
+   * those), so a pass with no gang queued costs nothing more than before gangs.
+   */
+  readonly queuedGangMembers = new Set<string>();
 
   /** Puts a queued task in the queue (back in its place by submission order when it returns). */
   enqueue(task: Task): void {
+    if (task.gangId !== undefined) this.queuedGangMembers.add(task.id);
     this.queue.enqueue({
       id: task.id,
       priority: task.priority,
@@ -66,6 +77,7 @@ export class TaskState {
       constraints: task.constraints,
       pinnedWorkerId: task.pinnedWorkerId,
       waitingSince: Math.max(task.createdAt, task.notBefore ?? 0),
+      ...(task.gangId !== undefined ? { gangId: task.gangId, gangRank: task.gangRank, gangSize: task.gangSize } : {}),
     });
   }
 

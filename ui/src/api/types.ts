@@ -165,6 +165,9 @@ export interface Task {
   /** DAG tasks only: the run and the task's name in it */
   dagId?: string;
   dagTask?: string;
+  /** gang members only: the gang and this member's rank */
+  gangId?: string;
+  gangRank?: number;
 }
 
 export interface TaskDetails extends Task {
@@ -265,8 +268,31 @@ export type TelemetryMessage =
   | { type: 'lagged'; message: string }
   | { type: 'error'; code: string; message: string };
 
+export type GangStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** GET /api/gangs/:id (docs/API.md, "Gangs"). */
+export interface GangDetails {
+  id: string;
+  name: string;
+  userId: string;
+  status: GangStatus;
+  size: number;
+  policy: 'restartGang' | 'failGang';
+  gangTimeoutSeconds: number;
+  maxRestarts: number;
+  restartsUsed: number;
+  port: number;
+  reason: string | null;
+  createdAt: string;
+  placedAt: string | null;
+  finishedAt: string | null;
+  memberIds: string[];
+  members: { rank: number; taskId: string; name: string; status: TaskStatus; workerId: string | null; reason: string | null; attemptCount: number }[];
+}
+
 export type EventsMessage =
   | { type: 'task'; task: Task }
+  | { type: 'gang'; gang: Omit<GangDetails, 'members'> }
   | { type: 'worker'; event: 'joined' | 'ready' | 'draining' | 'lost'; worker: Worker }
   | { type: 'lagged'; message: string }
   | { type: 'error'; code: string; message: string };

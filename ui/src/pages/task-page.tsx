@@ -264,6 +264,14 @@ export function TaskPage() {
                 </dd>
               </>
             ) : null}
+            {t.gangId !== undefined ? (
+              <>
+                <dt>Gang</dt>
+                <dd data-testid="task-gang">
+                  <Link to={`/gangs/${encodeURIComponent(t.gangId)}`}>gang {t.gangId.slice(0, 8)}</Link> · rank {t.gangRank ?? '?'}
+                </dd>
+              </>
+            ) : null}
             <dt>Retries</dt>
             <dd data-testid="task-retries">
               {t.retriesUsed} of {t.maxRetries} used

@@ -106,6 +106,13 @@ describe('loadWorkerConfig', () => {
     expect(config.name).toBe('from-flag');
   });
 
+  it('takes the address gang peers reach it at by --advertise-address or WHARF_ADVERTISE_ADDRESS, and refuses one with a port', () => {
+    expect(loadWorkerConfig([...REQUIRED, '--advertise-address', '10.0.0.7'], {}).advertiseAddress).toBe('10.0.0.7');
+    expect(loadWorkerConfig(REQUIRED, { WHARF_ADVERTISE_ADDRESS: 'node-3.example' }).advertiseAddress).toBe('node-3.example');
+    expect(loadWorkerConfig(REQUIRED, {}).advertiseAddress).toBeUndefined();
+    expect(configError([...REQUIRED, '--advertise-address', 'node-3:8080'])).toMatch(/invalid --advertise-address or WHARF_ADVERTISE_ADDRESS "node-3:8080"/);
+  });
+
   it('takes the GPU device ids by --gpus, --gpu-ids or WHARF_GPU_IDS, and "none"', () => {
     expect(loadWorkerConfig([...REQUIRED, '--gpus', '0,1'], {}).gpuIds).toEqual(['0', '1']);
     expect(loadWorkerConfig([...REQUIRED, '--gpu-ids', 'GPU-8f3c, GPU-11aa'], {}).gpuIds).toEqual(['GPU-8f3c', 'GPU-11aa']);

@@ -26,6 +26,11 @@ export interface WorkerConfig {
   /** The name the master's certificate must carry, when it differs from the --master host (NAT). */
   tlsServerName?: string | undefined;
   name: string;
+  /**
+   * Where other workers reach this worker's gang members (--advertise-address): a host name or
+   * IP, no port. Absent: the master uses the address it sees this worker's Register come from.
+   */
+  advertiseAddress?: string | undefined;
   dataDir: string;
   runtimes: RuntimeName[];
   capacityCaps: { cpu?: number; memory?: number; gpu?: number; disk?: number };
@@ -107,6 +112,7 @@ const SETTINGS = {
   insecureSkipCaVerification: { flag: '--insecure-skip-ca-verification', env: 'WHARF_INSECURE_SKIP_CA_VERIFICATION' },
   tlsServerName: { flag: '--tls-server-name', env: 'WHARF_TLS_SERVER_NAME' },
   name: { flag: '--name', env: 'WHARF_WORKER_NAME' },
+  advertiseAddress: { flag: '--advertise-address', env: 'WHARF_ADVERTISE_ADDRESS' },
   dataDir: { flag: '--data-dir', env: 'WHARF_DATA_DIR' },
   runtimes: { flag: '--runtimes', env: 'WHARF_RUNTIMES' },
   cpu: { flag: '--cpu', env: 'WHARF_CPU' },
@@ -324,6 +330,17 @@ const SettingsSchema = z.object({
     }),
   tlsServerName: z.string().optional(),
   name: z.string().optional(),
+  advertiseAddress: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const trimmed = value?.trim();
+      if (trimmed === undefined || trimmed === '') return undefined;
+      if (!/^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]{2,45})$/.test(trimmed)) {
+        return fail(ctx, `invalid ${where('advertiseAddress')} "${trimmed.slice(0, 60)}": expected a host name, an IPv4 or an IPv6 address, without a port`);
+      }
+      return trimmed;
+    }),
   dataDir: z.string().optional(),
   runtimes: z
     .string()
@@ -519,6 +536,7 @@ export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): Worker
     masterAddress: s.master,
     joinToken,
     name: s.name?.trim() || os.hostname(),
+    ...(s.advertiseAddress !== undefined ? { advertiseAddress: s.advertiseAddress } : {}),
     dataDir: path.resolve(s.dataDir ?? path.join(env['HOME'] ?? os.homedir(), '.wharf', 'worker')),
     runtimes: s.runtimes,
     capacityCaps,

@@ -14,7 +14,7 @@ import { newKeyAndCsr } from './worker-credentials.js';
 const REGISTER_DEADLINE_MS = 10_000;
 
 /** What the joining Register says about the worker, its fencing bound included (the master refuses a Register without one). */
-export type EnrolmentFields = Pick<RegisterRequest, 'name' | 'hostname' | 'capacity' | 'gpuIds' | 'runtimes' | 'labels' | 'version' | 'fencing'>;
+export type EnrolmentFields = Pick<RegisterRequest, 'name' | 'hostname' | 'capacity' | 'gpuIds' | 'advertiseAddress' | 'runtimes' | 'labels' | 'version' | 'fencing'>;
 
 export interface EnrolmentOptions {
   masterAddress: string;

@@ -94,6 +94,14 @@ describe('buildContainerSpec', () => {
     expect(groupNetworkName('a/b c')).toBe('wharf-run-a_b_c');
   });
 
+  it('publishes a gang member\'s port on the host as the same number, and nothing for other tasks or network none', () => {
+    const member = buildContainerSpec(spec({ gangPort: 29501 }), paths, settings, { startedAtMs: 5 });
+    expect(member.create.ExposedPorts).toEqual({ '29501/tcp': {} });
+    expect(member.create.HostConfig?.PortBindings).toEqual({ '29501/tcp': [{ HostPort: '29501' }] });
+    expect(buildContainerSpec(spec(), paths, settings, { startedAtMs: 5 }).create.HostConfig?.PortBindings).toBeUndefined();
+    expect(buildContainerSpec(spec({ gangPort: 29501 }, { network: 'none' }), paths, settings, { startedAtMs: 5 }).create.ExposedPorts).toBeUndefined();
+  });
+
   it('refuses a network it does not know, and a run network without its run', () => {
     expect(() => buildContainerSpec(spec({}, { network: 'overlay' }), paths, settings, { startedAtMs: 0 })).toThrow(/network "overlay" is not known to this worker/);
     expect(() => buildContainerSpec(spec({}, { network: 'run' }), paths, settings, { startedAtMs: 0 })).toThrow(/needs the DAG run/);

@@ -147,6 +147,14 @@ export function buildContainerSpec(
     HostConfig: hostConfig,
   };
   if (user !== undefined) create.User = user;
+  // a gang member listens on its gang port for its peers on other workers: published on the
+  // worker's host, the same number (WHARF_GANG_PEERS names the host's address and this port);
+  // with network host it binds the host's port itself, with none it has no peers to reach
+  if (spec.gangPort !== undefined && network.kind !== 'builtin') {
+    const port = `${spec.gangPort}/tcp`;
+    create.ExposedPorts = { [port]: {} };
+    hostConfig.PortBindings = { [port]: [{ HostPort: String(spec.gangPort) }] };
+  }
   // on its run's network a task is found by its name in the DAG (Docker's DNS on the network)
   const alias = network.kind === 'group' ? hostAlias(spec.name) : undefined;
   if (network.kind === 'group' && alias) create.NetworkingConfig = { EndpointsConfig: { [network.name]: { Aliases: [alias] } } };

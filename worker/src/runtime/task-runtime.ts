@@ -27,6 +27,12 @@ export interface AttemptSpec {
   isolation: AttemptIsolation;
   /** the task owner's credentials for the image's registry, when the master sent some; never logged */
   registryAuth?: RegistryCredentials | undefined;
+  /**
+   * Gang members: the port the member listens on for its peers (TaskSpec.gang_port). The Docker
+   * runtime publishes it on the worker's host (host port = container port); an exec task binds
+   * it itself. Its env carries WHARF_GANG_* and MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK.
+   */
+  gangPort?: number | undefined;
 }
 
 /** The task's container settings (wharf.proto TaskSpec fields 20-25), with the defaults filled in. */

@@ -35,7 +35,7 @@ export function assignmentOf(spec: TaskSpec__Output, runtime: string): Assignmen
       name: spec.name,
       image: spec.image,
       command: [...spec.command],
-      env: { ...spec.env },
+      env: spec.gangId === '' ? { ...spec.env } : { ...ddpEnv(spec), ...spec.env, ...gangEnv(spec) },
       runtime,
       resources: {
         cpu: resources?.cpu ?? 0,
@@ -54,6 +54,7 @@ export function assignmentOf(spec: TaskSpec__Output, runtime: string): Assignmen
         capAdd: [...spec.capAdd],
         pullPolicy: spec.pullPolicy || DEFAULT_ISOLATION.pullPolicy,
       },
+      ...(spec.gangId !== '' && spec.gangPort > 0 ? { gangPort: spec.gangPort } : {}),
       ...(spec.registryAuth
         ? { registryAuth: { serverAddress: spec.registryAuth.serverAddress, username: spec.registryAuth.username, password: spec.registryAuth.password } }
         : {}),
@@ -62,4 +63,24 @@ export function assignmentOf(spec: TaskSpec__Output, runtime: string): Assignmen
     useCache: spec.useCache,
     directOutputs: [...(spec.directOutputs?.names ?? [])],
   };
+}
+
+/** A gang member's own variables (they win over the task's env: the master's word on its gang). */
+function gangEnv(spec: TaskSpec__Output): Record<string, string> {
+  return {
+    WHARF_GANG_ID: spec.gangId,
+    WHARF_GANG_SIZE: String(spec.gangSize),
+    WHARF_GANG_RANK: String(spec.gangRank),
+    WHARF_GANG_PEERS: spec.gangPeers.join(','),
+    WHARF_GANG_PORT: String(spec.gangPort),
+  };
+}
+
+/** PyTorch DDP's env:// rendezvous, rank 0 as its master (the task's own env may override them). */
+function ddpEnv(spec: TaskSpec__Output): Record<string, string> {
+  const first = spec.gangPeers[0] ?? '';
+  const colon = first.lastIndexOf(':');
+  const host = colon > 0 ? first.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : first;
+  const port = colon > 0 ? first.slice(colon + 1) : '';
+  return { MASTER_ADDR: host, MASTER_PORT: port, WORLD_SIZE: String(spec.gangSize), RANK: String(spec.gangRank) };
 }

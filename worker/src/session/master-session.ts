@@ -334,6 +334,7 @@ export class MasterSession implements AttemptReporter {
       hostname,
       capacity,
       gpuIds: [...(this.options.gpuIds ?? [])],
+      advertiseAddress: config.advertiseAddress ?? '',
       runtimes: config.runtimes,
       labels: config.labels,
       // attempts still running here, and those whose result waits in the outbox: the master

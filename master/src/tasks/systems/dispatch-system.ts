@@ -13,10 +13,11 @@ import { isStorageFull } from '../../errors.js';
 import type { Attempt } from '../../records/attempt.js';
 import type { AssignedInput, RegistryAuth } from '../../records/master-down.js';
 import type { Task, TaskInput } from '../../records/task.js';
-import { planPlacements, type Reservation } from '../../scheduler/placement.js';
+import { planPlacements, type Placement, type Reservation } from '../../scheduler/placement.js';
 import { applyPatch, type StoreChange } from '../../store/store.js';
-import { commitPrepared, type PreparedChange } from '../prepared-change.js';
+import { combinePrepared, commitPrepared, type PreparedChange } from '../prepared-change.js';
 import type { TaskSystemResources } from '../system-resources.js';
+import { planGangStep } from './gang-dispatch.js';
 import type { PreemptionSystem } from './preemption-system.js';
 import type { TimerSystem } from './timer-system.js';
 
@@ -86,18 +87,24 @@ export class DispatchSystem {
     }
     // priority preemption: the room victims free is held for their preemptor (preemption-system.ts)
     for (const [taskId, reservation] of this.preemption.heldReservations(this.reservations)) this.reservations.set(taskId, reservation);
+    // gangs first, all or nothing (gang-dispatch.ts); the plain planner gets the rest and the room left.
+    // Workers held for a preemptor are held from gangs too; gang members are not in the plain
+    // planner's streams, so a gang member never preempts (and is never a victim: preemption-system.ts)
+    const heldWorkers = new Set([...this.reservations.values()].map((reservation) => reservation.workerId));
+    const gangStep = planGangStep(state, registry.schedulingSnapshot(), queues, state.usage, heldWorkers);
     const plan = planPlacements({
       now: clock.now(),
-      streams: state.queue.streams().map((stream) => ({ queue: stream.queue, userId: stream.userId, tasks: stream.tasks.ordered() })),
+      streams: gangStep.streams,
       policy: queues,
       usage: state.usage,
       reservations: this.reservations,
       running: this.preemption.candidates(),
       reserveAfterMs: options.reserveAfterMs,
-      workers: registry.schedulingSnapshot(),
+      workers: gangStep.plan.workers,
       cursor: this.cursor,
       maxPlacements: MAX_PLACEMENTS_PER_PASS,
     });
+    for (const [taskId, reason] of gangStep.plan.waiting) plan.waiting.set(taskId, reason);
     this.cursor = plan.cursor;
     // a reservation ends with its task's wait (the planner drops it when it places the task)
     for (const taskId of plan.reservations.keys()) {
@@ -114,6 +121,7 @@ export class DispatchSystem {
     const prepared: PreparedChange[] = [];
     // GPU ids handed out in this pass, by worker (their attempts join the live state only once stored)
     const handedOut = new Map<string, Set<string>>();
+    prepared.push(...this.prepareGangs(gangStep.plan.placements, handedOut));
     for (const placement of plan.placements) {
       const task = state.tasks.get(placement.taskId);
       if (!task) {
@@ -169,7 +177,35 @@ export class DispatchSystem {
     return chosen;
   }
 
-  private prepareAssign(task: Task, workerId: string, gpuIds: string[] | undefined): PreparedChange {
+  /**
+   * A gang's placements as one prepared change (stored all together or not at all), each member's
+   * attempt carrying every member's address. A member the worker's GPU ids cannot serve keeps the
+   * whole gang queued.
+   */
+  private prepareGangs(placements: readonly Placement[], handedOut: Map<string, Set<string>>): PreparedChange[] {
+    const { state, registry } = this.resources;
+    const byGang = new Map<string, { task: Task; workerId: string }[]>();
+    for (const placement of placements) {
+      const task = state.tasks.get(placement.taskId);
+      if (!task?.gangId) continue;
+      byGang.set(task.gangId, [...(byGang.get(task.gangId) ?? []), { task, workerId: placement.workerId }]);
+    }
+    const prepared: PreparedChange[] = [];
+    for (const members of byGang.values()) {
+      if (members.length !== members[0]!.task.gangSize) continue;
+      const peers = members.map(({ task, workerId }) => gangPeer(registry.get(workerId)?.record.address ?? registry.get(workerId)?.record.hostname ?? workerId, (task.gangPort ?? 0) + (task.gangRank ?? 0)));
+      const parts: PreparedChange[] = [];
+      for (const { task, workerId } of members) {
+        const gpuIds = this.allocateGpuIds(task, workerId, handedOut);
+        if (gpuIds === false) break;
+        parts.push(this.prepareAssign(task, workerId, gpuIds, peers));
+      }
+      if (parts.length === members.length) prepared.push(combinePrepared(parts));
+    }
+    return prepared;
+  }
+
+  private prepareAssign(task: Task, workerId: string, gpuIds: string[] | undefined, gangPeers?: string[]): PreparedChange {
     const { state, registry, changes, clock } = this.resources;
     const now = clock.now();
     const attempt: Attempt = {
@@ -180,6 +216,7 @@ export class DispatchSystem {
       status: 'assigned',
       resources: task.resources,
       ...(gpuIds ? { gpuIds } : {}),
+      ...(gangPeers ? { gangPeers } : {}),
       createdAt: now,
     };
     const patch = {
@@ -263,4 +300,9 @@ export class DispatchSystem {
     const directOutputs = hooks.directOutputs && task.outputs && task.outputs.length > 0 ? task.outputs : undefined;
     registry.send(attempt.workerId, { kind: 'assign', assignment: { task, attempt, inputs, directOutputs, ...(registryAuth ? { registryAuth } : {}) } });
   }
+}
+
+/** `host:port`, an IPv6 host in brackets. */
+function gangPeer(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -20,6 +20,9 @@
 // victim is strictly lower priority than its preemptor and keeps its priority when re-queued, so
 // it can never evict the preemptor back; the planner is also told which tasks each running task
 // evicted (`evicted`), and never makes one of them its victim.
+// Gangs (gang-dispatch.ts) stay out of it both ways: a gang member is never a candidate (its
+// gang runs all or nothing), and gang members are placed by the gang step, never by the
+// planner's eviction path; a worker held for a preemptor is held from the gang step too.
 import type { Attempt, Preemptor } from '../../records/attempt.js';
 import type { Eviction, Reservation, RunningSnapshot } from '../../scheduler/placement.js';
 import { applyPatch, type StoreChange } from '../../store/store.js';
@@ -53,6 +56,9 @@ export class PreemptionSystem {
       if (attempt.status !== 'assigned' && attempt.status !== 'running') continue;
       const task = state.tasks.get(attempt.taskId);
       if (!task || task.currentAttemptId !== attempt.id) continue;
+      // a gang member is never a victim: stopping one would break its gang's all-or-nothing run
+      // (gangs do not preempt either: their members are placed by the gang step, not the planner)
+      if (task.gangId !== undefined) continue;
       running.push({
         attemptId: attempt.id,
         taskId: task.id,

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { WharfError } from '../../errors.js';
 import { DEFAULT_QUEUE } from '../../records/queue.js';
 import { DEFAULT_TASK_LIMITS, type Resources } from '../../records/resources.js';
-import type { DagTaskFields, NewTask, RetryPolicyInput, Task } from '../../records/task.js';
+import type { DagTaskFields, GangTaskFields, NewTask, RetryPolicyInput, Task } from '../../records/task.js';
 import type { User } from '../../records/user.js';
 import type { StoreChange } from '../../store/store.js';
 import { DEFAULT_BACKOFF_MULTIPLIER, type BackoffDefaults } from '../outcome-policy.js';
@@ -156,7 +156,7 @@ export class SubmissionSystem {
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
-  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields & GangTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
     let resolved: Resources[];
     try {
       resolved = this.checkSubmission(user, inputs);

@@ -45,6 +45,14 @@ export interface RegisterRequest {
    */
   'fencing'?: (_wharf_v1_Fencing | null);
   /**
+   * The host or IP other workers reach this worker's gang members at (its --advertise-address).
+   * Empty: the master uses the address it sees the Register call come from. Gang members'
+   * TaskSpec.gang_peers are built from it: `<advertise_address>:<port>`. At most 253 characters
+   * of a host name, an IPv4 or an IPv6 address (no port); otherwise the Register is refused
+   * (INVALID_ARGUMENT).
+   */
+  'advertiseAddress'?: (string);
+  /**
    * 20-24: GPUs as devices.
    * Optional: the worker's GPU device ids ("0", "1", or UUIDs such as "GPU-8f2c…"), from its
    * --gpus flag or detected. Each id 1-64 characters of [A-Za-z0-9:.-], starting with a letter or
@@ -97,6 +105,14 @@ export interface RegisterRequest__Output {
    * (INVALID_ARGUMENT).
    */
   'fencing': (_wharf_v1_Fencing__Output | null);
+  /**
+   * The host or IP other workers reach this worker's gang members at (its --advertise-address).
+   * Empty: the master uses the address it sees the Register call come from. Gang members'
+   * TaskSpec.gang_peers are built from it: `<advertise_address>:<port>`. At most 253 characters
+   * of a host name, an IPv4 or an IPv6 address (no port); otherwise the Register is refused
+   * (INVALID_ARGUMENT).
+   */
+  'advertiseAddress': (string);
   /**
    * 20-24: GPUs as devices.
    * Optional: the worker's GPU device ids ("0", "1", or UUIDs such as "GPU-8f2c…"), from its

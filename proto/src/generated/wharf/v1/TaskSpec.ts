@@ -93,6 +93,25 @@ export interface TaskSpec {
    */
   'registryAuth'?: (_wharf_v1_RegistryAuth | null);
   /**
+   * 30-34: gangs (POST /api/gangs). Empty / 0 for a task that is not a gang member. The worker
+   * gives a member the environment WHARF_GANG_ID, WHARF_GANG_SIZE, WHARF_GANG_RANK,
+   * WHARF_GANG_PEERS (gang_peers joined by ","), WHARF_GANG_PORT, and for PyTorch DDP
+   * MASTER_ADDR / MASTER_PORT (gang_peers[0]'s host and port), WORLD_SIZE and RANK.
+   */
+  'gangId'?: (string);
+  'gangSize'?: (number);
+  'gangRank'?: (number);
+  /**
+   * every member's address, in rank order: the advertise address of the worker it was placed on
+   * and its own port (`host:port`; member r listens on the gang's first port + r)
+   */
+  'gangPeers'?: (string)[];
+  /**
+   * the port this member listens on (gang_peers[gang_rank]'s): the Docker runtime publishes it on
+   * the worker's host (host port = container port); an exec task binds it directly
+   */
+  'gangPort'?: (number);
+  /**
    * 40-44: retries and devices.
    * The GPU device ids this attempt may use: resources.gpu of the worker's RegisterRequest.gpu_ids,
    * none held by another of its active attempts. Empty when the task asks for no GPU or the worker
@@ -191,6 +210,25 @@ export interface TaskSpec__Output {
    * (they are not part of the outbox or of any event).
    */
   'registryAuth': (_wharf_v1_RegistryAuth__Output | null);
+  /**
+   * 30-34: gangs (POST /api/gangs). Empty / 0 for a task that is not a gang member. The worker
+   * gives a member the environment WHARF_GANG_ID, WHARF_GANG_SIZE, WHARF_GANG_RANK,
+   * WHARF_GANG_PEERS (gang_peers joined by ","), WHARF_GANG_PORT, and for PyTorch DDP
+   * MASTER_ADDR / MASTER_PORT (gang_peers[0]'s host and port), WORLD_SIZE and RANK.
+   */
+  'gangId': (string);
+  'gangSize': (number);
+  'gangRank': (number);
+  /**
+   * every member's address, in rank order: the advertise address of the worker it was placed on
+   * and its own port (`host:port`; member r listens on the gang's first port + r)
+   */
+  'gangPeers': (string)[];
+  /**
+   * the port this member listens on (gang_peers[gang_rank]'s): the Docker runtime publishes it on
+   * the worker's host (host port = container port); an exec task binds it directly
+   */
+  'gangPort': (number);
   /**
    * 40-44: retries and devices.
    * The GPU device ids this attempt may use: resources.gpu of the worker's RegisterRequest.gpu_ids,
