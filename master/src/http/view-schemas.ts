@@ -111,6 +111,7 @@ export const attemptViewSchema = z.strictObject({
   id: z.string(),
   number: z.number().int().min(1),
   workerId: z.string(),
+  workerName: z.string().nullable().describe('the worker\'s name when the attempt was placed (kept after the worker is gone); null when unknown'),
   status: z.enum(ATTEMPT_STATUSES),
   exitCode: z.number().int().nullable(),
   createdAt: time,
@@ -187,7 +188,8 @@ export const taskViewSchema = z
     startedAt: time.optional(),
     finishedAt: time.optional(),
     exitCode: z.number().int().optional(),
-    workerId: z.string().optional(),
+    workerId: z.string().optional().describe('the worker of the latest attempt'),
+    workerName: z.string().nullable().describe('that worker\'s name when the attempt was placed (kept after the worker is gone); null when never placed or unknown'),
     dagId: z.string().optional().describe('DAG tasks only'),
     dagTask: z.string().optional().describe('DAG tasks only: the task\'s name in its run'),
     inputs: z

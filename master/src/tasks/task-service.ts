@@ -69,14 +69,14 @@ import type { OutputFileRecord } from '../records/output-file.js';
 import type { DagTaskFields, NewTask, Task, TaskDetails, TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
-import type { Store, TaskPage } from '../store/store.js';
+import type { Store, TaskCounts, TaskPage } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
 import { DeadlineSystem } from './systems/deadline-system.js';
 import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilter, type DeadLetterSelection } from './systems/dead-letter-system.js';
 import { DispatchSystem } from './systems/dispatch-system.js';
-import { QuerySystem, type QueueStatus, type UserShare } from './systems/query-system.js';
+import { QuerySystem, type QueueStatus, type TaskFilterRequest, type TaskListRequest, type UserShare } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
 import { SubmissionSystem, type SubmissionPlace, type SubmitOptions } from './systems/submission-system.js';
@@ -195,8 +195,12 @@ export class TaskService {
     return this.queries.get(user, taskId);
   }
 
-  list(user: User, query: { status?: TaskStatus | undefined; limit: number; cursor?: string | undefined }): Promise<TaskPage> {
+  list(user: User, query: TaskListRequest): Promise<TaskPage & { total: number }> {
     return this.queries.list(user, query);
+  }
+
+  countTasks(user: User, filter: TaskFilterRequest): Promise<TaskCounts> {
+    return this.queries.countTasks(user, filter);
   }
 
   /** A task the user may see: their own, or any for an admin. Others answer 404. */
