@@ -9,15 +9,16 @@ import { removeTempDirs, startTestMaster, startTestWorker, TEST_IMAGE, waitFor }
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
 
-interface ListedTask extends TaskBody {
-  workerId?: string;
+interface ListedTask extends Omit<TaskBody, 'attempts'> {
+  name: string;
   workerName: string | null;
-  reason?: string;
   userId: string;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
-  attempts?: { workerId: string; workerName: string | null }[];
+  attemptCount: number;
+  /** GET /api/tasks/:id only */
+  attempts?: (TaskBody['attempts'][number] & { workerName: string | null })[];
 }
 interface TaskList {
   tasks: ListedTask[];
@@ -211,7 +212,7 @@ describe('failure reasons and worker names', () => {
 
   it('tasks and attempts carry the worker\'s name, and keep it after the worker is removed', async () => {
     const listed = (await list(alice, 'name=search-ok')).tasks[0]!;
-    expect(listed).toMatchObject({ workerId, workerName: WORKER_NAME });
+    expect(listed).toMatchObject({ workerId, workerName: WORKER_NAME, attemptCount: 1 });
     const detail = (await alice.request<{ task: ListedTask & { events: { kind: string; message: string }[] } }>('GET', `/api/tasks/${ids.ok}`)).body.task;
     expect(detail.attempts?.[0]).toMatchObject({ workerId, workerName: WORKER_NAME });
     expect(detail.events.find((e) => e.kind === 'assigned')?.message).toBe(`attempt 1 on ${WORKER_NAME} (${workerId})`);

@@ -190,6 +190,7 @@ export const taskViewSchema = z
     exitCode: z.number().int().optional(),
     workerId: z.string().optional().describe('the worker of the latest attempt'),
     workerName: z.string().nullable().describe('that worker\'s name when the attempt was placed (kept after the worker is gone); null when never placed or unknown'),
+    attemptCount: count.describe('attempts made so far (retries and re-queues after a lost worker included)'),
     dagId: z.string().optional().describe('DAG tasks only'),
     dagTask: z.string().optional().describe('DAG tasks only: the task\'s name in its run'),
     inputs: z

@@ -81,6 +81,8 @@ export function taskView(task: Task | TaskDetails) {
     exitCode: task.exitCode,
     workerId: task.workerId,
     workerName: task.workerName ?? null,
+    // attempts made so far (retries, and re-queues after a lost worker, included)
+    attemptCount: task.attemptCount,
     // DAG tasks only (absent otherwise): the run, the task's name in it, its resolved inputs
     // and its declared outputs
     dagId: task.dagId,
