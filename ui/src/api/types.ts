@@ -51,6 +51,8 @@ export interface Attempt {
   id: string;
   number: number;
   workerId: string;
+  /** the worker's name when the attempt was placed (null: unknown, from an older master) */
+  workerName?: string | null;
   status: string;
   exitCode: number | null;
   createdAt: string;
@@ -151,7 +153,11 @@ export interface Task {
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
+  /** the worker of the latest attempt, and its name then (kept after the worker is gone) */
   workerId?: string;
+  workerName?: string | null;
+  /** attempts made so far (older masters leave it out) */
+  attemptCount?: number;
   /** 1-based, in its queue, while queued */
   queuePosition?: number;
   /** the queue it waits in (absent from masters before queues) */
@@ -444,4 +450,18 @@ export interface Queue {
   updatedAt: string;
   usage: { queued: number; running: number; cpu: number; memory: number; gpu: number };
   users: QueueUser[];
+}
+
+/** GET /api/tasks: a page of the tasks the filters match, and how many match in all. */
+export interface TaskPage {
+  tasks: Task[];
+  nextCursor: string | null;
+  /** every matching task, on every page (older masters leave it out) */
+  total?: number;
+}
+
+/** GET /api/tasks/counts */
+export interface TaskCountsAnswer {
+  counts: Record<TaskStatus, number>;
+  total: number;
 }
