@@ -22,7 +22,7 @@ export function WorkerName({ id, name, link = true, copy = true }: { id: string 
       ) : (
         <span title={title}>{shown}</span>
       )}
-      {copy ? <CopyButton text={id} label="⧉" ariaLabel={`Copy the id of worker ${shown}`} className="btn-icon" /> : null}
+      {copy ? <CopyButton text={id} label="Copy id" ariaLabel={`Copy id of worker ${shown}`} className="btn-icon" /> : null}
     </span>
   );
 }

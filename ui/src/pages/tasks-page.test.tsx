@@ -114,7 +114,7 @@ describe('the tasks page', () => {
     const worker = slow.querySelector('.worker-name a')!;
     expect(worker.textContent).toBe('gpu-box');
     expect(worker.getAttribute('title')).toBe('worker id w-1234567890abcdef');
-    expect(slow.querySelector('button[aria-label="Copy the id of worker gpu-box"]')).toBeTruthy();
+    expect(slow.querySelector('button[aria-label="Copy id of worker gpu-box"]')).toBeTruthy();
     expect(slow.textContent).toContain('5.0 s');
     expect(slow.textContent).toContain('2 / 2');
     expect(slow.querySelector('a[href="/dags/run-9"]')?.textContent).toBe('DAG run · train');

@@ -331,10 +331,10 @@ export function TasksPage() {
                       ) : null}
                     </td>
                     <td>
-                      <Link to={`/tasks/${encodeURIComponent(task.id)}`} className="strong">
+                      <Link to={`/tasks/${encodeURIComponent(task.id)}`} className="strong" title={`task id ${task.id}`}>
                         {task.name}
                       </Link>
-                      <div className="muted small mono ellipsis" title={task.id}>
+                      <div className="muted small mono ellipsis hide-sm" title={task.id}>
                         {task.id}
                       </div>
                       {task.dagId ? (
