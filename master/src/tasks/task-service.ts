@@ -85,7 +85,7 @@ import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
 
-export type { AttemptFinishedListener, QueueStatus, TaskChangeListener, UserShare };
+export type { AttemptFinishedListener, QueueStatus, TaskChangeListener, TaskFilterRequest, TaskListRequest, UserShare };
 // what transports need of the systems behind the facade
 export type { BulkAnswer, DeadLetter, DeadLetterFilter, DeadLetterSelection };
 export { MAX_BULK as MAX_DEAD_LETTER_BULK } from './systems/dead-letter-system.js';
