@@ -78,11 +78,12 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'tasks_by_status', key: { status: 1, createdAt: -1, _id: -1 } },
     { name: 'tasks_by_user', key: { userId: 1, createdAt: -1, _id: -1 } },
     { name: 'tasks_by_worker', key: { workerId: 1 } },
-    // the task list's filters (TaskFilter), each with the default order
-    { name: 'tasks_by_worker_created', key: { workerId: 1, createdAt: -1, _id: -1 } },
-    { name: 'tasks_by_queue', key: { queue: 1, createdAt: -1, _id: -1 } },
-    { name: 'tasks_by_dag', key: { dagId: 1, createdAt: -1, _id: -1 } },
-    { name: 'tasks_by_image', key: { image: 1, createdAt: -1, _id: -1 } },
+    // the task list's filters (TaskFilter): each with the status (per-status counts) and the default order
+    { name: 'tasks_by_worker_status', key: { workerId: 1, status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_queue_status', key: { queue: 1, status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_dag_status', key: { dagId: 1, status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_image_status', key: { image: 1, status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_user_status', key: { userId: 1, status: 1, createdAt: -1, _id: -1 } },
     { name: 'tasks_by_created', key: { createdAt: -1, _id: -1 } },
     // dead letters, newest first (only failed tasks carry deadLetteredAt)
     { name: 'tasks_dead_letters', key: { deadLetteredAt: -1, _id: -1 } },
@@ -509,22 +510,26 @@ export class MongoStore implements Store {
   async listTasks(query: TaskQuery): Promise<TaskPage> {
     const sort = query.sort ?? '-createdAt';
     const direction = sort.startsWith('-') ? -1 : 1;
-    const field = sort.replace('-', '');
-    // the sort key as TaskSort defines it (an unfinished task: 0)
-    const key =
-      field === 'createdAt'
-        ? '$createdAt'
-        : field === 'finishedAt'
+    const after = direction === -1 ? '$lt' : '$gt';
+    const cursor = query.cursor === undefined ? undefined : decodeTaskListCursor(query.cursor, sort);
+    let rows: Task[];
+    if (sort.endsWith('createdAt')) {
+      // a plain find, so the (filter, createdAt, _id) indexes serve the order
+      const filter = taskFilter(query);
+      const page: Filter<Keyed> =
+        cursor === undefined ? filter : { $and: [filter, { $or: [{ createdAt: { [after]: cursor.key } }, { createdAt: cursor.key, _id: { [after]: cursor.id } }] }] };
+      rows = (await this.tasks.find(page, { ...RECORD, sort: { createdAt: direction, _id: direction }, limit: query.limit + 1 }).toArray()) as unknown as Task[];
+    } else {
+      // the key as TaskSort defines it (an unfinished task: 0), computed: these orders sort what the filters leave
+      const key =
+        sort.endsWith('finishedAt')
           ? { $ifNull: ['$finishedAt', 0] }
           : { $cond: [{ $and: [{ $isNumber: '$finishedAt' }, { $isNumber: '$startedAt' }] }, { $subtract: ['$finishedAt', '$startedAt'] }, 0] };
-    const pipeline: Document[] = [{ $match: taskFilter(query) }, { $addFields: { _key: key } }];
-    if (query.cursor !== undefined) {
-      const cursor = decodeTaskListCursor(query.cursor, sort);
-      const after = direction === -1 ? '$lt' : '$gt';
-      pipeline.push({ $match: { $or: [{ _key: { [after]: cursor.key } }, { _key: cursor.key, _id: { [after]: cursor.id } }] } });
+      const pipeline: Document[] = [{ $match: taskFilter(query) }, { $addFields: { _key: key } }];
+      if (cursor !== undefined) pipeline.push({ $match: { $or: [{ _key: { [after]: cursor.key } }, { _key: cursor.key, _id: { [after]: cursor.id } }] } });
+      pipeline.push({ $sort: { _key: direction, _id: direction } }, { $limit: query.limit + 1 }, { $project: { _id: 0, _seq: 0, _key: 0 } });
+      rows = (await this.tasks.aggregate(pipeline).toArray()) as unknown as Task[];
     }
-    pipeline.push({ $sort: { _key: direction, _id: direction } }, { $limit: query.limit + 1 }, { $project: { _id: 0, _seq: 0, _key: 0 } });
-    const rows = (await this.tasks.aggregate(pipeline).toArray()) as unknown as Task[];
     const tasks = rows.slice(0, query.limit);
     const last = tasks[tasks.length - 1];
     return { tasks, nextCursor: rows.length > query.limit && last ? encodeTaskListCursor(last, sort) : undefined };
