@@ -184,6 +184,7 @@ export class DagService {
           name: entry.name,
           state: entry.state,
           node: last?.workerId,
+          nodeName: last?.workerName,
           inputs: (staged?.inputReports ?? []).map((report) => ({
             fromTask: spec.inputs.find((input) => input.name === report.name)?.fromTask ?? '',
             name: report.name,

@@ -362,6 +362,7 @@ export const dagRunMetricsSchema = z.strictObject({
   bytesFromCache: count,
   bytesDownloaded: count,
   nodes: z.array(z.string()),
+  nodeNames: z.record(z.string(), z.string()).describe('the workers of nodes by name: {id: name}; a worker whose name is unknown is left out'),
 });
 
 export const apiTokenViewSchema = z

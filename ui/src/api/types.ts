@@ -379,6 +379,8 @@ export interface DagRunMetrics {
   bytesFromCache: number;
   bytesDownloaded: number;
   nodes: string[];
+  /** those workers' names, {id: name} (older masters leave it out) */
+  nodeNames?: Record<string, string>;
 }
 
 /** A join token as GET /api/join-tokens lists it (never its secret). */
