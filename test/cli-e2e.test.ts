@@ -313,6 +313,15 @@ describe('the wharf CLI, installed from its packed tarball, against a real maste
     expect(ls.stdout).not.toContain('\x1b['); // no colours into a pipe
     const json = JSON.parse((await wharf(['ls', '-a', '-o', 'json'])).stdout) as { id: string; status: string }[];
     expect(json.find((t) => t.id === id)?.status).toBe('running');
+    // filters go to the API: by worker name, a part of the name and statuses; a bad one is named
+    const filteredRun = await wharf(['ls', '--status', 'running,queued', '--worker', workerName, '--name', 'SLEEP', '-o', 'json']);
+    expect(filteredRun.code, filteredRun.stderr).toBe(0);
+    const filtered = JSON.parse(filteredRun.stdout) as { id: string }[];
+    expect(filtered.map((t) => t.id)).toEqual([id]);
+    expect(JSON.parse((await wharf(['ls', '-a', '--name', 'sleeper', '--since', '1h', '--image', 'no/such-image', '-o', 'json'])).stdout)).toEqual([]);
+    const badSince = await wharf(['ls', '--since', 'lately']);
+    expect(badSince.code).not.toBe(0);
+    expect(badSince.stderr).toContain('since: ');
     const get = await wharf(['get', id.slice(0, 7)]);
     expect(get.stdout).toMatch(new RegExp(`worker:\\s+${workerName}`));
     const workers = await wharf(['workers']);

@@ -44,8 +44,9 @@ interface DagDetailsBody {
     taskId?: string;
     reason?: string;
     workerId?: string;
+    workerName?: string;
     inputs: { name: string; fromTask: string; sha256?: string; size?: number; cache: 'hit' | 'miss' | null }[];
-    attempts: { id: string; status: string; workerId: string }[];
+    attempts: { id: string; status: string; workerId: string; workerName?: string }[];
     artifacts?: { name: string; sha256: string; size: number }[];
   }[];
 }
@@ -143,6 +144,11 @@ describe('DAG engine (exec runtime)', () => {
     expect(dag.status).toBe('succeeded');
     expect(stateOf(dag)).toEqual({ a: 'succeeded', b: 'succeeded', c: 'succeeded', d: 'succeeded' });
     expect(dag.finishedAt).not.toBeNull();
+    // each task names the worker that ran it, as its attempts do
+    for (const task of dag.tasks) {
+      expect(['w1', 'w2']).toContain(task.workerName);
+      expect(task.attempts.at(-1)).toMatchObject({ workerId: task.workerId, workerName: task.workerName });
+    }
 
     // d read both upstream files: 1000 lines, the last being 1000
     const d = dag.tasks.find((t) => t.name === 'd')!;

@@ -29,7 +29,7 @@ describe('shell completion', () => {
   });
 
   it('offers a command\'s options, and the values of an option', async () => {
-    expect(await complete(['ls', '--'], COMMANDS, fakeSources())).toEqual(['--all', '--status', '--limit', '--output', '--context', '--help']);
+    expect(await complete(['ls', '--'], COMMANDS, fakeSources())).toEqual(['--all', '--status', '--worker', '--user', '--queue', '--dag', '--image', '--name', '--since', '--limit', '--output', '--context', '--help']);
     expect(await complete(['ls', '--status', ''], COMMANDS, fakeSources())).toContain('failed');
     expect(await complete(['get', '-o', ''], COMMANDS, fakeSources())).toEqual(['table', 'json', 'yaml']);
     expect(await complete(['--context', ''], COMMANDS, fakeSources())).toEqual(['prod', 'dev']);

@@ -5,7 +5,7 @@ import { formatBytes } from '@wharf/proto/units';
 import { cell } from '@wharf/proto/console-format';
 import { parse as parseYaml } from 'yaml';
 import type { ApiClient } from '../api-client.js';
-import { TASK_STATUSES, UNFINISHED_STATUSES, timeOf, type FileView, type TaskStatus, type TaskView, type WorkerView } from '../api-types.js';
+import { TASK_STATUSES, UNFINISHED_STATUSES, type FileView, type TaskView, type WorkerView } from '../api-types.js';
 import type { CommandSpec } from '../command-spec.js';
 import { downloadFile } from '../download.js';
 import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, UsageError } from '../errors.js';
@@ -27,36 +27,52 @@ export async function namesOfWorkers(client: ApiClient): Promise<WorkerNames> {
   return workerNames(workers);
 }
 
-/** The newest `limit` tasks with one status (or any), paging through the API. */
-async function listTasks(client: ApiClient, status: TaskStatus | undefined, limit: number): Promise<{ tasks: TaskView[]; more: boolean }> {
+/** The filters of `wharf ls` that go to GET /api/tasks as they are (the API checks them and names the bad one). */
+const LS_FILTERS = ['worker', 'user', 'queue', 'dag', 'image', 'name', 'since'] as const;
+
+/** The newest `limit` tasks matching the filters (statuses comma-separated), paging through the API; `total` counts every match. */
+async function listTasks(client: ApiClient, filters: Record<string, string | undefined>, limit: number): Promise<{ tasks: TaskView[]; more: boolean; total: number | undefined }> {
   const tasks: TaskView[] = [];
   let cursor: string | undefined;
+  let total: number | undefined;
   do {
-    const page = await client.get<{ tasks: TaskView[]; nextCursor: string | null }>('/api/tasks', {
-      status,
+    const page = await client.get<{ tasks: TaskView[]; nextCursor: string | null; total?: number }>('/api/tasks', {
+      ...filters,
       limit: Math.min(TASK_PAGE, limit - tasks.length),
       cursor,
     });
     tasks.push(...page.tasks);
+    total ??= page.total;
     cursor = page.nextCursor ?? undefined;
   } while (cursor && tasks.length < limit);
-  return { tasks, more: cursor !== undefined };
+  return { tasks, more: cursor !== undefined, total };
 }
 
 const ls: CommandSpec = {
   name: 'ls',
-  usage: 'ls [-a] [--status S] [--limit N] [-o json|yaml]',
-  summary: 'your unfinished tasks, newest first (-a: all)',
+  usage: 'ls [-a] [--status S[,S…]] [--worker W] [--user U] [--queue Q] [--dag RUN] [--image I] [--name TEXT] [--since T] [--limit N] [-o json|yaml]',
+  summary: 'your unfinished tasks, newest first (-a: all; filters)',
   description: [
     'Without options: the tasks that have not finished (queued, assigned, running). -a shows every',
-    'status; --status shows one. Admins see every user\'s tasks. IDs are shown as short as they can',
-    'be while telling the rows apart; any unique prefix works in the other commands.',
+    'status; --status the ones listed (comma-separated). The other filters narrow further, every',
+    'one must hold: --worker (id or name of the worker of the latest attempt), --user (id or email;',
+    'admins only), --queue, --dag (a DAG run id), --image (exactly), --name (a part of the name,',
+    'any case), --since (an ISO time or a duration back from now: 30m, 24h, 7d). Admins see every',
+    'user\'s tasks. IDs are shown as short as they can be while telling the rows apart; any unique',
+    'prefix works in the other commands.',
     `Statuses: ${TASK_STATUSES.join(', ')}.`,
   ].join('\n'),
-  examples: ['wharf ls', 'wharf ls -a --limit 20', 'wharf ls --status failed -o json'],
+  examples: ['wharf ls', 'wharf ls -a --limit 20', 'wharf ls --status failed,cancelled --since 24h', 'wharf ls -a --worker gpu-1 --name train -o json'],
   options: [
     { name: 'all', short: 'a', help: 'every status, finished tasks too' },
-    { name: 'status', value: 'S', help: 'only tasks with this status', complete: 'status' },
+    { name: 'status', value: 'S', help: 'only tasks with these statuses (comma-separated)', complete: 'status' },
+    { name: 'worker', value: 'W', help: 'only tasks whose latest attempt ran on this worker (id or name)', complete: 'worker' },
+    { name: 'user', value: 'U', help: 'only this user\'s tasks (id or email; admins)' },
+    { name: 'queue', value: 'Q', help: 'only tasks of this queue', complete: 'queue' },
+    { name: 'dag', value: 'RUN', help: 'only tasks of this DAG run', complete: 'dag' },
+    { name: 'image', value: 'I', help: 'only tasks of this image' },
+    { name: 'name', value: 'TEXT', help: 'only tasks whose name contains TEXT (any case)' },
+    { name: 'since', value: 'T', help: 'only tasks created since T (ISO time, or 30m, 24h, 7d back)' },
     { name: 'limit', value: 'N', help: `at most N tasks (50; up to ${MAX_LIST})` },
     OUTPUT_OPTION,
   ],
@@ -66,35 +82,38 @@ const ls: CommandSpec = {
     const format = parseOutputFormat(stringOption(args, 'output'), 'ls');
     const limit = intOption('ls', args, 'limit', 1, MAX_LIST) ?? 50;
     const status = stringOption(args, 'status');
-    if (status !== undefined && !(TASK_STATUSES as readonly string[]).includes(status)) {
-      throw new UsageError(`--status takes one of ${TASK_STATUSES.join(', ')} (got "${status}")`, 'ls');
+    const statuses = status?.split(',').map((s) => s.trim());
+    const unknown = statuses?.filter((s) => !(TASK_STATUSES as readonly string[]).includes(s)) ?? [];
+    if (statuses !== undefined && (unknown.length > 0 || statuses.length === 0)) {
+      throw new UsageError(`--status takes one or more of ${TASK_STATUSES.join(', ')}, comma-separated (got "${status}")`, 'ls');
     }
     const all = flagOption(args, 'all');
     if (all && status !== undefined) throw new UsageError('-a and --status exclude each other', 'ls');
+    const filters: Record<string, string | undefined> = Object.fromEntries(LS_FILTERS.map((name) => [name, stringOption(args, name)]));
+    // without -a or --status: the unfinished tasks, in one request
+    filters.status = all ? undefined : (statuses ?? UNFINISHED_STATUSES).join(',');
     const client = ctx.client();
-    let tasks: TaskView[];
-    let more = false;
-    if (status !== undefined || all) {
-      ({ tasks, more } = await listTasks(client, status as TaskStatus | undefined, limit));
-    } else {
-      const lists = await Promise.all(UNFINISHED_STATUSES.map((s) => listTasks(client, s, limit)));
-      tasks = lists
-        .flatMap((l) => l.tasks)
-        .sort((a, b) => (timeOf(b.createdAt) ?? 0) - (timeOf(a.createdAt) ?? 0) || (b.id < a.id ? -1 : 1));
-      more = tasks.length > limit || lists.some((l) => l.more);
-      tasks = tasks.slice(0, limit);
-    }
+    const { tasks, more, total } = await listTasks(client, filters, limit);
     if (format !== 'table') {
       ctx.out.data(format, tasks, () => '');
       return;
     }
+    const filtered = LS_FILTERS.some((name) => filters[name] !== undefined);
     if (tasks.length === 0) {
-      ctx.out.note(status ? `no ${status} tasks` : all ? 'no tasks yet' : 'no unfinished tasks (wharf ls -a shows the finished ones)');
+      ctx.out.note(
+        filtered
+          ? 'no tasks match these filters'
+          : status
+            ? `no ${statuses!.join(' or ')} tasks`
+            : all
+              ? 'no tasks yet'
+              : 'no unfinished tasks (wharf ls -a shows the finished ones)',
+      );
       return;
     }
     const names = await namesOfWorkers(client);
     ctx.out.line(tasksTable(tasks, names, ctx.out.style, ctx.io.now()));
-    if (more) ctx.out.note(ctx.out.errStyle.dim(`showing the newest ${tasks.length}; more exist (--limit N)`));
+    if (more) ctx.out.note(ctx.out.errStyle.dim(`showing the newest ${tasks.length}${total !== undefined ? ` of ${total}` : ''}; more exist (--limit N)`));
   },
 };
 

@@ -16,8 +16,8 @@ function run(overrides: Partial<DagRunFacts> = {}): DagRunFacts {
     createdAt: T0,
     finishedAt: T0 + 4500,
     tasks: [
-      { name: 'gen', state: 'succeeded', node: 'worker-b', inputs: [] },
-      { name: 'train', state: 'succeeded', node: 'worker-a', inputs: [hit('data.txt', 1000), hit('labels.txt', 24)] },
+      { name: 'gen', state: 'succeeded', node: 'worker-b', nodeName: 'box-b', inputs: [] },
+      { name: 'train', state: 'succeeded', node: 'worker-a', nodeName: 'box-a', inputs: [hit('data.txt', 1000), hit('labels.txt', 24)] },
       { name: 'eval', state: 'succeeded', node: 'worker-b', inputs: [miss('data.txt', 1000)] },
     ],
     ...overrides,
@@ -54,6 +54,7 @@ describe('computeDagRunMetrics', () => {
       bytesFromCache: 1024,
       bytesDownloaded: 1000,
       nodes: ['worker-a', 'worker-b'],
+      nodeNames: { 'worker-a': 'box-a', 'worker-b': 'box-b' },
     });
   });
 
@@ -87,6 +88,8 @@ describe('computeDagRunMetrics', () => {
       taskUpstreamFailed: 2,
       cacheHit: 'N/A',
       nodes: ['w1', 'w2'],
+      // no names known (attempts stored before names were kept): none made up
+      nodeNames: {},
     });
   });
 

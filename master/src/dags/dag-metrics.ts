@@ -32,6 +32,8 @@ export interface DagRunTaskFacts {
   state: DagTaskState;
   /** the worker (id or name, as the API shows workers) of the task's last attempt, if any */
   node?: string | undefined;
+  /** that worker's name when the attempt was placed (absent on older attempts) */
+  nodeName?: string | undefined;
   /** the cache reports of the task's last attempt that staged inputs; empty if none did */
   inputs: readonly InputCacheReport[];
 }
@@ -69,6 +71,8 @@ export interface DagRunMetrics {
   bytesFromCache: number;
   bytesDownloaded: number;
   nodes: string[];
+  /** the same workers by name ({id: name}; a worker whose name is unknown is left out) */
+  nodeNames: Record<string, string>;
 }
 
 /** Hit / Partial / Miss / N/A over a run's input reports (see the definitions above). */
@@ -108,6 +112,7 @@ export function computeDagRunMetrics(run: DagRunFacts): DagRunMetrics {
     bytesFromCache,
     bytesDownloaded,
     nodes: [...new Set(run.tasks.flatMap((task) => (task.node ? [task.node] : [])))].sort(),
+    nodeNames: Object.fromEntries(run.tasks.flatMap((task) => (task.node && task.nodeName ? [[task.node, task.nodeName] as const] : [])).sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }
 

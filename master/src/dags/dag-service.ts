@@ -43,7 +43,9 @@ export interface DagTaskDetails extends DagRunTask {
   outputs: string[];
   inputs: { name: string; fromTask: string; sha256?: string | undefined; size?: number | undefined; cache: 'hit' | 'miss' | null }[];
   workerId?: string | undefined;
-  attempts: Pick<Attempt, 'id' | 'number' | 'workerId' | 'status' | 'startedAt' | 'finishedAt' | 'exitCode' | 'error' | 'inputReports'>[];
+  /** that worker's name when the attempt was placed (absent on attempts stored before names were kept) */
+  workerName?: string | undefined;
+  attempts: Pick<Attempt, 'id' | 'number' | 'workerId' | 'workerName' | 'status' | 'startedAt' | 'finishedAt' | 'exitCode' | 'error' | 'inputReports'>[];
 }
 
 export interface DagDetails extends Omit<DagRun, 'tasks' | 'spec' | 'version'> {
@@ -242,6 +244,7 @@ export class DagService {
           name: entry.name,
           state: entry.state,
           node: last?.workerId,
+          nodeName: last?.workerName,
           inputs: (staged?.inputReports ?? []).map((report) => ({
             fromTask: spec.inputs.find((input) => input.name === report.name)?.fromTask ?? '',
             name: report.name,
@@ -297,10 +300,12 @@ export class DagService {
         };
       }),
       workerId: last?.workerId,
+      workerName: last?.workerName,
       attempts: attempts.map((a) => ({
         id: a.id,
         number: a.number,
         workerId: a.workerId,
+        workerName: a.workerName,
         status: a.status,
         startedAt: a.startedAt,
         finishedAt: a.finishedAt,

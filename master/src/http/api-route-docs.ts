@@ -5,6 +5,7 @@
 // is not listed here, or this lists one Express does not serve: a new route needs an entry.
 import { z } from 'zod';
 import { WORKER_HISTORY_KINDS, type WorkerHistoryKind } from '../records/worker-history.js';
+import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { DAG_NAME_PATTERN, FOREIGN_DAG_FIELDS, FOREIGN_TASK_FIELDS, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, documentSchema } from '../dags/dag-spec.js';
 import { MAX_BATCH, QUEUE_NAME, taskInputSchema } from '../tasks/task-input.js';
 import { newTokenSchema } from './cluster-routes.js';
@@ -15,7 +16,7 @@ import { gangListQuery } from './gang-routes.js';
 import { listQuery as deadLetterListQuery, selectionSchema as deadLetterSelectionSchema } from './dead-letter-routes.js';
 import { createQueueSchema, patchQueueSchema, userLimitSchema } from '../queues/queue-input.js';
 import { putSchema as registryCredentialSchema, listQuery as registryCredentialListQuery } from './registry-credential-routes.js';
-import { listQuery as taskListQuery, loginSchema, logoutSchema, registerSchema } from './routes.js';
+import { listQuery as taskListQuery, taskFilterQuery, loginSchema, logoutSchema, registerSchema } from './routes.js';
 import { createSchema as apiTokenSchema, listQuery as apiTokenListQuery } from './token-routes.js';
 import { auditQuery, inviteSchema, patchSchema as userPatchSchema } from './user-routes.js';
 import {
@@ -44,6 +45,8 @@ import {
   workerTelemetryViewSchema,
   workerViewSchema,
 } from './view-schemas.js';
+
+const count = z.number().int().min(0);
 
 /** Who may call a route: anyone, a logged-in user (login or API token), an admin. */
 export type RouteAuth = 'none' | 'user' | 'admin';
@@ -356,10 +359,30 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
   },
   {
     method: 'get', path: '/api/tasks', operationId: 'listTasks', tag: 'Tasks', auth: 'user',
-    summary: 'Your tasks (all for an admin), newest first',
+    summary: 'Your tasks (all for an admin), filtered and sorted, a page at a time',
+    description:
+      'Every filter given must hold. status: a comma-separated list; worker: an id or a name (the worker of the latest attempt); user: an id or an email (admins only; a user sees only their own tasks and naming another is 403); dag: a DAG run id; image: exactly; name: a case-insensitive part of the name; since/until: createdAt from/before, an ISO 8601 time or a duration back from now (30m, 24h, 7d); sort: -createdAt (default), createdAt, -finishedAt, finishedAt, -duration, duration (unfinished tasks count as 0). The cursor belongs to its sort and filters; a page stays stable while tasks are added. total counts every matching task (exact).',
     query: taskListQuery,
-    responses: { 200: { description: 'a page; pass nextCursor back as cursor', schema: z.strictObject({ tasks: z.array(taskViewSchema), nextCursor: z.string().nullable() }) } },
-    errors: { 400: 'a bad status, limit or cursor' },
+    responses: {
+      200: {
+        description: 'a page; pass nextCursor back as cursor',
+        schema: z.strictObject({ tasks: z.array(taskViewSchema), nextCursor: z.string().nullable(), total: count.describe('how many tasks match, on every page') }),
+      },
+    },
+    errors: { 400: 'a bad filter, sort, limit or cursor, or an unknown parameter (the message names it)', 403: 'user names another user and the caller is not an admin' },
+  },
+  {
+    method: 'get', path: '/api/tasks/counts', operationId: 'countTasks', tag: 'Tasks', auth: 'user',
+    summary: 'How many of your tasks (all for an admin) match the filters, per status',
+    description: 'The filters of GET /api/tasks (no sort, limit or cursor). Counts are exact.',
+    query: taskFilterQuery,
+    responses: {
+      200: {
+        description: 'every status with its count, and their sum',
+        schema: z.strictObject({ counts: z.strictObject(Object.fromEntries(TASK_STATUSES.map((s) => [s, count])) as Record<TaskStatus, typeof count>), total: count }),
+      },
+    },
+    errors: { 400: 'a bad filter or an unknown parameter (the message names it)', 403: 'user names another user and the caller is not an admin' },
   },
   {
     method: 'get', path: '/api/tasks/{id}', operationId: 'getTask', tag: 'Tasks', auth: 'user',

@@ -5,7 +5,8 @@ import type { AuditTrail } from '../audit/audit-trail.js';
 import type { AuthService } from '../auth/auth-service.js';
 import { watchCredential } from '../auth/credential-watch.js';
 import type { UserAdmin } from '../auth/user-admin.js';
-import type { Store } from '../store/store.js';
+import { TASK_SORTS, type Store, type TaskSort } from '../store/store.js';
+import { parseAuditTime } from '../audit/audit-time.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
 import type { JoinTokens } from '../cluster/join-tokens.js';
 import type { WorkerIdentity } from '../cluster/worker-identity.js';
@@ -19,7 +20,7 @@ import { followTaskLogs } from '../logs/log-follower.js';
 import type { LogStore } from '../logs/log-store.js';
 import { TASK_STATUSES, type TaskStatus } from '../records/task.js';
 import { describeIssues, parseTaskBatch, parseTaskInput } from '../tasks/task-input.js';
-import type { TaskService } from '../tasks/task-service.js';
+import type { TaskFilterRequest, TaskService } from '../tasks/task-service.js';
 import type { RegistryCredentialService } from '../registries/registry-credential-service.js';
 import type { QueueService } from '../queues/queue-service.js';
 import type { TelemetryService } from '../telemetry/telemetry-service.js';
@@ -78,11 +79,59 @@ export const logoutSchema = z.object({ everywhere: z.boolean('must be true or fa
 export const OPEN_REGISTRATION_MESSAGE =
   'if this address could be registered, its account now exists with this password: log in. An address that already has an account keeps its own password.';
 
-export const listQuery = z.object({
-  status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+const filterText = (what: string) => z.string().trim().min(1, 'must not be empty').max(254, `must be ${what} of at most 254 characters`).optional();
+
+/**
+ * GET /api/tasks and /api/tasks/counts: the filters (each given must hold). `status` is a
+ * comma-separated list; `since`/`until` bound createdAt (ISO 8601 or a duration back from now).
+ * Unknown parameters are refused, so a misspelt filter never silently lists everything.
+ */
+export const taskFilterQuery = z
+  .object({
+    status: z
+      .string()
+      .max(200)
+      .transform((value, context) => {
+        const statuses = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const unknown = statuses.filter((s) => !(TASK_STATUSES as readonly string[]).includes(s));
+        if (statuses.length === 0 || unknown.length > 0) {
+          context.addIssue({ code: 'custom', message: `must be one or more of ${TASK_STATUSES.join(', ')}, comma-separated${unknown.length ? ` (got ${unknown.map((s) => JSON.stringify(s)).join(', ')})` : ''}` });
+          return z.NEVER;
+        }
+        return [...new Set(statuses)] as TaskStatus[];
+      })
+      .optional(),
+    worker: filterText('a worker id or name'),
+    user: filterText('a user id or email'),
+    queue: filterText('a queue name'),
+    dag: filterText('a DAG run id'),
+    image: filterText('an image'),
+    name: filterText('a part of a task name'),
+    since: z.string().max(64).optional(),
+    until: z.string().max(64).optional(),
+  })
+  .strict();
+
+export const listQuery = taskFilterQuery.extend({
+  sort: z.enum(TASK_SORTS as [TaskSort, ...TaskSort[]], `must be one of ${TASK_SORTS.join(', ')}`).optional(),
+  limit: z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(500, 'must be at most 500').default(50),
   cursor: z.string().max(500).optional(),
 });
+
+/** A parsed filter query as the task service takes it (times as epoch ms). */
+function taskFilterOf(query: z.infer<typeof taskFilterQuery>, now: number): TaskFilterRequest {
+  return {
+    statuses: query.status,
+    worker: query.worker,
+    user: query.user?.includes('@') ? query.user.toLowerCase() : query.user,
+    queue: query.queue,
+    dagId: query.dag,
+    image: query.image,
+    name: query.name,
+    since: query.since === undefined ? undefined : parseAuditTime(query.since, 'since', now),
+    until: query.until === undefined ? undefined : parseAuditTime(query.until, 'until', now),
+  };
+}
 
 function param(req: Request, name: string): string {
   const value = req.params[name];
@@ -194,8 +243,19 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const parsed = listQuery.safeParse(req.query);
       if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
-      const page = await tasks.list(currentUser(res), parsed.data);
-      res.json({ tasks: page.tasks.map(taskView), nextCursor: page.nextCursor ?? null });
+      const { sort, limit, cursor, ...filter } = parsed.data;
+      const page = await tasks.list(currentUser(res), { ...taskFilterOf(filter, Date.now()), sort, limit, cursor });
+      res.json({ tasks: page.tasks.map(taskView), nextCursor: page.nextCursor ?? null, total: page.total });
+    }),
+  );
+  // per-status counts of the tasks the same filters match (one request for the dashboard)
+  router.get(
+    '/tasks/counts',
+    handle(async (req, res) => {
+      const parsed = taskFilterQuery.safeParse(req.query);
+      if (!parsed.success) throw new WharfError('validation_failed', describeIssues(parsed.error));
+      const counts = await tasks.countTasks(currentUser(res), taskFilterOf(parsed.data, Date.now()));
+      res.json({ counts, total: Object.values(counts).reduce((sum, n) => sum + n, 0) });
     }),
   );
   router.get(

@@ -112,6 +112,7 @@ export const attemptViewSchema = z.strictObject({
   id: z.string(),
   number: z.number().int().min(1),
   workerId: z.string(),
+  workerName: z.string().nullable().describe('the worker\'s name when the attempt was placed (kept after the worker is gone); null when unknown'),
   status: z.enum(ATTEMPT_STATUSES),
   exitCode: z.number().int().nullable(),
   createdAt: time,
@@ -192,7 +193,9 @@ export const taskViewSchema = z
     startedAt: time.optional(),
     finishedAt: time.optional(),
     exitCode: z.number().int().optional(),
-    workerId: z.string().optional(),
+    workerId: z.string().optional().describe('the worker of the latest attempt'),
+    workerName: z.string().nullable().describe('that worker\'s name when the attempt was placed (kept after the worker is gone); null when never placed or unknown'),
+    attemptCount: count.describe('attempts made so far (retries and re-queues after a lost worker included)'),
     dagId: z.string().optional().describe('DAG tasks only'),
     dagTask: z.string().optional().describe('DAG tasks only: the task\'s name in its run'),
     inputs: z
@@ -408,6 +411,7 @@ export const dagRunMetricsSchema = z.strictObject({
   bytesFromCache: count,
   bytesDownloaded: count,
   nodes: z.array(z.string()),
+  nodeNames: z.record(z.string(), z.string()).describe('the workers of nodes by name: {id: name}; a worker whose name is unknown is left out'),
 });
 
 export const apiTokenViewSchema = z

@@ -17,6 +17,7 @@ export function attemptView(attempt: Attempt) {
     id: attempt.id,
     number: attempt.number,
     workerId: attempt.workerId,
+    workerName: attempt.workerName ?? null,
     status: attempt.status,
     exitCode: attempt.exitCode ?? null,
     createdAt: iso(attempt.createdAt),
@@ -81,6 +82,9 @@ export function taskView(task: Task | TaskDetails) {
     finishedAt: iso(task.finishedAt),
     exitCode: task.exitCode,
     workerId: task.workerId,
+    workerName: task.workerName ?? null,
+    // attempts made so far (retries, and re-queues after a lost worker, included)
+    attemptCount: task.attemptCount,
     // DAG tasks only (absent otherwise): the run, the task's name in it, its resolved inputs
     // and its declared outputs
     dagId: task.dagId,

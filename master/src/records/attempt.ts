@@ -40,6 +40,8 @@ export interface Attempt {
   taskId: string;
   number: number;
   workerId: string;
+  /** the worker's name when the attempt was placed (kept after the worker is gone; absent on older records) */
+  workerName?: string | undefined;
   status: AttemptStatus;
   resources: Resources;
   /**
@@ -124,4 +126,9 @@ export interface AttemptReport {
   directUploads?: { name: string; sha256: string; size: number }[] | undefined;
   /** how many log chunks the worker sent for the attempt */
   logChunks?: number | undefined;
+}
+
+/** How events and reasons name a worker: "name (id)", or the id alone when the name is unknown or the same. */
+export function workerLabel(workerId: string, workerName: string | undefined): string {
+  return workerName !== undefined && workerName !== '' && workerName !== workerId ? `${workerName} (${workerId})` : workerId;
 }

@@ -125,6 +125,8 @@ export interface Task extends ContainerSettings {
   finishedAt?: number | undefined;
   exitCode?: number | undefined;
   workerId?: string | undefined;
+  /** the name that worker had when the latest attempt was placed (kept after the worker is gone) */
+  workerName?: string | undefined;
   currentAttemptId?: string | undefined;
   /** number of attempts created so far */
   attemptCount: number;

@@ -22,6 +22,7 @@ function run(overrides: Partial<DagRunMetrics>): DagRunMetrics {
     bytesFromCache: 0,
     bytesDownloaded: 588895,
     nodes: ['w-1'],
+    nodeNames: { 'w-1': 'one' },
     ...overrides,
   };
 }

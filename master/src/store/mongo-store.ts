@@ -33,7 +33,7 @@ import type { JoinTokenRecord, RevokedCertificate } from '../records/credentials
 import type { DagRun } from '../records/dag.js';
 import type { Gang } from '../records/gang.js';
 import type { OutputFileRecord } from '../records/output-file.js';
-import type { Task, TaskEvent } from '../records/task.js';
+import type { Task, TaskEvent, TaskStatus } from '../records/task.js';
 import type { User, UserPatch, UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
 import { mongoStorageError, translateStoreErrors } from './storage-errors.js';
@@ -44,14 +44,18 @@ import type { WorkerHistoryEvent } from '../records/worker-history.js';
 import {
   decodeAuditCursor,
   decodeTaskCursor,
+  decodeTaskListCursor,
   encodeAuditCursor,
   encodeDeadLetterCursor,
-  encodeTaskCursor,
+  encodeTaskListCursor,
+  zeroTaskCounts,
   type DagQuery,
   type GangQuery,
   type DeadLetterQuery,
   type Store,
   type StoreChange,
+  type TaskCounts,
+  type TaskFilter,
   type TaskPage,
   type TaskQuery,
 } from './store.js';
@@ -77,6 +81,12 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'tasks_by_status', key: { status: 1, createdAt: -1, _id: -1 } },
     { name: 'tasks_by_user', key: { userId: 1, createdAt: -1, _id: -1 } },
     { name: 'tasks_by_worker', key: { workerId: 1 } },
+    // the task list's filters (TaskFilter): each with the status (per-status counts) and the default order
+    { name: 'tasks_by_worker_status', key: { workerId: 1, status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_queue_status', key: { queue: 1, status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_dag_status', key: { dagId: 1, status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_image_status', key: { image: 1, status: 1, createdAt: -1, _id: -1 } },
+    { name: 'tasks_by_user_status', key: { userId: 1, status: 1, createdAt: -1, _id: -1 } },
     { name: 'tasks_by_created', key: { createdAt: -1, _id: -1 } },
     // dead letters, newest first (only failed tasks carry deadLetteredAt)
     { name: 'tasks_dead_letters', key: { deadLetteredAt: -1, _id: -1 } },
@@ -193,6 +203,23 @@ function isDuplicateKey(error: unknown): boolean {
 
 /** Read projection: the record as the domain knows it. */
 const RECORD = { projection: { _id: 0, _seq: 0 } } as const;
+
+/** A TaskFilter as a query (every condition ANDed). */
+function taskFilter(filter: TaskFilter): Filter<Keyed> {
+  const and: Filter<Keyed>[] = [];
+  if (filter.userId !== undefined) and.push({ userId: filter.userId });
+  if (filter.status !== undefined) and.push({ status: filter.status });
+  if (filter.statuses !== undefined) and.push({ status: { $in: [...filter.statuses] } });
+  if (filter.workerIds !== undefined) and.push({ workerId: { $in: [...filter.workerIds] } });
+  if (filter.queue !== undefined) and.push({ queue: filter.queue });
+  if (filter.dagId !== undefined) and.push({ dagId: filter.dagId });
+  if (filter.image !== undefined) and.push({ image: filter.image });
+  // a substring, case-insensitively, the name's regex characters taken literally
+  if (filter.name !== undefined) and.push({ name: { $regex: filter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' } });
+  if (filter.since !== undefined) and.push({ createdAt: { $gte: filter.since } });
+  if (filter.until !== undefined) and.push({ createdAt: { $lt: filter.until } });
+  return and.length === 0 ? {} : { $and: and };
+}
 
 /** Undoes one applied change (standalone servers only; a transaction aborts instead). */
 type Undo = () => Promise<void>;
@@ -516,20 +543,38 @@ export class MongoStore implements Store {
   }
 
   async listTasks(query: TaskQuery): Promise<TaskPage> {
-    const filter: Filter<Keyed> = {};
-    if (query.userId !== undefined) filter.userId = query.userId;
-    if (query.status !== undefined) filter.status = query.status;
-    if (query.cursor !== undefined) {
-      const cursor = decodeTaskCursor(query.cursor);
-      if (!cursor) throw new WharfError('validation_failed', 'cursor: not a cursor this server issued');
-      filter.$or = [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, _id: { $lt: cursor.id } }];
+    const sort = query.sort ?? '-createdAt';
+    const direction = sort.startsWith('-') ? -1 : 1;
+    const after = direction === -1 ? '$lt' : '$gt';
+    const cursor = query.cursor === undefined ? undefined : decodeTaskListCursor(query.cursor, sort);
+    let rows: Task[];
+    if (sort.endsWith('createdAt')) {
+      // a plain find, so the (filter, createdAt, _id) indexes serve the order
+      const filter = taskFilter(query);
+      const page: Filter<Keyed> =
+        cursor === undefined ? filter : { $and: [filter, { $or: [{ createdAt: { [after]: cursor.key } }, { createdAt: cursor.key, _id: { [after]: cursor.id } }] }] };
+      rows = (await this.tasks.find(page, { ...RECORD, sort: { createdAt: direction, _id: direction }, limit: query.limit + 1 }).toArray()) as unknown as Task[];
+    } else {
+      // the key as TaskSort defines it (an unfinished task: 0), computed: these orders sort what the filters leave
+      const key =
+        sort.endsWith('finishedAt')
+          ? { $ifNull: ['$finishedAt', 0] }
+          : { $cond: [{ $and: [{ $isNumber: '$finishedAt' }, { $isNumber: '$startedAt' }] }, { $subtract: ['$finishedAt', '$startedAt'] }, 0] };
+      const pipeline: Document[] = [{ $match: taskFilter(query) }, { $addFields: { _key: key } }];
+      if (cursor !== undefined) pipeline.push({ $match: { $or: [{ _key: { [after]: cursor.key } }, { _key: cursor.key, _id: { [after]: cursor.id } }] } });
+      pipeline.push({ $sort: { _key: direction, _id: direction } }, { $limit: query.limit + 1 }, { $project: { _id: 0, _seq: 0, _key: 0 } });
+      rows = (await this.tasks.aggregate(pipeline).toArray()) as unknown as Task[];
     }
-    const rows = (await this.tasks
-      .find(filter, { ...RECORD, sort: { createdAt: -1, _id: -1 }, limit: query.limit + 1 })
-      .toArray()) as unknown as Task[];
     const tasks = rows.slice(0, query.limit);
     const last = tasks[tasks.length - 1];
-    return { tasks, nextCursor: rows.length > query.limit && last ? encodeTaskCursor(last) : undefined };
+    return { tasks, nextCursor: rows.length > query.limit && last ? encodeTaskListCursor(last, sort) : undefined };
+  }
+
+  async countTasks(filter: TaskFilter): Promise<TaskCounts> {
+    const counts = zeroTaskCounts();
+    const rows = await this.tasks.aggregate<{ _id: TaskStatus; n: number }>([{ $match: taskFilter(filter) }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
+    for (const row of rows) counts[row._id] = row.n;
+    return counts;
   }
 
   async listUnfinishedTasks(): Promise<Task[]> {

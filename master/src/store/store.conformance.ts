@@ -15,7 +15,7 @@ import type { Gang } from '../records/gang.js';
 import type { Task } from '../records/task.js';
 import type { UserWithPassword } from '../records/user.js';
 import type { WorkerRecord } from '../records/worker.js';
-import { commitGroups, type Store, type StoreChange } from './store.js';
+import { commitGroups, type Store, type StoreChange, type TaskSort } from './store.js';
 
 export function mockTask(overrides: Partial<Task> = {}): Task {
   return {
@@ -132,6 +132,85 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       const failed = await store.listTasks({ limit: 10, status: 'failed' });
       expect(failed.tasks.map((t) => t.id)).toEqual([tasks[4]!.id]);
       expect((await store.listUnfinishedTasks()).map((t) => t.id)).toEqual(tasks.slice(0, 4).map((t) => t.id));
+    });
+
+    it('filters tasks by statuses, worker, queue, DAG run, image, name and creation time, every filter ANDed, and counts them per status', async () => {
+      const base = 1_700_000_000_000;
+      const spec: Partial<Task>[] = [
+        { name: 'Train-Model', status: 'failed', workerId: 'w1', queue: 'gpu', image: 'pytorch', dagId: 'run-1', finishedAt: base + 50, startedAt: base + 10 },
+        { name: 'train_small', status: 'succeeded', workerId: 'w2', queue: 'gpu', image: 'pytorch', finishedAt: base + 40, startedAt: base + 30 },
+        { name: 'ingest', status: 'running', workerId: 'w1', queue: 'default', image: 'busybox', dagId: 'run-1', startedAt: base + 5 },
+        { name: 'report 100%', status: 'queued', queue: 'default', image: 'busybox', userId: 'bob' },
+        { name: 'trainer', status: 'cancelled', workerId: 'w3', queue: 'default', image: 'pytorch' },
+      ];
+      const tasks = spec.map((overrides, i) => mockTask({ ...overrides, userId: overrides.userId ?? 'alice', createdAt: base + i * 10 }));
+      await store.commit(tasks.map((task) => ({ kind: 'insertTask' as const, task })));
+      const ids = async (query: Omit<Parameters<Store['listTasks']>[0], 'limit'>) => (await store.listTasks({ limit: 50, ...query })).tasks.map((t) => t.name);
+
+      expect(await ids({ statuses: ['failed', 'succeeded'] })).toEqual(['train_small', 'Train-Model']);
+      expect(await ids({ statuses: [] })).toEqual([]);
+      expect(await ids({ workerIds: ['w1', 'w3'] })).toEqual(['trainer', 'ingest', 'Train-Model']);
+      expect(await ids({ queue: 'gpu' })).toEqual(['train_small', 'Train-Model']);
+      expect(await ids({ dagId: 'run-1' })).toEqual(['ingest', 'Train-Model']);
+      expect(await ids({ image: 'busybox' })).toEqual(['report 100%', 'ingest']);
+      // a case-insensitive substring; LIKE and regex characters are taken literally
+      expect(await ids({ name: 'TRAIN' })).toEqual(['trainer', 'train_small', 'Train-Model']);
+      expect(await ids({ name: 'n_s' })).toEqual(['train_small']);
+      expect(await ids({ name: '0%' })).toEqual(['report 100%']);
+      expect(await ids({ name: '.*' })).toEqual([]);
+      expect(await ids({ since: base + 10, until: base + 30 })).toEqual(['ingest', 'train_small']);
+      expect(await ids({ userId: 'bob' })).toEqual(['report 100%']);
+      // ANDed
+      expect(await ids({ image: 'pytorch', queue: 'default' })).toEqual(['trainer']);
+      expect(await ids({ image: 'pytorch', workerIds: ['w1'], statuses: ['failed'], name: 'model', dagId: 'run-1', since: base })).toEqual(['Train-Model']);
+      expect(await ids({ image: 'pytorch', workerIds: ['w1'], statuses: ['succeeded'] })).toEqual([]);
+
+      expect(await store.countTasks({})).toEqual({ queued: 1, assigned: 0, running: 1, succeeded: 1, failed: 1, cancelled: 1 });
+      expect(await store.countTasks({ image: 'pytorch' })).toEqual({ queued: 0, assigned: 0, running: 0, succeeded: 1, failed: 1, cancelled: 1 });
+      expect(await store.countTasks({ userId: 'alice', statuses: ['queued', 'running'] })).toEqual({ queued: 0, assigned: 0, running: 1, succeeded: 0, failed: 0, cancelled: 0 });
+    });
+
+    it('orders tasks by createdAt, finishedAt or duration either way, and pages each order with its own cursor', async () => {
+      const base = 1_700_000_000_000;
+      // durations 40, 10, 25 and 0 (not finished); finishedAt 50, 60, 45 and none
+      const a = mockTask({ name: 'a', createdAt: base, startedAt: base + 10, finishedAt: base + 50, status: 'succeeded' });
+      const b = mockTask({ name: 'b', createdAt: base + 1, startedAt: base + 50, finishedAt: base + 60, status: 'failed' });
+      const c = mockTask({ name: 'c', createdAt: base + 2, startedAt: base + 20, finishedAt: base + 45, status: 'succeeded' });
+      const d = mockTask({ name: 'd', createdAt: base + 3, status: 'queued' });
+      await store.commit([a, b, c, d].map((task) => ({ kind: 'insertTask' as const, task })));
+      const all = async (sort: TaskSort) => {
+        const names: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listTasks({ limit: 1, sort, cursor });
+          names.push(...page.tasks.map((t) => t.name));
+          cursor = page.nextCursor;
+        } while (cursor !== undefined);
+        return names;
+      };
+      expect(await all('-createdAt')).toEqual(['d', 'c', 'b', 'a']);
+      expect(await all('createdAt')).toEqual(['a', 'b', 'c', 'd']);
+      expect(await all('-finishedAt')).toEqual(['b', 'a', 'c', 'd']);
+      expect(await all('finishedAt')).toEqual(['d', 'c', 'a', 'b']);
+      expect(await all('-duration')).toEqual(['a', 'c', 'b', 'd']);
+      expect(await all('duration')).toEqual(['d', 'b', 'c', 'a']);
+      // a cursor of one order is refused under another, naming the cursor
+      const page = await store.listTasks({ limit: 1, sort: '-duration' });
+      const error = await store.listTasks({ limit: 1, sort: '-createdAt', cursor: page.nextCursor }).catch((e: unknown) => e);
+      expect((error as WharfError).code).toBe('validation_failed');
+      expect((error as WharfError).message).toMatch(/^cursor: /);
+    });
+
+    it('keeps a filtered page order stable while newer tasks arrive: the next page neither repeats nor skips', async () => {
+      const base = 1_700_000_000_000;
+      const old = Array.from({ length: 6 }, (_, i) => mockTask({ name: `old-${i}`, createdAt: base + i, status: 'failed' }));
+      await store.commit(old.map((task) => ({ kind: 'insertTask' as const, task })));
+      const first = await store.listTasks({ limit: 3, statuses: ['failed'] });
+      const newer = Array.from({ length: 4 }, (_, i) => mockTask({ name: `new-${i}`, createdAt: base + 100 + i, status: 'failed' }));
+      await store.commit(newer.map((task) => ({ kind: 'insertTask' as const, task })));
+      const second = await store.listTasks({ limit: 3, statuses: ['failed'], cursor: first.nextCursor });
+      expect([...first.tasks, ...second.tasks].map((t) => t.name)).toEqual(['old-5', 'old-4', 'old-3', 'old-2', 'old-1', 'old-0']);
+      expect(second.nextCursor).toBeUndefined();
     });
 
     it('rejects a cursor it did not issue', async () => {

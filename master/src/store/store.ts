@@ -21,6 +21,7 @@ import type { InviteRecord } from '../records/invite.js';
 import type { RevokedSession } from '../records/session.js';
 import type { AuditEntry, AuditPage, AuditQuery } from '../records/audit.js';
 import type { QueueRecord, UserLimitRecord } from '../records/queue.js';
+import { WharfError } from '../errors.js';
 
 export interface TaskPage {
   tasks: Task[];
@@ -28,13 +29,47 @@ export interface TaskPage {
   nextCursor?: string | undefined;
 }
 
-export interface TaskQuery {
+/**
+ * Which tasks to list or count; every filter given must hold (AND). The worker is the one of
+ * the task's latest attempt (`Task.workerId`).
+ */
+export interface TaskFilter {
   /** only this user's tasks; absent = everyone's */
   userId?: string | undefined;
   status?: TaskStatus | undefined;
+  /** any of these statuses (with `status` too, both must hold) */
+  statuses?: readonly TaskStatus[] | undefined;
+  /** latest attempt on any of these workers */
+  workerIds?: readonly string[] | undefined;
+  queue?: string | undefined;
+  dagId?: string | undefined;
+  /** exactly this image */
+  image?: string | undefined;
+  /** the name contains this, case-insensitively (ASCII letters) */
+  name?: string | undefined;
+  /** createdAt >= since (epoch ms) */
+  since?: number | undefined;
+  /** createdAt < until (epoch ms) */
+  until?: number | undefined;
+}
+
+/**
+ * Orders of a task list: by createdAt, finishedAt or duration (finishedAt − startedAt), with
+ * `-` for descending; ties by id in the same direction. A task not finished sorts as finishedAt
+ * 0 and duration 0 (last in descending order). Default `-createdAt` (newest first).
+ */
+export type TaskSort = 'createdAt' | '-createdAt' | 'finishedAt' | '-finishedAt' | 'duration' | '-duration';
+export const TASK_SORTS: readonly TaskSort[] = ['-createdAt', 'createdAt', '-finishedAt', 'finishedAt', '-duration', 'duration'];
+
+export interface TaskQuery extends TaskFilter {
   limit: number;
   cursor?: string | undefined;
+  /** absent: -createdAt */
+  sort?: TaskSort | undefined;
 }
+
+/** The number of tasks a filter matches, per status (every status present, 0 when none). */
+export type TaskCounts = Record<TaskStatus, number>;
 
 /** Fields to change; a field given as `undefined` is removed. */
 export type TaskPatch = Partial<Omit<Task, 'id' | 'userId' | 'createdAt'>>;
@@ -178,7 +213,10 @@ export interface Store {
 
   // tasks and attempts
   getTask(id: string): Promise<Task | undefined>;
+  /** filtered and ordered (TaskQuery), a page at a time; a cursor stays valid while tasks are added */
   listTasks(query: TaskQuery): Promise<TaskPage>;
+  /** How many tasks match the filter, per status (exact; not capped). */
+  countTasks(filter: TaskFilter): Promise<TaskCounts>;
   /** queued, assigned and running tasks, oldest first (for recovery after a restart) */
   listUnfinishedTasks(): Promise<Task[]>;
   getAttempt(id: string): Promise<Attempt | undefined>;
@@ -325,6 +363,44 @@ export function encodeAuditCursor(entry: Pick<AuditEntry, 'at' | 'id'>): string 
 export function decodeAuditCursor(cursor: string): { at: number; id: string } | undefined {
   const decoded = decodeTaskCursor(cursor);
   return decoded && { at: decoded.createdAt, id: decoded.id };
+}
+
+/** The value a task sorts by under `sort` (see TaskSort); the implementations order by the same. */
+export function taskSortKey(task: Pick<Task, 'createdAt' | 'startedAt' | 'finishedAt'>, sort: TaskSort): number {
+  const field = sort.replace('-', '');
+  if (field === 'createdAt') return task.createdAt;
+  if (field === 'finishedAt') return task.finishedAt ?? 0;
+  return task.finishedAt !== undefined && task.startedAt !== undefined ? task.finishedAt - task.startedAt : 0;
+}
+
+/**
+ * A task list's cursor under `sort`: (key, id) of the page's last task. The default order's
+ * cursor is the plain task cursor; another order's names its order, so a cursor is refused
+ * under a different one.
+ */
+export function encodeTaskListCursor(task: Pick<Task, 'createdAt' | 'startedAt' | 'finishedAt' | 'id'>, sort: TaskSort): string {
+  if (sort === '-createdAt') return encodeTaskCursor(task);
+  return Buffer.from(JSON.stringify([taskSortKey(task, sort), task.id, sort])).toString('base64url');
+}
+
+/** Reads a cursor made by encodeTaskListCursor for `sort`; throws validation_failed naming `cursor` otherwise. */
+export function decodeTaskListCursor(cursor: string, sort: TaskSort): { key: number; id: string } {
+  const decoded = decodeTaskCursor(cursor);
+  let issuedFor: unknown = '-createdAt';
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length > 2) issuedFor = value[2];
+  } catch {
+    // decodeTaskCursor already answered undefined
+  }
+  if (!decoded) throw new WharfError('validation_failed', 'cursor: not a cursor this server issued');
+  if (issuedFor !== sort) throw new WharfError('validation_failed', `cursor: issued for sort ${String(issuedFor)}, not ${sort}`);
+  return { key: decoded.createdAt, id: decoded.id };
+}
+
+/** Every status at 0, to count into. */
+export function zeroTaskCounts(): TaskCounts {
+  return { queued: 0, assigned: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
 }
 
 export function decodeTaskCursor(cursor: string): { createdAt: number; id: string } | undefined {

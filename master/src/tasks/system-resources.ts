@@ -62,7 +62,7 @@ export interface TaskHooks {
 }
 
 /** The registry as the task systems use it: reservations, each worker's channel, the placement snapshot, the fencing limit. */
-export type TaskRegistry = Pick<WorkerRegistry, 'reserve' | 'release' | 'send' | 'get' | 'schedulingSnapshot' | 'longestFencingBoundMs'>;
+export type TaskRegistry = Pick<WorkerRegistry, 'reserve' | 'release' | 'send' | 'get' | 'list' | 'schedulingSnapshot' | 'longestFencingBoundMs'>;
 
 export interface TaskSystemResources {
   store: Store;

@@ -78,7 +78,7 @@ import type { DagTaskFields, GangTaskFields, NewTask, Task, TaskDetails, TaskSta
 import type { User } from '../records/user.js';
 import { SerialExecutor } from '../serial-executor.js';
 import type { FitAnswer } from '../scheduler/fit-check.js';
-import type { Store, TaskPage } from '../store/store.js';
+import type { Store, TaskCounts, TaskPage } from '../store/store.js';
 import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import type { DirectOutputUploads, RegistryAuthSource, TaskSystemOptions, TaskSystemResources } from './system-resources.js';
 import { CancellationSystem } from './systems/cancellation-system.js';
@@ -87,7 +87,7 @@ import { DeadLetterSystem, type BulkAnswer, type DeadLetter, type DeadLetterFilt
 import { DispatchSystem } from './systems/dispatch-system.js';
 import { GangMemberSystem, type GangMemberState } from './systems/gang-member-system.js';
 import { PreemptionSystem } from './systems/preemption-system.js';
-import { QuerySystem, type QueueStatus, type UserShare } from './systems/query-system.js';
+import { QuerySystem, type QueueStatus, type TaskFilterRequest, type TaskListRequest, type UserShare } from './systems/query-system.js';
 import { RecoverySystem } from './systems/recovery-system.js';
 import { ReportSystem, type ResultAnswer } from './systems/report-system.js';
 import { SubmissionSystem, type SubmissionPlace, type SubmitOptions } from './systems/submission-system.js';
@@ -96,7 +96,7 @@ import { TimerSystem } from './systems/timer-system.js';
 import { TaskChangeFeed, type AttemptFinishedListener, type TaskChangeListener } from './task-change-feed.js';
 import { TaskState } from './task-state.js';
 
-export type { AttemptFinishedListener, Clock, ClockTimer, GangMemberState, QueueStatus, TaskChangeListener, UserShare };
+export type { AttemptFinishedListener, Clock, ClockTimer, GangMemberState, QueueStatus, TaskChangeListener, TaskFilterRequest, TaskListRequest, UserShare };
 // what transports need of the systems behind the facade
 export type { BulkAnswer, DeadLetter, DeadLetterFilter, DeadLetterSelection };
 export { MAX_BULK as MAX_DEAD_LETTER_BULK } from './systems/dead-letter-system.js';
@@ -215,8 +215,12 @@ export class TaskService {
     return this.queries.get(user, taskId);
   }
 
-  list(user: User, query: { status?: TaskStatus | undefined; limit: number; cursor?: string | undefined }): Promise<TaskPage> {
+  list(user: User, query: TaskListRequest): Promise<TaskPage & { total: number }> {
     return this.queries.list(user, query);
+  }
+
+  countTasks(user: User, filter: TaskFilterRequest): Promise<TaskCounts> {
+    return this.queries.countTasks(user, filter);
   }
 
   /** A task the user may see: their own, or any for an admin. Others answer 404. */

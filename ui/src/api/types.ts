@@ -51,6 +51,8 @@ export interface Attempt {
   id: string;
   number: number;
   workerId: string;
+  /** the worker's name when the attempt was placed (null: unknown, from an older master) */
+  workerName?: string | null;
   status: string;
   exitCode: number | null;
   createdAt: string;
@@ -153,7 +155,11 @@ export interface Task {
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
+  /** the worker of the latest attempt, and its name then (kept after the worker is gone) */
   workerId?: string;
+  workerName?: string | null;
+  /** attempts made so far (older masters leave it out) */
+  attemptCount?: number;
   /** 1-based, in its queue, while queued */
   queuePosition?: number;
   /** the queue it waits in (absent from masters before queues) */
@@ -435,6 +441,8 @@ export interface DagRunMetrics {
   bytesFromCache: number;
   bytesDownloaded: number;
   nodes: string[];
+  /** those workers' names, {id: name} (older masters leave it out) */
+  nodeNames?: Record<string, string>;
 }
 
 /** A join token as GET /api/join-tokens lists it (never its secret). */
@@ -531,4 +539,18 @@ export interface FitAnswer {
   workerId: string | null;
   workers: { id: string; name: string; fits: boolean; reasons: string[] }[];
   queue: { name: string; fits: boolean; reasons: string[] };
+}
+
+/** GET /api/tasks: a page of the tasks the filters match, and how many match in all. */
+export interface TaskPage {
+  tasks: Task[];
+  nextCursor: string | null;
+  /** every matching task, on every page (older masters leave it out) */
+  total?: number;
+}
+
+/** GET /api/tasks/counts */
+export interface TaskCountsAnswer {
+  counts: Record<TaskStatus, number>;
+  total: number;
 }

@@ -1,7 +1,8 @@
 // Copies a text to the clipboard and says so for a moment (the text stays selectable beside it).
 import { useEffect, useState } from 'react';
 
-export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+/** `ariaLabel`: what a screen reader hears when the visible label is short (a compact icon-like button). */
+export function CopyButton({ text, label = 'Copy', ariaLabel, className }: { text: string; label?: string; ariaLabel?: string; className?: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   useEffect(() => {
     if (state === 'idle') return;
@@ -21,7 +22,7 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
     );
   };
   return (
-    <button type="button" className="btn btn-small" onClick={copy} aria-live="polite">
+    <button type="button" className={`btn btn-small${className ? ` ${className}` : ''}`} onClick={copy} aria-live="polite" aria-label={state === 'idle' ? ariaLabel : undefined} title={ariaLabel}>
       {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select and copy' : label}
     </button>
   );

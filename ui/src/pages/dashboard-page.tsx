@@ -36,10 +36,7 @@ export function DashboardPage() {
   const workers = telemetry.workers;
   const byStatus = { ready: 0, draining: 0, lost: 0 };
   for (const worker of workers ?? []) byStatus[worker.status] += 1;
-  const show = (status: (typeof TASK_STATUSES)[number]) => {
-    const count = tasks.counts?.[status];
-    return count ? `${count.count}${count.more ? '+' : ''}` : '…';
-  };
+  const show = (status: (typeof TASK_STATUSES)[number]) => tasks.counts?.[status] ?? '…';
 
   return (
     <section className="page">

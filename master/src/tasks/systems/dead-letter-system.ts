@@ -131,6 +131,7 @@ export class DeadLetterSystem {
       deadLetteredAt: undefined,
       exitCode: undefined,
       workerId: undefined,
+      workerName: undefined,
       currentAttemptId: undefined,
       startedAt: undefined,
       finishedAt: undefined,

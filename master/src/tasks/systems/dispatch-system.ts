@@ -10,7 +10,7 @@
 // restart a task that has waited long enough gets its reservation again at the first pass).
 import { randomUUID } from 'node:crypto';
 import { isStorageFull } from '../../errors.js';
-import type { Attempt } from '../../records/attempt.js';
+import { workerLabel, type Attempt } from '../../records/attempt.js';
 import type { AssignedInput, RegistryAuth } from '../../records/master-down.js';
 import type { Task, TaskInput } from '../../records/task.js';
 import { planPlacements, type Placement, type Reservation } from '../../scheduler/placement.js';
@@ -208,11 +208,13 @@ export class DispatchSystem {
   private prepareAssign(task: Task, workerId: string, gpuIds: string[] | undefined, gangPeers?: string[]): PreparedChange {
     const { state, registry, changes, clock } = this.resources;
     const now = clock.now();
+    const workerName = registry.get(workerId)?.record.name;
     const attempt: Attempt = {
       id: randomUUID(),
       taskId: task.id,
       number: task.attemptCount + 1,
       workerId,
+      ...(workerName !== undefined ? { workerName } : {}),
       status: 'assigned',
       resources: task.resources,
       ...(gpuIds ? { gpuIds } : {}),
@@ -222,6 +224,7 @@ export class DispatchSystem {
     const patch = {
       status: 'assigned' as const,
       workerId,
+      workerName,
       currentAttemptId: attempt.id,
       attemptCount: attempt.number,
       notBefore: undefined,
@@ -233,7 +236,7 @@ export class DispatchSystem {
         { kind: 'updateTask', taskId: task.id, expectStatus: ['queued'], patch },
         {
           kind: 'appendEvent',
-          event: { taskId: task.id, at: now, kind: 'assigned', message: `attempt ${attempt.number} on ${workerId}${gpuIds ? ` (GPU ${gpuIds.join(', ')})` : ''}`, attemptId: attempt.id },
+          event: { taskId: task.id, at: now, kind: 'assigned', message: `attempt ${attempt.number} on ${workerLabel(workerId, workerName)}${gpuIds ? ` (GPU ${gpuIds.join(', ')})` : ''}`, attemptId: attempt.id },
         },
       ],
       applied: () => {

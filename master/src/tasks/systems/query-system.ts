@@ -4,11 +4,12 @@
 import { notFound } from '../../errors.js';
 import type { Attempt } from '../../records/attempt.js';
 import type { OutputFileRecord } from '../../records/output-file.js';
-import type { Task, TaskDetails, TaskStatus } from '../../records/task.js';
+import type { Task, TaskDetails } from '../../records/task.js';
 import type { User } from '../../records/user.js';
 import { dominantShare } from '../../scheduler/placement.js';
 import type { Resources } from '../../records/resources.js';
-import type { TaskPage } from '../../store/store.js';
+import type { TaskCounts, TaskFilter, TaskPage, TaskQuery } from '../../store/store.js';
+import { WharfError } from '../../errors.js';
 import type { TaskSystemResources } from '../system-resources.js';
 
 /** One user's part of a queue: tasks waiting and placed, what those use, and their dominant share of the cluster. */
@@ -36,6 +37,13 @@ export interface QueueStatus {
   users: UserShare[];
 }
 
+/**
+ * What a task list asks for: the store's filter with the owner as `user` (an id or an email,
+ * admins only) and the worker as `worker` (an id or a name) instead of ids.
+ */
+export type TaskFilterRequest = Omit<TaskFilter, 'userId' | 'workerIds'> & { user?: string | undefined; worker?: string | undefined };
+export type TaskListRequest = TaskFilterRequest & Pick<TaskQuery, 'limit' | 'cursor' | 'sort'>;
+
 export class QuerySystem {
   constructor(private readonly resources: TaskSystemResources) {}
 
@@ -43,13 +51,68 @@ export class QuerySystem {
     const { store, state } = this.resources;
     const task = await this.visibleTask(user, taskId);
     const [attempts, files, events] = await Promise.all([store.listAttempts(task.id), store.listFiles({ taskId: task.id }), store.listEvents(task.id)]);
-    return { ...task, attempts, files, events, queuePosition: state.queue.positionOf(task.id) };
+    return this.withWorkerName({ ...task, attempts: attempts.map((a) => this.attemptWithWorkerName(a)), files, events, queuePosition: state.queue.positionOf(task.id) });
   }
 
-  async list(user: User, query: { status?: TaskStatus | undefined; limit: number; cursor?: string | undefined }): Promise<TaskPage> {
-    const page = await this.resources.store.listTasks({ ...query, userId: user.role === 'admin' ? undefined : user.id });
+  /**
+   * A page of the tasks the user may see that match the request (every filter ANDed), with
+   * `total`: how many match in all (every page, not only this one).
+   */
+  async list(user: User, request: TaskListRequest): Promise<TaskPage & { total: number }> {
+    const { limit, cursor, sort, ...filterRequest } = request;
+    const filter = await this.taskFilter(user, filterRequest);
+    const [page, counts] = await Promise.all([this.resources.store.listTasks({ ...filter, limit, cursor, sort }), this.resources.store.countTasks(filter)]);
+    const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
     // live tasks: the in-memory copy carries the current waiting reason
-    return { ...page, tasks: page.tasks.map((t) => ({ ...(this.resources.state.tasks.get(t.id) ?? t) })) };
+    return { ...page, total, tasks: page.tasks.map((t) => this.withWorkerName({ ...(this.resources.state.tasks.get(t.id) ?? t) })) };
+  }
+
+  /** How many of the tasks the user may see match the filter, per status. */
+  async countTasks(user: User, request: TaskFilterRequest): Promise<TaskCounts> {
+    return this.resources.store.countTasks(await this.taskFilter(user, request));
+  }
+
+  /**
+   * The store's filter for a request: a user sees their own tasks (naming another user is
+   * refused, 403), an admin everyone's or one user's (by id or email); a worker by id or name.
+   */
+  private async taskFilter(user: User, request: TaskFilterRequest): Promise<TaskFilter> {
+    const { user: owner, worker, ...rest } = request;
+    const filter: TaskFilter = { ...rest };
+    if (user.role !== 'admin') {
+      if (owner !== undefined && owner !== user.id && owner !== user.email) throw new WharfError('forbidden', 'user: only admins list other users\' tasks');
+      filter.userId = user.id;
+    } else if (owner !== undefined) {
+      if (owner.includes('@')) {
+        const found = await this.resources.store.findUserByEmail(owner);
+        if (!found) throw new WharfError('validation_failed', `user: no user has the email ${owner}`);
+        filter.userId = found.id;
+      } else filter.userId = owner;
+    }
+    if (worker !== undefined) {
+      // every worker of that name or id; none known: an id (a removed worker's tasks keep it)
+      const ids = this.resources.registry
+        .list()
+        .filter((w) => w.record.id === worker || w.record.name === worker)
+        .map((w) => w.record.id);
+      filter.workerIds = ids.length > 0 ? ids : [worker];
+    }
+    return filter;
+  }
+
+  /** The task and its attempts with their worker's name: as stored at placement, else the registry's (older records). */
+  private withWorkerName<T extends Task>(task: T): T {
+    if (task.workerId !== undefined && task.workerName === undefined) {
+      const name = this.resources.registry.get(task.workerId)?.record.name;
+      if (name !== undefined) task.workerName = name;
+    }
+    return task;
+  }
+
+  private attemptWithWorkerName(attempt: Attempt): Attempt {
+    if (attempt.workerName !== undefined) return attempt;
+    const name = this.resources.registry.get(attempt.workerId)?.record.name;
+    return name === undefined ? attempt : { ...attempt, workerName: name };
   }
 
   /** A task the user may see: their own, or any for an admin. Others answer 404. */

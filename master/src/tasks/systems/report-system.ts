@@ -14,7 +14,7 @@
 import { isStorageFull, STORAGE_FULL_MESSAGE } from '../../errors.js';
 import { verifyReportedFiles, type VerifiedFiles } from '../../files/verify-reported-files.js';
 import { checkLogChunks } from '../../logs/log-chunk-check.js';
-import { ACTIVE_ATTEMPT_STATUSES, type Attempt, type AttemptReport, type EffectiveSettings } from '../../records/attempt.js';
+import { ACTIVE_ATTEMPT_STATUSES, workerLabel, type Attempt, type AttemptReport, type EffectiveSettings } from '../../records/attempt.js';
 import type { OutputFileRecord } from '../../records/output-file.js';
 import type { Task } from '../../records/task.js';
 import { applyPatch, type AttemptPatch, type StoreChange, type TaskPatch } from '../../store/store.js';
@@ -175,7 +175,7 @@ export class ReportSystem {
     if (current) {
       stored.push(
         { kind: 'updateTask', taskId: task.id, expectAttemptId: attemptId, expectStatus: ['assigned'], patch: taskPatch },
-        { kind: 'appendEvent', event: { taskId: task.id, at, kind: 'running', message: `started on ${workerId}`, attemptId } },
+        { kind: 'appendEvent', event: { taskId: task.id, at, kind: 'running', message: `started on ${workerLabel(workerId, attempt.workerName)}`, attemptId } },
       );
     }
     return {
