@@ -271,6 +271,17 @@ export class FileStore {
     }
   }
 
+  /**
+   * The bytes of a task's stored output files (the garbage collector's measure); with `remove`,
+   * deletes the task's folder. Answers the bytes there were.
+   */
+  async removeTaskFiles(task: { id: string; userId: string }, options: { remove: boolean }): Promise<number> {
+    const dir = this.taskDir(task.userId, task.id);
+    const bytes = await folderBytes(dir);
+    if (options.remove && bytes >= 0) await rm(dir, { recursive: true, force: true });
+    return Math.max(0, bytes);
+  }
+
   /** Attempts that may have staged files or a manifest (uploads began, or found at start). */
   stagedAttempts(): string[] {
     return [...new Set([...this.attempts.keys(), ...this.fromEarlierRun])];
@@ -351,4 +362,22 @@ export class FileStore {
 function safeSegment(id: string): string {
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new WharfError('validation_failed', `invalid id "${id.slice(0, 64)}"`);
   return id;
+}
+
+/** Bytes the regular files under `dir` hold alone (symlinks not followed); -1 when it does not exist. */
+async function folderBytes(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return -1;
+  }
+  let bytes = 0;
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) bytes += Math.max(0, await folderBytes(full));
+    // a file that is also a DAG artifact (a hard link) frees nothing until its last link goes
+    else if (entry.isFile()) bytes += await lstat(full).then((s) => (s.nlink > 1 ? 0 : s.size), () => 0);
+  }
+  return bytes;
 }
