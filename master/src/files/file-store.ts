@@ -17,6 +17,7 @@ import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { storageFull, WharfError } from '../errors.js';
+import type { DiskFloor } from './disk-floor.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import { OutputLedger, outputCapFor, type OutputCap, type ReceivedFile } from './output-ledger.js';
 import { normaliseOutputPath } from './output-paths.js';
@@ -175,7 +176,12 @@ export class FileStore {
   /** attempts whose uploads began in this run, or that were loaded from an earlier run */
   private readonly attempts = new Map<string, Promise<AttemptUploads>>();
 
-  constructor(dataDir: string, private readonly maxBytesPerTask: number) {
+  constructor(
+    dataDir: string,
+    private readonly maxBytesPerTask: number,
+    /** below its free space, new uploads are refused (WHARF_MIN_FREE_DISK) */
+    private readonly floor?: Pick<DiskFloor, 'check'>,
+  ) {
     this.filesDir = join(dataDir, 'files');
     this.stagingRoot = join(this.filesDir, '.staging');
     this.partialRoot = join(this.filesDir, '.partial');
@@ -198,6 +204,7 @@ export class FileStore {
    * the attempt's outputs already passed the cap.
    */
   async beginUpload(attemptId: string, options: { diskBytes?: number } = {}): Promise<UploadSession> {
+    await this.floor?.check(`the output upload of attempt ${attemptId}`);
     const cap = outputCapFor(this.maxBytesPerTask, options.diskBytes ?? 0);
     const uploads = await this.uploadsOf(attemptId, cap);
     uploads.ledger.setCap(cap);

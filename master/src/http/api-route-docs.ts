@@ -8,6 +8,7 @@ import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, MAX_DAG_TASKS, dagTaskSchema, doc
 import { MAX_BATCH, QUEUE_NAME, taskInputSchema } from '../tasks/task-input.js';
 import { newTokenSchema } from './cluster-routes.js';
 import { listQuery as dagListQuery } from './dag-routes.js';
+import { gcQuery, usageQuery } from './gc-routes.js';
 import { listQuery as deadLetterListQuery, selectionSchema as deadLetterSelectionSchema } from './dead-letter-routes.js';
 import { createQueueSchema, patchQueueSchema, userLimitSchema } from '../queues/queue-input.js';
 import { putSchema as registryCredentialSchema, listQuery as registryCredentialListQuery } from './registry-credential-routes.js';
@@ -22,6 +23,7 @@ import {
   dagSummaryViewSchema,
   deadLetterViewSchema,
   fileViewSchema,
+  gcReportSchema,
   inviteViewSchema,
   joinTokenViewSchema,
   oneLineJoinViewSchema,
@@ -31,6 +33,7 @@ import {
   resourcesSchema,
   taskViewSchema,
   userLimitViewSchema,
+  userUsageViewSchema,
   userViewSchema,
   workerHistorySchema,
   workerTelemetryViewSchema,
@@ -68,7 +71,7 @@ export interface RouteDoc {
   /** the success answers */
   responses: Record<number, ResponseDoc>;
   /** error answers besides 401 (user, admin) and 403 (admin), which are added: status → when */
-  errors?: Partial<Record<400 | 401 | 403 | 404 | 409 | 413 | 429 | 503, string>> | undefined;
+  errors?: Partial<Record<400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 503, string>> | undefined;
 }
 
 const id = z.string().min(1).max(128);
@@ -229,11 +232,11 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
   },
   {
     method: 'patch', path: '/api/users/{id}', operationId: 'updateUser', tag: 'Users', auth: 'admin',
-    summary: 'Change a user\'s role, or disable or enable the account (its login sessions end)',
+    summary: 'Change a user\'s role, disable or enable the account (its login sessions end), or set their storage quota',
     params: { id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) },
     body: { schema: userPatchSchema },
     responses: { 200: { description: 'the user', schema: one('user', userViewSchema) } },
-    errors: { 400: 'a bad field, or neither role nor disabled', 404: 'no such user', 409: 'the last enabled admin' },
+    errors: { 400: 'a bad field, or none of role, disabled and storageQuotaBytes', 404: 'no such user', 409: 'the last enabled admin' },
   },
   {
     method: 'delete', path: '/api/users/{id}', operationId: 'deleteUser', tag: 'Users', auth: 'admin',
@@ -285,14 +288,14 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     summary: 'Submit a task',
     body: { schema: taskInputSchema },
     responses: { 201: { description: 'the queued task', schema: one('task', taskViewSchema), headers: LOCATION } },
-    errors: { 400: 'a bad field (the message names it)', 403: 'an admin-only setting from a non-admin (runtime exec, network host, capAdd, a user name or uid 0)' },
+    errors: { 400: 'a bad field (the message names it)', 403: 'an admin-only setting from a non-admin (runtime exec, network host, capAdd, a user name or uid 0), or storage_quota_exceeded: the user keeps more bytes than their storage quota (the message names used and limit)' },
   },
   {
     method: 'post', path: '/api/tasks/batch', operationId: 'submitTasks', tag: 'Tasks', auth: 'user',
     summary: 'Submit up to 1,000 tasks, all or nothing',
     body: { schema: taskBatchSchema },
     responses: { 201: { description: 'the queued tasks, in order', schema: many('tasks', taskViewSchema) } },
-    errors: { 400: 'a bad submission, named tasks[i].field; nothing is queued', 403: 'an admin-only setting from a non-admin' },
+    errors: { 400: 'a bad submission, named tasks[i].field; nothing is queued', 403: 'an admin-only setting from a non-admin, or storage_quota_exceeded' },
   },
   {
     method: 'get', path: '/api/tasks', operationId: 'listTasks', tag: 'Tasks', auth: 'user',
@@ -321,7 +324,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     params: { id },
     query: z.object({ follow: z.enum(['true', '1']).optional().describe('keep streaming until the task is terminal') }),
     responses: { 200: { description: 'the log text; with several attempts each starts with "--- attempt N on worker W ---"', contentType: 'text/plain' } },
-    errors: { 404: 'no such task, or another user\'s' },
+    errors: { 404: 'no such task, or another user\'s', 410: 'retention removed the task\'s logs and files (WHARF_RETAIN_FILES); the message says when' },
   },
 
   // --- dead letters
@@ -586,7 +589,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     summary: "One task's output files",
     params: { taskId: id },
     responses: { 200: { description: 'the files', schema: many('files', fileViewSchema) } },
-    errors: { 404: 'no such task, or another user\'s' },
+    errors: { 404: 'no such task, or another user\'s', 410: 'retention removed the task\'s logs and files' },
   },
   {
     method: 'get', path: '/api/files/{taskId}/download/{path}', operationId: 'downloadFile', tag: 'Files', auth: 'user',
@@ -594,7 +597,23 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     description: '`path` is the file\'s path under /output and may contain slashes (`a/b.txt`), sent as they are.',
     params: { taskId: id, path: z.string().min(1) },
     responses: { 200: { description: 'the bytes; header X-Wharf-Sha256', contentType: 'application/octet-stream', headers: { 'X-Wharf-Sha256': 'the sha256 the master computed' } } },
-    errors: { 400: 'a traversal path', 404: 'no such task or file' },
+    errors: { 400: 'a traversal path', 404: 'no such task or file', 410: 'retention removed the task\'s logs and files' },
+  },
+
+  // --- retention and storage
+  {
+    method: 'post', path: '/api/admin/gc', operationId: 'runGc', tag: 'Retention', auth: 'admin',
+    summary: 'Run the garbage collector now (retention by age and count; docs/OPERATIONS.md)',
+    query: gcQuery,
+    responses: { 200: { description: 'what the run removed (with dryRun=true: what it would remove; nothing is removed) and the bytes freed', schema: gcReportSchema } },
+    errors: { 400: 'dryRun not true or false' },
+  },
+  {
+    method: 'get', path: '/api/usage', operationId: 'getUsage', tag: 'Retention', auth: 'user',
+    summary: 'Bytes of logs, outputs and artifacts per user, with each quota (yours; everyone\'s for an admin)',
+    query: usageQuery,
+    responses: { 200: { description: 'one entry per user; measured at most 30 s ago', schema: z.strictObject({ users: z.array(userUsageViewSchema), measuredAt: z.string() }) } },
+    errors: { 400: 'a bad user', 404: 'no such user, or (for a user) another one' },
   },
 
   // --- DAGs
@@ -607,7 +626,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
       description: `a DAG file, YAML or JSON, at most ${MAX_DAG_FILE_BYTES} bytes`,
     },
     responses: { 201: { description: 'the run', schema: one('dag', dagSummaryViewSchema), headers: LOCATION } },
-    errors: { 400: 'a bad file (cycle: a -> b -> a, tasks[2].depends_on: unknown task …)', 403: 'an exec task from a non-admin', 413: 'a file over 1 MiB' },
+    errors: { 400: 'a bad file (cycle: a -> b -> a, tasks[2].depends_on: unknown task …)', 403: 'an exec task from a non-admin, or storage_quota_exceeded', 413: 'a file over 1 MiB' },
   },
   {
     method: 'get', path: '/api/dags', operationId: 'listDags', tag: 'DAGs', auth: 'user',

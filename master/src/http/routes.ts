@@ -13,6 +13,7 @@ import type { LiveWorker, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DagService } from '../dags/dag-service.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
+import { assertFilesKept } from '../files/files-removed.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
 import { followTaskLogs } from '../logs/log-follower.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -32,6 +33,9 @@ import { bearerToken, clientKey, currentPrincipal, currentUser, requireAdmin, re
 import { userRoutes } from './user-routes.js';
 import { dagRoutes } from './dag-routes.js';
 import { deadLetterRoutes } from './dead-letter-routes.js';
+import { gcRoutes } from './gc-routes.js';
+import type { GarbageCollector } from '../gc/garbage-collector.js';
+import type { StorageUsage } from '../gc/storage-usage.js';
 import { fileView, taskView, userView, workerView } from './views.js';
 
 export interface RouteDeps {
@@ -58,6 +62,9 @@ export interface RouteDeps {
   store?: Store | undefined;
   /** queues and user limits (/api/queues, /api/user-limits); absent = no such routes */
   queues?: QueueService | undefined;
+  /** retention and storage (POST /api/admin/gc, GET /api/usage); absent = no such routes */
+  gc?: GarbageCollector | undefined;
+  usage?: StorageUsage | undefined;
 }
 
 export const registerSchema = z.object({
@@ -138,6 +145,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   }
   if (deps.registryCredentials) router.use(registryCredentialRoutes(deps.registryCredentials));
   router.use(deadLetterRoutes(tasks));
+  if (deps.gc && deps.usage && deps.store) router.use(gcRoutes({ gc: deps.gc, usage: deps.usage, store: deps.store }));
   if (deps.queues) router.use(queueRoutes(deps.queues));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
@@ -203,6 +211,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const follow = req.query.follow === 'true' || req.query.follow === '1';
       const details = await tasks.get(currentUser(res), param(req, 'id'));
+      assertFilesKept(details);
       streamLogs(details.id, details.attempts.map((a) => ({ id: a.id, number: a.number, workerId: a.workerId })), follow, deps, req, res);
     }),
   );
@@ -275,6 +284,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const user = currentUser(res);
       const task = await tasks.visibleTask(user, param(req, 'taskId'));
+      assertFilesKept(task);
       res.json({ files: (await tasks.listFiles(user, task.id)).map(fileView) });
     }),
   );
@@ -283,6 +293,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const user = currentUser(res);
       const task = await tasks.visibleTask(user, param(req, 'taskId'));
+      assertFilesKept(task);
       const segments = (req.params as Record<string, unknown>).path;
       const path = Array.isArray(segments) ? segments.join('/') : String(segments ?? '');
       const wanted = normaliseOutputPath(path);

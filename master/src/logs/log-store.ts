@@ -128,6 +128,17 @@ export class LogStore {
     for (const id of [...this.open.keys()]) this.closeAttempt(id);
   }
 
+  /** The bytes of every task's logs on disk, one task (folder) at a time (storage usage). */
+  async *taskLogBytes(): AsyncIterable<{ taskId: string; bytes: number }> {
+    for (const taskId of await readdir(this.dir).catch(() => [] as string[])) {
+      let bytes = 0;
+      for (const name of await readdir(join(this.dir, taskId)).catch(() => [] as string[])) {
+        bytes += await stat(join(this.dir, taskId, name)).then((s) => s.size, () => 0);
+      }
+      yield { taskId, bytes };
+    }
+  }
+
   /**
    * The bytes and attempt logs a finished task keeps on disk (the garbage collector's measure);
    * with `remove`, deletes them (closing any file still open). Answers what there was.

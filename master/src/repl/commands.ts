@@ -1,5 +1,6 @@
 // The REPL's commands. Each one parses its words, calls the same domain services as the REST
 // routes (as the admin) and prints; no rule about tasks or workers lives here.
+import { assertFilesKept } from '../files/files-removed.js';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -314,6 +315,7 @@ async function printLogs(ctx: ReplContext, taskId: string, follow: boolean): Pro
   const { tasks, logs } = ctx.services;
   const s = ctx.style;
   const details = await tasks.get(ctx.admin, taskId);
+  assertFilesKept(details);
   const attempts = new Map(details.attempts.map((a) => [a.id, { number: a.number, workerId: a.workerId }]));
   const decoders = new Map<string, StringDecoder>();
   let lastAttempt: string | undefined;

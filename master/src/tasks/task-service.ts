@@ -106,6 +106,7 @@ const IDLE_MAX_ROUNDS = 100;
 export class TaskService {
   /** The bag every system shares. */
   private readonly resources: TaskSystemResources;
+  private storageQuota: ((user: User) => Promise<void>) | undefined;
   private readonly timers: TimerSystem;
   private readonly dispatch: DispatchSystem;
   private readonly submission: SubmissionSystem;
@@ -169,8 +170,19 @@ export class TaskService {
   // ---------------------------------------------------------------- people (REST, REPL, DAGs)
 
   async submit(user: User, input: NewTask): Promise<Task> {
+    await this.checkStorageQuota(user);
     const [task] = await this.submission.submitMany(user, [input]);
     return task!;
+  }
+
+  /** The storage quota's check (gc/storage-quota.ts): throws storage_quota_exceeded when the user is over it. */
+  useStorageQuota(check: (user: User) => Promise<void>): void {
+    this.storageQuota = check;
+  }
+
+  /** Throws storage_quota_exceeded when the user keeps more bytes than their storage quota allows. */
+  async checkStorageQuota(user: User): Promise<void> {
+    await this.storageQuota?.(user);
   }
 
   /**
@@ -183,7 +195,8 @@ export class TaskService {
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
-  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+  async submitMany(user: User, inputs: readonly (NewTask & DagTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+    if (!options.withinAcceptedRun) await this.checkStorageQuota(user);
     return this.submission.submitMany(user, inputs, options);
   }
 
