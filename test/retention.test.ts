@@ -4,14 +4,18 @@
 // removes the task beyond WHARF_RETAIN_TASKS_COUNT with its files on disk and reports the bytes,
 // keeps the task a running DAG run still needs, counts in /metrics and the audit trail; per-user
 // usage is visible and a storage quota refuses submissions with 403 storage_quota_exceeded.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
-import { removeTempDirs, startTestMaster, startTestWorker, TEST_IMAGE, waitFor } from './support/cluster.js';
+import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, tempDir, TEST_IMAGE, waitFor } from './support/cluster.js';
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
+
+const execFileAsync = promisify(execFile);
 
 interface GcReport {
   removed: { tasks: number; events: number; logs: number; files: number; dagRuns: number; artifacts: number; telemetry: number };
@@ -86,7 +90,7 @@ describe('retention over REST with a real master and worker', () => {
     newer = await submit(alice, 'newer');
     for (const task of [older, newer]) {
       expect(existsSync(join(master.dataDir, 'logs', task.id))).toBe(true);
-      expect(existsSync(join(master.dataDir, 'files', aliceId, task.id, `${task.name}.bin`))).toBe(true);
+      expect(existsSync(join(master.dataDir, 'files', aliceId, task.id, task === older ? 'older.bin' : 'newer.bin'))).toBe(true);
     }
   }, 120_000);
 
@@ -149,6 +153,33 @@ describe('retention over REST with a real master and worker', () => {
     await master.audit.flush();
     const audit = await admin.request<{ entries: { action: string; object: string; outcome: string }[] }>('GET', '/api/audit?action=gc.run');
     expect(audit.body.entries.map((e) => e.object)).toEqual(expect.arrayContaining(['gc:run', 'gc:dry-run']));
+  });
+
+  it('the wharf CLI runs a gc (dry run) as an admin and shows a user her usage; a non-admin\'s gc fails with the master\'s error', async () => {
+    const home = tempDir('cli-home');
+    const wharf = async (token: string, ...args: string[]) => {
+      try {
+        const { stdout, stderr } = await execFileAsync(process.execPath, [join(REPO_ROOT, 'cli/bin/wharf.js'), ...args], {
+          env: { PATH: process.env.PATH ?? '', HOME: home, WHARF_URL: master.httpUrl, WHARF_TOKEN: token, NO_COLOR: '1' },
+        });
+        return { code: 0, stdout, stderr };
+      } catch (error: unknown) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+      }
+    };
+    const dry = await wharf(admin.token!, 'gc', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^would remove 0 tasks \(0 events\), 0 DAG runs, 0 logs, 0 output files, 0 artifacts, 0 telemetry histories; 0 ?B would be freed/m);
+    const json = await wharf(admin.token!, 'gc', '--dry-run', '-o', 'json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, removed: { tasks: 0 } });
+    const usage = await wharf(alice.token!, 'usage');
+    expect(usage.code, usage.stderr).toBe(0);
+    expect(usage.stdout).toMatch(/USER\s+LOGS\s+OUTPUTS\s+ARTIFACTS\s+TOTAL\s+QUOTA/);
+    expect(usage.stdout).toContain('alice-');
+    const refused = await wharf(alice.token!, 'gc');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('admin');
   });
 
   it('refuses alice\'s submissions with 403 storage_quota_exceeded once an admin sets her quota below her usage, and lets them through again', async () => {
