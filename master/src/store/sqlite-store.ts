@@ -724,7 +724,8 @@ export class SqliteStore implements Store {
       where.push(`(${at} > ? OR (${at} = ? AND id > ?))`);
       params.push(query.after.finishedAt, query.after.finishedAt, query.after.id);
     }
-    const sql = `SELECT data FROM tasks WHERE ${where.join(' AND ')} ORDER BY ${at}, id LIMIT ?`;
+    // the partial index by finishedAt: the planner would otherwise sort every finished task per batch
+    const sql = `SELECT data FROM tasks INDEXED BY tasks_finished WHERE ${where.join(' AND ')} ORDER BY ${at}, id LIMIT ?`;
     return this.db.prepare<(string | number)[], Row>(sql).all(...params, query.limit).map((row) => JSON.parse(row.data) as Task);
   }
 
@@ -764,7 +765,7 @@ export class SqliteStore implements Store {
       where.push(`(${at} > ? OR (${at} = ? AND id > ?))`);
       params.push(query.after.finishedAt, query.after.finishedAt, query.after.id);
     }
-    const sql = `SELECT data FROM dags WHERE ${where.join(' AND ')} ORDER BY ${at}, id LIMIT ?`;
+    const sql = `SELECT data FROM dags INDEXED BY dags_finished WHERE ${where.join(' AND ')} ORDER BY ${at}, id LIMIT ?`;
     return this.db.prepare<(string | number)[], Row>(sql).all(...params, query.limit).map((row) => JSON.parse(row.data) as DagRun);
   }
 
