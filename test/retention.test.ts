@@ -203,3 +203,38 @@ describe('retention over REST with a real master and worker', () => {
     expect((await alice.request('POST', '/api/tasks', writer('after'))).status).toBe(201);
   });
 });
+
+describe('the free-space floor with a real master and worker', () => {
+  let floored: Master;
+  let floorWorker: WorkerHandle;
+
+  beforeAll(async () => {
+    // a floor above what any test disk has free: every upload is refused
+    floored = await startTestMaster({ WHARF_MIN_FREE_DISK: '99.99%', WHARF_GC_INTERVAL: '0' }, undefined, { store: 'sqlite' });
+    floorWorker = await startTestWorker(floored, { name: 'floor' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await floorWorker?.stop();
+    await floored?.stop();
+  });
+
+  it('refuses a task\'s output upload, says why on the task, keeps the task waiting instead of half-writing, and exports the floor', async () => {
+    const client = await ApiClient.registered(floored.httpUrl, `floor-${Date.now()}@example.com`);
+    const created = await client.request<{ task: TaskBody }>('POST', '/api/tasks', writer('floored'));
+    expect(created.status, created.text).toBe(201);
+    const event = await waitFor('an upload_refused event on the task', async () => {
+      const task = await client.request<{ task: TaskBody & { events: { kind: string; message: string }[] } }>('GET', `/api/tasks/${created.body.task.id}`);
+      return task.body.task.events.find((e) => e.kind === 'upload_refused');
+    }, 60_000);
+    expect(event.message).toMatch(/^output upload refused, retried by the worker until there is room: master storage full: .* below the floor of \d+ bytes \(WHARF_MIN_FREE_DISK=99.99%\)/);
+    const task = (await client.request<{ task: TaskBody & { userId: string } }>('GET', `/api/tasks/${created.body.task.id}`)).body.task;
+    expect(task.status).toBe('running');
+    expect(existsSync(join(floored.dataDir, 'files', task.userId, task.id))).toBe(false);
+    const metrics = await (await fetch(`${floored.httpUrl}/metrics`)).text();
+    const floor = Number(/^wharf_data_dir_min_free_bytes (\S+)$/m.exec(metrics)?.[1]);
+    const available = Number(/^wharf_data_dir_available_bytes (\S+)$/m.exec(metrics)?.[1]);
+    expect(floor).toBeGreaterThan(available);
+    await client.request('DELETE', `/api/tasks/${task.id}`);
+  }, 90_000);
+});
