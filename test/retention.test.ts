@@ -228,8 +228,9 @@ describe('the free-space floor with a real master and worker', () => {
       return task.body.task.events.find((e) => e.kind === 'upload_refused');
     }, 60_000);
     expect(event.message).toMatch(/^output upload refused, retried by the worker until there is room: master storage full: .* below the floor of \d+ bytes \(WHARF_MIN_FREE_DISK=99.99%\)/);
-    const task = (await client.request<{ task: TaskBody & { userId: string } }>('GET', `/api/tasks/${created.body.task.id}`)).body.task;
+    const task = (await client.request<{ task: TaskBody & { userId: string; reason?: string } }>('GET', `/api/tasks/${created.body.task.id}`)).body.task;
     expect(task.status).toBe('running');
+    expect(task.reason).toBe(event.message);
     expect(existsSync(join(floored.dataDir, 'files', task.userId, task.id))).toBe(false);
     const metrics = await (await fetch(`${floored.httpUrl}/metrics`)).text();
     const floor = Number(/^wharf_data_dir_min_free_bytes (\S+)$/m.exec(metrics)?.[1]);

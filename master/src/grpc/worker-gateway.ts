@@ -563,7 +563,7 @@ export class WorkerGateway {
             if (isStorageFull(error) && !this.uploadRefusalsTold.has(chunk.attemptId)) {
               this.uploadRefusalsTold.add(chunk.attemptId);
               const message = `output upload refused, retried by the worker until there is room: ${WharfError.from(error).message}`;
-              await this.deps.tasks.attemptProgress(workerId, chunk.attemptId, 'upload_refused', message, Date.now()).catch(() => undefined);
+              await this.deps.tasks.uploadRefused(workerId, chunk.attemptId, message, Date.now()).catch(() => undefined);
             }
             throw error;
           }

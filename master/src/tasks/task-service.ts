@@ -341,6 +341,11 @@ export class TaskService {
   }
 
   /** Progress before the task runs (pulling the image...), kept as task events. */
+  /** The master refused the attempt's upload for room: an event, and the task's reason says it (report-system.ts). */
+  uploadRefused(workerId: string, attemptId: string, message: string, at: number): Promise<void> {
+    return this.reports.uploadRefused(workerId, attemptId, message, at);
+  }
+
   attemptProgress(workerId: string, attemptId: string, kind: string, message: string, at: number): Promise<void> {
     return this.reports.attemptProgress(workerId, attemptId, kind, message, at);
   }
