@@ -179,9 +179,11 @@ describe('the garbage collector', () => {
     expect((await collector({ telemetryMs: DAY }).run({ dryRun: false })).removed.telemetry).toBe(2);
   });
 
-  it('collects 50,000 finished tasks in batches without stalling the event loop (prints the longest stall)', async () => {
+  // 10,000 in the suite; WHARF_GC_BENCH_TASKS=50000 for the figure in docs/BENCHMARKS.md
+  const benchTasks = Number(process.env.WHARF_GC_BENCH_TASKS ?? 10_000);
+  it(`collects ${benchTasks} finished tasks in batches without stalling the event loop (prints the longest stall)`, async () => {
     const groups = [];
-    for (let g = 0; g < 50; g += 1) {
+    for (let g = 0; g < benchTasks / 1000; g += 1) {
       const group = [];
       for (let i = 0; i < 1000; i += 1) {
         const finishedAt = NOW - 40 * DAY + g * 1000 + i;
@@ -204,10 +206,10 @@ describe('the garbage collector', () => {
     const report = await collector({ tasksMs: 30 * DAY }, 500).run({ dryRun: false });
     const elapsed = performance.now() - started;
     clearInterval(timer);
-    expect(report.removed.tasks).toBe(50_000);
+    expect(report.removed.tasks).toBe(benchTasks);
     expect(await store.countFinishedTasks()).toBe(0);
     // the timer ran during the run (batches yield); the figure is printed, not asserted
     expect(ticks).toBeGreaterThan(1);
-    console.log(`gc of 50,000 tasks in batches of 500: ${elapsed.toFixed(0)} ms, longest event-loop stall ${longest.toFixed(1)} ms, ${ticks} timer ticks during the run`);
+    console.log(`gc of ${benchTasks} tasks in batches of 500: ${elapsed.toFixed(0)} ms, longest event-loop stall ${longest.toFixed(1)} ms, ${ticks} timer ticks during the run`);
   }, 120_000);
 });
