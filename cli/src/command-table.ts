@@ -8,6 +8,7 @@ import { metaCommands } from './commands/meta-commands.js';
 import { RUN_COMMAND } from './commands/run-command.js';
 import { TASK_COMMANDS } from './commands/task-commands.js';
 import { QUEUE_COMMANDS } from './commands/queue-commands.js';
+import { RETENTION_COMMANDS } from './commands/retention-commands.js';
 import { TOKEN_COMMANDS } from './commands/token-commands.js';
 import { WORKER_COMMANDS } from './commands/worker-commands.js';
 import { UsageError } from './errors.js';
@@ -30,6 +31,7 @@ export const SECTIONS: readonly Section[] = [
   { title: 'DAG runs', commands: ['dag run', 'dag ls', 'dag get', 'dag metrics', 'dag cancel', 'dag retry', 'dag rerun'] },
   { title: 'Workers', commands: ['workers', 'drain', 'activate', 'worker rm', 'join-token create', 'join-token ls', 'join-token revoke'] },
   { title: 'Queues', commands: ['queue ls', 'queue get', 'queue create', 'queue set', 'queue rm'] },
+  { title: 'Storage', commands: ['usage', 'gc'] },
   { title: 'Access', commands: ['login', 'logout', 'whoami', 'context ls', 'context use', 'context rm', 'token create', 'token ls', 'token revoke'] },
   { title: 'Other', commands: ['completion', 'version', 'help'] },
 ];
@@ -65,6 +67,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...DEAD_LETTER_COMMANDS,
   ...WORKER_COMMANDS,
   ...QUEUE_COMMANDS,
+  ...RETENTION_COMMANDS,
   ...AUTH_COMMANDS,
   ...TOKEN_COMMANDS,
   ...JOIN_TOKEN_COMMANDS,

@@ -8,6 +8,10 @@ export const ERROR_CODES = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** a user keeps more bytes (logs, outputs, artifacts) than their storage quota allows: new submissions are refused */
+  storage_quota_exceeded: 403,
+  /** it existed and was removed on purpose (retention removed a task's logs and files) */
+  gone: 410,
   payload_too_large: 413,
   /** bytes arrived damaged (size or sha256 mismatch); the sender should resend */
   data_corrupted: 422,

@@ -5,6 +5,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import type { ArtifactBackend } from './artifacts/artifact-backend.js';
+import { DiskFloor } from './files/disk-floor.js';
+import { GarbageCollector } from './gc/garbage-collector.js';
+import { StorageUsage } from './gc/storage-usage.js';
 import { DiskArtifactBackend } from './artifacts/disk-artifact-backend.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import { AuthService, type RegistrationMode } from './auth/auth-service.js';
@@ -103,6 +106,10 @@ export interface MasterHandle {
   gangs: GangService;
   /** where DAG artifacts live (disk, or S3 with WHARF_S3_ENDPOINT) */
   artifacts: ArtifactBackend;
+  /** retention: the garbage collector (POST /api/admin/gc, the REPL's gc) */
+  gc: GarbageCollector;
+  /** per-user storage usage and quota (GET /api/usage) */
+  usage: StorageUsage;
   /** Orderly stop: closes listeners and the store. */
   stop(): Promise<void>;
 }
@@ -176,7 +183,9 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     maxStopAfterMs: config.maxStopAfterMs,
   });
   const logs = new LogStore(config.dataDir, config.maxLogBytesPerAttempt);
-  const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask);
+  // below the free-space floor uploads are refused as storage_full (files/disk-floor.ts)
+  const diskFloor = new DiskFloor(config.dataDir, config.minFreeDisk);
+  const files = new FileStore(config.dataDir, config.maxOutputBytesPerTask, diskFloor);
   await files.init();
   // DAG artifacts: S3/MinIO when configured (workers get presigned URLs), else the data dir
   // (the S3 client is loaded only when configured: it takes a noticeable part of a master's start)
@@ -203,6 +212,9 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   await registryCredentials.load();
   tasks.useRegistryCredentials(registryCredentials);
   const queues = new QueueService(store, queueCatalog, tasks);
+  // per-user storage usage and the storage quota on submissions (gc/storage-usage.ts)
+  const usage = new StorageUsage({ store, logs, defaultQuotaBytes: config.userStorageQuotaBytes });
+  tasks.useStorageQuota((user) => usage.check(user));
   const dags = new DagService(store, tasks, files, artifacts, logger.child({ component: 'dags' }));
   const gangs = new GangService(store, tasks, { clock: tasks.clock, logger: logger.child({ component: 'gangs' }) });
   const users = new UserAdmin({ store, auth, cancelWorkOf: (user, by) => cancelWorkOf(user, by) });
@@ -237,7 +249,35 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     historyMs: config.telemetryHistoryMs,
   });
-  metrics.bind({ tasks, registry, gangs, dataDir: config.dataDir, queueNames: () => queueCatalog.list().map((q) => q.name) });
+  metrics.bind({
+    tasks,
+    registry,
+    gangs,
+    dataDir: config.dataDir,
+    queueNames: () => queueCatalog.list().map((q) => q.name),
+    minFreeBytes: config.minFreeDisk ? () => diskFloor.bytes() : undefined,
+  });
+  // retention (gc/garbage-collector.ts): every WHARF_GC_INTERVAL, and on demand
+  const gc = new GarbageCollector({
+    store,
+    logs,
+    files,
+    artifacts,
+    telemetry,
+    isActive: (taskId) => tasks.isActive(taskId),
+    retention: config.retention,
+    batchSize: config.gcBatchSize,
+    logger: logger.child({ component: 'gc' }),
+    onReport: (report) => {
+      metrics.countGcRun(report);
+      if (!report.dryRun) usage.invalidate();
+    },
+  });
+  if (config.gcIntervalMs !== undefined) {
+    gc.start(config.gcIntervalMs, (report) =>
+      audit.record({ address: 'master', action: 'gc.run', object: `gc:tasks=${report.removed.tasks},dagRuns=${report.removed.dagRuns},bytesFreed=${report.bytesFreed}`, outcome: 'ok', status: 0 }),
+    );
+  }
   await registry.load();
   await tasks.recover();
   await dags.recover();
@@ -338,6 +378,8 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     audit,
     store,
     queues,
+    gc,
+    usage,
     logger: logger.child({ component: 'http' }),
     uiDir: options.uiDir,
   });
@@ -413,12 +455,15 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     artifacts,
     users,
     audit,
+    gc,
+    usage,
     registration,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(livenessTimer);
       clearInterval(housekeepingTimer);
+      await gc.stop();
       tasks.stop();
       dags.stop();
       gangs.stop();

@@ -90,6 +90,28 @@ export function describeArtifactBackendConformance(name: string, open: () => Pro
       expect(await backend.exists(a.sha256)).toBe(false);
     });
 
+    it('lists what it stores with sizes and when it was stored, and no longer what it deleted', async () => {
+      const backend = await open();
+      const before = Date.now() - 60_000; // object stores keep seconds; clocks may differ a little
+      const a = refOf('listed a');
+      const b = refOf('listed bb');
+      await backend.put(a, Readable.from([a.bytes]));
+      await backend.put(b, Readable.from([b.bytes]));
+      const listed = async () => {
+        const found = [];
+        for await (const artifact of backend.list()) found.push(artifact);
+        return found.sort((x, y) => x.size - y.size);
+      };
+      const all = await listed();
+      expect(all.map(({ sha256, size }) => ({ sha256, size }))).toEqual([
+        { sha256: a.sha256, size: a.size },
+        { sha256: b.sha256, size: b.size },
+      ]);
+      for (const artifact of all) expect(artifact.storedAt).toBeGreaterThan(before);
+      await backend.delete(a.sha256);
+      expect((await listed()).map((x) => x.sha256)).toEqual([b.sha256]);
+    });
+
     it('refuses a malformed digest before touching storage', async () => {
       const backend = await open();
       expect(await codeOf(backend.exists('../../etc/passwd'))).toBe('validation_failed');

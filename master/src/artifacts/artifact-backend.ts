@@ -20,6 +20,12 @@ export interface ArtifactRef {
   size: number;
 }
 
+/** A stored artifact as `list` gives it. */
+export interface StoredArtifact extends ArtifactRef {
+  /** epoch ms it was stored (the file's or object's modification time) */
+  storedAt: number;
+}
+
 /** The bytes to store: a stream, or a file already on the master's disk. */
 export type ArtifactSource = Readable | { path: string };
 
@@ -36,6 +42,8 @@ export interface ArtifactBackend {
   get(sha256: string): Promise<{ stream: Readable; size: number }>;
   /** Removes an artifact; absent is fine. */
   delete(sha256: string): Promise<void>;
+  /** Every stored artifact with its size and when it was stored (the garbage collector's listing). */
+  list(): AsyncIterable<StoredArtifact>;
   /**
    * Only backends whose bytes workers reach directly (S3): a URL a worker can GET the
    * artifact from, valid for `expirySeconds`.

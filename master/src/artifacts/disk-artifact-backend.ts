@@ -5,10 +5,21 @@
 // URLs.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { notFound } from '../errors.js';
-import { assertArtifactRef, assertSha256, isStream, verifyFile, writeVerifiedFile, type ArtifactBackend, type ArtifactRef, type ArtifactSource } from './artifact-backend.js';
+import {
+  assertArtifactRef,
+  assertSha256,
+  isStream,
+  SHA256_HEX,
+  verifyFile,
+  writeVerifiedFile,
+  type ArtifactBackend,
+  type ArtifactRef,
+  type ArtifactSource,
+  type StoredArtifact,
+} from './artifact-backend.js';
 
 export class DiskArtifactBackend implements ArtifactBackend {
   readonly kind = 'disk' as const;
@@ -62,6 +73,19 @@ export class DiskArtifactBackend implements ArtifactBackend {
   async delete(sha256: string): Promise<void> {
     assertSha256(sha256);
     await rm(this.pathOf(sha256), { force: true });
+  }
+
+  async *list(): AsyncIterable<StoredArtifact> {
+    for (const a of await readdir(this.root).catch(() => [])) {
+      if (!/^[a-f0-9]{2}$/.test(a)) continue; // .tmp and anything else
+      for (const b of await readdir(path.join(this.root, a)).catch(() => [])) {
+        for (const sha256 of await readdir(path.join(this.root, a, b)).catch(() => [])) {
+          if (!SHA256_HEX.test(sha256)) continue;
+          const stats = await stat(path.join(this.root, a, b, sha256)).catch(() => undefined);
+          if (stats?.isFile()) yield { sha256, size: stats.size, storedAt: stats.mtimeMs };
+        }
+      }
+    }
   }
 
   /** The file of a stored artifact (for a same-host worker or a hard link); check exists() first. */

@@ -24,10 +24,12 @@ import {
   DEFAULT_PRESIGN_EXPIRY_SECONDS,
   isStream,
   mismatch,
+  SHA256_HEX,
   verifyFile,
   writeVerifiedFile,
   type ArtifactBackend,
   type ArtifactRef,
+  type StoredArtifact,
   type ArtifactSource,
 } from './artifact-backend.js';
 import type { S3Config } from './s3-config.js';
@@ -128,6 +130,19 @@ export class S3ArtifactBackend implements ArtifactBackend {
       await this.client.removeObject(this.bucket, artifactKey(sha256));
     } catch (error: unknown) {
       if (!isNotFound(error)) throw unavailable(`could not delete artifact ${sha256} from S3`, error);
+    }
+  }
+
+  async *list(): AsyncIterable<StoredArtifact> {
+    const prefix = artifactKey('');
+    try {
+      for await (const item of this.client.listObjectsV2(this.bucket, prefix, true) as AsyncIterable<{ name?: string; size?: number; lastModified?: Date }>) {
+        const sha256 = item.name?.slice(prefix.length) ?? '';
+        if (!SHA256_HEX.test(sha256)) continue;
+        yield { sha256, size: item.size ?? 0, storedAt: item.lastModified?.getTime() ?? 0 };
+      }
+    } catch (error: unknown) {
+      throw unavailable('could not list the artifacts in S3', error);
     }
   }
 

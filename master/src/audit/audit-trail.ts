@@ -3,8 +3,8 @@
 // that changes something (as the local admin, from `console`). An entry is written after the
 // answer has gone out, one insert each, so a request never waits for it; a failed write is
 // logged, never thrown at the request. Entries older than WHARF_AUDIT_RETENTION (90 days by
-// default) are pruned at start and every hour: the one retention rule Wharf has so far (a
-// general retention policy for tasks, logs and files is future work).
+// default) are pruned at start and every hour (tasks, logs and files have their own retention:
+// gc/garbage-collector.ts).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { AuditEntry, AuditPage, AuditQuery } from '../records/audit.js';

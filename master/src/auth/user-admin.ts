@@ -43,8 +43,18 @@ export class UserAdmin {
     return user;
   }
 
-  /** Changes the role and/or the disabled flag; answers the user as it is now. */
-  async update(by: User, id: string, change: { role?: Role | undefined; disabled?: boolean | undefined }): Promise<User> {
+  /** Changes the role, the disabled flag and/or the storage quota (null: the master's); answers the user as it is now. */
+  async update(
+    by: User,
+    id: string,
+    change: { role?: Role | undefined; disabled?: boolean | undefined; storageQuotaBytes?: number | null | undefined },
+  ): Promise<User> {
+    if (change.storageQuotaBytes !== undefined) {
+      const quota = change.storageQuotaBytes ?? undefined;
+      if ((await this.get(id)).storageQuotaBytes !== quota) {
+        if (!(await this.deps.store.updateUser(id, { storageQuotaBytes: quota }))) throw notFound(`user ${id}`);
+      }
+    }
     const user = await this.get(id);
     const roleChanges = change.role !== undefined && change.role !== user.role;
     const disabling = change.disabled === true && !user.disabled;

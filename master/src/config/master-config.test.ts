@@ -109,6 +109,23 @@ describe('master config', () => {
     expect(() => compileMasterConfig({ WHARF_AUTH_RATE_LIMIT: '0' })).toThrow(/WHARF_AUTH_RATE_LIMIT/);
   });
 
+  it('reads retention, the storage quota and the free-space floor, keeping a month by default', () => {
+    const defaults = compileMasterConfig({});
+    expect(defaults.retention).toEqual({ tasksMs: 30 * 86_400_000, dagRunsMs: 30 * 86_400_000, filesMs: 30 * 86_400_000, artifactsMs: 30 * 86_400_000, telemetryMs: 30 * 86_400_000 });
+    expect(defaults).toMatchObject({ gcIntervalMs: 3_600_000, gcBatchSize: 500, userStorageQuotaBytes: undefined, minFreeDisk: { bytes: 1024 ** 3 } });
+    const set = loadMasterConfig(['--retain-tasks', '0', '--retain-tasks-count=1000', '--gc-interval', '0', '--min-free-disk', '5%'], {
+      WHARF_RETAIN_FILES: '7d',
+      WHARF_RETAIN_DAG_RUNS_COUNT: '50',
+      WHARF_USER_STORAGE_QUOTA: '10Gi',
+    });
+    expect(set.retention).toMatchObject({ tasksMs: undefined, tasksCount: 1000, filesMs: 7 * 86_400_000, dagRunsCount: 50 });
+    expect(set).toMatchObject({ gcIntervalMs: undefined, userStorageQuotaBytes: 10 * 1024 ** 3, minFreeDisk: { percent: 5 } });
+    expect(compileMasterConfig({ WHARF_MIN_FREE_DISK: '0' }).minFreeDisk).toBeUndefined();
+    expect(() => compileMasterConfig({ WHARF_RETAIN_TASKS_COUNT: '0' })).toThrow(/WHARF_RETAIN_TASKS_COUNT \(--retain-tasks-count\) must be a whole number >= 1/);
+    expect(() => compileMasterConfig({ WHARF_MIN_FREE_DISK: '120%' })).toThrow(/WHARF_MIN_FREE_DISK \(--min-free-disk\) must be a size such as 1Gi, a share such as 5%/);
+    expect(() => compileMasterConfig({ WHARF_RETAIN_FILES: 'soon' })).toThrow(/WHARF_RETAIN_FILES/);
+  });
+
   it('parses durations', () => {
     expect(parseDurationMs('250ms')).toBe(250);
     expect(parseDurationMs('1.5m')).toBe(90_000);

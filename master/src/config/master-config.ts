@@ -68,6 +68,18 @@ const FLAGS: Record<string, string> = {
   'auth-rate-limit': 'WHARF_AUTH_RATE_LIMIT',
   'auth-global-rate-limit': 'WHARF_AUTH_GLOBAL_RATE_LIMIT',
   'audit-retention': 'WHARF_AUDIT_RETENTION',
+  // retention and garbage collection (gc/retention.ts), storage quota and the disk floor
+  'retain-tasks': 'WHARF_RETAIN_TASKS',
+  'retain-tasks-count': 'WHARF_RETAIN_TASKS_COUNT',
+  'retain-dag-runs': 'WHARF_RETAIN_DAG_RUNS',
+  'retain-dag-runs-count': 'WHARF_RETAIN_DAG_RUNS_COUNT',
+  'retain-files': 'WHARF_RETAIN_FILES',
+  'retain-artifacts': 'WHARF_RETAIN_ARTIFACTS',
+  'retain-telemetry': 'WHARF_RETAIN_TELEMETRY',
+  'gc-interval': 'WHARF_GC_INTERVAL',
+  'gc-batch': 'WHARF_GC_BATCH',
+  'user-storage-quota': 'WHARF_USER_STORAGE_QUOTA',
+  'min-free-disk': 'WHARF_MIN_FREE_DISK',
   'log-level': 'WHARF_LOG_LEVEL',
   'ws-ping-interval': 'WHARF_WS_PING_INTERVAL',
   'ws-max-buffer': 'WHARF_WS_MAX_BUFFER',
@@ -82,6 +94,25 @@ const FLAGS: Record<string, string> = {
   's3-secret-key': 'WHARF_S3_SECRET_KEY',
   's3-region': 'WHARF_S3_REGION',
 };
+
+/** Retention by age (ms; undefined = no age bound) and by count (undefined = no count bound), per kind. */
+export interface RetentionPolicy {
+  /** finished tasks outside DAG runs, with their attempts, events, logs and files */
+  tasksMs?: number | undefined;
+  tasksCount?: number | undefined;
+  /** finished DAG runs, with their tasks */
+  dagRunsMs?: number | undefined;
+  dagRunsCount?: number | undefined;
+  /** logs and output files of finished tasks (the task record stays, marked filesRemovedAt) */
+  filesMs?: number | undefined;
+  /** artifacts no DAG run references, by their age */
+  artifactsMs?: number | undefined;
+  /** a worker's telemetry history once it has sent nothing for this long */
+  telemetryMs?: number | undefined;
+}
+
+/** A free-space floor: a size or a share of the filesystem. */
+export type FreeSpaceFloor = { bytes: number } | { percent: number };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -197,6 +228,38 @@ const wholeNumber = (name: string, fallback: string) =>
       return n;
     });
 
+const optionalCount = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number >= 1 (got "${value}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** A free-space floor: a size (1Gi) or a share of the filesystem (5%); 0 = none. */
+const freeSpaceFloor = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx): FreeSpaceFloor | undefined => {
+      const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+      if (percent) {
+        const n = Number(percent[1]);
+        if (n < 100) return n === 0 ? undefined : { percent: n };
+      } else {
+        const n = value.trim() === '0' ? 0 : parseBytes(value);
+        if (n !== undefined) return n === 0 ? undefined : { bytes: n };
+      }
+      ctx.addIssue({ code: 'custom', message: `${name} must be a size such as 1Gi, a share such as 5%, or 0 for none (got "${value}")` });
+      return z.NEVER;
+    });
+
 const optionalSecret = (name: string, minLength: number) =>
   z
     .string()
@@ -261,6 +324,17 @@ const schema = z.object({
   WHARF_AUTH_RATE_LIMIT: wholeNumber('WHARF_AUTH_RATE_LIMIT', '60'),
   WHARF_AUTH_GLOBAL_RATE_LIMIT: wholeNumber('WHARF_AUTH_GLOBAL_RATE_LIMIT', '300'),
   WHARF_AUDIT_RETENTION: duration('WHARF_AUDIT_RETENTION', '90d'),
+  WHARF_RETAIN_TASKS: duration('WHARF_RETAIN_TASKS', '30d'),
+  WHARF_RETAIN_TASKS_COUNT: optionalCount('WHARF_RETAIN_TASKS_COUNT'),
+  WHARF_RETAIN_DAG_RUNS: duration('WHARF_RETAIN_DAG_RUNS', '30d'),
+  WHARF_RETAIN_DAG_RUNS_COUNT: optionalCount('WHARF_RETAIN_DAG_RUNS_COUNT'),
+  WHARF_RETAIN_FILES: duration('WHARF_RETAIN_FILES', '30d'),
+  WHARF_RETAIN_ARTIFACTS: duration('WHARF_RETAIN_ARTIFACTS', '30d'),
+  WHARF_RETAIN_TELEMETRY: duration('WHARF_RETAIN_TELEMETRY', '30d'),
+  WHARF_GC_INTERVAL: duration('WHARF_GC_INTERVAL', '1h'),
+  WHARF_GC_BATCH: wholeNumber('WHARF_GC_BATCH', '500'),
+  WHARF_USER_STORAGE_QUOTA: amount('WHARF_USER_STORAGE_QUOTA', 'bytes'),
+  WHARF_MIN_FREE_DISK: freeSpaceFloor('WHARF_MIN_FREE_DISK', '1Gi'),
   WHARF_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WHARF_WS_PING_INTERVAL: duration('WHARF_WS_PING_INTERVAL', '30s'),
   WHARF_WS_MAX_BUFFER: bytes('WHARF_WS_MAX_BUFFER', '4Mi'),
@@ -331,6 +405,16 @@ export interface MasterConfig {
   authGlobalRateLimitPerMinute: number;
   /** audit entries older than this are pruned */
   auditRetentionMs: number;
+  /** what the garbage collector removes, and how often it runs (gc/retention.ts) */
+  retention: RetentionPolicy;
+  /** the garbage collector's period; undefined = only on demand */
+  gcIntervalMs: number | undefined;
+  /** records per batch; the collector yields to other work between batches */
+  gcBatchSize: number;
+  /** bytes of logs, outputs and artifacts a user may keep before submissions are refused (an admin may set a user's own); undefined = no quota */
+  userStorageQuotaBytes: number | undefined;
+  /** below this much free space in the data dir uploads are refused; undefined = no floor */
+  minFreeDisk: FreeSpaceFloor | undefined;
   logLevel: string;
   /** WebSockets: ping period, and the unsent bytes a client may have before it is cut off as lagged */
   ws: { pingIntervalMs: number; maxBufferedBytes: number };
@@ -462,6 +546,19 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
     authRateLimitPerMinute: v.WHARF_AUTH_RATE_LIMIT,
     authGlobalRateLimitPerMinute: v.WHARF_AUTH_GLOBAL_RATE_LIMIT,
     auditRetentionMs: v.WHARF_AUDIT_RETENTION,
+    retention: {
+      tasksMs: v.WHARF_RETAIN_TASKS || undefined,
+      tasksCount: v.WHARF_RETAIN_TASKS_COUNT,
+      dagRunsMs: v.WHARF_RETAIN_DAG_RUNS || undefined,
+      dagRunsCount: v.WHARF_RETAIN_DAG_RUNS_COUNT,
+      filesMs: v.WHARF_RETAIN_FILES || undefined,
+      artifactsMs: v.WHARF_RETAIN_ARTIFACTS || undefined,
+      telemetryMs: v.WHARF_RETAIN_TELEMETRY || undefined,
+    },
+    gcIntervalMs: v.WHARF_GC_INTERVAL || undefined,
+    gcBatchSize: v.WHARF_GC_BATCH,
+    userStorageQuotaBytes: v.WHARF_USER_STORAGE_QUOTA || undefined,
+    minFreeDisk: v.WHARF_MIN_FREE_DISK,
     logLevel: v.WHARF_LOG_LEVEL,
     ws: { pingIntervalMs: v.WHARF_WS_PING_INTERVAL, maxBufferedBytes: v.WHARF_WS_MAX_BUFFER },
     telemetryHistoryMs: v.WHARF_TELEMETRY_HISTORY,

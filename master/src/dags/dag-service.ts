@@ -102,9 +102,11 @@ export class DagService {
   // ---------------------------------------------------------------- user-facing
 
   /** Stores a new run and queues its root tasks, in one store commit. */
-  submit(user: User, spec: DagSpec): Promise<DagRun> {
+  async submit(user: User, spec: DagSpec): Promise<DagRun> {
     // every task is checked now (admin-only settings, resource limits), not when it becomes ready
     this.tasks.checkSubmission(user, spec.tasks, (index) => `task "${spec.tasks[index]?.name ?? index}": `);
+    // and the storage quota once, before the run is made (its later tasks are part of what was accepted)
+    await this.tasks.checkStorageQuota(user);
     return this.serial.run(() => this.start(user, this.newRun(user, spec.name, spec.useCache, spec.tasks)));
   }
 
@@ -406,6 +408,7 @@ export class DagService {
         const inputs = toQueue.map((spec) => this.taskInput(run, spec, byName));
         try {
           await this.tasks.submitMany(owner, inputs, {
+            withinAcceptedRun: true,
             extraChanges: (created) => {
               created.forEach((task, i) => Object.assign(byName.get(toQueue[i]!.name)!, { state: 'queued', taskId: task.id }));
               return [update()];

@@ -17,6 +17,7 @@ import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { storageFull, WharfError } from '../errors.js';
+import type { DiskFloor } from './disk-floor.js';
 import type { OutputFileRecord } from '../records/output-file.js';
 import { OutputLedger, outputCapFor, type OutputCap, type ReceivedFile } from './output-ledger.js';
 import { normaliseOutputPath } from './output-paths.js';
@@ -175,7 +176,12 @@ export class FileStore {
   /** attempts whose uploads began in this run, or that were loaded from an earlier run */
   private readonly attempts = new Map<string, Promise<AttemptUploads>>();
 
-  constructor(dataDir: string, private readonly maxBytesPerTask: number) {
+  constructor(
+    dataDir: string,
+    private readonly maxBytesPerTask: number,
+    /** below its free space, new uploads are refused (WHARF_MIN_FREE_DISK) */
+    private readonly floor?: Pick<DiskFloor, 'check'>,
+  ) {
     this.filesDir = join(dataDir, 'files');
     this.stagingRoot = join(this.filesDir, '.staging');
     this.partialRoot = join(this.filesDir, '.partial');
@@ -198,6 +204,7 @@ export class FileStore {
    * the attempt's outputs already passed the cap.
    */
   async beginUpload(attemptId: string, options: { diskBytes?: number } = {}): Promise<UploadSession> {
+    await this.floor?.check(`the output upload of attempt ${attemptId}`);
     const cap = outputCapFor(this.maxBytesPerTask, options.diskBytes ?? 0);
     const uploads = await this.uploadsOf(attemptId, cap);
     uploads.ledger.setCap(cap);
@@ -269,6 +276,17 @@ export class FileStore {
     } else {
       await rm(uploads.stagingDir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The bytes of a task's stored output files (the garbage collector's measure); with `remove`,
+   * deletes the task's folder. Answers the bytes there were.
+   */
+  async removeTaskFiles(task: { id: string; userId: string }, options: { remove: boolean }): Promise<number> {
+    const dir = this.taskDir(task.userId, task.id);
+    const bytes = await folderBytes(dir);
+    if (options.remove && bytes >= 0) await rm(dir, { recursive: true, force: true });
+    return Math.max(0, bytes);
   }
 
   /** Attempts that may have staged files or a manifest (uploads began, or found at start). */
@@ -351,4 +369,22 @@ export class FileStore {
 function safeSegment(id: string): string {
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new WharfError('validation_failed', `invalid id "${id.slice(0, 64)}"`);
   return id;
+}
+
+/** Bytes the regular files under `dir` hold alone (symlinks not followed); -1 when it does not exist. */
+async function folderBytes(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return -1;
+  }
+  let bytes = 0;
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) bytes += Math.max(0, await folderBytes(full));
+    // a file that is also a DAG artifact (a hard link) frees nothing until its last link goes
+    else if (entry.isFile()) bytes += await lstat(full).then((s) => (s.nlink > 1 ? 0 : s.size), () => 0);
+  }
+  return bytes;
 }

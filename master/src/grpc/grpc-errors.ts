@@ -7,6 +7,8 @@ const STATUS: Record<WharfErrorCode, grpc.status> = {
   forbidden: grpc.status.PERMISSION_DENIED,
   not_found: grpc.status.NOT_FOUND,
   conflict: grpc.status.FAILED_PRECONDITION,
+  storage_quota_exceeded: grpc.status.PERMISSION_DENIED,
+  gone: grpc.status.NOT_FOUND,
   payload_too_large: grpc.status.RESOURCE_EXHAUSTED,
   data_corrupted: grpc.status.DATA_LOSS,
   sequence_gap: grpc.status.OUT_OF_RANGE,

@@ -26,7 +26,7 @@ import type { TokenBucketLimiter } from '../auth/rate-limiter.js';
 import type { HeartbeatStats } from '../cluster/heartbeat-stats.js';
 import { certificateRef, type PeerCertificate, type WorkerIdentity } from '../cluster/worker-identity.js';
 import type { WorkerChannel, WorkerRegistry } from '../cluster/worker-registry.js';
-import { WharfError } from '../errors.js';
+import { isStorageFull, WharfError } from '../errors.js';
 import type { FileStore, UploadSession } from '../files/file-store.js';
 import type { Logger } from '../logger.js';
 import type { LogStore, LogStreamName } from '../logs/log-store.js';
@@ -167,6 +167,8 @@ export class WorkerGateway {
   private port: GrpcTlsPort | undefined;
   /** every open stream of each worker, ended when the worker is removed */
   private readonly openCalls = new Map<string, Set<() => void>>();
+  /** attempts whose task was told that its upload is refused for room (said once per attempt) */
+  private readonly uploadRefusalsTold = new Set<string>();
 
   constructor(private readonly deps: WorkerGatewayDeps) {
     const proto = loadWharfProto();
@@ -563,7 +565,18 @@ export class WorkerGateway {
           const found = this.deps.tasks.attemptOf(workerId, chunk.attemptId);
           if (!found) throw new WharfError('conflict', `attempt ${chunk.attemptId} is no longer this worker's`);
           // every stream of the attempt counts against one cap, the task's disk request when smaller
-          session = await this.deps.files.beginUpload(chunk.attemptId, { diskBytes: found.task.resources.disk });
+          try {
+            session = await this.deps.files.beginUpload(chunk.attemptId, { diskBytes: found.task.resources.disk });
+            this.uploadRefusalsTold.delete(chunk.attemptId);
+          } catch (error: unknown) {
+            // refused for room (the free-space floor): the worker retries later; the task says why, once
+            if (isStorageFull(error) && !this.uploadRefusalsTold.has(chunk.attemptId)) {
+              this.uploadRefusalsTold.add(chunk.attemptId);
+              const message = `output upload refused, retried by the worker until there is room: ${WharfError.from(error).message}`;
+              await this.deps.tasks.uploadRefused(workerId, chunk.attemptId, message, Date.now()).catch(() => undefined);
+            }
+            throw error;
+          }
         } else if (chunk.attemptId !== attemptId) {
           throw new WharfError('validation_failed', 'attemptId: one upload stream carries one attempt');
         }

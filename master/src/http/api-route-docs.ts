@@ -13,6 +13,7 @@ import { logLinesQuery, rawLogQuery } from './log-routes.js';
 import { listQuery as dagListQuery } from './dag-routes.js';
 import { gangSchema, MAX_GANG_SIZE } from '../gangs/gang-input.js';
 import { gangListQuery } from './gang-routes.js';
+import { gcQuery, usageQuery } from './gc-routes.js';
 import { listQuery as deadLetterListQuery, selectionSchema as deadLetterSelectionSchema } from './dead-letter-routes.js';
 import { createQueueSchema, patchQueueSchema, userLimitSchema } from '../queues/queue-input.js';
 import { putSchema as registryCredentialSchema, listQuery as registryCredentialListQuery } from './registry-credential-routes.js';
@@ -31,6 +32,7 @@ import {
   fitAnswerViewSchema,
   logLinesViewSchema,
   fileViewSchema,
+  gcReportSchema,
   inviteViewSchema,
   joinTokenViewSchema,
   oneLineJoinViewSchema,
@@ -40,6 +42,7 @@ import {
   resourcesSchema,
   taskViewSchema,
   userLimitViewSchema,
+  userUsageViewSchema,
   userViewSchema,
   workerHistorySchema,
   workerTelemetryViewSchema,
@@ -79,7 +82,7 @@ export interface RouteDoc {
   /** the success answers */
   responses: Record<number, ResponseDoc>;
   /** error answers besides 401 (user, admin) and 403 (admin), which are added: status → when */
-  errors?: Partial<Record<400 | 401 | 403 | 404 | 409 | 413 | 429 | 503, string>> | undefined;
+  errors?: Partial<Record<400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 503, string>> | undefined;
 }
 
 const id = z.string().min(1).max(128);
@@ -284,11 +287,11 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
   },
   {
     method: 'patch', path: '/api/users/{id}', operationId: 'updateUser', tag: 'Users', auth: 'admin',
-    summary: 'Change a user\'s role, or disable or enable the account (its login sessions end)',
+    summary: 'Change a user\'s role, disable or enable the account (its login sessions end), or set their storage quota',
     params: { id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) },
     body: { schema: userPatchSchema },
     responses: { 200: { description: 'the user', schema: one('user', userViewSchema) } },
-    errors: { 400: 'a bad field, or neither role nor disabled', 404: 'no such user', 409: 'the last enabled admin' },
+    errors: { 400: 'a bad field, or none of role, disabled and storageQuotaBytes', 404: 'no such user', 409: 'the last enabled admin' },
   },
   {
     method: 'delete', path: '/api/users/{id}', operationId: 'deleteUser', tag: 'Users', auth: 'admin',
@@ -340,7 +343,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     summary: 'Submit a task',
     body: { schema: taskInputSchema },
     responses: { 201: { description: 'the queued task', schema: one('task', taskViewSchema), headers: LOCATION } },
-    errors: { 400: 'a bad field (the message names it)', 403: 'an admin-only setting from a non-admin (runtime exec, network host, capAdd, a user name or uid 0)' },
+    errors: { 400: 'a bad field (the message names it)', 403: 'an admin-only setting from a non-admin (runtime exec, network host, capAdd, a user name or uid 0), or storage_quota_exceeded: the user keeps more bytes than their storage quota (the message names used and limit)' },
   },
   {
     method: 'post', path: '/api/tasks/fit', operationId: 'checkTaskFit', tag: 'Tasks', auth: 'user',
@@ -355,7 +358,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     summary: 'Submit up to 1,000 tasks, all or nothing',
     body: { schema: taskBatchSchema },
     responses: { 201: { description: 'the queued tasks, in order', schema: many('tasks', taskViewSchema) } },
-    errors: { 400: 'a bad submission, named tasks[i].field; nothing is queued', 403: 'an admin-only setting from a non-admin' },
+    errors: { 400: 'a bad submission, named tasks[i].field; nothing is queued', 403: 'an admin-only setting from a non-admin, or storage_quota_exceeded' },
   },
   {
     method: 'get', path: '/api/tasks', operationId: 'listTasks', tag: 'Tasks', auth: 'user',
@@ -408,7 +411,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     responses: {
       200: { description: 'the log text (with several attempts each starts with "--- attempt N on worker W ---"), or a page of lines', contentType: 'text/plain', schema: logLinesViewSchema },
     },
-    errors: { 400: 'a bad line parameter (named): a pattern RE2 cannot take or longer than 500 characters, an attempt the task does not have', 404: 'no such task, or another user\'s' },
+    errors: { 400: 'a bad line parameter (named): a pattern RE2 cannot take or longer than 500 characters, an attempt the task does not have', 404: 'no such task, or another user\'s', 410: 'retention removed the task\'s logs and files (WHARF_RETAIN_FILES); the message says when' },
   },
   {
     method: 'get', path: '/api/tasks/{id}/logs/raw', operationId: 'downloadTaskLog', tag: 'Tasks', auth: 'user',
@@ -416,7 +419,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     params: { id },
     query: rawLogQuery,
     responses: { 200: { description: 'the stored bytes (stdout, stderr and the master\'s notes, in order)', contentType: 'text/plain', headers: { 'Content-Disposition': 'attachment; filename="task-<id8>[-attempt-N].log"' } } },
-    errors: { 400: 'an attempt the task does not have', 404: 'no such task, or another user\'s' },
+    errors: { 400: 'an attempt the task does not have', 404: 'no such task, or another user\'s', 410: 'retention removed the task\'s logs and files (WHARF_RETAIN_FILES); the message says when' },
   },
 
   // --- dead letters
@@ -689,7 +692,7 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     summary: "One task's output files",
     params: { taskId: id },
     responses: { 200: { description: 'the files', schema: many('files', fileViewSchema) } },
-    errors: { 404: 'no such task, or another user\'s' },
+    errors: { 404: 'no such task, or another user\'s', 410: 'retention removed the task\'s logs and files' },
   },
   {
     method: 'get', path: '/api/files/{taskId}/download/{path}', operationId: 'downloadFile', tag: 'Files', auth: 'user',
@@ -697,7 +700,23 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
     description: '`path` is the file\'s path under /output and may contain slashes (`a/b.txt`), sent as they are.',
     params: { taskId: id, path: z.string().min(1) },
     responses: { 200: { description: 'the bytes; header X-Wharf-Sha256', contentType: 'application/octet-stream', headers: { 'X-Wharf-Sha256': 'the sha256 the master computed' } } },
-    errors: { 400: 'a traversal path', 404: 'no such task or file' },
+    errors: { 400: 'a traversal path', 404: 'no such task or file', 410: 'retention removed the task\'s logs and files' },
+  },
+
+  // --- retention and storage
+  {
+    method: 'post', path: '/api/admin/gc', operationId: 'runGc', tag: 'Retention', auth: 'admin',
+    summary: 'Run the garbage collector now (retention by age and count; docs/OPERATIONS.md)',
+    query: gcQuery,
+    responses: { 200: { description: 'what the run removed (with dryRun=true: what it would remove; nothing is removed) and the bytes freed', schema: gcReportSchema } },
+    errors: { 400: 'dryRun not true or false' },
+  },
+  {
+    method: 'get', path: '/api/usage', operationId: 'getUsage', tag: 'Retention', auth: 'user',
+    summary: 'Bytes of logs, outputs and artifacts per user, with each quota (yours; everyone\'s for an admin)',
+    query: usageQuery,
+    responses: { 200: { description: 'one entry per user; measured at most 30 s ago', schema: z.strictObject({ users: z.array(userUsageViewSchema), measuredAt: z.string() }) } },
+    errors: { 400: 'a bad user', 404: 'no such user, or (for a user) another one' },
   },
 
   // --- DAGs
@@ -716,21 +735,21 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
         headers: LOCATION,
       },
     },
-    errors: { 400: 'a bad file (cycle: a -> b -> a, tasks[2].depends_on: unknown task …, unknown field "imgae" (did you mean "image"?))', 403: 'an exec task from a non-admin', 413: 'a file over 1 MiB' },
+    errors: { 400: 'a bad file (cycle: a -> b -> a, tasks[2].depends_on: unknown task …, unknown field "imgae" (did you mean "image"?))', 403: 'an exec task from a non-admin, or storage_quota_exceeded', 413: 'a file over 1 MiB' },
   },
   {
     method: 'post', path: '/api/dags/{id}/retry', operationId: 'retryDag', tag: 'DAGs', auth: 'user',
     summary: 'Retry an ended run from its failed tasks: a new run reusing the tasks that succeeded',
     params: { id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) },
     responses: { 201: { description: 'the new run (origin {kind: retry}); reused tasks have reusedFrom', schema: one('dag', dagSummaryViewSchema), headers: LOCATION } },
-    errors: { 403: 'an exec task from a non-admin', 404: 'no such run, or another user\'s', 409: 'the run is still running, or it succeeded (nothing to retry)' },
+    errors: { 403: 'an exec task from a non-admin, or storage_quota_exceeded', 404: 'no such run, or another user\'s', 409: 'the run is still running, or it succeeded (nothing to retry)' },
   },
   {
     method: 'post', path: '/api/dags/{id}/rerun', operationId: 'rerunDag', tag: 'DAGs', auth: 'user',
     summary: 'Run an ended run\'s file anew, as a new run',
     params: { id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/) },
     responses: { 201: { description: 'the new run (origin {kind: rerun})', schema: one('dag', dagSummaryViewSchema), headers: LOCATION } },
-    errors: { 403: 'an exec task from a non-admin', 404: 'no such run, or another user\'s', 409: 'the run is still running' },
+    errors: { 403: 'an exec task from a non-admin, or storage_quota_exceeded', 404: 'no such run, or another user\'s', 409: 'the run is still running' },
   },
   {
     method: 'get', path: '/api/dags', operationId: 'listDags', tag: 'DAGs', auth: 'user',

@@ -44,6 +44,7 @@ export const AUDITED_ROUTES: readonly AuditedRoute[] = [
   { method: 'POST', pattern: /^\/api\/auth\/refresh\/?$/, action: 'auth.refresh' },
   { method: 'POST', pattern: /^\/api\/tasks\/?$/, action: 'task.submit' },
   { method: 'POST', pattern: /^\/api\/tasks\/batch\/?$/, action: 'task.submit-batch' },
+  { method: 'POST', pattern: /^\/api\/admin\/gc\/?$/, action: 'gc.run' },
   { method: 'DELETE', pattern: new RegExp(`^/api/tasks/${ID}/?$`), action: 'task.cancel', object: idOf('task') },
   { method: 'POST', pattern: new RegExp(`^/api/workers/${ID}/drain/?$`), action: 'worker.drain', object: idOf('worker') },
   { method: 'POST', pattern: new RegExp(`^/api/workers/${ID}/activate/?$`), action: 'worker.activate', object: idOf('worker') },

@@ -15,6 +15,7 @@ import type { DagService } from '../dags/dag-service.js';
 import type { GangService } from '../gangs/gang-service.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
+import { assertFilesKept } from '../files/files-removed.js';
 import { normaliseOutputPath } from '../files/output-paths.js';
 import { followTaskLogs } from '../logs/log-follower.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -36,6 +37,9 @@ import { userRoutes } from './user-routes.js';
 import { dagRoutes } from './dag-routes.js';
 import { gangRoutes } from './gang-routes.js';
 import { deadLetterRoutes } from './dead-letter-routes.js';
+import { gcRoutes } from './gc-routes.js';
+import type { GarbageCollector } from '../gc/garbage-collector.js';
+import type { StorageUsage } from '../gc/storage-usage.js';
 import { fileView, taskView, userView, workerView } from './views.js';
 
 export interface RouteDeps {
@@ -64,6 +68,9 @@ export interface RouteDeps {
   store?: Store | undefined;
   /** queues and user limits (/api/queues, /api/user-limits); absent = no such routes */
   queues?: QueueService | undefined;
+  /** retention and storage (POST /api/admin/gc, GET /api/usage); absent = no such routes */
+  gc?: GarbageCollector | undefined;
+  usage?: StorageUsage | undefined;
 }
 
 export const registerSchema = z.object({
@@ -193,6 +200,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   }
   if (deps.registryCredentials) router.use(registryCredentialRoutes(deps.registryCredentials));
   router.use(deadLetterRoutes(tasks));
+  if (deps.gc && deps.usage && deps.store) router.use(gcRoutes({ gc: deps.gc, usage: deps.usage, store: deps.store }));
   if (deps.queues) router.use(queueRoutes(deps.queues));
 
   router.get('/auth/me', handle((_req, res) => void res.json({ user: userView(currentUser(res)) })));
@@ -276,6 +284,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const follow = req.query.follow === 'true' || req.query.follow === '1';
       const details = await tasks.get(currentUser(res), param(req, 'id'));
+      assertFilesKept(details);
       if (wantsLines(req.query)) {
         if (follow) throw new WharfError('validation_failed', 'follow: answers the text log; it cannot be combined with grep, stream, attempt, after, limit or format');
         await answerLogLines(details, req.query, deps.logs, res);
@@ -288,6 +297,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     '/tasks/:id/logs/raw',
     handle(async (req, res) => {
       const details = await tasks.get(currentUser(res), param(req, 'id'));
+      assertFilesKept(details);
       await downloadRawLog(details, req.query, deps.logs, res);
     }),
   );
@@ -398,6 +408,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const user = currentUser(res);
       const task = await tasks.visibleTask(user, param(req, 'taskId'));
+      assertFilesKept(task);
       res.json({ files: (await tasks.listFiles(user, task.id)).map(fileView) });
     }),
   );
@@ -406,6 +417,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     handle(async (req, res) => {
       const user = currentUser(res);
       const task = await tasks.visibleTask(user, param(req, 'taskId'));
+      assertFilesKept(task);
       const segments = (req.params as Record<string, unknown>).path;
       const path = Array.isArray(segments) ? segments.join('/') : String(segments ?? '');
       const wanted = normaliseOutputPath(path);

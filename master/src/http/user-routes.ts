@@ -85,9 +85,20 @@ export const patchSchema = z
   .object({
     role: z.enum(['admin', 'user'], 'must be admin or user').optional(),
     disabled: z.boolean('must be true or false').optional(),
+    // bytes of logs, outputs and artifacts the user may keep; null = back to WHARF_USER_STORAGE_QUOTA
+    storageQuotaBytes: z
+      .number('must be a number of bytes, or null for the master-wide quota')
+      .int('must be a whole number of bytes')
+      .min(0, 'must be at least 0')
+      .max(Number.MAX_SAFE_INTEGER, 'is too large')
+      .nullable()
+      .optional(),
   })
   .strict()
-  .refine((body) => body.role !== undefined || body.disabled !== undefined, 'body: give role and/or disabled');
+  .refine(
+    (body) => body.role !== undefined || body.disabled !== undefined || body.storageQuotaBytes !== undefined,
+    'body: give role, disabled and/or storageQuotaBytes',
+  );
 
 export const auditQuery = z
   .object({
@@ -161,6 +172,7 @@ export function userRoutes(deps: UserRouteDeps): Router {
       const actions = [
         ...(change.role !== undefined ? [`user.role.${change.role}`] : []),
         ...(change.disabled === true ? ['user.disable'] : change.disabled === false ? ['user.enable'] : []),
+        ...(change.storageQuotaBytes !== undefined ? ['user.quota'] : []),
       ];
       auditAction(res, actions.length === 1 ? actions[0]! : 'user.update');
       res.json({ user: userView(await deps.users.update(admin, id, change)) });

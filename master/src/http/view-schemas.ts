@@ -45,6 +45,7 @@ export const userViewSchema = z.strictObject({
   name: z.string(),
   role: z.enum(['admin', 'user']),
   disabled: z.boolean().describe('an admin disabled the account: no login, none of its tokens work'),
+  storageQuotaBytes: count.nullable().describe('bytes of logs, outputs and artifacts the user may keep; null = the master-wide WHARF_USER_STORAGE_QUOTA'),
   createdAt: time,
 });
 
@@ -180,6 +181,7 @@ export const taskViewSchema = z
     retriesUsed: count.describe('retries taken, never above maxRetries'),
     retryPolicy: retryPolicyViewSchema,
     deadLetteredAt: time.nullable().describe('when it failed through its retry policy (a dead letter); null when not one, or re-queued or dismissed'),
+    filesRemovedAt: time.nullable().describe('when retention (WHARF_RETAIN_FILES) removed its logs and output files; null while they are kept'),
     startDeadline: time.nullable().describe('not running by then: fails with deadline_exceeded'),
     deadline: time.nullable().describe('not ended by then: stopped and fails with deadline_exceeded'),
     deadlineExceeded: z.enum(DEADLINE_KINDS).nullable().describe('the deadline that ended it'),
@@ -445,6 +447,27 @@ export const joinTokenViewSchema = z
 export const registryCredentialViewSchema = z
   .strictObject({ id: z.string(), userId: z.string(), registry: z.string(), username: z.string(), createdAt: time })
   .describe('a registry credential, never its password');
+
+// retention and storage (http/gc-routes.ts)
+export const gcReportSchema = z.strictObject({
+  removed: z
+    .strictObject({ tasks: count, events: count, logs: count, files: count, dagRuns: count, artifacts: count, telemetry: count })
+    .describe('tasks, their events, attempt logs, output files, DAG runs, unreferenced artifacts, idle workers\' telemetry histories'),
+  bytesFreed: count.describe('bytes of logs, output files and artifacts removed (a dry run: would be)'),
+  dryRun: z.boolean(),
+  durationMs: count,
+  startedAt: time,
+});
+
+export const userUsageViewSchema = z.strictObject({
+  userId: z.string(),
+  email: z.string().nullable().describe('null: the account was deleted (its work is kept)'),
+  logBytes: count,
+  outputBytes: count,
+  artifactBytes: count.describe('artifacts of the user\'s DAG runs (one shared by two users counts for both)'),
+  totalBytes: count,
+  quotaBytes: count.nullable().describe('the user\'s own quota, else WHARF_USER_STORAGE_QUOTA; null = none'),
+});
 
 export const errorEnvelopeSchema = z
   .strictObject({

@@ -9,7 +9,16 @@ import type { WorkerTelemetry } from '../telemetry/telemetry-service.js';
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export function userView(user: User) {
-  return { id: user.id, email: user.email, name: user.name, role: user.role, disabled: user.disabled ?? false, createdAt: iso(user.createdAt) };
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    disabled: user.disabled ?? false,
+    // null: the master-wide WHARF_USER_STORAGE_QUOTA applies
+    storageQuotaBytes: user.storageQuotaBytes ?? null,
+    createdAt: iso(user.createdAt),
+  };
 }
 
 export function attemptView(attempt: Attempt) {
@@ -66,6 +75,7 @@ export function taskView(task: Task | TaskDetails) {
     // maxRetries: it backs off as the master's defaults say)
     retryPolicy: { maxRetries: task.maxRetries, ...task.retryPolicy },
     deadLetteredAt: iso(task.deadLetteredAt) ?? null,
+    filesRemovedAt: iso(task.filesRemovedAt) ?? null,
     startDeadline: iso(task.startDeadline) ?? null,
     deadline: iso(task.deadline) ?? null,
     // the deadline that ended it (with the reason deadline_exceeded: …), or null

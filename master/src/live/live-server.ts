@@ -21,6 +21,7 @@ import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import { WharfError } from '../errors.js';
 import { taskView, workerTelemetryView, workerView } from '../http/views.js';
 import type { Logger } from '../logger.js';
+import { assertFilesKept } from '../files/files-removed.js';
 import { followTaskLogs, type FollowedAttempt } from '../logs/log-follower.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { MasterMetrics } from '../metrics/master-metrics.js';
@@ -179,7 +180,11 @@ export class LiveServer {
     if (route.channel === 'telemetry' && route.workerId !== undefined && !this.deps.registry.get(route.workerId)) {
       throw new WharfError('not_found', `worker ${route.workerId} not found`);
     }
-    if (route.channel === 'logs') return { principal, details: await this.deps.tasks.get(user, route.taskId) };
+    if (route.channel === 'logs') {
+      const details = await this.deps.tasks.get(user, route.taskId);
+      assertFilesKept(details);
+      return { principal, details };
+    }
     return { principal };
   }
 

@@ -12,6 +12,7 @@
 // full), so the worker's resend of it is taken. Subscribers (log followers) get every applied
 // chunk.
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { storageFull, WharfError } from '../errors.js';
 
@@ -138,6 +139,43 @@ export class LogStore {
 
   close(): void {
     for (const id of [...this.open.keys()]) this.closeAttempt(id);
+  }
+
+  /** The bytes of every task's logs on disk, one task (folder) at a time (storage usage). */
+  async *taskLogBytes(): AsyncIterable<{ taskId: string; bytes: number }> {
+    for (const taskId of await readdir(this.dir).catch(() => [] as string[])) {
+      let bytes = 0;
+      for (const name of await readdir(join(this.dir, taskId)).catch(() => [] as string[])) {
+        bytes += await stat(join(this.dir, taskId, name)).then((s) => s.size, () => 0);
+      }
+      yield { taskId, bytes };
+    }
+  }
+
+  /**
+   * The bytes and attempt logs a finished task keeps on disk (the garbage collector's measure);
+   * with `remove`, deletes them (closing any file still open). Answers what there was.
+   */
+  async removeTask(taskId: string, attemptIds: readonly string[], options: { remove: boolean }): Promise<{ logs: number; bytes: number }> {
+    const dir = join(this.dir, taskId);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return { logs: 0, bytes: 0 };
+    }
+    let bytes = 0;
+    let logs = 0;
+    for (const name of names) {
+      const size = await stat(join(dir, name)).then((s) => s.size, () => 0);
+      bytes += size;
+      if (name.endsWith('.log')) logs += 1;
+    }
+    if (options.remove) {
+      for (const attemptId of attemptIds) this.closeAttempt(attemptId);
+      await rm(dir, { recursive: true, force: true });
+    }
+    return { logs, bytes };
   }
 
   private write(taskId: string, log: AttemptLog, attemptId: string, seq: number, stream: LogStreamName, data: Buffer, atMs: number): void {

@@ -5,6 +5,7 @@
 // the timed store (store-operation latency) and the WebSocket server. The alert rules and the
 // Grafana board in deploy/monitoring/ are written against these names (test/monitoring.test.ts
 // checks that every name they use is exported here).
+import { GC_KINDS, type GcReport } from '../gc/garbage-collector.js';
 import { statfs } from 'node:fs/promises';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { IDENTITY_REFUSALS } from '../cluster/worker-identity.js';
@@ -36,6 +37,8 @@ export interface MetricsSources {
   dataDir: string;
   /** gangs (wharf_gangs, wharf_gang_wait_seconds); absent = not exported */
   gangs?: Pick<GangService, 'countByStatus' | 'onChange'> | undefined;
+  /** the free-space floor below which uploads are refused (WHARF_MIN_FREE_DISK), in bytes now; absent = none */
+  minFreeBytes?: (() => Promise<number>) | undefined;
 }
 
 export class MasterMetrics {
@@ -55,6 +58,9 @@ export class MasterMetrics {
   private readonly workerCallRefusals: Counter<'rpc' | 'reason'>;
   private readonly deadlinesExceeded: Counter<'deadline'>;
   private readonly preemptions: Counter<'queue'>;
+  private readonly gcRuns: Counter<'dry_run'>;
+  private readonly gcRemoved: Counter<'kind'>;
+  private readonly gcBytesFreed: Counter;
   /** when each live task last entered `queued` / `assigned` (epoch ms) */
   private readonly queuedAt = new Map<string, number>();
   /** queued tasks: from when they may be placed (entering the queue, or the end of a retry's backoff) */
@@ -164,6 +170,34 @@ export class MasterMetrics {
       labelNames: ['queue'],
       registers,
     });
+    // retention (gc/garbage-collector.ts): runs, and what real runs removed
+    this.gcRuns = new Counter({
+      name: 'wharf_gc_runs_total',
+      help: 'Garbage-collection runs since the master started (dry_run="true": reports only).',
+      labelNames: ['dry_run'],
+      registers,
+    });
+    this.gcRemoved = new Counter({
+      name: 'wharf_gc_removed_total',
+      help: 'Records and files garbage collection removed since the master started, by kind (tasks, events, logs, files, dagRuns, artifacts, telemetry).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.gcBytesFreed = new Counter({
+      name: 'wharf_gc_bytes_freed_total',
+      help: 'Bytes of logs, output files and artifacts garbage collection removed since the master started.',
+      registers,
+    });
+    for (const dryRun of ['true', 'false']) this.gcRuns.inc({ dry_run: dryRun }, 0);
+    for (const kind of GC_KINDS) this.gcRemoved.inc({ kind }, 0);
+  }
+
+  /** A garbage-collection run ended; a dry run counts as a run and removes nothing. */
+  countGcRun(report: Pick<GcReport, 'dryRun' | 'removed' | 'bytesFreed'>): void {
+    this.gcRuns.inc({ dry_run: String(report.dryRun) });
+    if (report.dryRun) return;
+    for (const kind of GC_KINDS) if (report.removed[kind] > 0) this.gcRemoved.inc({ kind }, report.removed[kind]);
+    if (report.bytesFreed > 0) this.gcBytesFreed.inc(report.bytesFreed);
   }
 
   /** Connects the scrape-time gauges and the task/worker hooks. Call once, at start. */
@@ -345,6 +379,15 @@ export class MasterMetrics {
       async collect() {
         const stats = await statfsOrUndefined(dataDir);
         this.set(stats ? stats.bavail * stats.bsize : Number.NaN);
+      },
+    });
+    const { minFreeBytes } = deps;
+    new Gauge({
+      name: 'wharf_data_dir_min_free_bytes',
+      help: 'The free-space floor of the data dir (WHARF_MIN_FREE_DISK) in bytes: below it uploads of task outputs are refused; 0 = no floor.',
+      registers,
+      async collect() {
+        this.set(minFreeBytes ? await minFreeBytes() : 0);
       },
     });
     new Gauge({

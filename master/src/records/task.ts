@@ -139,6 +139,11 @@ export interface Task extends ContainerSettings {
   outputs?: string[] | undefined;
   /** DAG tasks only: false = the worker neither reads nor fills its artifact cache */
   useCache?: boolean | undefined;
+  /**
+   * epoch ms retention removed the task's logs and output files (WHARF_RETAIN_FILES, gc/): the
+   * record stays, and its logs and downloads answer 410 saying so
+   */
+  filesRemovedAt?: number | undefined;
   // ---- queues and placement (records/queue.ts) ----
   /** the queue the task waits in (`default` when the submission named none) */
   queue: string;

@@ -17,6 +17,8 @@ export interface User {
    * Absent = 0 (records from before it existed).
    */
   tokenVersion?: number | undefined;
+  /** bytes of logs, outputs and artifacts this user may keep (an admin set it); absent = the master's WHARF_USER_STORAGE_QUOTA */
+  storageQuotaBytes?: number | undefined;
 }
 
 export interface UserWithPassword extends User {
@@ -24,4 +26,4 @@ export interface UserWithPassword extends User {
 }
 
 /** What an admin may change on a user (auth/user-admin.ts). */
-export type UserPatch = Partial<Pick<User, 'role' | 'disabled' | 'tokenVersion' | 'name'>>;
+export type UserPatch = Partial<Pick<User, 'role' | 'disabled' | 'tokenVersion' | 'name' | 'storageQuotaBytes'>>;

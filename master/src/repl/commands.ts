@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { formatBytes } from '@wharf/proto';
+import { formatBytes, parseBytes } from '@wharf/proto';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { parseAuditTime } from '../audit/audit-time.js';
 import type { AuthService } from '../auth/auth-service.js';
@@ -23,6 +23,9 @@ import type { DagService } from '../dags/dag-service.js';
 import { DAG_NAME_PATTERN, MAX_DAG_FILE_BYTES, parseDagFile } from '../dags/dag-spec.js';
 import { WharfError } from '../errors.js';
 import type { FileStore } from '../files/file-store.js';
+import { assertFilesKept } from '../files/files-removed.js';
+import type { GarbageCollector } from '../gc/garbage-collector.js';
+import { StorageUsage } from '../gc/storage-usage.js';
 import type { LogStore } from '../logs/log-store.js';
 import { TASK_STATUSES, TERMINAL_TASK_STATUSES, type Task, type TaskStatus } from '../records/task.js';
 import type { User } from '../records/user.js';
@@ -73,6 +76,9 @@ export interface ReplServices {
   audit: AuditTrail;
   /** queues and user limits (queues) */
   queues: QueueService;
+  /** retention (gc) and storage usage (usage) */
+  gc: GarbageCollector;
+  usage: StorageUsage;
   /** the start join token */
   joinToken: string;
   /** `sha256:…` of the CA workers pin */
@@ -318,6 +324,7 @@ async function printLogs(ctx: ReplContext, taskId: string, follow: boolean): Pro
   const { tasks, logs } = ctx.services;
   const s = ctx.style;
   const details = await tasks.get(ctx.admin, taskId);
+  assertFilesKept(details);
   const attempts = new Map(details.attempts.map((a) => [a.id, { number: a.number, workerId: a.workerId }]));
   const decoders = new Map<string, StringDecoder>();
   let lastAttempt: string | undefined;
@@ -1174,8 +1181,8 @@ function commandList(): Command[] {
     },
     {
       name: 'user',
-      usage: 'user disable|enable <user> | user role <user> admin|user | user delete <user> --yes',
-      summary: 'disable, enable or delete an account, or change its role (PATCH/DELETE /api/users/:id)',
+      usage: 'user disable|enable <user> | user role <user> admin|user | user quota <user> <bytes>|default | user delete <user> --yes',
+      summary: 'disable, enable or delete an account, change its role or its storage quota (PATCH/DELETE /api/users/:id)',
       details: [
         '<user> is an email address or an id (or a unique start of one).',
         'disable  the account cannot log in and every token of it stops at once (open WebSockets and',
@@ -1184,16 +1191,22 @@ function commandList(): Command[] {
         '         API tokens go on with the new role.',
         'delete   cancels the account\'s unfinished tasks and DAG runs, revokes its API tokens and removes',
         '         it; its tasks, logs, files and audit entries are kept. Needs --yes.',
+        'quota    the bytes of logs, outputs and artifacts the account may keep before its submissions',
+        '         are refused (10Gi, 500Mi, or bytes); default = back to WHARF_USER_STORAGE_QUOTA.',
         'The last enabled admin cannot be demoted, disabled or deleted.',
       ].join('\n'),
       args: ['none', 'none', 'none'],
       flags: ['--yes'],
       audit: (args) =>
-        args[0] === 'disable' || args[0] === 'enable' || args[0] === 'delete' ? `user.${args[0]}` : args[0] === 'role' ? `user.role.${args[2] ?? ''}` : undefined,
+        args[0] === 'disable' || args[0] === 'enable' || args[0] === 'delete' || args[0] === 'quota'
+          ? `user.${args[0]}`
+          : args[0] === 'role'
+            ? `user.role.${args[2] ?? ''}`
+            : undefined,
       async run(ctx, args) {
         const [action, who, ...rest] = args;
-        if (action === undefined || !['disable', 'enable', 'role', 'delete'].includes(action)) {
-          throw usageError(this, action === undefined ? 'disable, enable, role or delete?' : `unknown action "${cell(action, 40)}"`);
+        if (action === undefined || !['disable', 'enable', 'role', 'delete', 'quota'].includes(action)) {
+          throw usageError(this, action === undefined ? 'disable, enable, role, quota or delete?' : `unknown action "${cell(action, 40)}"`);
         }
         if (who === undefined) throw usageError(this, 'which user? (an email or an id)');
         const user = await resolveUser(ctx, who);
@@ -1204,6 +1217,17 @@ function commandList(): Command[] {
           if (rest.length !== 1 || (role !== 'admin' && role !== 'user')) throw usageError(this, 'role takes admin or user');
           const updated = await ctx.services.users.update(ctx.admin, user.id, { role });
           ctx.print(updated.role === user.role ? `${name} is already ${role}` : `${name} is now ${role}; their login tokens stopped working (they log in again)`);
+          return;
+        }
+        if (action === 'quota') {
+          const given = rest[0];
+          const bytes = given === 'default' ? null : given === undefined ? undefined : parseBytes(given);
+          if (rest.length !== 1 || bytes === undefined) throw usageError(this, 'quota takes a size such as 10Gi, or default');
+          const updated = await ctx.services.users.update(ctx.admin, user.id, { storageQuotaBytes: bytes });
+          const limit = ctx.services.usage.quotaOf(updated);
+          ctx.print(
+            `${name}: storage quota ${limit === undefined ? 'none' : formatBytes(limit)}${updated.storageQuotaBytes === undefined ? ' (the master-wide WHARF_USER_STORAGE_QUOTA)' : ''}`,
+          );
           return;
         }
         if (action === 'delete') {
@@ -1340,6 +1364,46 @@ function commandList(): Command[] {
           ),
         );
         if (page.nextCursor) ctx.print(ctx.style.dim(`more entries match; narrow with --since/--until or raise --limit`));
+      },
+    },
+    {
+      name: 'gc',
+      usage: 'gc [--dry-run]',
+      summary: 'run the garbage collector now: retention by age and count (POST /api/admin/gc)',
+      details: [
+        'Removes finished tasks, DAG runs, logs, output files, unreferenced artifacts and idle telemetry',
+        'past the WHARF_RETAIN_* settings (docs/OPERATIONS.md), and prints what it removed and the bytes',
+        'freed. --dry-run removes nothing and prints what a run would remove.',
+      ].join('\n'),
+      args: [],
+      flags: ['--dry-run'],
+      audit: (args) => (args.includes('--dry-run') ? undefined : 'gc.run'),
+      async run(ctx, args) {
+        for (const word of args) if (word !== '--dry-run') throw usageError(this, `unknown option ${cell(word, 40)}`);
+        const dryRun = args.includes('--dry-run');
+        const report = await ctx.services.gc.run({ dryRun });
+        const r = report.removed;
+        ctx.print(
+          `${dryRun ? 'would remove' : 'removed'}: ${r.tasks} tasks (${r.events} events), ${r.dagRuns} DAG runs, ${r.logs} logs, ${r.files} output files, ${r.artifacts} artifacts, ${r.telemetry} telemetry histories; ${formatBytes(report.bytesFreed)} ${dryRun ? 'would be ' : ''}freed in ${report.durationMs} ms`,
+        );
+      },
+    },
+    {
+      name: 'usage',
+      usage: 'usage [user]',
+      summary: 'bytes of logs, outputs and artifacts each user keeps, with their quota (GET /api/usage)',
+      args: ['none'],
+      async run(ctx, args) {
+        expectArgs(this, args, 0, 1);
+        const measure = await ctx.services.usage.current();
+        const users = args[0] === undefined ? await ctx.services.users.list() : [await resolveUser(ctx, args[0])];
+        const rows = users.map((user) => {
+          const u = StorageUsage.of(measure, user.id);
+          const quota = ctx.services.usage.quotaOf(user);
+          return [cell(user.email, 40), formatBytes(u.logBytes), formatBytes(u.outputBytes), formatBytes(u.artifactBytes), formatBytes(u.totalBytes), quota === undefined ? '-' : formatBytes(quota)];
+        });
+        ctx.print(table(['USER', 'LOGS', 'OUTPUTS', 'ARTIFACTS', 'TOTAL', 'QUOTA'], rows, ctx.style));
+        ctx.print(ctx.style.dim(`measured ${isoTime(measure.measuredAt)}`));
       },
     },
     {

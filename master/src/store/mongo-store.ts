@@ -52,6 +52,9 @@ import {
   type DagQuery,
   type GangQuery,
   type DeadLetterQuery,
+  type DeletedTasks,
+  type FinishedQuery,
+  type UserBytes,
   type Store,
   type StoreChange,
   type TaskCounts,
@@ -90,6 +93,8 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'tasks_by_created', key: { createdAt: -1, _id: -1 } },
     // dead letters, newest first (only failed tasks carry deadLetteredAt)
     { name: 'tasks_dead_letters', key: { deadLetteredAt: -1, _id: -1 } },
+    // retention: finished tasks by when they finished
+    { name: 'tasks_finished', key: { finishedAt: 1, _id: 1 } },
   ],
   attempts: [
     { name: 'attempts_by_task', key: { taskId: 1, number: 1 } },
@@ -107,6 +112,7 @@ const INDEXES: Record<CollectionName, { name: string; key: Record<string, 1 | -1
     { name: 'dags_by_user', key: { userId: 1, createdAt: -1, _id: -1 } },
     { name: 'dags_by_name', key: { name: 1, createdAt: -1, _id: -1 } },
     { name: 'dags_by_status', key: { status: 1, createdAt: 1, _id: 1 } },
+    { name: 'dags_finished', key: { finishedAt: 1, _id: 1 } },
   ],
   gangs: [
     { name: 'gangs_by_created', key: { createdAt: -1, _id: -1 } },
@@ -805,6 +811,51 @@ export class MongoStore implements Store {
   }
   // ---- end of dead letters --------------------------------------------------------------
 
+  // ---- retention and garbage collection -------------------------------------------------
+  async listFinishedTasks(query: FinishedQuery & { dagTasks: boolean }): Promise<Task[]> {
+    const filter: Filter<Keyed> = { ...finishedTaskFilter(), ...finishedRange(query) };
+    if (!query.dagTasks) filter.dagId = { $exists: false };
+    return (await this.tasks.find(filter, { ...RECORD, sort: { finishedAt: 1, _id: 1 }, limit: query.limit }).toArray()) as unknown as Task[];
+  }
+
+  async countFinishedTasks(): Promise<number> {
+    return this.tasks.countDocuments({ ...finishedTaskFilter(), dagId: { $exists: false } });
+  }
+
+  async deleteFinishedTasks(ids: readonly string[]): Promise<DeletedTasks> {
+    const deleted: DeletedTasks = { tasks: 0, attempts: 0, events: 0, files: 0 };
+    for (const id of ids) {
+      if ((await this.tasks.deleteOne({ _id: id, ...finishedTaskFilter() })).deletedCount === 0) continue;
+      deleted.tasks += 1;
+      deleted.attempts += (await this.attempts.deleteMany({ taskId: id })).deletedCount;
+      deleted.events += (await this.events.deleteMany({ taskId: id })).deletedCount;
+      deleted.files += (await this.files.deleteMany({ taskId: id })).deletedCount;
+    }
+    return deleted;
+  }
+
+  async listFinishedDags(query: FinishedQuery): Promise<DagRun[]> {
+    const filter: Filter<Keyed> = { status: { $ne: 'running' }, ...finishedRange(query) };
+    return (await this.dags.find(filter, { ...RECORD, sort: { finishedAt: 1, _id: 1 }, limit: query.limit }).toArray()) as unknown as DagRun[];
+  }
+
+  async countFinishedDags(): Promise<number> {
+    return this.dags.countDocuments({ status: { $ne: 'running' }, finishedAt: { $exists: true } });
+  }
+
+  async deleteFinishedDags(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return (await this.dags.deleteMany({ _id: { $in: [...ids] }, status: { $ne: 'running' } })).deletedCount;
+  }
+
+  async sumFileBytesByUser(): Promise<UserBytes[]> {
+    const rows = await this.files
+      .aggregate<{ _id: string; bytes: number }>([{ $group: { _id: '$userId', bytes: { $sum: '$size' } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    return rows.map((row) => ({ userId: row._id, bytes: row.bytes }));
+  }
+  // ---- end of retention and garbage collection ------------------------------------------
+
   // ---- API tokens -----------------------------------------------------------------------
 
   async insertApiToken(token: ApiTokenRecord): Promise<void> {
@@ -917,4 +968,21 @@ export class MongoStore implements Store {
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+// ---- retention and garbage collection ---------------------------------------------------
+/** a finished task that is not a dead letter (what the collector may delete) */
+function finishedTaskFilter(): Filter<Keyed> {
+  return { status: { $in: ['succeeded', 'failed', 'cancelled'] }, deadLetteredAt: { $exists: false } };
+}
+
+/** finishedAt present, before `finishedBefore`, after the cursor */
+function finishedRange(query: FinishedQuery): Filter<Keyed> {
+  const at: Record<string, unknown> = { $exists: true };
+  if (query.finishedBefore !== undefined) at.$lt = query.finishedBefore;
+  const filter: Filter<Keyed> = { finishedAt: at };
+  if (query.after) {
+    filter.$or = [{ finishedAt: { $gt: query.after.finishedAt } }, { finishedAt: query.after.finishedAt, _id: { $gt: query.after.id } }];
+  }
+  return filter;
 }

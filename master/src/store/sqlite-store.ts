@@ -31,6 +31,9 @@ import {
   type DagQuery,
   type GangQuery,
   type DeadLetterQuery,
+  type DeletedTasks,
+  type FinishedQuery,
+  type UserBytes,
   type Store,
   type StoreChange,
   type TaskCounts,
@@ -214,6 +217,14 @@ CREATE INDEX IF NOT EXISTS attempts_by_worker ON attempts (json_extract(data, '$
 CREATE TABLE IF NOT EXISTS applied_steps (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
+// retention and garbage collection: finished records by when they finished (partial indexes)
+const GC_SCHEMA = `
+CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (json_extract(data, '$.finishedAt'), id)
+  WHERE status IN ('succeeded', 'failed', 'cancelled') AND json_extract(data, '$.deadLetteredAt') IS NULL AND json_extract(data, '$.finishedAt') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS dags_finished ON dags (json_extract(data, '$.finishedAt'), id)
+  WHERE status <> 'running' AND json_extract(data, '$.finishedAt') IS NOT NULL;
+`;
+
 type Row = { data: string };
 
 function parse<T>(row: Row | undefined): T | undefined {
@@ -226,6 +237,10 @@ function publicUser(user: UserWithPassword): User {
 }
 
 class ConditionFailed extends Error {}
+
+/** a finished task that is not a dead letter (what the collector may delete) */
+const FINISHED_TASK =
+  "status IN ('succeeded', 'failed', 'cancelled') AND json_extract(data, '$.deadLetteredAt') IS NULL AND json_extract(data, '$.finishedAt') IS NOT NULL";
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -253,6 +268,7 @@ export class SqliteStore implements Store {
     this.db.exec(USER_ADMIN_SCHEMA);
     this.db.exec(AUDIT_SCHEMA);
     this.db.exec(QUEUE_SCHEMA);
+    this.db.exec(GC_SCHEMA);
     this.db.transaction(() => {
       // once: tasks stored before queues existed belong to the default queue
       if (this.db.prepare("INSERT OR IGNORE INTO applied_steps (name, at) VALUES ('tasks-default-queue', ?)").run(Date.now()).changes > 0) {
@@ -845,6 +861,87 @@ export class SqliteStore implements Store {
     return row?.n ?? 0;
   }
   // ---- end of dead letters --------------------------------------------------------------
+
+  // ---- retention and garbage collection -------------------------------------------------
+
+  async listFinishedTasks(query: FinishedQuery & { dagTasks: boolean }): Promise<Task[]> {
+    const at = "json_extract(data, '$.finishedAt')";
+    const where = [FINISHED_TASK];
+    const params: (string | number)[] = [];
+    if (!query.dagTasks) where.push("json_extract(data, '$.dagId') IS NULL");
+    if (query.finishedBefore !== undefined) {
+      where.push(`${at} < ?`);
+      params.push(query.finishedBefore);
+    }
+    if (query.after) {
+      where.push(`(${at} > ? OR (${at} = ? AND id > ?))`);
+      params.push(query.after.finishedAt, query.after.finishedAt, query.after.id);
+    }
+    // the partial index by finishedAt: the planner would otherwise sort every finished task per batch
+    const sql = `SELECT data FROM tasks INDEXED BY tasks_finished WHERE ${where.join(' AND ')} ORDER BY ${at}, id LIMIT ?`;
+    return this.db.prepare<(string | number)[], Row>(sql).all(...params, query.limit).map((row) => JSON.parse(row.data) as Task);
+  }
+
+  async countFinishedTasks(): Promise<number> {
+    const sql = `SELECT COUNT(*) AS n FROM tasks WHERE ${FINISHED_TASK} AND json_extract(data, '$.dagId') IS NULL`;
+    return this.db.prepare<[], { n: number }>(sql).get()?.n ?? 0;
+  }
+
+  async deleteFinishedTasks(ids: readonly string[]): Promise<DeletedTasks> {
+    const deleted: DeletedTasks = { tasks: 0, attempts: 0, events: 0, files: 0 };
+    const db = this.db;
+    const remove = db.prepare(`DELETE FROM tasks WHERE id = ? AND ${FINISHED_TASK}`);
+    const attempts = db.prepare('DELETE FROM attempts WHERE task_id = ?');
+    const events = db.prepare('DELETE FROM events WHERE task_id = ?');
+    const files = db.prepare('DELETE FROM files WHERE task_id = ?');
+    db.transaction(() => {
+      for (const id of ids) {
+        if (remove.run(id).changes === 0) continue;
+        deleted.tasks += 1;
+        deleted.attempts += attempts.run(id).changes;
+        deleted.events += events.run(id).changes;
+        deleted.files += files.run(id).changes;
+      }
+    })();
+    return deleted;
+  }
+
+  async listFinishedDags(query: FinishedQuery): Promise<DagRun[]> {
+    const at = "json_extract(data, '$.finishedAt')";
+    const where = ["status <> 'running'", `${at} IS NOT NULL`];
+    const params: (string | number)[] = [];
+    if (query.finishedBefore !== undefined) {
+      where.push(`${at} < ?`);
+      params.push(query.finishedBefore);
+    }
+    if (query.after) {
+      where.push(`(${at} > ? OR (${at} = ? AND id > ?))`);
+      params.push(query.after.finishedAt, query.after.finishedAt, query.after.id);
+    }
+    const sql = `SELECT data FROM dags INDEXED BY dags_finished WHERE ${where.join(' AND ')} ORDER BY ${at}, id LIMIT ?`;
+    return this.db.prepare<(string | number)[], Row>(sql).all(...params, query.limit).map((row) => JSON.parse(row.data) as DagRun);
+  }
+
+  async countFinishedDags(): Promise<number> {
+    return this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM dags WHERE status <> 'running' AND json_extract(data, '$.finishedAt') IS NOT NULL").get()?.n ?? 0;
+  }
+
+  async deleteFinishedDags(ids: readonly string[]): Promise<number> {
+    const remove = this.db.prepare("DELETE FROM dags WHERE id = ? AND status <> 'running'");
+    let n = 0;
+    this.db.transaction(() => {
+      for (const id of ids) n += remove.run(id).changes;
+    })();
+    return n;
+  }
+
+  async sumFileBytesByUser(): Promise<UserBytes[]> {
+    return this.db
+      .prepare<[], { user_id: string; bytes: number }>("SELECT user_id, SUM(json_extract(data, '$.size')) AS bytes FROM files GROUP BY user_id ORDER BY user_id")
+      .all()
+      .map((row) => ({ userId: row.user_id, bytes: row.bytes }));
+  }
+  // ---- end of retention and garbage collection ------------------------------------------
 
   // ---- API tokens -----------------------------------------------------------------------
 

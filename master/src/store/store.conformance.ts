@@ -856,6 +856,85 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       });
     });
     // ---- end of queues and user limits ----------------------------------------------------
+
+    // ---- retention and garbage collection ---------------------------------------------------
+    describe('retention and garbage collection', () => {
+      const finished = (finishedAt: number, overrides: Partial<Task> = {}): Task =>
+        mockTask({ status: 'succeeded', finishedAt, createdAt: finishedAt - 10, ...overrides });
+
+      it('lists finished tasks oldest finished first, in pages, without active tasks, dead letters or (unless asked) DAG tasks', async () => {
+        const old = finished(1000, { id: 'b-old' });
+        const tie = finished(1000, { id: 'c-tie', status: 'cancelled' });
+        const later = finished(3000, { id: 'a-later', status: 'failed' });
+        const dagTask = finished(2000, { id: 'dag-task', dagId: 'run-1', dagTask: 'a' });
+        const deadLetter = finished(500, { id: 'dead', status: 'failed', deadLetteredAt: 600 });
+        const running = mockTask({ id: 'running', status: 'running', createdAt: 1 });
+        await store.commit([old, tie, later, dagTask, deadLetter, running].map((task) => ({ kind: 'insertTask' as const, task })));
+        const ids = (tasks: Task[]) => tasks.map((t) => t.id);
+        expect(ids(await store.listFinishedTasks({ limit: 10, dagTasks: false }))).toEqual(['b-old', 'c-tie', 'a-later']);
+        expect(ids(await store.listFinishedTasks({ limit: 10, dagTasks: true }))).toEqual(['b-old', 'c-tie', 'dag-task', 'a-later']);
+        const first = await store.listFinishedTasks({ limit: 1, dagTasks: false });
+        expect(ids(first)).toEqual(['b-old']);
+        expect(ids(await store.listFinishedTasks({ limit: 10, dagTasks: false, after: { finishedAt: 1000, id: 'b-old' } }))).toEqual(['c-tie', 'a-later']);
+        expect(ids(await store.listFinishedTasks({ limit: 10, dagTasks: true, finishedBefore: 3000 }))).toEqual(['b-old', 'c-tie', 'dag-task']);
+        expect(await store.countFinishedTasks()).toBe(3);
+      });
+
+      it('deletes finished tasks with their attempts, events and files, and leaves active tasks and dead letters alone', async () => {
+        const done = finished(1000);
+        const attempt = mockAttempt(done, { status: 'succeeded' });
+        const running = mockTask({ status: 'running' });
+        const deadLetter = finished(1000, { status: 'failed', deadLetteredAt: 1100 });
+        const file = { taskId: done.id, userId: done.userId, attemptId: attempt.id, path: 'out.txt', size: 5, sha256: 'a'.repeat(64), createdAt: 1000 };
+        await store.commit([
+          { kind: 'insertTask', task: done },
+          { kind: 'insertAttempt', attempt },
+          { kind: 'appendEvent', event: { taskId: done.id, at: 1000, kind: 'submitted', message: 'submitted' } },
+          { kind: 'appendEvent', event: { taskId: done.id, at: 1000, kind: 'succeeded', message: 'exit 0' } },
+          { kind: 'replaceTaskFiles', taskId: done.id, files: [file] },
+          { kind: 'insertTask', task: running },
+          { kind: 'insertTask', task: deadLetter },
+        ]);
+        expect(await store.deleteFinishedTasks([done.id, running.id, deadLetter.id, 'unknown'])).toEqual({ tasks: 1, attempts: 1, events: 2, files: 1 });
+        expect(await store.getTask(done.id)).toBeUndefined();
+        expect(await store.listAttempts(done.id)).toEqual([]);
+        expect(await store.listEvents(done.id)).toEqual([]);
+        expect(await store.listFiles({ taskId: done.id })).toEqual([]);
+        expect(await store.getTask(running.id)).toBeDefined();
+        expect(await store.getTask(deadLetter.id)).toBeDefined();
+      });
+
+      it('lists, counts and deletes finished DAG runs only', async () => {
+        const oldRun = mockDag({ id: 'run-old', status: 'succeeded', finishedAt: 1000 });
+        const newRun = mockDag({ id: 'run-new', status: 'failed', finishedAt: 2000 });
+        const live = mockDag({ id: 'run-live', status: 'running' });
+        await store.commit([oldRun, newRun, live].map((dag) => ({ kind: 'insertDag' as const, dag })));
+        expect((await store.listFinishedDags({ limit: 10 })).map((d) => d.id)).toEqual(['run-old', 'run-new']);
+        expect((await store.listFinishedDags({ limit: 10, finishedBefore: 2000 })).map((d) => d.id)).toEqual(['run-old']);
+        expect((await store.listFinishedDags({ limit: 10, after: { finishedAt: 1000, id: 'run-old' } })).map((d) => d.id)).toEqual(['run-new']);
+        expect(await store.countFinishedDags()).toBe(2);
+        expect(await store.deleteFinishedDags(['run-old', 'run-live'])).toBe(1);
+        expect(await store.getDag('run-old')).toBeUndefined();
+        expect(await store.getDag('run-live')).toBeDefined();
+      });
+
+      it('sums the bytes of output files per user', async () => {
+        const ada = finished(1000, { userId: 'ada' });
+        const bob = finished(1000, { userId: 'bob' });
+        const file = (task: Task, path: string, size: number) => ({ taskId: task.id, userId: task.userId, attemptId: 'x', path, size, sha256: 'b'.repeat(64), createdAt: 1 });
+        await store.commit([
+          { kind: 'insertTask', task: ada },
+          { kind: 'insertTask', task: bob },
+          { kind: 'replaceTaskFiles', taskId: ada.id, files: [file(ada, 'a', 10), file(ada, 'b', 32)] },
+          { kind: 'replaceTaskFiles', taskId: bob.id, files: [file(bob, 'a', 7)] },
+        ]);
+        expect(await store.sumFileBytesByUser()).toEqual([
+          { userId: 'ada', bytes: 42 },
+          { userId: 'bob', bytes: 7 },
+        ]);
+      });
+    });
+    // ---- end of retention and garbage collection ------------------------------------------
   });
 }
 

@@ -310,8 +310,61 @@ export interface Store {
   deleteUserLimit(userId: string, queue: string | undefined): Promise<boolean>;
   // ---- end of queues and user limits -----------------------------------------------------
 
+  // ---- retention and garbage collection (gc/garbage-collector.ts) -----------------------
+  // Finished records, oldest finished first, for the collector's bounded batches; deletes of
+  // finished records only. Dead letters are never listed nor deleted here (they stay until an
+  // admin re-queues or dismisses them). A finished record always carries finishedAt (one without
+  // it is not listed). Not part of `commit`.
+  /**
+   * Finished tasks (succeeded, failed, cancelled; not dead letters) by (finishedAt, id)
+   * ascending, after `after`. `dagTasks`: false = only tasks outside DAG runs, true = all.
+   */
+  listFinishedTasks(query: FinishedQuery & { dagTasks: boolean }): Promise<Task[]>;
+  /** How many finished tasks outside DAG runs (not dead letters) there are: the count rule's total. */
+  countFinishedTasks(): Promise<number>;
+  /**
+   * Deletes these tasks with their attempts, events and file records, each only when it is
+   * finished and not a dead letter (others are left as they are). Answers what was removed.
+   */
+  deleteFinishedTasks(ids: readonly string[]): Promise<DeletedTasks>;
+  /** Finished DAG runs (not running) by (finishedAt, id) ascending, after `after`. */
+  listFinishedDags(query: FinishedQuery): Promise<DagRun[]>;
+  countFinishedDags(): Promise<number>;
+  /** Deletes these runs when finished (not running); answers how many. Their tasks go through deleteFinishedTasks. */
+  deleteFinishedDags(ids: readonly string[]): Promise<number>;
+  /** Bytes of stored output file records per user (users without files are absent). */
+  sumFileBytesByUser(): Promise<UserBytes[]>;
+  // ---- end of retention and garbage collection -----------------------------------------
+
   close(): Promise<void>;
 }
+
+// ---- retention and garbage collection -------------------------------------------------
+/** Where a listing of finished records resumes: after (finishedAt, id), ascending. */
+export interface FinishedCursor {
+  finishedAt: number;
+  id: string;
+}
+
+export interface FinishedQuery {
+  /** only records that finished before this (finishedAt < finishedBefore); absent = any */
+  finishedBefore?: number | undefined;
+  after?: FinishedCursor | undefined;
+  limit: number;
+}
+
+export interface DeletedTasks {
+  tasks: number;
+  attempts: number;
+  events: number;
+  files: number;
+}
+
+export interface UserBytes {
+  userId: string;
+  bytes: number;
+}
+// ---- end of retention and garbage collection ------------------------------------------
 
 /** Which dead letters to list: one user's (absent: everyone's), of one image or task name. */
 export interface DeadLetterQuery {

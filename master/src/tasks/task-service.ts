@@ -117,6 +117,7 @@ const IDLE_MAX_ROUNDS = 100;
 export class TaskService {
   /** The bag every system shares. */
   private readonly resources: TaskSystemResources;
+  private storageQuota: ((user: User) => Promise<void>) | undefined;
   private readonly timers: TimerSystem;
   private readonly dispatch: DispatchSystem;
   private readonly preemption: PreemptionSystem;
@@ -184,8 +185,19 @@ export class TaskService {
   // ---------------------------------------------------------------- people (REST, REPL, DAGs)
 
   async submit(user: User, input: NewTask): Promise<Task> {
+    await this.checkStorageQuota(user);
     const [task] = await this.submission.submitMany(user, [input]);
     return task!;
+  }
+
+  /** The storage quota's check (gc/storage-quota.ts): throws storage_quota_exceeded when the user is over it. */
+  useStorageQuota(check: (user: User) => Promise<void>): void {
+    this.storageQuota = check;
+  }
+
+  /** Throws storage_quota_exceeded when the user keeps more bytes than their storage quota allows. */
+  async checkStorageQuota(user: User): Promise<void> {
+    await this.storageQuota?.(user);
   }
 
   /**
@@ -203,7 +215,8 @@ export class TaskService {
   }
 
   /** Submits several tasks in one store commit: all are queued, or none. */
-  submitMany(user: User, inputs: readonly (NewTask & DagTaskFields & GangTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+  async submitMany(user: User, inputs: readonly (NewTask & DagTaskFields & GangTaskFields)[], options: SubmitOptions = {}): Promise<Task[]> {
+    if (!options.withinAcceptedRun) await this.checkStorageQuota(user);
     return this.submission.submitMany(user, inputs, options);
   }
 
@@ -369,6 +382,11 @@ export class TaskService {
   }
 
   /** Progress before the task runs (pulling the image...), kept as task events. */
+  /** The master refused the attempt's upload for room: an event, and the task's reason says it (report-system.ts). */
+  uploadRefused(workerId: string, attemptId: string, message: string, at: number): Promise<void> {
+    return this.reports.uploadRefused(workerId, attemptId, message, at);
+  }
+
   attemptProgress(workerId: string, attemptId: string, kind: string, message: string, at: number): Promise<void> {
     return this.reports.attemptProgress(workerId, attemptId, kind, message, at);
   }

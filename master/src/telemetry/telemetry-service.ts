@@ -142,6 +142,20 @@ export class TelemetryService {
     return this.counts.map;
   }
 
+  /**
+   * The histories of workers that have sent no sample since `before` (lost or gone for good:
+   * a live worker samples every heartbeat); with `remove`, forgets them. Answers how many.
+   */
+  forgetIdleHistories(before: number, options: { remove: boolean }): number {
+    let n = 0;
+    for (const [workerId, history] of this.histories) {
+      if ((history.lastAt ?? -Infinity) >= before) continue;
+      n += 1;
+      if (options.remove) this.histories.delete(workerId);
+    }
+    return n;
+  }
+
   private workerEvent(kind: WorkerEventKind | 'running', workerId: string): void {
     if (kind === 'heartbeat') this.recordSample(workerId);
     if (kind === 'removed') this.histories.delete(workerId);

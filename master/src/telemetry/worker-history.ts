@@ -40,6 +40,11 @@ export class WorkerHistory {
     return this.count;
   }
 
+  /** epoch ms of the newest sample; undefined when there is none */
+  get lastAt(): number | undefined {
+    return this.count > 0 ? this.data[this.slot(this.count - 1) * COLUMNS] : undefined;
+  }
+
   record(sample: TelemetrySample): void {
     const last = this.count > 0 ? this.slot(this.count - 1) : -1;
     if (last >= 0) {

@@ -88,6 +88,20 @@ export class ReportSystem {
   }
 
   /**
+   * The master refused the attempt's output upload for room (the free-space floor): an
+   * `upload_refused` event, and the live task's reason says it while the worker retries.
+   */
+  async uploadRefused(workerId: string, attemptId: string, message: string, at: number): Promise<void> {
+    await this.attemptProgress(workerId, attemptId, 'upload_refused', message, at);
+    const { state, changes } = this.resources;
+    const attempt = state.attempts.get(attemptId);
+    const task = attempt?.workerId === workerId ? state.tasks.get(attempt.taskId) : undefined;
+    if (!task || task.currentAttemptId !== attemptId || task.reason === message) return;
+    task.reason = message;
+    changes.emit(task);
+  }
+
+  /**
    * The worker's final report. Applied once, to the current attempt only; the caller acks the
    * worker whatever this answers. Applied with the reports that arrive meanwhile.
    */

@@ -31,6 +31,8 @@ export interface SubmitOptions {
    * fails nothing is stored and submitMany rejects with `conflict`.
    */
   extraChanges?: (tasks: readonly Task[]) => StoreChange[];
+  /** tasks of a DAG run already accepted: the storage quota was checked when the run was submitted */
+  withinAcceptedRun?: boolean;
 }
 
 /** Where a refusal points: "" for one submission, "tasks[2]." in a batch (a DAG names its task). */
