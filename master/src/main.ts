@@ -1,6 +1,8 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
@@ -14,6 +16,9 @@ import { TokenBucketLimiter } from './auth/rate-limiter.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
 import { JoinKit, oneLineJoinCommand, publicKeyPin } from './cluster/join-kit.js';
 import { JoinTokens } from './cluster/join-tokens.js';
+import { fenceCommits } from './leadership/fenced-store.js';
+import { LeaderProxy } from './leadership/leader-proxy.js';
+import { LEASE_NAME, Leadership } from './leadership/leadership.js';
 import { WorkerIdentity } from './cluster/worker-identity.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
 import type { MasterConfig } from './config/master-config.js';
@@ -101,7 +106,16 @@ export interface MasterHandle {
   dags: DagService;
   /** where DAG artifacts live (disk, or S3 with WHARF_S3_ENDPOINT) */
   artifacts: ArtifactBackend;
-  /** Orderly stop: closes listeners and the store. */
+  /** several masters on one store: this master's part (role, epoch, the leader it knows) */
+  leadership: Leadership;
+  /**
+   * Called once when this master stops leading (its lease was taken over, or a commit was refused
+   * for its epoch): its systems are stopped and its worker streams closed already; it stays up as
+   * a standby that no longer tries to lead. The CLI then stops and exits (code 75) so that a
+   * supervisor restarts it as a fresh standby.
+   */
+  onSteppedDown(listener: (reason: string) => void): void;
+  /** Orderly stop: closes listeners and the store (a leader releases its lease first). */
   stop(): Promise<void>;
 }
 
@@ -124,12 +138,21 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   // a full data dir is logged once per episode, whoever's write found it (store/storage-alarm.ts)
   const storageAlarm = new StorageAlarm(logger.child({ component: 'storage' }));
   // every store operation is timed for wharf_store_operation_seconds
-  const store = watchStorage(
+  const rawStore = watchStorage(
     timeStoreOperations(await openStore(config, logger.child({ component: 'store' })), (operation, seconds, ok) =>
       metrics.observeStoreOperation(operation, seconds, ok),
     ),
     storageAlarm,
   );
+  // several masters: every commit carries this master's lease epoch (leadership/fenced-store.ts);
+  // the leadership itself is made once the advertised addresses are known (after the listens)
+  let leadership: Leadership | undefined;
+  const store = fenceCommits(rawStore, {
+    leaseName: LEASE_NAME,
+    epoch: () => leadership?.epoch(),
+    refused: (error) => leadership?.refused(error),
+  });
+  const leads = (): boolean => leadership?.isLeader() ?? false;
   // registration: invite-only by default once the API is reachable beyond this machine
   const registration: RegistrationMode = config.registration ?? (isLoopbackHost(config.http.host) ? 'open' : 'invite');
   const auth = new AuthService(store, {
@@ -152,7 +175,12 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
       certFile: config.tls.certFile,
       keyFile: config.tls.keyFile,
       extraNames: config.tls.sans,
-      hosts: [config.grpc.host, config.http.host, ...(config.grpc.publicAddress ? [hostOf(config.grpc.publicAddress)] : [])],
+      hosts: [
+        config.grpc.host,
+        config.http.host,
+        ...(config.grpc.publicAddress ? [hostOf(config.grpc.publicAddress)] : []),
+        ...(config.leadership.advertiseHost ? [config.leadership.advertiseHost] : []),
+      ],
       workerCertValidityMs: config.tls.workerCertValidityMs,
     },
     logger.child({ component: 'pki' }),
@@ -195,6 +223,8 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     allowUserExec: config.allowUserExec,
     limits: config.taskLimits,
     inputUrl: presign ? (sha256) => presign(sha256, 6 * 3600) : undefined,
+    // the leadership gate: from taking the lease (the recovery commits with its epoch) until stepping down
+    leading: () => leadership?.epoch() !== undefined,
   });
   // users' registry credentials, sealed with the data dir's key; assignments carry them when needed
   const registryCredentials = new RegistryCredentialService(store, new SecretBox(secrets.credentialsKey), logger.child({ component: 'registries' }));
@@ -234,13 +264,21 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     historyMs: config.telemetryHistoryMs,
   });
-  metrics.bind({ tasks, registry, dataDir: config.dataDir, queueNames: () => queueCatalog.list().map((q) => q.name) });
-  await registry.load();
-  await tasks.recover();
-  await dags.recover();
-  const unfinished = await store.listUnfinishedTasks();
-  telemetry.seed(unfinished);
-  metrics.seed(unfinished);
+  metrics.bind({
+    tasks,
+    registry,
+    dataDir: config.dataDir,
+    queueNames: () => queueCatalog.list().map((q) => q.name),
+    leadership: {
+      isLeader: leads,
+      get changes() {
+        return leadership?.changes ?? 0;
+      },
+      get knownEpoch() {
+        return leadership?.knownEpoch;
+      },
+    },
+  });
 
   const identity = new WorkerIdentity({
     registry,
@@ -278,6 +316,13 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     heartbeatStats,
     metrics,
     artifacts,
+    notLeader: () => {
+      if (leads()) return undefined;
+      const leader = leadership?.leader();
+      return new WharfError('not_leader', leader ? `not the leader; the leader is ${leader.address}` : 'not the leader; no leader is known yet', {
+        details: { leader: leader?.address ?? '' },
+      });
+    },
   });
   identity.onRemoved((workerId) => gateway.disconnectWorker(workerId));
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
@@ -315,7 +360,24 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
         : undefined,
   };
 
+  let advertisedHttpUrl = '';
+  const leaderProxy = new LeaderProxy({
+    gate: { isLeader: leads, leader: () => leadership?.leader() },
+    self: () => advertisedHttpUrl,
+    ca: [pki.servingCaPem],
+    logger: logger.child({ component: 'leader-proxy' }),
+  });
   const app = createHttpApp({
+    leaderProxy,
+    leadership: () => {
+      const leader = leadership?.leader();
+      return {
+        role: leads() ? 'leader' : 'standby',
+        epoch: leadership?.knownEpoch ?? null,
+        leader: leader?.address ?? null,
+        leaderUrl: leader?.httpUrl ?? null,
+      };
+    },
     auth,
     tasks,
     registry,
@@ -343,7 +405,17 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     { auth, tasks, registry, logs, telemetry, metrics, logger: logger.child({ component: 'live' }) },
     config.ws,
   );
+  // a standby relays WebSocket upgrades to the leader (the live feeds come from its systems)
+  const upgradeListeners = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+  server.removeAllListeners('upgrade');
   live.attach(server);
+  const liveUpgrade = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+  server.removeAllListeners('upgrade');
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (leaderProxy.upgrade(req, socket, head)) return;
+    for (const listener of liveUpgrade) listener(req, socket, head);
+  });
+  for (const listener of upgradeListeners) server.on('upgrade', listener);
 
   // housekeeping: the audit trail's age bound and ended sessions whose tokens have all expired
   const housekeeping = () => {
@@ -353,16 +425,51 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     );
     auth.pruneEndedSessions().catch((error: unknown) => logger.error({ err: error }, 'pruning ended sessions failed'));
   };
-  housekeeping();
-  const housekeepingTimer = setInterval(housekeeping, 3600_000);
-  housekeepingTimer.unref();
+  let housekeepingTimer: NodeJS.Timeout | undefined;
+  let livenessTimer: NodeJS.Timeout | undefined;
 
-  const livenessTimer = setInterval(
-    () => {
-      registry.checkLiveness().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
-    },
-    Math.max(100, Math.min(1000, Math.floor(config.heartbeatTtlMs / 5))),
+  // several masters: the advertised addresses, then the lease (a master alone takes it at once)
+  const advertiseHost = config.leadership.advertiseHost ?? (isWildcardHost(config.grpc.host) ? 'localhost' : config.grpc.host);
+  const advertisedGrpc = config.grpc.publicAddress ?? `${urlHost(advertiseHost)}:${grpcPort}`;
+  advertisedHttpUrl = `${listener.scheme}://${urlHost(config.leadership.advertiseHost ?? (isWildcardHost(config.http.host) ? 'localhost' : config.http.host))}:${httpPort}`;
+  const steppedDownListeners: ((reason: string) => void)[] = [];
+  leadership = new Leadership(
+    rawStore,
+    { leaseTtlMs: config.leadership.leaseTtlMs, renewIntervalMs: config.leadership.renewIntervalMs, address: advertisedGrpc, httpUrl: advertisedHttpUrl },
+    logger.child({ component: 'leadership' }),
   );
+  await leadership.start({
+    // the same recovery as a restarted master, then the leader's timers
+    elected: async () => {
+      await queueCatalog.load(store, Date.now());
+      await registry.load();
+      await tasks.recover();
+      await dags.recover();
+      const unfinished = await store.listUnfinishedTasks();
+      telemetry.seed(unfinished);
+      metrics.seed(unfinished);
+      // housekeeping: the audit trail's age bound and ended sessions whose tokens have all expired
+      housekeeping();
+      housekeepingTimer = setInterval(housekeeping, 3600_000);
+      housekeepingTimer.unref();
+      livenessTimer = setInterval(
+        () => {
+          registry.checkLiveness().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
+        },
+        Math.max(100, Math.min(1000, Math.floor(config.heartbeatTtlMs / 5))),
+      );
+      tasks.scheduleSoon();
+    },
+    // no longer the leader: nothing more is placed, timed or accepted; workers go to the new leader
+    steppedDown: (reason) => {
+      clearInterval(livenessTimer);
+      clearInterval(housekeepingTimer);
+      tasks.stop();
+      dags.stop();
+      registry.closeAll();
+      for (const listener of steppedDownListeners) listener(reason);
+    },
+  });
 
   const displayHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, caHash: pki.caHash }, 'master started');
@@ -408,6 +515,10 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     users,
     audit,
     registration,
+    leadership,
+    onSteppedDown(listener) {
+      steppedDownListeners.push(listener);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -422,6 +533,8 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
       await gateway.close();
       await tasks.idle();
       await dags.idle();
+      // after the last commit: a standby takes over at once instead of after the TTL
+      await leadership?.stop();
       await audit.flush();
       logs.close();
       await store.close();

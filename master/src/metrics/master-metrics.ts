@@ -33,6 +33,8 @@ export interface MetricsSources {
   registry: Pick<WorkerRegistry, 'counts' | 'list' | 'onWorkerEvent'>;
   /** the master's data dir (its filesystem's free space is exported) */
   dataDir: string;
+  /** several masters (leadership/leadership.ts): whether this one leads, its leadership changes, the lease epoch it knows */
+  leadership?: { isLeader(): boolean; readonly changes: number; readonly knownEpoch: number | undefined } | undefined;
 }
 
 export class MasterMetrics {
@@ -160,6 +162,32 @@ export class MasterMetrics {
   bind(deps: MetricsSources): void {
     const { tasks, registry } = deps;
     const registers = [this.registry];
+    const leadership = deps.leadership;
+    new Gauge({
+      name: 'wharf_leader',
+      help: 'Whether this master leads (1) or is a standby (0); one master alone always leads.',
+      registers,
+      collect() {
+        this.set(!leadership || leadership.isLeader() ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'wharf_leadership_changes_total',
+      help: 'Times this master became the leader or stopped being it.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(leadership?.changes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'wharf_lease_epoch',
+      help: "The leadership lease's epoch as this master last saw it (grows by one with each new leader).",
+      registers,
+      collect() {
+        this.set(leadership?.knownEpoch ?? 0);
+      },
+    });
     new Gauge({
       name: 'wharf_tasks',
       help: 'Live (not yet terminal) tasks, by state.',
