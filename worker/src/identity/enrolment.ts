@@ -74,7 +74,13 @@ export async function enrol(options: EnrolmentOptions): Promise<Enrolled> {
           options.logger.warn({ master: gateway.address, reason: describeGrpcError(error), hint: tlsHint(error) }, 'cannot join the master yet (retrying)');
         }
         // several masters: the leader a standby named, else the next one; wait only after all failed
-        if (!(await gateway.failedWith(error)).waitFirst) continue;
+        const next = await gateway.failedWith(error);
+        if (!next.waitFirst) continue;
+        if (next.soon) {
+          // a standby answered: a leader is due within the lease TTL
+          await sleep(options.backoff.baseMs, options.signal);
+          continue;
+        }
       }
       await sleep(backoff.nextDelayMs(), options.signal);
     }

@@ -68,9 +68,10 @@ export class GatewayConnection {
 
   /**
    * A Register or Connect failed: goes to the leader a standby named, else to the next master.
-   * Answers whether to wait (backoff) before the next try: only after every master failed.
+   * Answers whether to wait (backoff) before the next try: only after every master failed;
+   * `soon`: a standby answered (an election is on), so wait only the base delay.
    */
-  async failedWith(error: unknown): Promise<{ waitFirst: boolean; followed?: string }> {
+  async failedWith(error: unknown): Promise<{ waitFirst: boolean; followed?: string; soon?: boolean }> {
     const next = await this.candidates.afterFailure(error);
     this.moveIfChanged();
     return next;

@@ -43,8 +43,12 @@ describe('master candidates', () => {
     // a standby that knows no leader yet (an election is on): the next one
     expect(await candidates.afterFailure(standbyRefusal(''))).toEqual({ waitFirst: false });
     expect(candidates.current.dial).toBe('10.0.0.3:1');
-    expect(await candidates.afterFailure(unreachable)).toEqual({ waitFirst: true });
+    // a standby answered in that pass: an election is on, so the wait is short
+    expect(await candidates.afterFailure(unreachable)).toEqual({ waitFirst: true, soon: true });
     expect(candidates.current.dial).toBe('10.0.0.1:1');
+    await candidates.afterFailure(unreachable);
+    await candidates.afterFailure(unreachable);
+    expect(await candidates.afterFailure(unreachable)).toEqual({ waitFirst: true });
     // a master took the worker, then its stream dropped: a new pass
     candidates.reset();
     expect(await candidates.afterFailure(unreachable)).toEqual({ waitFirst: false });

@@ -5,7 +5,9 @@
 // address a standby names, because TLS still verifies it (its certificate must chain to the
 // pinned cluster CA and carry the name dialled); on any other failure it tries the next
 // candidate at once, and only after a whole pass over the list failed does it wait (the
-// caller's backoff) and resolve the DNS names again. One --master with one address behaves as
+// caller's backoff) and resolve the DNS names again. A pass in which a standby answered waits
+// only the base delay: a master is alive and an election is on, so a leader is due within the
+// lease TTL, and a worker that waited longer would stay away past its --stop-after. One --master with one address behaves as
 // before: every failure waits.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -67,6 +69,8 @@ export class MasterCandidates {
   /** failures since the pass over the list began */
   private failedInPass = 0;
   private redirects = 0;
+  /** a standby answered in this pass (an election is on: retry soon) */
+  private standbyInPass = false;
 
   constructor(
     private readonly entries: readonly string[],
@@ -114,8 +118,9 @@ export class MasterCandidates {
    * A call to the current master failed: moves to where to try next. Answers whether to wait
    * (backoff) first — only when a whole pass over the list failed — and the leader followed.
    */
-  async afterFailure(error: unknown): Promise<{ waitFirst: boolean; followed?: string }> {
+  async afterFailure(error: unknown): Promise<{ waitFirst: boolean; followed?: string; soon?: boolean }> {
     const named = leaderNamedBy(error);
+    if (named !== undefined) this.standbyInPass = true;
     if (named && named !== this.current.dial && this.redirects < MAX_REDIRECTS) {
       this.redirects += 1;
       const inList = this.list.findIndex((candidate) => candidate.dial === named);
@@ -134,15 +139,18 @@ export class MasterCandidates {
     this.index = (this.index + 1) % this.list.length;
     this.failedInPass += 1;
     if (this.failedInPass < this.list.length) return { waitFirst: false };
+    const soon = this.standbyInPass;
     this.failedInPass = 0;
     this.redirects = 0;
+    this.standbyInPass = false;
     if (this.entries.length > 1 || this.list.length > 1 || isIP(splitHostPort(this.entries[0]!).host) === 0) await this.refresh();
-    return { waitFirst: true };
+    return soon ? { waitFirst: true, soon } : { waitFirst: true };
   }
 
   /** A master took the worker (or a stream it held ended): the next failure starts a new pass. */
   reset(): void {
     this.failedInPass = 0;
     this.redirects = 0;
+    this.standbyInPass = false;
   }
 }

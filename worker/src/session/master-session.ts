@@ -311,11 +311,12 @@ export class MasterSession implements AttemptReporter {
       if (healthy) backoff.reset();
       if (signal.aborted) break;
       // several masters: the leader a standby named, else the next one; wait only after all failed
-      const next = failure === undefined ? { waitFirst: true } : await gateway.failedWith(failure);
+      const next: { waitFirst: boolean; followed?: string; soon?: boolean } = failure === undefined ? { waitFirst: true } : await gateway.failedWith(failure);
       if (next.followed !== undefined) this.logger.info({ leader: next.followed }, 'going to the leader the master named');
       if (!next.waitFirst && !refused) continue;
-      // refused credentials do not heal in a moment (an admin must act): ask again only rarely
-      const delayMs = refused ? this.backoffOptions.maxMs : backoff.nextDelayMs();
+      // refused credentials do not heal in a moment (an admin must act): ask again only rarely;
+      // a standby answered: a leader is due soon (the lease TTL), so ask again at the base delay
+      const delayMs = refused ? this.backoffOptions.maxMs : next.soon ? this.backoffOptions.baseMs : backoff.nextDelayMs();
       this.logger.debug({ delayMs, master: gateway.address }, 'reconnecting to the master');
       await sleep(delayMs, signal);
     }
