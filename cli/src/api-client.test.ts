@@ -4,7 +4,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { ApiClient } from './api-client.js';
+import { followTaskLog } from './log-follower.js';
 import { resolveTarget } from './target.js';
 
 interface Seen {
@@ -104,5 +106,28 @@ describe('ApiClient with several masters', () => {
     const guarded = new ApiClient({ server: `${toStranger.url},${leader.url}`, token: 'secret' });
     await expect(guarded.request('POST', '/api/dags', { json: {} })).rejects.toThrow('not one of the masters given; not following it');
     expect(stranger.seen).toEqual([]);
+  });
+
+  it('follows a task log on the next master when the stream cannot open on the first', async () => {
+    const down = await downMaster();
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => wss.once('listening', resolve));
+    const paths: string[] = [];
+    wss.on('connection', (socket, req) => {
+      paths.push(req.url ?? '');
+      socket.send(JSON.stringify({ type: 'log', attemptId: 'a1', attempt: 1, stream: 'stdout', data: 'hi\n' }));
+      socket.send(JSON.stringify({ type: 'complete', status: 'succeeded', exitCode: 0 }));
+    });
+    try {
+      const up = `http://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+      const client = new ApiClient({ server: `${down},${up}`, token: 't' });
+      const chunks: string[] = [];
+      const end = await followTaskLog(client, 'task-1', { onChunk: (chunk) => chunks.push(chunk.data), reconnectDelaysMs: [10, 10] });
+      expect(end).toEqual({ status: 'succeeded', exitCode: 0 });
+      expect(chunks).toEqual(['hi\n']);
+      expect(paths).toEqual(['/ws/tasks/task-1/logs']);
+    } finally {
+      await new Promise((resolve) => wss.close(resolve));
+    }
   });
 });

@@ -111,6 +111,11 @@ export class ApiClient {
     return this.servers[this.current]!;
   }
 
+  /** Several masters: the next one is used from now on (a WebSocket to this one failed). */
+  useNextServer(): void {
+    this.current = (this.current + 1) % this.servers.length;
+  }
+
   get hasToken(): boolean {
     return Boolean(this.options.token);
   }
