@@ -7,7 +7,8 @@
 // `wharf login URL1,URL2`). A request goes to the master that answered last (the first at
 // start) and moves on to the next one when this one cannot have taken it: the connection was
 // refused or the host is unknown or unreachable, it answered 503 `no_leader`, or — for a GET
-// only — the connection broke or stalled. Any master serves reads and forwards writes to the
+// only — the connection broke or stalled (a log WebSocket that cannot open: useNextServer,
+// called by log-follower.ts). Any master serves reads and forwards writes to the
 // leader, so nothing more is needed; a 307/308 is followed only to a master of the same list
 // (the same request to that master: the token goes to no server the user did not name).
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
