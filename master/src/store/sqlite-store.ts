@@ -140,6 +140,8 @@ CREATE TABLE IF NOT EXISTS applied_steps (name TEXT PRIMARY KEY, at INTEGER NOT 
 // several masters (leadership/): one row per lease, its record as JSON
 const LEASE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lease_commits (
+  name TEXT NOT NULL, epoch INTEGER NOT NULL, commits INTEGER NOT NULL, last_at INTEGER NOT NULL, PRIMARY KEY (name, epoch));
 `;
 
 type Row = { data: string };
@@ -627,6 +629,7 @@ export class SqliteStore implements Store {
 
   // ---- leases ---------------------------------------------------------------------------
   private leaseByName: Database.Statement<[string], Row> | undefined;
+  private leaseCommitCount: Database.Statement<[string, number, number]> | undefined;
 
   private readLeaseRow(name: string): LeaseRecord | undefined {
     this.leaseByName ??= this.db.prepare<[string], Row>('SELECT data FROM leases WHERE name = ?');
@@ -737,6 +740,12 @@ export class SqliteStore implements Store {
         if (lease?.epoch !== change.epoch) {
           throw new FencedOut(`commit refused: lease ${change.name} is at epoch ${lease?.epoch ?? 'none'}, not ${change.epoch} (another master leads)`);
         }
+        // how many commits each epoch made, and when the last was: what an operator (and the
+        // failover test) checks to see that a deposed leader wrote nothing after its takeover
+        this.leaseCommitCount ??= this.db.prepare(
+          'INSERT INTO lease_commits (name, epoch, commits, last_at) VALUES (?, ?, 1, ?) ON CONFLICT (name, epoch) DO UPDATE SET commits = commits + 1, last_at = excluded.last_at',
+        );
+        this.leaseCommitCount.run(change.name, change.epoch, Date.now());
         return;
       }
     }
