@@ -433,6 +433,11 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   const advertisedGrpc = config.grpc.publicAddress ?? `${urlHost(advertiseHost)}:${grpcPort}`;
   advertisedHttpUrl = `${listener.scheme}://${urlHost(config.leadership.advertiseHost ?? (isWildcardHost(config.http.host) ? 'localhost' : config.http.host))}:${httpPort}`;
   const steppedDownListeners: ((reason: string) => void)[] = [];
+  // a standby serves stored reads: it re-reads the ended sessions (logouts on the leader) every 5 s
+  const standbyRefresh = setInterval(() => {
+    if (!leads()) auth.load().catch((error: unknown) => logger.warn({ err: error }, 'could not re-read the ended sessions'));
+  }, 5000);
+  standbyRefresh.unref();
   leadership = new Leadership(
     rawStore,
     { leaseTtlMs: config.leadership.leaseTtlMs, renewIntervalMs: config.leadership.renewIntervalMs, address: advertisedGrpc, httpUrl: advertisedHttpUrl },
@@ -441,6 +446,10 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   await leadership.start({
     // the same recovery as a restarted master, then the leader's timers
     elected: async () => {
+      clearInterval(standbyRefresh);
+      // what changed while this master was a standby: ended sessions, revoked certificates, queues
+      await auth.load();
+      await identity.load();
       await queueCatalog.load(store, Date.now());
       await registry.load();
       await tasks.recover();
@@ -522,6 +531,7 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(standbyRefresh);
       clearInterval(livenessTimer);
       clearInterval(housekeepingTimer);
       tasks.stop();
