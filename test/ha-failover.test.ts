@@ -5,22 +5,15 @@
 // back. Then SIGSTOP of the new leader past its lease and SIGCONT: another master leads, and the
 // frozen one wrote nothing after the takeover (the store counts each epoch's commits) and steps
 // down (exit code 75). The netns split and the 500-task runs are not here (see the report).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './support/api-client.js';
-import { freePort, REPO_ROOT, removeTempDirs, spawnWorkerProcess, tempDir, waitFor } from './support/cluster.js';
+import { removeTempDirs, spawnWorkerProcess, tempDir, waitFor } from './support/cluster.js';
+import { caHashOf, healthOf as health, leaderAmong, startMasterProcess, type MasterProcess } from './support/ha-cluster.js';
 
-interface MasterProcess {
-  name: string;
-  child: ChildProcess;
-  httpUrl: string;
-  grpcAddress: string;
-  output: () => string;
-  exit: Promise<number | null>;
-}
 const processes: ChildProcess[] = [];
 afterAll(async () => {
   for (const child of processes) {
@@ -32,53 +25,12 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-async function startMasterProcess(name: string, dataDir: string): Promise<MasterProcess> {
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  let output = '';
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'master/dist/cli.js'), '--no-repl'], {
-    env: {
-      ...process.env,
-      WHARF_DATA_DIR: dataDir,
-      WHARF_HOST: '127.0.0.1',
-      WHARF_HTTP_PORT: String(httpPort),
-      WHARF_GRPC_PORT: String(grpcPort),
-      WHARF_ADMIN_PASSWORD: 'admin-password',
-      WHARF_HEARTBEAT_INTERVAL: '1s',
-      WHARF_LOGIN_RATE_LIMIT: '1000',
-      WHARF_AUTH_RATE_LIMIT: '100000',
-      WHARF_JOIN_RATE_LIMIT: '10000',
-      WHARF_JOIN_RATE_BURST: '10000',
-      WHARF_LOG_LEVEL: 'info',
-      // the default lease (WHARF_LEASE_TTL 5s, WHARF_LEASE_RENEW 1s) and heartbeat TTL (15s, the workers' --stop-after)
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  processes.push(child);
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const master = { name, child, httpUrl: `http://127.0.0.1:${httpPort}`, grpcAddress: `127.0.0.1:${grpcPort}`, output: () => output, exit };
-  await waitFor(`master ${name} to answer /health`, async () => (await fetch(`${master.httpUrl}/health`)).ok, 60_000, 200);
+async function startMaster(name: string, dataDir: string): Promise<MasterProcess> {
+  const master = await startMasterProcess(name, dataDir);
+  processes.push(master.child);
   return master;
 }
 
-interface Health {
-  role: string;
-  epoch: number | null;
-  leader: string | null;
-}
-async function health(master: MasterProcess): Promise<Health | undefined> {
-  try {
-    const response = await fetch(`${master.httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
-    return response.ok ? ((await response.json()) as Health) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-async function leaderAmong(masters: MasterProcess[]): Promise<MasterProcess | undefined> {
-  for (const master of masters) if ((await health(master))?.role === 'leader') return master;
-  return undefined;
-}
 
 interface AttemptBody {
   id: string;
@@ -97,16 +49,15 @@ interface TaskDetail {
 describe('three masters on one SQLite file, three exec workers', () => {
   it('survives kill -9 of the leader amid 100 tasks, and fences a leader frozen past its lease', async () => {
     const dataDir = tempDir('ha-failover');
-    const first = await startMasterProcess('m1', dataDir);
-    const masters = [first, await startMasterProcess('m2', dataDir), await startMasterProcess('m3', dataDir)];
+    const first = await startMaster('m1', dataDir);
+    const masters = [first, await startMaster('m2', dataDir), await startMaster('m3', dataDir)];
     const leader = await waitFor('one leader', () => leaderAmong(masters), 20_000);
     expect(leader).toBe(first);
-    const caHash = /--ca-hash (sha256:[0-9a-f]+)/.exec(first.output())?.[1];
-    expect(caHash).toBeDefined();
+    const caHash = caHashOf(first);
     const joinToken = readFileSync(join(dataDir, 'join-token'), 'utf8').trim();
     const masterList = masters.map((m) => m.grpcAddress).join(',');
     const workers = [0, 1, 2].map((i) =>
-      spawnWorkerProcess({ grpcAddress: masterList, caHash: caHash!, joinToken }, ['--runtimes', 'exec', '--name', `ha-w${i}`, '--cpu', '3', '--memory', '2Gi']),
+      spawnWorkerProcess({ grpcAddress: masterList, caHash, joinToken }, ['--runtimes', 'exec', '--name', `ha-w${i}`, '--cpu', '3', '--memory', '2Gi']),
     );
     for (const worker of workers) processes.push(worker.child);
     // a client that knows one standby: its writes are forwarded to the leader
