@@ -11,6 +11,7 @@ import { parseTaskInput } from '../master/src/tasks/task-input.js';
 import { ApiClient } from './support/api-client.js';
 import { removeTempDirs, startTestMaster, tempDir, waitFor } from './support/cluster.js';
 import { callError, RawWorker, RAW_FENCING } from './support/raw-worker.js';
+import { openSocket } from './support/ws-client.js';
 import { join } from 'node:path';
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
@@ -53,12 +54,16 @@ describe('two masters on one SQLite file', () => {
 
     // people: a login and a submission sent to the standby are forwarded; a stored read is served by it
     const viaB = await ApiClient.admin(b.httpUrl);
+    // a WebSocket opened on the standby is relayed to the leader: it sees the leader's events
+    const events = await openSocket(`${b.httpUrl.replace(/^http/, 'ws')}/ws/events`, { token: viaB.token! });
     const posted = await viaB.request<{ task: { id: string; status: string } }>('POST', '/api/tasks', { image: 'wharf/busybox:latest', command: ['true'] });
     expect(posted.status).toBe(201);
     const submitted = { body: posted.body.task };
     expect(submitted.body.status).toBe('queued');
     expect((await viaB.request<{ task: { id: string } }>('GET', `/api/tasks/${submitted.body.id}`)).body.task.id).toBe(submitted.body.id);
     expect(a.tasks.counts().queued).toBe(1);
+    await events.next('the queued task event, through the standby', (m) => m.type === 'task' && (m.task as { id: string }).id === submitted.body.id);
+    events.close();
     expect(b.tasks.counts().queued).toBe(0); // the standby's systems hold nothing
     // a live read (the worker registry) is the leader's answer too
     expect((await viaB.request('GET', '/api/workers')).status).toBe(200);
@@ -82,7 +87,8 @@ describe('two masters on one SQLite file', () => {
 
   it('a leader whose lease was taken has its next commit refused by the fence and steps down', async () => {
     const dataDir = tempDir('ha-fence');
-    const a = await startTestMaster(HA_ENV, dataDir);
+    // SQLite: the test takes the lease through a second connection to the same file
+    const a = await startTestMaster(HA_ENV, dataDir, { store: 'sqlite' });
     masters.push(a);
     const steppedDown: string[] = [];
     a.onSteppedDown((reason) => steppedDown.push(reason));
