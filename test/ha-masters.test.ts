@@ -12,6 +12,7 @@ import { ApiClient } from './support/api-client.js';
 import { removeTempDirs, startTestMaster, tempDir, waitFor } from './support/cluster.js';
 import { callError, RawWorker, RAW_FENCING } from './support/raw-worker.js';
 import { openSocket } from './support/ws-client.js';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 type Master = Awaited<ReturnType<typeof startTestMaster>>;
@@ -96,7 +97,7 @@ describe('two masters on one SQLite file', () => {
     const me = (await admin.request<{ user: { id: string } }>('GET', '/api/auth/me')).body.user;
     // another master takes the lease (as a master restarted on A's address would: at once, next epoch)
     const other = new SqliteStore(join(dataDir, 'wharf.db'));
-    const taken = await other.acquireLease({ name: 'master', holder: 'intruder', address: a.grpcAddress, httpUrl: 'http://127.0.0.1:1', now: Date.now(), ttlMs: 60_000 });
+    const taken = await other.acquireLease({ name: 'master', holder: 'intruder', address: a.grpcAddress, hostname: hostname(), httpUrl: 'http://127.0.0.1:1', now: Date.now(), ttlMs: 60_000 });
     expect(taken).toMatchObject({ acquired: true, lease: { epoch: 2 } });
     // before its next renewal notices, A's commit carries epoch 1: refused, nothing stored
     const user = (await a.store.getUser(me.id))!;

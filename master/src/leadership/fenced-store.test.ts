@@ -21,7 +21,7 @@ describe('fenceCommits', () => {
     await expect(store.commit([{ kind: 'insertTask', task: mockTask() }])).rejects.toMatchObject({ code: 'not_leader' });
     expect(refusals).toHaveLength(0);
 
-    const claim = { name: 'master', httpUrl: 'http://x', ttlMs: 1000 };
+    const claim = { name: 'master', httpUrl: 'http://x', hostname: 'h', ttlMs: 1000 };
     epoch = (await raw.acquireLease({ ...claim, holder: 'me', address: 'me:1', now: 1000 })).lease.epoch;
     const task = mockTask();
     expect(await store.commit([{ kind: 'insertTask', task }])).toBe(true);

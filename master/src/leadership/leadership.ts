@@ -15,6 +15,7 @@
 // inside the workers' default --stop-after (the heartbeat TTL, 15 s), so workers that find the new
 // leader in the remaining time keep their tasks running.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { WharfError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LeaseRecord, Store } from '../store/store.js';
@@ -172,6 +173,7 @@ export class Leadership implements Fence {
         name: LEASE_NAME,
         holder: this.holder,
         address: this.options.address,
+        hostname: hostname(),
         httpUrl: this.options.httpUrl,
         now: this.now(),
         ttlMs: this.options.leaseTtlMs,

@@ -72,7 +72,7 @@ describe('SqliteStore: several masters on one file', () => {
     const path = freshPath();
     const a = new SqliteStore(path);
     const b = new SqliteStore(path);
-    const claim = { name: 'master', httpUrl: 'http://x', ttlMs: 1000 };
+    const claim = { name: 'master', httpUrl: 'http://x', hostname: 'h', ttlMs: 1000 };
     expect((await a.acquireLease({ ...claim, holder: 'a', address: 'a:1', now: 1000 })).acquired).toBe(true);
     expect((await b.acquireLease({ ...claim, holder: 'b', address: 'b:1', now: 1500 })).acquired).toBe(false);
     expect((await b.acquireLease({ ...claim, holder: 'b', address: 'b:1', now: 2000 })).lease.epoch).toBe(2);

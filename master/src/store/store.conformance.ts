@@ -711,6 +711,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         name: 'master',
         holder,
         address,
+        hostname: 'host-1',
         httpUrl: `http://${address}`,
         now,
         ttlMs: 5000,
@@ -721,7 +722,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         const first = await store.acquireLease(claim('a', 'h1:1', 1000));
         expect(first).toEqual({
           acquired: true,
-          lease: { name: 'master', holder: 'a', address: 'h1:1', httpUrl: 'http://h1:1', epoch: 1, acquiredAt: 1000, renewedAt: 1000, expiresAt: 6000 },
+          lease: { name: 'master', holder: 'a', address: 'h1:1', hostname: 'host-1', httpUrl: 'http://h1:1', epoch: 1, acquiredAt: 1000, renewedAt: 1000, expiresAt: 6000 },
         });
         const refused = await store.acquireLease(claim('b', 'h2:1', 5999));
         expect(refused.acquired).toBe(false);
@@ -737,6 +738,8 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         const again = await store.acquireLease(claim('a2', 'h1:1', 1001));
         expect(again.acquired).toBe(true);
         expect(again.lease).toMatchObject({ holder: 'a2', epoch: 2 });
+        // the same address on another machine is not a restart: it waits like any standby
+        expect(await store.acquireLease({ ...claim('x', 'h1:1', 1002), hostname: 'host-2' })).toMatchObject({ acquired: false, lease: { holder: 'a2' } });
       });
 
       it('renews only for the holder at its epoch; a release lets a standby take over before the TTL', async () => {

@@ -251,7 +251,7 @@ export interface Store {
   // sync (NTP) for the TTL to mean the same to all of them; fencing does not depend on clocks.
   /**
    * Takes the lease when nobody holds it, its holder's expiresAt is at or before `claim.now`, or
-   * it is held under the same `address` (this master restarted): a new epoch (previous + 1,
+   * it is held under the same `address` and `hostname` (this master restarted): a new epoch (previous + 1,
    * first 1), held by `claim.holder` until now + ttlMs. Answers the lease as it is afterwards,
    * and whether this call took it; when someone else holds it, answers their lease unchanged.
    */
@@ -271,8 +271,10 @@ export interface LeaseRecord {
   name: string;
   /** the holding master's instance id (a new one on every start) */
   holder: string;
-  /** the holder's advertised gRPC address (host:port): workers go there; the same address may take its own lease back at once */
+  /** the holder's advertised gRPC address (host:port): workers go there */
   address: string;
+  /** the holder's machine (os.hostname()): the same address on the same machine may take its lease back at once */
+  hostname: string;
   /** the holder's advertised HTTP base URL (scheme://host:port): standbys forward people's writes there */
   httpUrl: string;
   /** grows by one with every new holder; never reused */
@@ -286,6 +288,7 @@ export interface LeaseClaim {
   name: string;
   holder: string;
   address: string;
+  hostname: string;
   httpUrl: string;
   now: number;
   ttlMs: number;
@@ -297,6 +300,7 @@ export function leaseFor(claim: LeaseClaim, previous: LeaseRecord | undefined): 
     name: claim.name,
     holder: claim.holder,
     address: claim.address,
+    hostname: claim.hostname,
     httpUrl: claim.httpUrl,
     epoch: (previous?.epoch ?? 0) + 1,
     acquiredAt: claim.now,
@@ -307,7 +311,9 @@ export function leaseFor(claim: LeaseClaim, previous: LeaseRecord | undefined): 
 
 /** Whether a claim may take the lease from `current`. Shared by the stores. */
 export function leaseIsFree(current: LeaseRecord | undefined, claim: LeaseClaim): boolean {
-  return !current || current.expiresAt <= claim.now || current.address === claim.address;
+  // the same address on the same machine: that master restarted (two masters cannot bind one
+  // address on one machine; on two machines the same address is a misconfiguration, not a restart)
+  return !current || current.expiresAt <= claim.now || (current.address === claim.address && current.hostname === claim.hostname);
 }
 
 /** Which dead letters to list: one user's (absent: everyone's), of one image or task name. */
