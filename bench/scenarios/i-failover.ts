@@ -1,6 +1,7 @@
 // Scenario i: failover of several masters (issue 16). Three master processes on one SQLite file
 // (one data dir) with the default lease (WHARF_LEASE_TTL 5s, WHARF_LEASE_RENEW 1s), three exec
-// worker processes that know all three; `tasks` tasks of 5 s, more than fit at once. kill -9 of
+// worker processes that know all three; `tasks` tasks of 5 s, more than fit at once (the workers
+// get room for about 60 % of them, at most 120). kill -9 of
 // the leader while they run: the time until a standby leads, the time until the first task is
 // placed by the new leader (an attempt created after the kill; target <= 15 s), and once every
 // task has ended, how many were lost (not succeeded) or duplicated (more than one succeeded
@@ -45,8 +46,11 @@ export async function runFailoverScenario(options: FailoverOptions): Promise<Sce
       caHash: caHashOf(masters[0]!),
       joinToken: readFileSync(join(dataDir, 'join-token'), 'utf8').trim(),
     };
+    // room for about 60 % of the tasks at once (4 cpus = 40 tasks per worker at most), so some
+    // are still queued at the kill and the new leader has something to place
+    const slotsPerWorker = Math.max(2, Math.min(40, Math.floor((options.tasks * 0.6) / 3)));
     for (let i = 0; i < 3; i += 1) {
-      children.push(spawnWorkerProcess(joinLine, ['--runtimes', 'exec', '--name', `bench-ha-${i}`, '--cpu', '4', '--memory', '4Gi']).child);
+      children.push(spawnWorkerProcess(joinLine, ['--runtimes', 'exec', '--name', `bench-ha-${i}`, '--cpu', String(slotsPerWorker / 10), '--memory', '4Gi']).child);
     }
     const admin = await ApiClient.admin(leader.httpUrl);
     await waitFor('three ready workers', async () => {
@@ -67,7 +71,7 @@ export async function runFailoverScenario(options: FailoverOptions): Promise<Sce
       if (batch.status !== 201) throw new Error(`batch refused: ${batch.status} ${batch.text}`);
       ids.push(...batch.body.tasks.map((t) => t.id));
     }
-    const runningWanted = Math.min(options.tasks, 60);
+    const runningWanted = Math.min(60, Math.floor(slotsPerWorker * 3 * 0.8));
     await waitFor('tasks running', async () => {
       const running = await admin.request<{ tasks: unknown[] }>('GET', '/api/tasks?status=running&limit=500');
       return running.body.tasks.length >= runningWanted;
