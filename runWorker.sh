@@ -3,6 +3,8 @@
 #   ./runWorker.sh --master HOST:PORT --token-file FILE --ca-hash sha256:HEX [--name NAME]
 #                  [--runtimes docker,exec|kubernetes] [--cpu N] [--memory 4Gi] [--label k=v]
 #                  [--stop-after 15s] [--cancel-grace-seconds 10] ...
+# Several masters: --master h1:50051,h2:50051,h3:50051 (or a DNS name with an address per master):
+# the worker goes to the leader, and follows it when another master takes over.
 # --stop-after: cut off from the master this long, the worker stops its tasks on its own (default:
 # the master's heartbeat TTL; the master must allow it: WHARF_MAX_STOP_AFTER).
 # The join token (--token-file FILE, or WHARF_JOIN_TOKEN) and the CA hash are needed only the
@@ -14,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 master="" token="" token_file="" runtimes=""
 # what the worker gets: everything but --token, whose value goes in its environment instead
 args=()

@@ -1,7 +1,7 @@
 // `make bench` entry point: runs the scenarios (all, or --only a,c), prints one table and
 // writes bench/results/latest.json. Sizes: --workers --tasks (a), --dispatch (b), --lines (c),
 // --bytes (d), --hb-workers --hb-seconds --hb-interval (e), --ops (f), --restarts (g),
-// --auth-requests --auth-flood (h).
+// --auth-requests --auth-flood (h), --ha-tasks (i).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +15,12 @@ import { runHeartbeatScenario } from './scenarios/e-heartbeats.js';
 import { runStoreScenario } from './scenarios/f-store.js';
 import { runMasterStartScenario } from './scenarios/g-master-start.js';
 import { runAuthScenario } from './scenarios/h-auth.js';
+import { runFailoverScenario } from './scenarios/i-failover.js';
 import type { MetricRow, ScenarioResult } from './support/types.js';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'a,b,c,d,e,f,g,h' },
+    only: { type: 'string', default: 'a,b,c,d,e,f,g,h,i' },
     workers: { type: 'string', default: '1000' },
     tasks: { type: 'string', default: '20000' },
     dispatch: { type: 'string', default: '30' },
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     restarts: { type: 'string', default: '5' },
     'auth-requests': { type: 'string', default: '5000' },
     'auth-flood': { type: 'string', default: '150' },
+    'ha-tasks': { type: 'string', default: '500' },
   },
 });
 
@@ -51,6 +53,7 @@ const scenarios: [string, () => Promise<ScenarioResult>][] = [
   ['f', () => runStoreScenario({ ops: int(values.ops) })],
   ['g', () => runMasterStartScenario({ restarts: int(values.restarts) })],
   ['h', () => runAuthScenario({ requests: int(values['auth-requests']), flood: int(values['auth-flood']) })],
+  ['i', () => runFailoverScenario({ tasks: int(values['ha-tasks']) })],
 ];
 
 function fmt(value: number | null): string {

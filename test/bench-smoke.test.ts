@@ -9,6 +9,7 @@ import { runHeartbeatScenario } from '../bench/scenarios/e-heartbeats.js';
 import { runStoreScenario } from '../bench/scenarios/f-store.js';
 import { runMasterStartScenario, setupPending } from '../bench/scenarios/g-master-start.js';
 import { runAuthScenario } from '../bench/scenarios/h-auth.js';
+import { runFailoverScenario } from '../bench/scenarios/i-failover.js';
 
 describe('bench smoke', () => {
   it('a with queues and fair share: every task of both users completed exactly once', async () => {
@@ -83,4 +84,11 @@ describe('bench smoke', () => {
       manyFloodAnswers: 20,
     });
   });
+
+  it('i: kill -9 of the leader of three masters loses and duplicates no task', async () => {
+    const result = await runFailoverScenario({ tasks: 20 });
+    expect(result.checks).toMatchObject({ tasks: 20, lost: 0, duplicated: 0 });
+    expect(result.rows[1]!.value).toBeGreaterThan(0);
+  }, 300_000);
 });
+

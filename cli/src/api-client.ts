@@ -2,6 +2,15 @@
 // for the cluster's own certificate is just the `ca` option), and WebSockets with `ws` on the
 // same settings. Every failure becomes a CliError: the API's own {error: {code, message}}, or a
 // network problem said in words with what to do about it.
+//
+// Several masters: `server` may be a comma list of URLs (WHARF_URL, or a context saved with
+// `wharf login URL1,URL2`). A request goes to the master that answered last (the first at
+// start) and moves on to the next one when this one cannot have taken it: the connection was
+// refused or the host is unknown or unreachable, it answered 503 `no_leader`, or — for a GET
+// only — the connection broke or stalled (a log WebSocket that cannot open: useNextServer,
+// called by log-follower.ts). Any master serves reads and forwards writes to the
+// leader, so nothing more is needed; a 307/308 is followed only to a master of the same list
+// (the same request to that master: the token goes to no server the user did not name).
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
@@ -9,6 +18,7 @@ import { CliError } from './errors.js';
 import { CLI_VERSION } from './version.js';
 
 export interface ApiClientOptions {
+  /** the master's URL, or several masters' as a comma list */
   server: string;
   token?: string | undefined;
   caCert?: string | undefined;
@@ -76,19 +86,43 @@ function readBody(response: IncomingMessage): Promise<string> {
   });
 }
 
-export class ApiClient {
-  constructor(readonly options: ApiClientOptions) {}
+/** Network errors that mean the request never reached a master: safe to send to another one. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** ...and those after which a GET (no effect) may go to another one. */
+const BROKEN = new Set(['ECONNRESET', 'ETIMEDOUT', 'WHARF_IDLE', 'EPIPE']);
 
+/** One try on one master: the response, or where to go instead. */
+type Try = { response: IncomingMessage } | { next: CliError } | { redirect: number };
+
+export class ApiClient {
+  private readonly servers: string[];
+  /** the master that answered last */
+  private current = 0;
+
+  constructor(readonly options: ApiClientOptions) {
+    this.servers = options.server
+      .split(',')
+      .map((server) => server.trim())
+      .filter((server) => server !== '');
+    if (this.servers.length === 0) this.servers = [options.server];
+  }
+
+  /** The master in use (the one that answered last). */
   get server(): string {
-    return this.options.server;
+    return this.servers[this.current]!;
+  }
+
+  /** Several masters: the next one is used from now on (a WebSocket to this one failed). */
+  useNextServer(): void {
+    this.current = (this.current + 1) % this.servers.length;
   }
 
   get hasToken(): boolean {
     return Boolean(this.options.token);
   }
 
-  private url(path: string, query?: Query): URL {
-    const url = new URL(this.options.server + path);
+  private url(path: string, query?: Query, server = this.server): URL {
+    const url = new URL(server + path);
     for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     return url;
   }
@@ -101,9 +135,11 @@ export class ApiClient {
     };
   }
 
-  /** Sends a request and answers the response once its status is 2xx (its body unread). */
+  /**
+   * Sends a request and answers the response once its status is 2xx (its body unread). With
+   * several masters, tries the next one when this one cannot have taken the request (above).
+   */
   async open(method: string, path: string, options: RequestOptionsIn = {}): Promise<IncomingMessage> {
-    const url = this.url(path, options.query);
     let body: Buffer | undefined;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.json !== undefined) {
@@ -114,24 +150,81 @@ export class ApiClient {
       headers['content-type'] = options.contentType ?? 'application/octet-stream';
     }
     if (body) headers['content-length'] = String(body.length);
+    let index = this.current;
+    let last: CliError | undefined;
+    // each master once, plus a redirect or two
+    for (let tries = 0; tries < this.servers.length + 2; tries += 1) {
+      const answer = await this.tryOn(index, method, path, options, headers, body);
+      if ('response' in answer) {
+        this.current = index;
+        return answer.response;
+      }
+      if ('redirect' in answer) {
+        index = answer.redirect;
+        continue;
+      }
+      last = answer.next;
+      if (this.servers.length === 1 || tries + 1 >= this.servers.length) break;
+      index = (index + 1) % this.servers.length;
+    }
+    throw last ?? new CliError('unreachable', `${method} ${path}: too many redirects between the masters`);
+  }
+
+  private async tryOn(index: number, method: string, path: string, options: RequestOptionsIn, headers: Record<string, string>, body: Buffer | undefined): Promise<Try> {
+    const server = this.servers[index]!;
+    const url = this.url(path, options.query, server);
     const requestOptions: RequestOptions & { ca?: string } = { method, headers: this.headers(headers) };
     if (url.protocol === 'https:' && this.options.caCert) requestOptions.ca = this.options.caCert;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const idleMs = options.idleTimeoutMs ?? 30_000;
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, requestOptions, resolve);
-      req.on('error', (error) => reject(describeNetworkError(error, this.server)));
-      if (idleMs > 0) {
-        req.setTimeout(idleMs, () => {
-          const error = Object.assign(new Error(`no answer for ${Math.round(idleMs / 1000)}s`), { code: 'WHARF_IDLE' });
-          req.destroy(error);
-        });
-      }
-      req.end(body);
-    });
+    let response: IncomingMessage;
+    try {
+      response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = send(url, requestOptions, resolve);
+        req.on('error', reject);
+        if (idleMs > 0) {
+          req.setTimeout(idleMs, () => {
+            const error = Object.assign(new Error(`no answer for ${Math.round(idleMs / 1000)}s`), { code: 'WHARF_IDLE' });
+            req.destroy(error);
+          });
+        }
+        req.end(body);
+      });
+    } catch (error: unknown) {
+      const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+      const described = describeNetworkError(error, server);
+      if (NOT_SENT.has(code) || (method === 'GET' && BROKEN.has(code))) return { next: described };
+      throw described;
+    }
     const status = response.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw apiErrorFrom(status, await readBody(response));
-    return response;
+    if ((status === 307 || status === 308) && this.servers.length > 1) {
+      const target = this.listedServerOf(response.headers.location, url);
+      response.resume();
+      if (target === undefined) throw new CliError(`http_${status}`, `${server} redirected ${method} ${path} to ${response.headers.location ?? '(nowhere)'}, which is not one of the masters given; not following it`, status);
+      return { redirect: target };
+    }
+    if (status < 200 || status >= 300) {
+      const error = apiErrorFrom(status, await readBody(response));
+      if (status === 503 && error.code === 'no_leader') return { next: error };
+      throw error;
+    }
+    return { response };
+  }
+
+  /** The index of the listed master a redirect points to (same origin and base path), if any. */
+  private listedServerOf(location: string | undefined, from: URL): number | undefined {
+    if (!location) return undefined;
+    let target: URL;
+    try {
+      target = new URL(location, from);
+    } catch {
+      return undefined;
+    }
+    const index = this.servers.findIndex((server) => {
+      const base = new URL(server);
+      return base.origin === target.origin && target.pathname.startsWith(base.pathname.replace(/\/$/, '') + '/');
+    });
+    return index >= 0 ? index : undefined;
   }
 
   /** A JSON request; answers the parsed body. */

@@ -162,6 +162,8 @@ export async function followTaskLog(client: ApiClient, taskId: string, options: 
     if (outcome.kind === 'complete') return outcome.end;
     if (outcome.kind === 'detached') return 'detached';
     if (outcome.heard) failures = 0;
+    // several masters: a stream that could not open goes to the next one
+    else client.useNextServer();
     const delay = delays[failures];
     if (delay === undefined) throw new CliError('unreachable', `lost the log stream of task ${taskId}: ${outcome.why}`);
     failures += 1;

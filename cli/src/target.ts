@@ -1,6 +1,6 @@
 // Which master a command talks to, with which token and CA: the selected context of the config
 // file (--context, else WHARF_CONTEXT, else the current one), overridden field by field by
-// WHARF_URL, WHARF_TOKEN and WHARF_CACERT. A context's token (and CA) is only ever sent to that
+// WHARF_URL, WHARF_TOKEN and WHARF_CACERT. A server may be several masters (a comma list of URLs). A context's token (and CA) is only ever sent to that
 // context's own server: with WHARF_URL naming another server, WHARF_TOKEN must come with it.
 import { readFileSync } from 'node:fs';
 import type { CliConfig } from './config-file.js';
@@ -31,6 +31,19 @@ export function normaliseServer(input: string): string {
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/**
+ * One server URL, or several masters' as a comma list (`http://m1:8080,http://m2:8080`): each
+ * normalised, joined with commas (the ApiClient tries them in turn).
+ */
+export function normaliseServers(input: string): string {
+  const servers = input
+    .split(',')
+    .map((server) => server.trim())
+    .filter((server) => server !== '');
+  if (servers.length === 0) throw new UsageError(`"${input}" is not a server URL (like http://master:8080)`);
+  return servers.map(normaliseServer).join(',');
+}
+
 export function readCaFile(path: string, what: string): string {
   let pem: string;
   try {
@@ -55,7 +68,7 @@ export function selectedContext(config: CliConfig, env: NodeJS.ProcessEnv, flag:
 export function resolveTarget(config: CliConfig, env: NodeJS.ProcessEnv, contextFlag: string | undefined): Target | undefined {
   const contextName = selectedContext(config, env, contextFlag);
   const entry = contextName === undefined ? undefined : config.contexts[contextName];
-  const server = env.WHARF_URL ? normaliseServer(env.WHARF_URL) : entry?.server;
+  const server = env.WHARF_URL ? normaliseServers(env.WHARF_URL) : entry?.server;
   if (server === undefined) return undefined;
   const own = entry !== undefined && entry.server === server;
   const token = env.WHARF_TOKEN || (own ? entry.token : undefined);

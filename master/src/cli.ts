@@ -31,6 +31,11 @@ Usage: wharf-master [--flag value ...]   (each flag also reads from its WHARF_* 
   --http-tls-cert F / --http-tls-key F   WHARF_HTTP_TLS_CERT / _KEY   another certificate for HTTPS
   --admin-email E           WHARF_ADMIN_EMAIL         (admin@wharf.local)
   --admin-password P        WHARF_ADMIN_PASSWORD      (generated when absent)
+  --advertise-address H     WHARF_ADVERTISE_ADDRESS   the host others reach this master at (several masters: the
+                                                      leader's gRPC and HTTP addresses; default the gRPC host)
+  --lease-ttl D             WHARF_LEASE_TTL           several masters on one store: a leader that stops renewing
+                                                      is replaced after this (5s; failover within ttl + renew)
+  --lease-renew D           WHARF_LEASE_RENEW         how often the leader renews and standbys try (1s)
   --heartbeat-interval D    WHARF_HEARTBEAT_INTERVAL  (5s)
   --heartbeat-ttl D         WHARF_HEARTBEAT_TTL       worker lost after this silence (15s)
   --reconnect-grace D       WHARF_RECONNECT_GRACE     after a master restart (30s)
@@ -131,6 +136,17 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  // several masters: a leader that lost its lease has stopped its systems; it exits (75,
+  // EX_TEMPFAIL) so that runMaster.sh's supervisor (systemd, a container restart policy)
+  // starts it again as a fresh standby
+  master.onSteppedDown((reason) => {
+    console.error(`This master no longer leads (${reason}); exiting with code 75 to be restarted as a standby.`);
+    stopping = true;
+    master.stop().then(
+      () => process.exit(75),
+      () => process.exit(75),
+    );
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   if (replOn) {

@@ -20,6 +20,12 @@ export const ERROR_CODES = {
   rate_limited: 429,
   unavailable: 503,
   /**
+   * this master does not lead (several masters, leadership/): a commit carried an epoch that is
+   * no longer the lease's (the master lost its lease and steps down), or a standby was asked to
+   * change state. Retry against the leader.
+   */
+  not_leader: 503,
+  /**
    * the master's data dir is full (SQLite's SQLITE_FULL, ENOSPC or EDQUOT from a file write,
    * MongoDB out of disk space): nothing was stored. 507 by default; the HTTP edge answers 503
    * with Retry-After where repeating the request makes sense (see http/errors-middleware.ts)

@@ -1,6 +1,8 @@
 // The master's one composition root: builds every component and passes collaborators
 // explicitly, so a test can start a master (and workers) in one process. No globals.
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
@@ -17,6 +19,9 @@ import { TokenBucketLimiter } from './auth/rate-limiter.js';
 import { HeartbeatStats } from './cluster/heartbeat-stats.js';
 import { JoinKit, oneLineJoinCommand, publicKeyPin } from './cluster/join-kit.js';
 import { JoinTokens } from './cluster/join-tokens.js';
+import { fenceCommits } from './leadership/fenced-store.js';
+import { LeaderProxy } from './leadership/leader-proxy.js';
+import { LEASE_NAME, Leadership } from './leadership/leadership.js';
 import { WorkerIdentity } from './cluster/worker-identity.js';
 import { WorkerRegistry } from './cluster/worker-registry.js';
 import type { MasterConfig } from './config/master-config.js';
@@ -110,7 +115,16 @@ export interface MasterHandle {
   gc: GarbageCollector;
   /** per-user storage usage and quota (GET /api/usage) */
   usage: StorageUsage;
-  /** Orderly stop: closes listeners and the store. */
+  /** several masters on one store: this master's part (role, epoch, the leader it knows) */
+  leadership: Leadership;
+  /**
+   * Called once when this master stops leading (its lease was taken over, or a commit was refused
+   * for its epoch): its systems are stopped and its worker streams closed already; it stays up as
+   * a standby that no longer tries to lead. The CLI then stops and exits (code 75) so that a
+   * supervisor restarts it as a fresh standby.
+   */
+  onSteppedDown(listener: (reason: string) => void): void;
+  /** Orderly stop: closes listeners and the store (a leader releases its lease first). */
   stop(): Promise<void>;
 }
 
@@ -133,12 +147,21 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
   // a full data dir is logged once per episode, whoever's write found it (store/storage-alarm.ts)
   const storageAlarm = new StorageAlarm(logger.child({ component: 'storage' }));
   // every store operation is timed for wharf_store_operation_seconds
-  const store = watchStorage(
+  const rawStore = watchStorage(
     timeStoreOperations(await openStore(config, logger.child({ component: 'store' })), (operation, seconds, ok) =>
       metrics.observeStoreOperation(operation, seconds, ok),
     ),
     storageAlarm,
   );
+  // several masters: every commit carries this master's lease epoch (leadership/fenced-store.ts);
+  // the leadership itself is made once the advertised addresses are known (after the listens)
+  let leadership: Leadership | undefined;
+  const store = fenceCommits(rawStore, {
+    leaseName: LEASE_NAME,
+    epoch: () => leadership?.epoch(),
+    refused: (error) => leadership?.refused(error),
+  });
+  const leads = (): boolean => leadership?.isLeader() ?? false;
   // registration: invite-only by default once the API is reachable beyond this machine
   const registration: RegistrationMode = config.registration ?? (isLoopbackHost(config.http.host) ? 'open' : 'invite');
   const auth = new AuthService(store, {
@@ -161,7 +184,12 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
       certFile: config.tls.certFile,
       keyFile: config.tls.keyFile,
       extraNames: config.tls.sans,
-      hosts: [config.grpc.host, config.http.host, ...(config.grpc.publicAddress ? [hostOf(config.grpc.publicAddress)] : [])],
+      hosts: [
+        config.grpc.host,
+        config.http.host,
+        ...(config.grpc.publicAddress ? [hostOf(config.grpc.publicAddress)] : []),
+        ...(config.leadership.advertiseHost ? [config.leadership.advertiseHost] : []),
+      ],
       workerCertValidityMs: config.tls.workerCertValidityMs,
     },
     logger.child({ component: 'pki' }),
@@ -206,6 +234,8 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     allowUserExec: config.allowUserExec,
     limits: config.taskLimits,
     inputUrl: presign ? (sha256) => presign(sha256, 6 * 3600) : undefined,
+    // the leadership gate: from taking the lease (the recovery commits with its epoch) until stepping down
+    leading: () => leadership?.epoch() !== undefined,
   });
   // users' registry credentials, sealed with the data dir's key; assignments carry them when needed
   const registryCredentials = new RegistryCredentialService(store, new SecretBox(secrets.credentialsKey), logger.child({ component: 'registries' }));
@@ -256,6 +286,15 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     dataDir: config.dataDir,
     queueNames: () => queueCatalog.list().map((q) => q.name),
     minFreeBytes: config.minFreeDisk ? () => diskFloor.bytes() : undefined,
+    leadership: {
+      isLeader: leads,
+      get changes() {
+        return leadership?.changes ?? 0;
+      },
+      get knownEpoch() {
+        return leadership?.knownEpoch;
+      },
+    },
   });
   // retention (gc/garbage-collector.ts): every WHARF_GC_INTERVAL, and on demand
   const gc = new GarbageCollector({
@@ -273,18 +312,6 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
       if (!report.dryRun) usage.invalidate();
     },
   });
-  if (config.gcIntervalMs !== undefined) {
-    gc.start(config.gcIntervalMs, (report) =>
-      audit.record({ address: 'master', action: 'gc.run', object: `gc:tasks=${report.removed.tasks},dagRuns=${report.removed.dagRuns},bytesFreed=${report.bytesFreed}`, outcome: 'ok', status: 0 }),
-    );
-  }
-  await registry.load();
-  await tasks.recover();
-  await dags.recover();
-  await gangs.recover();
-  const unfinished = await store.listUnfinishedTasks();
-  telemetry.seed(unfinished);
-  metrics.seed(unfinished);
 
   const identity = new WorkerIdentity({
     registry,
@@ -322,6 +349,13 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     heartbeatStats,
     metrics,
     artifacts,
+    notLeader: () => {
+      if (leads()) return undefined;
+      const leader = leadership?.leader();
+      return new WharfError('not_leader', leader ? `not the leader; the leader is ${leader.address}` : 'not the leader; no leader is known yet', {
+        details: { leader: leader?.address ?? '' },
+      });
+    },
   });
   identity.onRemoved((workerId) => gateway.disconnectWorker(workerId));
   const grpcPort = await gateway.listen(config.grpc.host, config.grpc.port);
@@ -359,7 +393,24 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
         : undefined,
   };
 
+  let advertisedHttpUrl = '';
+  const leaderProxy = new LeaderProxy({
+    gate: { isLeader: leads, leader: () => leadership?.leader() },
+    self: () => advertisedHttpUrl,
+    ca: [pki.servingCaPem],
+    logger: logger.child({ component: 'leader-proxy' }),
+  });
   const app = createHttpApp({
+    leaderProxy,
+    leadership: () => {
+      const leader = leadership?.leader();
+      return {
+        role: leads() ? 'leader' : 'standby',
+        epoch: leadership?.knownEpoch ?? null,
+        leader: leader?.address ?? null,
+        leaderUrl: leader?.httpUrl ?? null,
+      };
+    },
     auth,
     tasks,
     registry,
@@ -390,7 +441,17 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     { auth, tasks, registry, logs, telemetry, metrics, gangs, logger: logger.child({ component: 'live' }) },
     config.ws,
   );
+  // a standby relays WebSocket upgrades to the leader (the live feeds come from its systems)
+  const upgradeListeners = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+  server.removeAllListeners('upgrade');
   live.attach(server);
+  const liveUpgrade = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+  server.removeAllListeners('upgrade');
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (leaderProxy.upgrade(req, socket, head)) return;
+    for (const listener of liveUpgrade) listener(req, socket, head);
+  });
+  for (const listener of upgradeListeners) server.on('upgrade', listener);
 
   // housekeeping: the audit trail's age bound and ended sessions whose tokens have all expired
   const housekeeping = () => {
@@ -400,16 +461,69 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     );
     auth.pruneEndedSessions().catch((error: unknown) => logger.error({ err: error }, 'pruning ended sessions failed'));
   };
-  housekeeping();
-  const housekeepingTimer = setInterval(housekeeping, 3600_000);
-  housekeepingTimer.unref();
+  let housekeepingTimer: NodeJS.Timeout | undefined;
+  let livenessTimer: NodeJS.Timeout | undefined;
 
-  const livenessTimer = setInterval(
-    () => {
-      registry.checkLiveness().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
-    },
-    Math.max(100, Math.min(1000, Math.floor(config.heartbeatTtlMs / 5))),
+  // several masters: the advertised addresses, then the lease (a master alone takes it at once)
+  const advertiseHost = config.leadership.advertiseHost ?? (isWildcardHost(config.grpc.host) ? 'localhost' : config.grpc.host);
+  const advertisedGrpc = config.grpc.publicAddress ?? `${urlHost(advertiseHost)}:${grpcPort}`;
+  advertisedHttpUrl = `${listener.scheme}://${urlHost(config.leadership.advertiseHost ?? (isWildcardHost(config.http.host) ? 'localhost' : config.http.host))}:${httpPort}`;
+  const steppedDownListeners: ((reason: string) => void)[] = [];
+  // a standby serves stored reads: it re-reads the ended sessions (logouts on the leader) every 5 s
+  const standbyRefresh = setInterval(() => {
+    if (!leads()) auth.load().catch((error: unknown) => logger.warn({ err: error }, 'could not re-read the ended sessions'));
+  }, 5000);
+  standbyRefresh.unref();
+  leadership = new Leadership(
+    rawStore,
+    { leaseTtlMs: config.leadership.leaseTtlMs, renewIntervalMs: config.leadership.renewIntervalMs, address: advertisedGrpc, httpUrl: advertisedHttpUrl },
+    logger.child({ component: 'leadership' }),
   );
+  await leadership.start({
+    // the same recovery as a restarted master, then the leader's timers
+    elected: async () => {
+      clearInterval(standbyRefresh);
+      // what changed while this master was a standby: ended sessions, revoked certificates, queues
+      await auth.load();
+      await identity.load();
+      await queueCatalog.load(store, Date.now());
+      await registry.load();
+      await tasks.recover();
+      await dags.recover();
+      await gangs.recover();
+      const unfinished = await store.listUnfinishedTasks();
+      telemetry.seed(unfinished);
+      metrics.seed(unfinished);
+      // housekeeping: the audit trail's age bound and ended sessions whose tokens have all expired
+      housekeeping();
+      housekeepingTimer = setInterval(housekeeping, 3600_000);
+      housekeepingTimer.unref();
+      livenessTimer = setInterval(
+        () => {
+          registry.checkLiveness().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
+        },
+        Math.max(100, Math.min(1000, Math.floor(config.heartbeatTtlMs / 5))),
+      );
+      // retention (gc/garbage-collector.ts): the periodic run is the leader's (its deletes are leader writes)
+      if (config.gcIntervalMs !== undefined) {
+        gc.start(config.gcIntervalMs, (report) =>
+          audit.record({ address: 'master', action: 'gc.run', object: `gc:tasks=${report.removed.tasks},dagRuns=${report.removed.dagRuns},bytesFreed=${report.bytesFreed}`, outcome: 'ok', status: 0 }),
+        );
+      }
+      tasks.scheduleSoon();
+    },
+    // no longer the leader: nothing more is placed, timed or accepted; workers go to the new leader
+    steppedDown: (reason) => {
+      clearInterval(livenessTimer);
+      clearInterval(housekeepingTimer);
+      tasks.stop();
+      dags.stop();
+      gangs.stop();
+      gc.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping the garbage collector failed'));
+      registry.closeAll();
+      for (const listener of steppedDownListeners) listener(reason);
+    },
+  });
 
   const displayHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, caHash: pki.caHash }, 'master started');
@@ -458,9 +572,14 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
     gc,
     usage,
     registration,
+    leadership,
+    onSteppedDown(listener) {
+      steppedDownListeners.push(listener);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(standbyRefresh);
       clearInterval(livenessTimer);
       clearInterval(housekeepingTimer);
       await gc.stop();
@@ -475,6 +594,8 @@ export async function startMaster(config: MasterConfig, options: StartOptions = 
       await tasks.idle();
       await dags.idle();
       await gangs.idle();
+      // after the last commit: a standby takes over at once instead of after the TTL
+      await leadership?.stop();
       await audit.flush();
       logs.close();
       await store.close();

@@ -33,7 +33,8 @@ usage: curl -fsSL … $WHARF_URL/join.sh | sh -s -- [options]
   --ca-hash sha256:HEX                the master's CA hash from its join line (default: $WHARF_CA_HASH;
                                       a different one is refused)
   --name NAME  --runtimes docker,exec  --label k=v (repeats)
-  --master HOST:PORT                  the gRPC address to dial (default: $WHARF_GRPC_ADDRESS)
+  --master HOST:PORT[,HOST:PORT...]   the gRPC address to dial (default: $WHARF_GRPC_ADDRESS); with
+                                      several masters, all of them: the worker finds the leader
   --data-dir DIR                      the worker's data dir (default: ~/.wharf/worker; with
                                       --install-service /var/lib/wharf/worker)
   --install-service                   install and start a systemd service (as root), so the worker

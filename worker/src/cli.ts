@@ -13,7 +13,9 @@ async function main(): Promise<void> {
     console.log(
       'usage: wharf-worker --master HOST:PORT --token-file FILE --ca-hash sha256:HEX [options]\n' +
         '  The join token and the CA hash are needed only to join (the first start); after that the\n' +
-        '  worker authenticates with the certificate the master gave it (<data-dir>/tls).\n\nflag                     environment variable',
+        '  worker authenticates with the certificate the master gave it (<data-dir>/tls).\n' +
+        '  Several masters: --master h1:50051,h2:50051,h3:50051 (or a DNS name with one address per\n' +
+        '  master); the worker registers with the leader and follows it when another one takes over.\n\nflag                     environment variable',
     );
     for (const line of describeWorkerSettings()) console.log(line);
     return;

@@ -3,7 +3,7 @@
 // workers side by side).
 //
 // Order matters: the worker trusts the master (its CA: saved, --ca-file, or discovered by
-// --ca-hash) and joins it (a certificate; identity/) before the runtimes start, because the
+// --ca-hash, from the first of several masters that answers: they share one cluster CA) and joins it (a certificate; identity/) before the runtimes start, because the
 // runtimes label containers and pods with the worker id, which is the certificate's.
 import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -27,6 +27,7 @@ import { createKubernetesSetup } from './runtime/kubernetes-setup.js';
 import { errorMessage } from './runtime/runtime-error.js';
 import type { TaskRuntime } from './runtime/task-runtime.js';
 import { GatewayConnection } from './session/gateway-connection.js';
+import { masterEntries } from './session/master-candidates.js';
 import { declaredFencing, MasterSession } from './session/master-session.js';
 import { detectCapacity } from './telemetry/capacity.js';
 import { UsageSampler } from './telemetry/usage-sampler.js';
@@ -176,10 +177,10 @@ async function trustedCa(config: WorkerConfig, saved: string | undefined, backof
     caPem = await readFile(config.caFile, 'utf8');
     caCertificateHash(caPem); // throws on a file that is no certificate
   } else if (config.caHash !== undefined) {
-    caPem = await retryUntilReached('fetch the master\'s CA', () => discoverPinnedCa(config.masterAddress, config.caHash!, { serverName: config.tlsServerName }), backoff, logger, signal);
+    caPem = await retryUntilReached('fetch the master\'s CA', () => firstAnswering(config.masterAddress, (address) => discoverPinnedCa(address, config.caHash!, { serverName: config.tlsServerName })), backoff, logger, signal);
     logger.info({ master: config.masterAddress, caHash: config.caHash }, 'the master presented the pinned CA; trusting it from now on');
   } else if (config.insecureSkipCaVerification) {
-    const chain = await retryUntilReached('fetch the master\'s CA', () => fetchPresentedChain(config.masterAddress, { serverName: config.tlsServerName }), backoff, logger, signal);
+    const chain = await retryUntilReached('fetch the master\'s CA', () => firstAnswering(config.masterAddress, (address) => fetchPresentedChain(address, { serverName: config.tlsServerName })), backoff, logger, signal);
     const root = chain[chain.length - 1];
     if (!root) throw new Error(`the master at ${config.masterAddress} presented no certificate`);
     caPem = root.toString();
@@ -194,6 +195,23 @@ async function trustedCa(config: WorkerConfig, saved: string | undefined, backof
   }
   await saveCa(config.dataDir, caPem);
   return caPem;
+}
+
+/**
+ * Asks the masters of --master in turn (standbys present the same cluster CA as the leader);
+ * answers the first answer. A CA pin mismatch is not passed over: it stops at once.
+ */
+async function firstAnswering<T>(masterAddress: string, ask: (address: string) => Promise<T>): Promise<T> {
+  let last: unknown;
+  for (const address of masterEntries(masterAddress)) {
+    try {
+      return await ask(address);
+    } catch (error: unknown) {
+      if (error instanceof CaPinMismatch) throw error;
+      last = error;
+    }
+  }
+  throw last;
 }
 
 /** Retries `attempt` with backoff while it fails for a reason other than a CA pin mismatch. */

@@ -44,6 +44,10 @@ export interface FakeMasterOptions {
   /** RegisterResponse.heartbeat_ttl_ms: a worker's default --stop-after (default 10 s, so restart tests ride through) */
   heartbeatTtlMs?: number;
   port?: number;
+  /** Another fake of the same cluster (started first): this one uses its CA, as several masters share one cluster CA. */
+  clusterOf?: FakeMaster;
+  /** The name this fake's server certificate carries (default localhost and 127.0.0.1). */
+  serverNames?: string[];
 }
 
 export class FakeMaster {
@@ -82,7 +86,14 @@ export class FakeMaster {
   /** Connect streams opened (a worker that retries on its live stream opens no new one) */
   connects = 0;
 
+  /**
+   * Set: this fake plays a standby, refusing Register and Connect as the real one does
+   * (UNAVAILABLE, `wharf-leader: <leader>`; '' while it knows no leader).
+   */
+  standbyOf: string | undefined;
   readonly registrations: RegisterRequest__Output[] = [];
+  /** Register calls refused as a standby */
+  standbyRefusals = 0;
   readonly heartbeats: Heartbeat__Output[] = [];
   readonly accepted: string[] = [];
   readonly events: AttemptEvent__Output[] = [];
@@ -111,7 +122,12 @@ export class FakeMaster {
     this.ackHeartbeats = options.ackHeartbeats ?? true;
     this.heartbeatTtlMs = options.heartbeatTtlMs ?? 10_000;
     this.port = options.port ?? 0;
+    this.clusterOf = options.clusterOf;
+    this.serverNames = options.serverNames ?? ['localhost', '127.0.0.1'];
   }
+
+  private readonly clusterOf: FakeMaster | undefined;
+  private readonly serverNames: string[];
 
   get address(): string {
     return `127.0.0.1:${this.port}`;
@@ -131,12 +147,12 @@ export class FakeMaster {
 
   async start(): Promise<void> {
     // one CA and server certificate per fake, kept across restarts (like a master's data dir)
-    this.ca ??= await createCertificateAuthority({ commonName: 'fake-master-ca', validityMs: 3600_000 });
+    this.ca ??= this.clusterOf?.ca ?? (await createCertificateAuthority({ commonName: 'fake-master-ca', validityMs: 3600_000 }));
     this.serverCert ??= await issueServerCertificate({
       issuerCertPem: this.ca.certPem,
       issuerKey: await importSigningKey(this.ca.keyPem),
       subjectCommonName: 'fake-master',
-      altNames: ['localhost', '127.0.0.1'],
+      altNames: this.serverNames,
       validityMs: 3600_000,
     });
     const proto = loadWharfProto();
@@ -171,6 +187,20 @@ export class FakeMaster {
 
   get connected(): boolean {
     return this.streams.size > 0;
+  }
+
+  /** The real master's refusal while it is a standby. */
+  private standbyRefusal(leader: string): Partial<grpc.StatusObject> {
+    const metadata = new grpc.Metadata();
+    metadata.set('wharf-leader', leader);
+    return { code: grpc.status.UNAVAILABLE, details: `not the leader; the leader is ${leader || 'unknown'}`, metadata };
+  }
+
+  /** Loses the lease: ends every worker stream with the standby refusal naming `leader`, and refuses from now on. */
+  stepDown(leader: string): void {
+    this.standbyOf = leader;
+    for (const stream of this.streams) stream.emit('error', this.standbyRefusal(leader));
+    this.streams.clear();
   }
 
   send(message: MasterMessage): void {
@@ -227,6 +257,11 @@ export class FakeMaster {
   private handlers(): WorkerGatewayHandlers {
     return {
       Register: (call, callback) => {
+        if (this.standbyOf !== undefined) {
+          this.standbyRefusals += 1;
+          callback(this.standbyRefusal(this.standbyOf));
+          return;
+        }
         const known = this.workerOf(call);
         if (!known && call.request.joinToken !== this.joinToken) {
           this.refusedJoins += 1;
@@ -258,6 +293,10 @@ export class FakeMaster {
         );
       },
       Connect: (call) => {
+        if (this.standbyOf !== undefined) {
+          call.emit('error', this.standbyRefusal(this.standbyOf));
+          return;
+        }
         if (!this.authorised(call)) {
           call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'no client certificate' });
           return;

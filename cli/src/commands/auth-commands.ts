@@ -8,13 +8,14 @@ import { CliError, UsageError } from '../errors.js';
 import { expectArgs, flagOption, stringOption } from '../parse-args.js';
 import { parseOutputFormat } from '../output.js';
 import { askLine, askSecret, isInteractive, readAllStdin } from '../prompt.js';
-import { normaliseServer, readCaFile, selectedContext } from '../target.js';
+import { normaliseServers, readCaFile, selectedContext } from '../target.js';
 import { describeToken, tokenKind } from '../token-kind.js';
 import { OUTPUT_OPTION } from './shared-options.js';
 
 /** `host:port` of a server URL (with its path, if any): the default name of its context. */
 export function defaultContextName(server: string): string {
-  const url = new URL(server);
+  // several masters: named after the first
+  const url = new URL(server.split(',')[0]!);
   return `${url.host}${url.pathname === '/' ? '' : url.pathname}`;
 }
 
@@ -55,7 +56,7 @@ const login: CommandSpec = {
     const fallback = env.WHARF_URL || (selected !== undefined ? config.contexts[selected]?.server : undefined);
     const rawServer = urlArg ?? fallback;
     if (rawServer === undefined) throw new UsageError('which master? give its URL, e.g. wharf login http://master:8080', 'login');
-    const server = normaliseServer(rawServer);
+    const server = normaliseServers(rawServer);
     const passwordStdin = flagOption(args, 'password-stdin');
     const tokenStdin = flagOption(args, 'token-stdin');
     if (passwordStdin && tokenStdin) throw new UsageError('--password-stdin and --token-stdin exclude each other', 'login');

@@ -160,3 +160,19 @@ describe('secrets', () => {
     expect(readFileSync(join(dir, 'join-token'), 'utf8').trim()).toBe(resolved.joinToken);
   });
 });
+
+describe('master config: several masters', () => {
+  it('defaults the lease to 5s/1s (failover within 6s, inside the 15s heartbeat TTL the workers stop after) and takes the advertised host', () => {
+    const config = compileMasterConfig({});
+    expect(config.leadership).toEqual({ leaseTtlMs: 5000, renewIntervalMs: 1000, advertiseHost: undefined });
+    expect(config.leadership.leaseTtlMs + config.leadership.renewIntervalMs).toBeLessThan(config.heartbeatTtlMs);
+    const set = compileMasterConfig({ WHARF_LEASE_TTL: '10s', WHARF_LEASE_RENEW: '2s', WHARF_ADVERTISE_ADDRESS: '[fd00::1]' });
+    expect(set.leadership).toEqual({ leaseTtlMs: 10_000, renewIntervalMs: 2000, advertiseHost: 'fd00::1' });
+    expect(loadMasterConfig(['--advertise-address', 'm2.example.com'], {}).leadership.advertiseHost).toBe('m2.example.com');
+  });
+
+  it('refuses a renew interval over half the TTL and an advertised address with a port', () => {
+    expect(() => compileMasterConfig({ WHARF_LEASE_TTL: '2s', WHARF_LEASE_RENEW: '1500ms' })).toThrow(/WHARF_LEASE_RENEW \(--lease-renew, 1500ms\) must be at most half of WHARF_LEASE_TTL/);
+    expect(() => compileMasterConfig({ WHARF_ADVERTISE_ADDRESS: 'm2:50051' })).toThrow(/WHARF_ADVERTISE_ADDRESS \(--advertise-address\) must be a host name or an IP address without a port/);
+  });
+});

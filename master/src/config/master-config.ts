@@ -23,6 +23,9 @@ const FLAGS: Record<string, string> = {
   'grpc-host': 'WHARF_GRPC_HOST',
   'grpc-port': 'WHARF_GRPC_PORT',
   'public-grpc-address': 'WHARF_PUBLIC_GRPC_ADDRESS',
+  'advertise-address': 'WHARF_ADVERTISE_ADDRESS',
+  'lease-ttl': 'WHARF_LEASE_TTL',
+  'lease-renew': 'WHARF_LEASE_RENEW',
   'jwt-secret': 'WHARF_JWT_SECRET',
   'jwt-ttl': 'WHARF_JWT_TTL',
   'join-token': 'WHARF_JOIN_TOKEN',
@@ -275,6 +278,9 @@ const schema = z.object({
   WHARF_GRPC_HOST: z.string().optional(),
   WHARF_GRPC_PORT: port('WHARF_GRPC_PORT', '50051'),
   WHARF_PUBLIC_GRPC_ADDRESS: z.string().optional(),
+  WHARF_ADVERTISE_ADDRESS: z.string().optional(),
+  WHARF_LEASE_TTL: duration('WHARF_LEASE_TTL', '5s'),
+  WHARF_LEASE_RENEW: duration('WHARF_LEASE_RENEW', '1s'),
   WHARF_JWT_SECRET: optionalSecret('WHARF_JWT_SECRET', 32),
   WHARF_JWT_TTL: duration('WHARF_JWT_TTL', '12h'),
   WHARF_JOIN_TOKEN: z
@@ -378,6 +384,13 @@ export interface MasterConfig {
     httpKeyFile?: string | undefined;
   };
   admin: { email: string; password?: string | undefined };
+  /**
+   * Several masters on one store (leadership/): the lease's TTL and renew interval, and the host
+   * other masters, workers and people reach this one at (WHARF_ADVERTISE_ADDRESS; the gRPC
+   * address is <host>:<gRPC port> unless WHARF_PUBLIC_GRPC_ADDRESS names it, the HTTP one
+   * <scheme>://<host>:<HTTP port>). Absent: the gRPC listen host (localhost for a wildcard).
+   */
+  leadership: { leaseTtlMs: number; renewIntervalMs: number; advertiseHost?: string | undefined };
   heartbeatIntervalMs: number;
   heartbeatTtlMs: number;
   reconnectGraceMs: number;
@@ -462,6 +475,14 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
       `WHARF_MAX_STOP_AFTER (--max-stop-after, ${v.WHARF_MAX_STOP_AFTER}ms) must not be shorter than WHARF_HEARTBEAT_TTL (${v.WHARF_HEARTBEAT_TTL}ms), the workers' default --stop-after`,
     );
   }
+  if (v.WHARF_LEASE_RENEW * 2 > v.WHARF_LEASE_TTL) {
+    throw new ConfigError(
+      `WHARF_LEASE_RENEW (--lease-renew, ${v.WHARF_LEASE_RENEW}ms) must be at most half of WHARF_LEASE_TTL (--lease-ttl, ${v.WHARF_LEASE_TTL}ms): a leader must get a renewal in before its lease runs out`,
+    );
+  }
+  if (v.WHARF_ADVERTISE_ADDRESS !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+|[0-9a-fA-F:]+)$/.test(v.WHARF_ADVERTISE_ADDRESS)) {
+    throw new ConfigError(`WHARF_ADVERTISE_ADDRESS (--advertise-address) must be a host name or an IP address without a port (got "${v.WHARF_ADVERTISE_ADDRESS}")`);
+  }
   if (v.WHARF_RETRY_BACKOFF_MAX < v.WHARF_RETRY_BACKOFF) {
     throw new ConfigError('WHARF_RETRY_BACKOFF_MAX must not be shorter than WHARF_RETRY_BACKOFF');
   }
@@ -528,6 +549,11 @@ export function compileMasterConfig(raw: Record<string, string>): MasterConfig {
       httpKeyFile: absolute(v.WHARF_HTTP_TLS_KEY),
     },
     admin: { email: v.WHARF_ADMIN_EMAIL, password: v.WHARF_ADMIN_PASSWORD },
+    leadership: {
+      leaseTtlMs: v.WHARF_LEASE_TTL,
+      renewIntervalMs: v.WHARF_LEASE_RENEW,
+      advertiseHost: v.WHARF_ADVERTISE_ADDRESS?.replace(/^\[(.*)\]$/, '$1'),
+    },
     heartbeatIntervalMs: v.WHARF_HEARTBEAT_INTERVAL,
     heartbeatTtlMs: v.WHARF_HEARTBEAT_TTL,
     reconnectGraceMs: v.WHARF_RECONNECT_GRACE,

@@ -14,6 +14,7 @@ const STATUS: Record<WharfErrorCode, grpc.status> = {
   sequence_gap: grpc.status.OUT_OF_RANGE,
   rate_limited: grpc.status.RESOURCE_EXHAUSTED,
   unavailable: grpc.status.UNAVAILABLE,
+  not_leader: grpc.status.UNAVAILABLE,
   storage_full: grpc.status.RESOURCE_EXHAUSTED,
   internal: grpc.status.INTERNAL,
 };

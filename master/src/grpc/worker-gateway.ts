@@ -82,6 +82,12 @@ export interface WorkerGatewayDeps {
   metrics?: Pick<MasterMetrics, 'countLogBytes' | 'countUploadBytes'> | undefined;
   /** DAG artifacts, served to workers by FetchArtifact; absent = FetchArtifact answers UNAVAILABLE */
   artifacts?: ArtifactBackend | undefined;
+  /**
+   * Several masters (leadership/): the refusal of a master that does not lead (WharfError
+   * `not_leader` with details.leader = the leader's gRPC address or ''), or undefined when it
+   * leads. Every RPC of a standby is refused with it (docs/API.md, protocol rule 14).
+   */
+  notLeader?: (() => WharfError | undefined) | undefined;
 }
 
 /** HTTP/2 receive window for worker streams (logs, uploads): 64 KiB would cap an upload at one window per round trip. */
@@ -234,6 +240,44 @@ export class WorkerGateway {
   }
 
   private handlers(): WorkerGatewayHandlers {
+    const handlers = this.leaderHandlers();
+    const refusal = () => this.deps.notLeader?.();
+    // a standby refuses every call with UNAVAILABLE naming the leader (`wharf-leader` trailer)
+    return {
+      Register: (call, callback) => {
+        const refused = refusal();
+        if (refused) callback(toGrpcError(refused));
+        else handlers.Register(call, callback);
+      },
+      Connect: (call) => {
+        const refused = refusal();
+        if (refused) call.emit('error', toGrpcError(refused));
+        else handlers.Connect(call);
+      },
+      StreamTaskLogs: (call, callback) => {
+        const refused = refusal();
+        if (refused) callback(toGrpcError(refused));
+        else handlers.StreamTaskLogs(call, callback);
+      },
+      UploadTaskFiles: (call, callback) => {
+        const refused = refusal();
+        if (refused) callback(toGrpcError(refused));
+        else handlers.UploadTaskFiles(call, callback);
+      },
+      FetchArtifact: (call) => {
+        const refused = refusal();
+        if (refused) call.emit('error', toGrpcError(refused));
+        else handlers.FetchArtifact(call);
+      },
+      PrepareArtifactUploads: (call, callback) => {
+        const refused = refusal();
+        if (refused) callback(toGrpcError(refused));
+        else handlers.PrepareArtifactUploads(call, callback);
+      },
+    };
+  }
+
+  private leaderHandlers(): WorkerGatewayHandlers {
     return {
       Register: (call, callback) => {
         this.register(call.request, call).then(

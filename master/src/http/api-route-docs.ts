@@ -156,8 +156,20 @@ export const API_ROUTE_DOCS: readonly RouteDoc[] = [
   // --- operations (outside /api)
   {
     method: 'get', path: '/health', operationId: 'health', tag: 'Operations', auth: 'none',
-    summary: 'Liveness and the number of workers',
-    responses: { 200: { description: 'the master is up', schema: z.strictObject({ status: z.literal('ok'), workers: z.strictObject({ total: z.number().int(), ready: z.number().int() }) }) } },
+    summary: 'Liveness, the number of workers, and who leads (several masters)',
+    responses: {
+      200: {
+        description: 'the master is up',
+        schema: z.strictObject({
+          status: z.literal('ok'),
+          workers: z.strictObject({ total: z.number().int(), ready: z.number().int() }),
+          role: z.enum(['leader', 'standby']),
+          epoch: z.number().int().nullable(),
+          leader: z.string().nullable(),
+          leaderUrl: z.string().nullable(),
+        }),
+      },
+    },
   },
   {
     method: 'get', path: '/metrics', operationId: 'metrics', tag: 'Operations', auth: 'none',

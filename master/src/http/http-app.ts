@@ -6,17 +6,38 @@ import { currentUser, requireUser } from './authenticate.js';
 import { dagBodyParsers } from './dag-routes.js';
 import { errorHandler, notFoundHandler } from './errors-middleware.js';
 import { joinRoutes } from './join-routes.js';
+import type { LeaderProxy } from '../leadership/leader-proxy.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { apiRoutes, type RouteDeps } from './routes.js';
 import { staticUi } from './static-ui.js';
 import { workerTelemetryView } from './views.js';
 
+/** Who leads, for GET /health (several masters; one master alone is always the leader). */
+export interface LeadershipView {
+  role: 'leader' | 'standby';
+  /** the lease's epoch as this master knows it */
+  epoch: number | null;
+  /** the leader's advertised gRPC address, or null when none is known */
+  leader: string | null;
+  /** the leader's advertised HTTP URL, or null */
+  leaderUrl: string | null;
+}
+
 export function createHttpApp(
-  deps: RouteDeps & { logger: Logger; metrics?: MasterMetrics | undefined; /** default: ui/dist of this checkout */ uiDir?: string | undefined },
+  deps: RouteDeps & {
+    logger: Logger;
+    metrics?: MasterMetrics | undefined;
+    /** default: ui/dist of this checkout */ uiDir?: string | undefined;
+    /** several masters: a standby forwards what it cannot answer to the leader (leadership/leader-proxy.ts) */
+    leaderProxy?: LeaderProxy | undefined;
+    leadership?: (() => LeadershipView) | undefined;
+  },
 ): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // first: a standby hands writes and live reads to the leader untouched (not audited or parsed here)
+  if (deps.leaderProxy) app.use(deps.leaderProxy.middleware());
   // every state-changing request is recorded once answered (audit-log.ts)
   if (deps.audit) app.use(auditLog(deps.audit));
   // a DAG file has its own, smaller limit (1 MiB), enforced on the bytes read whatever the
@@ -26,7 +47,8 @@ export function createHttpApp(
   app.use(express.json({ limit: '16mb' }));
   app.get('/health', (_req, res) => {
     const counts = deps.registry.counts();
-    res.json({ status: 'ok', workers: { total: counts.total, ready: counts.ready } });
+    const leadership = deps.leadership?.() ?? { role: 'leader', epoch: null, leader: null, leaderUrl: null };
+    res.json({ status: 'ok', workers: { total: counts.total, ready: counts.ready }, ...leadership });
   });
   // Prometheus scrape target; no auth, like /health (aggregate figures and worker ids only)
   app.get('/metrics', (_req, res, next) => {

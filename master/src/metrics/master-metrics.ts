@@ -39,6 +39,8 @@ export interface MetricsSources {
   gangs?: Pick<GangService, 'countByStatus' | 'onChange'> | undefined;
   /** the free-space floor below which uploads are refused (WHARF_MIN_FREE_DISK), in bytes now; absent = none */
   minFreeBytes?: (() => Promise<number>) | undefined;
+  /** several masters (leadership/leadership.ts): whether this one leads, its leadership changes, the lease epoch it knows */
+  leadership?: { isLeader(): boolean; readonly changes: number; readonly knownEpoch: number | undefined } | undefined;
 }
 
 export class MasterMetrics {
@@ -204,6 +206,32 @@ export class MasterMetrics {
   bind(deps: MetricsSources): void {
     const { tasks, registry } = deps;
     const registers = [this.registry];
+    const leadership = deps.leadership;
+    new Gauge({
+      name: 'wharf_leader',
+      help: 'Whether this master leads (1) or is a standby (0); one master alone always leads.',
+      registers,
+      collect() {
+        this.set(!leadership || leadership.isLeader() ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'wharf_leadership_changes_total',
+      help: 'Times this master became the leader or stopped being it.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(leadership?.changes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'wharf_lease_epoch',
+      help: "The leadership lease's epoch as this master last saw it (grows by one with each new leader).",
+      registers,
+      collect() {
+        this.set(leadership?.knownEpoch ?? 0);
+      },
+    });
     new Gauge({
       name: 'wharf_tasks',
       help: 'Live (not yet terminal) tasks, by state.',

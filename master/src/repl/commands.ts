@@ -1,5 +1,6 @@
 // The REPL's commands. Each one parses its words, calls the same domain services as the REST
 // routes (as the admin) and prints; no rule about tasks or workers lives here.
+import type { Leadership } from '../leadership/leadership.js';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -87,6 +88,8 @@ export interface ReplServices {
   httpUrl: string;
   /** the one-line join (curl … /join.sh | sh) with `token` in it; undefined when the master has no worker bundle */
   oneLineJoinFor?(token: string): Promise<string | undefined>;
+  /** several masters: whether this one leads, and where the leader is (status) */
+  leadership?: Pick<Leadership, 'isLeader' | 'leader' | 'knownEpoch'> | undefined;
 }
 
 export interface ReplContext {
@@ -282,6 +285,16 @@ function queueTable(ctx: ReplContext, limit: number): { text: string; total: num
   return { text, total: snapshot.total, shown: snapshot.tasks.length };
 }
 
+/** Who leads: this master (with its epoch), or the leader a standby knows (its own systems are idle). */
+function leadershipLine(ctx: ReplContext): string {
+  const leadership = ctx.services.leadership;
+  const s = ctx.style;
+  if (!leadership) return `${s.dim('role:   ')} leader`;
+  if (leadership.isLeader()) return `${s.dim('role:   ')} leader (lease epoch ${leadership.knownEpoch ?? '-'})`;
+  const leader = leadership.leader();
+  return `${s.dim('role:   ')} standby · ${leader ? `the leader is ${leader.address} (${leader.httpUrl}), epoch ${leader.epoch}` : 'no leader known right now'} · the figures below are this standby's (idle)`;
+}
+
 async function statusView(ctx: ReplContext): Promise<string> {
   const { tasks, registry, httpUrl, grpcAddress } = ctx.services;
   const s = ctx.style;
@@ -289,6 +302,7 @@ async function statusView(ctx: ReplContext): Promise<string> {
   const t = tasks.counts();
   const lines = [
     `${s.bold('Wharf master')}  ${httpUrl}  ·  workers dial ${grpcAddress}  ·  ${new Date(ctx.now()).toISOString()}`,
+    leadershipLine(ctx),
     `${s.dim('workers:')} ${w.ready} ${s.status('ready')}, ${w.draining} ${s.status('draining')}, ${w.lost} ${s.status('lost')}`,
     `${s.dim('tasks:  ')} ${t.queued} ${s.status('queued')}, ${t.assigned} ${s.status('assigned')}, ${t.running} ${s.status('running')}`,
     '',

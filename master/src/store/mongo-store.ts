@@ -51,6 +51,10 @@ import {
   zeroTaskCounts,
   type DagQuery,
   type GangQuery,
+  leaseFor,
+  leaseIsFree,
+  type LeaseClaim,
+  type LeaseRecord,
   type DeadLetterQuery,
   type DeletedTasks,
   type FinishedQuery,
@@ -233,6 +237,15 @@ const NOTHING_TO_UNDO: Undo = async () => {};
 
 class ConditionFailed extends Error {}
 
+/** An `expectLeaseEpoch` that does not hold: the commit is refused with not_leader (see store.ts). */
+class FencedOut extends Error {}
+
+/** A lease as stored: the record under `_id` = its name, plus the fence's write counter. */
+interface LeaseDocument extends Document {
+  _id: string;
+}
+const LEASE_PROJECTION = { projection: { _id: 0, fencedWrites: 0 } } as const;
+
 export interface MongoStoreOptions {
   /** how long the start may wait for a server before failing (default 5 s) */
   startTimeoutMs?: number;
@@ -258,6 +271,7 @@ export class MongoStore implements Store {
   private readonly workerEvents: Collection<Keyed>;
   private readonly queues: Collection<Keyed>;
   private readonly userLimits: Collection<Keyed>;
+  private readonly leases: Collection<LeaseDocument>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -283,6 +297,7 @@ export class MongoStore implements Store {
     this.workerEvents = db.collection<Keyed>('worker_events');
     this.queues = db.collection<Keyed>('queues');
     this.userLimits = db.collection<Keyed>('user_limits');
+    this.leases = db.collection<LeaseDocument>('leases');
   }
 
   /**
@@ -656,6 +671,53 @@ export class MongoStore implements Store {
   // changes
 
   async commit(changes: readonly StoreChange[]): Promise<boolean> {
+    try {
+      return await this.commitChanges(changes);
+    } catch (error: unknown) {
+      if (error instanceof FencedOut) throw new WharfError('not_leader', error.message);
+      throw error;
+    }
+  }
+
+  // ---- leases ---------------------------------------------------------------------------
+  async acquireLease(claim: LeaseClaim): Promise<{ acquired: boolean; lease: LeaseRecord }> {
+    const current = await this.readLease(claim.name);
+    if (current && !leaseIsFree(current, claim)) return { acquired: false, lease: current };
+    const lease = leaseFor(claim, current);
+    try {
+      // conditional on the epoch read: of two masters claiming at once, one gets it
+      const taken = current
+        ? await this.leases.findOneAndUpdate({ _id: claim.name, epoch: current.epoch }, { $set: { ...lease } })
+        : await this.leases.insertOne({ _id: claim.name, ...lease });
+      if (taken) return { acquired: true, lease };
+    } catch (error: unknown) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    const now = await this.readLease(claim.name);
+    if (!now) throw new WharfError('internal', `lease ${claim.name} vanished while it was claimed`);
+    return { acquired: false, lease: now };
+  }
+
+  async renewLease(name: string, holder: string, epoch: number, now: number, ttlMs: number): Promise<LeaseRecord | undefined> {
+    const after = await this.leases.findOneAndUpdate(
+      { _id: name, holder, epoch },
+      { $set: { renewedAt: now }, $max: { expiresAt: now + ttlMs } },
+      { returnDocument: 'after', ...LEASE_PROJECTION },
+    );
+    return (after ?? undefined) as LeaseRecord | undefined;
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number, now: number): Promise<boolean> {
+    const result = await this.leases.updateOne({ _id: name, holder, epoch }, { $min: { expiresAt: now } });
+    return result.matchedCount > 0;
+  }
+
+  async readLease(name: string): Promise<LeaseRecord | undefined> {
+    return ((await this.leases.findOne({ _id: name }, LEASE_PROJECTION)) ?? undefined) as LeaseRecord | undefined;
+  }
+  // ---- end of leases --------------------------------------------------------------------
+
+  private async commitChanges(changes: readonly StoreChange[]): Promise<boolean> {
     const [only] = changes;
     if (only === undefined) return true;
     // One change to one document is atomic by itself; replaceTaskFiles touches several.
@@ -752,6 +814,16 @@ export class MongoStore implements Store {
         if (change.expectStatus) filter.status = { $in: [...change.expectStatus] };
         if (change.expectVersion !== undefined) filter.version = change.expectVersion;
         return this.conditionalUpdate(this.gangs, filter, change.patch, session);
+      }
+      case 'expectLeaseEpoch': {
+        // in a transaction the fence WRITES the lease document, so a takeover that commits
+        // meanwhile is a write conflict: the driver retries, and the retry sees the new epoch.
+        // Without transactions (standalone) it is a check before the other changes.
+        const fence = session
+          ? await this.leases.findOneAndUpdate({ _id: change.name, epoch: change.epoch }, { $inc: { fencedWrites: 1 } }, { session })
+          : await this.leases.findOne({ _id: change.name, epoch: change.epoch }, { projection: { _id: 1 } });
+        if (!fence) throw new FencedOut(`commit refused: lease ${change.name} is no longer at epoch ${change.epoch} (another master leads)`);
+        return NOTHING_TO_UNDO;
       }
       case 'replaceTaskFiles': {
         const taskId = change.taskId;

@@ -66,3 +66,21 @@ describe('SqliteStore on a full disk', () => {
     await store.close();
   });
 });
+
+describe('SqliteStore: several masters on one file', () => {
+  it('sees one lease from two connections, and fences the commits of the one that lost it', async () => {
+    const path = freshPath();
+    const a = new SqliteStore(path);
+    const b = new SqliteStore(path);
+    const claim = { name: 'master', httpUrl: 'http://x', hostname: 'h', ttlMs: 1000 };
+    expect((await a.acquireLease({ ...claim, holder: 'a', address: 'a:1', now: 1000 })).acquired).toBe(true);
+    expect((await b.acquireLease({ ...claim, holder: 'b', address: 'b:1', now: 1500 })).acquired).toBe(false);
+    expect((await b.acquireLease({ ...claim, holder: 'b', address: 'b:1', now: 2000 })).lease.epoch).toBe(2);
+    const task = mockTask();
+    await expect(a.commit([{ kind: 'expectLeaseEpoch', name: 'master', epoch: 1 }, { kind: 'insertTask', task }])).rejects.toMatchObject({ code: 'not_leader' });
+    expect(await b.commit([{ kind: 'expectLeaseEpoch', name: 'master', epoch: 2 }, { kind: 'insertTask', task }])).toBe(true);
+    expect(await a.getTask(task.id)).toEqual(task);
+    await a.close();
+    await b.close();
+  });
+});

@@ -28,12 +28,16 @@ import {
   encodeDeadLetterCursor,
   encodeTaskListCursor,
   zeroTaskCounts,
+  leaseFor,
+  leaseIsFree,
   type DagQuery,
   type GangQuery,
   type DeadLetterQuery,
   type DeletedTasks,
   type FinishedQuery,
   type UserBytes,
+  type LeaseClaim,
+  type LeaseRecord,
   type Store,
   type StoreChange,
   type TaskCounts,
@@ -225,6 +229,13 @@ CREATE INDEX IF NOT EXISTS dags_finished ON dags (json_extract(data, '$.finished
   WHERE status <> 'running' AND json_extract(data, '$.finishedAt') IS NOT NULL;
 `;
 
+// several masters (leadership/): one row per lease, its record as JSON
+const LEASE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lease_commits (
+  name TEXT NOT NULL, epoch INTEGER NOT NULL, commits INTEGER NOT NULL, last_at INTEGER NOT NULL, PRIMARY KEY (name, epoch));
+`;
+
 type Row = { data: string };
 
 function parse<T>(row: Row | undefined): T | undefined {
@@ -242,6 +253,13 @@ class ConditionFailed extends Error {}
 const FINISHED_TASK =
   "status IN ('succeeded', 'failed', 'cancelled') AND json_extract(data, '$.deadLetteredAt') IS NULL AND json_extract(data, '$.finishedAt') IS NOT NULL";
 
+/** An `expectLeaseEpoch` that does not hold: the whole commit (every group of a commitMany) is refused with not_leader. */
+class FencedOut extends Error {}
+
+function fencedOut(error: FencedOut): WharfError {
+  return new WharfError('not_leader', error.message);
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -257,9 +275,12 @@ export class SqliteStore implements Store {
 
   constructor(path: string) {
     this.db = new Database(path);
+    // several masters may open one file on one host (leadership/): wait for another process's
+    // write lock instead of failing, and take the write lock when a transaction begins (BEGIN
+    // IMMEDIATE, `.immediate` below), so a read-then-write never fails half-way with SQLITE_BUSY
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.db.exec(API_TOKEN_SCHEMA);
     this.db.exec(DEAD_LETTER_SCHEMA);
@@ -269,12 +290,13 @@ export class SqliteStore implements Store {
     this.db.exec(AUDIT_SCHEMA);
     this.db.exec(QUEUE_SCHEMA);
     this.db.exec(GC_SCHEMA);
+    this.db.exec(LEASE_SCHEMA);
     this.db.transaction(() => {
       // once: tasks stored before queues existed belong to the default queue
       if (this.db.prepare("INSERT OR IGNORE INTO applied_steps (name, at) VALUES ('tasks-default-queue', ?)").run(Date.now()).changes > 0) {
         this.db.prepare("UPDATE tasks SET data = json_set(data, '$.queue', ?) WHERE json_extract(data, '$.queue') IS NULL").run(DEFAULT_QUEUE);
       }
-    })();
+    }).immediate();
     const db = this.db;
     this.statements = {
       insertUser: db.prepare('INSERT INTO users (id, email, data) VALUES (?, ?, ?)'),
@@ -428,7 +450,7 @@ export class SqliteStore implements Store {
       this.userAdminStatements.updateUser.run(JSON.stringify(next), id);
       return publicUser(next);
     });
-    return update();
+    return update.immediate();
   }
 
   async deleteUser(id: string): Promise<boolean> {
@@ -465,7 +487,7 @@ export class SqliteStore implements Store {
       this.userAdminStatements.updateInvite.run(JSON.stringify({ ...invite, usedAt: now, usedBy: userId }), id);
       return true;
     });
-    return use();
+    return use.immediate();
   }
 
   async revokeInvite(id: string, at: number): Promise<boolean> {
@@ -475,7 +497,7 @@ export class SqliteStore implements Store {
       this.userAdminStatements.updateInvite.run(JSON.stringify({ ...invite, revokedAt: at }), id);
       return true;
     });
-    return revoke();
+    return revoke.immediate();
   }
 
   async revokeSession(entry: RevokedSession): Promise<void> {
@@ -741,18 +763,79 @@ export class SqliteStore implements Store {
 
   async commit(changes: readonly StoreChange[]): Promise<boolean> {
     try {
-      this.applyGroup(changes);
+      this.applyGroup.immediate(changes);
       return true;
     } catch (error: unknown) {
       if (error instanceof ConditionFailed) return false;
+      if (error instanceof FencedOut) throw fencedOut(error);
       throw error;
     }
   }
 
   /** Every group in one transaction (one WAL commit), each group in its own savepoint. */
   async commitMany(groups: readonly (readonly StoreChange[])[]): Promise<boolean[]> {
-    return this.applyGroups(groups);
+    try {
+      return this.applyGroups.immediate(groups);
+    } catch (error: unknown) {
+      if (error instanceof FencedOut) throw fencedOut(error);
+      throw error;
+    }
   }
+
+  // ---- leases ---------------------------------------------------------------------------
+  private leaseByName: Database.Statement<[string], Row> | undefined;
+  private leaseCommitCount: Database.Statement<[string, number, number]> | undefined;
+
+  private readLeaseRow(name: string): LeaseRecord | undefined {
+    this.leaseByName ??= this.db.prepare<[string], Row>('SELECT data FROM leases WHERE name = ?');
+    return parse<LeaseRecord>(this.leaseByName.get(name));
+  }
+
+  private writeLease(lease: LeaseRecord): void {
+    this.db
+      .prepare('INSERT INTO leases (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data')
+      .run(lease.name, JSON.stringify(lease));
+  }
+
+  async acquireLease(claim: LeaseClaim): Promise<{ acquired: boolean; lease: LeaseRecord }> {
+    return this.db
+      .transaction(() => {
+        const current = this.readLeaseRow(claim.name);
+        if (current && !leaseIsFree(current, claim)) return { acquired: false, lease: current };
+        const lease = leaseFor(claim, current);
+        this.writeLease(lease);
+        return { acquired: true, lease };
+      })
+      .immediate();
+  }
+
+  async renewLease(name: string, holder: string, epoch: number, now: number, ttlMs: number): Promise<LeaseRecord | undefined> {
+    return this.db
+      .transaction(() => {
+        const current = this.readLeaseRow(name);
+        if (!current || current.holder !== holder || current.epoch !== epoch) return undefined;
+        const lease = { ...current, renewedAt: now, expiresAt: Math.max(current.expiresAt, now + ttlMs) };
+        this.writeLease(lease);
+        return lease;
+      })
+      .immediate();
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number, now: number): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const current = this.readLeaseRow(name);
+        if (!current || current.holder !== holder || current.epoch !== epoch) return false;
+        this.writeLease({ ...current, expiresAt: Math.min(current.expiresAt, now) });
+        return true;
+      })
+      .immediate();
+  }
+
+  async readLease(name: string): Promise<LeaseRecord | undefined> {
+    return this.readLeaseRow(name);
+  }
+  // ---- end of leases --------------------------------------------------------------------
 
   private applyChange(change: StoreChange): void {
     const s = this.statements;
@@ -819,6 +902,19 @@ export class SqliteStore implements Store {
         if (change.expectVersion !== undefined && gang.version !== change.expectVersion) throw new ConditionFailed();
         const next = applyPatch({ ...gang }, change.patch);
         s.updateGang.run(next.status, JSON.stringify(next), gang.id);
+        return;
+      }
+      case 'expectLeaseEpoch': {
+        const lease = this.readLeaseRow(change.name);
+        if (lease?.epoch !== change.epoch) {
+          throw new FencedOut(`commit refused: lease ${change.name} is at epoch ${lease?.epoch ?? 'none'}, not ${change.epoch} (another master leads)`);
+        }
+        // how many commits each epoch made, and when the last was: what an operator (and the
+        // failover test) checks to see that a deposed leader wrote nothing after its takeover
+        this.leaseCommitCount ??= this.db.prepare(
+          'INSERT INTO lease_commits (name, epoch, commits, last_at) VALUES (?, ?, 1, ?) ON CONFLICT (name, epoch) DO UPDATE SET commits = commits + 1, last_at = excluded.last_at',
+        );
+        this.leaseCommitCount.run(change.name, change.epoch, Date.now());
         return;
       }
     }

@@ -935,6 +935,92 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       });
     });
     // ---- end of retention and garbage collection ------------------------------------------
+
+    // ---- leases ---------------------------------------------------------------------------
+    describe('leases', () => {
+      const claim = (holder: string, address: string, now: number) => ({
+        name: 'master',
+        holder,
+        address,
+        hostname: 'host-1',
+        httpUrl: `http://${address}`,
+        now,
+        ttlMs: 5000,
+      });
+
+      it('gives a free lease epoch 1, refuses it to others until it expires, then a takeover gets epoch 2', async () => {
+        expect(await store.readLease('master')).toBeUndefined();
+        const first = await store.acquireLease(claim('a', 'h1:1', 1000));
+        expect(first).toEqual({
+          acquired: true,
+          lease: { name: 'master', holder: 'a', address: 'h1:1', hostname: 'host-1', httpUrl: 'http://h1:1', epoch: 1, acquiredAt: 1000, renewedAt: 1000, expiresAt: 6000 },
+        });
+        const refused = await store.acquireLease(claim('b', 'h2:1', 5999));
+        expect(refused.acquired).toBe(false);
+        expect(refused.lease).toMatchObject({ holder: 'a', epoch: 1 });
+        const takeover = await store.acquireLease(claim('b', 'h2:1', 6000));
+        expect(takeover.acquired).toBe(true);
+        expect(takeover.lease).toMatchObject({ holder: 'b', address: 'h2:1', epoch: 2, expiresAt: 11_000 });
+        expect(await store.readLease('master')).toEqual(takeover.lease);
+      });
+
+      it('lets the same address take its lease back at once, with a new epoch (a restarted master)', async () => {
+        await store.acquireLease(claim('a', 'h1:1', 1000));
+        const again = await store.acquireLease(claim('a2', 'h1:1', 1001));
+        expect(again.acquired).toBe(true);
+        expect(again.lease).toMatchObject({ holder: 'a2', epoch: 2 });
+        // the same address on another machine is not a restart: it waits like any standby
+        expect(await store.acquireLease({ ...claim('x', 'h1:1', 1002), hostname: 'host-2' })).toMatchObject({ acquired: false, lease: { holder: 'a2' } });
+      });
+
+      it('renews only for the holder at its epoch; a release lets a standby take over before the TTL', async () => {
+        await store.acquireLease(claim('a', 'h1:1', 1000));
+        expect(await store.renewLease('master', 'a', 1, 3000, 5000)).toMatchObject({ epoch: 1, renewedAt: 3000, expiresAt: 8000 });
+        expect(await store.renewLease('master', 'b', 1, 3000, 5000)).toBeUndefined();
+        expect(await store.renewLease('master', 'a', 2, 3000, 5000)).toBeUndefined();
+        expect(await store.acquireLease(claim('b', 'h2:1', 7999))).toMatchObject({ acquired: false });
+        expect(await store.releaseLease('master', 'b', 1, 4000)).toBe(false);
+        expect(await store.releaseLease('master', 'a', 1, 4000)).toBe(true);
+        expect(await store.acquireLease(claim('b', 'h2:1', 4000))).toMatchObject({ acquired: true, lease: { epoch: 2 } });
+        // the old holder cannot renew or release what it lost
+        expect(await store.renewLease('master', 'a', 1, 4001, 5000)).toBeUndefined();
+        expect(await store.releaseLease('master', 'a', 1, 4001)).toBe(false);
+      });
+
+      it('applies a commit fenced by the current epoch and refuses one with an old epoch as not_leader, applying nothing', async () => {
+        await store.acquireLease(claim('a', 'h1:1', 1000));
+        const ok = mockTask();
+        expect(await store.commit([{ kind: 'expectLeaseEpoch', name: 'master', epoch: 1 }, { kind: 'insertTask', task: ok }])).toBe(true);
+        expect(await store.getTask(ok.id)).toEqual(ok);
+        await store.acquireLease(claim('b', 'h2:1', 6000));
+        const stale = mockTask();
+        await expect(store.commit([{ kind: 'expectLeaseEpoch', name: 'master', epoch: 1 }, { kind: 'insertTask', task: stale }])).rejects.toMatchObject({
+          code: 'not_leader',
+        });
+        expect(await store.getTask(stale.id)).toBeUndefined();
+        // a failed task condition is still an answer of false, not a refusal of the leader
+        const missing = { kind: 'updateTask' as const, taskId: 'nope', patch: { status: 'failed' as const } };
+        expect(await store.commit([{ kind: 'expectLeaseEpoch', name: 'master', epoch: 2 }, missing])).toBe(false);
+        // no lease at all: refused too
+        await expect(store.commit([{ kind: 'expectLeaseEpoch', name: 'other', epoch: 1 }, { kind: 'insertTask', task: mockTask() }])).rejects.toMatchObject({
+          code: 'not_leader',
+        });
+        if (store.commitMany) {
+          const a = mockTask();
+          const b = mockTask();
+          await expect(
+            store.commitMany([
+              [{ kind: 'expectLeaseEpoch', name: 'master', epoch: 2 }, { kind: 'insertTask', task: a }],
+              [{ kind: 'expectLeaseEpoch', name: 'master', epoch: 1 }, { kind: 'insertTask', task: b }],
+            ]),
+          ).rejects.toMatchObject({ code: 'not_leader' });
+          // the whole batch is refused: its first group too
+          expect(await store.getTask(a.id)).toBeUndefined();
+          expect(await store.getTask(b.id)).toBeUndefined();
+        }
+      });
+    });
+    // ---- end of leases --------------------------------------------------------------------
   });
 }
 

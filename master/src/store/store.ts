@@ -109,7 +109,14 @@ export type StoreChange =
       /** applied only when the gang's version is this one (optimistic concurrency) */
       expectVersion?: number;
       patch: GangPatch;
-    };
+    }
+  /**
+   * The fence of several masters (leadership/): the commit applies only while the lease `name`
+   * still has this epoch. When it does not, nothing is applied and `commit`/`commitMany` THROW
+   * WharfError('not_leader') instead of answering false: a master whose epoch is gone has lost
+   * its leadership and must step down, which a failed task condition does not mean.
+   */
+  | { kind: 'expectLeaseEpoch'; name: string; epoch: number };
 
 export interface GangQuery {
   /** only this user's gangs; absent = everyone's */
@@ -336,6 +343,26 @@ export interface Store {
   sumFileBytesByUser(): Promise<UserBytes[]>;
   // ---- end of retention and garbage collection -----------------------------------------
 
+  // ---- leases (leadership/leadership.ts) ------------------------------------------------
+  // One record per lease name; the epoch only grows: each new holder (a takeover, or the same
+  // address after a restart) gets the previous epoch + 1. Every commit of the leader carries an
+  // `expectLeaseEpoch` change (leadership/fenced-store.ts), so a holder that lost the lease
+  // cannot write. Times are the callers' clocks (epoch ms): masters must keep their clocks in
+  // sync (NTP) for the TTL to mean the same to all of them; fencing does not depend on clocks.
+  /**
+   * Takes the lease when nobody holds it, its holder's expiresAt is at or before `claim.now`, or
+   * it is held under the same `address` and `hostname` (this master restarted): a new epoch (previous + 1,
+   * first 1), held by `claim.holder` until now + ttlMs. Answers the lease as it is afterwards,
+   * and whether this call took it; when someone else holds it, answers their lease unchanged.
+   */
+  acquireLease(claim: LeaseClaim): Promise<{ acquired: boolean; lease: LeaseRecord }>;
+  /** Extends the lease to now + ttlMs only while `holder` holds it at `epoch`; answers the lease after, or undefined (lost). */
+  renewLease(name: string, holder: string, epoch: number, now: number, ttlMs: number): Promise<LeaseRecord | undefined>;
+  /** Ends the holder's term at `now` (orderly stop: a standby takes over at once); false when it no longer holds it. */
+  releaseLease(name: string, holder: string, epoch: number, now: number): Promise<boolean>;
+  readLease(name: string): Promise<LeaseRecord | undefined>;
+  // ---- end of leases ---------------------------------------------------------------------
+
   close(): Promise<void>;
 }
 
@@ -365,6 +392,56 @@ export interface UserBytes {
   bytes: number;
 }
 // ---- end of retention and garbage collection ------------------------------------------
+
+/** A lease in the store: who holds it, in which epoch, until when, and where others reach it. */
+export interface LeaseRecord {
+  name: string;
+  /** the holding master's instance id (a new one on every start) */
+  holder: string;
+  /** the holder's advertised gRPC address (host:port): workers go there */
+  address: string;
+  /** the holder's machine (os.hostname()): the same address on the same machine may take its lease back at once */
+  hostname: string;
+  /** the holder's advertised HTTP base URL (scheme://host:port): standbys forward people's writes there */
+  httpUrl: string;
+  /** grows by one with every new holder; never reused */
+  epoch: number;
+  acquiredAt: number;
+  renewedAt: number;
+  expiresAt: number;
+}
+
+export interface LeaseClaim {
+  name: string;
+  holder: string;
+  address: string;
+  hostname: string;
+  httpUrl: string;
+  now: number;
+  ttlMs: number;
+}
+
+/** The lease record a claim makes after `previous` (absent: the first holder). Shared by the stores. */
+export function leaseFor(claim: LeaseClaim, previous: LeaseRecord | undefined): LeaseRecord {
+  return {
+    name: claim.name,
+    holder: claim.holder,
+    address: claim.address,
+    hostname: claim.hostname,
+    httpUrl: claim.httpUrl,
+    epoch: (previous?.epoch ?? 0) + 1,
+    acquiredAt: claim.now,
+    renewedAt: claim.now,
+    expiresAt: claim.now + claim.ttlMs,
+  };
+}
+
+/** Whether a claim may take the lease from `current`. Shared by the stores. */
+export function leaseIsFree(current: LeaseRecord | undefined, claim: LeaseClaim): boolean {
+  // the same address on the same machine: that master restarted (two masters cannot bind one
+  // address on one machine; on two machines the same address is a misconfiguration, not a restart)
+  return !current || current.expiresAt <= claim.now || (current.address === claim.address && current.hostname === claim.hostname);
+}
 
 /** Which dead letters to list: one user's (absent: everyone's), of one image or task name. */
 export interface DeadLetterQuery {

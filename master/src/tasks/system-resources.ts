@@ -83,4 +83,11 @@ export interface TaskSystemResources {
   hooks: TaskHooks;
   /** the queues and user limits (the queue service changes them) */
   queues: QueueCatalog;
+  /**
+   * The leadership gate (several masters, leadership/leadership.ts): only while this answers
+   * true does the dispatch system schedule and do timers fire; a standby's systems stay idle.
+   * One master alone always leads. (Workers are refused by the gateway, and every commit is
+   * fenced by the lease epoch, so a gate that answered late could still not write.)
+   */
+  leading: () => boolean;
 }

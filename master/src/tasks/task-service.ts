@@ -109,6 +109,8 @@ export interface TaskServiceOptions extends TaskSystemOptions {
   random?: (() => number) | undefined;
   /** the queues and user limits; default: only the `default` queue, no limits */
   queues?: QueueCatalog | undefined;
+  /** the leadership gate (TaskSystemResources.leading); default: always leads (one master) */
+  leading?: (() => boolean) | undefined;
 }
 
 /** How many turns `idle()` waits at most for work that keeps queueing more work. */
@@ -132,7 +134,7 @@ export class TaskService {
   private readonly gangMembers: GangMemberSystem;
 
   constructor(store: Store, registry: WorkerRegistry, logs: LogStore, files: FileStore, logger: Logger, options: TaskServiceOptions) {
-    const { clock, random, queues, ...systemOptions } = options;
+    const { clock, random, queues, leading, ...systemOptions } = options;
     this.resources = {
       store,
       registry,
@@ -147,6 +149,7 @@ export class TaskService {
       options: systemOptions,
       hooks: {},
       queues: queues ?? new QueueCatalog(),
+      leading: leading ?? (() => true),
     };
     this.timers = new TimerSystem(this.resources);
     this.preemption = new PreemptionSystem(this.resources);

@@ -1,5 +1,43 @@
+import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/auth.tsx';
+
+interface Leadership {
+  role: 'leader' | 'standby';
+  epoch: number | null;
+  leader: string | null;
+  leaderUrl: string | null;
+}
+
+/** Several masters: which one this page talks to, and who leads (GET /health, every 10 s). */
+function LeaderBadge() {
+  const [health, setHealth] = useState<Leadership | undefined>();
+  useEffect(() => {
+    let gone = false;
+    const load = () => {
+      fetch('/health')
+        .then((response) => (response.ok ? (response.json() as Promise<Partial<Leadership>>) : undefined))
+        .then((body) => {
+          if (!gone && body && (body.role === 'leader' || body.role === 'standby')) setHealth(body as Leadership);
+        })
+        .catch(() => undefined);
+    };
+    load();
+    const timer = setInterval(load, 10_000);
+    return () => {
+      gone = true;
+      clearInterval(timer);
+    };
+  }, []);
+  // one master alone (epoch 1 and leading) needs no badge
+  if (!health || (health.role === 'leader' && (health.epoch ?? 1) <= 1)) return null;
+  const text = health.role === 'leader' ? 'leader' : `standby · leader ${health.leader ?? 'unknown'}`;
+  return (
+    <span className="role" data-testid="leader-badge" title={`lease epoch ${health.epoch ?? '-'}${health.leaderUrl ? ` · ${health.leaderUrl}` : ''}`}>
+      {text}
+    </span>
+  );
+}
 
 export function Layout() {
   const { user, signOut } = useAuth();
@@ -36,6 +74,7 @@ export function Layout() {
           </NavLink>
         </nav>
         <div className="who">
+          <LeaderBadge />
           <span className="who-name" title={user?.email}>
             {user?.email}
           </span>

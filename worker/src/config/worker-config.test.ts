@@ -155,6 +155,13 @@ describe('loadWorkerConfig', () => {
     expect(configError(['--master', 'm:70000', '--token', 't'])).toContain('expected HOST:PORT');
   });
 
+  it('takes several masters as a comma list (flag or WHARF_MASTER), each HOST:PORT', () => {
+    expect(loadWorkerConfig(['--master', 'm1:50051, m2:50051,[fd00::3]:50051'], {}).masterAddress).toBe('m1:50051,m2:50051,[fd00::3]:50051');
+    expect(loadWorkerConfig([], { WHARF_MASTER: '10.0.0.1:50051,10.0.0.2:50051' }).masterAddress).toBe('10.0.0.1:50051,10.0.0.2:50051');
+    expect(configError(['--master', 'm1:50051,m2', '--token', 't'])).toContain('expected HOST:PORT or a comma list of them');
+    expect(configError(['--master', 'm1:50051,', '--token', 't'])).toContain('expected HOST:PORT or a comma list of them');
+  });
+
   it('refuses a bad size and says how to write one', () => {
     expect(configError([...REQUIRED, '--memory', '4Gx'])).toBe(
       'invalid --memory or WHARF_MEMORY "4Gx": not a size (use e.g. 512Mi, 4Gi, 20G)',

@@ -11,6 +11,10 @@ import { CA_HASH_PATTERN, parseBytes, parseCpu, parseDurationMs } from '@wharf/p
 export type RuntimeName = 'docker' | 'exec' | 'kubernetes';
 
 export interface WorkerConfig {
+  /**
+   * The master's gRPC address HOST:PORT, or several masters as a comma list
+   * (session/master-candidates.ts: the worker finds and follows the leader).
+   */
   masterAddress: string;
   /**
    * The join token (--token-file, WHARF_JOIN_TOKEN, or --token): needed only to join, when the
@@ -296,12 +300,16 @@ const SettingsSchema = z.object({
   master: z
     .string({ error: `the master address is missing: set ${where('master')} to HOST:PORT` })
     .transform((value, ctx) => {
-      const match = MASTER_ADDRESS.exec(value.trim());
-      const port = Number(match?.[1]);
-      if (!match || port < 1 || port > 65535) {
-        return fail(ctx, `invalid ${where('master')} "${value}": expected HOST:PORT, e.g. 10.0.0.5:7070`);
+      // one master, or several (h1:50051,h2:50051,h3:50051): the worker finds the leader
+      const entries = value.split(',').map((entry) => entry.trim());
+      for (const entry of entries) {
+        const match = MASTER_ADDRESS.exec(entry);
+        const port = Number(match?.[1]);
+        if (!match || port < 1 || port > 65535) {
+          return fail(ctx, `invalid ${where('master')} "${value}": expected HOST:PORT or a comma list of them, e.g. 10.0.0.5:7070 or m1:50051,m2:50051`);
+        }
       }
-      return value.trim();
+      return entries.join(',');
     }),
   token: z
     .string()

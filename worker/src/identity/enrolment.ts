@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { RegisterRequest, RegisterResponse__Output } from '@wharf/proto';
 import { Backoff, sleep, type BackoffOptions } from '../retry/backoff.js';
 import { describeGrpcError, GatewayConnection, grpcStatusOf } from '../session/gateway-connection.js';
+import { leaderNamedBy } from '../session/master-candidates.js';
 import { newKeyAndCsr } from './worker-credentials.js';
 
 const REGISTER_DEADLINE_MS = 10_000;
@@ -17,6 +18,7 @@ const REGISTER_DEADLINE_MS = 10_000;
 export type EnrolmentFields = Pick<RegisterRequest, 'name' | 'hostname' | 'capacity' | 'gpuIds' | 'advertiseAddress' | 'runtimes' | 'labels' | 'version' | 'fencing'>;
 
 export interface EnrolmentOptions {
+  /** --master: one HOST:PORT or a comma list (the join goes to the leader) */
   masterAddress: string;
   caPem: string;
   serverName?: string | undefined;
@@ -45,6 +47,7 @@ export async function enrol(options: EnrolmentOptions): Promise<Enrolled> {
   const gateway = new GatewayConnection(options.masterAddress, options.backoff, { caPem: options.caPem, serverName: options.serverName });
   const backoff = new Backoff(options.backoff);
   try {
+    await gateway.resolveMasters();
     for (;;) {
       if (options.signal?.aborted) throw new Error('stopped before the worker joined the master');
       try {
@@ -52,7 +55,7 @@ export async function enrol(options: EnrolmentOptions): Promise<Enrolled> {
         if (!response.certificate || !response.workerId) {
           throw new EnrolmentRefused('the master answered the join without a certificate: is it an older Wharf master? (it must sign the worker\'s CSR)');
         }
-        options.logger.info({ workerId: response.workerId, master: options.masterAddress }, 'joined the master: certificate received');
+        options.logger.info({ workerId: response.workerId, master: gateway.address }, 'joined the master: certificate received');
         return { workerId: response.workerId, keyPem, certPem: response.certificate, caPem: response.caCertificate || options.caPem };
       } catch (error: unknown) {
         if (error instanceof EnrolmentRefused) throw error;
@@ -62,11 +65,21 @@ export async function enrol(options: EnrolmentOptions): Promise<Enrolled> {
         }
         if (code === grpc.status.UNAUTHENTICATED) {
           options.logger.error(
-            { master: options.masterAddress, reason: describeGrpcError(error) },
+            { master: gateway.address, reason: describeGrpcError(error) },
             'the master refused the join token; check --token-file / WHARF_JOIN_TOKEN (an admin can create one: POST /api/join-tokens) (retrying)',
           );
+        } else if (leaderNamedBy(error) !== undefined) {
+          options.logger.info({ master: gateway.address, leader: leaderNamedBy(error) || '(none yet)' }, 'this master is a standby: joining through the leader');
         } else {
-          options.logger.warn({ master: options.masterAddress, reason: describeGrpcError(error), hint: tlsHint(error) }, 'cannot join the master yet (retrying)');
+          options.logger.warn({ master: gateway.address, reason: describeGrpcError(error), hint: tlsHint(error) }, 'cannot join the master yet (retrying)');
+        }
+        // several masters: the leader a standby named, else the next one; wait only after all failed
+        const next = await gateway.failedWith(error);
+        if (!next.waitFirst) continue;
+        if (next.soon) {
+          // a standby answered: a leader is due within the lease TTL
+          await sleep(options.backoff.baseMs, options.signal);
+          continue;
         }
       }
       await sleep(backoff.nextDelayMs(), options.signal);

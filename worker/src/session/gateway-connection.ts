@@ -2,12 +2,14 @@
 // (once the worker has joined) presenting the worker's certificate on every call. The session
 // loop marks the first successful Register; log and upload streams wait for it. A renewed
 // certificate replaces the channel: new calls use the new one, calls in flight finish on the
-// old one.
+// old one. With several masters (master-candidates.ts) the channel is replaced the same way
+// when the worker moves to another master: a standby's refusal names the leader, any other
+// failure moves to the next one.
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadWharfProto, type WorkerGatewayClient } from '@wharf/proto';
-import { splitHostPort } from '../identity/ca-discovery.js';
+import { MasterCandidates, masterEntries, type HostResolver } from './master-candidates.js';
 
 export interface GatewayTls {
   /** the CA the master's certificate must chain to (PEM) */
@@ -15,7 +17,7 @@ export interface GatewayTls {
   /** the worker's key and certificate (PEM); absent while joining */
   keyPem?: string | undefined;
   certPem?: string | undefined;
-  /** the name the master's certificate must carry, when not the --master host */
+  /** the name every master's certificate must carry, when not the host dialled (--tls-server-name) */
   serverName?: string | undefined;
 }
 
@@ -33,12 +35,19 @@ export class GatewayConnection {
   private readonly retired = new Set<WorkerGatewayClient>();
   private registered = false;
   private waiters: (() => void)[] = [];
+  private readonly candidates: MasterCandidates;
+  /** the master the current channel dials */
+  private dialled: string;
 
+  /** `masterAddress`: --master, one HOST:PORT or a comma list of them. */
   constructor(
-    private readonly masterAddress: string,
+    masterAddress: string,
     private readonly reconnect: { baseMs: number; maxMs: number },
     private tlsOptions: GatewayTls,
+    resolver?: HostResolver,
   ) {
+    this.candidates = new MasterCandidates(masterEntries(masterAddress), resolver);
+    this.dialled = this.candidates.current.dial;
     this.current = this.makeClient();
   }
 
@@ -46,10 +55,55 @@ export class GatewayConnection {
     return this.current;
   }
 
+  /** The master the worker dials now (HOST:PORT). */
+  get address(): string {
+    return this.dialled;
+  }
+
+  /** Resolves the DNS names of --master (a name with several addresses: each is a master). */
+  async resolveMasters(): Promise<void> {
+    await this.candidates.refresh();
+    this.moveIfChanged();
+  }
+
+  /**
+   * A Register or Connect failed: goes to the leader a standby named, else to the next master.
+   * Answers whether to wait (backoff) before the next try: only after every master failed;
+   * `soon`: a standby answered (an election is on), so wait only the base delay.
+   */
+  async failedWith(error: unknown): Promise<{ waitFirst: boolean; followed?: string; soon?: boolean }> {
+    const next = await this.candidates.afterFailure(error);
+    this.moveIfChanged();
+    return next;
+  }
+
+  /** A master took the worker, or a stream it held ended: the next failure starts a new pass over the list. */
+  reachedMaster(): void {
+    this.candidates.reset();
+  }
+
+  private moveIfChanged(): void {
+    if (this.candidates.current.dial === this.dialled) return;
+    this.dialled = this.candidates.current.dial;
+    this.replaceClient();
+  }
+
+  private replaceClient(): void {
+    const old = this.current;
+    this.current = this.makeClient();
+    this.retired.add(old);
+    setTimeout(() => {
+      this.retired.delete(old);
+      old.close();
+    }, RETIRED_CHANNEL_GRACE_MS).unref();
+  }
+
   private makeClient(): WorkerGatewayClient {
     const proto = loadWharfProto();
     const { caPem, keyPem, certPem, serverName } = this.tlsOptions;
-    const { host } = splitHostPort(this.masterAddress);
+    // each master's certificate must carry the name the worker dials it by (the host of its
+    // --master entry, of the DNS name it was resolved from, or of the leader a standby named)
+    const { dial, verifyName: host } = this.candidates.current;
     const expectedName = serverName ?? host;
     const credentials = grpc.credentials.createSsl(
       Buffer.from(caPem),
@@ -65,19 +119,13 @@ export class GatewayConnection {
       'grpc.max_reconnect_backoff_ms': this.reconnect.maxMs,
       'grpc.ssl_target_name_override': serverName ?? (isIP(host) ? IP_SNI_NAME : host),
     };
-    return new proto.wharf.v1.WorkerGateway(this.masterAddress, credentials, options);
+    return new proto.wharf.v1.WorkerGateway(dial, credentials, options);
   }
 
   /** A renewed key and certificate: new calls present them; calls in flight finish on the old channel. */
   useIdentity(keyPem: string, certPem: string): void {
     this.tlsOptions = { ...this.tlsOptions, keyPem, certPem };
-    const old = this.current;
-    this.current = this.makeClient();
-    this.retired.add(old);
-    setTimeout(() => {
-      this.retired.delete(old);
-      old.close();
-    }, RETIRED_CHANNEL_GRACE_MS).unref();
+    this.replaceClient();
   }
 
   /** The session registered: streams waiting in callMetadata may go. */

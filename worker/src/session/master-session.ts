@@ -18,7 +18,10 @@
 //      every new stream each attempt still running reports `started` again (the master takes it
 //      once), so a start in flight when a stream broke is not lost either.
 //   3. When the stream ends or fails (master restart, network), wait with exponential backoff
-//      and full jitter, then go to 1. Running attempts are not stopped because the connection
+//      and full jitter, then go to 1. With several masters (--master a,b,c; master-candidates.ts)
+//      a standby refuses Register and Connect naming the leader: the worker goes there at once;
+//      a master it cannot reach sends it to the next one, and it waits only after all failed.
+//      Results in the outbox go to whichever master leads and stay until one acknowledges them. Running attempts are not stopped because the connection
 //      dropped; their results wait in the outbox.
 //   4. Fencing (contact-fence.ts): every heartbeat the master acknowledges, and every Register
 //      it answers, proves contact. When none has for --stop-after (default: the master's
@@ -60,6 +63,7 @@ import { assignmentOf } from './assignment.js';
 import { ContactFence } from './contact-fence.js';
 import { ContactRecorder, readContactRecord } from './contact-record.js';
 import { describeGrpcError, grpcStatusOf, type GatewayConnection } from './gateway-connection.js';
+import { leaderNamedBy } from './master-candidates.js';
 
 export interface MasterSessionOptions {
   config: WorkerConfig;
@@ -280,36 +284,52 @@ export class MasterSession implements AttemptReporter {
   private async loop(): Promise<void> {
     const signal = this.loopAbort.signal;
     const backoff = new Backoff(this.backoffOptions);
+    const gateway = this.options.gateway;
+    await gateway.resolveMasters();
     while (!signal.aborted) {
       let healthy = false;
       let refused = false;
+      let failure: unknown;
       try {
         const sentAt = this.fence.now();
         const response = await this.register();
         if (signal.aborted) break;
         await this.applyRegistration(response, sentAt);
         this.resolveRegistered();
-        healthy = await this.converse();
+        gateway.reachedMaster();
+        const conversation = await this.converse();
+        healthy = conversation.healthy;
+        // the master stepped down (it refuses the stream and names the new leader): go there
+        if (leaderNamedBy(conversation.error) !== undefined) failure = conversation.error;
       } catch (error: unknown) {
         if (signal.aborted) break;
         this.logFailure(error);
         const code = grpcStatusOf(error);
         refused = code === grpc.status.PERMISSION_DENIED || code === grpc.status.UNAUTHENTICATED;
+        failure = error;
       }
       if (healthy) backoff.reset();
       if (signal.aborted) break;
-      // refused credentials do not heal in a moment (an admin must act): ask again only rarely
-      const delayMs = refused ? this.backoffOptions.maxMs : backoff.nextDelayMs();
-      this.logger.debug({ delayMs }, 'reconnecting to the master');
+      // several masters: the leader a standby named, else the next one; wait only after all failed
+      const next: { waitFirst: boolean; followed?: string; soon?: boolean } = failure === undefined ? { waitFirst: true } : await gateway.failedWith(failure);
+      if (next.followed !== undefined) this.logger.info({ leader: next.followed }, 'going to the leader the master named');
+      if (!next.waitFirst && !refused) continue;
+      // refused credentials do not heal in a moment (an admin must act): ask again only rarely;
+      // a standby answered: a leader is due soon (the lease TTL), so ask again at the base delay
+      const delayMs = refused ? this.backoffOptions.maxMs : next.soon ? this.backoffOptions.baseMs : backoff.nextDelayMs();
+      this.logger.debug({ delayMs, master: gateway.address }, 'reconnecting to the master');
       await sleep(delayMs, signal);
     }
   }
 
   private logFailure(error: unknown): void {
     const code = grpcStatusOf(error);
-    const fields = { master: this.options.config.masterAddress, reason: describeGrpcError(error) };
+    const fields = { master: this.options.gateway.address, reason: describeGrpcError(error) };
     const tlsDir = `${this.options.config.dataDir}/tls`;
-    if (code === grpc.status.UNAUTHENTICATED) {
+    const leader = leaderNamedBy(error);
+    if (leader !== undefined) {
+      this.logger.info({ ...fields, leader: leader || '(none yet)' }, 'this master is a standby: it takes no workers');
+    } else if (code === grpc.status.UNAUTHENTICATED) {
       this.logger.error(
         fields,
         `the master did not accept this worker's certificate (expired, or from another cluster): remove ${tlsDir} and join again with a join token (retrying)`,
@@ -407,13 +427,14 @@ export class MasterSession implements AttemptReporter {
     this.renewalTimer.unref();
   }
 
-  /** Runs one Connect stream to its end; returns whether it was healthy (for the backoff). */
-  private async converse(): Promise<boolean> {
+  /** Runs one Connect stream to its end; returns whether it was healthy (for the backoff) and how it ended. */
+  private async converse(): Promise<{ healthy: boolean; error: unknown }> {
     const call = this.options.gateway.client.Connect();
     this.stream = call;
     const openedAt = Date.now();
     let received = false;
     let heartbeat: NodeJS.Timeout | undefined;
+    let error: unknown;
     const ended = new Promise<unknown>((resolve) => {
       call.on('data', (message: MasterMessage__Output) => {
         received = true;
@@ -428,7 +449,7 @@ export class MasterSession implements AttemptReporter {
       heartbeat = setInterval(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
       for (const result of this.options.outbox.list()) this.send({ result });
       this.resendEvents();
-      const error = await ended;
+      error = await ended;
       if (!this.loopAbort.signal.aborted && !this.renewing) {
         if (error !== undefined) this.logger.warn({ reason: describeGrpcError(error) }, 'connection to the master lost');
         else this.logger.warn('the master ended the connection');
@@ -439,7 +460,7 @@ export class MasterSession implements AttemptReporter {
       call.end();
       call.cancel();
     }
-    return received || Date.now() - openedAt >= HEALTHY_STREAM_MS;
+    return { healthy: received || Date.now() - openedAt >= HEALTHY_STREAM_MS, error };
   }
 
   /** Writes to the open stream; answers whether there was one to write to. */

@@ -81,7 +81,8 @@ export class DispatchSystem {
 
   private async schedulePass(): Promise<void> {
     const { state, registry, clock, store, queues, options, changes } = this.resources;
-    if (this.stopped || state.queue.size === 0) {
+    // the leadership gate: a standby (or a master stepping down) places nothing
+    if (this.stopped || !this.resources.leading() || state.queue.size === 0) {
       this.reservations.clear();
       return;
     }

@@ -33,7 +33,8 @@ export class TimerSystem {
       at,
       timer: clock.setTimer(() => {
         if (this.timers.get(key) === entry) this.timers.delete(key);
-        fire();
+        // the leadership gate: a master that no longer leads acts on no timer
+        if (this.resources.leading()) fire();
       }, Math.max(0, at - clock.now()) + TIMER_SLACK_MS),
     };
     this.timers.set(key, entry);
