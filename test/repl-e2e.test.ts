@@ -575,8 +575,8 @@ describe('the REPL on piped stdin (--repl)', () => {
       [`dag submit ${join(dir, 'typo.yaml')}`, /^error: tasks\[1\]\.depends_on: unknown task "trian" \(did you mean "train"\?\)$/],
       [`dag submit ${join(dir, 'nope.yaml')}`, new RegExp(`^error: dag submit: cannot read ${join(dir, 'nope.yaml')}: no such file$`)],
       [`dag submit ${dir}`, new RegExp(`^error: dag submit: ${dir} is not a file$`)],
-      ['dag submit', /^error: dag: submit needs a DAG file \(YAML or JSON\) \(usage: dag <id> \| dag submit <file>\)$/],
-      ['dag', /^error: dag: needs <id> \(usage: dag <id> \| dag submit <file>\)$/],
+      ['dag submit', /^error: dag: submit needs a DAG file \(YAML or JSON\) \(usage: dag <id> \| dag submit <file> \| dag retry <id> \| dag rerun <id>\)$/],
+      ['dag', /^error: dag: needs <id> \(usage: dag <id> \| dag submit <file> \| dag retry <id> \| dag rerun <id>\)$/],
       ['dag zz-top', /^error: "zz-top" is not a DAG run id/],
       ['dag abcdef', /^error: no DAG run id starts with "abcdef"$/],
       ['dag-metrics', /^error: dag-metrics: needs <name> \(usage: dag-metrics <name> \[--limit N\]\)$/],
@@ -593,7 +593,7 @@ describe('the REPL on piped stdin (--repl)', () => {
     expect((await api.request<{ dags: { name: string }[] }>('GET', '/api/dags')).body.dags.map((d) => d.name)).not.toContain('typo');
     expect(await repl.run('dag-metrics loop')).toBe('no runs of DAG loop\n');
     const help = await repl.run('help dag');
-    expect(help).toMatch(/^dag <id> \| dag submit <file>\n/);
+    expect(help).toMatch(/^dag <id> \| dag submit <file> \| dag retry <id> \| dag rerun <id>\n/);
     expect(help).toContain('dag submit <file>  reads a DAG file (YAML or JSON');
   });
 
