@@ -172,7 +172,9 @@ describe('exec lifeline', () => {
     const handle = await start(exec, spec(['sh', '-c', 'trap "echo got TERM" TERM; echo ready; while :; do sleep 0.1; done'], { [key]: value }));
     const logs = exec.logs(handle)[Symbol.asyncIterator]();
     await logs.next();
-    const stopping = exec.stop(handle, 1);
+    // A grace long enough that a busy machine still looks inside it (with 1 s the look could come
+    // after the SIGKILL when the scan of /proc was slow), short enough to keep the test quick.
+    const stopping = exec.stop(handle, 5);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // the task survived its SIGTERM and so did the watcher: shell + watcher (+ maybe a sleep)
     expect((await processesWith(marker)).length).toBeGreaterThanOrEqual(2);
