@@ -5,15 +5,15 @@
 // workers page, and its history says it was lost. Screenshots at 1280 and 390 px go to
 // ui/test-results/ (ignored by git).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
+import { launchChromium } from './support/browser.js';
 import { ApiClient } from './support/api-client.js';
 import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, tempDir, waitFor } from './support/cluster.js';
 
-const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'ui/test-results');
 
 let master: Awaited<ReturnType<typeof startTestMaster>>;
@@ -24,13 +24,12 @@ const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash scripts/browser-up.sh\` or set WHARF_CHROMIUM`);
   execFileSync('npm', ['run', '--silent', 'build', '-w', '@wharf/ui'], { cwd: REPO_ROOT, stdio: 'pipe' });
   mkdirSync(SHOTS, { recursive: true });
   master = await startTestMaster();
   worker = await startTestWorker(master, { name: 'e2e-exec', runtimes: ['exec'] });
   admin = await ApiClient.admin(master.httpUrl);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterEach(async () => {

@@ -6,13 +6,13 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
+import { launchChromium } from './support/browser.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
 import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, TEST_IMAGE, waitFor } from './support/cluster.js';
 
-const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'ui/test-results');
 const WIDTHS = [1280, 390] as const;
 // run inside the page (a string: this file is type-checked without the DOM library)
@@ -28,19 +28,12 @@ const pageErrors: string[] = [];
 const uniqueEmail = (what: string) => `${what}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: run \`bash scripts/browser-up.sh\` (apt-get install -y chromium) or set WHARF_CHROMIUM`);
-  }
   // test what the source says now: build ui/dist (about 2 s)
   execFileSync('npm', ['run', '--silent', 'build', '-w', '@wharf/ui'], { cwd: REPO_ROOT, stdio: 'pipe' });
   mkdirSync(SHOTS, { recursive: true });
   master = await startTestMaster();
   worker = await startTestWorker(master, { name: 'e2e-worker' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 // each test's pages close after it: open dashboards keep rendering live data and would slow the next test

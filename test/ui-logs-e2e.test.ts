@@ -3,15 +3,15 @@
 // ui/dist and a real Docker worker. Screenshots at 1280 and 390 px go to ui/test-results/
 // (ignored by git): task-log-search-*, submit-fit-*, confirm-cancel-*.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
+import { launchChromium } from './support/browser.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
 import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, TEST_IMAGE, waitFor } from './support/cluster.js';
 
-const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'ui/test-results');
 const WIDTHS = [1280, 390] as const;
 
@@ -23,18 +23,11 @@ const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: run \`bash scripts/browser-up.sh\` (apt-get install -y chromium) or set WHARF_CHROMIUM`);
-  }
   execFileSync('npm', ['run', '--silent', 'build', '-w', '@wharf/ui'], { cwd: REPO_ROOT, stdio: 'pipe' });
   mkdirSync(SHOTS, { recursive: true });
   master = await startTestMaster();
   worker = await startTestWorker(master, { name: 'logs-e2e-worker' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   client = await ApiClient.registered(master.httpUrl, `logs-e2e-${Date.now().toString(36)}@example.com`);
 }, 120_000);
 

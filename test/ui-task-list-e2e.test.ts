@@ -4,15 +4,15 @@
 // selected together are cancelled only after the confirmation. Screenshots at 1280 and 390 px
 // go to ui/test-results/ (ignored by git).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../worker/src/main.js';
+import { launchChromium } from './support/browser.js';
 import { ApiClient, type TaskBody } from './support/api-client.js';
 import { REPO_ROOT, removeTempDirs, startTestMaster, startTestWorker, TEST_IMAGE, waitFor } from './support/cluster.js';
 
-const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'ui/test-results');
 const WORKER_NAME = `list-box-${Date.now().toString(36)}`;
 
@@ -38,7 +38,6 @@ async function reaches(id: string, statuses: string[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash scripts/browser-up.sh\` or set WHARF_CHROMIUM`);
   execFileSync('npm', ['run', '--silent', 'build', '-w', '@wharf/ui'], { cwd: REPO_ROOT, stdio: 'pipe' });
   mkdirSync(SHOTS, { recursive: true });
   master = await startTestMaster();
@@ -50,11 +49,7 @@ beforeAll(async () => {
   ids.hold1 = await submit('hold-one', { command: 'sleep 300' });
   ids.hold2 = await submit('hold-two', { command: 'sleep 300' });
   await Promise.all([reaches(ids.ok, ['succeeded']), reaches(ids.broken, ['failed']), reaches(ids.slow, ['failed']), reaches(ids.hold1, ['running']), reaches(ids.hold2, ['running'])]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

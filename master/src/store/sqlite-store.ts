@@ -710,21 +710,7 @@ export class SqliteStore implements Store {
   }
 
   async listDags(query: DagQuery): Promise<DagRun[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (query.userId !== undefined) {
-      where.push('user_id = ?');
-      params.push(query.userId);
-    }
-    if (query.name !== undefined) {
-      where.push('name = ?');
-      params.push(query.name);
-    }
-    const sql = `SELECT data FROM dags ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    return this.db
-      .prepare<(string | number)[], Row>(sql)
-      .all(...params, query.limit)
-      .map((row) => JSON.parse(row.data) as DagRun);
+    return this.newestFirst<DagRun>('dags', { user_id: query.userId, name: query.name }, query.limit);
   }
 
   async listUnfinishedDags(): Promise<DagRun[]> {
@@ -740,21 +726,17 @@ export class SqliteStore implements Store {
   }
 
   async listGangs(query: GangQuery): Promise<Gang[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (query.userId !== undefined) {
-      where.push('user_id = ?');
-      params.push(query.userId);
-    }
-    if (query.status !== undefined) {
-      where.push('status = ?');
-      params.push(query.status);
-    }
-    const sql = `SELECT data FROM gangs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return this.newestFirst<Gang>('gangs', { user_id: query.userId, status: query.status }, query.limit);
+  }
+
+  /** The newest `limit` documents of a table with created_at/id columns, where each given column equals its value. */
+  private newestFirst<T>(table: 'dags' | 'gangs', equal: Record<string, string | undefined>, limit: number): T[] {
+    const filters = Object.entries(equal).filter((entry): entry is [string, string] => entry[1] !== undefined);
+    const where = filters.length ? `WHERE ${filters.map(([column]) => `${column} = ?`).join(' AND ')}` : '';
     return this.db
-      .prepare<(string | number)[], Row>(sql)
-      .all(...params, query.limit)
-      .map((row) => JSON.parse(row.data) as Gang);
+      .prepare<(string | number)[], Row>(`SELECT data FROM ${table} ${where} ORDER BY created_at DESC, id DESC LIMIT ?`)
+      .all(...filters.map(([, value]) => value), limit)
+      .map((row) => JSON.parse(row.data) as T);
   }
 
   async listUnfinishedGangs(): Promise<Gang[]> {
